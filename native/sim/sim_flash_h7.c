@@ -1,0 +1,2 @@
+/* PLACEHOLDER until the flash module lands. */
+#include "sim_target.h"

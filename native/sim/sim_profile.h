@@ -1,0 +1,65 @@
+/* Device profiles: the identity and memory map of each simulated part (see shared FACTS.md). */
+#ifndef SIM_PROFILE_H
+#define SIM_PROFILE_H
+
+#include "sim_bus.h"
+
+typedef enum { SIM_FLASH_F1, SIM_FLASH_F4, SIM_FLASH_H7 } sim_flash_family;
+typedef enum { SIM_CORE_M3, SIM_CORE_M4, SIM_CORE_M7 } sim_core_kind;
+
+typedef struct sim_memory_desc {
+    const char *name;
+    uint32_t base;
+    uint32_t size;
+    sim_region_kind kind; /* SIM_REGION_RAM or SIM_REGION_ROM */
+    uint8_t fill;         /* initial contents of ROM (0xFF for system memory stand-ins) */
+} sim_memory_desc;
+
+#define SIM_PROFILE_MAX_MEMORIES 8
+#define SIM_PROFILE_MAX_APS 4
+
+typedef struct sim_ap_desc {
+    uint32_t idr;
+    uint32_t base;     /* BASE register: ROM table address with bit 0 (entry present) and bit 1 (format) */
+    uint32_t cfg;
+    bool debug_bus;    /* an APB-AP onto the debug bus (H7 AP2): sees only debug components */
+} sim_ap_desc;
+
+typedef struct sim_profile {
+    const char *name;       /* "stm32f103" */
+    const char *part;       /* "STM32F103C8" */
+    sim_core_kind core;
+    bool has_fpu;           /* single-precision FPU (S0-S31, FPSCR) */
+    uint32_t dpidr;
+    unsigned dp_version;    /* 1 = ADIv5 DPv1, 2 = DPv2 (TARGETID, DLPIDR, dormant state) */
+    uint32_t targetid;      /* DPv2 only */
+    unsigned ap_count;
+    sim_ap_desc aps[SIM_PROFILE_MAX_APS];
+    uint32_t cpuid;
+    uint32_t dbgmcu_base;   /* DBGMCU block as the core sees it (IDCODE at +0, CR at +4) */
+    uint32_t dbgmcu_debug_base; /* DBGMCU as the debug-bus AP sees it, 0 if none */
+    uint32_t dbgmcu_idcode;
+    uint32_t rom_table_base;      /* the top-level ROM table the core's AP points at */
+    uint16_t rom_part_number;     /* part number of the top-level ST table (= DEV_ID) */
+    unsigned fpb_revision;        /* 1: Cortex-M3/M4, 2: Cortex-M7 */
+    unsigned fpb_code_comparators;
+    unsigned fpb_literal_comparators;
+    unsigned dwt_comparators;
+    uint32_t core_hz;             /* core clock after reset (internal RC oscillator) */
+    sim_flash_family flash_family;
+    uint32_t flash_base;
+    uint32_t flash_size;          /* all banks together */
+    unsigned flash_banks;
+    bool flash_alias_at_zero;     /* boot from flash: 0x00000000 mirrors the flash */
+    uint32_t flash_size_reg;      /* address of the flash-size register (KiB, 16 bit) */
+    uint32_t uid_base;            /* 96-bit unique device ID */
+    unsigned memory_count;
+    sim_memory_desc memories[SIM_PROFILE_MAX_MEMORIES];
+} sim_profile;
+
+/* NULL if no profile has that name. */
+const sim_profile *sim_profile_find(const char *name);
+/* Profiles in a stable order; NULL past the end. */
+const sim_profile *sim_profile_at(unsigned index);
+
+#endif

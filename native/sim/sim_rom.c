@@ -1,0 +1,2 @@
+/* PLACEHOLDER until the core module lands (ROM tables and component IDs). */
+#include "sim_target.h"

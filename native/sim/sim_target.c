@@ -1,0 +1,165 @@
+#include "sim_target.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* DBGMCU (RM0008 31.16, RM0090 38.16, RM0433 60.5): IDCODE read-only at +0, CR at +4. */
+static sim_bus_status dbgmcu_read(sim_target *t, void *ctx, uint32_t offset, unsigned size,
+                                  uint32_t *value, sim_master m)
+{
+    (void)ctx;
+    (void)m;
+    uint32_t word;
+    switch (offset & ~3u) {
+    case 0x0: word = t->profile->dbgmcu_idcode; break;
+    case 0x4: word = t->dbgmcu_cr; break;
+    default: word = 0; break;
+    }
+    *value = (word >> ((offset & 3) * 8)) & (size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1);
+    return SIM_BUS_OK;
+}
+
+static sim_bus_status dbgmcu_write(sim_target *t, void *ctx, uint32_t offset, unsigned size,
+                                   uint32_t value, sim_master m)
+{
+    (void)ctx;
+    (void)m;
+    if ((offset & ~3u) == 0x4 && size == 4) t->dbgmcu_cr = value;
+    return SIM_BUS_OK;
+}
+
+static bool add_dbgmcu(sim_target *t, uint32_t base, bool debug_only)
+{
+    sim_region r = {.name = "DBGMCU", .base = base, .size = 0x400, .kind = SIM_REGION_MMIO,
+                    .read = dbgmcu_read, .write = dbgmcu_write, .debug_only = debug_only};
+    return sim_bus_add(&t->bus, &r) != NULL;
+}
+
+/* The unique device ID and flash-size registers share one small read-only block. */
+static bool add_id_block(sim_target *t)
+{
+    const sim_profile *p = t->profile;
+    uint32_t base = (p->uid_base < p->flash_size_reg ? p->uid_base : p->flash_size_reg) & ~0xFu;
+    uint32_t top = (p->uid_base + 12 > p->flash_size_reg + 2 ? p->uid_base + 12 : p->flash_size_reg + 2);
+    uint32_t size = (top - base + 3) & ~3u;
+    if (size > sizeof t->id_block) return false;
+    memset(t->id_block, 0xFF, sizeof t->id_block);
+    /* A fixed, plausible unique ID: lot number, wafer and X/Y position. */
+    static const uint8_t uid[12] = {0x36, 0x00, 0x2D, 0x00, 0x12, 0x51, 0x34, 0x33,
+                                    0x38, 0x35, 0x37, 0x31};
+    memcpy(t->id_block + (p->uid_base - base), uid, sizeof uid);
+    sim_put_le(t->id_block + (p->flash_size_reg - base), 2, p->flash_size / 1024);
+    sim_region r = {.name = "device ID", .base = base, .size = size, .kind = SIM_REGION_ROM,
+                    .mem = t->id_block};
+    return sim_bus_add(&t->bus, &r) != NULL;
+}
+
+sim_status sim_target_init(sim_target *t, const char *profile_name)
+{
+    memset(t, 0, sizeof *t);
+    t->profile = sim_profile_find(profile_name);
+    if (!t->profile) return SIM_ERR_PROFILE;
+    t->core_hz = t->profile->core_hz;
+    sim_bus_init(&t->bus);
+    for (unsigned i = 0; i < t->profile->memory_count; i++) {
+        const sim_memory_desc *d = &t->profile->memories[i];
+        t->memories[i] = malloc(d->size);
+        if (!t->memories[i]) {
+            sim_target_free(t);
+            return SIM_ERR_NOMEM;
+        }
+        memset(t->memories[i], d->fill, d->size);
+        sim_region r = {.name = d->name, .base = d->base, .size = d->size, .kind = d->kind,
+                        .mem = t->memories[i]};
+        if (!sim_bus_add(&t->bus, &r)) {
+            sim_target_free(t);
+            return SIM_ERR_RANGE;
+        }
+    }
+    bool ok = add_id_block(t) && add_dbgmcu(t, t->profile->dbgmcu_base, false);
+    if (ok && t->profile->dbgmcu_debug_base)
+        ok = add_dbgmcu(t, t->profile->dbgmcu_debug_base, true);
+    if (!ok || !sim_flash_attach(t)) {
+        sim_target_free(t);
+        return ok ? SIM_ERR_NOMEM : SIM_ERR_RANGE;
+    }
+    sim_core_attach(t);
+    sim_dp_init(t);
+    sim_target_reset(t, SIM_RESET_POWER_ON);
+    return SIM_OK;
+}
+
+void sim_target_free(sim_target *t)
+{
+    for (unsigned i = 0; i < SIM_PROFILE_MAX_MEMORIES; i++) {
+        free(t->memories[i]);
+        t->memories[i] = NULL;
+    }
+    sim_flash_free(t);
+}
+
+void sim_target_advance(sim_target *t, uint64_t ps)
+{
+    t->now_ps += ps;
+    sim_core_run(t, t->now_ps);
+}
+
+void sim_target_reset(sim_target *t, sim_reset_kind kind)
+{
+    if (kind == SIM_RESET_POWER_ON) {
+        for (unsigned i = 0; i < t->profile->memory_count; i++)
+            if (t->profile->memories[i].kind == SIM_REGION_RAM)
+                memset(t->memories[i], 0, t->profile->memories[i].size);
+        t->dbgmcu_cr = 0;
+        t->reset_count = 0;
+    } else {
+        t->reset_count++;
+    }
+    if (kind != SIM_RESET_CORE) sim_flash_reset(t, kind);
+    sim_dp_reset(t, kind);
+    sim_core_reset(t, kind);
+}
+
+void sim_target_set_nrst(sim_target *t, bool low)
+{
+    if (low && !t->nrst_low) sim_target_reset(t, SIM_RESET_SYSTEM);
+    t->nrst_low = low;
+}
+
+/* Finds backing storage for [addr, addr+len) within one region. */
+static uint8_t *storage(sim_target *t, uint32_t addr, size_t len)
+{
+    const sim_region *r = sim_bus_find(&t->bus, addr);
+    if (!r || !r->mem || len > r->size - (addr - r->base)) return NULL;
+    return r->mem + (addr - r->base);
+}
+
+sim_status sim_target_load(sim_target *t, uint32_t addr, const uint8_t *data, size_t len)
+{
+    while (len > 0) {
+        const sim_region *r = sim_bus_find(&t->bus, addr);
+        if (!r || !r->mem) return SIM_ERR_RANGE;
+        size_t chunk = r->size - (addr - r->base);
+        if (chunk > len) chunk = len;
+        memcpy(storage(t, addr, chunk), data, chunk);
+        addr += (uint32_t)chunk;
+        data += chunk;
+        len -= chunk;
+    }
+    return SIM_OK;
+}
+
+sim_status sim_target_peek(sim_target *t, uint32_t addr, uint8_t *data, size_t len)
+{
+    while (len > 0) {
+        const sim_region *r = sim_bus_find(&t->bus, addr);
+        if (!r || !r->mem) return SIM_ERR_RANGE;
+        size_t chunk = r->size - (addr - r->base);
+        if (chunk > len) chunk = len;
+        memcpy(data, storage(t, addr, chunk), chunk);
+        addr += (uint32_t)chunk;
+        data += chunk;
+        len -= chunk;
+    }
+    return SIM_OK;
+}

@@ -1,0 +1,51 @@
+/* A whole simulated microcontroller: one context struct, no global state, so that any number
+ * of targets can run side by side. This is the simulator's public entry point. */
+#ifndef SIM_TARGET_H
+#define SIM_TARGET_H
+
+#include "sim_bus.h"
+#include "sim_core.h"
+#include "sim_cpu.h"
+#include "sim_dp.h"
+#include "sim_flash.h"
+#include "sim_profile.h"
+#include "sim_time.h"
+
+struct sim_target {
+    const sim_profile *profile;
+    uint64_t now_ps;         /* virtual time */
+    uint32_t core_hz;        /* core clock, from the profile unless set */
+    sim_bus bus;
+    sim_cpu cpu;
+    sim_core core;
+    sim_dp dp;
+    sim_flash flash;
+    uint8_t *memories[SIM_PROFILE_MAX_MEMORIES];
+    uint8_t id_block[0x100]; /* unique ID and flash-size registers */
+    uint32_t dbgmcu_cr;
+    bool nrst_low;           /* the reset pin is held low */
+    uint32_t reset_count;    /* system resets seen since power-on (for tests) */
+};
+
+typedef enum {
+    SIM_OK = 0,
+    SIM_ERR_PROFILE = -1,  /* unknown profile name */
+    SIM_ERR_NOMEM = -2,
+    SIM_ERR_RANGE = -3     /* address range not backed by memory */
+} sim_status;
+
+sim_status sim_target_init(sim_target *t, const char *profile_name);
+void sim_target_free(sim_target *t);
+
+/* Lets `ps` picoseconds of virtual time pass: the core runs, flash operations progress. */
+void sim_target_advance(sim_target *t, uint64_t ps);
+void sim_target_reset(sim_target *t, sim_reset_kind kind);
+/* Drives the nRST pin. Holding it low keeps the core in reset; releasing it starts the core. */
+void sim_target_set_nrst(sim_target *t, bool low);
+
+/* Back doors for tests and loaders: copy bytes into or out of RAM, ROM or flash storage
+ * directly, bypassing the bus and the flash controller. */
+sim_status sim_target_load(sim_target *t, uint32_t addr, const uint8_t *data, size_t len);
+sim_status sim_target_peek(sim_target *t, uint32_t addr, uint8_t *data, size_t len);
+
+#endif
