@@ -1,0 +1,2 @@
+/* PLACEHOLDER: replaced by the module owner. */
+typedef int bmp_placeholder_unit;
