@@ -1,0 +1,33 @@
+/** Error codes carried by every error this package throws. */
+export type BmpErrorCode =
+  | 'EINVAL' // an argument has the wrong type
+  | 'ERANGE' // an argument is out of range or misaligned
+  | 'EPROFILE' // unknown simulated profile
+  | 'ENOMEM'
+  | 'ECLOSED' // the object was closed
+  | 'EBUSFAULT' // the target's bus answered with an error
+  | 'EELF' // a malformed or unsupported ELF file
+  | 'ENATIVE'; // the native addon could not be loaded
+
+/** An Error with a stable `code`, so callers can branch without parsing messages. */
+export class BmpError extends Error {
+  readonly code: BmpErrorCode;
+
+  constructor(code: BmpErrorCode, message: string) {
+    super(message);
+    this.name = 'BmpError';
+    this.code = code;
+  }
+}
+
+/** Errors thrown by the addon carry `code` already; this gives them the BmpError type. */
+export function fromNative(error: unknown): BmpError {
+  if (error instanceof BmpError) return error;
+  if (error instanceof Error) {
+    const code = (error as Error & { code?: string }).code;
+    const wrapped = new BmpError((code ?? 'ENATIVE') as BmpErrorCode, error.message);
+    wrapped.stack = error.stack;
+    return wrapped;
+  }
+  return new BmpError('ENATIVE', String(error));
+}

@@ -1,0 +1,80 @@
+/**
+ * Loads the native addon: a prebuilt binary from prebuilds/ when one matches this platform,
+ * else a local build (build/Release). BMP_NATIVE_PATH names a .node file to load instead
+ * (used to test the CMake build of the same sources).
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import { BmpError } from './errors.js';
+
+export interface NativeProfile {
+  name: string;
+  part: string;
+  dpidr: number;
+  cpuid: number;
+  idcode: number;
+  flashBase: number;
+  flashSize: number;
+  hasFpu: boolean;
+}
+
+export interface NativeSimState {
+  profile: string;
+  nowPs: bigint;
+  cycles: bigint;
+  halted: boolean;
+  sleeping: boolean;
+  lockup: boolean;
+  resetCount: number;
+  coreHz: number;
+  swdHz: number;
+  pc: number;
+}
+
+export interface NativeSim {
+  close(): void;
+  dpTransfer(ap: boolean, read: boolean, addr: number, data?: number): { ack: number; data: number };
+  wireOut(bits: number, count: number): void;
+  wireIn(count: number): number;
+  busRead(addr: number, size: number): number;
+  busWrite(addr: number, size: number, value: number): void;
+  load(addr: number, data: Uint8Array): void;
+  peek(addr: number, length: number): Uint8Array;
+  advance(nanoseconds: number): void;
+  reset(kind: string): void;
+  setNrst(low: boolean): void;
+  injectFault(kind: string, count?: number): void;
+  setClocks(clocks: { swdHz?: number; coreHz?: number }): void;
+  state(): NativeSimState;
+}
+
+export interface NativeBinding {
+  Sim: { new (profile: string): NativeSim; profiles(): NativeProfile[] };
+}
+
+const require = createRequire(import.meta.url);
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+function load(): NativeBinding {
+  try {
+    const override = process.env.BMP_NATIVE_PATH;
+    if (override) return require(override) as NativeBinding;
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    return nodeGypBuild(packageRoot) as NativeBinding;
+  } catch (error) {
+    throw new BmpError(
+      'ENATIVE',
+      `cannot load the bmp-gdbserver native addon: ${(error as Error).message}. ` +
+        'Reinstall the package, or build it with "npm run build:addon".',
+    );
+  }
+}
+
+let binding: NativeBinding | undefined;
+
+/** The addon, loaded on first use so that importing the package never throws. */
+export function native(): NativeBinding {
+  binding ??= load();
+  return binding;
+}

@@ -1,0 +1,12 @@
+// Module entry point of the native addon: registers the classes.
+#include <napi.h>
+
+#include "sim_wrap.h"
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports)
+{
+    bmp::SimWrap::Init(env, exports);
+    return exports;
+}
+
+NODE_API_MODULE(bmp_native, InitModule)

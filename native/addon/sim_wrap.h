@@ -1,0 +1,41 @@
+// The simulated target as a JavaScript class (used by tests, benchmarks and, later, the
+// virtual probe). Synchronous: the simulator is fast and owns no I/O.
+#pragma once
+#include <napi.h>
+
+extern "C" {
+#include "sim_target.h"
+}
+
+namespace bmp {
+
+class SimWrap : public Napi::ObjectWrap<SimWrap> {
+public:
+    static Napi::Object Init(Napi::Env env, Napi::Object exports);
+    explicit SimWrap(const Napi::CallbackInfo &info);
+    ~SimWrap() override;
+
+private:
+    static Napi::Value Profiles(const Napi::CallbackInfo &info);
+    Napi::Value Close(const Napi::CallbackInfo &info);
+    Napi::Value DpTransfer(const Napi::CallbackInfo &info);
+    Napi::Value WireOut(const Napi::CallbackInfo &info);
+    Napi::Value WireIn(const Napi::CallbackInfo &info);
+    Napi::Value BusRead(const Napi::CallbackInfo &info);
+    Napi::Value BusWrite(const Napi::CallbackInfo &info);
+    Napi::Value Load(const Napi::CallbackInfo &info);
+    Napi::Value Peek(const Napi::CallbackInfo &info);
+    Napi::Value Advance(const Napi::CallbackInfo &info);
+    Napi::Value Reset(const Napi::CallbackInfo &info);
+    Napi::Value SetNrst(const Napi::CallbackInfo &info);
+    Napi::Value InjectFault(const Napi::CallbackInfo &info);
+    Napi::Value SetClocks(const Napi::CallbackInfo &info);
+    Napi::Value State(const Napi::CallbackInfo &info);
+
+    // Null after close(); every method checks it first.
+    sim_target *Target(const Napi::CallbackInfo &info);
+
+    sim_target *target_ = nullptr;
+};
+
+} // namespace bmp

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Runs the benchmarks (bench/native/bench_*.c, built in Release) and writes their results to
+// bench/results.json and a Markdown table to bench/RESULTS.md. Each benchmark prints JSON lines:
+// {"bench": name, ...figures, "goal"?: text, "met"?: boolean}.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const dir = 'build-bench';
+const sh = (cmd, args) => {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) {
+    process.stderr.write(r.stdout + r.stderr);
+    process.exit(1);
+  }
+  return r.stdout;
+};
+
+sh('cmake', ['-S', '.', '-B', dir, '-DCMAKE_BUILD_TYPE=Release']);
+sh('cmake', ['--build', dir, '-j2']);
+const results = [];
+for (const bin of readdirSync(join(root, dir)).filter((f) => f.startsWith('bench_')).sort()) {
+  if (!(statSync(join(root, dir, bin)).mode & 0o111)) continue;
+  process.stdout.write(`running ${bin}\n`);
+  for (const line of sh(join(root, dir, bin), []).split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const row = JSON.parse(line);
+    results.push(row);
+    process.stdout.write(`  ${line}\n`);
+  }
+}
+
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`;
+writeFileSync(join(root, 'bench', 'results.json'), JSON.stringify({ machine, results }, null, 2) + '\n');
+const keys = (row) => Object.keys(row).filter((k) => !['bench', 'goal', 'met'].includes(k));
+const md = [
+  '# Benchmark results',
+  '',
+  `Machine: ${machine}. Regenerate with \`npm run bench\`.`,
+  '',
+  '| benchmark | figures | goal | met |',
+  '|---|---|---|---|',
+  ...results.map(
+    (r) =>
+      `| ${r.bench} | ${keys(r)
+        .map((k) => `${k}: ${typeof r[k] === 'number' ? +r[k].toPrecision(4) : r[k]}`)
+        .join(', ')} | ${r.goal ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} |`,
+  ),
+  '',
+];
+writeFileSync(join(root, 'bench', 'RESULTS.md'), md.join('\n'));

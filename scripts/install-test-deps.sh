@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need, only those that are missing.
+set -euo pipefail
+packages=(
+  cmake make g++ python3            # native build and native unit tests
+  libunicorn-dev                    # differential test of the ARMv6-M executor
+  gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi  # fixture firmware, core cross-compile
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "test dependencies: all present"
+  exit 0
+fi
+echo "test dependencies: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// The whole test suite, as `npm test` runs it: TypeScript build, native unit tests (plain and
+// under ASan/UBSan), mocha tests, and the build checks (cross-compile of the portable core,
+// byte-identical fixture rebuild, CMake build of the addon, the packed tarball loading without a
+// compiler). Every part adds to one count; the last line is "N passed, M failed".
+//
+//   node scripts/test.mjs [--quick]   --quick skips the sanitizer build and the packaging checks
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const quick = process.argv.includes('--quick');
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+function log(line) {
+  process.stdout.write(line + '\n');
+}
+
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28, ...options });
+  return { status: r.status ?? 1, out: (r.stdout ?? '') + (r.stderr ?? ''), error: r.error };
+}
+
+/** A check that counts as one test. */
+function check(name, fn) {
+  const started = Date.now();
+  let ok = false;
+  let detail = '';
+  try {
+    const r = fn();
+    ok = r.ok;
+    detail = r.detail ?? '';
+  } catch (error) {
+    detail = String(error?.stack ?? error);
+  }
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  if (ok) {
+    passed++;
+    log(`  ok    ${name} (${secs} s)`);
+  } else {
+    failed++;
+    failures.push(name);
+    log(`  FAIL  ${name} (${secs} s)\n${indent(detail)}`);
+  }
+  return ok;
+}
+
+function indent(text) {
+  return text
+    .trim()
+    .split('\n')
+    .slice(-60)
+    .map((l) => '        ' + l)
+    .join('\n');
+}
+
+function step(cmd, args, options) {
+  const r = run(cmd, args, options);
+  return { ok: r.status === 0, detail: r.out || String(r.error ?? '') };
+}
+
+/** Builds the native unit tests in `dir` and runs every test_* binary, adding up their counts. */
+function nativeTests(label, dir, extra) {
+  const built = check(`${label}: build`, () => {
+    const c = run('cmake', ['-S', '.', '-B', dir, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', ...extra]);
+    if (c.status !== 0) return { ok: false, detail: c.out };
+    return step('cmake', ['--build', dir, '-j2']);
+  });
+  if (!built) return;
+  const binaries = readdirSync(join(root, dir))
+    .filter((f) => f.startsWith('test_') && statSync(join(root, dir, f)).mode & 0o111)
+    .sort();
+  for (const bin of binaries) {
+    const r = run(join(root, dir, bin), [], { timeout: 600_000 });
+    const m = /(\d+) passed, (\d+) failed\s*$/.exec(r.out.trim());
+    if (m && r.status === 0 === (Number(m[2]) === 0)) {
+      passed += Number(m[1]);
+      failed += Number(m[2]);
+      log(`  ${Number(m[2]) ? 'FAIL' : 'ok  '}  ${label}: ${bin}: ${m[1]} passed, ${m[2]} failed`);
+      if (Number(m[2])) {
+        failures.push(`${label}: ${bin}`);
+        log(indent(r.out));
+      }
+    } else {
+      failed++;
+      failures.push(`${label}: ${bin}`);
+      log(`  FAIL  ${label}: ${bin} exited with ${r.status} without a summary\n${indent(r.out)}`);
+    }
+  }
+}
+
+async function mochaTests() {
+  const { default: Mocha } = await import('mocha');
+  const mocha = new Mocha({ timeout: 60_000, reporter: 'spec' });
+  const dir = join(root, 'dist', 'test');
+  const walk = (d) =>
+    readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.test.js') ? [join(d, e.name)] : [],
+    );
+  for (const f of walk(dir).sort()) mocha.addFile(f);
+  await mocha.loadFilesAsync();
+  await new Promise((done) => {
+    const runner = mocha.run(() => done());
+    runner.on('pass', () => passed++);
+    runner.on('fail', (t) => {
+      failed++;
+      failures.push(`mocha: ${t.fullTitle()}`);
+    });
+  });
+}
+
+log('TypeScript');
+if (!check('tsc', () => step('npx', ['tsc', '-p', 'tsconfig.json']))) {
+  log(`${passed} passed, ${failed} failed`);
+  process.exit(1);
+}
+
+log('Native addon');
+const addonReady =
+  existsSync(join(root, 'build', 'Release', 'bmp_native.node')) ||
+  existsSync(join(root, 'prebuilds', `${process.platform}-${process.arch}`));
+if (!addonReady) check('node-gyp build of the addon', () => step('npx', ['node-gyp', 'rebuild']));
+
+log('Native unit tests');
+nativeTests('native', 'build-native', []);
+if (!quick) nativeTests('native+asan+ubsan', 'build-native-asan', ['-DBMP_SANITIZE=ON']);
+
+log('Mocha');
+await mochaTests();
+
+log('Build checks');
+check('portable core cross-compiles for Cortex-M7 with no warnings', () =>
+  step('bash', ['scripts/cross-compile-core.sh']),
+);
+check('fixture firmware rebuilds byte-identical', () =>
+  step('bash', ['test/fixtures/firmware/build.sh', '--check']),
+);
+if (!quick) {
+  check('CMake (cmake-js) build of the addon loads and works', () => {
+    const b = run('npx', ['cmake-js', 'compile', '--out', 'build-cmake']);
+    if (b.status !== 0) return { ok: false, detail: b.out };
+    return step('node', ['scripts/smoke.mjs'], {
+      env: { ...process.env, BMP_NATIVE_PATH: join(root, 'build-cmake', 'Release', 'bmp_native.node') },
+    });
+  });
+  check('packed tarball loads its prebuilt addon with no compiler on the PATH', () =>
+    step('bash', ['scripts/check-tarball.sh'], { timeout: 900_000 }),
+  );
+}
+
+if (failures.length) log(`\nFailed:\n${failures.map((f) => '  ' + f).join('\n')}`);
+log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
