@@ -1,0 +1,135 @@
+/**
+ * CMSIS-DAP over TCP, in the framing of OpenOCD's `cmsis_dap_tcp` backend: every request and
+ * response is preceded by an 8-byte little-endian header — u32 signature 0x00504144 ("DAP\0"),
+ * u16 payload length, u8 type (1 = request, 2 = response), u8 reserved.
+ *
+ * A malformed header closes that connection with a logged reason; the server keeps serving.
+ * It listens on 127.0.0.1 unless told otherwise: the protocol has no authentication.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+
+import { BmpError } from './errors.js';
+
+export const DAP_TCP_SIGNATURE = 0x00504144;
+export const DAP_TCP_HEADER_SIZE = 8;
+export const DAP_TCP_REQUEST = 1;
+export const DAP_TCP_RESPONSE = 2;
+export const DAP_TCP_DEFAULT_PORT = 4441;
+
+/** Something that executes one CMSIS-DAP command packet. */
+export interface DapPacketEngine {
+  readonly packetSize: number;
+  execute(request: Uint8Array): Promise<Uint8Array>;
+}
+
+export interface DapServerOptions {
+  engine: DapPacketEngine;
+  host?: string;
+  port?: number;
+  log?: (line: string) => void;
+}
+
+export function encodeDapTcpFrame(type: number, payload: Uint8Array): Buffer {
+  const frame = Buffer.alloc(DAP_TCP_HEADER_SIZE + payload.length);
+  frame.writeUInt32LE(DAP_TCP_SIGNATURE, 0);
+  frame.writeUInt16LE(payload.length, 4);
+  frame[6] = type;
+  frame.set(payload, DAP_TCP_HEADER_SIZE);
+  return frame;
+}
+
+export class DapServer extends EventEmitter {
+  private readonly engine: DapPacketEngine;
+  private readonly host: string;
+  private readonly requestedPort: number;
+  private readonly log: (line: string) => void;
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  /** One engine, one packet at a time: requests from all connections are serialised. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: DapServerOptions) {
+    super();
+    const port = options.port ?? DAP_TCP_DEFAULT_PORT;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new BmpError('ERANGE', `port must be an integer from 0 to 65535, not ${port}`);
+    }
+    this.engine = options.engine;
+    this.host = options.host ?? '127.0.0.1';
+    this.requestedPort = port;
+    this.log = options.log ?? (() => {});
+    this.server = net.createServer((socket) => this.serve(socket));
+  }
+
+  /** Starts listening; resolves with the port actually bound (useful with port 0). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.server.once('error', onError);
+      this.server.listen(this.requestedPort, this.host, () => {
+        this.server.off('error', onError);
+        resolve(this.port);
+      });
+    });
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address ? address.port : this.requestedPort;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.queue.catch(() => {});
+  }
+
+  private serve(socket: net.Socket): void {
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    this.log(`dap: client ${peer} connected`);
+    let pending: Buffer = Buffer.alloc(0);
+    const drop = (reason: string) => {
+      this.log(`dap: closing ${peer}: ${reason}`);
+      this.emit('protocol-error', reason);
+      socket.destroy();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= DAP_TCP_HEADER_SIZE) {
+        const signature = pending.readUInt32LE(0);
+        const length = pending.readUInt16LE(4);
+        const type = pending[6];
+        if (signature !== DAP_TCP_SIGNATURE) return drop(`bad signature 0x${signature.toString(16)}`);
+        if (type !== DAP_TCP_REQUEST) return drop(`bad packet type ${type}`);
+        if (length === 0 || length > this.engine.packetSize) {
+          return drop(`bad length ${length} (packet size ${this.engine.packetSize})`);
+        }
+        if (pending.length < DAP_TCP_HEADER_SIZE + length) break;
+        const request = new Uint8Array(pending.subarray(DAP_TCP_HEADER_SIZE, DAP_TCP_HEADER_SIZE + length));
+        pending = pending.subarray(DAP_TCP_HEADER_SIZE + length);
+        this.queue = this.queue.then(async () => {
+          if (socket.destroyed) return;
+          try {
+            const response = await this.engine.execute(request);
+            if (!socket.destroyed) socket.write(encodeDapTcpFrame(DAP_TCP_RESPONSE, response));
+          } catch (error) {
+            drop(`engine error: ${(error as Error).message}`);
+          }
+        });
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.log(`dap: client ${peer} disconnected`);
+    });
+  }
+}
+
+/** True for addresses that only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
