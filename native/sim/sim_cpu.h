@@ -32,6 +32,10 @@ typedef struct sim_cpu {
     bool event;           /* the event register (SEV, WFE) */
     uint8_t bkpt_imm;     /* immediate of the last BKPT that stopped a step */
     uint64_t cycles;      /* core cycles executed since power-on */
+    /* Fast-path caches: the last regions hit by instruction fetch and by data accesses.
+     * They point into t->bus.regions, which never moves after sim_target_init. */
+    const struct sim_region *fetch_region;
+    const struct sim_region *data_region;
 } sim_cpu;
 
 typedef enum {
@@ -45,6 +49,8 @@ typedef enum {
 } sim_step_result;
 
 void sim_cpu_reset(sim_target *t); /* registers to their reset values; does not load SP/PC */
+/* Loads SP_main from vtor+0 and PC (with the T bit) from vtor+4, as a reset does. */
+bool sim_cpu_load_reset_vector(sim_target *t, uint32_t vtor);
 
 /* Executes one instruction. `*cycles` gets the cycles it took (Cortex-M0+ timing). */
 sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles);
