@@ -18,12 +18,17 @@ typedef struct sim_fpb {
 
 typedef struct sim_dwt {
     uint32_t ctrl;
-    uint32_t cyccnt_base; /* CYCCNT = cpu.cycles - cyccnt_base while enabled */
+    uint32_t cyccnt;      /* CYCCNT when last frozen or written */
+    uint64_t cyccnt_since;/* cpu.cycles at that moment, while counting */
     uint32_t comp[SIM_DWT_MAX_COMPARATORS];
     uint32_t mask[SIM_DWT_MAX_COMPARATORS];
     uint32_t function[SIM_DWT_MAX_COMPARATORS];
     bool active;          /* a data-address comparator is enabled: the executor reports accesses */
+    bool hit;             /* a comparator matched during the current instruction */
 } sim_dwt;
+
+#define SIM_NVIC_IRQS 96
+#define SIM_EXCEPTIONS (16 + SIM_NVIC_IRQS)
 
 typedef struct sim_core {
     uint32_t dhcsr;       /* control bits as written, plus the S_ status bits */
@@ -36,10 +41,36 @@ typedef struct sim_core {
     bool sleeping;        /* WFI/WFE until an interrupt or event */
     bool lockup;
     uint64_t time_ps;     /* virtual time the core has run up to */
+    uint64_t clock_cycles;/* core clock cycles since power-on, asleep and halted included */
+    uint64_t epoch_ps;    /* time and clock count when core_hz was last taken up */
+    uint64_t epoch_cycles;
+    uint32_t epoch_hz;
+    bool step_pending;    /* C_STEP: halt after the next instruction */
+    bool regrdy;          /* DHCSR.S_REGRDY */
+    bool retire_st;       /* DHCSR.S_RETIRE_ST (clears on read) */
+    bool reset_st;        /* DHCSR.S_RESET_ST (clears on read) */
+    /* System control block */
+    uint32_t aircr_prigroup;
+    uint32_t scr, ccr, shcsr, cfsr, hfsr, mmfar, bfar, cpacr, fpccr;
+    uint8_t shpr[12];     /* SHPR1-3: priorities of exceptions 4..15 */
+    /* SysTick (B3.3) */
+    uint32_t syst_csr, syst_rvr, syst_cvr;
+    uint8_t syst_prescale;/* external reference clock: core clock / 8 */
+    /* NVIC and exception state, by exception number */
+    bool pending[SIM_EXCEPTIONS];
+    bool active[SIM_EXCEPTIONS];
+    bool irq_enabled[SIM_NVIC_IRQS];
+    uint8_t irq_priority[SIM_NVIC_IRQS];
     sim_fpb fpb;
     sim_dwt dwt;
-    /* NVIC, SysTick, SHPR, pending and active exception state: the module adds what it needs. */
 } sim_core;
+
+/* DFSR bits (ARMv7-M C1.6.1) */
+#define SIM_DFSR_HALTED 0x01u
+#define SIM_DFSR_BKPT 0x02u
+#define SIM_DFSR_DWTTRAP 0x04u
+#define SIM_DFSR_VCATCH 0x08u
+#define SIM_DFSR_EXTERNAL 0x10u
 
 /* Adds the PPB components (SCS, DWT, FPB, ITM, ROM tables) to the bus. */
 void sim_core_attach(sim_target *t);
@@ -50,6 +81,9 @@ void sim_core_run(sim_target *t, uint64_t until_ps);
 
 /* Called by the executor when an exception return has unstacked exception `number`. */
 void sim_core_exception_returned(sim_target *t, unsigned number);
+/* Raises an interrupt line (external interrupt `irq`): sets it pending. */
+void sim_core_set_irq_pending(sim_target *t, unsigned irq);
+
 /* Called by the executor after each data access when dwt.active is set. */
 void sim_dwt_on_access(sim_target *t, uint32_t addr, unsigned size, bool is_write, uint32_t value);
 

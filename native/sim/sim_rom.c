@@ -1,2 +1,94 @@
-/* PLACEHOLDER until the core module lands (ROM tables and component IDs). */
+#include "sim_rom.h"
+
 #include "sim_target.h"
+
+/* JEP106 identities: Arm (bank 4, code 0x3B) and STMicroelectronics (bank 0, code 0x20). */
+#define JEP_ARM 0x43Bu
+#define JEP_ST 0x020u
+
+#define CLASS_ROM_TABLE 0x1u
+#define CLASS_GENERIC_IP 0xEu
+
+/* PIDR/CIDR word at offset 0xFD0..0xFFC for a 4 KiB component (CoreSight B2.2). */
+static uint32_t id_register(uint32_t offset, unsigned part, unsigned jep106, unsigned revision,
+                            unsigned cls)
+{
+    unsigned code = jep106 & 0x7F, bank = jep106 >> 8;
+    switch (offset) {
+    case 0xFD0: return bank & 0xF;                         /* PIDR4: JEP106 continuation, 4 KiB */
+    case 0xFE0: return part & 0xFF;                        /* PIDR0 */
+    case 0xFE4: return ((part >> 8) & 0xF) | (code & 0xF) << 4; /* PIDR1 */
+    case 0xFE8: return ((code >> 4) & 7) | 0x8 | (revision & 0xF) << 4; /* PIDR2: JEDEC */
+    case 0xFEC: return 0;                                  /* PIDR3 */
+    case 0xFF0: return 0x0D;                               /* CIDR0..3: preamble and class */
+    case 0xFF4: return (cls & 0xF) << 4;
+    case 0xFF8: return 0x05;
+    case 0xFFC: return 0xB1;
+    default: return 0;
+    }
+}
+
+uint32_t sim_rom_component_id(const sim_target *t, sim_component component, uint32_t offset)
+{
+    bool m3 = t->profile->core == SIM_CORE_M3, m7 = t->profile->core == SIM_CORE_M7;
+    unsigned part;
+    switch (component) {
+    case SIM_COMPONENT_SCS: part = m3 ? 0x000 : 0x00C; break;
+    case SIM_COMPONENT_DWT: part = 0x002; break;
+    case SIM_COMPONENT_FPB: part = m7 ? 0x00E : 0x003; break;
+    default: part = 0x001; break; /* ITM */
+    }
+    return id_register(offset, part, JEP_ARM, m3 ? 3 : 0, CLASS_GENERIC_IP);
+}
+
+/* A ROM table: entries (offsets from the table, format 32-bit, present) and its identity. */
+typedef struct {
+    uint32_t base;
+    unsigned part;
+    unsigned jep106;
+    unsigned count;
+    uint32_t targets[6];
+} rom_table;
+
+static sim_bus_status rom_read(sim_target *t, void *ctx, uint32_t offset, unsigned size,
+                               uint32_t *value, sim_master m)
+{
+    (void)t;
+    (void)m;
+    const rom_table *table = ctx;
+    uint32_t o = offset & ~3u, w = 0;
+    if (o < 4 * table->count) w = (table->targets[o / 4] - table->base) | 3u; /* present, 32-bit */
+    else if (o == 0xFCC) w = 1;                                              /* MEMTYPE: SYSMEM */
+    else if (o >= 0xFD0) w = id_register(o, table->part, table->jep106, 0, CLASS_ROM_TABLE);
+    *value = size == 4 ? w : (w >> ((offset & 3) * 8)) & ((1u << (size * 8)) - 1);
+    return SIM_BUS_OK;
+}
+
+/* The tables are constant per profile, so they live in static storage (read-only). */
+static const rom_table ppb_m3 = {0xE00FF000, 0x410, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
+static const rom_table ppb_m4 = {0xE00FF000, 0x413, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
+/* H7: AP0 BASE → ST table at 0xE00FE000 (part 0x450) → Cortex-M7 PPB table at 0xE00FF000
+ * (part 0x4C7) → SCS, DWT, FPB, ITM. The debug-bus AP sees its own table listing DBGMCU. */
+static const rom_table st_h7 = {0xE00FE000, 0x450, JEP_ST, 1, {0xE00FF000}};
+static const rom_table ppb_m7 = {0xE00FF000, 0x4C7, JEP_ARM, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
+static const rom_table debug_bus_h7 = {0xE00E0000, 0x450, JEP_ST, 1, {0xE00E1000}};
+
+static void add_table(sim_target *t, const rom_table *table, bool debug_only)
+{
+    sim_region r = {.name = "ROM table", .base = table->base, .size = 0x1000, .kind = SIM_REGION_MMIO,
+                    .read = rom_read, .ctx = (void *)table, .debug_only = debug_only};
+    sim_bus_add(&t->bus, &r);
+}
+
+void sim_rom_attach(sim_target *t)
+{
+    switch (t->profile->core) {
+    case SIM_CORE_M3: add_table(t, &ppb_m3, false); break;
+    case SIM_CORE_M4: add_table(t, &ppb_m4, false); break;
+    case SIM_CORE_M7:
+        add_table(t, &st_h7, false);
+        add_table(t, &ppb_m7, false);
+        add_table(t, &debug_bus_h7, true);
+        break;
+    }
+}

@@ -1,0 +1,98 @@
+/* ROM tables: walked from each profile's AP BASE exactly as a debugger does (ADIv5.2 D3.4),
+ * finding SCS, DWT, FPB and ITM by their peripheral IDs. */
+#include "check.h"
+#include "sim_target.h"
+
+typedef struct {
+    unsigned found[4]; /* SCS, DWT, FPB, ITM */
+    unsigned tables;
+    uint32_t component_addresses[16];
+    unsigned components;
+} walk_result;
+
+static uint32_t rd(sim_target *t, uint32_t addr)
+{
+    uint32_t v = 0;
+    CHECK_EQ(sim_bus_read(t, addr, 4, &v, SIM_MASTER_DEBUG), SIM_BUS_OK);
+    return v;
+}
+
+static void read_ids(sim_target *t, uint32_t base, unsigned *cls, unsigned *part, unsigned *designer)
+{
+    uint32_t cid = 0, pid[5];
+    for (unsigned i = 0; i < 4; i++) cid |= (rd(t, base + 0xFF0 + 4 * i) & 0xFF) << (8 * i);
+    for (unsigned i = 0; i < 4; i++) pid[i] = rd(t, base + 0xFE0 + 4 * i) & 0xFF;
+    pid[4] = rd(t, base + 0xFD0) & 0xFF;
+    CHECK_EQ(cid & 0xFFFF0FFFu, 0xB105000Du); /* CIDR preamble */
+    *cls = (cid >> 12) & 0xF;
+    *part = pid[0] | (pid[1] & 0xF) << 8;
+    *designer = ((pid[4] & 0xF) << 8) | ((pid[2] & 7) << 4) | (pid[1] >> 4);
+}
+
+static void walk(sim_target *t, uint32_t table, walk_result *r, unsigned depth)
+{
+    unsigned cls, part, designer;
+    read_ids(t, table, &cls, &part, &designer);
+    CHECK_EQ(cls, 1);
+    r->tables++;
+    for (uint32_t i = 0; i < 960 && depth < 4; i++) {
+        uint32_t entry = rd(t, table + 4 * i);
+        if (entry == 0) break;
+        if (!(entry & 1)) continue;
+        uint32_t addr = table + (entry & 0xFFFFF000u);
+        read_ids(t, addr, &cls, &part, &designer);
+        if (cls == 1) {
+            walk(t, addr, r, depth + 1);
+            continue;
+        }
+        if (r->components < 16) r->component_addresses[r->components++] = addr;
+        if (designer == 0x43B) {
+            if (part == 0x000 || part == 0x00C) r->found[0]++;
+            if (part == 0x002) r->found[1]++;
+            if (part == 0x003 || part == 0x00E) r->found[2]++;
+            if (part == 0x001) r->found[3]++;
+        }
+    }
+}
+
+static void test_walk_each_profile(void)
+{
+    static const struct { const char *name; unsigned tables, top_part; } cases[] = {
+        {"stm32f103", 1, 0x410}, {"stm32f407", 1, 0x413}, {"stm32h743", 2, 0x450}};
+    for (unsigned i = 0; i < 3; i++) {
+        sim_target t;
+        CHECK_EQ(sim_target_init(&t, cases[i].name), SIM_OK);
+        uint32_t base = t.profile->aps[0].base & 0xFFFFF000u;
+        unsigned cls, part, designer;
+        read_ids(&t, base, &cls, &part, &designer);
+        CHECK_EQ(part, cases[i].top_part);
+        CHECK_EQ(designer, 0x020); /* STMicroelectronics */
+        walk_result r = {0};
+        walk(&t, base, &r, 0);
+        CHECK_EQ(r.tables, cases[i].tables);
+        for (unsigned k = 0; k < 4; k++) CHECK_EQ(r.found[k], 1);
+        CHECK_EQ(r.component_addresses[0], 0xE000E000);
+        sim_target_free(&t);
+    }
+}
+
+static void test_h7_debug_bus_table(void)
+{
+    sim_target t;
+    CHECK_EQ(sim_target_init(&t, "stm32h743"), SIM_OK);
+    CHECK_EQ(t.profile->aps[2].base & 0xFFFFF000u, 0xE00E0000);
+    uint32_t entry = rd(&t, 0xE00E0000);
+    CHECK_EQ(entry & 3, 3);
+    CHECK_EQ(0xE00E0000 + (entry & 0xFFFFF000u), 0xE00E1000);
+    CHECK_EQ(rd(&t, 0xE00E0004), 0);
+    uint32_t v;
+    CHECK_EQ(sim_bus_read(&t, 0xE00E0000, 4, &v, SIM_MASTER_CPU), SIM_BUS_FAULT); /* debug bus only */
+    sim_target_free(&t);
+}
+
+int main(void)
+{
+    RUN(test_walk_each_profile);
+    RUN(test_h7_debug_bus_table);
+    return CHECK_SUMMARY();
+}
