@@ -34,7 +34,7 @@ console.log(`${profile}: DPIDR ${hex(ok(sim.dpRead(false, 0)).data)}`);
 
 // Power up the debug domain, then read through AP0 (32-bit accesses, posted reads).
 ok(sim.dpWrite(false, 0x4, 0x50000000));
-while ((ok(sim.dpRead(false, 0x4)).data & 0xa0000000) !== 0xa0000000);
+while (((ok(sim.dpRead(false, 0x4)).data & 0xa0000000) >>> 0) !== 0xa0000000);
 ok(sim.dpWrite(false, 0x8, 0x000000f0)); // APBANKSEL 0xF: IDR lives at 0xFC
 ok(sim.dpRead(true, 0xc));
 console.log(`AP0 IDR ${hex(ok(sim.dpRead(false, 0xc)).data)}`);

@@ -20,18 +20,55 @@ typedef enum {
 
 typedef struct sim_ap {
     uint32_t csw, tar, idr, base, cfg;
-    uint32_t bd_latch;    /* placeholder; the module adds what it needs */
-    bool debug_bus;
+    bool debug_bus;       /* APB-AP onto the debug bus: reaches only debug_only regions */
 } sim_ap;
 
+/* Protocol state of the SWD wire, seen from the target (ADIv5.2 B4, B5). */
+typedef enum {
+    SIM_WIRE_JTAG,        /* SWJ-DP after power-on: waits for a select sequence */
+    SIM_WIRE_DORMANT,     /* DPv2: waits for the selection alert and activation code */
+    SIM_WIRE_NEED_RESET,  /* SWD selected: a line reset must follow */
+    SIM_WIRE_LINE_RESET,  /* 50+ ones seen: leaves on the first 0 */
+    SIM_WIRE_IDLE,        /* between packets */
+    SIM_WIRE_REQUEST,     /* collecting the 8 request bits */
+    SIM_WIRE_TURN_TO_ACK, /* turnaround before the target drives ACK */
+    SIM_WIRE_ACK,
+    SIM_WIRE_READ_DATA,   /* target drives 32 data bits and parity */
+    SIM_WIRE_TURN_BACK,   /* turnaround back to the host */
+    SIM_WIRE_WRITE_TURN,  /* turnaround before the host drives write data */
+    SIM_WIRE_WRITE_DATA,  /* host drives 32 data bits and parity */
+    SIM_WIRE_TARGETSEL,   /* multidrop TARGETSEL: nobody answers; collect the data */
+    SIM_WIRE_LOCKOUT      /* protocol error or deselected: silent until a line reset */
+} sim_wire_state;
+
+typedef struct sim_wire {
+    sim_wire_state state;
+    uint32_t ones;         /* consecutive host-driven ones */
+    uint32_t history[4];   /* the last 128 host-driven bits, for the DPv2 selection alert */
+    uint32_t shift;        /* bits being collected */
+    unsigned count;        /* bits collected, or cycles left in a turnaround */
+    uint32_t request;
+    unsigned ack;
+    uint64_t data;         /* read data and parity, or write data collected */
+    unsigned select_bits;  /* JTAG-to-SWD or activation code collection (0 = not collecting) */
+    uint32_t select_shift;
+    bool alerted;          /* DPv2: selection alert seen */
+    unsigned after_reset;  /* host bits since the last line reset (SWD-to-dormant detection) */
+    uint32_t after_reset_shift;
+} sim_wire;
+
 typedef struct sim_dp {
-    /* SW-DP registers and wire state: the module adds what it needs. */
-    uint32_t ctrl_stat;
+    uint32_t ctrl_stat;   /* writable bits and sticky flags; the ACK bits are computed */
+    uint64_t power_request_ps; /* when CxxxPWRUPREQ last changed: the ACKs follow 1 µs later */
     uint32_t select;
-    uint32_t rdbuff;
+    uint32_t rdbuff;      /* result of the last AP read (posted reads, ADIv5.2 B4.2.5) */
+    uint32_t turnaround;  /* DLCR.TURNROUND + 1, in cycles */
+    bool need_dpidr;      /* after a line reset only a DPIDR read is answered */
+    bool deselected;      /* DPv2 multidrop: TARGETSEL did not match */
     unsigned ap_count;
     sim_ap aps[SIM_MAX_APS];
     uint32_t swd_hz;      /* SWD clock for virtual time; default 4 MHz */
+    sim_wire wire;
     /* fault injection */
     uint32_t inject_wait;
     uint32_t inject_fault;
@@ -54,5 +91,13 @@ void sim_wire_out(sim_target *t, uint32_t bits, unsigned n);
 uint32_t sim_wire_in(sim_target *t, unsigned n);
 
 void sim_fault_inject(sim_target *t, sim_fault_kind kind, uint32_t count);
+void sim_dp_set_swd_hz(sim_target *t, uint32_t hz);
+
+/* Used by the wire: the two halves of a transfer. begin decides the ACK (and, for a read, the
+ * data); finish applies a write's data once its data phase has been clocked. */
+unsigned sim_dp_begin(sim_target *t, bool ap, bool read, unsigned addr, uint32_t *data);
+void sim_dp_finish_write(sim_target *t, bool ap, unsigned addr, uint32_t data, bool parity_ok);
+/* Line reset seen on the wire. */
+void sim_dp_line_reset(sim_target *t);
 
 #endif

@@ -6,8 +6,11 @@ export function lineReset(sim: Sim): void {
   sim.wireOut(0xffffffff, 28);
 }
 
-/** JTAG-to-SWD, and for DPv2 parts the dormant-state wake-up, then a line reset. */
-export function swdConnect(sim: Sim, dpv2: boolean): void {
+/**
+ * JTAG-to-SWD, and for DPv2 parts the dormant-state wake-up, then a line reset and the DPIDR
+ * read that must follow it (ADIv5.2 B4.3.3). Returns the ACK of that read.
+ */
+export function swdConnect(sim: Sim, dpv2: boolean): number {
   lineReset(sim);
   if (dpv2) {
     sim.wireOut(0xffff, 16);
@@ -22,6 +25,7 @@ export function swdConnect(sim: Sim, dpv2: boolean): void {
   }
   lineReset(sim);
   sim.wireOut(0, 2);
+  return sim.dpRead(false, 0).ack;
 }
 
 /** Powers up the debug domain and sets up AP0 for 32-bit auto-incrementing accesses. */
@@ -30,7 +34,7 @@ export function powerUp(sim: Sim): void {
   expectOk(sim.dpWrite(false, 0x4, 0x50000000).ack); // CTRL/STAT: CSYSPWRUPREQ | CDBGPWRUPREQ
   for (let i = 0; i < 100; i++) {
     const r = sim.dpRead(false, 0x4);
-    if (r.ack === Ack.OK && (r.data & 0xa0000000) === 0xa0000000) return;
+    if (r.ack === Ack.OK && (r.data & 0xa0000000) >>> 0 === 0xa0000000) return;
   }
   throw new Error('debug power-up was never acknowledged');
 }
