@@ -17,7 +17,7 @@
 #define CTRL_WRITABLE 0x54FFFF0Du /* ORUNDETECT, TRNMODE, MASKLANE, TRNCNT, requests */
 #define STICKY (STICKYORUN | STICKYCMP | STICKYERR | WDATAERR)
 
-#define POWER_UP_DELAY_PS 1000000ull /* the power controller answers after 1 µs */
+#define POWER_UP_DELAY_PS 50000000ull /* the power controller answers after 50 µs */
 
 /* CSW (ADIv5.2 C2.6.4) */
 #define CSW_SIZE 0x7u
@@ -239,7 +239,7 @@ unsigned sim_dp_begin(sim_target *t, bool ap, bool read, unsigned addr, uint32_t
     case 0x0: *data = t->profile->dpidr; break;
     case 0x4:
         if (bank == 0) *data = ctrl_stat_value(t);
-        else if (bank == 1) *data = dp->turnaround - 1; /* DLCR */
+        else if (bank == 1) *data = (dp->turnaround - 1) << 8; /* DLCR.TURNROUND */
         else if (bank == 2 && t->profile->dp_version >= 2) *data = t->profile->targetid;
         else if (bank == 3 && t->profile->dp_version >= 2) *data = 0x00000001u; /* DLPIDR: protocol 1, TINSTANCE 0 */
         else if (bank == 4 && t->profile->dp_version >= 2) *data = 0x00000001u; /* EVENTSTAT: no event */
