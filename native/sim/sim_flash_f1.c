@@ -1,2 +1,156 @@
-/* PLACEHOLDER until the flash module lands. */
+/* STM32F1 flash controller (FPEC), RM0008 §3 / PM0075: half-word programming, 1 KiB page
+ * erase (medium density), mass erase. */
+#include "sim_flash.h"
+
+#include <string.h>
+
 #include "sim_target.h"
+
+#define KEYR 0x04u
+#define OPTKEYR 0x08u
+#define SR 0x0Cu
+#define CR 0x10u
+#define AR 0x14u
+#define OBR 0x1Cu
+#define WRPR 0x20u
+
+#define SR_BSY (1u << 0)
+#define SR_PGERR (1u << 2)
+#define SR_WRPRTERR (1u << 4)
+#define SR_EOP (1u << 5)
+#define CR_PG (1u << 0)
+#define CR_PER (1u << 1)
+#define CR_MER (1u << 2)
+#define CR_STRT (1u << 6)
+#define CR_LOCK (1u << 7)
+#define CR_OPTWRE (1u << 9)
+
+#define PAGE_SIZE 1024u
+/* Typical times (FACTS.md, from the F103 datasheet): half-word 52.5 µs; page and mass erase
+ * 20-40 ms, of which the model takes 20 ms for a page and 24 ms for the whole array. */
+#define PROGRAM_PS 52500000ull
+#define PAGE_ERASE_PS 20000000000ull
+#define MASS_ERASE_PS 24000000000ull
+
+static sim_flash_bank *bank(sim_target *t) { return &t->flash.banks[0]; }
+
+static void settle(sim_target *t)
+{
+    sim_flash_bank *b = bank(t);
+    if (b->eop_pending && !sim_flash_busy(t, b)) {
+        b->eop_pending = false;
+        b->sr |= SR_EOP;
+    }
+}
+
+/* WRPR: one bit per 4 pages (4 KiB) on medium-density parts; 0 = protected. */
+static bool protected_page(const sim_target *t, uint32_t offset)
+{
+    unsigned group = offset / (4 * PAGE_SIZE);
+    return group < 32 && !(t->flash.wrpr & (1u << group));
+}
+
+static sim_bus_status reg_read(sim_target *t, uint32_t offset, uint32_t *value)
+{
+    sim_flash_bank *b = bank(t);
+    settle(t);
+    switch (offset) {
+    case SR: *value = b->sr | (sim_flash_busy(t, b) ? SR_BSY : 0); break;
+    case CR: *value = b->cr | (b->unlocked ? 0 : CR_LOCK); break;
+    case AR: *value = b->ar; break;
+    case OBR: *value = 0x03FFFFFCu; break; /* read protection off, user bits at their defaults */
+    case WRPR: *value = t->flash.wrpr; break;
+    default: *value = 0; break;
+    }
+    return SIM_BUS_OK;
+}
+
+static void erase(sim_target *t, uint32_t offset, uint32_t length, uint64_t duration)
+{
+    sim_flash_bank *b = bank(t);
+    if (sim_flash_take_injected_error(t)) {
+        b->sr |= SR_PGERR;
+        return;
+    }
+    for (uint32_t o = offset; o < offset + length; o += PAGE_SIZE)
+        if (protected_page(t, o)) {
+            b->sr |= SR_WRPRTERR;
+            return;
+        }
+    memset(t->flash.mem + offset, 0xFF, length);
+    sim_flash_start(t, b, duration);
+}
+
+static sim_bus_status reg_write(sim_target *t, uint32_t offset, uint32_t value)
+{
+    sim_flash_bank *b = bank(t);
+    settle(t);
+    switch (offset) {
+    case KEYR: return sim_flash_key(b, value) ? SIM_BUS_OK : SIM_BUS_FAULT;
+    case OPTKEYR:
+        if (b->unlocked && value == (t->flash.opt_key1_seen ? SIM_FLASH_KEY2 : SIM_FLASH_KEY1)) {
+            if (t->flash.opt_key1_seen) t->flash.opt_unlocked = true;
+            t->flash.opt_key1_seen = !t->flash.opt_key1_seen;
+        }
+        return SIM_BUS_OK;
+    case SR:
+        b->sr &= ~(value & (SR_PGERR | SR_WRPRTERR | SR_EOP)); /* write one to clear */
+        return SIM_BUS_OK;
+    case AR:
+        if (b->unlocked) b->ar = value;
+        return SIM_BUS_OK;
+    case CR:
+        if (!b->unlocked) return SIM_BUS_OK; /* ignored while locked */
+        if (value & CR_LOCK) {
+            b->unlocked = false;
+            b->cr = 0;
+            t->flash.opt_unlocked = false;
+            return SIM_BUS_OK;
+        }
+        b->cr = (value & 0x1677u & ~CR_STRT) | (t->flash.opt_unlocked ? CR_OPTWRE : 0);
+        if ((value & CR_STRT) && !sim_flash_busy(t, b)) {
+            if (value & CR_MER) erase(t, 0, t->flash.size, MASS_ERASE_PS);
+            else if (value & CR_PER) {
+                uint32_t page = (b->ar - t->flash.base) & ~(PAGE_SIZE - 1);
+                if (page < t->flash.size) erase(t, page, PAGE_SIZE, PAGE_ERASE_PS);
+            }
+        }
+        return SIM_BUS_OK;
+    default: return SIM_BUS_OK;
+    }
+}
+
+static sim_bus_status array_write(sim_target *t, uint32_t offset, unsigned size, uint32_t value)
+{
+    sim_flash_bank *b = bank(t);
+    settle(t);
+    /* PM0075 2.3.3: only half-word writes program; other widths, and writes without PG set,
+     * get a bus error. */
+    if (!(b->cr & CR_PG) || size != 2) return SIM_BUS_FAULT;
+    if (sim_flash_take_injected_error(t)) {
+        b->sr |= SR_PGERR;
+        return SIM_BUS_OK;
+    }
+    if (protected_page(t, offset)) {
+        b->sr |= SR_WRPRTERR;
+        return SIM_BUS_OK;
+    }
+    uint8_t *p = t->flash.mem + offset;
+    uint16_t current = (uint16_t)(p[0] | p[1] << 8);
+    /* A half-word that is not erased can only be written with 0x0000 (PM0075 2.3.3). */
+    if (current != 0xFFFF && value != 0) {
+        b->sr |= SR_PGERR;
+        return SIM_BUS_OK;
+    }
+    p[0] = (uint8_t)value;
+    p[1] = (uint8_t)(value >> 8);
+    sim_flash_start(t, b, PROGRAM_PS);
+    return SIM_BUS_OK;
+}
+
+static void reset(sim_target *t)
+{
+    t->flash.wrpr = 0xFFFFFFFFu;
+}
+
+const sim_flash_family_ops sim_flash_f1_ops = {reg_read, reg_write, array_write, reset, 0x40022000u, 0x400};

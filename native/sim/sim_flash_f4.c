@@ -1,2 +1,199 @@
-/* PLACEHOLDER until the flash module lands. */
+/* STM32F4 flash controller, RM0090 §3: sector erase (4×16 KiB, 1×64 KiB, 7×128 KiB on the
+ * 1 MiB parts), mass erase, programming at the parallelism PSIZE selects. */
+#include "sim_flash.h"
+
+#include <string.h>
+
 #include "sim_target.h"
+
+#define KEYR 0x04u
+#define OPTKEYR 0x08u
+#define SR 0x0Cu
+#define CR 0x10u
+#define OPTCR 0x14u
+
+#define SR_EOP (1u << 0)
+#define SR_OPERR (1u << 1)
+#define SR_WRPERR (1u << 4)
+#define SR_PGAERR (1u << 5)
+#define SR_PGPERR (1u << 6)
+#define SR_PGSERR (1u << 7)
+#define SR_BSY (1u << 16)
+#define SR_ERRORS (SR_EOP | SR_OPERR | SR_WRPERR | SR_PGAERR | SR_PGPERR | SR_PGSERR)
+#define CR_PG (1u << 0)
+#define CR_SER (1u << 1)
+#define CR_MER (1u << 2)
+#define CR_STRT (1u << 16)
+#define CR_EOPIE (1u << 24)
+#define CR_LOCK (1u << 31)
+#define OPTCR_RESET 0x0FFFAAEDu
+
+/* Typical times (FACTS.md, F407 datasheet): 16 µs per program write whatever its width;
+ * sector erase 250 ms (16 KiB), 550 ms (64 KiB), 1 s (128 KiB); mass erase 8 s. */
+#define PROGRAM_PS 16000000ull
+#define MASS_ERASE_PS 8000000000000ull
+
+static sim_flash_bank *bank(sim_target *t) { return &t->flash.banks[0]; }
+
+/* Sector geometry of the 1 MiB part. */
+static bool sector_of(uint32_t sector, uint32_t *offset, uint32_t *size)
+{
+    if (sector < 4) *offset = sector * 0x4000, *size = 0x4000;
+    else if (sector == 4) *offset = 0x10000, *size = 0x10000;
+    else if (sector < 12) *offset = 0x20000 * (sector - 4), *size = 0x20000;
+    else return false;
+    return true;
+}
+
+static unsigned sector_at(uint32_t offset)
+{
+    if (offset < 0x10000) return offset / 0x4000;
+    if (offset < 0x20000) return 4;
+    return 4 + offset / 0x20000;
+}
+
+static uint64_t sector_erase_ps(uint32_t size)
+{
+    return size == 0x4000 ? 250000000000ull : size == 0x10000 ? 550000000000ull : 1000000000000ull;
+}
+
+static bool write_protected(const sim_target *t, unsigned sector)
+{
+    return !(t->flash.optcr & (1u << (16 + sector))); /* nWRPi = 0: protected */
+}
+
+static void settle(sim_target *t)
+{
+    sim_flash_bank *b = bank(t);
+    if (b->eop_pending && !sim_flash_busy(t, b)) {
+        b->eop_pending = false;
+        if (b->cr & CR_EOPIE) b->sr |= SR_EOP; /* RM0090: EOP is set only when EOPIE is */
+    }
+}
+
+static sim_bus_status reg_read(sim_target *t, uint32_t offset, uint32_t *value)
+{
+    sim_flash_bank *b = bank(t);
+    settle(t);
+    switch (offset) {
+    case SR: *value = b->sr | (sim_flash_busy(t, b) ? SR_BSY : 0); break;
+    case CR: *value = b->cr | (b->unlocked ? 0 : CR_LOCK); break;
+    case OPTCR: *value = (t->flash.optcr & ~1u) | (t->flash.opt_unlocked ? 0 : 1); break;
+    default: *value = 0; break;
+    }
+    return SIM_BUS_OK;
+}
+
+static void start_erase(sim_target *t, uint32_t cr)
+{
+    sim_flash_bank *b = bank(t);
+    if (sim_flash_take_injected_error(t)) {
+        b->sr |= SR_OPERR;
+        return;
+    }
+    if ((cr & CR_MER) && (cr & CR_SER)) {
+        b->sr |= SR_PGSERR;
+        return;
+    }
+    if (cr & CR_MER) {
+        for (unsigned s = 0; s < 12; s++)
+            if (write_protected(t, s)) {
+                b->sr |= SR_WRPERR;
+                return;
+            }
+        memset(t->flash.mem, 0xFF, t->flash.size);
+        sim_flash_start(t, b, MASS_ERASE_PS);
+        return;
+    }
+    uint32_t offset, size, sector = (cr >> 3) & 0xF;
+    if (!sector_of(sector, &offset, &size)) {
+        b->sr |= SR_PGSERR;
+        return;
+    }
+    if (write_protected(t, sector)) {
+        b->sr |= SR_WRPERR;
+        return;
+    }
+    memset(t->flash.mem + offset, 0xFF, size);
+    sim_flash_start(t, b, sector_erase_ps(size));
+}
+
+static sim_bus_status reg_write(sim_target *t, uint32_t offset, uint32_t value)
+{
+    sim_flash_bank *b = bank(t);
+    sim_flash *f = &t->flash;
+    settle(t);
+    switch (offset) {
+    case KEYR: return sim_flash_key(b, value) ? SIM_BUS_OK : SIM_BUS_FAULT;
+    case OPTKEYR:
+        if (!f->opt_key1_seen && value == SIM_FLASH_OPTKEY1) {
+            f->opt_key1_seen = true;
+        } else if (f->opt_key1_seen && value == SIM_FLASH_OPTKEY2) {
+            f->opt_key1_seen = false;
+            f->opt_unlocked = true;
+        } else {
+            f->opt_key1_seen = false;
+            return SIM_BUS_FAULT;
+        }
+        return SIM_BUS_OK;
+    case SR:
+        b->sr &= ~(value & SR_ERRORS);
+        return SIM_BUS_OK;
+    case CR:
+        if (!b->unlocked) return SIM_BUS_OK;
+        if (value & CR_LOCK) {
+            b->unlocked = false;
+            b->cr = 0;
+            return SIM_BUS_OK;
+        }
+        b->cr = value & 0x0300037Fu; /* PG SER MER SNB PSIZE EOPIE ERRIE */
+        if ((value & CR_STRT) && !sim_flash_busy(t, b)) start_erase(t, value);
+        return SIM_BUS_OK;
+    case OPTCR:
+        /* Option bytes are held, not programmed: OPTSTRT is accepted and changes nothing. */
+        if (f->opt_unlocked) f->optcr = (value & 0x0FFFFFECu) | (f->optcr & 3);
+        if (value & 1) f->opt_unlocked = false;
+        return SIM_BUS_OK;
+    default: return SIM_BUS_OK;
+    }
+}
+
+static sim_bus_status array_write(sim_target *t, uint32_t offset, unsigned size, uint32_t value)
+{
+    sim_flash_bank *b = bank(t);
+    settle(t);
+    /* A write without PG, or with SER/MER also set, is a programming sequence error. */
+    if (!(b->cr & CR_PG) || (b->cr & (CR_SER | CR_MER)) || !b->unlocked) {
+        b->sr |= SR_PGSERR;
+        return SIM_BUS_OK;
+    }
+    unsigned psize = (b->cr >> 8) & 3; /* x8, x16, x32, x64 */
+    if (size != (1u << psize)) {      /* x64 needs two words at once: never matches here */
+        b->sr |= SR_PGPERR;
+        return SIM_BUS_OK;
+    }
+    if (offset & (size - 1)) {
+        b->sr |= SR_PGAERR;
+        return SIM_BUS_OK;
+    }
+    if (sim_flash_take_injected_error(t)) {
+        b->sr |= SR_OPERR;
+        return SIM_BUS_OK;
+    }
+    if (write_protected(t, sector_at(offset))) {
+        b->sr |= SR_WRPERR;
+        return SIM_BUS_OK;
+    }
+    /* Programming can only clear bits: a non-erased location ends up as old AND new. */
+    uint8_t *p = t->flash.mem + offset;
+    for (unsigned i = 0; i < size; i++) p[i] &= (uint8_t)(value >> (8 * i));
+    sim_flash_start(t, b, PROGRAM_PS);
+    return SIM_BUS_OK;
+}
+
+static void reset(sim_target *t)
+{
+    t->flash.optcr = OPTCR_RESET;
+}
+
+const sim_flash_family_ops sim_flash_f4_ops = {reg_read, reg_write, array_write, reset, 0x40023C00u, 0x400};
