@@ -31,6 +31,12 @@ enum { EXC_RESET = 1, EXC_NMI = 2, EXC_HARDFAULT = 3, EXC_SVCALL = 11, EXC_PENDS
 
 static sim_core *core_of(sim_target *t) { return &t->core; }
 
+static void set_pending(sim_core *c, unsigned n)
+{
+    c->pending[n] = true;
+    c->pending_any = true;
+}
+
 /* --- exceptions ------------------------------------------------------------------------------ */
 
 static int exception_priority(const sim_core *c, unsigned n)
@@ -126,7 +132,7 @@ void sim_core_exception_returned(sim_target *t, unsigned number)
 
 void sim_core_set_irq_pending(sim_target *t, unsigned irq)
 {
-    if (irq < SIM_NVIC_IRQS) t->core.pending[16 + irq] = true;
+    if (irq < SIM_NVIC_IRQS) set_pending(&t->core, 16 + irq);
 }
 
 /* --- SysTick (ARMv7-M B3.3) ------------------------------------------------------------------ */
@@ -134,7 +140,7 @@ void sim_core_set_irq_pending(sim_target *t, unsigned irq)
 static void systick_fire(sim_core *c)
 {
     c->syst_csr |= 1u << 16; /* COUNTFLAG */
-    if (c->syst_csr & 2) c->pending[EXC_SYSTICK] = true;
+    if (c->syst_csr & 2) set_pending(c, EXC_SYSTICK);
 }
 
 static void systick_advance(sim_core *c, uint64_t cycles)
@@ -222,7 +228,15 @@ void sim_core_run(sim_target *t, uint64_t until_ps)
             c->clock_cycles = target;
             break;
         }
-        unsigned next = pending_exception(t);
+        unsigned next = 0;
+        if (c->pending_any) {
+            next = pending_exception(t);
+            if (!next) { /* nothing can be taken: is anything pending at all? */
+                bool any = false;
+                for (unsigned n = 0; n < SIM_EXCEPTIONS && !any; n++) any = c->pending[n];
+                c->pending_any = any;
+            }
+        }
         if (c->sleeping) {
             if (next) {
                 c->sleeping = false;
@@ -260,16 +274,15 @@ void sim_core_run(sim_target *t, uint64_t until_ps)
             }
             hard_fault(t);
             break;
-        case SIM_STEP_SVC: c->pending[EXC_SVCALL] = true; break;
+        case SIM_STEP_SVC: set_pending(c, EXC_SVCALL); break;
         case SIM_STEP_WFI:
-            if (!pending_exception(t)) c->sleeping = true;
-            break;
         case SIM_STEP_WFE:
-            if (!pending_exception(t)) c->sleeping = true;
+            if (!c->pending_any || !pending_exception(t)) c->sleeping = true;
             break;
         case SIM_STEP_FAULT: hard_fault(t); break;
         }
         c->retire_st = true;
+        t->cpu.instructions++;
         if (c->dwt.hit) halt(t, SIM_DFSR_DWTTRAP);
         else if (c->step_pending) halt(t, SIM_DFSR_HALTED);
     }
@@ -603,7 +616,10 @@ static sim_bus_status scs_write(sim_target *t, void *ctx, uint32_t offset, unsig
     if (size < 4) value <<= (offset & 3) * 8;
     if (o >= 0x100 && o < 0x100 + SIM_NVIC_IRQS / 8) set_bits(&c->irq_enabled[(o - 0x100) * 8], value, true);
     else if (o >= 0x180 && o < 0x180 + SIM_NVIC_IRQS / 8) set_bits(&c->irq_enabled[(o - 0x180) * 8], value, false);
-    else if (o >= 0x200 && o < 0x200 + SIM_NVIC_IRQS / 8) set_bits(&c->pending[16 + (o - 0x200) * 8], value, true);
+    else if (o >= 0x200 && o < 0x200 + SIM_NVIC_IRQS / 8) {
+        set_bits(&c->pending[16 + (o - 0x200) * 8], value, true);
+        c->pending_any = true;
+    }
     else if (o >= 0x280 && o < 0x280 + SIM_NVIC_IRQS / 8) set_bits(&c->pending[16 + (o - 0x280) * 8], value, false);
     else if (o >= 0x400 && o < 0x400 + SIM_NVIC_IRQS)
         for (unsigned i = 0; i < 4; i++) c->irq_priority[o - 0x400 + i] = (uint8_t)(value >> (8 * i)) & PRIORITY_MASK;
@@ -617,10 +633,10 @@ static sim_bus_status scs_write(sim_target *t, void *ctx, uint32_t offset, unsig
         case 0x014: c->syst_rvr = value & 0xFFFFFF; break;
         case 0x018: c->syst_cvr = 0; c->syst_csr &= ~(1u << 16); break; /* any write clears */
         case 0xD04: /* ICSR */
-            if (value & (1u << 31)) c->pending[EXC_NMI] = true;
-            if (value & (1u << 28)) c->pending[EXC_PENDSV] = true;
+            if (value & (1u << 31)) set_pending(c, EXC_NMI);
+            if (value & (1u << 28)) set_pending(c, EXC_PENDSV);
             if (value & (1u << 27)) c->pending[EXC_PENDSV] = false;
-            if (value & (1u << 26)) c->pending[EXC_SYSTICK] = true;
+            if (value & (1u << 26)) set_pending(c, EXC_SYSTICK);
             if (value & (1u << 25)) c->pending[EXC_SYSTICK] = false;
             break;
         case 0xD08: c->vtor = value & 0xFFFFFF80u; break;
@@ -649,7 +665,7 @@ static sim_bus_status scs_write(sim_target *t, void *ctx, uint32_t offset, unsig
             dwt_freeze(t);
             dwt_update_active(t);
             break;
-        case 0xF00: if ((value & 0x1FF) < SIM_NVIC_IRQS) c->pending[16 + (value & 0x1FF)] = true; break; /* STIR */
+        case 0xF00: if ((value & 0x1FF) < SIM_NVIC_IRQS) set_pending(c, 16 + (value & 0x1FF)); break; /* STIR */
         default: break;
         }
     return SIM_BUS_OK;

@@ -58,6 +58,7 @@ typedef struct sim_core {
     uint8_t syst_prescale;/* external reference clock: core clock / 8 */
     /* NVIC and exception state, by exception number */
     bool pending[SIM_EXCEPTIONS];
+    bool pending_any;     /* some pending[] may be set: the run loop looks only then */
     bool active[SIM_EXCEPTIONS];
     bool irq_enabled[SIM_NVIC_IRQS];
     uint8_t irq_priority[SIM_NVIC_IRQS];

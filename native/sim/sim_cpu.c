@@ -200,7 +200,6 @@ static void switch_stack(sim_cpu *c, uint32_t new_ipsr, uint32_t new_control)
 void sim_cpu_reset(sim_target *t)
 {
     sim_cpu *c = &t->cpu;
-    uint64_t cycles = c->cycles;
     memset(c->r, 0, sizeof c->r);
     c->sp_other = 0;
     c->xpsr = XPSR_T;
@@ -211,7 +210,6 @@ void sim_cpu_reset(sim_target *t)
     c->fpscr = 0;
     c->event = false;
     c->r[14] = 0xFFFFFFFFu; /* LR reset value is UNKNOWN; Cortex-M parts read 0xFFFFFFFF */
-    c->cycles = cycles;
     c->fetch_region = NULL;
     c->data_region = NULL;
 }

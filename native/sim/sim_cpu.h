@@ -32,6 +32,7 @@ typedef struct sim_cpu {
     bool event;           /* the event register (SEV, WFE) */
     uint8_t bkpt_imm;     /* immediate of the last BKPT that stopped a step */
     uint64_t cycles;      /* core cycles executed since power-on */
+    uint64_t instructions;/* instructions retired since power-on (counted by the run loop) */
     /* Fast-path caches: the last regions hit by instruction fetch and by data accesses.
      * They point into t->bus.regions, which never moves after sim_target_init. */
     const struct sim_region *fetch_region;
