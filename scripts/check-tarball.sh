@@ -6,7 +6,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+rm_bin=$(command -v rm)
+trap '"$rm_bin" -rf "$work"' EXIT
 
 mkdir "$work/pkg"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard | grep -zv '^test/fixtures/' |
@@ -20,13 +21,13 @@ tarball=$(npm pack --silent --pack-destination "$work" 2>/dev/null | tail -n 1)
 echo "packed $tarball ($(du -k "$work/$tarball" | cut -f1) KiB)"
 
 mkdir "$work/bin" "$work/app"
+cp "$root/scripts/smoke.mjs" "$work/app/"
+echo '{ "name": "app", "version": "1.0.0", "private": true, "type": "module" }' > "$work/app/package.json"
 for tool in node npm npx sh bash env; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
 export PATH="$work/bin"
 for tool in cc c++ gcc g++ cmake make; do
   if command -v "$tool" >/dev/null 2>&1; then echo "$tool is still on the PATH" >&2; exit 1; fi
 done
 cd "$work/app"
-echo '{ "name": "app", "version": "1.0.0", "private": true, "type": "module" }' > package.json
 npm install --no-audit --no-fund --loglevel=error "$work/$tarball" >/dev/null
-cp "$root/scripts/smoke.mjs" .
 node smoke.mjs

@@ -123,7 +123,7 @@ log('Native addon');
 const addonReady =
   existsSync(join(root, 'build', 'Release', 'bmp_native.node')) ||
   existsSync(join(root, 'prebuilds', `${process.platform}-${process.arch}`));
-if (!addonReady) check('node-gyp build of the addon', () => step('npx', ['node-gyp', 'rebuild']));
+if (!addonReady) check('node-gyp build of the addon', () => step('npm', ['run', 'build:addon']));
 
 log('Native unit tests');
 nativeTests('native', 'build-native', []);
