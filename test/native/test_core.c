@@ -124,6 +124,18 @@ static void test_register_transfer_and_sticky_status(void)
     CHECK_EQ(t.cpu.r[4], 0x12345678);
     CHECK_EQ(read_reg(&t, 0x40), 0); /* no FPU on the F103: S0 reads as 0 */
     stop_fixture(&t, &image);
+    /* the F407 (Cortex-M4F) holds S0-S31 and FPSCR */
+    CHECK(start_fixture(&t, "stm32f407", &image));
+    wr(&t, DHCSR, KEY | 3);
+    for (unsigned i = 0; i < 32; i++) {
+        wr(&t, DCRDR, 0x3F800000u + i);
+        wr(&t, DCRSR, (1u << 16) | (0x40 + i));
+    }
+    wr(&t, DCRDR, 0x03C00000);
+    wr(&t, DCRSR, (1u << 16) | 0x21);
+    for (unsigned i = 0; i < 32; i++) CHECK_EQ(read_reg(&t, 0x40 + i), 0x3F800000u + i);
+    CHECK_EQ(read_reg(&t, 0x21), 0x03C00000);
+    stop_fixture(&t, &image);
 }
 
 static void test_step_executes_one_instruction(void)

@@ -397,6 +397,21 @@ static void test_targetsel_multidrop(void)
     sim_target_free(&t);
 }
 
+static void test_target_reset_mid_session(void)
+{
+    sim_target t;
+    connect(&t, "stm32f407");
+    CHECK_EQ(ap_w(&t, 0, 0x23000012), OK);
+    CHECK_EQ(ap_w(&t, 4, 0xE000EDF0), OK);
+    ap_r(&t, 0xC); /* read DHCSR once: clears S_RESET_ST */
+    sim_target_reset(&t, SIM_RESET_SYSTEM); /* a reset in the middle of the session */
+    /* the debug port is in the debug domain: no line reset needed, the AP state is kept */
+    CHECK_EQ(ap_r(&t, 4), 0xE000EDF4); /* TAR auto-incremented once, kept across the reset */
+    CHECK_EQ(ap_w(&t, 4, 0xE000EDF0), OK);
+    CHECK(ap_r(&t, 0xC) & (1u << 25)); /* S_RESET_ST */
+    sim_target_free(&t);
+}
+
 static void test_transfer_time(void)
 {
     sim_target t;
@@ -423,6 +438,7 @@ int main(void)
     RUN(test_injected_faults);
     RUN(test_h7_access_ports);
     RUN(test_targetsel_multidrop);
+    RUN(test_target_reset_mid_session);
     RUN(test_transfer_time);
     return CHECK_SUMMARY();
 }
