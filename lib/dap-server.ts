@@ -17,10 +17,15 @@ export const DAP_TCP_REQUEST = 1;
 export const DAP_TCP_RESPONSE = 2;
 export const DAP_TCP_DEFAULT_PORT = 4441;
 
-/** Something that executes one CMSIS-DAP command packet. */
+/**
+ * Something that executes CMSIS-DAP command packets. One request gives zero responses (after
+ * DAP_QueueCommands or DAP_TransferAbort), one, or several (the queued ones, then its own).
+ */
 export interface DapPacketEngine {
   readonly packetSize: number;
-  execute(request: Uint8Array): Promise<Uint8Array>;
+  execute(request: Uint8Array): Promise<Uint8Array[]>;
+  /** DAP_TransferAbort arrives out of band: stop the transfer in progress. */
+  abort?(): void;
 }
 
 export interface DapServerOptions {
@@ -110,11 +115,16 @@ export class DapServer extends EventEmitter {
         if (pending.length < DAP_TCP_HEADER_SIZE + length) break;
         const request = new Uint8Array(pending.subarray(DAP_TCP_HEADER_SIZE, DAP_TCP_HEADER_SIZE + length));
         pending = pending.subarray(DAP_TCP_HEADER_SIZE + length);
+        // DAP_TransferAbort is handled out of band, as the specification asks: it must reach
+        // the engine while the transfer it aborts is still running.
+        if (request[0] === 0x07) this.engine.abort?.();
         this.queue = this.queue.then(async () => {
           if (socket.destroyed) return;
           try {
-            const response = await this.engine.execute(request);
-            if (!socket.destroyed) socket.write(encodeDapTcpFrame(DAP_TCP_RESPONSE, response));
+            const responses = await this.engine.execute(request);
+            for (const response of responses) {
+              if (!socket.destroyed) socket.write(encodeDapTcpFrame(DAP_TCP_RESPONSE, response));
+            }
           } catch (error) {
             drop(`engine error: ${(error as Error).message}`);
           }

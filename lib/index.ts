@@ -1,5 +1,7 @@
 /** bmp-gdbserver: the public API. */
 export { BmpError, type BmpErrorCode } from './errors.js';
+export { DapEngine, type DapEngineOptions } from './dap-engine.js';
+export { DapServer, type DapPacketEngine, type DapServerOptions } from './dap-server.js';
 export { parseElf, type ElfImage, type ElfSegment, type ElfSymbol } from './elf.js';
 export {
   Ack,

@@ -49,8 +49,15 @@ export interface NativeSim {
   state(): NativeSimState;
 }
 
+export interface NativeDapEngine {
+  execute(request: Uint8Array): Uint8Array[];
+  abort(): void;
+  readonly packetSize: number;
+}
+
 export interface NativeBinding {
   Sim: { new (profile: string): NativeSim; profiles(): NativeProfile[] };
+  DapEngine: { new (sim: NativeSim, packetSize: number, packetCount: number): NativeDapEngine };
 }
 
 const require = createRequire(import.meta.url);

@@ -24,7 +24,8 @@ export type SimState = NativeSimState;
 
 export class Sim {
   readonly profile: string;
-  private handle: NativeSim;
+  /** @internal the addon object, for other native classes that drive this target */
+  readonly handle: NativeSim;
 
   constructor(profile: SimProfileName | string) {
     try {

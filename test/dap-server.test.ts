@@ -13,7 +13,7 @@ import {
 const echoEngine: DapPacketEngine = {
   packetSize: 1024,
   async execute(request) {
-    return Uint8Array.from([request[0], request.length & 0xff, request.length >> 8]);
+    return [Uint8Array.from([request[0], request.length & 0xff, request.length >> 8])];
   },
 };
 

@@ -1,11 +1,13 @@
 // Module entry point of the native addon: registers the classes.
 #include <napi.h>
 
+#include "dap_wrap.h"
 #include "sim_wrap.h"
 
 static Napi::Object InitModule(Napi::Env env, Napi::Object exports)
 {
     bmp::SimWrap::Init(env, exports);
+    bmp::DapWrap::Init(env, exports);
     return exports;
 }
 

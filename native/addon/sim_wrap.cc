@@ -7,6 +7,8 @@
 
 namespace bmp {
 
+Napi::FunctionReference SimWrap::constructor;
+
 namespace {
 
 // Reads argument `index` as an unsigned integer no larger than `max`; throws EINVAL otherwise.
@@ -74,6 +76,7 @@ Napi::Object SimWrap::Init(Napi::Env env, Napi::Object exports)
             InstanceMethod<&SimWrap::SetClocks>("setClocks"),
             InstanceMethod<&SimWrap::State>("state"),
         });
+    constructor = Napi::Persistent(cls);
     exports.Set("Sim", cls);
     return exports;
 }

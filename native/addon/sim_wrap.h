@@ -32,9 +32,12 @@ private:
     Napi::Value SetClocks(const Napi::CallbackInfo &info);
     Napi::Value State(const Napi::CallbackInfo &info);
 
-    // Null after close(); every method checks it first.
+public:
+    // Null after close(); every method checks it first (throws ECLOSED).
     sim_target *Target(const Napi::CallbackInfo &info);
+    static Napi::FunctionReference constructor;
 
+private:
     sim_target *target_ = nullptr;
 };
 

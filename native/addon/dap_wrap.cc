@@ -1,0 +1,101 @@
+#include "dap_wrap.h"
+
+#include <cstring>
+
+#include "errors.h"
+#include "sim_wrap.h"
+
+extern "C" {
+#include "sim_swd_phy.h"
+}
+
+namespace bmp {
+
+namespace {
+
+const dap_strings kStrings = {
+    "bmp-gdbserver",           // vendor
+    "bmp-gdbserver CMSIS-DAP", // product: tools look for "CMSIS-DAP"
+    "SIM00001",                // serial
+    "2.1.0",                   // CMSIS-DAP protocol version
+    nullptr, nullptr, nullptr, nullptr,
+    "0.1.0",                   // product firmware version
+};
+
+} // namespace
+
+Napi::Object DapWrap::Init(Napi::Env env, Napi::Object exports)
+{
+    Napi::Function cls = DefineClass(env, "DapEngine",
+                                     {
+                                         InstanceMethod<&DapWrap::Execute>("execute"),
+                                         InstanceMethod<&DapWrap::Abort>("abort"),
+                                         InstanceAccessor<&DapWrap::PacketSize>("packetSize"),
+                                     });
+    exports.Set("DapEngine", cls);
+    return exports;
+}
+
+// new DapEngine(sim, packetSize, packetCount)
+DapWrap::DapWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<DapWrap>(info)
+{
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[0].IsObject() ||
+        !info[0].As<Napi::Object>().InstanceOf(SimWrap::constructor.Value())) {
+        ThrowTypeWithCode(env, "EINVAL", "DapEngine needs a Sim, a packet size and a packet count");
+        return;
+    }
+    if (!info[1].IsNumber() || !info[2].IsNumber()) {
+        ThrowTypeWithCode(env, "EINVAL", "packet size and packet count must be numbers");
+        return;
+    }
+    double size = info[1].As<Napi::Number>().DoubleValue(), count = info[2].As<Napi::Number>().DoubleValue();
+    if (!(size >= 64 && size <= DAP_MAX_PACKET_SIZE) || !(count >= 1 && count <= 255)) {
+        ThrowWithCode(env, "ERANGE", "packet size must be 64 to 1024 and packet count 1 to 255");
+        return;
+    }
+    SimWrap *sim = SimWrap::Unwrap(info[0].As<Napi::Object>());
+    sim_target *t = sim->Target(info);
+    if (!t) return;
+    sim_ = Napi::Persistent(info[0].As<Napi::Object>());
+    sim_swd_phy_init(&phy_, t);
+    dap_init(&engine_, &phy_, &kStrings, static_cast<uint16_t>(size), static_cast<uint8_t>(count));
+    bound_ = true;
+}
+
+// execute(request: Uint8Array): Uint8Array[] (0 responses after DAP_QueueCommands)
+Napi::Value DapWrap::Execute(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    if (!bound_) return ThrowWithCode(env, "ECLOSED", "the engine has no target");
+    // The Sim may have been closed since: its target pointer is then gone.
+    SimWrap *sim = SimWrap::Unwrap(sim_.Value());
+    if (!sim->Target(info)) return env.Undefined();
+    if (info.Length() < 1 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        return ThrowTypeWithCode(env, "EINVAL", "request must be a Uint8Array");
+    Napi::Uint8Array request = info[0].As<Napi::Uint8Array>();
+    unsigned ready = dap_process(&engine_, request.Data(), request.ByteLength());
+    Napi::Array out = Napi::Array::New(env, ready);
+    for (unsigned i = 0; i < ready; i++) {
+        size_t length = 0;
+        const uint8_t *data = dap_response(&engine_, i, &length);
+        Napi::Uint8Array r = Napi::Uint8Array::New(env, length);
+        memcpy(r.Data(), data, length);
+        out.Set(i, r);
+    }
+    return out;
+}
+
+Napi::Value DapWrap::Abort(const Napi::CallbackInfo &info)
+{
+    engine_.abort = true;
+    return info.Env().Undefined();
+}
+
+Napi::Value DapWrap::PacketSize(const Napi::CallbackInfo &info)
+{
+    return Napi::Number::New(info.Env(), engine_.packet_size);
+}
+
+} // namespace bmp
