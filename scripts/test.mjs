@@ -6,7 +6,7 @@
 //
 //   node scripts/test.mjs [--quick]   --quick skips the sanitizer build and the packaging checks
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -120,10 +120,8 @@ if (!check('tsc', () => step('npx', ['tsc', '-p', 'tsconfig.json']))) {
 }
 
 log('Native addon');
-const addonReady =
-  existsSync(join(root, 'build', 'Release', 'bmp_native.node')) ||
-  existsSync(join(root, 'prebuilds', `${process.platform}-${process.arch}`));
-if (!addonReady) check('node-gyp build of the addon', () => step('npm', ['run', 'build:addon']));
+// Always rebuilt, so that the tests never load a stale addon.
+check('node-gyp build of the addon', () => step('npm', ['run', 'build:addon']));
 
 log('Native unit tests');
 nativeTests('native', 'build-native', []);

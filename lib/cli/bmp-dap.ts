@@ -6,10 +6,12 @@
  *
  * serves CMSIS-DAP over TCP (OpenOCD's cmsis_dap_tcp framing) with a simulated target behind it.
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
 import { DapEngine } from '../dap-engine.js';
 import { DAP_TCP_DEFAULT_PORT, DapServer, isLoopback } from '../dap-server.js';
+import { parseElf } from '../elf.js';
 import { Sim } from '../sim.js';
 import { onShutdown, parseFrequency, parsePort, runCli, usageErrors, UsageError } from './common.js';
 
@@ -27,6 +29,7 @@ Options:
                         authentication: anything else exposes the target to the network)
   --packet-size <n>     CMSIS-DAP packet size, 64 to 1024 (default 1024)
   --swd-speed <hz>      initial SWD clock of the simulated wire (e.g. 4M; the host may change it)
+  --image <file.elf>    preload the simulated flash and RAM with an ELF file's loadable segments
   -v, --verbose         log connections and protocol errors
   -h, --help            this text
 `;
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
         host: { type: 'string' },
         'packet-size': { type: 'string' },
         'swd-speed': { type: 'string' },
+        image: { type: 'string' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -63,8 +67,15 @@ async function main(): Promise<void> {
   const host = values.host ?? '127.0.0.1';
   const swdHz = parseFrequency(values['swd-speed']);
 
+  const image = values.image ? parseElf(await readFile(values.image)) : undefined;
+
   const sim = new Sim(values.sim);
   if (swdHz) sim.setClocks({ swdHz });
+  if (image) {
+    // The back door: the image is in place as if programmed earlier; then a power-on start.
+    for (const segment of image.segments) if (segment.data.length) sim.load(segment.paddr, segment.data);
+    sim.reset('system');
+  }
   const engine = new DapEngine(sim, { packetSize, packetCount: 8 });
   const log = values.verbose ? (line: string) => process.stderr.write(line + '\n') : () => {};
   const server = new DapServer({ engine, host, port, log });

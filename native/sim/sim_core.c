@@ -87,6 +87,7 @@ static unsigned pending_exception(const sim_target *t)
 static void halt(sim_target *t, uint32_t reason)
 {
     sim_core *c = &t->core;
+    c->lockup = false; /* entering debug state leaves lockup (ARMv7-M B1.5.15) */
     c->halted = true;
     c->sleeping = false;
     c->step_pending = false;
