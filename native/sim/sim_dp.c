@@ -30,10 +30,18 @@ void sim_dp_set_swd_hz(sim_target *t, uint32_t hz)
     if (hz) t->dp.swd_hz = hz;
 }
 
+bool sim_dp_set_tar_wrap(sim_target *t, uint32_t bytes)
+{
+    if (bytes != 1024 && bytes != 2048 && bytes != 4096) return false;
+    t->dp.tar_wrap = bytes;
+    return true;
+}
+
 void sim_dp_init(sim_target *t)
 {
     sim_dp *dp = &t->dp;
     dp->swd_hz = 4000000;
+    dp->tar_wrap = 4096;
     dp->ap_count = t->profile->ap_count;
     for (unsigned i = 0; i < dp->ap_count && i < SIM_MAX_APS; i++) {
         dp->aps[i].idr = t->profile->aps[i].idr;
@@ -113,7 +121,7 @@ static bool ap_bus(sim_target *t, const sim_ap *ap, uint32_t addr, unsigned size
 }
 
 /* A DRW or BDn transfer (ADIv5.2 C2.2): sizes 8/16/32, byte lanes from the address, packed
- * transfers, and auto-increment within the 1 KiB TAR block. */
+ * transfers, and auto-increment within the TAR block (dp.tar_wrap). */
 static bool ap_data(sim_target *t, sim_ap *ap, uint32_t addr, bool increment, bool read, uint32_t *data)
 {
     unsigned size = 1u << (ap->csw & CSW_SIZE);
@@ -127,7 +135,8 @@ static bool ap_data(sim_target *t, sim_ap *ap, uint32_t addr, bool increment, bo
         if (!ap_bus(t, ap, a, size, &v, !read)) return false;
         if (read) result |= size == 4 ? v : v << lane;
         if (inc_mode) {
-            addr = (addr & ~0x3FFu) | ((addr + size) & 0x3FFu); /* wraps in 1 KiB */
+            uint32_t block = t->dp.tar_wrap - 1; /* the upper TAR bits never change */
+            addr = (addr & ~block) | ((addr + size) & block);
             ap->tar = addr;
         }
     }

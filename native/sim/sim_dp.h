@@ -68,6 +68,7 @@ typedef struct sim_dp {
     unsigned ap_count;
     sim_ap aps[SIM_MAX_APS];
     uint32_t swd_hz;      /* SWD clock for virtual time; default 4 MHz */
+    uint32_t tar_wrap;    /* TAR auto-increment stays inside blocks of this size (bytes) */
     sim_wire wire;
     /* fault injection */
     uint32_t inject_wait;
@@ -92,6 +93,10 @@ uint32_t sim_wire_in(sim_target *t, unsigned n);
 
 void sim_fault_inject(sim_target *t, sim_fault_kind kind, uint32_t count);
 void sim_dp_set_swd_hz(sim_target *t, uint32_t hz);
+/* TAR auto-increment block: 4096 on the Cortex-M AHB-APs modelled here (what OpenOCD relies on,
+ * ADIv5 IHI0031C 7.2.2); 1024 is the architectural minimum, for testing hosts that must not rely
+ * on more. A power of two from 1024 to 4096; returns false otherwise. */
+bool sim_dp_set_tar_wrap(sim_target *t, uint32_t bytes);
 
 /* Used by the wire: the two halves of a transfer. begin decides the ACK (and, for a read, the
  * data); finish applies a write's data once its data phase has been clocked. */

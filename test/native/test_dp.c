@@ -251,11 +251,22 @@ static void test_posted_reads_and_ap_identity(void)
     sim_target_free(&t);
 }
 
-static void test_tar_increment_wraps_in_1k(void)
+static void test_tar_increment_wraps_in_its_block(void)
 {
     sim_target t;
     connect(&t, "stm32f103");
+    CHECK(!sim_dp_set_tar_wrap(&t, 512));
+    /* the Cortex-M AHB-AP: 4 KiB blocks */
     CHECK_EQ(dp_w(&t, 8, 0), OK);
+    CHECK_EQ(ap_w(&t, 0, 0x23000012), OK);
+    CHECK_EQ(ap_w(&t, 4, SRAM + 0xFFC), OK);
+    CHECK_EQ(ap_w(&t, 0xC, 0xB0), OK);
+    CHECK_EQ(ap_r(&t, 4), SRAM + 0x000);
+    CHECK_EQ(ap_w(&t, 4, SRAM + 0x3FC), OK);
+    CHECK_EQ(ap_w(&t, 0xC, 0xB1), OK);
+    CHECK_EQ(ap_r(&t, 4), SRAM + 0x400); /* crosses 1 KiB: fine within 4 KiB */
+    /* set to the architectural minimum of 1 KiB */
+    CHECK(sim_dp_set_tar_wrap(&t, 1024));
     CHECK_EQ(ap_w(&t, 0, 0x23000012), OK); /* 32-bit, single increment */
     CHECK_EQ(ap_w(&t, 4, SRAM + 0x3F8), OK);
     for (uint32_t i = 0; i < 4; i++) CHECK_EQ(ap_w(&t, 0xC, 0xA0 + i), OK);
@@ -432,7 +443,7 @@ int main(void)
     RUN(test_turnaround_length);
     RUN(test_power_up_handshake);
     RUN(test_posted_reads_and_ap_identity);
-    RUN(test_tar_increment_wraps_in_1k);
+    RUN(test_tar_increment_wraps_in_its_block);
     RUN(test_byte_lanes_packed_and_banked);
     RUN(test_bus_fault_is_sticky_until_abort);
     RUN(test_injected_faults);
