@@ -5,7 +5,7 @@ packages=(
   cmake make g++ python3            # native build and native unit tests
   libunicorn-dev                    # differential test of the ARMv6-M executor
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi  # fixture firmware, core cross-compile
-  gcc openocd                       # interop: OpenOCD through the USB library stand-ins
+  gcc openocd python3-pyocd python3-usb  # interop: OpenOCD and pyOCD through the USB stand-ins
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -6,7 +6,7 @@
 //
 //   node scripts/test.mjs [--quick]   --quick skips the sanitizer build and the packaging checks
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -114,6 +114,7 @@ async function mochaTests() {
 }
 
 log('TypeScript');
+rmSync(join(root, 'dist'), { recursive: true, force: true }); // no stale compiled tests
 if (!check('tsc', () => step('npx', ['tsc', '-p', 'tsconfig.json']))) {
   log(`${passed} passed, ${failed} failed`);
   process.exit(1);
