@@ -355,7 +355,7 @@ static sim_bus_status dwt_read(sim_target *t, void *ctx, uint32_t offset, unsign
         default: break;
         }
     }
-    *value = size == 4 ? w : (w >> ((offset & 3) * 8)) & ((1u << (size * 8)) - 1);
+    *value = sim_lanes(w, offset, size);
     return SIM_BUS_OK;
 }
 
@@ -411,7 +411,7 @@ static sim_bus_status fpb_read(sim_target *t, void *ctx, uint32_t offset, unsign
             (p->fpb_literal_comparators & 15) << 8 | (p->fpb_code_comparators & 15) << 4 | (f->ctrl & 1);
     else if (o == 0x004) w = f->remap;
     else if (o >= 0x008 && o < 0x008 + 4 * total) w = f->comp[(o - 8) / 4];
-    *value = size == 4 ? w : (w >> ((offset & 3) * 8)) & ((1u << (size * 8)) - 1);
+    *value = sim_lanes(w, offset, size);
     return SIM_BUS_OK;
 }
 
@@ -444,7 +444,7 @@ static sim_bus_status itm_read(sim_target *t, void *ctx, uint32_t offset, unsign
     uint32_t w = 0, o = offset & ~3u;
     if (o >= 0xFD0) w = sim_rom_component_id(t, SIM_COMPONENT_ITM, o);
     else if (o < 0x80) w = 1; /* stimulus port ready */
-    *value = size == 4 ? w : (w >> ((offset & 3) * 8)) & ((1u << (size * 8)) - 1);
+    *value = sim_lanes(w, offset, size);
     return SIM_BUS_OK;
 }
 
@@ -592,7 +592,7 @@ static sim_bus_status scs_read(sim_target *t, void *ctx, uint32_t offset, unsign
     bool ok;
     uint32_t w = scs_word(t, offset & ~3u, &ok);
     if (!ok) return SIM_BUS_FAULT;
-    *value = size == 4 ? w : (w >> ((offset & 3) * 8)) & ((1u << (size * 8)) - 1);
+    *value = sim_lanes(w, offset, size);
     return SIM_BUS_OK;
 }
 

@@ -14,11 +14,6 @@ static const sim_flash_family_ops *ops_for(const sim_target *t)
     }
 }
 
-uint32_t sim_flash_lanes(uint32_t word, uint32_t offset, unsigned size)
-{
-    return size == 4 ? word : (word >> ((offset & 3) * 8)) & ((1u << (size * 8)) - 1);
-}
-
 bool sim_flash_key(sim_flash_bank *bank, uint32_t value)
 {
     if (bank->locked_until_reset) return false;
@@ -34,6 +29,21 @@ bool sim_flash_key(sim_flash_bank *bank, uint32_t value)
     bank->key1_seen = false;
     bank->unlocked = false;
     bank->locked_until_reset = true;
+    return false;
+}
+
+bool sim_flash_opt_key(sim_flash *f, uint32_t value)
+{
+    if (!f->opt_key1_seen && value == SIM_FLASH_OPTKEY1) {
+        f->opt_key1_seen = true;
+        return true;
+    }
+    if (f->opt_key1_seen && value == SIM_FLASH_OPTKEY2) {
+        f->opt_key1_seen = false;
+        f->opt_unlocked = true;
+        return true;
+    }
+    f->opt_key1_seen = false;
     return false;
 }
 
@@ -68,7 +78,7 @@ static sim_bus_status regs_read(sim_target *t, void *ctx, uint32_t offset, unsig
     (void)m;
     uint32_t word = 0;
     sim_bus_status s = ops_for(t)->reg_read(t, offset & ~3u, &word);
-    *value = sim_flash_lanes(word, offset, size);
+    *value = sim_lanes(word, offset, size);
     return s;
 }
 

@@ -60,8 +60,8 @@ void sim_flash_start(sim_target *t, sim_flash_bank *bank, uint64_t duration_ps);
 bool sim_flash_busy(const sim_target *t, const sim_flash_bank *bank);
 /* Takes the pending error injection, if any. */
 bool sim_flash_take_injected_error(sim_target *t);
-/* Word value of a register from its 32-bit content, for byte/halfword reads. */
-uint32_t sim_flash_lanes(uint32_t word, uint32_t offset, unsigned size);
+/* The option-key sequence of F4/H7 OPTKEYR: true if the write was accepted (else bus fault). */
+bool sim_flash_opt_key(sim_flash *f, uint32_t value);
 
 typedef struct sim_flash_family_ops {
     sim_bus_status (*reg_read)(sim_target *t, uint32_t offset, uint32_t *value);

@@ -125,17 +125,7 @@ static sim_bus_status reg_write(sim_target *t, uint32_t offset, uint32_t value)
     settle(t);
     switch (offset) {
     case KEYR: return sim_flash_key(b, value) ? SIM_BUS_OK : SIM_BUS_FAULT;
-    case OPTKEYR:
-        if (!f->opt_key1_seen && value == SIM_FLASH_OPTKEY1) {
-            f->opt_key1_seen = true;
-        } else if (f->opt_key1_seen && value == SIM_FLASH_OPTKEY2) {
-            f->opt_key1_seen = false;
-            f->opt_unlocked = true;
-        } else {
-            f->opt_key1_seen = false;
-            return SIM_BUS_FAULT;
-        }
-        return SIM_BUS_OK;
+    case OPTKEYR: return sim_flash_opt_key(f, value) ? SIM_BUS_OK : SIM_BUS_FAULT;
     case SR:
         b->sr &= ~(value & SR_ERRORS);
         return SIM_BUS_OK;

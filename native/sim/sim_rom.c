@@ -60,7 +60,7 @@ static sim_bus_status rom_read(sim_target *t, void *ctx, uint32_t offset, unsign
     if (o < 4 * table->count) w = (table->targets[o / 4] - table->base) | 3u; /* present, 32-bit */
     else if (o == 0xFCC) w = 1;                                              /* MEMTYPE: SYSMEM */
     else if (o >= 0xFD0) w = id_register(o, table->part, table->jep106, 0, CLASS_ROM_TABLE);
-    *value = size == 4 ? w : (w >> ((offset & 3) * 8)) & ((1u << (size * 8)) - 1);
+    *value = sim_lanes(w, offset, size);
     return SIM_BUS_OK;
 }
 

@@ -15,7 +15,7 @@ static sim_bus_status dbgmcu_read(sim_target *t, void *ctx, uint32_t offset, uns
     case 0x4: word = t->dbgmcu_cr; break;
     default: word = 0; break;
     }
-    *value = (word >> ((offset & 3) * 8)) & (size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1);
+    *value = sim_lanes(word, offset, size);
     return SIM_BUS_OK;
 }
 

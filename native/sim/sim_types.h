@@ -46,4 +46,10 @@ static inline void sim_put_le(uint8_t *p, unsigned size, uint32_t v)
     }
 }
 
+/* The bytes of a 32-bit register value that a 1, 2 or 4 byte read at `offset` returns. */
+static inline uint32_t sim_lanes(uint32_t word, uint32_t offset, unsigned size)
+{
+    return size == 4 ? word : (word >> ((offset & 3) * 8)) & ((1u << (size * 8)) - 1);
+}
+
 #endif
