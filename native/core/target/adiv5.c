@@ -1,0 +1,160 @@
+#include "target/adiv5.h"
+
+#define DP_ABORT 0x0
+#define DP_CTRL_STAT 0x4
+#define DP_SELECT 0x8
+#define AP_CSW 0x00
+#define AP_TAR 0x04
+#define AP_DRW 0x0C
+#define CDBGPWRUPREQ (1u << 28)
+#define CDBGPWRUPACK (1u << 29)
+#define CSYSPWRUPREQ (1u << 30)
+#define CSYSPWRUPACK (1u << 31)
+#define ABORT_CLEAR_ALL 0x1Eu     /* ORUNERRCLR, WDERRCLR, STKERRCLR, STKCMPCLR */
+#define CSW_BASE 0x23000000u      /* DbgSwEnable-compatible Prot bits, as debuggers use */
+#define CSW_SIZE8 0u
+#define CSW_SIZE32 2u
+#define CSW_INC_SINGLE 0x10u
+#define TAR_BLOCK 1024u
+
+static dp_link_ops const *ops(adiv5_dp *dp) { return dp->link->ops; }
+
+dp_link_status adiv5_clear_errors(adiv5_dp *dp)
+{
+    ops(dp)->write(dp->link, false, DP_ABORT, ABORT_CLEAR_ALL);
+    return ops(dp)->flush(dp->link);
+}
+
+dp_link_status adiv5_connect(adiv5_dp *dp, dp_link *link, bool dormant)
+{
+    dp->link = link;
+    dp->select_valid = false;
+    dp->csw_valid = false;
+    if (dp->power_polls == 0) dp->power_polls = 100;
+    dp_link_status s = link->ops->connect(link, dormant, &dp->dpidr);
+    if (s != DP_LINK_OK) return s;
+    if ((s = adiv5_clear_errors(dp)) != DP_LINK_OK) return s;
+    ops(dp)->write(link, false, DP_CTRL_STAT, CDBGPWRUPREQ | CSYSPWRUPREQ);
+    for (unsigned i = 0; i < dp->power_polls; i++) {
+        uint32_t status = 0;
+        ops(dp)->read(link, false, DP_CTRL_STAT, &status);
+        if ((s = ops(dp)->flush(link)) != DP_LINK_OK) return s;
+        if ((status & (CDBGPWRUPACK | CSYSPWRUPACK)) == (CDBGPWRUPACK | CSYSPWRUPACK)) return DP_LINK_OK;
+    }
+    return DP_LINK_NO_RESPONSE; /* the power controller never acknowledged */
+}
+
+/* Queues a SELECT write when the AP or bank changes. */
+static void select_ap(adiv5_dp *dp, uint8_t apsel, uint8_t reg)
+{
+    uint32_t select = (uint32_t)apsel << 24 | (reg & 0xF0u);
+    if (dp->select_valid && dp->select == select) return;
+    if (!dp->select_valid || (dp->select >> 24) != apsel) dp->csw_valid = false;
+    ops(dp)->write(dp->link, false, DP_SELECT, select);
+    dp->select = select;
+    dp->select_valid = true;
+}
+
+/* After an error the cached SELECT and CSW may not have reached the target. */
+static dp_link_status fail(adiv5_dp *dp, dp_link_status s)
+{
+    dp->select_valid = false;
+    dp->csw_valid = false;
+    if (s == DP_LINK_FAULT || s == DP_LINK_WAIT) adiv5_clear_errors(dp);
+    return s;
+}
+
+dp_link_status adiv5_ap_read(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t *value)
+{
+    select_ap(dp, apsel, reg);
+    ops(dp)->read(dp->link, true, reg & 0xC, value);
+    dp_link_status s = ops(dp)->flush(dp->link);
+    return s == DP_LINK_OK ? s : fail(dp, s);
+}
+
+dp_link_status adiv5_ap_write(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t value)
+{
+    select_ap(dp, apsel, reg);
+    ops(dp)->write(dp->link, true, reg & 0xC, value);
+    if ((reg & 0xFC) == AP_CSW) {
+        dp->csw = value;
+        dp->csw_valid = true;
+    }
+    dp_link_status s = ops(dp)->flush(dp->link);
+    return s == DP_LINK_OK ? s : fail(dp, s);
+}
+
+static void set_csw(adiv5_dp *dp, uint8_t apsel, uint32_t csw)
+{
+    select_ap(dp, apsel, AP_CSW);
+    if (dp->csw_valid && dp->csw == csw) return;
+    ops(dp)->write(dp->link, true, AP_CSW, csw);
+    dp->csw = csw;
+    dp->csw_valid = true;
+}
+
+static size_t words_before_boundary(uint32_t addr, size_t words)
+{
+    size_t room = (TAR_BLOCK - (addr & (TAR_BLOCK - 1))) / 4;
+    return words < room ? words : room;
+}
+
+dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_t *data, size_t length)
+{
+    uint32_t words[TAR_BLOCK / 4];
+    while (length > 0) {
+        if ((addr & 3) || length < 4) { /* bytes at the edges: one byte lane per access */
+            uint32_t v = 0;
+            set_csw(dp, apsel, CSW_BASE | CSW_SIZE8);
+            ops(dp)->write(dp->link, true, AP_TAR, addr);
+            ops(dp)->read(dp->link, true, AP_DRW, &v);
+            dp_link_status s = ops(dp)->flush(dp->link);
+            if (s != DP_LINK_OK) return fail(dp, s);
+            *data++ = (uint8_t)(v >> ((addr & 3) * 8));
+            addr++;
+            length--;
+            continue;
+        }
+        size_t n = words_before_boundary(addr, length / 4);
+        set_csw(dp, apsel, CSW_BASE | CSW_SIZE32 | CSW_INC_SINGLE);
+        ops(dp)->write(dp->link, true, AP_TAR, addr);
+        ops(dp)->read_block(dp->link, words, n);
+        dp_link_status s = ops(dp)->flush(dp->link);
+        if (s != DP_LINK_OK) return fail(dp, s);
+        for (size_t i = 0; i < n; i++, data += 4) {
+            data[0] = (uint8_t)words[i];
+            data[1] = (uint8_t)(words[i] >> 8);
+            data[2] = (uint8_t)(words[i] >> 16);
+            data[3] = (uint8_t)(words[i] >> 24);
+        }
+        addr += (uint32_t)(4 * n);
+        length -= 4 * n;
+    }
+    return DP_LINK_OK;
+}
+
+dp_link_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
+{
+    uint32_t words[TAR_BLOCK / 4];
+    while (length > 0) {
+        if ((addr & 3) || length < 4) {
+            set_csw(dp, apsel, CSW_BASE | CSW_SIZE8);
+            ops(dp)->write(dp->link, true, AP_TAR, addr);
+            ops(dp)->write(dp->link, true, AP_DRW, (uint32_t)*data << ((addr & 3) * 8));
+            data++;
+            addr++;
+            length--;
+            continue;
+        }
+        size_t n = words_before_boundary(addr, length / 4);
+        for (size_t i = 0; i < n; i++, data += 4)
+            words[i] = data[0] | data[1] << 8 | data[2] << 16 | (uint32_t)data[3] << 24;
+        set_csw(dp, apsel, CSW_BASE | CSW_SIZE32 | CSW_INC_SINGLE);
+        ops(dp)->write(dp->link, true, AP_TAR, addr);
+        ops(dp)->write_block(dp->link, words, n);
+        addr += (uint32_t)(4 * n);
+        length -= 4 * n;
+    }
+    dp_link_status s = ops(dp)->flush(dp->link);
+    return s == DP_LINK_OK ? s : fail(dp, s);
+}

@@ -1,0 +1,31 @@
+/* ADIv5 debug port and MEM-AP access above a dp_link (ADIv5.2 B2, C2): connect with the
+ * power-up handshake, sticky-error recovery, AP registers, and memory of any length and
+ * alignment with the widest accesses, split so that no block crosses a 1 KiB TAR boundary
+ * (the architectural minimum of the auto-increment range). */
+#ifndef ADIV5_H
+#define ADIV5_H
+
+#include "link/dp_link.h"
+
+typedef struct adiv5_dp {
+    dp_link *link;
+    uint32_t dpidr;
+    uint32_t select;       /* the SELECT value last written (APSEL, APBANKSEL) */
+    bool select_valid;
+    uint32_t csw;          /* the CSW value last written to the selected AP */
+    bool csw_valid;
+    unsigned power_polls;  /* CTRL/STAT reads to wait for the power-up ACKs */
+} adiv5_dp;
+
+dp_link_status adiv5_connect(adiv5_dp *dp, dp_link *link, bool dormant);
+/* Clears STICKYERR, STICKYCMP, STICKYORUN and WDATAERR through ABORT. */
+dp_link_status adiv5_clear_errors(adiv5_dp *dp);
+/* AP register access; `reg` is the full register offset (0x00-0xFC). */
+dp_link_status adiv5_ap_read(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t *value);
+dp_link_status adiv5_ap_write(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t value);
+/* Memory through a MEM-AP. On a fault the sticky error is cleared and the error returned:
+ * the session stays usable. */
+dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_t *data, size_t length);
+dp_link_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length);
+
+#endif

@@ -1,0 +1,103 @@
+/* swd_link and the ADIv5 layer over the simulated wire: connect, memory of random lengths and
+ * alignments across TAR boundaries (with the simulator set to the 1 KiB minimum), and recovery
+ * from faults, WAIT storms and a target that goes away. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "link/swd_link.h"
+#include "sim_swd_phy.h"
+#include "sim_target.h"
+#include "target/adiv5.h"
+
+static sim_target t;
+static swd_phy phy;
+static swd_link link;
+static adiv5_dp dp;
+
+static bool open_target(const char *profile)
+{
+    if (sim_target_init(&t, profile) != SIM_OK) return false;
+    sim_swd_phy_init(&phy, &t);
+    swd_link_init(&link, &phy);
+    dp = (adiv5_dp){0};
+    return adiv5_connect(&dp, &link.link, t.profile->dp_version >= 2) == DP_LINK_OK;
+}
+
+static void test_connect_each_profile(void)
+{
+    static const char *const profiles[] = {"stm32f103", "stm32f407", "stm32h743"};
+    for (unsigned i = 0; i < 3; i++) {
+        CHECK(open_target(profiles[i]));
+        CHECK_EQ(dp.dpidr, t.profile->dpidr);
+        uint32_t idr = 0;
+        CHECK_EQ(adiv5_ap_read(&dp, 0, 0xFC, &idr), DP_LINK_OK);
+        CHECK_EQ(idr, t.profile->aps[0].idr);
+        uint32_t cpuid = 0;
+        CHECK_EQ(adiv5_mem_read(&dp, 0, 0xE000ED00, (uint8_t *)&cpuid, 4), DP_LINK_OK);
+        CHECK_EQ(cpuid, t.profile->cpuid);
+        sim_target_free(&t);
+    }
+}
+
+static void test_random_round_trips_across_1k(void)
+{
+    CHECK(open_target("stm32f407"));
+    CHECK(sim_dp_set_tar_wrap(&t, 1024)); /* the architectural minimum: no reliance on more */
+    srand(1234);
+    static uint8_t out[8192], in[8192], back[8192];
+    bool all_ok = true;
+    for (int round = 0; round < 40 && all_ok; round++) {
+        size_t length = 1 + (size_t)rand() % 8192;
+        uint32_t addr = 0x20000000u + (uint32_t)(rand() % (0x1E000));
+        for (size_t i = 0; i < length; i++) out[i] = (uint8_t)rand();
+        CHECK_EQ(adiv5_mem_write(&dp, 0, addr, out, length), DP_LINK_OK);
+        sim_target_peek(&t, addr, back, length);
+        CHECK_EQ(adiv5_mem_read(&dp, 0, addr, in, length), DP_LINK_OK);
+        all_ok = memcmp(out, back, length) == 0 && memcmp(out, in, length) == 0;
+        if (!all_ok) fprintf(stderr, "  round %d: %zu bytes at 0x%08x differ\n", round, length, addr);
+    }
+    CHECK(all_ok);
+    sim_target_free(&t);
+}
+
+static void test_fault_recovery(void)
+{
+    CHECK(open_target("stm32f103"));
+    uint8_t buf[16];
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x60000000, buf, 16), DP_LINK_FAULT);
+    /* the sticky error was cleared: the session goes on */
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x20000000, (const uint8_t *)"hello, target!!", 16), DP_LINK_OK);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 16), DP_LINK_OK);
+    CHECK(memcmp(buf, "hello, target!!", 16) == 0);
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x60000000, buf, 8), DP_LINK_FAULT);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 4), DP_LINK_OK);
+    /* a WAIT storm shorter than the retries is absorbed; a longer one is reported */
+    sim_fault_inject(&t, SIM_FAULT_WAIT, 50);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 16), DP_LINK_OK);
+    sim_fault_inject(&t, SIM_FAULT_WAIT, 1000);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 16), DP_LINK_WAIT);
+    sim_fault_inject(&t, SIM_FAULT_CLEAR, 0);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 16), DP_LINK_OK);
+    sim_target_free(&t);
+}
+
+static void test_target_goes_away_and_comes_back(void)
+{
+    CHECK(open_target("stm32h743"));
+    uint8_t buf[8];
+    sim_fault_inject(&t, SIM_FAULT_NO_ACK, 0);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x24000000, buf, 8), DP_LINK_NO_RESPONSE);
+    sim_fault_inject(&t, SIM_FAULT_CLEAR, 0);
+    CHECK_EQ(adiv5_connect(&dp, &link.link, true), DP_LINK_OK); /* reconnect */
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x24000000, buf, 8), DP_LINK_OK);
+    sim_target_free(&t);
+}
+
+int main(void)
+{
+    RUN(test_connect_each_profile);
+    RUN(test_random_round_trips_across_1k);
+    RUN(test_fault_recovery);
+    RUN(test_target_goes_away_and_comes_back);
+    return CHECK_SUMMARY();
+}
