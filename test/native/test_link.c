@@ -1,9 +1,12 @@
-/* swd_link and the ADIv5 layer over the simulated wire: connect, memory of random lengths and
- * alignments across TAR boundaries (with the simulator set to the 1 KiB minimum), and recovery
- * from faults, WAIT storms and a target that goes away. */
+/* Both links (swd_link on the simulated wire; cmsis_dap_link through the CMSIS-DAP engine in
+ * process) and the ADIv5 layer: connect, memory of random lengths and alignments across TAR
+ * boundaries (with the simulator set to the 1 KiB minimum), and recovery from faults, WAIT
+ * storms and a target that goes away. Every test runs over each link. */
 #include <stdlib.h>
 
 #include "check.h"
+#include "dap/dap.h"
+#include "link/cmsis_dap_link.h"
 #include "link/swd_link.h"
 #include "sim_swd_phy.h"
 #include "sim_target.h"
@@ -11,16 +14,42 @@
 
 static sim_target t;
 static swd_phy phy;
-static swd_link link;
+static swd_link swd;
+static dap_engine engine;
+static cmsis_dap_link dap;
 static adiv5_dp dp;
+static bool use_dap; /* which link the tests run over */
+static dp_link *link_in_use;
+
+/* The in-process transport: a packet straight into the engine. */
+static int engine_exchange(void *ctx, const uint8_t *request, size_t length, uint8_t *response, size_t capacity)
+{
+    dap_engine *e = ctx;
+    if (dap_process(e, request, length) != 1) return -1;
+    size_t n;
+    const uint8_t *r = dap_response(e, 0, &n);
+    if (n > capacity) return -1;
+    memcpy(response, r, n);
+    return (int)n;
+}
+
+static const dap_transport transport = {&engine, engine_exchange};
 
 static bool open_target(const char *profile)
 {
+    static const dap_strings strings = {.product = "test CMSIS-DAP"};
     if (sim_target_init(&t, profile) != SIM_OK) return false;
     sim_swd_phy_init(&phy, &t);
-    swd_link_init(&link, &phy);
+    if (use_dap) {
+        dap_init(&engine, &phy, &strings, 512, 4);
+        if (cmsis_dap_link_init(&dap, &transport) != DP_LINK_OK) return false;
+        link_in_use = &dap.link;
+    } else {
+        swd_link_init(&swd, &phy);
+        link_in_use = &swd.link;
+    }
     dp = (adiv5_dp){0};
-    return adiv5_connect(&dp, &link.link, t.profile->dp_version >= 2) == DP_LINK_OK;
+    return adiv5_connect(&dp, link_in_use, t.profile->dp_version >= 2) == DP_LINK_OK;
 }
 
 static void test_connect_each_profile(void)
@@ -88,16 +117,35 @@ static void test_target_goes_away_and_comes_back(void)
     sim_fault_inject(&t, SIM_FAULT_NO_ACK, 0);
     CHECK_EQ(adiv5_mem_read(&dp, 0, 0x24000000, buf, 8), DP_LINK_NO_RESPONSE);
     sim_fault_inject(&t, SIM_FAULT_CLEAR, 0);
-    CHECK_EQ(adiv5_connect(&dp, &link.link, true), DP_LINK_OK); /* reconnect */
+    CHECK_EQ(adiv5_connect(&dp, link_in_use, true), DP_LINK_OK); /* reconnect */
     CHECK_EQ(adiv5_mem_read(&dp, 0, 0x24000000, buf, 8), DP_LINK_OK);
     sim_target_free(&t);
 }
 
+static void test_dap_link_packs_transfers(void)
+{
+    use_dap = true;
+    CHECK(open_target("stm32f407"));
+    CHECK_EQ(dap.packet_size, 512);
+    static uint8_t buf[8192];
+    uint32_t before = dap.packets;
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, sizeof buf), DP_LINK_OK);
+    /* 8 KiB in 1 KiB blocks of 127-word packets: 3 per block, plus the TAR writes */
+    CHECK(dap.packets - before <= 8 * 4);
+    sim_target_free(&t);
+    use_dap = false;
+}
+
 int main(void)
 {
-    RUN(test_connect_each_profile);
-    RUN(test_random_round_trips_across_1k);
-    RUN(test_fault_recovery);
-    RUN(test_target_goes_away_and_comes_back);
+    for (int i = 0; i < 2; i++) {
+        use_dap = i == 1;
+        printf("over %s\n", use_dap ? "cmsis_dap_link" : "swd_link");
+        RUN(test_connect_each_profile);
+        RUN(test_random_round_trips_across_1k);
+        RUN(test_fault_recovery);
+        RUN(test_target_goes_away_and_comes_back);
+    }
+    RUN(test_dap_link_packs_transfers);
     return CHECK_SUMMARY();
 }
