@@ -577,6 +577,10 @@ static uint32_t scs_word(sim_target *t, uint32_t o, bool *ok)
     case 0xDF8: return c->dcrdr;
     case 0xDFC: return c->demcr;
     case 0xF34: return t->profile->has_fpu ? c->fpccr : 0;
+    /* Media and FP feature registers: single precision on the M4F, double on the M7 (B4.1.3) */
+    case 0xF40: return !t->profile->has_fpu ? 0 : t->profile->core == SIM_CORE_M7 ? 0x10110221u : 0x10110021u;
+    case 0xF44: return !t->profile->has_fpu ? 0 : t->profile->core == SIM_CORE_M7 ? 0x12000011u : 0x11000011u;
+    case 0xF48: return t->profile->has_fpu && t->profile->core == SIM_CORE_M7 ? 0x00000040u : 0;
     default: break;
     }
     if ((o >= 0xD40 && o < 0xD80) || o < 0xD00) return 0; /* feature registers, reserved: RAZ */

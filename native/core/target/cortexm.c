@@ -1,0 +1,281 @@
+#include "target/cortexm.h"
+
+#define DHCSR 0xE000EDF0u
+#define DCRSR 0xE000EDF4u
+#define DCRDR 0xE000EDF8u
+#define DEMCR 0xE000EDFCu
+#define DFSR 0xE000ED30u
+#define AIRCR 0xE000ED0Cu
+#define CPUID 0xE000ED00u
+#define FP_CTRL 0xE0002000u
+#define FP_COMP0 0xE0002008u
+#define DWT_CTRL 0xE0001000u
+#define DWT_COMP(n) (0xE0001020u + 16 * (n))
+#define DWT_MASK(n) (0xE0001024u + 16 * (n))
+#define DWT_FUNCTION(n) (0xE0001028u + 16 * (n))
+#define MVFR0 0xE000EF40u
+
+#define DBGKEY 0xA05F0000u
+#define C_DEBUGEN 0x1u
+#define C_HALT 0x2u
+#define C_STEP 0x4u
+#define C_MASKINTS 0x8u
+#define S_REGRDY (1u << 16)
+#define S_HALT (1u << 17)
+#define S_LOCKUP (1u << 19)
+#define S_RESET_ST (1u << 25)
+#define DEMCR_VC_CORERESET 1u
+#define DEMCR_TRCENA (1u << 24)
+
+static int read32(cortexm *c, uint32_t addr, uint32_t *value)
+{
+    uint8_t b[4];
+    int s = adiv5_mem_read(c->dp, c->apsel, addr, b, 4);
+    *value = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
+    return s;
+}
+
+static int write32(cortexm *c, uint32_t addr, uint32_t value)
+{
+    uint8_t b[4] = {(uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16), (uint8_t)(value >> 24)};
+    return adiv5_mem_write(c->dp, c->apsel, addr, b, 4);
+}
+
+static cortexm_core core_from_cpuid(uint32_t cpuid)
+{
+    switch ((cpuid >> 4) & 0xFFF) { /* PARTNO (ARMv7-M B3.2.3) */
+    case 0xC20: return CORTEXM_M0;
+    case 0xC60: return CORTEXM_M0P;
+    case 0xC23: return CORTEXM_M3;
+    case 0xC24: return CORTEXM_M4;
+    case 0xC27: return CORTEXM_M7;
+    case 0xD21: return CORTEXM_M33;
+    default: return CORTEXM_UNKNOWN;
+    }
+}
+
+int cortexm_attach(cortexm *c, adiv5_dp *dp, uint8_t apsel)
+{
+    int s;
+    uint32_t fp_ctrl = 0, dwt_ctrl = 0, mvfr0 = 0;
+    for (unsigned i = 0; i < CORTEXM_MAX_BREAKPOINTS; i++) c->breakpoint_at[i] = 0;
+    for (unsigned i = 0; i < CORTEXM_MAX_WATCHPOINTS; i++) c->watchpoint_at[i] = c->watchpoint_size[i] = 0;
+    c->dp = dp;
+    c->apsel = apsel;
+    if (c->polls == 0) c->polls = 1000;
+    if ((s = read32(c, CPUID, &c->cpuid)) != 0) return s;
+    c->core = core_from_cpuid(c->cpuid);
+    if ((s = write32(c, DHCSR, DBGKEY | C_DEBUGEN)) != 0) return s;
+    if ((s = write32(c, DEMCR, DEMCR_TRCENA)) != 0) return s;
+    if ((s = read32(c, FP_CTRL, &fp_ctrl)) != 0) return s;
+    if ((s = read32(c, DWT_CTRL, &dwt_ctrl)) != 0) return s;
+    c->fpb_revision = (fp_ctrl >> 28) + 1;
+    c->breakpoints = ((fp_ctrl >> 4) & 0xF) | ((fp_ctrl >> 8) & 0x70);
+    if (c->breakpoints > CORTEXM_MAX_BREAKPOINTS) c->breakpoints = CORTEXM_MAX_BREAKPOINTS;
+    c->watchpoints = dwt_ctrl >> 28;
+    if (c->watchpoints > CORTEXM_MAX_WATCHPOINTS) c->watchpoints = CORTEXM_MAX_WATCHPOINTS;
+    /* An FPU: M4/M7 with MVFR0 reporting single precision (ARMv7-M B4.1.3). */
+    if ((c->core == CORTEXM_M4 || c->core == CORTEXM_M7) && read32(c, MVFR0, &mvfr0) == 0)
+        c->has_fpu = (mvfr0 & 0xF0) != 0;
+    /* FPB on; comparators cleared */
+    if ((s = write32(c, FP_CTRL, 3)) != 0) return s;
+    for (unsigned i = 0; i < c->breakpoints; i++)
+        if ((s = write32(c, FP_COMP0 + 4 * i, 0)) != 0) return s;
+    for (unsigned i = 0; i < c->watchpoints; i++)
+        if ((s = write32(c, DWT_FUNCTION(i), 0)) != 0) return s;
+    return CORTEXM_OK;
+}
+
+int cortexm_detach(cortexm *c)
+{
+    int s;
+    for (unsigned i = 0; i < c->breakpoints; i++) write32(c, FP_COMP0 + 4 * i, 0);
+    for (unsigned i = 0; i < c->watchpoints; i++) write32(c, DWT_FUNCTION(i), 0);
+    if ((s = write32(c, DEMCR, 0)) != 0) return s;
+    return write32(c, DHCSR, DBGKEY); /* C_DEBUGEN off: the core runs */
+}
+
+static int wait_for(cortexm *c, uint32_t bits)
+{
+    for (unsigned i = 0; i < c->polls; i++) {
+        uint32_t dhcsr;
+        int s = read32(c, DHCSR, &dhcsr);
+        if (s != 0) return s;
+        if ((dhcsr & bits) == bits) return CORTEXM_OK;
+    }
+    return CORTEXM_TIMEOUT;
+}
+
+int cortexm_halt(cortexm *c)
+{
+    int s = write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT);
+    return s != 0 ? s : wait_for(c, S_HALT);
+}
+
+int cortexm_resume(cortexm *c)
+{
+    write32(c, DFSR, 0x1F); /* clear the halt reasons: the next halt reports its own */
+    return write32(c, DHCSR, DBGKEY | C_DEBUGEN);
+}
+
+int cortexm_step(cortexm *c, bool mask_interrupts)
+{
+    uint32_t dhcsr;
+    int s = read32(c, DHCSR, &dhcsr);
+    if (s != 0) return s;
+    if (!(dhcsr & S_HALT)) return CORTEXM_NOT_HALTED;
+    uint32_t mask = mask_interrupts ? C_MASKINTS : 0;
+    /* C_MASKINTS may change only while halted: set it first, then step (C1.6.2). */
+    if ((s = write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT | mask)) != 0) return s;
+    write32(c, DFSR, 0x1F);
+    if ((s = write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_STEP | mask)) != 0) return s;
+    /* C_STEP stays set while halted, which tells a step from a halt request (DFSR.HALTED is
+     * set for both); the next resume or halt clears it. */
+    return wait_for(c, S_HALT);
+}
+
+int cortexm_reset(cortexm *c, bool halt)
+{
+    int s;
+    uint32_t demcr;
+    if ((s = read32(c, DEMCR, &demcr)) != 0) return s;
+    demcr = halt ? demcr | DEMCR_VC_CORERESET : demcr & ~DEMCR_VC_CORERESET;
+    if ((s = write32(c, DEMCR, demcr)) != 0) return s;
+    write32(c, DFSR, 0x1F);
+    uint32_t dhcsr;
+    read32(c, DHCSR, &dhcsr); /* clears S_RESET_ST */
+    /* The write may not be answered if the reset takes the debug port with it: ignore errors. */
+    write32(c, AIRCR, 0x05FA0004u);
+    adiv5_clear_errors(c->dp);
+    if ((s = wait_for(c, S_RESET_ST)) != 0 && s != CORTEXM_TIMEOUT) return s;
+    if (halt) {
+        if ((s = wait_for(c, S_HALT)) != 0) return s;
+        demcr &= ~DEMCR_VC_CORERESET;
+        return write32(c, DEMCR, demcr);
+    }
+    return CORTEXM_OK;
+}
+
+int cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address)
+{
+    uint32_t dhcsr, dfsr;
+    int s;
+    if ((s = read32(c, DHCSR, &dhcsr)) != 0 || (s = read32(c, DFSR, &dfsr)) != 0) return s;
+    *reason = CORTEXM_HALT_NONE;
+    if (!(dhcsr & S_HALT)) {
+        if (dhcsr & S_LOCKUP) *reason = CORTEXM_HALT_LOCKUP;
+        return CORTEXM_OK;
+    }
+    if (dfsr & 0x4) { /* DWTTRAP: which comparator matched (MATCHED, read clears it) */
+        *reason = CORTEXM_HALT_WATCHPOINT;
+        for (unsigned i = 0; i < c->watchpoints; i++) {
+            uint32_t function;
+            if (read32(c, DWT_FUNCTION(i), &function) == 0 && (function & (1u << 24)) && watch_address)
+                *watch_address = c->watchpoint_at[i];
+        }
+    } else if (dfsr & 0x8) *reason = CORTEXM_HALT_VECTOR_CATCH;
+    else if (dfsr & 0x2) *reason = CORTEXM_HALT_BREAKPOINT;
+    else if ((dfsr & 0x1) && (dhcsr & C_STEP)) *reason = CORTEXM_HALT_STEP;
+    else *reason = CORTEXM_HALT_REQUEST;
+    return CORTEXM_OK;
+}
+
+static int register_transfer(cortexm *c, uint32_t dcrsr)
+{
+    int s = write32(c, DCRSR, dcrsr);
+    if (s != 0) return s;
+    for (unsigned i = 0; i < c->polls; i++) {
+        uint32_t dhcsr;
+        if ((s = read32(c, DHCSR, &dhcsr)) != 0) return s;
+        if (dhcsr & S_REGRDY) return CORTEXM_OK;
+        if (!(dhcsr & S_HALT)) return CORTEXM_NOT_HALTED;
+    }
+    return CORTEXM_TIMEOUT;
+}
+
+static bool register_exists(const cortexm *c, unsigned regsel)
+{
+    if (regsel <= 18 || regsel == 20) return true;
+    return c->has_fpu && (regsel == 0x21 || (regsel >= 0x40 && regsel < 0x60));
+}
+
+int cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value)
+{
+    if (!register_exists(c, regsel)) return CORTEXM_INVALID;
+    int s = register_transfer(c, regsel);
+    return s != 0 ? s : read32(c, DCRDR, value);
+}
+
+int cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value)
+{
+    if (!register_exists(c, regsel)) return CORTEXM_INVALID;
+    int s = write32(c, DCRDR, value);
+    return s != 0 ? s : register_transfer(c, (1u << 16) | regsel);
+}
+
+/* FPB comparator value (ARMv7-M C1.11.5; FPB revision 2 in ARMv8-M terms, BE bit). */
+static int comparator_for(const cortexm *c, uint32_t addr, uint32_t *comp)
+{
+    if (addr & 1) return CORTEXM_INVALID;
+    if (c->fpb_revision >= 2) {
+        *comp = addr | 1;
+        return CORTEXM_OK;
+    }
+    if (addr >= 0x20000000u) return CORTEXM_INVALID; /* revision 1: code region only */
+    *comp = (addr & 0x1FFFFFFCu) | ((addr & 2) ? 2u << 30 : 1u << 30) | 1;
+    return CORTEXM_OK;
+}
+
+int cortexm_set_breakpoint(cortexm *c, uint32_t addr)
+{
+    uint32_t comp;
+    int s = comparator_for(c, addr, &comp);
+    if (s != 0) return s;
+    unsigned free_slot = c->breakpoints;
+    for (unsigned i = 0; i < c->breakpoints; i++) {
+        if (c->breakpoint_at[i] == (addr | 1)) return CORTEXM_OK;
+        if (!c->breakpoint_at[i] && free_slot == c->breakpoints) free_slot = i;
+    }
+    if (free_slot == c->breakpoints) return CORTEXM_NO_RESOURCE;
+    if ((s = write32(c, FP_COMP0 + 4 * free_slot, comp)) != 0) return s;
+    c->breakpoint_at[free_slot] = addr | 1;
+    return CORTEXM_OK;
+}
+
+int cortexm_clear_breakpoint(cortexm *c, uint32_t addr)
+{
+    for (unsigned i = 0; i < c->breakpoints; i++)
+        if (c->breakpoint_at[i] == (addr | 1)) {
+            c->breakpoint_at[i] = 0;
+            return write32(c, FP_COMP0 + 4 * i, 0);
+        }
+    return CORTEXM_INVALID;
+}
+
+int cortexm_set_watchpoint(cortexm *c, uint32_t addr, uint32_t size, cortexm_watch kind)
+{
+    if (size == 0 || (size & (size - 1)) || size > 0x8000 || (addr & (size - 1))) return CORTEXM_INVALID;
+    unsigned mask = 0;
+    while ((1u << mask) < size) mask++;
+    for (unsigned i = 0; i < c->watchpoints; i++) {
+        if (c->watchpoint_size[i]) continue;
+        int s;
+        if ((s = write32(c, DWT_COMP(i), addr)) != 0 || (s = write32(c, DWT_MASK(i), mask)) != 0 ||
+            (s = write32(c, DWT_FUNCTION(i), kind)) != 0)
+            return s;
+        c->watchpoint_at[i] = addr;
+        c->watchpoint_size[i] = size;
+        return CORTEXM_OK;
+    }
+    return CORTEXM_NO_RESOURCE;
+}
+
+int cortexm_clear_watchpoint(cortexm *c, uint32_t addr, uint32_t size)
+{
+    for (unsigned i = 0; i < c->watchpoints; i++)
+        if (c->watchpoint_size[i] == size && c->watchpoint_at[i] == addr) {
+            c->watchpoint_size[i] = 0;
+            return write32(c, DWT_FUNCTION(i), 0);
+        }
+    return CORTEXM_INVALID;
+}

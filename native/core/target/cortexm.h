@@ -1,0 +1,72 @@
+/* Cortex-M halting debug over ADIv5 (ARMv7-M ARM C1, ARMv6-M ARM C1): identification, halt,
+ * resume, step, reset with vector catch, core registers through DCRSR/DCRDR, breakpoints through
+ * the FPB (revisions 1 and 2), watchpoints through the DWT, and the halt reason from DFSR. */
+#ifndef CORTEXM_H
+#define CORTEXM_H
+
+#include "target/adiv5.h"
+
+/* Errors: the dp_link_status values (negative, -1..-6) pass through; these follow. */
+typedef enum {
+    CORTEXM_OK = 0,
+    CORTEXM_TIMEOUT = -20,      /* the core did not halt, or a register transfer never completed */
+    CORTEXM_NOT_HALTED = -21,   /* the operation needs a halted core */
+    CORTEXM_NO_RESOURCE = -22,  /* no free FPB or DWT comparator */
+    CORTEXM_INVALID = -23       /* an address, size or register the hardware cannot take */
+} cortexm_status;
+
+typedef enum { CORTEXM_UNKNOWN, CORTEXM_M0, CORTEXM_M0P, CORTEXM_M3, CORTEXM_M4, CORTEXM_M7, CORTEXM_M33 } cortexm_core;
+
+typedef enum {
+    CORTEXM_HALT_NONE,        /* running */
+    CORTEXM_HALT_REQUEST,
+    CORTEXM_HALT_STEP,
+    CORTEXM_HALT_BREAKPOINT,  /* FPB match or BKPT instruction */
+    CORTEXM_HALT_WATCHPOINT,
+    CORTEXM_HALT_VECTOR_CATCH,
+    CORTEXM_HALT_LOCKUP
+} cortexm_halt_reason;
+
+typedef enum { CORTEXM_WATCH_READ = 5, CORTEXM_WATCH_WRITE = 6, CORTEXM_WATCH_ACCESS = 7 } cortexm_watch;
+
+#define CORTEXM_MAX_BREAKPOINTS 8
+#define CORTEXM_MAX_WATCHPOINTS 4
+
+typedef struct cortexm {
+    adiv5_dp *dp;
+    uint8_t apsel;
+    uint32_t cpuid;
+    cortexm_core core;
+    bool has_fpu;
+    unsigned fpb_revision;
+    unsigned breakpoints;          /* FPB code comparators */
+    unsigned watchpoints;          /* DWT comparators */
+    uint32_t breakpoint_at[CORTEXM_MAX_BREAKPOINTS]; /* address | 1 when in use */
+    uint32_t watchpoint_at[CORTEXM_MAX_WATCHPOINTS];
+    uint32_t watchpoint_size[CORTEXM_MAX_WATCHPOINTS];
+    unsigned polls;                /* status reads before a time-out */
+} cortexm;
+
+/* Identifies the core, enables halting debug (C_DEBUGEN) and the DWT (DEMCR.TRCENA). */
+int cortexm_attach(cortexm *c, adiv5_dp *dp, uint8_t apsel);
+/* Clears breakpoints and watchpoints and leaves the core running with debug disabled. */
+int cortexm_detach(cortexm *c);
+int cortexm_halt(cortexm *c);
+int cortexm_resume(cortexm *c);
+/* One instruction, optionally with interrupts masked (C_MASKINTS). */
+int cortexm_step(cortexm *c, bool mask_interrupts);
+/* Reset through AIRCR.SYSRESETREQ; with `halt`, stop before the first instruction (VC_CORERESET). */
+int cortexm_reset(cortexm *c, bool halt);
+/* Why the core is halted (CORTEXM_HALT_NONE while it runs); `watch_address` for watchpoints. */
+int cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address);
+/* Core registers by DCRSR.REGSEL (0-15, 16 xPSR, 17 MSP, 18 PSP, 20 CONTROL/.../PRIMASK,
+ * 0x21 FPSCR, 0x40+n S<n>); the core must be halted. */
+int cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value);
+int cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value);
+int cortexm_set_breakpoint(cortexm *c, uint32_t addr);
+int cortexm_clear_breakpoint(cortexm *c, uint32_t addr);
+/* `size` a power of two up to 32 KiB, `addr` aligned to it. */
+int cortexm_set_watchpoint(cortexm *c, uint32_t addr, uint32_t size, cortexm_watch kind);
+int cortexm_clear_watchpoint(cortexm *c, uint32_t addr, uint32_t size);
+
+#endif

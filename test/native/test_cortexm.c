@@ -1,0 +1,153 @@
+/* The Cortex-M layer over both links, on each profile running the fixture firmware: attach,
+ * halt, registers (FPU ones where present), step, breakpoints and watchpoints with their halt
+ * reasons, and reset-and-halt. */
+#include "check.h"
+#include "dap/dap.h"
+#include "elf_load.h"
+#include "link/cmsis_dap_link.h"
+#include "link/swd_link.h"
+#include "sim_swd_phy.h"
+#include "sim_target.h"
+#include "target/cortexm.h"
+
+static sim_target t;
+static swd_phy phy;
+static swd_link swd;
+static dap_engine engine;
+static cmsis_dap_link dap;
+static adiv5_dp dp;
+static cortexm core;
+static elf_image image;
+
+static int engine_exchange(void *ctx, const uint8_t *request, size_t length, uint8_t *response, size_t capacity)
+{
+    if (dap_process(ctx, request, length) != 1) return -1;
+    size_t n;
+    const uint8_t *r = dap_response(ctx, 0, &n);
+    if (n > capacity) return -1;
+    memcpy(response, r, n);
+    return (int)n;
+}
+static const dap_transport transport = {&engine, engine_exchange};
+
+static bool open_fixture(const char *profile, bool over_dap)
+{
+    static const dap_strings strings = {.product = "test CMSIS-DAP"};
+    char path[512];
+    snprintf(path, sizeof path, "%s/test/fixtures/firmware/build/%s.elf", BMP_SOURCE_DIR, profile);
+    if (sim_target_init(&t, profile) != SIM_OK || !elf_load_file(path, &image)) return false;
+    for (unsigned i = 0; i < image.count; i++)
+        sim_target_load(&t, image.segments[i].paddr, image.segments[i].data, image.segments[i].filesz);
+    sim_target_reset(&t, SIM_RESET_SYSTEM);
+    sim_target_advance(&t, 1000000000ull); /* 1 ms: past start-up */
+    sim_swd_phy_init(&phy, &t);
+    dp_link *link;
+    if (over_dap) {
+        dap_init(&engine, &phy, &strings, 512, 4);
+        if (cmsis_dap_link_init(&dap, &transport) != DP_LINK_OK) return false;
+        link = &dap.link;
+    } else {
+        swd_link_init(&swd, &phy);
+        link = &swd.link;
+    }
+    dp = (adiv5_dp){0};
+    core = (cortexm){0};
+    return adiv5_connect(&dp, link, t.profile->dp_version >= 2) == DP_LINK_OK &&
+           cortexm_attach(&core, &dp, 0) == CORTEXM_OK;
+}
+
+static void close_fixture(void)
+{
+    elf_free(&image);
+    sim_target_free(&t);
+}
+
+static const char *const profiles[] = {"stm32f103", "stm32f407", "stm32h743"};
+static const cortexm_core cores[] = {CORTEXM_M3, CORTEXM_M4, CORTEXM_M7};
+
+static void each(void (*fn)(const char *profile, unsigned index, bool over_dap))
+{
+    for (unsigned link = 0; link < 2; link++)
+        for (unsigned p = 0; p < 3; p++) fn(profiles[p], p, link == 1);
+}
+
+static void identify_halt_registers(const char *profile, unsigned p, bool over_dap)
+{
+    CHECK(open_fixture(profile, over_dap));
+    CHECK_EQ(core.core, cores[p]);
+    CHECK_EQ(core.has_fpu, p != 0);
+    CHECK_EQ(core.fpb_revision, p == 2 ? 2 : 1);
+    CHECK_EQ(cortexm_halt(&core), CORTEXM_OK);
+    cortexm_halt_reason reason;
+    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), CORTEXM_OK);
+    CHECK_EQ(reason, CORTEXM_HALT_REQUEST);
+    uint32_t pc = 0;
+    CHECK_EQ(cortexm_read_register(&core, 15, &pc), CORTEXM_OK);
+    CHECK_EQ(pc, t.cpu.r[15]);
+    for (unsigned r = 0; r <= 12; r++) CHECK_EQ(cortexm_write_register(&core, r, 0x1000 + r), CORTEXM_OK);
+    uint32_t v = 0;
+    CHECK_EQ(cortexm_read_register(&core, 7, &v), CORTEXM_OK);
+    CHECK_EQ(v, 0x1007);
+    if (core.has_fpu) {
+        CHECK_EQ(cortexm_write_register(&core, 0x45, 0x40490FDB), CORTEXM_OK); /* S5 = pi */
+        CHECK_EQ(cortexm_read_register(&core, 0x45, &v), CORTEXM_OK);
+        CHECK_EQ(v, 0x40490FDB);
+    } else {
+        CHECK_EQ(cortexm_read_register(&core, 0x45, &v), CORTEXM_INVALID);
+    }
+    close_fixture();
+}
+
+static void step_breakpoint_watchpoint_reset(const char *profile, unsigned p, bool over_dap)
+{
+    (void)p;
+    CHECK(open_fixture(profile, over_dap));
+    uint32_t tick = elf_symbol(&image, "fixture_tick") & ~1u, watched = elf_symbol(&image, "watched");
+    CHECK_EQ(cortexm_halt(&core), CORTEXM_OK);
+    /* a step moves the PC by one instruction (or to a branch target) and reports STEP */
+    uint32_t before = 0, after = 0;
+    cortexm_read_register(&core, 15, &before);
+    CHECK_EQ(cortexm_step(&core, true), CORTEXM_OK);
+    cortexm_read_register(&core, 15, &after);
+    CHECK(after != before);
+    cortexm_halt_reason reason;
+    cortexm_halt_reason_of(&core, &reason, NULL);
+    CHECK_EQ(reason, CORTEXM_HALT_STEP);
+    /* breakpoint */
+    CHECK_EQ(cortexm_set_breakpoint(&core, tick), CORTEXM_OK);
+    CHECK_EQ(cortexm_resume(&core), CORTEXM_OK);
+    sim_target_advance(&t, 1000000000ull);
+    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), CORTEXM_OK);
+    CHECK_EQ(reason, CORTEXM_HALT_BREAKPOINT);
+    CHECK_EQ(t.cpu.r[15], tick);
+    CHECK_EQ(cortexm_clear_breakpoint(&core, tick), CORTEXM_OK);
+    /* write watchpoint on `watched` */
+    CHECK_EQ(cortexm_set_watchpoint(&core, watched, 4, CORTEXM_WATCH_WRITE), CORTEXM_OK);
+    CHECK_EQ(cortexm_resume(&core), CORTEXM_OK);
+    sim_target_advance(&t, 1000000000ull);
+    uint32_t where = 0;
+    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, &where), CORTEXM_OK);
+    CHECK_EQ(reason, CORTEXM_HALT_WATCHPOINT);
+    CHECK_EQ(where, watched);
+    CHECK_EQ(cortexm_clear_watchpoint(&core, watched, 4), CORTEXM_OK);
+    CHECK_EQ(cortexm_set_watchpoint(&core, watched + 1, 4, CORTEXM_WATCH_WRITE), CORTEXM_INVALID);
+    /* reset and halt: stops at the reset handler */
+    CHECK_EQ(cortexm_reset(&core, true), CORTEXM_OK);
+    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), CORTEXM_OK);
+    CHECK_EQ(reason, CORTEXM_HALT_VECTOR_CATCH);
+    uint32_t pc = 0;
+    cortexm_read_register(&core, 15, &pc);
+    CHECK_EQ(pc, elf_symbol(&image, "Reset_Handler") & ~1u);
+    CHECK_EQ(cortexm_detach(&core), CORTEXM_OK);
+    close_fixture();
+}
+
+static void test_identify_halt_and_registers(void) { each(identify_halt_registers); }
+static void test_step_breakpoints_watchpoints_reset(void) { each(step_breakpoint_watchpoint_reset); }
+
+int main(void)
+{
+    RUN(test_identify_halt_and_registers);
+    RUN(test_step_breakpoints_watchpoints_reset);
+    return CHECK_SUMMARY();
+}
