@@ -7,7 +7,14 @@ export type BmpErrorCode =
   | 'ECLOSED' // the object was closed
   | 'EBUSFAULT' // the target's bus answered with an error
   | 'EELF' // a malformed or unsupported ELF file
-  | 'ENATIVE'; // the native addon could not be loaded
+  | 'ENATIVE' // the native addon could not be loaded
+  | 'ETIMEDOUT' // the target or probe did not answer in time (WAIT storms included)
+  | 'ENOTARGET' // no target answers on the wire
+  | 'EPROTO' // a wire protocol error (parity)
+  | 'EPROBE' // the probe did not answer as expected
+  | 'ENOTHALTED' // the operation needs a halted core
+  | 'ENORESOURCE' // no free breakpoint or watchpoint comparator
+  | 'ENOTATTACHED'; // no target is attached
 
 /** An Error with a stable `code`, so callers can branch without parsing messages. */
 export class BmpError extends Error {

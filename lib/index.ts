@@ -2,6 +2,16 @@
 export { BmpError, type BmpErrorCode } from './errors.js';
 export { DapEngine, type DapEngineOptions } from './dap-engine.js';
 export { DapServer, type DapPacketEngine, type DapServerOptions } from './dap-server.js';
+export {
+  openProbe,
+  Probe,
+  Target,
+  type CoreName,
+  type HaltReason,
+  type OpenProbeOptions,
+  type ScanResult,
+  type WatchKind,
+} from './target.js';
 export { parseElf, type ElfImage, type ElfSegment, type ElfSymbol } from './elf.js';
 export {
   Ack,

@@ -55,9 +55,28 @@ export interface NativeDapEngine {
   readonly packetSize: number;
 }
 
+export interface NativeSimProbe {
+  connect(dormant: boolean): { dpidr: number; ap0Idr?: number };
+  attach(): { cpuid: number; core: number; hasFpu: boolean; fpbRevision: number; breakpoints: number; watchpoints: number };
+  detach(): void;
+  readMemory(addr: number, length: number): Uint8Array;
+  writeMemory(addr: number, data: Uint8Array): void;
+  halt(): void;
+  resume(): void;
+  step(maskInterrupts: boolean): void;
+  reset(halt: boolean): void;
+  haltReason(): { reason: number; watchAddress: number };
+  readRegister(regsel: number): number;
+  writeRegister(regsel: number, value: number): void;
+  breakpoint(addr: number, set: boolean): void;
+  watchpoint(addr: number, size: number, kind: number): void;
+  packets(): number;
+}
+
 export interface NativeBinding {
   Sim: { new (profile: string): NativeSim; profiles(): NativeProfile[] };
   DapEngine: { new (sim: NativeSim, packetSize: number, packetCount: number): NativeDapEngine };
+  SimProbe: { new (sim: NativeSim, link: 'swd' | 'cmsis-dap', packetSize: number): NativeSimProbe };
 }
 
 const require = createRequire(import.meta.url);

@@ -2,12 +2,14 @@
 #include <napi.h>
 
 #include "dap_wrap.h"
+#include "probe_wrap.h"
 #include "sim_wrap.h"
 
 static Napi::Object InitModule(Napi::Env env, Napi::Object exports)
 {
     bmp::SimWrap::Init(env, exports);
     bmp::DapWrap::Init(env, exports);
+    bmp::ProbeWrap::Init(env, exports);
     return exports;
 }
 

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+
+import { openProbe, type Probe } from '../lib/target.js';
+import type { SimProfileName } from '../lib/sim.js';
+import { installFixture, loadFixture, symbol } from './helpers/fixture.js';
+
+const parts: { name: SimProfileName; core: string; idcode: number; sram: number; ramSize: number; fpu: boolean }[] = [
+  { name: 'stm32f103', core: 'Cortex-M3', idcode: 0x410, sram: 0x20000000, ramSize: 20 << 10, fpu: false },
+  { name: 'stm32f407', core: 'Cortex-M4', idcode: 0x413, sram: 0x20000000, ramSize: 128 << 10, fpu: true },
+  { name: 'stm32h743', core: 'Cortex-M7', idcode: 0x450, sram: 0x24000000, ramSize: 512 << 10, fpu: true },
+];
+
+async function withFixture(name: SimProfileName, link: 'swd' | 'cmsis-dap'): Promise<Probe> {
+  const probe = await openProbe({ sim: name, link });
+  installFixture(probe.sim, loadFixture(name));
+  probe.sim.reset('system');
+  probe.sim.advance(1_000_000);
+  return probe;
+}
+
+for (const link of ['swd', 'cmsis-dap'] as const) {
+  describe(`Target API over ${link === 'swd' ? 'swd_link (simulated wire)' : 'cmsis_dap_link (virtual probe)'}`, () => {
+    for (const part of parts) {
+      describe(part.name, () => {
+        it('scans the right part and core', async () => {
+          const probe = await withFixture(part.name, link);
+          const [found] = await probe.swdScan();
+          assert.equal(found.core, part.core);
+          assert.equal(found.idcode & 0xfff, part.idcode);
+          await probe.close();
+        });
+
+        it('round-trips memory of random lengths at random alignments across 1 KiB boundaries', async () => {
+          const probe = await withFixture(part.name, link);
+          const target = await probe.attach(1);
+          await target.halt();
+          for (let i = 0; i < 12; i++) {
+            const length = 1 + Math.floor(Math.random() * 8192);
+            // below the fixture's stack at the top of RAM, above its variables at the bottom
+            const addr = part.sram + 0x400 + Math.floor(Math.random() * (part.ramSize - 0x1000 - 8192));
+            const data = randomBytes(length);
+            await target.writeMemory(addr, data);
+            assert.deepEqual(Buffer.from(await target.readMemory(addr, length)), data, `${length} bytes at 0x${addr.toString(16)}`);
+          }
+          await probe.close();
+        });
+
+        it('round-trips registers, steps, and stops at breakpoints and watchpoints with the reason', async () => {
+          const image = loadFixture(part.name);
+          const probe = await withFixture(part.name, link);
+          const target = await probe.attach();
+          assert.equal(target.hasFpu, part.fpu);
+          await target.halt();
+          assert.deepEqual(await target.haltReason(), { reason: 'request' });
+          await target.writeRegister('r4', 0xdeadbeef);
+          assert.equal(await target.readRegister('r4'), 0xdeadbeef);
+          if (part.fpu) {
+            await target.writeRegister('s7', 0x3f800000);
+            assert.equal(await target.readRegister('s7'), 0x3f800000);
+          } else {
+            await assert.rejects(target.readRegister('s7'), { code: 'EINVAL' });
+          }
+          const regs = await target.readRegisters();
+          assert.equal(regs.r4, 0xdeadbeef);
+          assert.ok(Number.isInteger(regs.pc));
+
+          const pc = await target.readRegister('pc');
+          await target.step();
+          assert.notEqual(await target.readRegister('pc'), pc);
+          assert.deepEqual(await target.haltReason(), { reason: 'step' });
+
+          const tick = symbol(image, 'fixture_tick') & ~1;
+          await target.setBreakpoint(tick);
+          await target.resume();
+          assert.deepEqual(await target.waitForHalt({ timeout: 100 }), { reason: 'breakpoint' });
+          assert.equal(await target.readRegister('pc'), tick);
+          await target.clearBreakpoint(tick);
+
+          const watched = symbol(image, 'watched');
+          await target.setWatchpoint(watched, 4, 'write');
+          await target.resume();
+          assert.deepEqual(await target.waitForHalt({ timeout: 100 }), { reason: 'watchpoint', address: watched });
+          await target.clearWatchpoint(watched, 4);
+
+          await target.reset({ halt: true });
+          assert.deepEqual(await target.haltReason(), { reason: 'vector-catch' });
+          assert.equal(await target.readRegister('pc'), symbol(image, 'Reset_Handler') & ~1);
+          await probe.close();
+        });
+      });
+    }
+
+    it('a fault at a bad address gives EBUSFAULT and the session goes on', async () => {
+      const probe = await withFixture('stm32f407', link);
+      const target = await probe.attach();
+      await assert.rejects(target.readMemory(0x60000000, 16), { code: 'EBUSFAULT' });
+      await target.write32(0x20000100, 0x12345678);
+      assert.equal(await target.read32(0x20000100), 0x12345678);
+      await assert.rejects(target.read32(0x20000102), { code: 'ERANGE' });
+      await assert.rejects(target.readMemory(-1, 4), { code: 'ERANGE' });
+      await assert.rejects(target.readRegister('r99'), { code: 'EINVAL' });
+      await probe.close();
+    });
+
+    it('a WAIT storm and a target that disappears give clear errors, then the session recovers', async () => {
+      const probe = await withFixture('stm32f103', link);
+      const target = await probe.attach();
+      probe.sim.injectFault('wait', 1000);
+      await assert.rejects(target.read32(0x20000000), { code: 'ETIMEDOUT' });
+      probe.sim.injectFault('clear');
+      assert.equal(typeof (await target.read32(0x20000000)), 'number');
+      probe.sim.injectFault('no-ack', 0);
+      await assert.rejects(target.read32(0x20000000), { code: 'ENOTARGET' });
+      probe.sim.injectFault('clear');
+      const again = await probe.attach(); // reconnect
+      assert.equal(typeof (await again.read32(0x20000000)), 'number');
+      await probe.close();
+    });
+  });
+}
