@@ -1,6 +1,5 @@
 #include "probe_wrap.h"
 
-#include <cstring>
 #include <string>
 
 #include "errors.h"
@@ -16,17 +15,6 @@ namespace {
 
 const dap_strings kStrings = {"bmp-gdbserver", "bmp-gdbserver CMSIS-DAP", "SIM00001", "2.1.0",
                               nullptr, nullptr, nullptr, nullptr, "0.1.0"};
-
-int EngineExchange(void *ctx, const uint8_t *request, size_t length, uint8_t *response, size_t capacity)
-{
-    auto *engine = static_cast<dap_engine *>(ctx);
-    if (dap_process(engine, request, length) != 1) return -1;
-    size_t n = 0;
-    const uint8_t *r = dap_response(engine, 0, &n);
-    if (n > capacity) return -1;
-    std::memcpy(response, r, n);
-    return static_cast<int>(n);
-}
 
 // Error codes for the statuses of the link and target layers.
 const char *CodeFor(int status, const char **message)
@@ -110,7 +98,7 @@ ProbeWrap::ProbeWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ProbeWra
             return;
         }
         dap_init(&engine_, &phy_, &kStrings, static_cast<uint16_t>(packet), 4);
-        transport_ = {&engine_, EngineExchange};
+        transport_ = {&engine_, dap_exchange};
         if (cmsis_dap_link_init(&dap_, &transport_) != DP_LINK_OK) {
             ThrowWithCode(env, "EPROBE", "the virtual probe did not answer DAP_Info");
             return;

@@ -19,16 +19,7 @@ static adiv5_dp dp;
 static cortexm core;
 static elf_image image;
 
-static int engine_exchange(void *ctx, const uint8_t *request, size_t length, uint8_t *response, size_t capacity)
-{
-    if (dap_process(ctx, request, length) != 1) return -1;
-    size_t n;
-    const uint8_t *r = dap_response(ctx, 0, &n);
-    if (n > capacity) return -1;
-    memcpy(response, r, n);
-    return (int)n;
-}
-static const dap_transport transport = {&engine, engine_exchange};
+static const dap_transport transport = {&engine, dap_exchange};
 
 static bool open_fixture(const char *profile, bool over_dap)
 {

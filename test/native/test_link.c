@@ -22,18 +22,7 @@ static bool use_dap; /* which link the tests run over */
 static dp_link *link_in_use;
 
 /* The in-process transport: a packet straight into the engine. */
-static int engine_exchange(void *ctx, const uint8_t *request, size_t length, uint8_t *response, size_t capacity)
-{
-    dap_engine *e = ctx;
-    if (dap_process(e, request, length) != 1) return -1;
-    size_t n;
-    const uint8_t *r = dap_response(e, 0, &n);
-    if (n > capacity) return -1;
-    memcpy(response, r, n);
-    return (int)n;
-}
-
-static const dap_transport transport = {&engine, engine_exchange};
+static const dap_transport transport = {&engine, dap_exchange};
 
 static bool open_target(const char *profile)
 {

@@ -490,3 +490,14 @@ const uint8_t *dap_response(const dap_engine *e, unsigned index, size_t *length)
     *length = e->response_length[index];
     return e->responses[index];
 }
+
+int dap_exchange(void *ctx, const uint8_t *request, size_t length, uint8_t *response, size_t capacity)
+{
+    dap_engine *e = ctx;
+    size_t n;
+    if (dap_process(e, request, length) != 1) return -1;
+    const uint8_t *r = dap_response(e, 0, &n);
+    if (n > capacity) return -1;
+    for (size_t i = 0; i < n; i++) response[i] = r[i];
+    return (int)n;
+}

@@ -57,4 +57,9 @@ void dap_init(dap_engine *e, const swd_phy *phy, const dap_strings *strings, uin
 unsigned dap_process(dap_engine *e, const uint8_t *request, size_t length);
 const uint8_t *dap_response(const dap_engine *e, unsigned index, size_t *length);
 
+/* An in-process exchange with the engine `ctx` (a dap_engine *), in the shape of a packet
+ * transport (cmsis_dap_link's dap_transport): one request, one response copied out. Returns the
+ * response length, or -1 when the request gave no single response or it does not fit. */
+int dap_exchange(void *ctx, const uint8_t *request, size_t length, uint8_t *response, size_t capacity);
+
 #endif
