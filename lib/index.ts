@@ -8,6 +8,7 @@ export {
   Target,
   type CoreName,
   type HaltReason,
+  type MemoryRegion,
   type OpenProbeOptions,
   type ScanResult,
   type WatchKind,

@@ -71,6 +71,13 @@ export interface NativeSimProbe {
   breakpoint(addr: number, set: boolean): void;
   watchpoint(addr: number, size: number, kind: number): void;
   packets(): number;
+  describe(): {
+    name: string;
+    devId: number;
+    regions: { type: 'flash' | 'ram'; start: number; length: number; blockSize?: number }[];
+    memoryMap: string;
+    targetXml: string;
+  };
 }
 
 export interface NativeBinding {

@@ -22,6 +22,14 @@ export type HaltReason =
 const REASONS = ['running', 'request', 'step', 'breakpoint', 'watchpoint', 'vector-catch', 'lockup'] as const;
 
 export type WatchKind = 'read' | 'write' | 'access';
+
+export interface MemoryRegion {
+  type: 'flash' | 'ram';
+  start: number;
+  length: number;
+  /** Flash only: the erase unit in this region. */
+  blockSize?: number;
+}
 const WATCH_KINDS: Record<WatchKind, number> = { read: 5, write: 6, access: 7 };
 
 /** Register names and their DCRSR.REGSEL numbers (ARMv7-M C1.6.3). */
@@ -259,6 +267,26 @@ export class Target extends EventEmitter {
   private async noteHalt(): Promise<void> {
     const state = await this.haltReason();
     if (state.reason !== 'running') this.emit('halted', state);
+  }
+
+  /** The part's name from DBGMCU IDCODE ("STM32F40x/41x"), or "unknown Cortex-M part". */
+  partName(): Promise<string> {
+    return this.call(() => this.handle.describe().name);
+  }
+
+  /** Flash and RAM regions of the identified part (flash with its erase block size). */
+  memoryMap(): Promise<MemoryRegion[]> {
+    return this.call(() => this.handle.describe().regions);
+  }
+
+  /** The same map as GDB's memory-map XML (qXfer:memory-map:read). */
+  memoryMapXml(): Promise<string> {
+    return this.call(() => this.handle.describe().memoryMap);
+  }
+
+  /** GDB's target description XML (qXfer:features:read:target.xml), with the FPU if present. */
+  targetDescription(): Promise<string> {
+    return this.call(() => this.handle.describe().targetXml);
   }
 
   setBreakpoint(addr: number): Promise<void> {

@@ -5,10 +5,18 @@ import { openProbe, type Probe } from '../lib/target.js';
 import type { SimProfileName } from '../lib/sim.js';
 import { installFixture, loadFixture, symbol } from './helpers/fixture.js';
 
-const parts: { name: SimProfileName; core: string; idcode: number; sram: number; ramSize: number; fpu: boolean }[] = [
-  { name: 'stm32f103', core: 'Cortex-M3', idcode: 0x410, sram: 0x20000000, ramSize: 20 << 10, fpu: false },
-  { name: 'stm32f407', core: 'Cortex-M4', idcode: 0x413, sram: 0x20000000, ramSize: 128 << 10, fpu: true },
-  { name: 'stm32h743', core: 'Cortex-M7', idcode: 0x450, sram: 0x24000000, ramSize: 512 << 10, fpu: true },
+const parts: {
+  name: SimProfileName;
+  core: string;
+  idcode: number;
+  sram: number;
+  ramSize: number;
+  fpu: boolean;
+  flashSizeRegister: number;
+}[] = [
+  { name: 'stm32f103', core: 'Cortex-M3', idcode: 0x410, sram: 0x20000000, ramSize: 20 << 10, fpu: false, flashSizeRegister: 0x1ffff7e0 },
+  { name: 'stm32f407', core: 'Cortex-M4', idcode: 0x413, sram: 0x20000000, ramSize: 128 << 10, fpu: true, flashSizeRegister: 0x1fff7a22 },
+  { name: 'stm32h743', core: 'Cortex-M7', idcode: 0x450, sram: 0x24000000, ramSize: 512 << 10, fpu: true, flashSizeRegister: 0x1ff1e880 },
 ];
 
 async function withFixture(name: SimProfileName, link: 'swd' | 'cmsis-dap'): Promise<Probe> {
@@ -23,11 +31,24 @@ for (const link of ['swd', 'cmsis-dap'] as const) {
   describe(`Target API over ${link === 'swd' ? 'swd_link (simulated wire)' : 'cmsis_dap_link (virtual probe)'}`, () => {
     for (const part of parts) {
       describe(part.name, () => {
-        it('scans the right part and core', async () => {
+        it('scans the right part and core, and describes it for GDB', async () => {
           const probe = await withFixture(part.name, link);
           const [found] = await probe.swdScan();
           assert.equal(found.core, part.core);
           assert.equal(found.idcode & 0xfff, part.idcode);
+          const target = await probe.attach();
+          assert.match(await target.partName(), /^STM32/);
+          const map = await target.memoryMap();
+          const flash = map.filter((r) => r.type === 'flash');
+          const flashBytes = flash.reduce((sum, r) => sum + r.length, 0);
+          assert.equal(flashBytes, probe.sim.busRead(part.flashSizeRegister, 2) * 1024);
+          assert.ok(map.some((r) => r.type === 'ram' && r.start === part.sram && r.length === part.ramSize));
+          const xml = await target.memoryMapXml();
+          assert.match(xml, /<memory type="flash" start="0x8000000"/);
+          assert.match(xml, /<property name="blocksize">0x/);
+          const description = await target.targetDescription();
+          assert.match(description, /org\.gnu\.gdb\.arm\.m-profile/);
+          assert.equal(/org\.gnu\.gdb\.arm\.vfp/.test(description), part.fpu);
           await probe.close();
         });
 

@@ -68,6 +68,7 @@ Napi::Object ProbeWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&ProbeWrap::Breakpoint>("breakpoint"),
                                          InstanceMethod<&ProbeWrap::Watchpoint>("watchpoint"),
                                          InstanceMethod<&ProbeWrap::Packets>("packets"),
+                                         InstanceMethod<&ProbeWrap::Describe>("describe"),
                                      });
     exports.Set("SimProbe", cls);
     return exports;
@@ -149,6 +150,20 @@ Napi::Value ProbeWrap::Attach(const Napi::CallbackInfo &info)
     int s = cortexm_attach(&core_, &dp_, 0);
     if (s != 0) return Check(info, s);
     attached_ = true;
+    // Identify the part from DBGMCU IDCODE (where it answers), then size its flash.
+    part_known_ = false;
+    for (uint32_t address : part_idcode_addresses) {
+        uint8_t b[4] = {0};
+        if (adiv5_mem_read(&dp_, 0, address, b, 4) != 0) continue;
+        uint16_t dev_id = static_cast<uint16_t>((b[0] | b[1] << 8) & 0xFFF);
+        uint32_t size_reg = part_flash_size_register(dev_id), kib = 0;
+        uint8_t k[2] = {0};
+        if (size_reg && adiv5_mem_read(&dp_, 0, size_reg, k, 2) == 0) kib = k[0] | k[1] << 8;
+        if (part_identify(dev_id, kib, &part_)) {
+            part_known_ = true;
+            break;
+        }
+    }
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
     o.Set("cpuid", Napi::Number::New(env, core_.cpuid));
@@ -259,6 +274,33 @@ Napi::Value ProbeWrap::Watchpoint(const Napi::CallbackInfo &info)
     if (kind == 0) return Check(info, cortexm_clear_watchpoint(&core_, addr, size));
     if (kind < 5 || kind > 7) return ThrowWithCode(info.Env(), "EINVAL", "watchpoint kind must be read, write or access");
     return Check(info, cortexm_set_watchpoint(&core_, addr, size, static_cast<cortexm_watch>(kind)));
+}
+
+// describe(): { name, devId, memoryMap, targetXml } of the attached part
+Napi::Value ProbeWrap::Describe(const Napi::CallbackInfo &info)
+{
+    Napi::Env env = info.Env();
+    if (!attached_) return ThrowWithCode(env, "ENOTATTACHED", "no target is attached");
+    static char xml[8192];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", part_known_ ? part_.name : "unknown Cortex-M part");
+    o.Set("devId", Napi::Number::New(env, part_known_ ? part_.dev_id : 0));
+    Napi::Array regions = Napi::Array::New(env);
+    for (unsigned i = 0; part_known_ && i < part_.memory_count; i++) {
+        Napi::Object r = Napi::Object::New(env);
+        r.Set("type", part_.memories[i].kind == PART_MEMORY_FLASH ? "flash" : "ram");
+        r.Set("start", Napi::Number::New(env, part_.memories[i].start));
+        r.Set("length", Napi::Number::New(env, part_.memories[i].length));
+        if (part_.memories[i].kind == PART_MEMORY_FLASH)
+            r.Set("blockSize", Napi::Number::New(env, part_.memories[i].block_size));
+        regions.Set(i, r);
+    }
+    o.Set("regions", regions);
+    size_t n = part_known_ ? part_memory_map_xml(&part_, xml, sizeof xml) : 0;
+    o.Set("memoryMap", Napi::String::New(env, xml, n));
+    n = cortexm_target_xml(core_.has_fpu, xml, sizeof xml);
+    o.Set("targetXml", Napi::String::New(env, xml, n));
+    return o;
 }
 
 Napi::Value ProbeWrap::Packets(const Napi::CallbackInfo &info)

@@ -9,6 +9,8 @@ extern "C" {
 #include "link/cmsis_dap_link.h"
 #include "link/swd_link.h"
 #include "target/cortexm.h"
+#include "target/description.h"
+#include "target/parts.h"
 }
 
 namespace bmp {
@@ -34,6 +36,7 @@ private:
     Napi::Value Breakpoint(const Napi::CallbackInfo &info);
     Napi::Value Watchpoint(const Napi::CallbackInfo &info);
     Napi::Value Packets(const Napi::CallbackInfo &info);
+    Napi::Value Describe(const Napi::CallbackInfo &info);
 
     bool Live(const Napi::CallbackInfo &info); // the Sim is still open
     Napi::Value Check(const Napi::CallbackInfo &info, int status);
@@ -48,6 +51,8 @@ private:
     adiv5_dp dp_{};
     cortexm core_{};
     bool attached_ = false;
+    part_info part_{};
+    bool part_known_ = false;
 };
 
 } // namespace bmp

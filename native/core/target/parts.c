@@ -1,0 +1,110 @@
+#include "target/parts.h"
+
+const uint32_t part_idcode_addresses[2] = {0xE0042000u, 0x5C001000u};
+
+#define KIB(n) ((uint32_t)(n) * 1024u)
+
+static void add(part_info *info, part_memory_kind kind, uint32_t start, uint32_t length, uint32_t block)
+{
+    if (info->memory_count < PART_MAX_MEMORIES)
+        info->memories[info->memory_count++] = (part_memory){kind, start, length, block};
+}
+
+uint32_t part_flash_size_register(uint16_t dev_id)
+{
+    switch (dev_id) {
+    case 0x410: return 0x1FFFF7E0u; /* RM0008 30.1 */
+    case 0x413: return 0x1FFF7A22u; /* RM0090 39.2 */
+    case 0x450: return 0x1FF1E880u; /* RM0433 61.2 */
+    default: return 0;
+    }
+}
+
+bool part_identify(uint16_t dev_id, uint32_t flash_kib, part_info *info)
+{
+    info->memory_count = 0;
+    info->dev_id = dev_id;
+    switch (dev_id) {
+    case 0x410: /* STM32F101/102/103 medium density: 1 KiB pages */
+        info->name = "STM32F1 medium density";
+        add(info, PART_MEMORY_FLASH, 0x08000000u, KIB(flash_kib ? flash_kib : 128), KIB(1));
+        add(info, PART_MEMORY_RAM, 0x20000000u, KIB(20), 0);
+        return true;
+    case 0x413: { /* STM32F405/407/415/417: sectors 4×16 KiB, 1×64 KiB, then 128 KiB */
+        uint32_t total = KIB(flash_kib ? flash_kib : 1024);
+        info->name = "STM32F40x/41x";
+        add(info, PART_MEMORY_FLASH, 0x08000000u, KIB(64), KIB(16));
+        add(info, PART_MEMORY_FLASH, 0x08010000u, KIB(64), KIB(64));
+        if (total > KIB(128)) add(info, PART_MEMORY_FLASH, 0x08020000u, total - KIB(128), KIB(128));
+        add(info, PART_MEMORY_RAM, 0x10000000u, KIB(64), 0); /* CCM */
+        add(info, PART_MEMORY_RAM, 0x20000000u, KIB(128), 0);
+        return true;
+    }
+    case 0x450: /* STM32H742/743/750/753: two banks of 128 KiB sectors */
+        info->name = "STM32H74x/75x";
+        add(info, PART_MEMORY_RAM, 0x00000000u, KIB(64), 0);  /* ITCM */
+        add(info, PART_MEMORY_FLASH, 0x08000000u, KIB(flash_kib ? flash_kib : 2048), KIB(128));
+        add(info, PART_MEMORY_RAM, 0x20000000u, KIB(128), 0); /* DTCM */
+        add(info, PART_MEMORY_RAM, 0x24000000u, KIB(512), 0); /* AXI SRAM */
+        add(info, PART_MEMORY_RAM, 0x30000000u, KIB(288), 0); /* SRAM1-3 */
+        add(info, PART_MEMORY_RAM, 0x38000000u, KIB(64), 0);  /* SRAM4 */
+        return true;
+    default:
+        info->name = "unknown";
+        return false;
+    }
+}
+
+/* A small bounded writer: appends text and hex numbers, remembers overflow. */
+typedef struct {
+    char *out;
+    size_t capacity, length;
+    bool overflow;
+} writer;
+
+static void put(writer *w, const char *s)
+{
+    while (*s) {
+        if (w->length + 1 >= w->capacity) {
+            w->overflow = true;
+            return;
+        }
+        w->out[w->length++] = *s++;
+    }
+    w->out[w->length] = 0;
+}
+
+static void put_hex(writer *w, uint32_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    char buf[11] = "0x";
+    int n = 8;
+    while (n > 1 && !(v >> ((n - 1) * 4))) n--;
+    for (int i = 0; i < n; i++) buf[2 + i] = digits[(v >> ((n - 1 - i) * 4)) & 0xF];
+    buf[2 + n] = 0;
+    put(w, buf);
+}
+
+size_t part_memory_map_xml(const part_info *info, char *out, size_t capacity)
+{
+    writer w = {out, capacity, 0, capacity == 0};
+    if (capacity) out[0] = 0;
+    put(&w, "<?xml version=\"1.0\"?>\n<!DOCTYPE memory-map PUBLIC \"+//IDN gnu.org//DTD GDB Memory Map V1.0//EN\""
+            " \"http://sourceware.org/gdb/gdb-memory-map.dtd\">\n<memory-map>\n");
+    for (unsigned i = 0; i < info->memory_count; i++) {
+        const part_memory *m = &info->memories[i];
+        put(&w, m->kind == PART_MEMORY_FLASH ? "  <memory type=\"flash\" start=\"" : "  <memory type=\"ram\" start=\"");
+        put_hex(&w, m->start);
+        put(&w, "\" length=\"");
+        put_hex(&w, m->length);
+        if (m->kind == PART_MEMORY_FLASH) {
+            put(&w, "\">\n    <property name=\"blocksize\">");
+            put_hex(&w, m->block_size);
+            put(&w, "</property>\n  </memory>\n");
+        } else {
+            put(&w, "\"/>\n");
+        }
+    }
+    put(&w, "</memory-map>\n");
+    return w.overflow ? 0 : w.length;
+}

@@ -1,0 +1,40 @@
+/* Part identification from DBGMCU IDCODE, and what a debugger needs to know of the part: its
+ * name, its memories, and its flash geometry (for GDB's memory map and the flash drivers). */
+#ifndef PARTS_H
+#define PARTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { PART_MEMORY_RAM, PART_MEMORY_FLASH } part_memory_kind;
+
+typedef struct part_memory {
+    part_memory_kind kind;
+    uint32_t start;
+    uint32_t length;
+    uint32_t block_size; /* flash: erase unit of this region */
+} part_memory;
+
+#define PART_MAX_MEMORIES 12
+
+typedef struct part_info {
+    const char *name;      /* "STM32F40x/41x" */
+    uint16_t dev_id;       /* DBGMCU IDCODE[11:0] */
+    unsigned memory_count;
+    part_memory memories[PART_MAX_MEMORIES];
+} part_info;
+
+/* Addresses where DBGMCU IDCODE may sit, in the order to try (F1/F4/F7: 0xE0042000; H7: 0x5C001000). */
+extern const uint32_t part_idcode_addresses[2];
+
+/* Fills `info` for the part with this DEV_ID; `flash_kib` (from the flash-size register, 0 if
+ * unknown) sizes the flash. Returns false for a part not in the table. */
+bool part_identify(uint16_t dev_id, uint32_t flash_kib, part_info *info);
+/* Address of the flash-size register (KiB, 16 bits) for the part, 0 if none. */
+uint32_t part_flash_size_register(uint16_t dev_id);
+
+/* GDB's memory map (qXfer:memory-map:read) into `out`; returns its length, or 0 if it does not fit. */
+size_t part_memory_map_xml(const part_info *info, char *out, size_t capacity);
+
+#endif
