@@ -99,7 +99,9 @@ ProbeWrap::ProbeWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ProbeWra
             return;
         }
         dap_init(&engine_, &phy_, &kStrings, static_cast<uint16_t>(packet), 4);
-        transport_ = {&engine_, dap_exchange};
+        transport_ = dap_transport{};
+        transport_.ctx = &engine_;
+        transport_.exchange = dap_exchange;
         if (cmsis_dap_link_init(&dap_, &transport_) != DP_LINK_OK) {
             ThrowWithCode(env, "EPROBE", "the virtual probe did not answer DAP_Info");
             return;

@@ -19,7 +19,7 @@ static adiv5_dp dp;
 static cortexm core;
 static elf_image image;
 
-static const dap_transport transport = {&engine, dap_exchange};
+static const dap_transport transport = {.ctx = &engine, .exchange = dap_exchange};
 
 static bool open_fixture(const char *profile, bool over_dap)
 {

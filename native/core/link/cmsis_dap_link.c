@@ -3,7 +3,8 @@
 #include <string.h>
 
 enum { ID_INFO = 0x00, ID_CONNECT = 0x02, ID_TRANSFER_CONFIGURE = 0x04, ID_TRANSFER = 0x05,
-       ID_TRANSFER_BLOCK = 0x06, ID_SWJ_SEQUENCE = 0x12, ID_SWD_CONFIGURE = 0x13 };
+       ID_TRANSFER_BLOCK = 0x06, ID_SWJ_SEQUENCE = 0x12, ID_SWD_CONFIGURE = 0x13,
+       ID_EXECUTE_COMMANDS = 0x7F };
 enum { REQ_AP = 1, REQ_READ = 2 };
 
 static dp_link_status ack_status(uint8_t response)
@@ -17,40 +18,103 @@ static dp_link_status ack_status(uint8_t response)
     }
 }
 
-/* One command packet, answered by the same command ID. */
-static int exchange(cmsis_dap_link *l, const uint8_t *request, size_t length)
+static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* --- the pipeline: packets in flight and their responses ------------------------------------- */
+
+/* Checks a response against what its packet asked for and delivers read data. */
+static dp_link_status finish(cmsis_dap_link *l, const cmsis_dap_pending *p, int got)
 {
-    l->packets++;
-    int n = l->transport->exchange(l->transport->ctx, request, length, l->response, sizeof l->response);
-    if (n < 1 || l->response[0] != request[0]) return -1;
-    return n;
+    const uint8_t *r = l->response;
+    if (p->combined) { /* 0x7F 2, then 0x05 count ack, then the block's response */
+        if (got < 9 || r[0] != ID_EXECUTE_COMMANDS || r[2] != ID_TRANSFER) return DP_LINK_TRANSPORT;
+        dp_link_status s = ack_status(r[4]);
+        if (s != DP_LINK_OK) return s;
+        if (r[3] != p->transfers) return DP_LINK_TRANSPORT;
+        r += 5;
+        got -= 5;
+        if (r[0] != ID_TRANSFER_BLOCK) return DP_LINK_TRANSPORT;
+        s = ack_status(r[3]);
+        size_t done = r[1] | r[2] << 8;
+        if (s == DP_LINK_OK && (done != p->count || (p->read && (size_t)got < 4 + 4u * p->count)))
+            s = DP_LINK_TRANSPORT;
+        if (s == DP_LINK_OK && p->read)
+            for (size_t i = 0; i < p->count; i++) p->dest[i] = le32(r + 4 + 4 * i);
+        return s;
+    }
+    if (p->block) {
+        if (got < 4 || r[0] != ID_TRANSFER_BLOCK) return DP_LINK_TRANSPORT;
+        dp_link_status s = ack_status(r[3]);
+        size_t done = r[1] | r[2] << 8;
+        if (s == DP_LINK_OK && (done != p->count || (p->read && (size_t)got < 4 + 4u * p->count)))
+            s = DP_LINK_TRANSPORT;
+        if (s == DP_LINK_OK && p->read)
+            for (size_t i = 0; i < p->count; i++) p->dest[i] = le32(r + 4 + 4 * i);
+        return s;
+    }
+    if (got < 3 || r[0] != ID_TRANSFER) return DP_LINK_TRANSPORT;
+    dp_link_status s = ack_status(r[2]);
+    if (s == DP_LINK_OK && (r[1] != p->count || (size_t)got < 3 + 4u * p->reads)) s = DP_LINK_TRANSPORT;
+    if (s == DP_LINK_OK)
+        for (unsigned i = 0; i < p->reads; i++)
+            *l->read_ring[(p->first_read + i) % CMSIS_DAP_LINK_READ_RING] = le32(r + 3 + 4 * i);
+    return s;
 }
 
-/* Sends the DAP_Transfer being assembled and distributes its read data. */
-static dp_link_status send_transfers(cmsis_dap_link *l)
+static void record(cmsis_dap_link *l, dp_link_status s)
 {
-    if (l->request_length == 0) return l->error;
-    unsigned count = l->request[2];
+    if (l->error == DP_LINK_OK) l->error = s;
+}
+
+/* Receives the oldest outstanding response. */
+static void collect_one(cmsis_dap_link *l)
+{
+    const dap_transport *tr = l->transport;
+    cmsis_dap_pending *p = &l->pending[l->pending_head];
+    l->pending_head = (l->pending_head + 1) % CMSIS_DAP_LINK_MAX_IN_FLIGHT;
+    l->pending_count--;
+    int got = tr->collect(tr->ctx, l->response, sizeof l->response);
+    record(l, finish(l, p, got));
+}
+
+/* Sends the packet in l->request; with a pipelining transport it stays in flight until its
+ * response is needed (window full, or flush). */
+static void send_packet(cmsis_dap_link *l, size_t length, const cmsis_dap_pending *meta)
+{
+    const dap_transport *tr = l->transport;
+    l->packets++;
+    if (l->window <= 1) {
+        int got = tr->exchange(tr->ctx, l->request, length, l->response, sizeof l->response);
+        record(l, finish(l, meta, got));
+        return;
+    }
+    if (l->pending_count == l->window) collect_one(l);
+    if (tr->submit(tr->ctx, l->request, length) < 0) {
+        record(l, DP_LINK_TRANSPORT);
+        return;
+    }
+    l->pending[(l->pending_head + l->pending_count) % CMSIS_DAP_LINK_MAX_IN_FLIGHT] = *meta;
+    l->pending_count++;
+}
+
+/* Sends the DAP_Transfer being assembled, if any. */
+static void send_transfers(cmsis_dap_link *l)
+{
+    if (l->request_length == 0) return;
+    cmsis_dap_pending meta = {.block = false, .count = l->request[2], .first_read = l->read_head,
+                              .reads = (uint16_t)l->reads};
     size_t length = l->request_length;
     l->request_length = 0;
-    if (l->error != DP_LINK_OK) return l->error; /* after an error the rest of the queue is dropped */
-    int n = exchange(l, l->request, length);
-    if (n < 3) return l->error = DP_LINK_TRANSPORT;
-    dp_link_status s = ack_status(l->response[2]);
-    unsigned done = l->response[1];
-    if (s == DP_LINK_OK && done != count) s = DP_LINK_TRANSPORT;
-    if ((size_t)n < 3 + 4u * (s == DP_LINK_OK ? l->reads : 0)) s = DP_LINK_TRANSPORT;
-    if (s == DP_LINK_OK)
-        for (unsigned i = 0; i < l->reads; i++) {
-            const uint8_t *p = l->response + 3 + 4 * i;
-            *l->read_to[i] = p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-        }
+    l->read_head = (uint16_t)((l->read_head + l->reads) % CMSIS_DAP_LINK_READ_RING);
     l->reads = 0;
-    return l->error = s;
+    send_packet(l, length, &meta);
 }
 
-/* Room for one more transfer: request bytes, response bytes, count. */
-static dp_link_status make_room(cmsis_dap_link *l, bool read)
+/* --- dp_link operations -------------------------------------------------------------------- */
+
+/* Room for one more transfer in the packet being assembled: request bytes, response bytes, the
+ * count byte, and read slots in flight. */
+static void make_room(cmsis_dap_link *l, bool read)
 {
     size_t request_bytes = read ? 1 : 5, response_bytes = 3 + 4u * (l->reads + (read ? 1 : 0));
     if (l->request_length &&
@@ -62,27 +126,26 @@ static dp_link_status make_room(cmsis_dap_link *l, bool read)
         l->request[1] = 0; /* DAP index */
         l->request[2] = 0;
         l->request_length = 3;
-        l->reads = 0;
     }
-    return l->error;
 }
 
 static dp_link_status link_read(dp_link *link, bool ap, uint8_t addr, uint32_t *value)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
     if (addr & ~0xCu) return DP_LINK_INVALID;
-    if (make_room(l, true) != DP_LINK_OK) return l->error;
+    make_room(l, true);
     l->request[l->request_length++] = (uint8_t)((ap ? REQ_AP : 0) | REQ_READ | addr);
     l->request[2]++;
-    l->read_to[l->reads++] = value;
-    return DP_LINK_OK;
+    l->read_ring[(l->read_head + l->reads) % CMSIS_DAP_LINK_READ_RING] = value;
+    l->reads++;
+    return l->error;
 }
 
 static dp_link_status link_write(dp_link *link, bool ap, uint8_t addr, uint32_t value)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
     if (addr & ~0xCu) return DP_LINK_INVALID;
-    if (make_room(l, false) != DP_LINK_OK) return l->error;
+    make_room(l, false);
     uint8_t *p = l->request + l->request_length;
     p[0] = (uint8_t)((ap ? REQ_AP : 0) | addr);
     p[1] = (uint8_t)value;
@@ -91,44 +154,61 @@ static dp_link_status link_write(dp_link *link, bool ap, uint8_t addr, uint32_t 
     p[4] = (uint8_t)(value >> 24);
     l->request_length += 5;
     l->request[2]++;
-    return DP_LINK_OK;
+    return l->error;
 }
 
-/* DAP_TransferBlock in chunks that fit the packet size. */
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+}
+
+/* A DAP_Transfer of writes only (typically SELECT, CSW, TAR) and the first chunk of a block in
+ * one DAP_ExecuteCommands packet: one packet less per TAR block. Returns the words it took. */
+static size_t combined_block(cmsis_dap_link *l, bool read, uint32_t *in, const uint32_t *out, size_t count)
+{
+    size_t transfer = l->request_length;
+    size_t room_request = l->packet_size - (2 + transfer + 5), room_response = l->packet_size - (2 + 3 + 4);
+    size_t n = read ? room_response / 4 : room_request / 4;
+    if (n > count) n = count;
+    if (n == 0) return 0;
+    /* the assembled DAP_Transfer moves two bytes up, behind the ExecuteCommands header */
+    memmove(l->request + 2, l->request, transfer);
+    l->request[0] = ID_EXECUTE_COMMANDS;
+    l->request[1] = 2;
+    uint8_t *b = l->request + 2 + transfer;
+    b[0] = ID_TRANSFER_BLOCK;
+    b[1] = 0;
+    b[2] = (uint8_t)n;
+    b[3] = (uint8_t)(n >> 8);
+    b[4] = (uint8_t)(REQ_AP | (read ? REQ_READ : 0) | 0xC);
+    for (size_t i = 0; !read && i < n; i++) put32(b + 5 + 4 * i, out[i]);
+    cmsis_dap_pending meta = {.combined = true, .transfers = l->request[2 + 2], .read = read,
+                              .dest = read ? in : NULL, .count = (uint16_t)n};
+    l->request_length = 0;
+    send_packet(l, 2 + transfer + 5 + (read ? 0 : 4 * n), &meta);
+    return n;
+}
+
+/* DAP_TransferBlock in chunks that fit the packet size, all in flight together. */
 static dp_link_status block(cmsis_dap_link *l, bool read, uint32_t *in, const uint32_t *out, size_t count)
 {
-    if (send_transfers(l) != DP_LINK_OK) return l->error;
+    size_t first = 0;
+    if (l->atomic && l->request_length && l->reads == 0) first = combined_block(l, read, in, out, count);
+    send_transfers(l);
     size_t per_packet = read ? (l->packet_size - 4u) / 4 : (l->packet_size - 5u) / 4;
-    while (count > 0) {
-        size_t n = count < per_packet ? count : per_packet;
+    for (size_t at = first; at < count; at += per_packet) {
+        size_t n = count - at < per_packet ? count - at : per_packet;
         uint8_t *r = l->request;
         r[0] = ID_TRANSFER_BLOCK;
         r[1] = 0;
         r[2] = (uint8_t)n;
         r[3] = (uint8_t)(n >> 8);
         r[4] = (uint8_t)(REQ_AP | (read ? REQ_READ : 0) | 0xC);
-        if (!read)
-            for (size_t i = 0; i < n; i++) {
-                uint8_t *p = r + 5 + 4 * i;
-                p[0] = (uint8_t)out[i], p[1] = (uint8_t)(out[i] >> 8), p[2] = (uint8_t)(out[i] >> 16),
-                p[3] = (uint8_t)(out[i] >> 24);
-            }
-        int got = exchange(l, r, read ? 5 : 5 + 4 * n);
-        if (got < 4) return l->error = DP_LINK_TRANSPORT;
-        size_t done = l->response[1] | l->response[2] << 8;
-        dp_link_status s = ack_status(l->response[3]);
-        if (s == DP_LINK_OK && (done != n || (read && (size_t)got < 4 + 4 * n))) s = DP_LINK_TRANSPORT;
-        if (s != DP_LINK_OK) return l->error = s;
-        if (read)
-            for (size_t i = 0; i < n; i++) {
-                const uint8_t *p = l->response + 4 + 4 * i;
-                in[i] = p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-            }
-        if (read) in += n;
-        else out += n;
-        count -= n;
+        for (size_t i = 0; !read && i < n; i++) put32(r + 5 + 4 * i, out[at + i]);
+        cmsis_dap_pending meta = {.block = true, .read = read, .dest = read ? in + at : NULL, .count = (uint16_t)n};
+        send_packet(l, read ? 5 : 5 + 4 * n, &meta);
     }
-    return DP_LINK_OK;
+    return l->error;
 }
 
 static dp_link_status link_read_block(dp_link *link, uint32_t *values, size_t count)
@@ -144,9 +224,19 @@ static dp_link_status link_write_block(dp_link *link, const uint32_t *values, si
 static dp_link_status link_flush(dp_link *link)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
-    dp_link_status s = send_transfers(l);
+    send_transfers(l);
+    while (l->pending_count) collect_one(l);
+    dp_link_status s = l->error;
     l->error = DP_LINK_OK;
     return s;
+}
+
+/* One command packet, answered at once (outside the pipeline). */
+static int command(cmsis_dap_link *l, const uint8_t *request, size_t length)
+{
+    l->packets++;
+    int n = l->transport->exchange(l->transport->ctx, request, length, l->response, sizeof l->response);
+    return n >= 1 && l->response[0] == request[0] ? n : -1;
 }
 
 /* SWJ sequences: line reset and select (JTAG-to-SWD, or the DPv2 dormant wake-up). */
@@ -160,17 +250,16 @@ static dp_link_status link_connect(dp_link *link, bool dormant, uint32_t *dpidr)
                                     0xAF, 0xDD, 0xE3, 0xA2, 0x0E, 0xBC, 0x19, 0xA0, 0x01};
     static const uint8_t reset_idle[] = {ID_SWJ_SEQUENCE, 64, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F};
     static const uint8_t connect[] = {ID_CONNECT, 1};
-    l->request_length = 0;
-    l->error = DP_LINK_OK;
-    if (exchange(l, connect, sizeof connect) < 2 || l->response[1] != 1) return DP_LINK_TRANSPORT;
-    if (exchange(l, line_reset, sizeof line_reset) < 2) return DP_LINK_TRANSPORT;
+    link_flush(link); /* nothing of an earlier session stays in flight */
+    if (command(l, connect, sizeof connect) < 2 || l->response[1] != 1) return DP_LINK_TRANSPORT;
+    if (command(l, line_reset, sizeof line_reset) < 2) return DP_LINK_TRANSPORT;
     if (dormant) {
-        if (exchange(l, jtag_to_dormant, sizeof jtag_to_dormant) < 2) return DP_LINK_TRANSPORT;
-        if (exchange(l, alert, sizeof alert) < 2) return DP_LINK_TRANSPORT;
-    } else if (exchange(l, jtag_to_swd, sizeof jtag_to_swd) < 2) {
+        if (command(l, jtag_to_dormant, sizeof jtag_to_dormant) < 2) return DP_LINK_TRANSPORT;
+        if (command(l, alert, sizeof alert) < 2) return DP_LINK_TRANSPORT;
+    } else if (command(l, jtag_to_swd, sizeof jtag_to_swd) < 2) {
         return DP_LINK_TRANSPORT;
     }
-    if (exchange(l, reset_idle, sizeof reset_idle) < 2) return DP_LINK_TRANSPORT;
+    if (command(l, reset_idle, sizeof reset_idle) < 2) return DP_LINK_TRANSPORT;
     link_read(link, false, 0, dpidr);
     return link_flush(link);
 }
@@ -185,14 +274,19 @@ dp_link_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *trans
     l->link.ops = &cmsis_dap_link_ops;
     l->transport = transport;
     l->packet_size = 64;
+    bool pipelined = transport->submit && transport->collect && transport->in_flight > 1;
+    l->window = pipelined ? transport->in_flight : 1;
+    if (l->window > CMSIS_DAP_LINK_MAX_IN_FLIGHT) l->window = CMSIS_DAP_LINK_MAX_IN_FLIGHT;
     static const uint8_t packet_size[] = {ID_INFO, 0xFF};
-    int n = exchange(l, packet_size, sizeof packet_size);
+    int n = command(l, packet_size, sizeof packet_size);
     if (n < 4 || l->response[1] != 2) return DP_LINK_TRANSPORT;
     uint16_t size = (uint16_t)(l->response[2] | l->response[3] << 8);
     l->packet_size = size < 64 ? 64 : size > CMSIS_DAP_LINK_MAX_PACKET ? CMSIS_DAP_LINK_MAX_PACKET : size;
+    static const uint8_t capabilities[] = {ID_INFO, 0xF0};
+    if (command(l, capabilities, sizeof capabilities) >= 3 && l->response[1] >= 1) l->atomic = (l->response[2] & 0x10) != 0;
     /* idle cycles 0, 100 WAIT retries, no match retries; turnaround 1, no data phase */
     static const uint8_t configure[] = {ID_TRANSFER_CONFIGURE, 0, 100, 0, 0, 0};
     static const uint8_t swd[] = {ID_SWD_CONFIGURE, 0};
-    if (exchange(l, configure, sizeof configure) < 2 || exchange(l, swd, sizeof swd) < 2) return DP_LINK_TRANSPORT;
+    if (command(l, configure, sizeof configure) < 2 || command(l, swd, sizeof swd) < 2) return DP_LINK_TRANSPORT;
     return DP_LINK_OK;
 }

@@ -99,9 +99,13 @@ static size_t words_before_boundary(uint32_t addr, size_t words)
     return words < room ? words : room;
 }
 
+/* Words are read in runs of up to READ_RUN bytes (several TAR blocks) before one flush, so that
+ * a pipelining link keeps packets in flight across TAR blocks. */
+#define READ_RUN 4096u
+
 dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_t *data, size_t length)
 {
-    uint32_t words[TAR_BLOCK / 4];
+    uint32_t words[READ_RUN / 4];
     while (length > 0) {
         if ((addr & 3) || length < 4) { /* bytes at the edges: one byte lane per access */
             uint32_t v = 0;
@@ -115,20 +119,24 @@ dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_
             length--;
             continue;
         }
-        size_t n = words_before_boundary(addr, length / 4);
+        size_t run = length / 4 < READ_RUN / 4 ? length / 4 : READ_RUN / 4;
         set_csw(dp, apsel, CSW_BASE | CSW_SIZE32 | CSW_INC_SINGLE);
-        ops(dp)->write(dp->link, true, AP_TAR, addr);
-        ops(dp)->read_block(dp->link, words, n);
+        for (size_t done = 0; done < run;) { /* one TAR write per TAR block */
+            size_t n = words_before_boundary(addr + (uint32_t)(4 * done), run - done);
+            ops(dp)->write(dp->link, true, AP_TAR, addr + (uint32_t)(4 * done));
+            ops(dp)->read_block(dp->link, words + done, n);
+            done += n;
+        }
         dp_link_status s = ops(dp)->flush(dp->link);
         if (s != DP_LINK_OK) return fail(dp, s);
-        for (size_t i = 0; i < n; i++, data += 4) {
+        for (size_t i = 0; i < run; i++, data += 4) {
             data[0] = (uint8_t)words[i];
             data[1] = (uint8_t)(words[i] >> 8);
             data[2] = (uint8_t)(words[i] >> 16);
             data[3] = (uint8_t)(words[i] >> 24);
         }
-        addr += (uint32_t)(4 * n);
-        length -= 4 * n;
+        addr += (uint32_t)(4 * run);
+        length -= 4 * run;
     }
     return DP_LINK_OK;
 }
