@@ -22,6 +22,19 @@ static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | 
 
 /* --- the pipeline: packets in flight and their responses ------------------------------------- */
 
+/* A DAP_TransferBlock response `r` of `got` bytes for packet `p`: check it, deliver reads. */
+static dp_link_status finish_block(const cmsis_dap_pending *p, const uint8_t *r, int got)
+{
+    if (got < 4 || r[0] != ID_TRANSFER_BLOCK) return DP_LINK_TRANSPORT;
+    dp_link_status s = ack_status(r[3]);
+    size_t done = r[1] | r[2] << 8;
+    if (s == DP_LINK_OK && (done != p->count || (p->read && (size_t)got < 4 + 4u * p->count)))
+        s = DP_LINK_TRANSPORT;
+    if (s == DP_LINK_OK && p->read)
+        for (size_t i = 0; i < p->count; i++) p->dest[i] = le32(r + 4 + 4 * i);
+    return s;
+}
+
 /* Checks a response against what its packet asked for and delivers read data. */
 static dp_link_status finish(cmsis_dap_link *l, const cmsis_dap_pending *p, int got)
 {
@@ -31,27 +44,9 @@ static dp_link_status finish(cmsis_dap_link *l, const cmsis_dap_pending *p, int 
         dp_link_status s = ack_status(r[4]);
         if (s != DP_LINK_OK) return s;
         if (r[3] != p->transfers) return DP_LINK_TRANSPORT;
-        r += 5;
-        got -= 5;
-        if (r[0] != ID_TRANSFER_BLOCK) return DP_LINK_TRANSPORT;
-        s = ack_status(r[3]);
-        size_t done = r[1] | r[2] << 8;
-        if (s == DP_LINK_OK && (done != p->count || (p->read && (size_t)got < 4 + 4u * p->count)))
-            s = DP_LINK_TRANSPORT;
-        if (s == DP_LINK_OK && p->read)
-            for (size_t i = 0; i < p->count; i++) p->dest[i] = le32(r + 4 + 4 * i);
-        return s;
+        return finish_block(p, r + 5, got - 5);
     }
-    if (p->block) {
-        if (got < 4 || r[0] != ID_TRANSFER_BLOCK) return DP_LINK_TRANSPORT;
-        dp_link_status s = ack_status(r[3]);
-        size_t done = r[1] | r[2] << 8;
-        if (s == DP_LINK_OK && (done != p->count || (p->read && (size_t)got < 4 + 4u * p->count)))
-            s = DP_LINK_TRANSPORT;
-        if (s == DP_LINK_OK && p->read)
-            for (size_t i = 0; i < p->count; i++) p->dest[i] = le32(r + 4 + 4 * i);
-        return s;
-    }
+    if (p->block) return finish_block(p, r, got);
     if (got < 3 || r[0] != ID_TRANSFER) return DP_LINK_TRANSPORT;
     dp_link_status s = ack_status(r[2]);
     if (s == DP_LINK_OK && (r[1] != p->count || (size_t)got < 3 + 4u * p->reads)) s = DP_LINK_TRANSPORT;
