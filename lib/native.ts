@@ -64,7 +64,7 @@ export interface NativeSimProbe {
   halt(): void;
   resume(): void;
   step(maskInterrupts: boolean): void;
-  reset(halt: boolean): void;
+  reset(halt: boolean, pin: boolean): void;
   haltReason(): { reason: number; watchAddress: number };
   readRegister(regsel: number): number;
   writeRegister(regsel: number, value: number): void;

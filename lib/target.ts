@@ -233,8 +233,9 @@ export class Target extends EventEmitter {
     return this.call(() => this.handle.step(options.maskInterrupts ?? true)).then(() => this.noteHalt());
   }
 
-  reset(options: { halt?: boolean } = {}): Promise<void> {
-    return this.call(() => this.handle.reset(options.halt ?? false)).then(() => {
+  /** Resets the target: by AIRCR.SYSRESETREQ, or with `pin` by pulsing the probe's nRST line. */
+  reset(options: { halt?: boolean; pin?: boolean } = {}): Promise<void> {
+    return this.call(() => this.handle.reset(options.halt ?? false, options.pin ?? false)).then(() => {
       if (options.halt) return this.noteHalt();
     });
   }

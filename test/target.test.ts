@@ -107,6 +107,11 @@ for (const link of ['swd', 'cmsis-dap'] as const) {
           await target.reset({ halt: true });
           assert.deepEqual(await target.haltReason(), { reason: 'vector-catch' });
           assert.equal(await target.readRegister('pc'), symbol(image, 'Reset_Handler') & ~1);
+          const resets = probe.sim.state().resetCount;
+          await target.resume();
+          await target.reset({ halt: true, pin: true });
+          assert.equal(probe.sim.state().resetCount, resets + 1);
+          assert.deepEqual(await target.haltReason(), { reason: 'vector-catch' });
           await probe.close();
         });
       });

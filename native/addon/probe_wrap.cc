@@ -222,10 +222,13 @@ Napi::Value ProbeWrap::Step(const Napi::CallbackInfo &info)
     return Live(info) ? Check(info, cortexm_step(&core_, mask)) : info.Env().Undefined();
 }
 
+// reset(halt, pin): through AIRCR.SYSRESETREQ, or by pulsing nRST
 Napi::Value ProbeWrap::Reset(const Napi::CallbackInfo &info)
 {
     bool halt = info.Length() > 0 && info[0].ToBoolean();
-    return Live(info) ? Check(info, cortexm_reset(&core_, halt)) : info.Env().Undefined();
+    bool pin = info.Length() > 1 && info[1].ToBoolean();
+    if (!Live(info)) return info.Env().Undefined();
+    return Check(info, pin ? cortexm_reset_pin(&core_, halt) : cortexm_reset(&core_, halt));
 }
 
 // haltReason(): { reason, watchAddress }

@@ -129,6 +129,14 @@ static void step_breakpoint_watchpoint_reset(const char *profile, unsigned p, bo
     uint32_t pc = 0;
     cortexm_read_register(&core, 15, &pc);
     CHECK_EQ(pc, elf_symbol(&image, "Reset_Handler") & ~1u);
+    /* the same through the nRST pin */
+    uint32_t resets = t.reset_count;
+    CHECK_EQ(cortexm_resume(&core), CORTEXM_OK);
+    CHECK_EQ(cortexm_reset_pin(&core, true), CORTEXM_OK);
+    CHECK_EQ(t.reset_count, resets + 1);
+    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), CORTEXM_OK);
+    CHECK_EQ(reason, CORTEXM_HALT_VECTOR_CATCH);
+    CHECK_EQ(t.cpu.r[15], elf_symbol(&image, "Reset_Handler") & ~1u);
     CHECK_EQ(cortexm_detach(&core), CORTEXM_OK);
     close_fixture();
 }

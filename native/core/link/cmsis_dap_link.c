@@ -259,8 +259,17 @@ static dp_link_status link_connect(dp_link *link, bool dormant, uint32_t *dpidr)
     return link_flush(link);
 }
 
+/* DAP_SWJ_Pins on nRESET (bit 7); no wait. */
+static dp_link_status link_reset_pin(dp_link *link, bool asserted)
+{
+    cmsis_dap_link *l = (cmsis_dap_link *)link;
+    uint8_t request[] = {0x10, (uint8_t)(asserted ? 0x00 : 0x80), 0x80, 0, 0, 0, 0};
+    link_flush(link);
+    return command(l, request, sizeof request) >= 2 ? DP_LINK_OK : DP_LINK_TRANSPORT;
+}
+
 static const dp_link_ops cmsis_dap_link_ops = {
-    link_connect, link_read, link_write, link_read_block, link_write_block, link_flush,
+    link_connect, link_read, link_write, link_read_block, link_write_block, link_flush, link_reset_pin,
 };
 
 dp_link_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *transport)

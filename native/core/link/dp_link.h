@@ -33,6 +33,8 @@ typedef struct dp_link_ops {
     dp_link_status (*write_block)(dp_link *link, const uint32_t *values, size_t count);
     /* Execute everything queued; returns the first error (and forgets the rest of the queue). */
     dp_link_status (*flush)(dp_link *link);
+    /* Drive the target's nRST line (asserted = low); executes at once. */
+    dp_link_status (*reset_pin)(dp_link *link, bool asserted);
 } dp_link_ops;
 
 struct dp_link {

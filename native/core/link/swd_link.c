@@ -93,8 +93,16 @@ static dp_link_status link_flush(dp_link *link)
     return s;
 }
 
+static dp_link_status link_reset_pin(dp_link *link, bool asserted)
+{
+    swd_link *l = (swd_link *)link;
+    if (!l->phy->pins) return DP_LINK_INVALID;
+    l->phy->pins(l->phy->ctx, asserted ? 0 : SWD_PIN_NRESET, SWD_PIN_NRESET);
+    return DP_LINK_OK;
+}
+
 static const dp_link_ops swd_link_ops = {
-    link_connect, link_read, link_write, link_read_block, link_write_block, link_flush,
+    link_connect, link_read, link_write, link_read_block, link_write_block, link_flush, link_reset_pin,
 };
 
 void swd_link_init(swd_link *l, const swd_phy *phy)

@@ -134,7 +134,7 @@ int cortexm_step(cortexm *c, bool mask_interrupts)
     return wait_for(c, S_HALT);
 }
 
-int cortexm_reset(cortexm *c, bool halt)
+static int reset_with(cortexm *c, bool halt, bool pin)
 {
     int s;
     uint32_t demcr;
@@ -144,8 +144,14 @@ int cortexm_reset(cortexm *c, bool halt)
     write32(c, DFSR, 0x1F);
     uint32_t dhcsr;
     read32(c, DHCSR, &dhcsr); /* clears S_RESET_ST */
-    /* The write may not be answered if the reset takes the debug port with it: ignore errors. */
-    write32(c, AIRCR, 0x05FA0004u);
+    if (pin) {
+        dp_link *link = c->dp->link;
+        if ((s = link->ops->reset_pin(link, true)) != 0) return s;
+        if ((s = link->ops->reset_pin(link, false)) != 0) return s;
+    } else {
+        /* The write may go unanswered if the reset takes the debug port along: errors are expected. */
+        write32(c, AIRCR, 0x05FA0004u);
+    }
     adiv5_clear_errors(c->dp);
     if ((s = wait_for(c, S_RESET_ST)) != 0 && s != CORTEXM_TIMEOUT) return s;
     if (halt) {
@@ -154,6 +160,16 @@ int cortexm_reset(cortexm *c, bool halt)
         return write32(c, DEMCR, demcr);
     }
     return CORTEXM_OK;
+}
+
+int cortexm_reset(cortexm *c, bool halt)
+{
+    return reset_with(c, halt, false);
+}
+
+int cortexm_reset_pin(cortexm *c, bool halt)
+{
+    return reset_with(c, halt, true);
 }
 
 int cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address)

@@ -57,6 +57,8 @@ int cortexm_resume(cortexm *c);
 int cortexm_step(cortexm *c, bool mask_interrupts);
 /* Reset through AIRCR.SYSRESETREQ; with `halt`, stop before the first instruction (VC_CORERESET). */
 int cortexm_reset(cortexm *c, bool halt);
+/* Reset through the probe's nRST line (pulsed), with the same vector catch. */
+int cortexm_reset_pin(cortexm *c, bool halt);
 /* Why the core is halted (CORTEXM_HALT_NONE while it runs); `watch_address` for watchpoints. */
 int cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address);
 /* Core registers by DCRSR.REGSEL (0-15, 16 xPSR, 17 MSP, 18 PSP, 20 CONTROL/.../PRIMASK,
