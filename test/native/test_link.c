@@ -117,6 +117,24 @@ static void test_target_goes_away_and_comes_back(void)
     sim_target_free(&t);
 }
 
+/* Halfword accesses at halfword-aligned edges: the F1 flash takes nothing else. */
+static void test_edges_use_halfwords(void)
+{
+    CHECK(open_target("stm32f103"));
+    const uint8_t keys[8] = {0x23, 0x01, 0x67, 0x45, 0xAB, 0x89, 0xEF, 0xCD};
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x40022004, keys, 4), DP_LINK_OK);     /* KEYR, KEY1 */
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x40022004, keys + 4, 4), DP_LINK_OK); /* KEY2 */
+    const uint8_t pg[4] = {1, 0, 0, 0};
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x40022010, pg, 4), DP_LINK_OK);       /* CR.PG */
+    const uint8_t half[2] = {0x34, 0x12};
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x08000002, half, 2), DP_LINK_OK);     /* one half-word */
+    uint8_t back[2] = {0};
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x08000002, back, 2), DP_LINK_OK);
+    CHECK_EQ(back[0] | back[1] << 8, 0x1234);
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x08000005, half, 1), DP_LINK_FAULT);  /* a byte: refused */
+    sim_target_free(&t);
+}
+
 static void test_dap_link_packs_transfers(void)
 {
     link_kind = OVER_DAP;
@@ -141,6 +159,7 @@ int main(void)
         RUN(test_random_round_trips_across_1k);
         RUN(test_fault_recovery);
         RUN(test_target_goes_away_and_comes_back);
+        RUN(test_edges_use_halfwords);
     }
     RUN(test_dap_link_packs_transfers);
     return CHECK_SUMMARY();

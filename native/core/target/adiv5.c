@@ -13,6 +13,7 @@
 #define ABORT_CLEAR_ALL 0x1Eu     /* ORUNERRCLR, WDERRCLR, STKERRCLR, STKCMPCLR */
 #define CSW_BASE 0x23000000u      /* DbgSwEnable-compatible Prot bits, as debuggers use */
 #define CSW_SIZE8 0u
+#define CSW_SIZE16 1u
 #define CSW_SIZE32 2u
 #define CSW_INC_SINGLE 0x10u
 #define TAR_BLOCK 1024u
@@ -93,6 +94,12 @@ static void set_csw(adiv5_dp *dp, uint8_t apsel, uint32_t csw)
     dp->csw_valid = true;
 }
 
+/* The widest access for the unaligned edges of a transfer: a halfword where it fits. */
+static unsigned edge_size(uint32_t addr, size_t length)
+{
+    return !(addr & 1) && length >= 2 ? 2 : 1;
+}
+
 static size_t words_before_boundary(uint32_t addr, size_t words)
 {
     size_t room = (TAR_BLOCK - (addr & (TAR_BLOCK - 1))) / 4;
@@ -107,16 +114,17 @@ dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_
 {
     uint32_t words[READ_RUN / 4];
     while (length > 0) {
-        if ((addr & 3) || length < 4) { /* bytes at the edges: one byte lane per access */
+        if ((addr & 3) || length < 4) { /* the edges: halfwords where aligned, else bytes */
+            unsigned size = edge_size(addr, length);
             uint32_t v = 0;
-            set_csw(dp, apsel, CSW_BASE | CSW_SIZE8);
+            set_csw(dp, apsel, CSW_BASE | (size == 2 ? CSW_SIZE16 : CSW_SIZE8));
             ops(dp)->write(dp->link, true, AP_TAR, addr);
             ops(dp)->read(dp->link, true, AP_DRW, &v);
             dp_link_status s = ops(dp)->flush(dp->link);
             if (s != DP_LINK_OK) return fail(dp, s);
-            *data++ = (uint8_t)(v >> ((addr & 3) * 8));
-            addr++;
-            length--;
+            for (unsigned i = 0; i < size; i++) *data++ = (uint8_t)(v >> (((addr & 3) + i) * 8));
+            addr += size;
+            length -= size;
             continue;
         }
         size_t run = length / 4 < READ_RUN / 4 ? length / 4 : READ_RUN / 4;
@@ -145,13 +153,15 @@ dp_link_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const
 {
     uint32_t words[TAR_BLOCK / 4];
     while (length > 0) {
-        if ((addr & 3) || length < 4) {
-            set_csw(dp, apsel, CSW_BASE | CSW_SIZE8);
+        if ((addr & 3) || length < 4) { /* a flash that takes half-words only needs this (F1) */
+            unsigned size = edge_size(addr, length);
+            uint32_t v = size == 2 ? (uint32_t)(data[0] | data[1] << 8) : data[0];
+            set_csw(dp, apsel, CSW_BASE | (size == 2 ? CSW_SIZE16 : CSW_SIZE8));
             ops(dp)->write(dp->link, true, AP_TAR, addr);
-            ops(dp)->write(dp->link, true, AP_DRW, (uint32_t)*data << ((addr & 3) * 8));
-            data++;
-            addr++;
-            length--;
+            ops(dp)->write(dp->link, true, AP_DRW, v << ((addr & 3) * 8));
+            data += size;
+            addr += size;
+            length -= size;
             continue;
         }
         size_t n = words_before_boundary(addr, length / 4);
