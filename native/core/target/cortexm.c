@@ -41,8 +41,9 @@ static int write32(cortexm *c, uint32_t addr, uint32_t value)
     return adiv5_mem_write(c->dp, c->apsel, addr, b, 4);
 }
 
-static cortexm_core core_from_cpuid(uint32_t cpuid)
+cortexm_core cortexm_core_from_cpuid(uint32_t cpuid)
 {
+    if ((cpuid >> 24) != 0x41) return CORTEXM_UNKNOWN; /* implementer: Arm */
     switch ((cpuid >> 4) & 0xFFF) { /* PARTNO (ARMv7-M B3.2.3) */
     case 0xC20: return CORTEXM_M0;
     case 0xC60: return CORTEXM_M0P;
@@ -64,7 +65,7 @@ int cortexm_attach(cortexm *c, adiv5_dp *dp, uint8_t apsel)
     c->apsel = apsel;
     if (c->polls == 0) c->polls = 1000;
     if ((s = read32(c, CPUID, &c->cpuid)) != 0) return s;
-    c->core = core_from_cpuid(c->cpuid);
+    c->core = cortexm_core_from_cpuid(c->cpuid);
     if ((s = write32(c, DHCSR, DBGKEY | C_DEBUGEN)) != 0) return s;
     if ((s = write32(c, DEMCR, DEMCR_TRCENA)) != 0) return s;
     if ((s = read32(c, FP_CTRL, &fp_ctrl)) != 0) return s;
@@ -112,13 +113,43 @@ int cortexm_halt(cortexm *c)
     return s != 0 ? s : wait_for(c, S_HALT);
 }
 
+/* Whether the halted core's PC sits on one of our FPB breakpoints: resuming or stepping there
+ * would stop again at once without running anything. */
+static bool on_breakpoint(cortexm *c)
+{
+    bool any = false;
+    for (unsigned i = 0; i < c->breakpoints; i++) any |= c->breakpoint_at[i] != 0;
+    uint32_t pc = 0;
+    if (!any || cortexm_read_register(c, 15, &pc) != 0) return false;
+    for (unsigned i = 0; i < c->breakpoints; i++)
+        if (c->breakpoint_at[i] == ((pc & ~1u) | 1)) return true;
+    return false;
+}
+
+static int step_once(cortexm *c, bool mask_interrupts);
+
 int cortexm_resume(cortexm *c)
 {
+    uint32_t dhcsr = 0;
+    int s = read32(c, DHCSR, &dhcsr);
+    if (s != 0) return s;
+    if ((dhcsr & S_HALT) && on_breakpoint(c) && (s = cortexm_step(c, true)) != 0) return s;
     write32(c, DFSR, 0x1F); /* clear the halt reasons: the next halt reports its own */
     return write32(c, DHCSR, DBGKEY | C_DEBUGEN);
 }
 
 int cortexm_step(cortexm *c, bool mask_interrupts)
+{
+    if (!on_breakpoint(c)) return step_once(c, mask_interrupts);
+    /* Step off the breakpoint with the FPB off for that one instruction (FP_CTRL: KEY, ENABLE). */
+    int s = write32(c, FP_CTRL, 2);
+    if (s != 0) return s;
+    int stepped = step_once(c, mask_interrupts);
+    s = write32(c, FP_CTRL, 3);
+    return stepped != 0 ? stepped : s;
+}
+
+static int step_once(cortexm *c, bool mask_interrupts)
 {
     uint32_t dhcsr;
     int s = read32(c, DHCSR, &dhcsr);

@@ -47,6 +47,9 @@ typedef struct cortexm {
     unsigned polls;                /* status reads before a time-out */
 } cortexm;
 
+/* The core named by a CPUID value (CORTEXM_UNKNOWN for anything else). */
+cortexm_core cortexm_core_from_cpuid(uint32_t cpuid);
+
 /* Identifies the core, enables halting debug (C_DEBUGEN) and the DWT (DEMCR.TRCENA). */
 int cortexm_attach(cortexm *c, adiv5_dp *dp, uint8_t apsel);
 /* Clears breakpoints and watchpoints and leaves the core running with debug disabled. */
