@@ -45,5 +45,5 @@ await target.setWatchpoint(watched, 4, 'write');
 console.log('stopped:', await run(), 'watched =', await target.read32(watched));
 const { pc, sp, lr, xpsr } = await target.readRegisters();
 console.log('registers:', { pc, sp, lr, xpsr });
-console.log(`CMSIS-DAP packets exchanged: ${probe.packets}`);
+console.log(`CMSIS-DAP packets exchanged: ${await probe.packets()}`);
 await probe.close();

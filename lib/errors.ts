@@ -14,7 +14,10 @@ export type BmpErrorCode =
   | 'EPROBE' // the probe did not answer as expected
   | 'ENOTHALTED' // the operation needs a halted core
   | 'ENORESOURCE' // no free breakpoint or watchpoint comparator
-  | 'ENOTATTACHED'; // no target is attached
+  | 'ENOTATTACHED' // no target is attached
+  | 'ENOPROBE' // no probe found, or not the one asked for
+  | 'EAMBIGUOUS' // several probes and none chosen
+  | 'EINTERNAL'; // a bug: please report it
 
 /** An Error with a stable `code`, so callers can branch without parsing messages. */
 export class BmpError extends Error {

@@ -55,35 +55,56 @@ export interface NativeDapEngine {
   readonly packetSize: number;
 }
 
-export interface NativeSimProbe {
-  connect(dormant: boolean): { dpidr: number; ap0Idr?: number };
-  attach(): { cpuid: number; core: number; hasFpu: boolean; fpbRevision: number; breakpoints: number; watchpoints: number };
-  detach(): void;
-  readMemory(addr: number, length: number): Uint8Array;
-  writeMemory(addr: number, data: Uint8Array): void;
-  halt(): void;
-  resume(): void;
-  step(maskInterrupts: boolean): void;
-  reset(halt: boolean, pin: boolean): void;
-  haltReason(): { reason: number; watchAddress: number };
-  readRegister(regsel: number): number;
-  writeRegister(regsel: number, value: number): void;
-  breakpoint(addr: number, set: boolean): void;
-  watchpoint(addr: number, size: number, kind: number): void;
-  packets(): number;
-  describe(): {
+export interface NativeScan {
+  dpidr: number;
+  aps: number;
+  targets: { apsel: number; cpuid: number; core: number; idcode: number }[];
+  components: { address: number; part: number; designer: number; class: number; depth: number }[];
+}
+
+export interface NativeProbeOptions {
+  sim?: NativeSim;
+  link?: 'swd' | 'cmsis-dap';
+  usb?: 'hid' | 'bulk';
+  packetSize?: number;
+  transfer?: (request: Uint8Array) => Promise<Uint8Array> | Uint8Array;
+  packetCount?: number;
+  timeoutMs?: number;
+}
+
+/** A probe session: every call runs on the probe's own native thread. */
+export interface NativeProbe {
+  scan(dormant?: boolean): Promise<NativeScan>;
+  attach(index: number): Promise<{
+    cpuid: number; core: number; hasFpu: boolean; fpbRevision: number; breakpoints: number; watchpoints: number; part: string;
+  }>;
+  detach(): Promise<void>;
+  readMemory(addr: number, length: number): Promise<Uint8Array>;
+  writeMemory(addr: number, data: Uint8Array): Promise<void>;
+  halt(): Promise<void>;
+  resume(): Promise<void>;
+  step(maskInterrupts: boolean): Promise<void>;
+  reset(halt: boolean, pin: boolean): Promise<void>;
+  haltReason(): Promise<{ reason: number; watchAddress: number }>;
+  readRegisters(regsels: number[]): Promise<number[]>;
+  writeRegister(regsel: number, value: number): Promise<void>;
+  breakpoint(addr: number, set: boolean): Promise<void>;
+  watchpoint(addr: number, size: number, kind: number): Promise<void>;
+  stats(): Promise<{ packets: number; usbPackets?: number; hostNs?: number }>;
+  describe(): Promise<{
     name: string;
     devId: number;
     regions: { type: 'flash' | 'ram'; start: number; length: number; blockSize?: number }[];
     memoryMap: string;
     targetXml: string;
-  };
+  }>;
+  close(): void;
 }
 
 export interface NativeBinding {
   Sim: { new (profile: string): NativeSim; profiles(): NativeProfile[] };
   DapEngine: { new (sim: NativeSim, packetSize: number, packetCount: number): NativeDapEngine };
-  SimProbe: { new (sim: NativeSim, link: 'swd' | 'cmsis-dap', packetSize: number): NativeSimProbe };
+  Probe: { new (options: NativeProbeOptions): NativeProbe };
 }
 
 const require = createRequire(import.meta.url);

@@ -1,15 +1,17 @@
 /**
  * The Target API: attach to a Cortex-M core through a probe and drive it — memory, registers,
- * run control, breakpoints and watchpoints. Every call returns a Promise.
+ * run control, breakpoints and watchpoints. Every call returns a Promise; the work runs on the
+ * probe's own native thread (DESIGN.md "Threads and I/O in the addon").
  *
- * Probes today are simulated: `openProbe({ sim: 'stm32f407' })` puts the target layer on the
+ * `openProbe({ sim: 'stm32f407' })` puts the target layer on a simulated target: on the
  * simulated wire (`link: 'swd'`, the firmware's path) or behind the CMSIS-DAP engine
- * (`link: 'cmsis-dap'`, the virtual probe). USB probes come with their transports.
+ * (`link: 'cmsis-dap'`, the virtual probe; `usb: 'hid' | 'bulk'` adds its USB timing model).
+ * `openProbe({ transport })` drives a CMSIS-DAP probe whose packets travel through JavaScript.
  */
 import { EventEmitter } from 'node:events';
 
 import { BmpError, fromNative } from './errors.js';
-import { native, type NativeSimProbe } from './native.js';
+import { native, type NativeProbe, type NativeProbeOptions, type NativeScan } from './native.js';
 import { Sim, type SimProfileName } from './sim.js';
 
 export type CoreName = 'unknown' | 'Cortex-M0' | 'Cortex-M0+' | 'Cortex-M3' | 'Cortex-M4' | 'Cortex-M7' | 'Cortex-M33';
@@ -41,28 +43,59 @@ const REGISTERS: Record<string, number> = {
 /** CONTROL, FAULTMASK, BASEPRI and PRIMASK share REGSEL 20: byte positions in it. */
 const SPECIAL_BYTES: Record<string, number> = { primask: 0, basepri: 1, faultmask: 2, control: 3 };
 
-export interface OpenProbeOptions {
-  /** A simulated target: the profile name. */
-  sim: SimProfileName;
-  /** 'cmsis-dap' (default): through the CMSIS-DAP engine; 'swd': on the simulated wire directly. */
-  link?: 'swd' | 'cmsis-dap';
-  /** CMSIS-DAP packet size (default 512). */
-  packetSize?: number;
+/** A CMSIS-DAP probe reached through JavaScript (USB HID, USB bulk, TCP, a test double). */
+export interface PacketTransport {
+  /** Sends one command packet; resolves with its response. Several may be outstanding. */
+  transfer(request: Uint8Array): Promise<Uint8Array>;
+  /** Packets the probe buffers (DAP_Info packet count); the link keeps this many in flight. */
+  readonly packetCount?: number;
+  close?(): Promise<void>;
 }
 
+export type OpenProbeOptions =
+  | {
+      /** A simulated target: the profile name. */
+      sim: SimProfileName;
+      /** 'cmsis-dap' (default): through the CMSIS-DAP engine; 'swd': on the simulated wire directly. */
+      link?: 'swd' | 'cmsis-dap';
+      /** The virtual probe's USB model: full-speed HID (64-byte reports) or high-speed bulk. */
+      usb?: 'hid' | 'bulk';
+      /** CMSIS-DAP packet size without a USB model (default 512). */
+      packetSize?: number;
+    }
+  | {
+      transport: PacketTransport;
+      /** How long to wait for each response, in milliseconds (default 2000). */
+      timeout?: number;
+    };
+
 export interface ScanResult {
+  /** 1-based, as GDB's `attach` takes it. */
   index: number;
   dpidr: number;
+  apsel: number;
   cpuid: number;
   core: CoreName;
+  /** DBGMCU IDCODE read through the core's access port (0 if none answered). */
   idcode: number;
 }
 
-function wrap<T>(fn: () => T): Promise<T> {
+export interface CoreSightComponent {
+  address: number;
+  /** PIDR part number */
+  part: number;
+  /** JEP106 designer: continuation code << 8 | identity code (0x43B: Arm) */
+  designer: number;
+  /** CIDR class: 1 ROM table, 9 CoreSight component */
+  class: number;
+  depth: number;
+}
+
+async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return Promise.resolve(fn());
+    return await fn();
   } catch (error) {
-    return Promise.reject(fromNative(error));
+    throw fromNative(error);
   }
 }
 
@@ -73,51 +106,84 @@ function checkAddress(addr: number, what = 'address'): void {
 }
 
 export class Probe {
-  readonly sim: Sim;
-  private readonly handle: NativeSimProbe;
-  private readonly dormant: boolean;
+  /** The simulated target, when the probe drives one. */
+  readonly sim?: Sim;
+  private readonly handle: NativeProbe;
+  private readonly transport?: PacketTransport;
   private target?: Target;
+  private lastScan?: NativeScan;
 
-  constructor(sim: Sim, link: 'swd' | 'cmsis-dap', packetSize: number) {
-    this.sim = sim;
-    this.dormant = sim.profile === 'stm32h743'; // DPv2: wake it from the dormant state
+  constructor(options: { sim: Sim; link: 'swd' | 'cmsis-dap'; usb?: 'hid' | 'bulk'; packetSize: number } | { transport: PacketTransport; timeout: number }) {
+    const nativeOptions: NativeProbeOptions =
+      'sim' in options
+        ? { sim: options.sim.handle, link: options.link, usb: options.usb, packetSize: options.packetSize }
+        : {
+            transfer: (request) => options.transport.transfer(request),
+            packetCount: options.transport.packetCount ?? 1,
+            timeoutMs: options.timeout,
+          };
+    if ('sim' in options) this.sim = options.sim;
+    else this.transport = options.transport;
     try {
-      this.handle = new (native().SimProbe)(sim.handle, link, packetSize);
+      this.handle = new (native().Probe)(nativeOptions);
     } catch (error) {
       throw fromNative(error);
     }
   }
 
-  /** Connects over SWD and reports what answers (one target on a point-to-point wire). */
-  swdScan(): Promise<ScanResult[]> {
-    return wrap(() => {
-      const { dpidr } = this.handle.connect(this.dormant);
-      const info = this.handle.attach();
-      const idAddress = this.sim.profile === 'stm32h743' ? 0x5c001000 : 0xe0042000;
-      const idcode = new DataView(this.handle.readMemory(idAddress, 4).buffer).getUint32(0, true);
-      return [{ index: 1, dpidr: dpidr >>> 0, cpuid: info.cpuid >>> 0, core: CORE_NAMES[info.core], idcode }];
-    });
+  /** The native probe session, for the GDB server that shares it. */
+  get native(): NativeProbe {
+    return this.handle;
   }
 
-  /** Attaches to target `index` (from swdScan; 1 on a point-to-point wire). */
+  /** Connects over SWD and lists the Cortex-M cores behind the debug port. */
+  async swdScan(): Promise<ScanResult[]> {
+    const scan = await call(() => this.handle.scan());
+    this.lastScan = scan;
+    this.target = undefined;
+    return scan.targets.map((t, i) => ({
+      index: i + 1,
+      dpidr: scan.dpidr >>> 0,
+      apsel: t.apsel,
+      cpuid: t.cpuid >>> 0,
+      core: CORE_NAMES[t.core] ?? 'unknown',
+      idcode: t.idcode >>> 0,
+    }));
+  }
+
+  /** CoreSight components found by the last scan's ROM-table walk. */
+  get components(): CoreSightComponent[] {
+    return this.lastScan?.components.map((c) => ({ ...c, address: c.address >>> 0 })) ?? [];
+  }
+
+  /** Attaches to target `index` (1-based, from swdScan); scans first if needed. */
   async attach(index = 1): Promise<Target> {
-    if (index !== 1) throw new BmpError('EINVAL', `no target ${index}: the scan found one target`);
-    const info = await wrap(() => {
-      this.handle.connect(this.dormant);
-      return this.handle.attach();
-    });
-    this.target = new Target(this.handle, this.sim, CORE_NAMES[info.core], info.hasFpu);
+    if (!Number.isInteger(index) || index < 1) throw new BmpError('EINVAL', `target numbers start at 1, not ${index}`);
+    if (!this.lastScan) await this.swdScan();
+    const info = await call(() => this.handle.attach(index - 1));
+    this.target = new Target(this.handle, this.sim, CORE_NAMES[info.core] ?? 'unknown', info.hasFpu);
     return this.target;
   }
 
-  /** CMSIS-DAP packets exchanged so far (0 on the direct SWD link). */
-  get packets(): number {
-    return this.handle.packets();
+  /** CMSIS-DAP packets exchanged so far (0 on the direct SWD link), and the USB model's figures. */
+  stats(): Promise<{ packets: number; usbPackets?: number; hostNs?: number }> {
+    return call(() => this.handle.stats());
   }
 
+  /** CMSIS-DAP packets exchanged so far. */
+  async packets(): Promise<number> {
+    return (await this.stats()).packets;
+  }
+
+  /** Detaches (waiting at most half a second for calls still queued), then ends the session. */
   async close(): Promise<void> {
-    if (this.target) await this.target.detach().catch(() => {});
-    this.sim.close();
+    if (this.target) {
+      const detached = this.target.detach().catch(() => {});
+      await Promise.race([detached, new Promise((resolve) => setTimeout(resolve, 500).unref())]);
+    }
+    this.handle.close();
+    this.sim?.close();
+    await this.transport?.close?.();
   }
 }
 
@@ -127,8 +193,8 @@ export class Target extends EventEmitter {
   private attached = true;
 
   constructor(
-    private readonly handle: NativeSimProbe,
-    private readonly sim: Sim,
+    private readonly handle: NativeProbe,
+    private readonly sim: Sim | undefined,
     core: CoreName,
     hasFpu: boolean,
   ) {
@@ -137,20 +203,18 @@ export class Target extends EventEmitter {
     this.hasFpu = hasFpu;
   }
 
-  private call<T>(fn: () => T): Promise<T> {
+  private call<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.attached) return Promise.reject(new BmpError('ENOTATTACHED', 'the target is detached'));
-    return wrap(fn);
+    return call(fn);
   }
 
-  detach(): Promise<void> {
-    return this.call(() => {
-      this.handle.detach();
-      this.attached = false;
-    });
+  async detach(): Promise<void> {
+    await this.call(() => this.handle.detach());
+    this.attached = false;
   }
 
   readMemory(addr: number, length: number): Promise<Uint8Array> {
-    return this.call(() => {
+    return this.call(async () => {
       checkAddress(addr);
       if (!Number.isInteger(length) || length < 0 || length > 16 << 20 || addr + length > 0x100000000) {
         throw new BmpError('ERANGE', `length must be 0 to 16 MiB and stay below 4 GiB, not ${length}`);
@@ -160,11 +224,11 @@ export class Target extends EventEmitter {
   }
 
   writeMemory(addr: number, data: Uint8Array): Promise<void> {
-    return this.call(() => {
+    return this.call(async () => {
       checkAddress(addr);
       if (!(data instanceof Uint8Array)) throw new BmpError('EINVAL', 'data must be a Uint8Array');
       if (addr + data.length > 0x100000000) throw new BmpError('ERANGE', 'the write runs past 4 GiB');
-      this.handle.writeMemory(addr, data);
+      await this.handle.writeMemory(addr, data);
     });
   }
 
@@ -192,75 +256,86 @@ export class Target extends EventEmitter {
     throw new BmpError('EINVAL', `no register named '${name}'`);
   }
 
-  readRegister(name: string | number): Promise<number> {
-    return this.call(() => {
-      const { regsel, byte } = this.regsel(name);
-      const value = this.handle.readRegister(regsel) >>> 0;
-      return byte === undefined ? value : (value >>> (8 * byte)) & 0xff;
+  async readRegister(name: string | number): Promise<number> {
+    const [value] = Object.values(await this.readNamed([name]));
+    return value;
+  }
+
+  /** Reads several registers in one trip to the probe's thread. */
+  private readNamed(names: (string | number)[]): Promise<Record<string, number>> {
+    return this.call(async () => {
+      const sels = names.map((n) => this.regsel(n));
+      const values = await this.handle.readRegisters(sels.map((s) => s.regsel));
+      const out: Record<string, number> = {};
+      sels.forEach(({ byte }, i) => {
+        const v = values[i] >>> 0;
+        out[String(names[i])] = byte === undefined ? v : (v >>> (8 * byte)) & 0xff;
+      });
+      return out;
     });
   }
 
   writeRegister(name: string | number, value: number): Promise<void> {
-    return this.call(() => {
+    return this.call(async () => {
       const { regsel, byte } = this.regsel(name);
       checkAddress(value, 'value');
       if (byte === undefined) return this.handle.writeRegister(regsel, value);
-      const old = this.handle.readRegister(20) >>> 0;
-      const merged = ((old & ~(0xff << (8 * byte))) | ((value & 0xff) << (8 * byte))) >>> 0;
-      this.handle.writeRegister(20, merged);
+      const [old] = await this.handle.readRegisters([20]);
+      const merged = (((old >>> 0) & ~(0xff << (8 * byte))) | ((value & 0xff) << (8 * byte))) >>> 0;
+      await this.handle.writeRegister(20, merged);
     });
   }
 
   /** r0-r12, sp, lr, pc, xpsr, msp, psp, primask, basepri, faultmask, control (and s0-s31, fpscr). */
-  async readRegisters(): Promise<Record<string, number>> {
+  readRegisters(): Promise<Record<string, number>> {
     const names = [...Array.from({ length: 13 }, (_, i) => `r${i}`), 'sp', 'lr', 'pc', 'xpsr', 'msp', 'psp',
       'primask', 'basepri', 'faultmask', 'control'];
     if (this.hasFpu) names.push(...Array.from({ length: 32 }, (_, i) => `s${i}`), 'fpscr');
-    const out: Record<string, number> = {};
-    for (const name of names) out[name] = await this.readRegister(name);
-    return out;
+    return this.readNamed(names);
   }
 
-  halt(): Promise<void> {
-    return this.call(() => this.handle.halt()).then(() => this.noteHalt());
+  async halt(): Promise<void> {
+    await this.call(() => this.handle.halt());
+    await this.noteHalt();
   }
 
   resume(): Promise<void> {
     return this.call(() => this.handle.resume());
   }
 
-  step(options: { maskInterrupts?: boolean } = {}): Promise<void> {
-    return this.call(() => this.handle.step(options.maskInterrupts ?? true)).then(() => this.noteHalt());
+  async step(options: { maskInterrupts?: boolean } = {}): Promise<void> {
+    await this.call(() => this.handle.step(options.maskInterrupts ?? true));
+    await this.noteHalt();
   }
 
   /** Resets the target: by AIRCR.SYSRESETREQ, or with `pin` by pulsing the probe's nRST line. */
-  reset(options: { halt?: boolean; pin?: boolean } = {}): Promise<void> {
-    return this.call(() => this.handle.reset(options.halt ?? false, options.pin ?? false)).then(() => {
-      if (options.halt) return this.noteHalt();
-    });
+  async reset(options: { halt?: boolean; pin?: boolean } = {}): Promise<void> {
+    await this.call(() => this.handle.reset(options.halt ?? false, options.pin ?? false));
+    if (options.halt) await this.noteHalt();
   }
 
-  haltReason(): Promise<HaltReason> {
-    return this.call(() => {
-      const { reason, watchAddress } = this.handle.haltReason();
-      const name = REASONS[reason] ?? 'request';
-      return name === 'watchpoint' ? { reason: name, address: watchAddress >>> 0 } : ({ reason: name } as HaltReason);
-    });
+  async haltReason(): Promise<HaltReason> {
+    const { reason, watchAddress } = await this.call(() => this.handle.haltReason());
+    const name = REASONS[reason] ?? 'request';
+    return name === 'watchpoint' ? { reason: name, address: watchAddress >>> 0 } : ({ reason: name } as HaltReason);
   }
 
   /**
    * Waits until the core halts; resolves with the reason, rejects with ETIMEDOUT. On a simulated
-   * target `timeout` is virtual time: the target runs 1 ms per poll.
+   * target `timeout` is virtual time: the target runs 1 ms per poll. On a real one it is wall
+   * time, polled every few milliseconds.
    */
   async waitForHalt(options: { timeout?: number } = {}): Promise<HaltReason> {
     const timeout = options.timeout ?? 1000;
-    for (let waited = 0; waited <= timeout; waited++) {
+    const started = Date.now();
+    for (let waited = 0; this.sim ? waited <= timeout : Date.now() - started <= timeout; waited++) {
       const state = await this.haltReason();
       if (state.reason !== 'running') {
         this.emit('halted', state);
         return state;
       }
-      this.sim.advance(1_000_000);
+      if (this.sim) this.sim.advance(1_000_000);
+      else await new Promise((resolve) => setTimeout(resolve, Math.min(20, 1 + waited)));
     }
     throw new BmpError('ETIMEDOUT', `the target did not halt within ${timeout} ms`);
   }
@@ -271,29 +346,29 @@ export class Target extends EventEmitter {
   }
 
   /** The part's name from DBGMCU IDCODE ("STM32F40x/41x"), or "unknown Cortex-M part". */
-  partName(): Promise<string> {
-    return this.call(() => this.handle.describe().name);
+  async partName(): Promise<string> {
+    return (await this.call(() => this.handle.describe())).name;
   }
 
   /** Flash and RAM regions of the identified part (flash with its erase block size). */
-  memoryMap(): Promise<MemoryRegion[]> {
-    return this.call(() => this.handle.describe().regions);
+  async memoryMap(): Promise<MemoryRegion[]> {
+    return (await this.call(() => this.handle.describe())).regions;
   }
 
   /** The same map as GDB's memory-map XML (qXfer:memory-map:read). */
-  memoryMapXml(): Promise<string> {
-    return this.call(() => this.handle.describe().memoryMap);
+  async memoryMapXml(): Promise<string> {
+    return (await this.call(() => this.handle.describe())).memoryMap;
   }
 
   /** GDB's target description XML (qXfer:features:read:target.xml), with the FPU if present. */
-  targetDescription(): Promise<string> {
-    return this.call(() => this.handle.describe().targetXml);
+  async targetDescription(): Promise<string> {
+    return (await this.call(() => this.handle.describe())).targetXml;
   }
 
   setBreakpoint(addr: number): Promise<void> {
-    return this.call(() => {
+    return this.call(async () => {
       checkAddress(addr);
-      this.handle.breakpoint(addr, true);
+      await this.handle.breakpoint(addr, true);
     });
   }
 
@@ -302,10 +377,10 @@ export class Target extends EventEmitter {
   }
 
   setWatchpoint(addr: number, size: number, kind: WatchKind = 'write'): Promise<void> {
-    return this.call(() => {
+    return this.call(async () => {
       checkAddress(addr);
       if (!(kind in WATCH_KINDS)) throw new BmpError('EINVAL', `watchpoint kind must be read, write or access`);
-      this.handle.watchpoint(addr, size, WATCH_KINDS[kind]);
+      await this.handle.watchpoint(addr, size, WATCH_KINDS[kind]);
     });
   }
 
@@ -314,11 +389,16 @@ export class Target extends EventEmitter {
   }
 }
 
-/** Opens a probe. Today: a simulated target behind the virtual probe or on the SWD wire. */
+/** Opens a probe: a simulated target (virtual probe or SWD wire), or a CMSIS-DAP transport. */
 export async function openProbe(options: OpenProbeOptions): Promise<Probe> {
+  if ('transport' in options) {
+    const timeout = options.timeout ?? 2000;
+    if (!Number.isInteger(timeout) || timeout < 1) throw new BmpError('ERANGE', `timeout must be a positive integer, not ${timeout}`);
+    return new Probe({ transport: options.transport, timeout });
+  }
   const sim = new Sim(options.sim);
   try {
-    return new Probe(sim, options.link ?? 'cmsis-dap', options.packetSize ?? 512);
+    return new Probe({ sim, link: options.link ?? 'cmsis-dap', usb: options.usb, packetSize: options.packetSize ?? 512 });
   } catch (error) {
     sim.close();
     throw error;

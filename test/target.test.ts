@@ -19,11 +19,11 @@ const parts: {
   { name: 'stm32h743', core: 'Cortex-M7', idcode: 0x450, sram: 0x24000000, ramSize: 512 << 10, fpu: true, flashSizeRegister: 0x1ff1e880 },
 ];
 
-async function withFixture(name: SimProfileName, link: 'swd' | 'cmsis-dap'): Promise<Probe> {
-  const probe = await openProbe({ sim: name, link });
-  installFixture(probe.sim, loadFixture(name));
-  probe.sim.reset('system');
-  probe.sim.advance(1_000_000);
+async function withFixture(name: SimProfileName, link: 'swd' | 'cmsis-dap', usb?: 'hid' | 'bulk'): Promise<Probe> {
+  const probe = await openProbe({ sim: name, link, usb });
+  installFixture(probe.sim!, loadFixture(name));
+  probe.sim!.reset('system');
+  probe.sim!.advance(1_000_000);
   return probe;
 }
 
@@ -41,7 +41,7 @@ for (const link of ['swd', 'cmsis-dap'] as const) {
           const map = await target.memoryMap();
           const flash = map.filter((r) => r.type === 'flash');
           const flashBytes = flash.reduce((sum, r) => sum + r.length, 0);
-          assert.equal(flashBytes, probe.sim.busRead(part.flashSizeRegister, 2) * 1024);
+          assert.equal(flashBytes, probe.sim!.busRead(part.flashSizeRegister, 2) * 1024);
           assert.ok(map.some((r) => r.type === 'ram' && r.start === part.sram && r.length === part.ramSize));
           const xml = await target.memoryMapXml();
           assert.match(xml, /<memory type="flash" start="0x8000000"/);
@@ -107,18 +107,30 @@ for (const link of ['swd', 'cmsis-dap'] as const) {
           await target.reset({ halt: true });
           assert.deepEqual(await target.haltReason(), { reason: 'vector-catch' });
           assert.equal(await target.readRegister('pc'), symbol(image, 'Reset_Handler') & ~1);
-          const resets = probe.sim.state().resetCount;
+          const resets = probe.sim!.state().resetCount;
           await target.resume();
           await target.reset({ halt: true, pin: true });
-          assert.equal(probe.sim.state().resetCount, resets + 1);
+          assert.equal(probe.sim!.state().resetCount, resets + 1);
           assert.deepEqual(await target.haltReason(), { reason: 'vector-catch' });
           await probe.close();
         });
       });
     }
 
+  });
+}
+
+// Faults through every path, the pipelined USB models included (packets in flight when it fails).
+const variants: { name: string; link: 'swd' | 'cmsis-dap'; usb?: 'hid' | 'bulk' }[] = [
+  { name: 'swd_link', link: 'swd' },
+  { name: 'the virtual probe in process', link: 'cmsis-dap' },
+  { name: 'the virtual probe on full-speed HID', link: 'cmsis-dap', usb: 'hid' },
+  { name: 'the virtual probe on high-speed bulk', link: 'cmsis-dap', usb: 'bulk' },
+];
+for (const variant of variants) {
+  describe(`Fault recovery through ${variant.name}`, () => {
     it('a fault at a bad address gives EBUSFAULT and the session goes on', async () => {
-      const probe = await withFixture('stm32f407', link);
+      const probe = await withFixture('stm32f407', variant.link, variant.usb);
       const target = await probe.attach();
       await assert.rejects(target.readMemory(0x60000000, 16), { code: 'EBUSFAULT' });
       await target.write32(0x20000100, 0x12345678);
@@ -130,17 +142,29 @@ for (const link of ['swd', 'cmsis-dap'] as const) {
     });
 
     it('a WAIT storm and a target that disappears give clear errors, then the session recovers', async () => {
-      const probe = await withFixture('stm32f103', link);
+      const probe = await withFixture('stm32f103', variant.link, variant.usb);
       const target = await probe.attach();
-      probe.sim.injectFault('wait', 1000);
+      probe.sim!.injectFault('wait', 1000);
       await assert.rejects(target.read32(0x20000000), { code: 'ETIMEDOUT' });
-      probe.sim.injectFault('clear');
+      probe.sim!.injectFault('clear');
       assert.equal(typeof (await target.read32(0x20000000)), 'number');
-      probe.sim.injectFault('no-ack', 0);
+      probe.sim!.injectFault('no-ack', 0);
       await assert.rejects(target.read32(0x20000000), { code: 'ENOTARGET' });
-      probe.sim.injectFault('clear');
+      probe.sim!.injectFault('clear');
       const again = await probe.attach(); // reconnect
       assert.equal(typeof (await again.read32(0x20000000)), 'number');
+      await probe.close();
+    });
+
+    it('a 16 KiB round trip in SRAM matches', async () => {
+      const probe = await withFixture('stm32f407', variant.link, variant.usb);
+      const target = await probe.attach();
+      await target.halt();
+      const data = new Uint8Array(randomBytes(16 << 10));
+      await target.writeMemory(0x20004001, data);
+      assert.deepEqual(await target.readMemory(0x20004001, data.length), data);
+      const stats = await probe.stats();
+      if (variant.usb) assert.ok(stats.usbPackets! > 0 && stats.hostNs! > 0);
       await probe.close();
     });
   });

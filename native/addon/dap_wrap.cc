@@ -55,7 +55,7 @@ DapWrap::DapWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<DapWrap>(inf
         return;
     }
     SimWrap *sim = SimWrap::Unwrap(info[0].As<Napi::Object>());
-    sim_target *t = sim->Target(info);
+    SimAccess t = sim->Target(info);
     if (!t) return;
     sim_ = Napi::Persistent(info[0].As<Napi::Object>());
     sim_swd_phy_init(&phy_, t);
@@ -70,7 +70,8 @@ Napi::Value DapWrap::Execute(const Napi::CallbackInfo &info)
     if (!bound_) return ThrowWithCode(env, "ECLOSED", "the engine has no target");
     // The Sim may have been closed since: its target pointer is then gone.
     SimWrap *sim = SimWrap::Unwrap(sim_.Value());
-    if (!sim->Target(info)) return env.Undefined();
+    SimAccess t = sim->Target(info);
+    if (!t) return env.Undefined();
     if (info.Length() < 1 || !info[0].IsTypedArray() ||
         info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
         return ThrowTypeWithCode(env, "EINVAL", "request must be a Uint8Array");

@@ -1,12 +1,13 @@
 #include "probe_wrap.h"
 
 #include <string>
+#include <vector>
 
 #include "errors.h"
-#include "sim_wrap.h"
 
 extern "C" {
 #include "sim_swd_phy.h"
+#include "target/description.h"
 }
 
 namespace bmp {
@@ -47,13 +48,24 @@ bool U32(const Napi::CallbackInfo &info, size_t i, uint32_t *out)
     return true;
 }
 
+double NumberOption(Napi::Object o, const char *name, double fallback)
+{
+    Napi::Value v = o.Get(name);
+    return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+Outcome NeedAttached(probe_session *)
+{
+    return Outcome::Error("ENOTATTACHED", "no target is attached");
+}
+
 } // namespace
 
 Napi::Object ProbeWrap::Init(Napi::Env env, Napi::Object exports)
 {
-    Napi::Function cls = DefineClass(env, "SimProbe",
+    Napi::Function cls = DefineClass(env, "Probe",
                                      {
-                                         InstanceMethod<&ProbeWrap::Connect>("connect"),
+                                         InstanceMethod<&ProbeWrap::Scan>("scan"),
                                          InstanceMethod<&ProbeWrap::Attach>("attach"),
                                          InstanceMethod<&ProbeWrap::Detach>("detach"),
                                          InstanceMethod<&ProbeWrap::ReadMemory>("readMemory"),
@@ -63,163 +75,261 @@ Napi::Object ProbeWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&ProbeWrap::Step>("step"),
                                          InstanceMethod<&ProbeWrap::Reset>("reset"),
                                          InstanceMethod<&ProbeWrap::HaltReason>("haltReason"),
-                                         InstanceMethod<&ProbeWrap::ReadRegister>("readRegister"),
+                                         InstanceMethod<&ProbeWrap::ReadRegisters>("readRegisters"),
                                          InstanceMethod<&ProbeWrap::WriteRegister>("writeRegister"),
                                          InstanceMethod<&ProbeWrap::Breakpoint>("breakpoint"),
                                          InstanceMethod<&ProbeWrap::Watchpoint>("watchpoint"),
-                                         InstanceMethod<&ProbeWrap::Packets>("packets"),
+                                         InstanceMethod<&ProbeWrap::Stats>("stats"),
                                          InstanceMethod<&ProbeWrap::Describe>("describe"),
+                                         InstanceMethod<&ProbeWrap::Close>("close"),
                                      });
-    exports.Set("SimProbe", cls);
+    constructor = Napi::Persistent(cls);
+    exports.Set("Probe", cls);
     return exports;
 }
 
-// new SimProbe(sim, link: 'swd' | 'cmsis-dap', packetSize)
+Napi::FunctionReference ProbeWrap::constructor;
+
 ProbeWrap::ProbeWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ProbeWrap>(info)
 {
     Napi::Env env = info.Env();
-    if (info.Length() < 3 || !info[0].IsObject() ||
-        !info[0].As<Napi::Object>().InstanceOf(SimWrap::constructor.Value()) || !info[1].IsString() ||
-        !info[2].IsNumber()) {
-        ThrowTypeWithCode(env, "EINVAL", "SimProbe needs a Sim, a link kind and a packet size");
+    if (info.Length() < 1 || !info[0].IsObject()) {
+        ThrowTypeWithCode(env, "EINVAL", "Probe needs an options object");
         return;
     }
-    sim_target *t = SimWrap::Unwrap(info[0].As<Napi::Object>())->Target(info);
-    if (!t) return;
-    std::string kind = info[1].As<Napi::String>().Utf8Value();
-    double packet = info[2].As<Napi::Number>().DoubleValue();
-    sim_ = Napi::Persistent(info[0].As<Napi::Object>());
-    sim_swd_phy_init(&phy_, t);
-    if (kind == "swd") {
-        swd_link_init(&swd_, &phy_);
-        link_ = &swd_.link;
-    } else if (kind == "cmsis-dap") {
-        if (!(packet >= 64 && packet <= 1024)) {
-            ThrowWithCode(env, "ERANGE", "packet size must be 64 to 1024");
+    Napi::Object o = info[0].As<Napi::Object>();
+    Napi::Value sim = o.Get("sim"), transfer = o.Get("transfer");
+    if (transfer.IsFunction()) {
+        double count = NumberOption(o, "packetCount", 1), timeout = NumberOption(o, "timeoutMs", 2000);
+        if (!(count >= 1 && count <= CMSIS_DAP_LINK_MAX_IN_FLIGHT) || !(timeout >= 1 && timeout <= 600000)) {
+            ThrowWithCode(env, "ERANGE", "packetCount must be 1 to 8 and timeoutMs 1 to 600000");
             return;
         }
-        dap_init(&engine_, &phy_, &kStrings, static_cast<uint16_t>(packet), 4);
-        transport_ = dap_transport{};
-        transport_.ctx = &engine_;
-        transport_.exchange = dap_exchange;
-        if (cmsis_dap_link_init(&dap_, &transport_) != DP_LINK_OK) {
-            ThrowWithCode(env, "EPROBE", "the virtual probe did not answer DAP_Info");
+        kind_ = Kind::DapJs;
+        js_.reset(new JsTransport(env, transfer.As<Napi::Function>(), static_cast<unsigned>(count),
+                                  static_cast<unsigned>(timeout)));
+    } else if (sim.IsObject() && sim.As<Napi::Object>().InstanceOf(SimWrap::constructor.Value())) {
+        sim_ = SimWrap::Unwrap(sim.As<Napi::Object>());
+        SimAccess t = sim_->Target(info);
+        if (!t) return;
+        sim_ref_ = Napi::Persistent(sim.As<Napi::Object>());
+        std::string link = o.Get("link").IsString() ? o.Get("link").As<Napi::String>().Utf8Value() : "cmsis-dap";
+        std::string usb = o.Get("usb").IsString() ? o.Get("usb").As<Napi::String>().Utf8Value() : "";
+        double packet = NumberOption(o, "packetSize", 512);
+        sim_target_ = t;
+        sim_swd_phy_init(&phy_, t);
+        if (link == "swd") {
+            kind_ = Kind::Swd;
+            swd_link_init(&swd_, &phy_);
+        } else if (link != "cmsis-dap") {
+            ThrowWithCode(env, "EINVAL", "link must be 'swd' or 'cmsis-dap'");
             return;
+        } else if (usb == "hid" || usb == "bulk") {
+            kind_ = Kind::DapUsb;
+            usb_.reset(new sim_usb_probe);
+            sim_usb_probe_init(usb_.get(), t, usb == "hid" ? SIM_USB_FULL_SPEED_HID : SIM_USB_HIGH_SPEED_BULK);
+        } else if (!usb.empty()) {
+            ThrowWithCode(env, "EINVAL", "usb must be 'hid' or 'bulk'");
+            return;
+        } else {
+            if (!(packet >= 64 && packet <= 1024)) {
+                ThrowWithCode(env, "ERANGE", "packet size must be 64 to 1024");
+                return;
+            }
+            kind_ = Kind::DapInProcess;
+            dap_init(&engine_, &phy_, &kStrings, static_cast<uint16_t>(packet), 4);
+            transport_ = dap_transport{};
+            transport_.ctx = &engine_;
+            transport_.exchange = dap_exchange;
         }
-        link_ = &dap_.link;
     } else {
-        ThrowWithCode(env, "EINVAL", "link must be 'swd' or 'cmsis-dap'");
+        ThrowTypeWithCode(env, "EINVAL", "Probe needs { sim } or { transfer }");
+        return;
+    }
+    probe_session_init(&probe_, nullptr);
+    worker_.reset(new Session(env, info.This().As<Napi::Object>(), &CodeFor));
+    if (js_) {
+        JsTransport *bridge = js_.get();
+        worker_->OnAbort([bridge] { bridge->Abort(); });
     }
 }
 
-bool ProbeWrap::Live(const Napi::CallbackInfo &info)
+ProbeWrap::~ProbeWrap()
 {
-    if (!link_) {
-        ThrowWithCode(info.Env(), "ECLOSED", "the probe has no link");
-        return false;
+    if (worker_) worker_->Stop(); // before the transport and link it uses go away
+}
+
+// Session thread. Opening a CMSIS-DAP link asks the probe for its packet size (DAP_Info), which
+// for a JavaScript transport needs the main thread free: hence here and not in the constructor.
+int ProbeWrap::OpenLink()
+{
+    if (link_) return 0;
+    switch (kind_) {
+    case Kind::Swd: link_ = &swd_.link; break;
+    case Kind::DapInProcess:
+    case Kind::DapUsb:
+    case Kind::DapJs: {
+        const dap_transport *t = kind_ == Kind::DapUsb ? &usb_->transport
+                                 : kind_ == Kind::DapJs ? js_->Transport()
+                                                        : &transport_;
+        std::unique_ptr<cmsis_dap_link> l(new cmsis_dap_link);
+        int s = cmsis_dap_link_init(l.get(), t);
+        if (s != 0) return s;
+        dap_ = std::move(l);
+        link_ = &dap_->link;
+        break;
     }
-    return SimWrap::Unwrap(sim_.Value())->Target(info) != nullptr;
+    }
+    probe_.link = link_;
+    return 0;
 }
 
-Napi::Value ProbeWrap::Check(const Napi::CallbackInfo &info, int status)
+void ProbeWrap::AdvanceSim(uint64_t ns)
 {
-    if (status == 0) return info.Env().Undefined();
-    const char *message = "";
-    const char *code = CodeFor(status, &message);
-    return ThrowWithCode(info.Env(), code, message);
+    if (sim_target_) sim_target_advance(sim_target_, ns * 1000u);
 }
 
-// connect(dormant): { dpidr }
-Napi::Value ProbeWrap::Connect(const Napi::CallbackInfo &info)
+Napi::Value ProbeWrap::Queue(const Napi::CallbackInfo &info, Session::Work work)
 {
-    if (!Live(info)) return info.Env().Undefined();
+    if (!worker_) return ThrowWithCode(info.Env(), "ECLOSED", "the probe is closed");
+    return worker_->Run(info.Env(), std::move(work));
+}
+
+// scan(dormant?): { dpidr, aps, targets: [{ apsel, cpuid, core }], components: [...] }
+Napi::Value ProbeWrap::Scan(const Napi::CallbackInfo &info)
+{
     bool dormant = info.Length() > 0 && info[0].ToBoolean();
-    attached_ = false;
-    dp_ = adiv5_dp{};
-    int s = adiv5_connect(&dp_, link_, dormant);
-    if (s != 0) return Check(info, s);
-    Napi::Object o = Napi::Object::New(info.Env());
-    o.Set("dpidr", Napi::Number::New(info.Env(), dp_.dpidr));
-    uint32_t idr = 0;
-    if (adiv5_ap_read(&dp_, 0, 0xFC, &idr) == 0) o.Set("ap0Idr", Napi::Number::New(info.Env(), idr));
-    return o;
+    return Queue(info, [this, dormant] {
+        return WithProbe([&] {
+            probe_.dormant = dormant;
+            int n = probe_scan(&probe_);
+            if (n < 0) return Outcome::Status(n);
+            probe_session copy = probe_;
+            return Outcome::Ok([copy](Napi::Env env) -> Napi::Value {
+                Napi::Object o = Napi::Object::New(env);
+                o.Set("dpidr", Napi::Number::New(env, copy.dp.dpidr));
+                o.Set("aps", Napi::Number::New(env, copy.ap_count));
+                Napi::Array targets = Napi::Array::New(env);
+                for (unsigned i = 0; i < copy.target_count; i++) {
+                    Napi::Object t = Napi::Object::New(env);
+                    t.Set("apsel", Napi::Number::New(env, copy.targets[i].apsel));
+                    t.Set("cpuid", Napi::Number::New(env, copy.targets[i].cpuid));
+                    t.Set("core", Napi::Number::New(env, copy.targets[i].core));
+                    t.Set("idcode", Napi::Number::New(env, copy.targets[i].idcode));
+                    targets.Set(i, t);
+                }
+                o.Set("targets", targets);
+                Napi::Array parts = Napi::Array::New(env);
+                for (unsigned i = 0; i < copy.component_count; i++) {
+                    const coresight_component &c = copy.components[i];
+                    Napi::Object e = Napi::Object::New(env);
+                    e.Set("address", Napi::Number::New(env, c.address));
+                    e.Set("part", Napi::Number::New(env, c.part));
+                    e.Set("designer", Napi::Number::New(env, c.designer));
+                    e.Set("class", Napi::Number::New(env, c.cls));
+                    e.Set("depth", Napi::Number::New(env, c.depth));
+                    parts.Set(i, e);
+                }
+                o.Set("components", parts);
+                return o;
+            });
+        });
+    });
 }
 
+// attach(index): { cpuid, core, hasFpu, fpbRevision, breakpoints, watchpoints, part }
 Napi::Value ProbeWrap::Attach(const Napi::CallbackInfo &info)
 {
-    if (!Live(info)) return info.Env().Undefined();
-    core_ = cortexm{};
-    int s = cortexm_attach(&core_, &dp_, 0);
-    if (s != 0) return Check(info, s);
-    attached_ = true;
-    // Identify the part from DBGMCU IDCODE (where it answers), then size its flash.
-    part_known_ = false;
-    for (uint32_t address : part_idcode_addresses) {
-        uint8_t b[4] = {0};
-        if (adiv5_mem_read(&dp_, 0, address, b, 4) != 0) continue;
-        uint16_t dev_id = static_cast<uint16_t>((b[0] | b[1] << 8) & 0xFFF);
-        uint32_t size_reg = part_flash_size_register(dev_id), kib = 0;
-        uint8_t k[2] = {0};
-        if (size_reg && adiv5_mem_read(&dp_, 0, size_reg, k, 2) == 0) kib = k[0] | k[1] << 8;
-        if (part_identify(dev_id, kib, &part_)) {
-            part_known_ = true;
-            break;
-        }
-    }
-    Napi::Env env = info.Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("cpuid", Napi::Number::New(env, core_.cpuid));
-    o.Set("core", Napi::Number::New(env, core_.core));
-    o.Set("hasFpu", Napi::Boolean::New(env, core_.has_fpu));
-    o.Set("fpbRevision", Napi::Number::New(env, core_.fpb_revision));
-    o.Set("breakpoints", Napi::Number::New(env, core_.breakpoints));
-    o.Set("watchpoints", Napi::Number::New(env, core_.watchpoints));
-    return o;
+    uint32_t index = 0;
+    if (info.Length() > 0 && !U32(info, 0, &index)) return info.Env().Undefined();
+    return Queue(info, [this, index] {
+        return WithProbe([&] {
+            if (probe_.connected && index >= probe_.target_count)
+                return Outcome::Error("ENOTARGET", "no target " + std::to_string(index + 1) + " in the last scan");
+            int s = probe_attach(&probe_, index);
+            if (s == CORTEXM_INVALID) return Outcome::Error("ENOTARGET", "the scan found no Cortex-M core to attach to");
+            if (s != 0) return Outcome::Status(s);
+            cortexm c = probe_.core;
+            std::string part = probe_part_name(&probe_);
+            return Outcome::Ok([c, part](Napi::Env env) -> Napi::Value {
+                Napi::Object o = Napi::Object::New(env);
+                o.Set("cpuid", Napi::Number::New(env, c.cpuid));
+                o.Set("core", Napi::Number::New(env, c.core));
+                o.Set("hasFpu", Napi::Boolean::New(env, c.has_fpu));
+                o.Set("fpbRevision", Napi::Number::New(env, c.fpb_revision));
+                o.Set("breakpoints", Napi::Number::New(env, c.breakpoints));
+                o.Set("watchpoints", Napi::Number::New(env, c.watchpoints));
+                o.Set("part", part);
+                return o;
+            });
+        });
+    });
 }
 
 Napi::Value ProbeWrap::Detach(const Napi::CallbackInfo &info)
 {
-    if (!Live(info)) return info.Env().Undefined();
-    if (!attached_) return info.Env().Undefined();
-    attached_ = false;
-    return Check(info, cortexm_detach(&core_));
+    return Queue(info, [this] { return WithProbe([&] { return Outcome::Status(probe_detach(&probe_)); }); });
 }
 
 Napi::Value ProbeWrap::ReadMemory(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0, length = 0;
-    if (!Live(info) || !U32(info, 0, &addr) || !U32(info, 1, &length)) return info.Env().Undefined();
-    Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), length);
-    int s = adiv5_mem_read(&dp_, 0, addr, out.Data(), length);
-    if (s != 0) return Check(info, s);
-    return out;
+    if (!U32(info, 0, &addr) || !U32(info, 1, &length)) return info.Env().Undefined();
+    if (length > (64u << 20)) return ThrowWithCode(info.Env(), "ERANGE", "read at most 64 MiB at once");
+    return Queue(info, [this, addr, length] {
+        return WithProbe([&] {
+            if (!probe_.connected) return NeedAttached(&probe_);
+            auto data = std::make_shared<std::vector<uint8_t>>(length);
+            int s = adiv5_mem_read(&probe_.dp, probe_.core.apsel, addr, data->data(), length);
+            if (s != 0) return Outcome::Status(s);
+            return Outcome::Ok([data](Napi::Env env) -> Napi::Value {
+                Napi::Uint8Array out = Napi::Uint8Array::New(env, data->size());
+                if (!data->empty()) memcpy(out.Data(), data->data(), data->size());
+                return out;
+            });
+        });
+    });
 }
 
 Napi::Value ProbeWrap::WriteMemory(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0;
-    if (!Live(info) || !U32(info, 0, &addr)) return info.Env().Undefined();
+    if (!U32(info, 0, &addr)) return info.Env().Undefined();
     if (info.Length() < 2 || !info[1].IsTypedArray() ||
         info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
         return ThrowTypeWithCode(info.Env(), "EINVAL", "data must be a Uint8Array");
-    Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
-    return Check(info, adiv5_mem_write(&dp_, 0, addr, data.Data(), data.ByteLength()));
+    Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+    auto data = std::make_shared<std::vector<uint8_t>>(bytes.Data(), bytes.Data() + bytes.ByteLength());
+    return Queue(info, [this, addr, data] {
+        return WithProbe([&] {
+            if (!probe_.connected) return NeedAttached(&probe_);
+            return Outcome::Status(adiv5_mem_write(&probe_.dp, probe_.core.apsel, addr, data->data(), data->size()));
+        });
+    });
 }
+
+#define CORE_CALL(expr)                                                                            \
+    Queue(info, [=] {                                                                              \
+        return WithProbe([&] {                                                                     \
+            if (probe_.attached < 0) return NeedAttached(&probe_);                                 \
+            return Outcome::Status(expr);                                                          \
+        });                                                                                        \
+    })
 
 Napi::Value ProbeWrap::Halt(const Napi::CallbackInfo &info)
 {
-    return Live(info) ? Check(info, cortexm_halt(&core_)) : info.Env().Undefined();
+    return CORE_CALL(cortexm_halt(&probe_.core));
 }
 
 Napi::Value ProbeWrap::Resume(const Napi::CallbackInfo &info)
 {
-    return Live(info) ? Check(info, cortexm_resume(&core_)) : info.Env().Undefined();
+    return CORE_CALL(cortexm_resume(&probe_.core));
 }
 
 Napi::Value ProbeWrap::Step(const Napi::CallbackInfo &info)
 {
     bool mask = info.Length() > 0 && info[0].ToBoolean();
-    return Live(info) ? Check(info, cortexm_step(&core_, mask)) : info.Env().Undefined();
+    return CORE_CALL(cortexm_step(&probe_.core, mask));
 }
 
 // reset(halt, pin): through AIRCR.SYSRESETREQ, or by pulsing nRST
@@ -227,90 +337,146 @@ Napi::Value ProbeWrap::Reset(const Napi::CallbackInfo &info)
 {
     bool halt = info.Length() > 0 && info[0].ToBoolean();
     bool pin = info.Length() > 1 && info[1].ToBoolean();
-    if (!Live(info)) return info.Env().Undefined();
-    return Check(info, pin ? cortexm_reset_pin(&core_, halt) : cortexm_reset(&core_, halt));
-}
-
-// haltReason(): { reason, watchAddress }
-Napi::Value ProbeWrap::HaltReason(const Napi::CallbackInfo &info)
-{
-    if (!Live(info)) return info.Env().Undefined();
-    cortexm_halt_reason reason = CORTEXM_HALT_NONE;
-    uint32_t where = 0;
-    int s = cortexm_halt_reason_of(&core_, &reason, &where);
-    if (s != 0) return Check(info, s);
-    Napi::Object o = Napi::Object::New(info.Env());
-    o.Set("reason", Napi::Number::New(info.Env(), reason));
-    o.Set("watchAddress", Napi::Number::New(info.Env(), where));
-    return o;
-}
-
-Napi::Value ProbeWrap::ReadRegister(const Napi::CallbackInfo &info)
-{
-    uint32_t regsel = 0, value = 0;
-    if (!Live(info) || !U32(info, 0, &regsel)) return info.Env().Undefined();
-    int s = cortexm_read_register(&core_, regsel, &value);
-    if (s != 0) return Check(info, s);
-    return Napi::Number::New(info.Env(), value);
+    return CORE_CALL(pin ? cortexm_reset_pin(&probe_.core, halt) : cortexm_reset(&probe_.core, halt));
 }
 
 Napi::Value ProbeWrap::WriteRegister(const Napi::CallbackInfo &info)
 {
     uint32_t regsel = 0, value = 0;
-    if (!Live(info) || !U32(info, 0, &regsel) || !U32(info, 1, &value)) return info.Env().Undefined();
-    return Check(info, cortexm_write_register(&core_, regsel, value));
+    if (!U32(info, 0, &regsel) || !U32(info, 1, &value)) return info.Env().Undefined();
+    return CORE_CALL(cortexm_write_register(&probe_.core, regsel, value));
 }
 
 // breakpoint(addr, set: boolean)
 Napi::Value ProbeWrap::Breakpoint(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0;
-    if (!Live(info) || !U32(info, 0, &addr)) return info.Env().Undefined();
+    if (!U32(info, 0, &addr)) return info.Env().Undefined();
     bool set = info.Length() > 1 && info[1].ToBoolean();
-    return Check(info, set ? cortexm_set_breakpoint(&core_, addr) : cortexm_clear_breakpoint(&core_, addr));
+    return CORE_CALL(set ? cortexm_set_breakpoint(&probe_.core, addr) : cortexm_clear_breakpoint(&probe_.core, addr));
 }
 
 // watchpoint(addr, size, kind: 0 clear | 5 read | 6 write | 7 access)
 Napi::Value ProbeWrap::Watchpoint(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0, size = 0, kind = 0;
-    if (!Live(info) || !U32(info, 0, &addr) || !U32(info, 1, &size) || !U32(info, 2, &kind))
-        return info.Env().Undefined();
-    if (kind == 0) return Check(info, cortexm_clear_watchpoint(&core_, addr, size));
-    if (kind < 5 || kind > 7) return ThrowWithCode(info.Env(), "EINVAL", "watchpoint kind must be read, write or access");
-    return Check(info, cortexm_set_watchpoint(&core_, addr, size, static_cast<cortexm_watch>(kind)));
+    if (!U32(info, 0, &addr) || !U32(info, 1, &size) || !U32(info, 2, &kind)) return info.Env().Undefined();
+    if (kind != 0 && (kind < 5 || kind > 7))
+        return ThrowWithCode(info.Env(), "EINVAL", "watchpoint kind must be read, write or access");
+    return CORE_CALL(kind == 0 ? cortexm_clear_watchpoint(&probe_.core, addr, size)
+                               : cortexm_set_watchpoint(&probe_.core, addr, size, static_cast<cortexm_watch>(kind)));
 }
 
-// describe(): { name, devId, memoryMap, targetXml } of the attached part
+#undef CORE_CALL
+
+// haltReason(): { reason, watchAddress }
+Napi::Value ProbeWrap::HaltReason(const Napi::CallbackInfo &info)
+{
+    return Queue(info, [this] {
+        return WithProbe([&] {
+            if (probe_.attached < 0) return NeedAttached(&probe_);
+            cortexm_halt_reason reason = CORTEXM_HALT_NONE;
+            uint32_t where = 0;
+            int s = cortexm_halt_reason_of(&probe_.core, &reason, &where);
+            if (s != 0) return Outcome::Status(s);
+            return Outcome::Ok([reason, where](Napi::Env env) -> Napi::Value {
+                Napi::Object o = Napi::Object::New(env);
+                o.Set("reason", Napi::Number::New(env, reason));
+                o.Set("watchAddress", Napi::Number::New(env, where));
+                return o;
+            });
+        });
+    });
+}
+
+// readRegisters(regsels: number[]): number[], in one job (one thread hop for many registers)
+Napi::Value ProbeWrap::ReadRegisters(const Napi::CallbackInfo &info)
+{
+    if (info.Length() < 1 || !info[0].IsArray()) return ThrowTypeWithCode(info.Env(), "EINVAL", "expected an array of register numbers");
+    Napi::Array list = info[0].As<Napi::Array>();
+    std::vector<unsigned> regs;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+        Napi::Value v = list.Get(i);
+        if (!v.IsNumber()) return ThrowTypeWithCode(info.Env(), "EINVAL", "register numbers must be numbers");
+        regs.push_back(v.As<Napi::Number>().Uint32Value());
+    }
+    return Queue(info, [this, regs] {
+        return WithProbe([&] {
+            if (probe_.attached < 0) return NeedAttached(&probe_);
+            auto values = std::make_shared<std::vector<uint32_t>>(regs.size());
+            for (size_t i = 0; i < regs.size(); i++) {
+                int s = cortexm_read_register(&probe_.core, regs[i], &(*values)[i]);
+                if (s != 0) return Outcome::Status(s);
+            }
+            return Outcome::Ok([values](Napi::Env env) -> Napi::Value {
+                Napi::Array out = Napi::Array::New(env, values->size());
+                for (size_t i = 0; i < values->size(); i++) out.Set(i, Napi::Number::New(env, (*values)[i]));
+                return out;
+            });
+        });
+    });
+}
+
+// describe(): { name, devId, regions, memoryMap, targetXml } of the attached part
 Napi::Value ProbeWrap::Describe(const Napi::CallbackInfo &info)
 {
-    Napi::Env env = info.Env();
-    if (!attached_) return ThrowWithCode(env, "ENOTATTACHED", "no target is attached");
-    static char xml[8192];
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("name", part_known_ ? part_.name : "unknown Cortex-M part");
-    o.Set("devId", Napi::Number::New(env, part_known_ ? part_.dev_id : 0));
-    Napi::Array regions = Napi::Array::New(env);
-    for (unsigned i = 0; part_known_ && i < part_.memory_count; i++) {
-        Napi::Object r = Napi::Object::New(env);
-        r.Set("type", part_.memories[i].kind == PART_MEMORY_FLASH ? "flash" : "ram");
-        r.Set("start", Napi::Number::New(env, part_.memories[i].start));
-        r.Set("length", Napi::Number::New(env, part_.memories[i].length));
-        if (part_.memories[i].kind == PART_MEMORY_FLASH)
-            r.Set("blockSize", Napi::Number::New(env, part_.memories[i].block_size));
-        regions.Set(i, r);
-    }
-    o.Set("regions", regions);
-    size_t n = part_known_ ? part_memory_map_xml(&part_, xml, sizeof xml) : 0;
-    o.Set("memoryMap", Napi::String::New(env, xml, n));
-    n = cortexm_target_xml(core_.has_fpu, xml, sizeof xml);
-    o.Set("targetXml", Napi::String::New(env, xml, n));
-    return o;
+    return Queue(info, [this] {
+        if (probe_.attached < 0) return NeedAttached(&probe_);
+        auto xml = std::make_shared<std::vector<char>>(8192);
+        bool known = probe_.part_known;
+        part_info part = probe_.part;
+        std::string name = probe_part_name(&probe_);
+        size_t n = known ? part_memory_map_xml(&part, xml->data(), xml->size()) : 0;
+        std::string map(xml->data(), n);
+        n = cortexm_target_xml(probe_.core.has_fpu, xml->data(), xml->size());
+        std::string target(xml->data(), n);
+        return Outcome::Ok([known, part, name, map, target](Napi::Env env) -> Napi::Value {
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("name", name);
+            o.Set("devId", Napi::Number::New(env, known ? part.dev_id : 0));
+            Napi::Array regions = Napi::Array::New(env);
+            for (unsigned i = 0; known && i < part.memory_count; i++) {
+                Napi::Object r = Napi::Object::New(env);
+                r.Set("type", part.memories[i].kind == PART_MEMORY_FLASH ? "flash" : "ram");
+                r.Set("start", Napi::Number::New(env, part.memories[i].start));
+                r.Set("length", Napi::Number::New(env, part.memories[i].length));
+                if (part.memories[i].kind == PART_MEMORY_FLASH)
+                    r.Set("blockSize", Napi::Number::New(env, part.memories[i].block_size));
+                regions.Set(i, r);
+            }
+            o.Set("regions", regions);
+            o.Set("memoryMap", map);
+            o.Set("targetXml", target);
+            return o;
+        });
+    });
 }
 
-Napi::Value ProbeWrap::Packets(const Napi::CallbackInfo &info)
+// stats(): { packets, usbPackets?, hostNs? }: CMSIS-DAP packets sent, and the USB model's figures
+Napi::Value ProbeWrap::Stats(const Napi::CallbackInfo &info)
 {
-    return Napi::Number::New(info.Env(), link_ == &dap_.link ? dap_.packets : 0);
+    return Queue(info, [this] {
+        uint32_t packets = dap_ ? dap_->packets : 0;
+        bool usb = usb_ != nullptr;
+        double usb_packets = usb ? static_cast<double>(usb_->usb_packets) : 0;
+        double host_ns = usb ? static_cast<double>(usb_->host_ps) / 1000.0 : 0;
+        return Outcome::Ok([=](Napi::Env env) -> Napi::Value {
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("packets", Napi::Number::New(env, packets));
+            if (usb) {
+                o.Set("usbPackets", Napi::Number::New(env, usb_packets));
+                o.Set("hostNs", Napi::Number::New(env, host_ns));
+            }
+            return o;
+        });
+    });
+}
+
+// close(): stops the session thread (pending calls are dropped); later calls reject with ECLOSED.
+Napi::Value ProbeWrap::Close(const Napi::CallbackInfo &info)
+{
+    if (worker_) worker_->Stop();
+    return info.Env().Undefined();
 }
 
 } // namespace bmp

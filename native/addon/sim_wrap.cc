@@ -109,10 +109,11 @@ SimWrap::~SimWrap()
     }
 }
 
-sim_target *SimWrap::Target(const Napi::CallbackInfo &info)
+SimAccess SimWrap::Target(const Napi::CallbackInfo &info)
 {
+    SimAccess access(mutex_, target_);
     if (!target_) ThrowWithCode(info.Env(), "ECLOSED", "the simulated target is closed");
-    return target_;
+    return access;
 }
 
 Napi::Value SimWrap::Profiles(const Napi::CallbackInfo &info)
@@ -136,6 +137,7 @@ Napi::Value SimWrap::Profiles(const Napi::CallbackInfo &info)
 
 Napi::Value SimWrap::Close(const Napi::CallbackInfo &info)
 {
+    std::lock_guard<std::mutex> hold(mutex_); // a probe's session thread may be using it
     if (target_) {
         sim_target_free(target_);
         delete target_;
@@ -147,7 +149,7 @@ Napi::Value SimWrap::Close(const Napi::CallbackInfo &info)
 // dpTransfer(ap: boolean, read: boolean, addr: 0|4|8|12, data?: number) -> { ack, data }
 Napi::Value SimWrap::DpTransfer(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     if (!t) return info.Env().Undefined();
     uint32_t addr = 0, data = 0;
     if (info.Length() < 2 || !info[0].IsBoolean() || !info[1].IsBoolean())
@@ -165,7 +167,7 @@ Napi::Value SimWrap::DpTransfer(const Napi::CallbackInfo &info)
 
 Napi::Value SimWrap::WireOut(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     uint32_t bits = 0, count = 0;
     if (!t || !ArgU32(info, 0, "bits", 0xFFFFFFFFu, &bits) || !ArgU32(info, 1, "count", 32, &count))
         return info.Env().Undefined();
@@ -176,7 +178,7 @@ Napi::Value SimWrap::WireOut(const Napi::CallbackInfo &info)
 
 Napi::Value SimWrap::WireIn(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     uint32_t count = 0;
     if (!t || !ArgU32(info, 0, "count", 32, &count)) return info.Env().Undefined();
     if (count == 0) return ThrowWithCode(info.Env(), "ERANGE", "count must be 1 to 32");
@@ -186,7 +188,7 @@ Napi::Value SimWrap::WireIn(const Napi::CallbackInfo &info)
 // busRead(addr, size) as the debugger sees the bus; throws EBUSFAULT.
 Napi::Value SimWrap::BusRead(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     uint32_t addr = 0, size = 0, value = 0;
     if (!t || !ArgU32(info, 0, "addr", 0xFFFFFFFFu, &addr) || !ArgU32(info, 1, "size", 4, &size))
         return info.Env().Undefined();
@@ -198,7 +200,7 @@ Napi::Value SimWrap::BusRead(const Napi::CallbackInfo &info)
 
 Napi::Value SimWrap::BusWrite(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     uint32_t addr = 0, size = 0, value = 0;
     if (!t || !ArgU32(info, 0, "addr", 0xFFFFFFFFu, &addr) || !ArgU32(info, 1, "size", 4, &size) ||
         !ArgU32(info, 2, "value", 0xFFFFFFFFu, &value))
@@ -211,7 +213,7 @@ Napi::Value SimWrap::BusWrite(const Napi::CallbackInfo &info)
 
 Napi::Value SimWrap::Load(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     uint32_t addr = 0;
     Napi::Uint8Array bytes;
     if (!t || !ArgU32(info, 0, "addr", 0xFFFFFFFFu, &addr) || !ArgBytes(info, 1, "data", &bytes))
@@ -223,7 +225,7 @@ Napi::Value SimWrap::Load(const Napi::CallbackInfo &info)
 
 Napi::Value SimWrap::Peek(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     uint32_t addr = 0, length = 0;
     if (!t || !ArgU32(info, 0, "addr", 0xFFFFFFFFu, &addr) ||
         !ArgU32(info, 1, "length", 64u << 20, &length))
@@ -237,7 +239,7 @@ Napi::Value SimWrap::Peek(const Napi::CallbackInfo &info)
 // advance(nanoseconds): lets virtual time pass.
 Napi::Value SimWrap::Advance(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     if (!t) return info.Env().Undefined();
     if (info.Length() < 1 || !info[0].IsNumber())
         return ThrowTypeWithCode(info.Env(), "EINVAL", "nanoseconds must be a number");
@@ -250,7 +252,7 @@ Napi::Value SimWrap::Advance(const Napi::CallbackInfo &info)
 
 Napi::Value SimWrap::Reset(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     if (!t) return info.Env().Undefined();
     std::string kind = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
     if (kind == "power-on") sim_target_reset(t, SIM_RESET_POWER_ON);
@@ -262,7 +264,7 @@ Napi::Value SimWrap::Reset(const Napi::CallbackInfo &info)
 
 Napi::Value SimWrap::SetNrst(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     if (!t) return info.Env().Undefined();
     if (info.Length() < 1 || !info[0].IsBoolean())
         return ThrowTypeWithCode(info.Env(), "EINVAL", "low must be a boolean");
@@ -272,7 +274,7 @@ Napi::Value SimWrap::SetNrst(const Napi::CallbackInfo &info)
 
 Napi::Value SimWrap::InjectFault(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     uint32_t count = 0;
     if (!t) return info.Env().Undefined();
     std::string kind = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
@@ -294,7 +296,7 @@ Napi::Value SimWrap::InjectFault(const Napi::CallbackInfo &info)
 // setClocks({ swdHz?, coreHz? })
 Napi::Value SimWrap::SetClocks(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     if (!t) return info.Env().Undefined();
     if (info.Length() < 1 || !info[0].IsObject())
         return ThrowTypeWithCode(info.Env(), "EINVAL", "clocks must be an object");
@@ -319,7 +321,7 @@ Napi::Value SimWrap::SetClocks(const Napi::CallbackInfo &info)
 
 Napi::Value SimWrap::State(const Napi::CallbackInfo &info)
 {
-    sim_target *t = Target(info);
+    SimAccess t = Target(info);
     if (!t) return info.Env().Undefined();
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);

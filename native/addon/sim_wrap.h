@@ -3,11 +3,26 @@
 #pragma once
 #include <napi.h>
 
+#include <mutex>
+
 extern "C" {
 #include "sim_target.h"
 }
 
 namespace bmp {
+
+// The simulated target, locked: a probe's session thread and the main thread both drive the same
+// simulator, so every access holds its mutex. Converts to the target pointer (null when closed).
+class SimAccess {
+public:
+    SimAccess(std::mutex &m, sim_target *t) : lock_(m), target_(t) {}
+    operator sim_target *() const { return target_; }
+    sim_target *operator->() const { return target_; }
+
+private:
+    std::unique_lock<std::mutex> lock_;
+    sim_target *target_;
+};
 
 class SimWrap : public Napi::ObjectWrap<SimWrap> {
 public:
@@ -34,10 +49,13 @@ private:
 
 public:
     // Null after close(); every method checks it first (throws ECLOSED).
-    sim_target *Target(const Napi::CallbackInfo &info);
+    SimAccess Target(const Napi::CallbackInfo &info);
+    // For session threads: no exception, a null target when closed.
+    SimAccess Access() { return SimAccess(mutex_, target_); }
     static Napi::FunctionReference constructor;
 
 private:
+    std::mutex mutex_;
     sim_target *target_ = nullptr;
 };
 
