@@ -6,6 +6,8 @@ packages=(
   libunicorn-dev                    # differential test of the ARMv6-M executor
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi  # fixture firmware, core cross-compile
   gcc openocd python3-pyocd python3-usb  # interop: OpenOCD and pyOCD through the USB stand-ins
+  gdb-multiarch                     # the GDB server, end to end with a real GDB
+  clang libclang-rt-14-dev          # libFuzzer and its sanitizer runtimes
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -146,6 +146,9 @@ if (!quick) {
       env: { ...process.env, BMP_NATIVE_PATH: join(root, 'build-cmake', 'Release', 'bmp_native.node') },
     });
   });
+  check('libFuzzer: the GDB packet layer survives a bounded fuzzing run under ASan/UBSan/LSan', () =>
+    step('bash', ['scripts/fuzz.sh'], { timeout: 900_000 }),
+  );
   check('packed tarball loads its prebuilt addon with no compiler on the PATH', () =>
     step('bash', ['scripts/check-tarball.sh'], { timeout: 900_000 }),
   );
