@@ -1,0 +1,118 @@
+// Shared shapes of the USB probe transports, and small helpers they all use. The request/response
+// pipeline both transports run, and the base class they share, are in pipeline.ts.
+import { BmpError, type BmpErrorCode } from '../errors.js';
+
+export interface DapTransport {
+  /** Packet size the transport carries (HID: the report size, usually 64; bulk: the endpoint's wMaxPacketSize multiple the probe reports, usually 512). */
+  readonly packetSize: number;
+  /** Send one CMSIS-DAP command packet; resolve with its response packet. Transfers are strictly in order; several may be outstanding (pipelining), each resolves in order. */
+  transfer(request: Uint8Array): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+export interface ProbeInfo {
+  kind: 'hid' | 'bulk';
+  serial: string;
+  product: string;
+  manufacturer: string;
+  vendorId: number;
+  productId: number;
+  path?: string;
+}
+
+export interface TransportOptions {
+  /** How long to wait for each response packet, in milliseconds (default 1000). */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 1000;
+
+/**
+ * Codes the transports throw. `ENOPROBE` and `EAMBIGUOUS` are not (yet) in `BmpErrorCode`; once
+ * they are, this union is simply `BmpErrorCode`.
+ */
+export type TransportErrorCode = BmpErrorCode | 'ENOPROBE' | 'EAMBIGUOUS';
+
+/** A BmpError with one of the transport codes, and the lower-level error as `cause`. */
+export function transportError(code: TransportErrorCode, message: string, cause?: unknown): BmpError {
+  const error = new BmpError(code as BmpErrorCode, message);
+  if (cause !== undefined) error.cause = cause;
+  return error;
+}
+
+/** The text of an unknown thrown value. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Checks a request before it is queued: non-empty and no longer than the packet size. */
+export function checkRequest(request: Uint8Array, packetSize: number): void {
+  if (!(request instanceof Uint8Array) || request.length === 0) {
+    throw transportError('EINVAL', 'a CMSIS-DAP request is a non-empty Uint8Array');
+  }
+  if (request.length > packetSize) {
+    throw transportError('ERANGE', `request of ${request.length} bytes exceeds the packet size of ${packetSize}`);
+  }
+}
+
+export function checkTimeout(timeoutMs: number | undefined): number {
+  const value = timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw transportError('EINVAL', `timeoutMs must be a positive integer, not ${String(timeoutMs)}`);
+  }
+  return value;
+}
+
+/**
+ * A loader for an optional package the transports use: imports `name` on the first call and hands
+ * the module to `pick`, which returns the API used here or throws when the installed version lacks
+ * it. A package that cannot be imported at all is reported as EPROBE, saying what `needs` it and
+ * the command to `install` it. A failed load is not kept, so that the next call tries again.
+ */
+export function optionalPackage<Api>(
+  name: string,
+  needs: string,
+  install: string,
+  pick: (loaded: unknown) => Api,
+): () => Promise<Api> {
+  let loading: Promise<Api> | undefined;
+  return () => {
+    loading ??= (async () => {
+      let loaded: unknown;
+      try {
+        loaded = await import(name); // a variable, so that TypeScript does not look for the package's types
+      } catch (cause) {
+        throw transportError(
+          'EPROBE',
+          `${needs} need the optional package ${name}, which could not be loaded (${describeError(cause)}); install it with "${install}"`,
+          cause,
+        );
+      }
+      return pick(loaded);
+    })();
+    loading.catch(() => {
+      loading = undefined;
+    });
+    return loading;
+  };
+}
+
+const DAP_INFO = 0x00;
+const DAP_INFO_PACKET_SIZE = 0xff;
+
+/**
+ * Asks the probe for its packet size (DAP_Info, ID 0xFF). Resolves with the size, or undefined when
+ * the answer is not a plausible one (shorter than 16 bytes); rejects when the transfer fails.
+ */
+export async function queryPacketSize(transport: Pick<DapTransport, 'transfer'>): Promise<number | undefined> {
+  const response = await transport.transfer(Uint8Array.from([DAP_INFO, DAP_INFO_PACKET_SIZE]));
+  if (response.length < 4 || response[0] !== DAP_INFO || response[1] !== 2) return undefined;
+  const size = response[2] | (response[3] << 8);
+  return size >= 16 ? size : undefined;
+}
+
+/** What a scan for probes of one kind found, and why devices that might be probes were skipped. */
+export interface ProbeScan {
+  probes: ProbeInfo[];
+  problems: string[];
+}
