@@ -11,6 +11,8 @@ export {
   type MemoryRegion,
   type OpenProbeOptions,
   type ScanResult,
+  type PacketTransport,
+  type CoreSightComponent,
   type WatchKind,
 } from './target.js';
 export { parseElf, type ElfImage, type ElfSegment, type ElfSymbol } from './elf.js';
@@ -23,3 +25,6 @@ export {
   type SimResetKind,
   type SimState,
 } from './sim.js';
+export { GdbServer, GDB_DEFAULT_PORT, type GdbServerOptions } from './gdb-server.js';
+export { listProbes, openTransport } from './transports/enumerate.js';
+export type { DapTransport, ProbeInfo } from './transports/types.js';

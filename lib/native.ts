@@ -101,10 +101,19 @@ export interface NativeProbe {
   close(): void;
 }
 
+/** The GDB server core on a probe's session thread. */
+export interface NativeGdbSession {
+  input(bytes: Uint8Array): Promise<{ output: Uint8Array; running: boolean }>;
+  poll(runNs: number): Promise<{ output: Uint8Array; running: boolean }>;
+  disconnect(): Promise<{ output: Uint8Array; running: boolean }>;
+  configure(options: { connectUnderReset?: boolean }): Promise<void>;
+}
+
 export interface NativeBinding {
   Sim: { new (profile: string): NativeSim; profiles(): NativeProfile[] };
   DapEngine: { new (sim: NativeSim, packetSize: number, packetCount: number): NativeDapEngine };
   Probe: { new (options: NativeProbeOptions): NativeProbe };
+  GdbSession: { new (probe: NativeProbe): NativeGdbSession };
 }
 
 const require = createRequire(import.meta.url);

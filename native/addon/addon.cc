@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "dap_wrap.h"
+#include "gdb_wrap.h"
 #include "probe_wrap.h"
 #include "sim_wrap.h"
 
@@ -10,6 +11,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports)
     bmp::SimWrap::Init(env, exports);
     bmp::DapWrap::Init(env, exports);
     bmp::ProbeWrap::Init(env, exports);
+    bmp::GdbWrap::Init(env, exports);
     return exports;
 }
 

@@ -134,6 +134,7 @@ int cortexm_resume(cortexm *c)
     int s = read32(c, DHCSR, &dhcsr);
     if (s != 0) return s;
     if ((dhcsr & S_HALT) && on_breakpoint(c) && (s = cortexm_step(c, true)) != 0) return s;
+    c->watch_hit = 0;
     write32(c, DFSR, 0x1F); /* clear the halt reasons: the next halt reports its own */
     return write32(c, DHCSR, DBGKEY | C_DEBUGEN);
 }
@@ -152,6 +153,7 @@ int cortexm_step(cortexm *c, bool mask_interrupts)
 static int step_once(cortexm *c, bool mask_interrupts)
 {
     uint32_t dhcsr;
+    c->watch_hit = 0;
     int s = read32(c, DHCSR, &dhcsr);
     if (s != 0) return s;
     if (!(dhcsr & S_HALT)) return CORTEXM_NOT_HALTED;
@@ -217,9 +219,11 @@ int cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *wa
         *reason = CORTEXM_HALT_WATCHPOINT;
         for (unsigned i = 0; i < c->watchpoints; i++) {
             uint32_t function;
-            if (read32(c, DWT_FUNCTION(i), &function) == 0 && (function & (1u << 24)) && watch_address)
-                *watch_address = c->watchpoint_at[i];
+            if (read32(c, DWT_FUNCTION(i), &function) == 0 && (function & (1u << 24)))
+                c->watch_hit = c->watchpoint_at[i] | 1u;
         }
+        /* Asked again for the same halt, MATCHED reads as 0: the remembered comparator answers. */
+        if (watch_address && c->watch_hit) *watch_address = c->watch_hit & ~1u;
     } else if (dfsr & 0x8) *reason = CORTEXM_HALT_VECTOR_CATCH;
     else if (dfsr & 0x2) *reason = CORTEXM_HALT_BREAKPOINT;
     else if ((dfsr & 0x1) && (dhcsr & C_STEP)) *reason = CORTEXM_HALT_STEP;

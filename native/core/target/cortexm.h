@@ -45,6 +45,7 @@ typedef struct cortexm {
     uint32_t watchpoint_at[CORTEXM_MAX_WATCHPOINTS];
     uint32_t watchpoint_size[CORTEXM_MAX_WATCHPOINTS];
     unsigned polls;                /* status reads before a time-out */
+    uint32_t watch_hit;            /* the comparator address of the last DWT halt | 1 (0: none) */
 } cortexm;
 
 /* The core named by a CPUID value (CORTEXM_UNKNOWN for anything else). */

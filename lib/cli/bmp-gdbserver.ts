@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+/**
+ * bmp-gdbserver: a GDB server for Arm Cortex-M behind a CMSIS-DAP probe, or on the built-in
+ * simulated target.
+ *
+ *   bmp-gdbserver --sim [profile]         the simulated target (stm32f407 unless named)
+ *   bmp-gdbserver [--probe <serial>]      a CMSIS-DAP probe on USB
+ *   bmp-gdbserver --list [--json]         what there is to debug
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+
+import { isLoopback } from '../dap-server.js';
+import { parseElf } from '../elf.js';
+import { GDB_DEFAULT_PORT, GdbServer } from '../gdb-server.js';
+import { Sim, type SimProfileName } from '../sim.js';
+import { openProbe, type Probe, type ScanResult } from '../target.js';
+import { listProbes, openTransport } from '../transports/enumerate.js';
+import { onShutdown, parseFrequency, parsePort, runCli, usageErrors, UsageError } from './common.js';
+
+const PROFILES = Sim.profiles().map((p) => p.name);
+const DEFAULT_PROFILE: SimProfileName = 'stm32f407';
+
+const USAGE = `Usage: bmp-gdbserver [options]
+
+A GDB server for Arm Cortex-M (Black Magic Probe compatible: extended-remote, monitor swdp_scan,
+attach N). Connect with: gdb-multiarch -ex "target extended-remote 127.0.0.1:${GDB_DEFAULT_PORT}"
+
+Options:
+  --sim [profile]          the built-in simulated target: ${PROFILES.join(', ')} (default ${DEFAULT_PROFILE})
+  --link <swd|cmsis-dap>   simulated target: drive its wire directly (swd) or through the
+                           virtual CMSIS-DAP probe (default)
+  --usb <hid|bulk>         virtual probe: model full-speed HID or high-speed bulk USB timing
+  --image <file.elf>       simulated target: preload flash and RAM with an ELF file
+  --probe <serial>         a CMSIS-DAP probe on USB, by serial number (default: the only one)
+  --list                   list simulated targets and the CMSIS-DAP probes found, then exit
+  --json                   with --list, or at start: machine-readable output
+  --port <n>               TCP port (default ${GDB_DEFAULT_PORT}; 0 picks a free one)
+  --host <address>         address to listen on (default 127.0.0.1; RSP has no
+                           authentication: anything else exposes the target to the network)
+  --speed <hz>             SWD clock (e.g. 4M)
+  --connect-under-reset    hold nRST while attaching
+  -v, --verbose            log connections and errors
+  -h, --help               this text
+`;
+
+function hex(n: number): string {
+  return '0x' + (n >>> 0).toString(16).padStart(8, '0');
+}
+
+async function main(): Promise<void> {
+  // `--sim` may stand alone or take a profile: let a following non-option word be its value.
+  const argv = process.argv.slice(2);
+  const simAt = argv.indexOf('--sim');
+  if (simAt >= 0 && (argv[simAt + 1] === undefined || argv[simAt + 1].startsWith('-'))) {
+    argv.splice(simAt + 1, 0, DEFAULT_PROFILE);
+  }
+  const { values, positionals } = usageErrors(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        sim: { type: 'string' },
+        link: { type: 'string' },
+        usb: { type: 'string' },
+        image: { type: 'string' },
+        probe: { type: 'string' },
+        list: { type: 'boolean' },
+        json: { type: 'boolean' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        speed: { type: 'string' },
+        'connect-under-reset': { type: 'boolean' },
+        verbose: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+
+  if (values.list) {
+    const probes = await listProbes().catch(() => []);
+    const sims = Sim.profiles().map((p) => ({ profile: p.name, part: p.part }));
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ simulated: sims, probes }, null, 2) + '\n');
+    } else {
+      process.stdout.write('Simulated targets (--sim <profile>):\n');
+      for (const s of sims) process.stdout.write(`  ${s.profile.padEnd(12)} ${s.part}\n`);
+      process.stdout.write(probes.length ? 'CMSIS-DAP probes (--probe <serial>):\n' : 'No CMSIS-DAP probe found on USB.\n');
+      for (const p of probes) process.stdout.write(`  ${p.serial.padEnd(24)} ${p.kind.padEnd(5)} ${p.manufacturer} ${p.product}\n`);
+    }
+    return;
+  }
+
+  if (values.sim !== undefined && !PROFILES.includes(values.sim)) {
+    throw new UsageError(`unknown profile '${values.sim}' (one of ${PROFILES.join(', ')})`);
+  }
+  if (values.sim !== undefined && values.probe !== undefined) throw new UsageError('--sim and --probe exclude each other');
+  const link = values.link ?? 'cmsis-dap';
+  if (link !== 'swd' && link !== 'cmsis-dap') throw new UsageError(`--link must be swd or cmsis-dap, not '${link}'`);
+  const usb = values.usb;
+  if (usb !== undefined && usb !== 'hid' && usb !== 'bulk') throw new UsageError(`--usb must be hid or bulk, not '${usb}'`);
+  if (usb && link === 'swd') throw new UsageError('--usb applies to the virtual CMSIS-DAP probe, not --link swd');
+  if (values.sim === undefined && (values.image || values.link || usb)) {
+    throw new UsageError('--image, --link and --usb apply to the simulated target (--sim)');
+  }
+  const port = parsePort(values.port, GDB_DEFAULT_PORT);
+  const host = values.host ?? '127.0.0.1';
+  const speed = parseFrequency(values.speed);
+  const image = values.image ? parseElf(await readFile(values.image)) : undefined;
+  const log = values.verbose ? (line: string) => process.stderr.write(`bmp-gdbserver: ${line}\n`) : undefined;
+
+  let probe: Probe;
+  let what: string;
+  if (values.sim !== undefined) {
+    probe = await openProbe({ sim: values.sim as SimProfileName, link, usb: usb as 'hid' | 'bulk' | undefined });
+    const sim = probe.sim!;
+    if (speed) sim.setClocks({ swdHz: speed });
+    if (image) {
+      for (const segment of image.segments) if (segment.data.length) sim.load(segment.paddr, segment.data);
+      sim.reset('system');
+    }
+    what = `simulated ${values.sim} ${link === 'swd' ? 'on the SWD wire' : `behind the virtual CMSIS-DAP probe${usb ? ` (${usb === 'hid' ? 'full-speed HID' : 'high-speed bulk'} timing)` : ''}`}`;
+  } else {
+    const transport = await openTransport(values.probe);
+    probe = await openProbe({ transport });
+    what = `CMSIS-DAP probe ${values.probe ?? ''}`.trim();
+  }
+
+  let targets: ScanResult[] = [];
+  let part = '';
+  try {
+    targets = await probe.swdScan();
+    if (targets.length) {
+      const t = await probe.attach(targets[0].index);
+      part = await t.partName();
+      await t.detach(); // GDB attaches; the scan stays, so `attach 1` works at once
+    }
+  } catch (error) {
+    process.stderr.write(`bmp-gdbserver: the SWD scan failed: ${(error as Error).message}\n`);
+  }
+
+  const server = new GdbServer({ probe, port, host, connectUnderReset: values['connect-under-reset'], log });
+  if (!isLoopback(host)) {
+    process.stderr.write(
+      `warning: listening on ${host}: the GDB protocol has no authentication; ` +
+        'anyone who can reach this port controls the target\n',
+    );
+  }
+  const bound = await server.listen();
+  const address = host.includes(':') ? `[${host}]:${bound}` : `${host}:${bound}`;
+  if (values.json) {
+    process.stdout.write(
+      JSON.stringify({ listening: { host, port: bound }, probe: what, targets: targets.map((t) => ({ ...t, part })) }) + '\n',
+    );
+  } else {
+    process.stdout.write(`bmp-gdbserver: ${what}\n`);
+    for (const t of targets) {
+      process.stdout.write(`  target ${t.index}: ${part || 'Cortex-M part'} (${t.core}), DPIDR ${hex(t.dpidr)}, CPUID ${hex(t.cpuid)}\n`);
+    }
+    if (!targets.length) process.stdout.write('  no target answered the SWD scan yet; `monitor swdp_scan` retries\n');
+    process.stdout.write(
+      `Listening on ${address}. Connect with:\n` +
+        `  gdb-multiarch -ex "target extended-remote ${address}" -ex "monitor swdp_scan" -ex "attach 1" your-program.elf\n`,
+    );
+  }
+  onShutdown(async () => {
+    await server.close();
+    await probe.close();
+  });
+}
+
+await runCli('bmp-gdbserver', USAGE, main);

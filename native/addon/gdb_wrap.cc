@@ -1,0 +1,122 @@
+#include "gdb_wrap.h"
+
+#include <cstring>
+
+#include "errors.h"
+
+namespace bmp {
+
+Napi::Object GdbWrap::Init(Napi::Env env, Napi::Object exports)
+{
+    Napi::Function cls = DefineClass(env, "GdbSession",
+                                     {
+                                         InstanceMethod<&GdbWrap::Input>("input"),
+                                         InstanceMethod<&GdbWrap::Poll>("poll"),
+                                         InstanceMethod<&GdbWrap::Disconnect>("disconnect"),
+                                         InstanceMethod<&GdbWrap::Configure>("configure"),
+                                     });
+    exports.Set("GdbSession", cls);
+    return exports;
+}
+
+// new GdbSession(probe)
+GdbWrap::GdbWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<GdbWrap>(info)
+{
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject() ||
+        !info[0].As<Napi::Object>().InstanceOf(ProbeWrap::constructor.Value())) {
+        ThrowTypeWithCode(env, "EINVAL", "GdbSession needs a Probe");
+        return;
+    }
+    probe_ = ProbeWrap::Unwrap(info[0].As<Napi::Object>());
+    probe_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
+    server_.reset(new gdb_server);
+    gdb_server_init(server_.get(), probe_->State(), &GdbWrap::Output, this);
+}
+
+void GdbWrap::Output(void *ctx, const uint8_t *data, size_t length)
+{
+    auto *self = static_cast<GdbWrap *>(ctx);
+    self->out_.insert(self->out_.end(), data, data + length);
+}
+
+Outcome GdbWrap::Result()
+{
+    auto bytes = std::make_shared<std::vector<uint8_t>>(std::move(out_));
+    out_.clear();
+    bool running = server_->run == GDB_RUNNING;
+    return Outcome::Ok([bytes, running](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        Napi::Uint8Array a = Napi::Uint8Array::New(env, bytes->size());
+        if (!bytes->empty()) memcpy(a.Data(), bytes->data(), bytes->size());
+        o.Set("output", a);
+        o.Set("running", Napi::Boolean::New(env, running));
+        return o;
+    });
+}
+
+// input(bytes): { output, running }
+Napi::Value GdbWrap::Input(const Napi::CallbackInfo &info)
+{
+    if (info.Length() < 1 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        return ThrowTypeWithCode(info.Env(), "EINVAL", "input needs a Uint8Array");
+    Napi::Uint8Array a = info[0].As<Napi::Uint8Array>();
+    auto bytes = std::make_shared<std::vector<uint8_t>>(a.Data(), a.Data() + a.ByteLength());
+    if (!probe_->Worker()) return ThrowWithCode(info.Env(), "ECLOSED", "the probe is closed");
+    return probe_->Worker()->Run(info.Env(), [this, bytes] {
+        return probe_->WithProbe([&] {
+            gdb_server_input(server_.get(), bytes->data(), bytes->size());
+            return Result();
+        });
+    });
+}
+
+// poll(runNs): a simulated target runs up to runNs (in 1 ms slices, stopping when it halts);
+// then { output, running }.
+Napi::Value GdbWrap::Poll(const Napi::CallbackInfo &info)
+{
+    double ns = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
+    if (!(ns >= 0 && ns <= 1e10)) return ThrowWithCode(info.Env(), "ERANGE", "runNs must be 0 to 10 s");
+    uint64_t budget = static_cast<uint64_t>(ns);
+    if (!probe_->Worker()) return ThrowWithCode(info.Env(), "ECLOSED", "the probe is closed");
+    return probe_->Worker()->Run(info.Env(), [this, budget] {
+        return probe_->WithProbe([&] {
+            uint64_t left = budget;
+            bool running = gdb_server_poll(server_.get());
+            while (running && left > 0 && probe_->Simulated()) {
+                uint64_t slice = left < 1000000 ? left : 1000000;
+                probe_->AdvanceSim(slice);
+                left -= slice;
+                running = gdb_server_poll(server_.get());
+            }
+            return Result();
+        });
+    });
+}
+
+Napi::Value GdbWrap::Disconnect(const Napi::CallbackInfo &info)
+{
+    if (!probe_->Worker()) return ThrowWithCode(info.Env(), "ECLOSED", "the probe is closed");
+    return probe_->Worker()->Run(info.Env(), [this] {
+        return probe_->WithProbe([&] {
+            gdb_server_disconnect(server_.get());
+            return Result();
+        });
+    });
+}
+
+// configure({ connectUnderReset }): options from the command line, before any client connects.
+Napi::Value GdbWrap::Configure(const Napi::CallbackInfo &info)
+{
+    if (info.Length() < 1 || !info[0].IsObject()) return ThrowTypeWithCode(info.Env(), "EINVAL", "configure needs an object");
+    Napi::Object o = info[0].As<Napi::Object>();
+    bool rst = o.Get("connectUnderReset").ToBoolean();
+    if (!probe_->Worker()) return ThrowWithCode(info.Env(), "ECLOSED", "the probe is closed");
+    return probe_->Worker()->Run(info.Env(), [this, rst] {
+        server_->connect_under_reset = rst;
+        return Outcome::Ok();
+    });
+}
+
+} // namespace bmp

@@ -1,0 +1,337 @@
+/* Monitor commands (`monitor ...` in GDB, qRcmd), named and behaving as on the Black Magic
+ * Probe where they apply. Unique prefixes are accepted, as there. */
+#include "gdb/gdb_server.h"
+
+#define DEMCR 0xE000EDFCu
+
+typedef struct monitor_command {
+    const char *name;
+    bool (*run)(gdb_server *g, int argc, const char **argv);
+    const char *help;
+} monitor_command;
+
+static bool same(const char *a, const char *b)
+{
+    while (*a && *a == *b) a++, b++;
+    return *a == *b;
+}
+
+static bool prefix_of(const char *word, const char *name)
+{
+    if (!*word) return false;
+    while (*word && *word == *name) word++, name++;
+    return *word == 0;
+}
+
+static void print_number(char *out, uint32_t v)
+{
+    char tmp[11];
+    int n = 0;
+    do tmp[n++] = (char)('0' + v % 10); while ((v /= 10) && n < 10);
+    while (n) *out++ = tmp[--n];
+    *out = 0;
+}
+
+static bool parse_decimal(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+    if (!*s) return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > 429496729u) return false;
+        v = v * 10 + (uint32_t)(*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* enable/disable argument; prints the current state when absent. */
+static bool toggle(gdb_server *g, int argc, const char **argv, bool *flag, const char *what)
+{
+    if (argc > 1) {
+        if (prefix_of(argv[1], "enable") || same(argv[1], "on")) *flag = true;
+        else if (prefix_of(argv[1], "disable") || same(argv[1], "off")) *flag = false;
+        else {
+            gdb_console(g, "Use enable or disable.\n");
+            return false;
+        }
+    }
+    gdb_console(g, what);
+    gdb_console(g, *flag ? ": enabled\n" : ": disabled\n");
+    return true;
+}
+
+static bool cmd_help(gdb_server *g, int argc, const char **argv);
+
+static bool cmd_version(gdb_server *g, int argc, const char **argv)
+{
+    (void)argc, (void)argv;
+    gdb_console(g, GDB_VERSION ", a GDB server for Arm Cortex-M (Black Magic Probe compatible)\n");
+    return true;
+}
+
+static bool cmd_scan(gdb_server *g, int argc, const char **argv)
+{
+    (void)argc, (void)argv;
+    if (g->probe->attached >= 0) {
+        gdb_console(g, "Detaching from the current target first.\n");
+        probe_detach(g->probe);
+    }
+    int n = probe_scan(g->probe);
+    if (n < 0) {
+        gdb_console(g, "SW-DP scan failed: no target answers (check power, wiring and nRST).\n");
+        return false;
+    }
+    if (n == 0) {
+        gdb_console(g, "SW-DP scan found a debug port but no Cortex-M core.\n");
+        return false;
+    }
+    gdb_console(g, "Available Targets:\nNo. Att Driver\n");
+    for (int i = 0; i < n; i++) {
+        const probe_target *t = &g->probe->targets[i];
+        part_info info;
+        char line[96], num[12];
+        print_number(num, (uint32_t)i + 1);
+        const char *name = part_identify((uint16_t)(t->idcode & 0xFFF), 0, &info) ? info.name : "Cortex-M";
+        unsigned k = 0;
+        line[k++] = ' ';
+        for (const char *s = num; *s; s++) line[k++] = *s;
+        for (const char *s = "      "; *s; s++) line[k++] = *s;
+        for (const char *s = name; *s && k < 60; s++) line[k++] = *s;
+        line[k++] = ' ';
+        for (const char *s = probe_core_name(t->core); *s && k < 90; s++) line[k++] = *s;
+        line[k++] = '\n';
+        line[k] = 0;
+        gdb_console(g, line);
+    }
+    return true;
+}
+
+static bool cmd_targets(gdb_server *g, int argc, const char **argv)
+{
+    (void)argc, (void)argv;
+    if (!g->probe->connected || g->probe->target_count == 0) {
+        gdb_console(g, "No usable targets found: run `monitor swdp_scan`.\n");
+        return true;
+    }
+    gdb_console(g, "Available Targets:\nNo. Att Driver\n");
+    for (unsigned i = 0; i < g->probe->target_count; i++) {
+        char line[96], num[12];
+        print_number(num, i + 1);
+        unsigned k = 0;
+        line[k++] = ' ';
+        for (const char *s = num; *s; s++) line[k++] = *s;
+        for (const char *s = (int)i == g->probe->attached ? "   *  " : "      "; *s; s++) line[k++] = *s;
+        const char *name = (int)i == g->probe->attached ? probe_part_name(g->probe) : "Cortex-M";
+        for (const char *s = name; *s && k < 60; s++) line[k++] = *s;
+        line[k++] = ' ';
+        for (const char *s = probe_core_name(g->probe->targets[i].core); *s && k < 90; s++) line[k++] = *s;
+        line[k++] = '\n';
+        line[k] = 0;
+        gdb_console(g, line);
+    }
+    return true;
+}
+
+static bool cmd_frequency(gdb_server *g, int argc, const char **argv)
+{
+    char num[12];
+    if (argc > 1) {
+        uint32_t hz = 0;
+        const char *s = argv[1];
+        char digits[12];
+        unsigned k = 0;
+        uint32_t scale = 1;
+        while (*s >= '0' && *s <= '9' && k < 10) digits[k++] = *s++;
+        digits[k] = 0;
+        if (*s == 'k' || *s == 'K') scale = 1000, s++;
+        else if (*s == 'M') scale = 1000000, s++;
+        if (*s || !parse_decimal(digits, &hz) || hz == 0 || hz > 100000000u / scale) {
+            gdb_console(g, "Usage: monitor frequency <Hz>, e.g. 4M or 400k\n");
+            return false;
+        }
+        g->frequency_hz = hz * scale;
+    }
+    gdb_console(g, "SWD frequency: ");
+    if (g->frequency_hz) {
+        print_number(num, g->frequency_hz);
+        gdb_console(g, num);
+        gdb_console(g, " Hz requested\n");
+    } else {
+        gdb_console(g, "the probe's default\n");
+    }
+    return true;
+}
+
+static bool cmd_connect_rst(gdb_server *g, int argc, const char **argv)
+{
+    return toggle(g, argc, argv, &g->connect_under_reset, "Assert nRST during connect");
+}
+
+static bool cmd_redirect(gdb_server *g, int argc, const char **argv)
+{
+    return toggle(g, argc, argv, &g->redirect_stdout, "Semihosting output to the GDB console");
+}
+
+static bool cmd_reset(gdb_server *g, int argc, const char **argv)
+{
+    (void)argc, (void)argv;
+    if (g->probe->attached < 0) {
+        gdb_console(g, "Not attached: `attach N` first.\n");
+        return false;
+    }
+    bool halted = g->run == GDB_IDLE;
+    if (cortexm_reset(&g->probe->core, halted) != 0) {
+        gdb_console(g, "Reset failed.\n");
+        return false;
+    }
+    gdb_console(g, halted ? "Target reset; halted at the reset vector.\n" : "Target reset.\n");
+    return true;
+}
+
+static bool cmd_halt_timeout(gdb_server *g, int argc, const char **argv)
+{
+    char num[12];
+    if (argc > 1) {
+        uint32_t ms = 0;
+        if (!parse_decimal(argv[1], &ms) || ms == 0 || ms > 600000) {
+            gdb_console(g, "Usage: monitor halt_timeout <milliseconds>\n");
+            return false;
+        }
+        g->halt_timeout_ms = ms;
+        if (g->probe->attached >= 0) g->probe->core.polls = ms; /* about one poll per millisecond */
+    }
+    print_number(num, g->halt_timeout_ms);
+    gdb_console(g, "Halt timeout: ");
+    gdb_console(g, num);
+    gdb_console(g, " ms\n");
+    return true;
+}
+
+static const struct {
+    const char *name;
+    uint32_t bit;
+} catches[] = {{"reset", 1u << 0}, {"mm", 1u << 4}, {"nocp", 1u << 5}, {"chk", 1u << 6}, {"stat", 1u << 7},
+               {"bus", 1u << 8},   {"int", 1u << 9}, {"hard", 1u << 10}};
+
+static bool cmd_vector_catch(gdb_server *g, int argc, const char **argv)
+{
+    if (argc > 2) {
+        bool on = prefix_of(argv[1], "enable");
+        if (!on && !prefix_of(argv[1], "disable")) argc = 0;
+        for (int i = 2; argc && i < argc; i++) {
+            bool found = false;
+            for (unsigned k = 0; k < sizeof catches / sizeof catches[0]; k++)
+                if (same(argv[i], catches[k].name)) {
+                    g->vector_catch = on ? g->vector_catch | catches[k].bit : g->vector_catch & ~catches[k].bit;
+                    found = true;
+                }
+            if (!found) argc = 0;
+        }
+        if (!argc) {
+            gdb_console(g, "Usage: monitor vector_catch <enable|disable> <reset|hard|int|bus|stat|chk|nocp|mm>...\n");
+            return false;
+        }
+        if (g->probe->attached >= 0) {
+            uint8_t b[4];
+            if (adiv5_mem_read(&g->probe->dp, g->probe->core.apsel, DEMCR, b, 4) == 0) {
+                uint32_t demcr = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+                for (unsigned k = 0; k < sizeof catches / sizeof catches[0]; k++) demcr &= ~catches[k].bit;
+                demcr |= g->vector_catch;
+                uint8_t w[4] = {(uint8_t)demcr, (uint8_t)(demcr >> 8), (uint8_t)(demcr >> 16), (uint8_t)(demcr >> 24)};
+                adiv5_mem_write(&g->probe->dp, g->probe->core.apsel, DEMCR, w, 4);
+            }
+        }
+    } else if (argc == 2) {
+        gdb_console(g, "Usage: monitor vector_catch <enable|disable> <reset|hard|int|bus|stat|chk|nocp|mm>...\n");
+        return false;
+    }
+    gdb_console(g, "Catching vectors:");
+    for (unsigned k = 0; k < sizeof catches / sizeof catches[0]; k++)
+        if (g->vector_catch & catches[k].bit) {
+            gdb_console(g, " ");
+            gdb_console(g, catches[k].name);
+        }
+    gdb_console(g, g->vector_catch ? "\n" : " none\n");
+    return true;
+}
+
+static bool cmd_erase_mass(gdb_server *g, int argc, const char **argv)
+{
+    (void)argc, (void)argv;
+    gdb_console(g, "Flash programming is not available yet in this version of bmp-gdbserver.\n");
+    return false;
+}
+
+static bool cmd_jtag_scan(gdb_server *g, int argc, const char **argv)
+{
+    (void)argc, (void)argv;
+    gdb_console(g, "JTAG is not supported: this probe speaks SWD. Use `monitor swdp_scan`.\n");
+    return false;
+}
+
+static const monitor_command commands[] = {
+    {"help", cmd_help, "Display help for monitor commands"},
+    {"version", cmd_version, "Display the version of the server"},
+    {"swdp_scan", cmd_scan, "Scan the SW-DP for Cortex-M targets"},
+    {"swd_scan", cmd_scan, "Alias of swdp_scan"},
+    {"jtag_scan", cmd_jtag_scan, "Not supported (SWD only)"},
+    {"targets", cmd_targets, "Display the list of available targets"},
+    {"frequency", cmd_frequency, "Set the SWD frequency: (Hz, or with k/M)"},
+    {"connect_rst", cmd_connect_rst, "Assert nRST while connecting: (enable|disable)"},
+    {"connect_srst", cmd_connect_rst, "Alias of connect_rst"},
+    {"reset", cmd_reset, "Reset the target"},
+    {"halt_timeout", cmd_halt_timeout, "Time to wait for the core to halt: (ms)"},
+    {"vector_catch", cmd_vector_catch, "Catch exception vectors: (enable|disable) (reset|hard|int|bus|stat|chk|nocp|mm)"},
+    {"redirect_stdout", cmd_redirect, "Semihosting output to the GDB console: (enable|disable)"},
+    {"erase_mass", cmd_erase_mass, "Erase the whole flash"},
+};
+
+static bool cmd_help(gdb_server *g, int argc, const char **argv)
+{
+    (void)argc, (void)argv;
+    gdb_console(g, "General commands:\n");
+    for (unsigned i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        gdb_console(g, "\t");
+        gdb_console(g, commands[i].name);
+        gdb_console(g, " -- ");
+        gdb_console(g, commands[i].help);
+        gdb_console(g, "\n");
+    }
+    return true;
+}
+
+bool gdb_monitor(gdb_server *g, const char *command)
+{
+    char words[256];
+    const char *argv[8];
+    int argc = 0;
+    unsigned k = 0;
+    for (const char *s = command; *s && k + 1 < sizeof words;) {
+        while (*s == ' ' || *s == '\t') s++;
+        if (!*s) break;
+        if (argc == 8) break;
+        argv[argc++] = &words[k];
+        while (*s && *s != ' ' && *s != '\t' && k + 1 < sizeof words) words[k++] = *s++;
+        words[k++] = 0;
+    }
+    if (argc == 0) return cmd_help(g, 0, argv);
+    const monitor_command *match = 0;
+    for (unsigned i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (same(argv[0], commands[i].name)) {
+            match = &commands[i];
+            break;
+        }
+        if (prefix_of(argv[0], commands[i].name)) {
+            if (match) {
+                gdb_console(g, "Ambiguous command; `monitor help` lists them.\n");
+                return false;
+            }
+            match = &commands[i];
+        }
+    }
+    if (!match) {
+        gdb_console(g, "Unknown command; `monitor help` lists them.\n");
+        return false;
+    }
+    return match->run(g, argc, argv);
+}

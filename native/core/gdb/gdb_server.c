@@ -1,0 +1,863 @@
+#include "gdb/gdb_server.h"
+
+#include "target/description.h"
+
+#define SIGINT 2
+#define SIGTRAP 5
+#define SIGSEGV 11
+#define BKPT 0xBE00u
+#define BKPT_SEMIHOSTING 0xBEABu
+#define DEMCR 0xE000EDFCu
+
+/* Register numbers as target.xml gives them (description.c): r0-r15, xpsr 25, msp, psp,
+ * primask, basepri, faultmask, control (one byte each, in REGSEL 20), d0-d15, fpscr. */
+typedef struct gdb_register {
+    uint8_t regnum;
+    uint8_t regsel;
+    uint8_t bytes;  /* 1, 4 or 8 */
+    uint8_t lane;   /* byte of REGSEL 20 for the 8-bit ones */
+} gdb_register;
+
+static unsigned register_table(const gdb_server *g, gdb_register *out)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < 16; i++) out[n++] = (gdb_register){(uint8_t)i, (uint8_t)i, 4, 0};
+    out[n++] = (gdb_register){25, 16, 4, 0};
+    out[n++] = (gdb_register){26, 17, 4, 0};
+    out[n++] = (gdb_register){27, 18, 4, 0};
+    for (unsigned i = 0; i < 4; i++) out[n++] = (gdb_register){(uint8_t)(28 + i), 20, 1, (uint8_t)i};
+    if (g->probe->attached >= 0 && g->probe->core.has_fpu) {
+        for (unsigned i = 0; i < 16; i++) out[n++] = (gdb_register){(uint8_t)(32 + i), (uint8_t)(0x40 + 2 * i), 8, 0};
+        out[n++] = (gdb_register){48, 0x21, 4, 0};
+    }
+    return n;
+}
+
+/* ---- payload helpers ---- */
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static int hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Parses hex digits at *p (at least one, at most 8); advances *p. */
+static bool parse_hex(const char **p, uint32_t *out)
+{
+    uint32_t v = 0;
+    unsigned digits = 0;
+    int d;
+    while ((d = hexval((uint8_t)**p)) >= 0) {
+        if (++digits > 8) return false;
+        v = v << 4 | (uint32_t)d;
+        (*p)++;
+    }
+    *out = v;
+    return digits > 0;
+}
+
+/* "addr,length" followed by `end` (or the end of the string when end is 0). */
+static bool parse_range(const char **p, uint32_t *addr, uint32_t *length, char end)
+{
+    if (!parse_hex(p, addr) || **p != ',') return false;
+    (*p)++;
+    if (!parse_hex(p, length)) return false;
+    if (**p != end) return false;
+    if (end) (*p)++;
+    return true;
+}
+
+/* Decodes hex text into bytes; returns the count, or -1 on a bad digit. */
+static long decode_hex(const char *text, size_t digits, uint8_t *out, size_t capacity)
+{
+    if (digits % 2 || digits / 2 > capacity) return -1;
+    for (size_t i = 0; i < digits / 2; i++) {
+        int hi = hexval((uint8_t)text[2 * i]), lo = hexval((uint8_t)text[2 * i + 1]);
+        if (hi < 0 || lo < 0) return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return (long)(digits / 2);
+}
+
+static bool starts(const char *s, const char *prefix)
+{
+    while (*prefix)
+        if (*s++ != *prefix++) return false;
+    return true;
+}
+
+static size_t text_length(const char *s)
+{
+    size_t n = 0;
+    while (s[n]) n++;
+    return n;
+}
+
+static void reply_bytes(gdb_server *g, const uint8_t *data, size_t length)
+{
+    for (size_t i = 0; i < length && g->reply_length < GDB_PACKET_SIZE; i++) g->reply[g->reply_length++] = data[i];
+}
+
+void gdb_reply_str(gdb_server *g, const char *s)
+{
+    reply_bytes(g, (const uint8_t *)s, text_length(s));
+}
+
+void gdb_reply_hex(gdb_server *g, const uint8_t *data, size_t length)
+{
+    for (size_t i = 0; i < length && g->reply_length + 2 <= GDB_PACKET_SIZE; i++) {
+        g->reply[g->reply_length++] = (uint8_t)hexdigits[data[i] >> 4];
+        g->reply[g->reply_length++] = (uint8_t)hexdigits[data[i] & 0xF];
+    }
+}
+
+static void reply_hex_number(gdb_server *g, uint32_t v, unsigned digits)
+{
+    char s[9];
+    for (unsigned i = 0; i < digits; i++) s[i] = hexdigits[(v >> (4 * (digits - 1 - i))) & 0xF];
+    s[digits] = 0;
+    gdb_reply_str(g, s);
+}
+
+static void send_framed(gdb_server *g, const uint8_t *payload, size_t length, bool keep)
+{
+    uint8_t *out = keep ? g->last : g->scratch;
+    size_t capacity = keep ? sizeof g->last : sizeof g->scratch;
+    size_t n = rsp_frame(payload, length, out, capacity);
+    if (n == 0) return; /* cannot happen: buffers are sized for the worst case */
+    if (keep) g->last_length = n;
+    g->output(g->output_ctx, out, n);
+}
+
+void gdb_send_reply(gdb_server *g)
+{
+    send_framed(g, g->reply, g->reply_length, true);
+    g->reply_length = 0;
+}
+
+static void send_str(gdb_server *g, const char *s)
+{
+    g->reply_length = 0;
+    gdb_reply_str(g, s);
+    gdb_send_reply(g);
+}
+
+void gdb_console(gdb_server *g, const char *text)
+{
+    /* An O packet is built in scratch's upper half so that a reply under construction survives. */
+    uint8_t packet[1 + 2 * 256];
+    size_t n = text_length(text), at = 0;
+    while (at < n) {
+        size_t chunk = n - at < 256 ? n - at : 256, k = 1;
+        packet[0] = 'O';
+        for (size_t i = 0; i < chunk; i++) {
+            packet[k++] = (uint8_t)hexdigits[(uint8_t)text[at + i] >> 4];
+            packet[k++] = (uint8_t)hexdigits[(uint8_t)text[at + i] & 0xF];
+        }
+        uint8_t framed[2 * sizeof packet + 8];
+        size_t f = rsp_frame(packet, k, framed, sizeof framed);
+        if (f) g->output(g->output_ctx, framed, f);
+        at += chunk;
+    }
+}
+
+static void send_error(gdb_server *g, unsigned code)
+{
+    g->reply_length = 0;
+    gdb_reply_str(g, "E");
+    reply_hex_number(g, code, 2);
+    gdb_send_reply(g);
+}
+
+/* ---- target access ---- */
+
+static bool attached(const gdb_server *g)
+{
+    return g->probe->attached >= 0;
+}
+
+static cortexm *core(gdb_server *g)
+{
+    return &g->probe->core;
+}
+
+static int mem_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
+{
+    return adiv5_mem_read(&g->probe->dp, g->probe->core.apsel, addr, data, length);
+}
+
+static int mem_write(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
+{
+    return adiv5_mem_write(&g->probe->dp, g->probe->core.apsel, addr, data, length);
+}
+
+static int read_gdb_register(gdb_server *g, const gdb_register *r, uint8_t *out)
+{
+    uint32_t v = 0, hi = 0;
+    int s = cortexm_read_register(core(g), r->regsel, &v);
+    if (s == 0 && r->bytes == 8) s = cortexm_read_register(core(g), r->regsel + 1u, &hi);
+    if (s != 0) return s;
+    if (r->bytes == 1) v >>= 8 * r->lane;
+    for (unsigned i = 0; i < r->bytes; i++) out[i] = (uint8_t)((i < 4 ? v >> (8 * i) : hi >> (8 * (i - 4))) & 0xFF);
+    return 0;
+}
+
+static int write_gdb_register(gdb_server *g, const gdb_register *r, const uint8_t *in)
+{
+    uint32_t v = (uint32_t)in[0], hi = 0;
+    if (r->bytes >= 4) v |= (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 24;
+    if (r->bytes == 8) hi = (uint32_t)in[4] | (uint32_t)in[5] << 8 | (uint32_t)in[6] << 16 | (uint32_t)in[7] << 24;
+    if (r->bytes == 1) {
+        uint32_t old = 0;
+        int s = cortexm_read_register(core(g), r->regsel, &old);
+        if (s != 0) return s;
+        v = (old & ~(0xFFu << (8 * r->lane))) | v << (8 * r->lane);
+    }
+    int s = cortexm_write_register(core(g), r->regsel, v);
+    if (s == 0 && r->bytes == 8) s = cortexm_write_register(core(g), r->regsel + 1u, hi);
+    return s;
+}
+
+/* ---- stop replies ---- */
+
+static gdb_sw_breakpoint *sw_at(gdb_server *g, uint32_t addr)
+{
+    for (unsigned i = 0; i < GDB_MAX_SW_BREAKPOINTS; i++)
+        if (g->sw[i].used && g->sw[i].addr == addr) return &g->sw[i];
+    return 0;
+}
+
+static void send_stop(gdb_server *g, unsigned signal, const char *why, uint32_t data_addr)
+{
+    g->run = GDB_IDLE;
+    g->last_signal = signal;
+    g->reply_length = 0;
+    gdb_reply_str(g, "T");
+    reply_hex_number(g, signal, 2);
+    if (why) {
+        gdb_reply_str(g, why);
+        gdb_reply_str(g, ":");
+        if (data_addr != 0xFFFFFFFFu) reply_hex_number(g, data_addr, 8);
+        gdb_reply_str(g, ";");
+    }
+    gdb_reply_str(g, "thread:1;");
+    gdb_send_reply(g);
+}
+
+/* The core has halted: say why. A BKPT 0xAB is a semihosting call, served without stopping. */
+static void report_halt(gdb_server *g)
+{
+    cortexm_halt_reason reason = CORTEXM_HALT_NONE;
+    uint32_t where = 0, pc = 0;
+    if (cortexm_halt_reason_of(core(g), &reason, &where) != 0) {
+        send_stop(g, SIGTRAP, 0, 0);
+        return;
+    }
+    if (g->interrupted) {
+        g->interrupted = false;
+        send_stop(g, SIGINT, 0, 0);
+        return;
+    }
+    switch (reason) {
+    case CORTEXM_HALT_BREAKPOINT: {
+        uint8_t b[2] = {0, 0};
+        if (cortexm_read_register(core(g), 15, &pc) == 0 && !sw_at(g, pc) && mem_read(g, pc, b, 2) == 0) {
+            uint16_t insn = (uint16_t)(b[0] | b[1] << 8);
+            if (insn == BKPT_SEMIHOSTING && gdb_semihosting_start(g)) return;
+            if ((insn & 0xFF00u) == BKPT) { /* the program's own BKPT */
+                send_stop(g, SIGTRAP, 0, 0);
+                return;
+            }
+        }
+        send_stop(g, SIGTRAP, sw_at(g, pc) ? "swbreak" : "hwbreak", 0xFFFFFFFFu);
+        return;
+    }
+    case CORTEXM_HALT_WATCHPOINT:
+        for (unsigned i = 0; i < CORTEXM_MAX_WATCHPOINTS; i++) {
+            gdb_watch *w = &g->watches[i];
+            if (w->used && where >= w->addr && where < w->addr + w->size) {
+                send_stop(g, SIGTRAP, w->kind == 2 ? "watch" : w->kind == 3 ? "rwatch" : "awatch", w->addr);
+                return;
+            }
+        }
+        send_stop(g, SIGTRAP, "watch", where);
+        return;
+    case CORTEXM_HALT_LOCKUP: send_stop(g, SIGSEGV, 0, 0); return;
+    case CORTEXM_HALT_REQUEST: send_stop(g, SIGINT, 0, 0); return;
+    default: send_stop(g, SIGTRAP, 0, 0); return;
+    }
+}
+
+bool gdb_server_poll(gdb_server *g)
+{
+    if (g->run != GDB_RUNNING) return false;
+    cortexm_halt_reason reason = CORTEXM_HALT_NONE;
+    uint32_t where = 0;
+    int s = cortexm_halt_reason_of(core(g), &reason, &where);
+    if (s != 0) {
+        /* The target went away while running: stop with SIGSEGV so GDB regains control. */
+        gdb_console(g, "The target stopped answering while running.\n");
+        send_stop(g, SIGSEGV, 0, 0);
+        return false;
+    }
+    if (reason == CORTEXM_HALT_NONE) return true;
+    report_halt(g);
+    return g->run == GDB_RUNNING;
+}
+
+static void resume(gdb_server *g, bool step)
+{
+    if (!attached(g)) {
+        send_str(g, "X1d"); /* no process: as if it had exited */
+        return;
+    }
+    if (step) {
+        g->run = GDB_STEPPING;
+        int s = cortexm_step(core(g), true);
+        if (s != 0) {
+            send_stop(g, SIGSEGV, 0, 0);
+            return;
+        }
+        report_halt(g);
+        return;
+    }
+    if (cortexm_resume(core(g)) != 0) {
+        send_stop(g, SIGSEGV, 0, 0);
+        return;
+    }
+    g->run = GDB_RUNNING;
+}
+
+void gdb_resume(gdb_server *g)
+{
+    resume(g, false);
+}
+
+void gdb_report_stop(gdb_server *g, unsigned signal)
+{
+    send_stop(g, signal, 0, 0);
+}
+
+/* ---- breakpoints and watchpoints ---- */
+
+static int insert_sw(gdb_server *g, uint32_t addr)
+{
+    if (sw_at(g, addr)) return 0;
+    gdb_sw_breakpoint *slot = 0;
+    for (unsigned i = 0; i < GDB_MAX_SW_BREAKPOINTS && !slot; i++)
+        if (!g->sw[i].used) slot = &g->sw[i];
+    if (!slot) return CORTEXM_NO_RESOURCE;
+    uint8_t old[2], bkpt[2] = {0x00, 0xBE}, check[2];
+    int s = mem_read(g, addr, old, 2);
+    if (s == 0) s = mem_write(g, addr, bkpt, 2);
+    if (s == 0) s = mem_read(g, addr, check, 2);
+    if (s != 0 || check[0] != bkpt[0] || check[1] != bkpt[1]) {
+        /* Not writable (flash, ROM): a hardware breakpoint does the job. */
+        return cortexm_set_breakpoint(core(g), addr);
+    }
+    *slot = (gdb_sw_breakpoint){.addr = addr, .saved = (uint16_t)(old[0] | old[1] << 8), .used = true};
+    return 0;
+}
+
+static int remove_sw(gdb_server *g, uint32_t addr)
+{
+    gdb_sw_breakpoint *b = sw_at(g, addr);
+    if (!b) return cortexm_clear_breakpoint(core(g), addr);
+    uint8_t old[2] = {(uint8_t)b->saved, (uint8_t)(b->saved >> 8)};
+    b->used = false;
+    return mem_write(g, addr, old, 2);
+}
+
+static void remove_all_sw(gdb_server *g)
+{
+    for (unsigned i = 0; i < GDB_MAX_SW_BREAKPOINTS; i++)
+        if (g->sw[i].used) remove_sw(g, g->sw[i].addr);
+}
+
+static void handle_breakpoint(gdb_server *g, const char *p, bool insert)
+{
+    uint32_t type = 0, addr = 0, kind = 0;
+    const char *q = p + 1;
+    if (!parse_hex(&q, &type) || *q++ != ',' || !parse_hex(&q, &addr) || *q++ != ',' || !parse_hex(&q, &kind)) {
+        send_error(g, 0x16);
+        return;
+    }
+    if (type > 4) {
+        send_str(g, ""); /* not supported */
+        return;
+    }
+    if (!attached(g)) {
+        send_error(g, 0x01);
+        return;
+    }
+    int s;
+    if (type == 0) {
+        s = insert ? insert_sw(g, addr) : remove_sw(g, addr);
+    } else if (type == 1) {
+        s = insert ? cortexm_set_breakpoint(core(g), addr) : cortexm_clear_breakpoint(core(g), addr);
+    } else {
+        /* Z2 write, Z3 read, Z4 access -> DWT FUNCTION 6, 5, 7; the length GDB gives as kind. */
+        static const uint8_t function[5] = {0, 0, CORTEXM_WATCH_WRITE, CORTEXM_WATCH_READ, CORTEXM_WATCH_ACCESS};
+        uint32_t size = 1;
+        while (size < kind) size <<= 1;
+        uint32_t base = addr & ~(size - 1);
+        if (base + size < addr + kind) { /* straddles: cover it with the next power of two */
+            size <<= 1;
+            base = addr & ~(size - 1);
+        }
+        if (insert) {
+            s = cortexm_set_watchpoint(core(g), base, size, (cortexm_watch)function[type]);
+            for (unsigned i = 0; s == 0 && i < CORTEXM_MAX_WATCHPOINTS; i++)
+                if (!g->watches[i].used) {
+                    g->watches[i] = (gdb_watch){.addr = base, .size = size, .kind = (uint8_t)type, .used = true};
+                    break;
+                }
+        } else {
+            s = cortexm_clear_watchpoint(core(g), base, size);
+            for (unsigned i = 0; i < CORTEXM_MAX_WATCHPOINTS; i++)
+                if (g->watches[i].used && g->watches[i].addr == base && g->watches[i].size == size) g->watches[i].used = false;
+        }
+    }
+    if (s == 0) send_str(g, "OK");
+    else send_error(g, s == CORTEXM_NO_RESOURCE ? 0x1c : 0x0e);
+}
+
+/* ---- qXfer ---- */
+
+static void xfer_reply(gdb_server *g, const char *doc, size_t length, const char *range)
+{
+    uint32_t offset = 0, want = 0;
+    if (!parse_range(&range, &offset, &want, 0)) {
+        send_error(g, 0x16);
+        return;
+    }
+    g->reply_length = 0;
+    if (offset >= length) {
+        gdb_reply_str(g, "l");
+    } else {
+        size_t n = length - offset;
+        if (want > GDB_PACKET_SIZE - 8) want = GDB_PACKET_SIZE - 8;
+        if (n > want) n = want;
+        gdb_reply_str(g, offset + n >= length ? "l" : "m");
+        reply_bytes(g, (const uint8_t *)doc + offset, n);
+    }
+    gdb_send_reply(g);
+}
+
+static void handle_xfer(gdb_server *g, const char *p)
+{
+    char *doc = (char *)g->scratch;
+    size_t n = 0;
+    const char *range;
+    if (starts(p, "qXfer:features:read:target.xml:")) {
+        range = p + 31;
+        n = cortexm_target_xml(attached(g) && core(g)->has_fpu, doc, sizeof g->scratch);
+    } else if (starts(p, "qXfer:memory-map:read::")) {
+        range = p + 23;
+        if (attached(g) && g->probe->part_known) n = part_memory_map_xml(&g->probe->part, doc, sizeof g->scratch);
+        else {
+            static const char none[] = "<?xml version=\"1.0\"?>\n<memory-map/>\n";
+            for (n = 0; none[n]; n++) doc[n] = none[n];
+        }
+    } else if (starts(p, "qXfer:threads:read::")) {
+        range = p + 20;
+        static const char a[] = "<?xml version=\"1.0\"?>\n<threads>\n", t1[] = "  <thread id=\"1\" core=\"0\" name=\"",
+                          t2[] = "\"/>\n", z[] = "</threads>\n";
+        const char *parts[5] = {a, attached(g) ? t1 : "", attached(g) ? probe_part_name(g->probe) : "",
+                                attached(g) ? t2 : "", z};
+        for (unsigned i = 0; i < 5; i++)
+            for (const char *s = parts[i]; *s && n < sizeof g->scratch; s++) doc[n++] = *s;
+    } else {
+        send_str(g, "");
+        return;
+    }
+    xfer_reply(g, doc, n, range);
+}
+
+/* ---- memory ---- */
+
+/* CRC-32 as GDB's qCRC computes it: polynomial 0x04C11DB7, MSB first, initial all ones. */
+static uint32_t crc32_update(uint32_t crc, const uint8_t *data, size_t length)
+{
+    for (size_t i = 0; i < length; i++) {
+        crc ^= (uint32_t)data[i] << 24;
+        for (unsigned b = 0; b < 8; b++) crc = crc & 0x80000000u ? crc << 1 ^ 0x04C11DB7u : crc << 1;
+    }
+    return crc;
+}
+
+static void handle_memory(gdb_server *g, char op, const char *p, size_t length)
+{
+    uint32_t addr = 0, count = 0;
+    const char *q = p + 1;
+    if (!attached(g)) {
+        send_error(g, 0x01);
+        return;
+    }
+    if (op == 'm') {
+        if (!parse_range(&q, &addr, &count, 0)) {
+            send_error(g, 0x16);
+            return;
+        }
+        if (count > GDB_PACKET_SIZE / 2) count = GDB_PACKET_SIZE / 2;
+        if (mem_read(g, addr, g->scratch, count) != 0) {
+            send_error(g, 0x0e);
+            return;
+        }
+        g->reply_length = 0;
+        gdb_reply_hex(g, g->scratch, count);
+        gdb_send_reply(g);
+        return;
+    }
+    if (!parse_range(&q, &addr, &count, ':')) {
+        send_error(g, 0x16);
+        return;
+    }
+    size_t at = (size_t)(q - p), data_length = length - at;
+    long n;
+    if (op == 'M') {
+        n = decode_hex(q, data_length, g->scratch, sizeof g->scratch);
+    } else { /* X: binary with escapes */
+        size_t u = rsp_unescape((uint8_t *)p + at, data_length);
+        n = u == (size_t)-1 ? -1 : (long)u;
+        if (n >= 0) for (long i = 0; i < n; i++) g->scratch[i] = (uint8_t)p[at + (size_t)i];
+    }
+    if (n < 0 || (uint32_t)n != count) {
+        send_error(g, 0x16);
+        return;
+    }
+    if (count && mem_write(g, addr, g->scratch, count) != 0) {
+        send_error(g, 0x0e);
+        return;
+    }
+    send_str(g, "OK");
+}
+
+static void handle_crc(gdb_server *g, const char *p)
+{
+    uint32_t addr = 0, length = 0;
+    if (!parse_range(&p, &addr, &length, 0)) {
+        send_error(g, 0x16);
+        return;
+    }
+    if (!attached(g)) {
+        send_error(g, 0x01);
+        return;
+    }
+    uint32_t crc = 0xFFFFFFFFu;
+    while (length) {
+        uint32_t n = length < sizeof g->scratch ? length : (uint32_t)sizeof g->scratch;
+        if (mem_read(g, addr, g->scratch, n) != 0) {
+            send_error(g, 0x0e);
+            return;
+        }
+        crc = crc32_update(crc, g->scratch, n);
+        addr += n;
+        length -= n;
+    }
+    g->reply_length = 0;
+    gdb_reply_str(g, "C");
+    reply_hex_number(g, crc, 8);
+    gdb_send_reply(g);
+}
+
+/* ---- registers ---- */
+
+static void handle_registers(gdb_server *g, char op, const char *p, size_t length)
+{
+    gdb_register regs[64];
+    unsigned count = register_table(g, regs);
+    uint8_t bytes[8];
+    if (!attached(g)) {
+        send_error(g, 0x01);
+        return;
+    }
+    if (op == 'g') {
+        g->reply_length = 0;
+        for (unsigned i = 0; i < count; i++) {
+            if (read_gdb_register(g, &regs[i], bytes) != 0) {
+                send_error(g, 0x0e);
+                return;
+            }
+            gdb_reply_hex(g, bytes, regs[i].bytes);
+        }
+        gdb_send_reply(g);
+        return;
+    }
+    if (op == 'G') {
+        size_t at = 1;
+        for (unsigned i = 0; i < count && at + 2u * regs[i].bytes <= length; i++) {
+            if (decode_hex(p + at, 2u * regs[i].bytes, bytes, sizeof bytes) < 0 || write_gdb_register(g, &regs[i], bytes) != 0) {
+                send_error(g, 0x0e);
+                return;
+            }
+            at += 2u * regs[i].bytes;
+        }
+        send_str(g, "OK");
+        return;
+    }
+    uint32_t regnum = 0;
+    const char *q = p + 1;
+    if (!parse_hex(&q, &regnum) || (op == 'P' && *q++ != '=')) {
+        send_error(g, 0x16);
+        return;
+    }
+    const gdb_register *r = 0;
+    for (unsigned i = 0; i < count; i++)
+        if (regs[i].regnum == regnum) r = &regs[i];
+    if (!r) {
+        send_error(g, 0x16); /* GDB then treats the register as unavailable */
+        return;
+    }
+    if (op == 'p') {
+        if (read_gdb_register(g, r, bytes) != 0) {
+            send_error(g, 0x0e);
+            return;
+        }
+        g->reply_length = 0;
+        gdb_reply_hex(g, bytes, r->bytes);
+        gdb_send_reply(g);
+        return;
+    }
+    if (decode_hex(q, length - (size_t)(q - p), bytes, r->bytes) != (long)r->bytes || write_gdb_register(g, r, bytes) != 0) {
+        send_error(g, 0x0e);
+        return;
+    }
+    send_str(g, "OK");
+}
+
+/* ---- attach, run, kill ---- */
+
+static int halt_after_attach(gdb_server *g)
+{
+    if (g->connect_under_reset) return cortexm_reset_pin(core(g), true);
+    return cortexm_halt(core(g));
+}
+
+static void forget_target_state(gdb_server *g)
+{
+    for (unsigned i = 0; i < GDB_MAX_SW_BREAKPOINTS; i++) g->sw[i].used = false;
+    for (unsigned i = 0; i < CORTEXM_MAX_WATCHPOINTS; i++) g->watches[i].used = false;
+    g->run = GDB_IDLE;
+    g->semihost_op = 0;
+}
+
+static bool attach_to(gdb_server *g, unsigned index)
+{
+    forget_target_state(g);
+    int s = probe_attach(g->probe, index);
+    if (s == 0) s = halt_after_attach(g);
+    if (s == 0 && g->vector_catch) {
+        uint8_t b[4];
+        if (mem_read(g, DEMCR, b, 4) == 0) {
+            uint32_t demcr = ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24) | g->vector_catch;
+            uint8_t w[4] = {(uint8_t)demcr, (uint8_t)(demcr >> 8), (uint8_t)(demcr >> 16), (uint8_t)(demcr >> 24)};
+            mem_write(g, DEMCR, w, 4);
+        }
+    }
+    return s == 0;
+}
+
+static void detach(gdb_server *g)
+{
+    if (!attached(g)) return;
+    remove_all_sw(g);
+    forget_target_state(g);
+    probe_detach(g->probe);
+}
+
+static void kill_target(gdb_server *g)
+{
+    if (!attached(g)) return;
+    remove_all_sw(g);
+    cortexm_reset(core(g), false);
+    forget_target_state(g);
+    probe_detach(g->probe);
+}
+
+static void handle_v(gdb_server *g, const char *p, size_t length)
+{
+    uint32_t pid = 0;
+    if (starts(p, "vCont?")) {
+        send_str(g, "vCont;c;C;s;S;t");
+    } else if (starts(p, "vCont;")) {
+        char action = p[6];
+        if (action == 'c' || action == 'C') resume(g, false);
+        else if (action == 's' || action == 'S') resume(g, true);
+        else if (action == 't') {
+            if (attached(g)) cortexm_halt(core(g));
+            send_stop(g, SIGINT, 0, 0);
+        } else send_str(g, "");
+    } else if (starts(p, "vAttach;")) {
+        const char *q = p + 8;
+        if (!parse_hex(&q, &pid) || pid == 0) {
+            send_error(g, 0x16);
+        } else if (!g->probe->connected || pid > g->probe->target_count) {
+            gdb_console(g, "No such target: run `monitor swdp_scan` first.\n");
+            send_error(g, 0x01);
+        } else if (!attach_to(g, pid - 1)) {
+            send_error(g, 0x01);
+        } else {
+            send_stop(g, SIGTRAP, 0, 0);
+        }
+    } else if (starts(p, "vRun")) {
+        /* Restart the program: attach to the first target if need be, reset and halt at the reset vector. */
+        bool ok = attached(g) || ((g->probe->connected || probe_scan(g->probe) > 0) && attach_to(g, 0));
+        if (ok) {
+            remove_all_sw(g);
+            forget_target_state(g);
+            ok = cortexm_reset(core(g), true) == 0;
+        }
+        if (ok) send_stop(g, SIGTRAP, 0, 0);
+        else send_error(g, 0x01);
+    } else if (starts(p, "vKill")) {
+        kill_target(g);
+        send_str(g, "OK");
+    } else if (starts(p, "vFlashErase") || starts(p, "vFlashWrite") || starts(p, "vFlashDone")) {
+        send_str(g, "E.flash programming is not available yet in this version of bmp-gdbserver");
+    } else {
+        (void)length;
+        send_str(g, ""); /* vMustReplyEmpty and anything unknown */
+    }
+}
+
+static void handle_query(gdb_server *g, const char *p, size_t length)
+{
+    if (starts(p, "qSupported")) {
+        g->reply_length = 0;
+        gdb_reply_str(g, "PacketSize=");
+        reply_hex_number(g, GDB_PACKET_SIZE, 4);
+        gdb_reply_str(g, ";qXfer:memory-map:read+;qXfer:features:read+;qXfer:threads:read+"
+                         ";QStartNoAckMode+;vContSupported+;swbreak+;hwbreak+");
+        gdb_send_reply(g);
+    } else if (starts(p, "QStartNoAckMode")) {
+        send_str(g, "OK");
+        g->noack = true;
+    } else if (starts(p, "qXfer:")) {
+        handle_xfer(g, p);
+    } else if (starts(p, "qRcmd,")) {
+        long n = decode_hex(p + 6, length - 6, g->scratch, sizeof g->scratch - 1);
+        if (n < 0) {
+            send_error(g, 0x16);
+            return;
+        }
+        char command[256];
+        size_t k = 0;
+        for (long i = 0; i < n && k + 1 < sizeof command; i++) command[k++] = (char)g->scratch[i];
+        command[k] = 0;
+        send_str(g, gdb_monitor(g, command) ? "OK" : "E01");
+    } else if (starts(p, "qCRC:")) {
+        handle_crc(g, p + 5);
+    } else if (starts(p, "qfThreadInfo")) {
+        send_str(g, attached(g) ? "m1" : "l");
+    } else if (starts(p, "qsThreadInfo")) {
+        send_str(g, "l");
+    } else if (starts(p, "qC") && length == 2) {
+        send_str(g, "QC1");
+    } else if (starts(p, "qAttached")) {
+        send_str(g, "1");
+    } else if (starts(p, "qOffsets")) {
+        send_str(g, "Text=0;Data=0;Bss=0");
+    } else if (starts(p, "qSymbol:")) {
+        send_str(g, "OK");
+    } else {
+        send_str(g, "");
+    }
+}
+
+static void handle_packet(gdb_server *g, char *p, size_t length)
+{
+    p[length] = 0; /* the buffer has room; binary payloads are handled by length */
+    if (g->semihost_op && p[0] == 'F') {
+        gdb_semihosting_reply(g, p + 1);
+        return;
+    }
+    switch (p[0]) {
+    case '?':
+        if (!attached(g)) send_str(g, "W00");
+        else send_stop(g, g->last_signal ? g->last_signal : SIGTRAP, 0, 0);
+        return;
+    case '!': g->extended = true; send_str(g, "OK"); return;
+    case 'g': case 'G': case 'p': case 'P': handle_registers(g, p[0], p, length); return;
+    case 'm': case 'M': case 'X': handle_memory(g, p[0], p, length); return;
+    case 'c': case 'C': resume(g, false); return;
+    case 's': case 'S': resume(g, true); return;
+    case 'Z': handle_breakpoint(g, p, true); return;
+    case 'z': handle_breakpoint(g, p, false); return;
+    case 'D':
+        detach(g);
+        send_str(g, "OK");
+        return;
+    case 'k':
+        kill_target(g); /* no reply (GDB closes the connection unless extended) */
+        return;
+    case 'R':
+        if (attached(g)) {
+            remove_all_sw(g);
+            forget_target_state(g);
+            cortexm_reset(core(g), true);
+        }
+        return;
+    case 'H': case 'T': send_str(g, "OK"); return;
+    case 'v': handle_v(g, p, length); return;
+    case 'q': case 'Q': handle_query(g, p, length); return;
+    default: send_str(g, ""); return;
+    }
+}
+
+void gdb_server_init(gdb_server *g, probe_session *probe, gdb_output_fn output, void *ctx)
+{
+    /* Not a struct assignment: the buffers are large, and the firmware's stack is not. */
+    uint8_t *bytes = (uint8_t *)g;
+    for (size_t i = 0; i < sizeof *g; i++) bytes[i] = 0;
+    g->probe = probe;
+    g->output = output;
+    g->output_ctx = ctx;
+    g->halt_timeout_ms = 2000;
+    rsp_parser_init(&g->parser, g->in, GDB_PACKET_SIZE + 8);
+}
+
+void gdb_server_input(gdb_server *g, const uint8_t *data, size_t length)
+{
+    static const uint8_t ack = '+', nak = '-';
+    for (size_t i = 0; i < length; i++) {
+        switch (rsp_parser_feed(&g->parser, data[i])) {
+        case RSP_EVENT_PACKET:
+            if (!g->noack) g->output(g->output_ctx, &ack, 1);
+            handle_packet(g, (char *)g->parser.buf, g->parser.len);
+            break;
+        case RSP_EVENT_BAD_CHECKSUM:
+        case RSP_EVENT_OVERFLOW:
+            if (!g->noack) g->output(g->output_ctx, &nak, 1);
+            break;
+        case RSP_EVENT_NAK:
+            if (!g->noack && g->last_length) g->output(g->output_ctx, g->last, g->last_length);
+            break;
+        case RSP_EVENT_INTERRUPT:
+            if (g->run == GDB_RUNNING && attached(g)) {
+                g->interrupted = true;
+                if (cortexm_halt(core(g)) != 0) send_stop(g, SIGINT, 0, 0);
+                else report_halt(g);
+            }
+            break;
+        default: break;
+        }
+    }
+}
+
+void gdb_server_disconnect(gdb_server *g)
+{
+    if (attached(g)) {
+        remove_all_sw(g);
+        forget_target_state(g);
+        probe_detach(g->probe);
+    }
+    g->noack = false;
+    g->extended = false;
+    g->last_length = 0;
+    rsp_parser_init(&g->parser, g->in, GDB_PACKET_SIZE + 8);
+}

@@ -1,0 +1,96 @@
+/* The GDB server core (GDB manual, "Remote Protocol"), portable C shared with the firmware: it
+ * takes the bytes GDB sends, answers through an output callback, and drives the target layer
+ * (probe_session) on the session's thread. It behaves like a Black Magic Probe to GDB:
+ * extended-remote, `monitor swdp_scan`, `attach N`, and the same monitor commands.
+ *
+ * The embedding feeds input with gdb_server_input and, while the target runs, calls
+ * gdb_server_poll every few milliseconds (after letting a simulated target run). */
+#ifndef GDB_SERVER_H
+#define GDB_SERVER_H
+
+#include "gdb/rsp_packet.h"
+#include "target/probe_session.h"
+
+#ifndef GDB_PACKET_SIZE
+#define GDB_PACKET_SIZE 16384u /* PacketSize we offer: `m` replies of 8 KiB */
+#endif
+#define GDB_MAX_SW_BREAKPOINTS 64
+#define GDB_VERSION "bmp-gdbserver 0.1.0"
+
+typedef void (*gdb_output_fn)(void *ctx, const uint8_t *data, size_t length);
+
+typedef struct gdb_sw_breakpoint {
+    uint32_t addr;
+    uint16_t saved;      /* the instruction the BKPT replaced */
+    bool used;
+} gdb_sw_breakpoint;
+
+typedef struct gdb_watch {
+    uint32_t addr, size;
+    uint8_t kind;        /* 2 write, 3 read, 4 access: the Z packet type */
+    bool used;
+} gdb_watch;
+
+typedef enum { GDB_IDLE, GDB_RUNNING, GDB_STEPPING } gdb_run_state;
+
+typedef struct gdb_server {
+    probe_session *probe;
+    gdb_output_fn output;
+    void *output_ctx;
+    rsp_parser parser;
+    bool noack;
+    bool extended;
+    gdb_run_state run;
+    bool interrupted;             /* Ctrl-C while running: report SIGINT */
+    bool connect_under_reset;     /* monitor connect_rst */
+    bool redirect_stdout;         /* monitor redirect_stdout: semihosting output to the console */
+    uint32_t halt_timeout_ms;     /* monitor halt_timeout */
+    uint32_t frequency_hz;        /* monitor frequency (recorded; the link sets the clock) */
+    uint32_t vector_catch;        /* DEMCR VC_* bits requested by monitor vector_catch */
+    unsigned last_signal;         /* for `?` */
+    gdb_sw_breakpoint sw[GDB_MAX_SW_BREAKPOINTS];
+    gdb_watch watches[CORTEXM_MAX_WATCHPOINTS];
+    /* semihosting: a File-I/O request in progress (0 if none) */
+    uint32_t semihost_op;
+    unsigned semihost_stage;      /* multi-step requests (FLEN) */
+    uint32_t semihost_args[4];
+    uint32_t semihost_errno;      /* for SYS_ERRNO */
+    size_t last_length;           /* the last framed reply, for retransmission on '-' */
+    uint8_t in[GDB_PACKET_SIZE + 16];
+    uint8_t reply[GDB_PACKET_SIZE + 16];
+    size_t reply_length;
+    uint8_t last[2 * GDB_PACKET_SIZE + 16];
+    uint8_t scratch[GDB_PACKET_SIZE];
+} gdb_server;
+
+void gdb_server_init(gdb_server *g, probe_session *probe, gdb_output_fn output, void *ctx);
+/* Feeds bytes from GDB; replies go out through the output callback. */
+void gdb_server_input(gdb_server *g, const uint8_t *data, size_t length);
+/* While the target runs: checks whether it halted, and if so sends the stop reply. Returns
+ * whether it is still running. */
+bool gdb_server_poll(gdb_server *g);
+/* The client went away: leave the target running, as Black Magic Probe does on disconnect. */
+void gdb_server_disconnect(gdb_server *g);
+
+/* Payload building for the modules of the server (gdb_monitor.c, gdb_semihosting.c). */
+void gdb_reply_str(gdb_server *g, const char *s);
+void gdb_reply_hex(gdb_server *g, const uint8_t *data, size_t length);
+void gdb_send_reply(gdb_server *g);
+/* Lets the halted core run on (semihosting, after a served call); stop replies follow by poll. */
+void gdb_resume(gdb_server *g);
+/* Sends a plain stop reply with this signal. */
+void gdb_report_stop(gdb_server *g, unsigned signal);
+/* Console output: an `O` packet (hex) sent at once. */
+void gdb_console(gdb_server *g, const char *text);
+
+/* Monitor commands (gdb_monitor.c): runs `command`, printing to the console; returns false if
+ * the command failed (the reply is then an error). */
+bool gdb_monitor(gdb_server *g, const char *command);
+
+/* Semihosting (gdb_semihosting.c): the core halted on BKPT 0xAB; start the request. Returns
+ * true if it was a semihosting call (handled, possibly by an F packet to GDB). */
+bool gdb_semihosting_start(gdb_server *g);
+/* GDB's answer `Fretcode[,errno][,C]` to our F request. */
+void gdb_semihosting_reply(gdb_server *g, const char *answer);
+
+#endif

@@ -1,0 +1,107 @@
+/**
+ * GDB end to end: gdb-multiarch (Debian) against GdbServer on each simulated profile, through the
+ * virtual probe (with its high-speed bulk USB model) and through swd_link on the simulated wire.
+ * The assertions read GDB's own output.
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+
+import { GdbServer } from '../lib/gdb-server.js';
+import type { SimProfileName } from '../lib/sim.js';
+import { openProbe, type Probe } from '../lib/target.js';
+import { installFixture, loadFixture, fixturePath } from './helpers/fixture.js';
+import { GdbDriver, haveGdb } from './helpers/gdb.js';
+
+const sources = fileURLToPath(new URL('../../test/fixtures/firmware', import.meta.url));
+const profiles: { name: SimProfileName; fpu: boolean; part: RegExp }[] = [
+  { name: 'stm32f103', fpu: false, part: /STM32F1/ },
+  { name: 'stm32f407', fpu: true, part: /STM32F40x/ },
+  { name: 'stm32h743', fpu: true, part: /STM32H7/ },
+];
+const links = [
+  { name: 'the virtual probe (high-speed bulk)', link: 'cmsis-dap' as const, usb: 'bulk' as const },
+  { name: 'swd_link', link: 'swd' as const, usb: undefined },
+];
+
+async function startServer(profile: SimProfileName, link: 'swd' | 'cmsis-dap', usb?: 'hid' | 'bulk') {
+  const probe: Probe = await openProbe({ sim: profile, link, usb });
+  installFixture(probe.sim!, loadFixture(profile));
+  probe.sim!.reset('system');
+  const server = new GdbServer({ probe, port: 0 });
+  const port = await server.listen();
+  return { probe, server, port };
+}
+
+describe('gdb-multiarch end to end', function () {
+  this.timeout(120_000);
+  before(function () {
+    if (!haveGdb()) throw new Error('gdb-multiarch is missing: run scripts/install-test-deps.sh');
+  });
+
+  for (const { name: profile, fpu, part } of profiles) {
+    for (const variant of links) {
+      it(`${profile} through ${variant.name}: scan, attach, break, step, watch, registers, memory, Ctrl-C, detach, kill, run, semihosting`, async () => {
+        const { probe, server, port } = await startServer(profile, variant.link, variant.usb);
+        const gdb = new GdbDriver(fixturePath(profile));
+        try {
+          await gdb.run('set confirm off');
+          await gdb.run('set pagination off');
+          await gdb.run(`set substitute-path /fixture ${sources}`);
+          assert.match(await gdb.run(`target extended-remote 127.0.0.1:${port}`), /Remote debugging using/);
+          const scan = await gdb.run('monitor swdp_scan');
+          assert.match(scan, /Available Targets:/);
+          assert.match(scan, part);
+          assert.match(await gdb.run('attach 1'), /Attaching to program/);
+
+          assert.match(await gdb.run('break fixture_tick'), /Breakpoint 1 at 0x[0-9a-f]+: file fixture\.c/);
+          assert.match(await gdb.run('continue'), /Breakpoint 1, fixture_tick \(n=\d+\) at fixture\.c:34/);
+          assert.match(await gdb.run('bt'), /#0  fixture_tick[\s\S]*#1  0x[0-9a-f]+ in main \(\) at fixture\.c:60/);
+          assert.match(await gdb.run('finish'), /main \(\) at fixture\.c:6\d/);
+          assert.match(await gdb.run('next'), /^6\d\s/m);
+          await gdb.run('step');
+          assert.match(await gdb.run('print counter'), /\$\d+ = \d+/);
+          await gdb.run('set var counter = 1234');
+          assert.match(await gdb.run('print counter'), /\$\d+ = 1234/);
+          await gdb.run('delete');
+
+          assert.match(await gdb.run('watch watched'), /Hardware watchpoint \d+: watched/);
+          assert.match(await gdb.run('continue'), /Hardware watchpoint \d+: watched\s+Old value = \d+\s+New value = \d+/);
+          await gdb.run('delete');
+          assert.match(await gdb.run('hbreak fixture_tick'), /Hardware assisted breakpoint \d+ at/);
+          assert.match(await gdb.run('continue'), /Breakpoint \d+, fixture_tick/);
+          await gdb.run('delete');
+
+          const regs = await gdb.run('info registers');
+          assert.match(regs, /^pc\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <fixture_tick/m);
+          assert.match(regs, /^msp\s+0x/m);
+          if (fpu) {
+            assert.match(await gdb.run('info registers fpscr'), /^fpscr\s+0x/m);
+            assert.match(await gdb.run('print $d1'), /\$\d+ = /);
+          } else {
+            assert.match(await gdb.run('print $d1'), /void/);
+          }
+          const mem = await gdb.run('info mem');
+          assert.match(mem, /0x08000000 0x[0-9a-f]+ flash blocksize 0x/);
+          const words = await gdb.run('x/64xw &counter');
+          assert.equal(words.match(/0x[0-9a-f]{8}/g)!.length >= 64 + 16, true, words);
+
+          assert.match(await gdb.interruptAfter('continue', 300), /Program received signal SIGINT, Interrupt\./);
+          assert.match(await gdb.run('detach'), /Detaching from program/);
+          assert.match(await gdb.run('attach 1'), /Attaching to program/);
+          await gdb.run('kill');
+          await gdb.run('break fixture_tick');
+          const run = await gdb.run('run');
+          assert.match(run, /fixture: hello/, 'semihosting output from the restarted program');
+          assert.match(run, /Breakpoint \d+, fixture_tick \(n=1\)/);
+          assert.match(await gdb.run('monitor version'), /bmp-gdbserver/);
+          assert.match(await gdb.run('monitor frobnicate'), /Unknown command/);
+        } finally {
+          await gdb.quit();
+          await server.close();
+          await probe.close();
+        }
+        if (/Remote connection closed|internal-error/.test(gdb.transcript)) assert.fail(gdb.transcript);
+      });
+    }
+  }
+});
