@@ -1,0 +1,187 @@
+/**
+ * GdbServer robustness with a raw RSP client: acknowledgements and retransmission, oversized
+ * packets and garbage, a second client, a client that vanishes mid-continue; and the CLI.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+import { GdbServer } from '../lib/gdb-server.js';
+import { openProbe, type Probe } from '../lib/target.js';
+import { installFixture, loadFixture } from './helpers/fixture.js';
+
+function frame(payload: string): string {
+  let sum = 0;
+  for (const b of Buffer.from(payload, 'latin1')) sum = (sum + b) & 0xff;
+  return `$${payload}#${sum.toString(16).padStart(2, '0')}`;
+}
+
+/** A raw RSP client: collects everything the server sends. */
+class RawClient {
+  received = '';
+  closed = false;
+  constructor(readonly socket: net.Socket) {
+    socket.on('data', (d) => (this.received += d.toString('latin1')));
+    socket.on('close', () => (this.closed = true));
+    socket.on('error', () => {});
+  }
+  static connect(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(new RawClient(s)));
+      s.once('error', reject);
+    });
+  }
+  send(text: string): void {
+    this.socket.write(Buffer.from(text, 'latin1'));
+  }
+  /** Waits until `pattern` appears in what arrived after `from`. */
+  async expect(pattern: RegExp, from = 0, timeout = 5000): Promise<string> {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+      const text = this.received.slice(from);
+      if (pattern.test(text)) return text;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    throw new Error(`no ${pattern} in ${JSON.stringify(this.received.slice(from))}`);
+  }
+  /** Sends a packet and waits for its framed reply. */
+  async request(payload: string): Promise<string> {
+    const from = this.received.length;
+    this.send(frame(payload));
+    const text = await this.expect(/\$([^#]*)#[0-9a-f]{2}/, from);
+    return /\$([^#]*)#[0-9a-f]{2}/.exec(text)![1];
+  }
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+async function serve(): Promise<{ probe: Probe; server: GdbServer; port: number }> {
+  const probe = await openProbe({ sim: 'stm32f103' });
+  installFixture(probe.sim!, loadFixture('stm32f103'));
+  probe.sim!.reset('system');
+  await probe.swdScan();
+  const server = new GdbServer({ probe, port: 0 });
+  return { probe, server, port: await server.listen() };
+}
+
+describe('GdbServer with a raw client', () => {
+  it('NAKs a bad checksum and accepts the retransmission; retransmits on a NAK', async () => {
+    const { probe, server, port } = await serve();
+    const c = await RawClient.connect(port);
+    c.send('$qSupported#00');
+    await c.expect(/^-$/);
+    const from = c.received.length;
+    c.send(frame('qSupported'));
+    const reply = await c.expect(/\+\$PacketSize=4000;[^#]*#[0-9a-f]{2}/, from);
+    const framed = /\$[^#]*#[0-9a-f]{2}/.exec(reply)![0];
+    const again = c.received.length;
+    c.send('-');
+    assert.equal(await c.expect(/\$[^#]*#[0-9a-f]{2}/, again), framed);
+    c.close();
+    await server.close();
+    await probe.close();
+  });
+
+  it('survives an oversized packet and garbage between packets, and keeps serving', async () => {
+    const { probe, server, port } = await serve();
+    const c = await RawClient.connect(port);
+    const from = c.received.length;
+    c.send(frame('X20000000,0:' + 'A'.repeat(40000)));
+    await c.expect(/-/, from);
+    c.send('garbage!!\x00\xff  ');
+    assert.equal(await c.request('vAttach;1'), 'T05thread:1;');
+    assert.equal(await c.request('m20000000,4').then((r) => r.length), 8);
+    assert.equal(await c.request('m2000000'), 'E16'); // malformed: no length
+    assert.equal(await c.request('Zz'), 'E16');
+    assert.equal(await c.request('qNoSuchThing'), '');
+    assert.equal(await c.request('vMustReplyEmpty'), '');
+    assert.match(await c.request('vFlashErase:08000000,400'), /^E\./);
+    c.close();
+    await server.close();
+    await probe.close();
+  });
+
+  it('refuses a second client clearly and leaves the first undisturbed', async () => {
+    const { probe, server, port } = await serve();
+    const first = await RawClient.connect(port);
+    assert.equal(await first.request('vAttach;1'), 'T05thread:1;');
+    const second = await RawClient.connect(port);
+    second.send(frame('qSupported'));
+    await second.expect(/E\.another GDB is already connected/);
+    const deadline = Date.now() + 3000;
+    while (!second.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(second.closed, 'the second connection is closed');
+    assert.equal((await first.request('m20000000,4')).length, 8);
+    first.close();
+    await server.close();
+    await probe.close();
+  });
+
+  it('a client that disconnects in the middle of continue leaves the server serving', async () => {
+    const { probe, server, port } = await serve();
+    const first = await RawClient.connect(port);
+    assert.equal(await first.request('vAttach;1'), 'T05thread:1;');
+    first.send(frame('vCont;c'));
+    await new Promise((r) => setTimeout(r, 50));
+    first.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await RawClient.connect(port);
+    assert.equal(await second.request('vAttach;1'), 'T05thread:1;');
+    const counter = async () => Buffer.from(await second.request('m20000028,4'), 'hex').readUInt32LE(0);
+    const before = await counter();
+    assert.match(await second.request('vCont;s'), /^T05/);
+    second.send(frame('vCont;c'));
+    await new Promise((r) => setTimeout(r, 100));
+    const from = second.received.length;
+    second.send('\x03');
+    await second.expect(/\$T02thread:1;#/, from);
+    assert.ok((await counter()) > before, 'the target ran');
+    second.close();
+    await server.close();
+    await probe.close();
+  });
+});
+
+describe('bmp-gdbserver CLI', () => {
+  const cli = fileURLToPath(new URL('../lib/cli/bmp-gdbserver.js', import.meta.url));
+
+  function runCli(args: string[], until?: RegExp): Promise<{ code: number | null; out: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        if (until && until.test(out)) child.kill('SIGTERM');
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, out });
+      });
+    });
+  }
+
+  it('starts on the simulated target, prints the target and the gdb command, and stops cleanly on SIGTERM', async () => {
+    const r = await runCli(['--sim', '--port', '0'], /gdb-multiarch -ex "target extended-remote 127\.0\.0\.1:\d+"/);
+    assert.match(r.out, /simulated stm32f407/);
+    assert.match(r.out, /target 1: STM32F40x\/41x \(Cortex-M4\)/);
+    assert.match(r.out, /SIGTERM: shutting down/);
+    assert.equal(r.code, 0);
+  });
+
+  it('rejects bad arguments with a clear message and exit code 2', async () => {
+    const bad = await runCli(['--sim', 'stm32f999']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.out, /unknown profile 'stm32f999'/);
+    const port = await runCli(['--sim', '--port', 'http']);
+    assert.equal(port.code, 2);
+    assert.match(port.out, /--port must be/);
+    const list = await runCli(['--list', '--json']);
+    assert.equal(list.code, 0);
+    assert.deepEqual(JSON.parse(list.out).simulated.map((s: { profile: string }) => s.profile), ['stm32f103', 'stm32f407', 'stm32h743']);
+  });
+});
