@@ -33,6 +33,17 @@ for (const bin of readdirSync(join(root, dir)).filter((f) => f.startsWith('bench
   }
 }
 
+// Benchmarks through Node and real clients (bench/*.mjs): the TypeScript build must be current.
+sh('npx', ['tsc', '-p', 'tsconfig.json']);
+for (const script of readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.mjs')).sort()) {
+  process.stdout.write(`running ${script}\n`);
+  for (const line of sh('node', [join(root, 'bench', script)]).split('\n')) {
+    if (!line.startsWith('{')) continue;
+    results.push(JSON.parse(line));
+    process.stdout.write(`  ${line}\n`);
+  }
+}
+
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`;
 writeFileSync(join(root, 'bench', 'results.json'), JSON.stringify({ machine, results }, null, 2) + '\n');
 const keys = (row) => Object.keys(row).filter((k) => !['bench', 'goal', 'met'].includes(k));

@@ -696,9 +696,8 @@ static void handle_v(gdb_server *g, const char *p, size_t length)
         const char *q = p + 8;
         if (!parse_hex(&q, &pid) || pid == 0) {
             send_error(g, 0x16);
-        } else if (!g->probe->connected || pid > g->probe->target_count) {
-            gdb_console(g, "No such target: run `monitor swdp_scan` first.\n");
-            send_error(g, 0x01);
+        } else if ((!g->probe->connected && probe_scan(g->probe) < 0) || pid > g->probe->target_count) {
+            send_error(g, 0x01); /* no console output here: GDB takes O packets only while running */
         } else if (!attach_to(g, pid - 1)) {
             send_error(g, 0x01);
         } else {
