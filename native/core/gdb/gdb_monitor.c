@@ -180,6 +180,7 @@ static bool cmd_reset(gdb_server *g, int argc, const char **argv)
         return false;
     }
     bool halted = g->run == GDB_IDLE;
+    g->cache_valid = false;
     if (cortexm_reset(&g->probe->core, halted) != 0) {
         gdb_console(g, "Reset failed.\n");
         return false;

@@ -192,7 +192,36 @@ static int mem_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
 
 static int mem_write(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
 {
+    g->cache_valid = false;
     return adiv5_mem_write(&g->probe->dp, g->probe->core.apsel, addr, data, length);
+}
+
+/* Only flash and RAM of an identified part: reading a peripheral register can have side effects,
+ * so nothing there is read ahead. */
+static bool cacheable(const gdb_server *g, uint32_t block)
+{
+    if (!g->probe->part_known) return false;
+    for (unsigned i = 0; i < g->probe->part.memory_count; i++) {
+        const part_memory *m = &g->probe->part.memories[i];
+        if (block >= m->start && block - m->start + sizeof g->cache <= m->length) return true;
+    }
+    return false;
+}
+
+/* A small read, served from the cached block when it lies inside one. */
+static int cached_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
+{
+    uint32_t block = addr & ~(uint32_t)(sizeof g->cache - 1);
+    if (length == 0 || length > sizeof g->cache || addr - block + length > sizeof g->cache || !cacheable(g, block))
+        return mem_read(g, addr, data, length);
+    if (!g->cache_valid || g->cache_addr != block) {
+        int s = mem_read(g, block, g->cache, sizeof g->cache);
+        if (s != 0) return s;
+        g->cache_valid = true;
+        g->cache_addr = block;
+    }
+    for (size_t i = 0; i < length; i++) data[i] = g->cache[addr - block + i];
+    return 0;
 }
 
 static int read_gdb_register(gdb_server *g, const gdb_register *r, uint8_t *out)
@@ -311,6 +340,7 @@ bool gdb_server_poll(gdb_server *g)
 
 static void resume(gdb_server *g, bool step)
 {
+    g->cache_valid = false;
     if (!attached(g)) {
         send_str(g, "X1d"); /* no process: as if it had exited */
         return;
@@ -504,7 +534,7 @@ static void handle_memory(gdb_server *g, char op, const char *p, size_t length)
             return;
         }
         if (count > GDB_PACKET_SIZE / 2) count = GDB_PACKET_SIZE / 2;
-        if (mem_read(g, addr, g->scratch, count) != 0) {
+        if (cached_read(g, addr, g->scratch, count) != 0) {
             send_error(g, 0x0e);
             return;
         }
@@ -577,12 +607,28 @@ static void handle_registers(gdb_server *g, char op, const char *p, size_t lengt
         return;
     }
     if (op == 'g') {
+        /* All of them in one batch: the distinct REGSELs, then the bytes GDB wants. */
+        unsigned sels[CORTEXM_MAX_BATCH], n = 0;
+        uint32_t values[CORTEXM_MAX_BATCH];
+        for (unsigned i = 0; i < count; i++)
+            for (unsigned half = 0; half < (regs[i].bytes == 8 ? 2u : 1u); half++) {
+                unsigned sel = regs[i].regsel + half;
+                bool seen = false;
+                for (unsigned k = 0; k < n; k++) seen |= sels[k] == sel;
+                if (!seen && n < CORTEXM_MAX_BATCH) sels[n++] = sel;
+            }
+        if (cortexm_read_registers(core(g), sels, n, values) != 0) {
+            send_error(g, 0x0e);
+            return;
+        }
         g->reply_length = 0;
         for (unsigned i = 0; i < count; i++) {
-            if (read_gdb_register(g, &regs[i], bytes) != 0) {
-                send_error(g, 0x0e);
-                return;
-            }
+            uint32_t v[2] = {0, 0};
+            for (unsigned half = 0; half < (regs[i].bytes == 8 ? 2u : 1u); half++)
+                for (unsigned k = 0; k < n; k++)
+                    if (sels[k] == regs[i].regsel + half) v[half] = values[k];
+            if (regs[i].bytes == 1) v[0] >>= 8 * regs[i].lane;
+            for (unsigned b = 0; b < regs[i].bytes; b++) bytes[b] = (uint8_t)(v[b / 4] >> (8 * (b % 4)));
             gdb_reply_hex(g, bytes, regs[i].bytes);
         }
         gdb_send_reply(g);
@@ -640,6 +686,7 @@ static int halt_after_attach(gdb_server *g)
 
 static void forget_target_state(gdb_server *g)
 {
+    g->cache_valid = false;
     for (unsigned i = 0; i < GDB_MAX_SW_BREAKPOINTS; i++) g->sw[i].used = false;
     for (unsigned i = 0; i < CORTEXM_MAX_WATCHPOINTS; i++) g->watches[i].used = false;
     g->run = GDB_IDLE;

@@ -55,6 +55,11 @@ typedef struct gdb_server {
     unsigned semihost_stage;      /* multi-step requests (FLEN) */
     uint32_t semihost_args[4];
     uint32_t semihost_errno;      /* for SYS_ERRNO */
+    /* A read cache of one 64-byte block of flash or RAM, valid only while the core stays halted
+     * and nothing is written: GDB re-reads the code around the PC dozens of times per stop. */
+    bool cache_valid;
+    uint32_t cache_addr;
+    uint8_t cache[64];
     size_t last_length;           /* the last framed reply, for retransmission on '-' */
     uint8_t in[GDB_PACKET_SIZE + 16];
     uint8_t reply[GDB_PACKET_SIZE + 16];

@@ -176,3 +176,32 @@ dp_link_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const
     dp_link_status s = ops(dp)->flush(dp->link);
     return s == DP_LINK_OK ? s : fail(dp, s);
 }
+
+/* The banked data registers BD0-BD3 (ADIv5.2 C2.6.3) reach the four words at TAR[31:4]: with
+ * TAR set once, a batch of accesses to one 16-byte block needs no TAR writes at all. */
+#define AP_BD0 0x10
+
+dp_link_status adiv5_banked_begin(adiv5_dp *dp, uint8_t apsel, uint32_t block)
+{
+    if (block & 0xF) return DP_LINK_INVALID;
+    set_csw(dp, apsel, CSW_BASE | CSW_SIZE32);
+    ops(dp)->write(dp->link, true, AP_TAR, block);
+    select_ap(dp, apsel, AP_BD0);
+    return DP_LINK_OK;
+}
+
+void adiv5_banked_read(adiv5_dp *dp, unsigned word, uint32_t *value)
+{
+    ops(dp)->read(dp->link, true, (uint8_t)(4 * (word & 3)), value);
+}
+
+void adiv5_banked_write(adiv5_dp *dp, unsigned word, uint32_t value)
+{
+    ops(dp)->write(dp->link, true, (uint8_t)(4 * (word & 3)), value);
+}
+
+dp_link_status adiv5_flush(adiv5_dp *dp)
+{
+    dp_link_status s = ops(dp)->flush(dp->link);
+    return s == DP_LINK_OK ? s : fail(dp, s);
+}

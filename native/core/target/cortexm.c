@@ -257,6 +257,36 @@ int cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value)
     return s != 0 ? s : read32(c, DCRDR, value);
 }
 
+/* Many registers in one batch through the Debug Control Block (DHCSR, DCRSR, DCRDR, DEMCR at
+ * 0xE000EDF0): per register, write DCRSR, read DHCSR (was S_REGRDY set?) and read DCRDR, all
+ * queued, so a CMSIS-DAP probe does the lot in one or two packets. A register transfer takes a
+ * few core cycles and an SWD access far longer, so S_REGRDY is set by the time it is read; if it
+ * ever is not, the slow path with polling reads the registers again. */
+int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values)
+{
+    uint32_t status[CORTEXM_MAX_BATCH];
+    if (count > CORTEXM_MAX_BATCH) return CORTEXM_INVALID;
+    for (unsigned i = 0; i < count; i++)
+        if (!register_exists(c, regsel[i])) return CORTEXM_INVALID;
+    int s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
+    for (unsigned i = 0; s == 0 && i < count; i++) {
+        adiv5_banked_write(c->dp, 1, regsel[i]);  /* DCRSR */
+        adiv5_banked_read(c->dp, 0, &status[i]);  /* DHCSR */
+        adiv5_banked_read(c->dp, 2, &values[i]);  /* DCRDR */
+    }
+    if (s == 0) s = adiv5_flush(c->dp);
+    if (s != 0) return s;
+    for (unsigned i = 0; i < count; i++) {
+        if (!(status[i] & S_HALT)) return CORTEXM_NOT_HALTED;
+        if (status[i] & S_REGRDY) continue;
+        /* Not ready in time: this and every later value are suspect; read them one by one. */
+        for (unsigned j = i; j < count; j++)
+            if ((s = cortexm_read_register(c, regsel[j], &values[j])) != 0) return s;
+        break;
+    }
+    return CORTEXM_OK;
+}
+
 int cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value)
 {
     if (!register_exists(c, regsel)) return CORTEXM_INVALID;

@@ -69,6 +69,10 @@ int cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *wa
  * 0x21 FPSCR, 0x40+n S<n>); the core must be halted. */
 int cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value);
 int cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value);
+/* Reads `count` registers (at most CORTEXM_MAX_BATCH) in one batch: one or two packets on a
+ * CMSIS-DAP probe instead of several per register. */
+#define CORTEXM_MAX_BATCH 64
+int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values);
 int cortexm_set_breakpoint(cortexm *c, uint32_t addr);
 int cortexm_clear_breakpoint(cortexm *c, uint32_t addr);
 /* `size` a power of two up to 32 KiB, `addr` aligned to it. */
