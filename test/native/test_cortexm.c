@@ -86,6 +86,17 @@ static void identify_halt_registers(const char *profile, unsigned p, bool over_d
     } else {
         CHECK_EQ(cortexm_read_register(&core, 0x45, &v), CORTEXM_INVALID);
     }
+    /* The batched read gives what one-by-one reads give, the FPU ones included. */
+    unsigned sels[24] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20, 0x21, 0x44, 0x45, 0x46};
+    unsigned n = core.has_fpu ? 24 : 20;
+    uint32_t batch[24] = {0}, single = 0;
+    CHECK_EQ(cortexm_read_registers(&core, sels, n, batch), CORTEXM_OK);
+    for (unsigned i = 0; i < n; i++) {
+        CHECK_EQ(cortexm_read_register(&core, sels[i], &single), CORTEXM_OK);
+        CHECK_EQ(batch[i], single);
+    }
+    CHECK_EQ(batch[7], 0x1007);
+    if (!core.has_fpu) CHECK_EQ(cortexm_read_registers(&core, sels, 24, batch), CORTEXM_INVALID);
     close_fixture();
 }
 
