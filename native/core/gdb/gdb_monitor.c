@@ -1,6 +1,7 @@
 /* Monitor commands (`monitor ...` in GDB, qRcmd), named and behaving as on the Black Magic
  * Probe where they apply. Unique prefixes are accepted, as there. */
 #include "gdb/gdb_server.h"
+#include "target/flash.h"
 
 #define DEMCR 0xE000EDFCu
 
@@ -259,8 +260,17 @@ static bool cmd_vector_catch(gdb_server *g, int argc, const char **argv)
 static bool cmd_erase_mass(gdb_server *g, int argc, const char **argv)
 {
     (void)argc, (void)argv;
-    gdb_console(g, "Flash programming is not available yet in this version of bmp-gdbserver.\n");
-    return false;
+    if (g->probe->attached < 0) {
+        gdb_console(g, "Not attached: `attach N` first.\n");
+        return false;
+    }
+    gdb_console(g, "Erasing the whole flash...\n");
+    g->cache_valid = false;
+    int s = flash_mass_erase(g->probe);
+    const char *why = flash_status_message(s);
+    gdb_console(g, s == 0 ? "Flash erased.\n" : why ? why : "Mass erase failed: the target did not answer.");
+    if (s != 0) gdb_console(g, "\n");
+    return s == 0;
 }
 
 static bool cmd_jtag_scan(gdb_server *g, int argc, const char **argv)

@@ -763,8 +763,8 @@ static void handle_v(gdb_server *g, const char *p, size_t length)
     } else if (starts(p, "vKill")) {
         kill_target(g);
         send_str(g, "OK");
-    } else if (starts(p, "vFlashErase") || starts(p, "vFlashWrite") || starts(p, "vFlashDone")) {
-        send_str(g, "E.flash programming is not available yet in this version of bmp-gdbserver");
+    } else if (starts(p, "vFlash")) {
+        gdb_flash_packet(g, (char *)p, length);
     } else {
         (void)length;
         send_str(g, ""); /* vMustReplyEmpty and anything unknown */

@@ -60,12 +60,16 @@ typedef struct gdb_server {
     bool cache_valid;
     uint32_t cache_addr;
     uint8_t cache[64];
+    /* vFlashWrite: bytes short of a whole program unit, kept for the next contiguous write */
+    uint32_t flash_pending_addr;
+    uint8_t flash_pending[32];
+    uint32_t flash_pending_length;
     size_t last_length;           /* the last framed reply, for retransmission on '-' */
     uint8_t in[GDB_PACKET_SIZE + 16];
     uint8_t reply[GDB_PACKET_SIZE + 16];
     size_t reply_length;
     uint8_t last[2 * GDB_PACKET_SIZE + 16];
-    uint8_t scratch[GDB_PACKET_SIZE];
+    uint8_t scratch[GDB_PACKET_SIZE + 64];
 } gdb_server;
 
 void gdb_server_init(gdb_server *g, probe_session *probe, gdb_output_fn output, void *ctx);
@@ -87,6 +91,9 @@ void gdb_resume(gdb_server *g);
 void gdb_report_stop(gdb_server *g, unsigned signal);
 /* Console output: an `O` packet (hex) sent at once. */
 void gdb_console(gdb_server *g, const char *text);
+
+/* Flash commands (gdb_flash.c): vFlashErase, vFlashWrite, vFlashDone. */
+void gdb_flash_packet(gdb_server *g, char *p, size_t length);
 
 /* Monitor commands (gdb_monitor.c): runs `command`, printing to the console; returns false if
  * the command failed (the reply is then an error). */

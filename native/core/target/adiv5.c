@@ -177,6 +177,26 @@ dp_link_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const
     return s == DP_LINK_OK ? s : fail(dp, s);
 }
 
+dp_link_status adiv5_mem_write16(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
+{
+    uint32_t words[TAR_BLOCK / 2];
+    if ((addr & 1) || (length & 1)) return DP_LINK_INVALID;
+    set_csw(dp, apsel, CSW_BASE | CSW_SIZE16 | CSW_INC_SINGLE);
+    while (length > 0) {
+        /* Half-words in their byte lanes (ADIv5.2 C2.2.6), TAR incrementing by 2, split at the
+         * TAR block boundary. */
+        size_t room = (TAR_BLOCK - (addr & (TAR_BLOCK - 1))) / 2, n = length / 2 < room ? length / 2 : room;
+        for (size_t i = 0; i < n; i++, data += 2)
+            words[i] = (uint32_t)(data[0] | data[1] << 8) << (((addr + 2 * i) & 2) * 8);
+        ops(dp)->write(dp->link, true, AP_TAR, addr);
+        ops(dp)->write_block(dp->link, words, n);
+        addr += (uint32_t)(2 * n);
+        length -= 2 * n;
+    }
+    dp_link_status s = ops(dp)->flush(dp->link);
+    return s == DP_LINK_OK ? s : fail(dp, s);
+}
+
 /* The banked data registers BD0-BD3 (ADIv5.2 C2.6.3) reach the four words at TAR[31:4]: with
  * TAR set once, a batch of accesses to one 16-byte block needs no TAR writes at all. */
 #define AP_BD0 0x10

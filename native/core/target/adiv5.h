@@ -28,6 +28,10 @@ dp_link_status adiv5_ap_write(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t
 dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_t *data, size_t length);
 dp_link_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length);
 
+/* Half-word writes only, TAR incrementing (the STM32F1 flash takes nothing else); `addr` and
+ * `length` even. */
+dp_link_status adiv5_mem_write16(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length);
+
 /* A queued batch on one 16-byte block through the banked data registers (no TAR writes per
  * access): begin sets CSW and TAR, then reads and writes of word 0-3 queue, and adiv5_flush
  * executes them all (a CMSIS-DAP link packs them into as few packets as fit). */

@@ -1,0 +1,126 @@
+/* GDB's flash packets (GDB manual, "vFlashErase", "vFlashWrite", "vFlashDone"): GDB erases the
+ * blocks its sections touch, streams the data in address order, and ends with vFlashDone. Data
+ * is programmed as it arrives, in whole program units (the tail short of a unit waits for the
+ * next contiguous write, or for vFlashDone, padded with 0xFF), and read back to verify. */
+#include "gdb/gdb_server.h"
+#include "target/flash.h"
+
+static void reply_status(gdb_server *g, int s)
+{
+    if (s == 0) {
+        gdb_reply_str(g, "OK");
+    } else {
+        const char *why = flash_status_message(s);
+        gdb_reply_str(g, "E.");
+        gdb_reply_str(g, why ? why : "the target did not answer during flash programming");
+    }
+    gdb_send_reply(g);
+}
+
+static int program(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
+{
+    int s = flash_program(g->probe, addr, data, length, 0, 0, 0);
+    if (s == 0) s = flash_verify(g->probe, addr, data, length);
+    return s;
+}
+
+/* Programs what is pending, padded to a unit with 0xFF. */
+static int flush_pending(gdb_server *g)
+{
+    if (g->flash_pending_length == 0) return 0;
+    uint32_t unit = flash_unit(g->probe);
+    uint8_t padded[32];
+    for (uint32_t i = 0; i < unit; i++) padded[i] = i < g->flash_pending_length ? g->flash_pending[i] : 0xFF;
+    g->flash_pending_length = 0;
+    return program(g, g->flash_pending_addr, padded, unit);
+}
+
+static bool parse_hex32(const char **p, uint32_t *out)
+{
+    uint32_t v = 0;
+    unsigned n = 0;
+    for (;; (*p)++, n++) {
+        char ch = **p;
+        int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+        if (d < 0) break;
+        if (n == 8) return false;
+        v = v << 4 | (uint32_t)d;
+    }
+    *out = v;
+    return n > 0;
+}
+
+static void write_packet(gdb_server *g, char *p, size_t length)
+{
+    const char *q = p + 12; /* "vFlashWrite:" */
+    uint32_t addr = 0;
+    if (!parse_hex32(&q, &addr) || *q != ':') {
+        gdb_reply_str(g, "E.malformed vFlashWrite");
+        gdb_send_reply(g);
+        return;
+    }
+    q++;
+    size_t at = (size_t)(q - p);
+    size_t n = rsp_unescape((uint8_t *)p + at, length - at);
+    const uint8_t *data = (const uint8_t *)p + at;
+    if (n == (size_t)-1 || !flash_contains(g->probe, addr, (uint32_t)(n ? n : 1))) {
+        reply_status(g, n == (size_t)-1 ? FLASH_ERR_SEQUENCE : FLASH_ERR_OUTSIDE);
+        return;
+    }
+    uint32_t unit = flash_unit(g->probe);
+    int s = 0;
+    /* Join the pending tail when this write continues it; else program the tail first. */
+    if (g->flash_pending_length && addr != g->flash_pending_addr + g->flash_pending_length) s = flush_pending(g);
+    uint8_t *buf = g->scratch;
+    size_t used = 0;
+    uint32_t start = addr;
+    if (s == 0 && g->flash_pending_length) {
+        start = g->flash_pending_addr;
+        for (uint32_t i = 0; i < g->flash_pending_length; i++) buf[used++] = g->flash_pending[i];
+        g->flash_pending_length = 0;
+    }
+    if (s == 0 && start % unit) { /* a section starting inside a unit: erased bytes before it */
+        uint32_t lead = start % unit;
+        for (size_t i = used; i-- > 0;) buf[i + lead] = buf[i];
+        for (uint32_t i = 0; i < lead; i++) buf[i] = 0xFF;
+        used += lead;
+        start -= lead;
+    }
+    for (size_t i = 0; s == 0 && i < n && used < sizeof g->scratch; i++) buf[used++] = data[i];
+    size_t whole = used / unit * unit;
+    if (s == 0 && whole) s = program(g, start, buf, whole);
+    if (s == 0 && used > whole) {
+        g->flash_pending_addr = start + (uint32_t)whole;
+        g->flash_pending_length = (uint32_t)(used - whole);
+        for (uint32_t i = 0; i < g->flash_pending_length; i++) g->flash_pending[i] = buf[whole + i];
+    }
+    reply_status(g, s);
+}
+
+void gdb_flash_packet(gdb_server *g, char *p, size_t length)
+{
+    g->reply_length = 0;
+    g->cache_valid = false;
+    if (g->probe->attached < 0) {
+        gdb_reply_str(g, "E.not attached to a target");
+        gdb_send_reply(g);
+        return;
+    }
+    if (p[6] == 'E') { /* vFlashErase:addr,length */
+        const char *q = p + 12;
+        uint32_t addr = 0, n = 0;
+        if (!parse_hex32(&q, &addr) || *q++ != ',' || !parse_hex32(&q, &n)) {
+            gdb_reply_str(g, "E.malformed vFlashErase");
+            gdb_send_reply(g);
+            return;
+        }
+        g->flash_pending_length = 0;
+        reply_status(g, flash_contains(g->probe, addr, n) ? flash_erase(g->probe, addr, n) : FLASH_ERR_OUTSIDE);
+    } else if (p[6] == 'W') {
+        write_packet(g, p, length);
+    } else if (p[6] == 'D') {
+        reply_status(g, flush_pending(g));
+    } else {
+        gdb_send_reply(g); /* empty: unknown */
+    }
+}

@@ -1,0 +1,329 @@
+#include "target/flash.h"
+
+#define KEY1 0x45670123u /* RM0008 3.3.1, RM0090 3.5.1, RM0433 4.5.1 */
+#define KEY2 0xCDEF89ABu
+#define BUSY_POLLS 20000000u
+
+typedef enum { FAMILY_NONE, FAMILY_F1, FAMILY_F4, FAMILY_H7 } family;
+
+/* Per family: register offsets and bits (FACTS.md "Flash controllers"). */
+typedef struct controller {
+    family kind;
+    uint32_t base;     /* bank 1 registers */
+    uint32_t keyr, sr, cr;
+    uint32_t busy;     /* SR busy bits */
+    uint32_t errors;   /* SR error bits */
+    uint32_t clear;    /* register where writing 1s clears SR flags (F1/F4: SR; H7: CCR) */
+    uint32_t lock;     /* CR LOCK */
+} controller;
+
+static family family_of(uint16_t dev_id)
+{
+    switch (dev_id) {
+    case 0x410: case 0x412: case 0x414: case 0x418: case 0x420: case 0x428: case 0x430: return FAMILY_F1;
+    case 0x413: case 0x419: case 0x421: case 0x423: case 0x431: case 0x433: case 0x441: case 0x458:
+    case 0x463: return FAMILY_F4;
+    case 0x450: return FAMILY_H7;
+    default: return FAMILY_NONE;
+    }
+}
+
+static bool controller_of(const probe_session *p, controller *c)
+{
+    if (!p->part_known) return false;
+    switch (family_of(p->part.dev_id)) {
+    case FAMILY_F1:
+        *c = (controller){FAMILY_F1, 0x40022000u, 0x04, 0x0C, 0x10, 1u << 0, (1u << 2) | (1u << 4), 0x0C, 1u << 7};
+        return true;
+    case FAMILY_F4:
+        *c = (controller){FAMILY_F4, 0x40023C00u, 0x04, 0x0C, 0x10, 1u << 16, 0xF2u, 0x0C, 1u << 31};
+        return true;
+    case FAMILY_H7:
+        *c = (controller){FAMILY_H7, 0x52002000u, 0x04, 0x10, 0x0C, (1u << 0) | (1u << 2), 0x006E0000u, 0x14, 1u << 0};
+        return true;
+    default: return false;
+    }
+}
+
+static int rd(probe_session *p, uint32_t addr, uint32_t *v)
+{
+    uint8_t b[4];
+    int s = adiv5_mem_read(&p->dp, p->core.apsel, addr, b, 4);
+    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    return s;
+}
+
+static int wr(probe_session *p, uint32_t addr, uint32_t v)
+{
+    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    return adiv5_mem_write(&p->dp, p->core.apsel, addr, b, 4);
+}
+
+/* H7 bank 2 (from 0x08100000) has its own registers at +0x100. */
+static uint32_t bank_base(const controller *c, uint32_t addr)
+{
+    return c->kind == FAMILY_H7 && addr >= 0x08100000u ? c->base + 0x100 : c->base;
+}
+
+static int decode(const controller *c, uint32_t sr)
+{
+    switch (c->kind) {
+    case FAMILY_F1:
+        if (sr & (1u << 4)) return FLASH_ERR_WRITE_PROTECTED;
+        if (sr & (1u << 2)) return FLASH_ERR_NOT_ERASED;
+        break;
+    case FAMILY_F4:
+        if (sr & (1u << 4)) return FLASH_ERR_WRITE_PROTECTED;
+        if (sr & ((1u << 5) | (1u << 6))) return FLASH_ERR_ALIGNMENT;
+        if (sr & ((1u << 7) | (1u << 1))) return FLASH_ERR_SEQUENCE;
+        break;
+    case FAMILY_H7:
+        if (sr & (1u << 17)) return FLASH_ERR_WRITE_PROTECTED;
+        if (sr & ((1u << 18) | (1u << 19) | (1u << 21) | (1u << 22))) return FLASH_ERR_SEQUENCE;
+        break;
+    default: break;
+    }
+    return 0;
+}
+
+/* Waits while busy, then checks and clears the error flags. */
+static int wait_done(probe_session *p, const controller *c, uint32_t base)
+{
+    uint32_t sr = 0;
+    int s;
+    for (uint32_t i = 0;; i++) {
+        if ((s = rd(p, base + c->sr, &sr)) != 0) return s;
+        if (!(sr & c->busy)) break;
+        if (i == BUSY_POLLS) return FLASH_ERR_TIMEOUT;
+    }
+    int e = decode(c, sr & c->errors);
+    uint32_t eop = c->kind == FAMILY_F1 ? 1u << 5 : c->kind == FAMILY_F4 ? 1u : 1u << 16;
+    if (sr & (c->errors | eop)) wr(p, base + c->clear, sr & (c->errors | eop));
+    return e;
+}
+
+static int unlock(probe_session *p, const controller *c, uint32_t base)
+{
+    uint32_t cr = 0;
+    int s = rd(p, base + c->cr, &cr);
+    if (s != 0) return s;
+    if (!(cr & c->lock)) return 0;
+    /* A wrong sequence locks the controller until reset and the bus faults: report it plainly. */
+    if (wr(p, base + c->keyr, KEY1) != 0 || wr(p, base + c->keyr, KEY2) != 0) return FLASH_ERR_LOCKED;
+    if ((s = rd(p, base + c->cr, &cr)) != 0) return s;
+    return cr & c->lock ? FLASH_ERR_LOCKED : 0;
+}
+
+static void relock(probe_session *p, const controller *c, uint32_t base)
+{
+    wr(p, base + c->cr, c->lock);
+}
+
+bool flash_contains(const probe_session *p, uint32_t addr, uint32_t length)
+{
+    if (!p->part_known || length == 0) return false;
+    uint32_t at = addr;
+    uint64_t end = (uint64_t)addr + length;
+    while (at < end) {
+        bool found = false;
+        for (unsigned i = 0; i < p->part.memory_count && !found; i++) {
+            const part_memory *m = &p->part.memories[i];
+            if (m->kind == PART_MEMORY_FLASH && at >= m->start && at - m->start < m->length) {
+                at = m->start + m->length;
+                found = true;
+            }
+        }
+        if (!found) return false;
+        if (at == 0) break; /* the region ended at 4 GiB */
+    }
+    return true;
+}
+
+/* The erase block containing `addr`: its start, size, and index (sector number within its bank). */
+static bool block_at(const probe_session *p, uint32_t addr, uint32_t *start, uint32_t *size, uint32_t *index)
+{
+    uint32_t n = 0;
+    for (unsigned i = 0; i < p->part.memory_count; i++) {
+        const part_memory *m = &p->part.memories[i];
+        if (m->kind != PART_MEMORY_FLASH || m->block_size == 0) continue;
+        if (m->start == 0x08100000u) n = 0; /* H7 bank 2 numbers its sectors from 0 again */
+        if (addr >= m->start && addr - m->start < m->length) {
+            uint32_t k = (addr - m->start) / m->block_size;
+            *start = m->start + k * m->block_size;
+            *size = m->block_size;
+            *index = n + k;
+            return true;
+        }
+        n += m->length / m->block_size;
+    }
+    return false;
+}
+
+bool flash_block_span(const probe_session *p, uint32_t addr, uint32_t length, uint32_t *start, uint32_t *span)
+{
+    uint32_t s0, z0, i0, s1, z1, i1;
+    if (length == 0 || !block_at(p, addr, &s0, &z0, &i0) || !block_at(p, addr + length - 1, &s1, &z1, &i1)) return false;
+    *start = s0;
+    *span = s1 + z1 - s0;
+    return true;
+}
+
+uint32_t flash_unit(const probe_session *p)
+{
+    controller c;
+    if (!controller_of(p, &c)) return 4;
+    return c.kind == FAMILY_F1 ? 2 : c.kind == FAMILY_F4 ? 4 : 32;
+}
+
+static int erase_block(probe_session *p, const controller *c, uint32_t start, uint32_t index)
+{
+    uint32_t base = bank_base(c, start);
+    int s = unlock(p, c, base);
+    if (s != 0) return s;
+    if ((s = wait_done(p, c, base)) != 0 && s != FLASH_ERR_NOT_ERASED) return s; /* stale flags cleared */
+    switch (c->kind) {
+    case FAMILY_F1: /* PER, AR, PER|STRT (RM0008 3.3.3) */
+        if ((s = wr(p, base + c->cr, 1u << 1)) == 0 && (s = wr(p, base + 0x14, start)) == 0)
+            s = wr(p, base + c->cr, (1u << 1) | (1u << 6));
+        break;
+    case FAMILY_F4: /* SER, SNB, PSIZE x32, then STRT (RM0090 3.6.3) */
+        if ((s = wr(p, base + c->cr, (1u << 1) | (index << 3) | (2u << 8))) == 0)
+            s = wr(p, base + c->cr, (1u << 1) | (index << 3) | (2u << 8) | (1u << 16));
+        break;
+    case FAMILY_H7: /* SER, SNB, PSIZE x32, then START (RM0433 4.3.10) */
+        if ((s = wr(p, base + c->cr, (1u << 2) | (index << 8) | (2u << 4))) == 0)
+            s = wr(p, base + c->cr, (1u << 2) | (index << 8) | (2u << 4) | (1u << 7));
+        break;
+    default: return FLASH_ERR_UNKNOWN_PART;
+    }
+    if (s == 0) s = wait_done(p, c, base);
+    wr(p, base + c->cr, 0);
+    relock(p, c, base);
+    return s;
+}
+
+int flash_erase(probe_session *p, uint32_t addr, uint32_t length)
+{
+    controller c;
+    if (p->attached < 0) return CORTEXM_INVALID;
+    if (!controller_of(p, &c)) return FLASH_ERR_UNKNOWN_PART;
+    if (!flash_contains(p, addr, length)) return FLASH_ERR_OUTSIDE;
+    uint64_t end = (uint64_t)addr + length;
+    for (uint64_t at = addr; at < end;) {
+        uint32_t start, size, index;
+        if (!block_at(p, (uint32_t)at, &start, &size, &index)) return FLASH_ERR_OUTSIDE;
+        int s = erase_block(p, &c, start, index);
+        if (s != 0) return s;
+        at = (uint64_t)start + size;
+    }
+    return 0;
+}
+
+int flash_mass_erase(probe_session *p)
+{
+    controller c;
+    if (p->attached < 0) return CORTEXM_INVALID;
+    if (!controller_of(p, &c)) return FLASH_ERR_UNKNOWN_PART;
+    unsigned banks = c.kind == FAMILY_H7 ? 2 : 1;
+    for (unsigned b = 0; b < banks; b++) {
+        uint32_t base = c.base + 0x100 * b;
+        int s = unlock(p, &c, base);
+        if (s == 0) s = wait_done(p, &c, base);
+        if (s != 0 && s != FLASH_ERR_NOT_ERASED) return s;
+        /* F1: MER then MER|STRT; F4: MER (PSIZE x32) then STRT; H7: per bank BER then START. */
+        uint32_t mer = c.kind == FAMILY_F1 ? 1u << 2 : c.kind == FAMILY_F4 ? (1u << 2) | (2u << 8) : (1u << 3) | (2u << 4);
+        uint32_t strt = c.kind == FAMILY_F1 ? 1u << 6 : c.kind == FAMILY_F4 ? 1u << 16 : 1u << 7;
+        s = wr(p, base + c.cr, mer);
+        if (s == 0) s = wr(p, base + c.cr, mer | strt);
+        if (s == 0) s = wait_done(p, &c, base);
+        wr(p, base + c.cr, 0);
+        relock(p, &c, base);
+        if (s != 0) return s;
+    }
+    return 0;
+}
+
+/* Direct programming through the MEM-AP: PG set, then writes of the unit's width. */
+static int program_direct(probe_session *p, const controller *c, uint32_t addr, const uint8_t *data, size_t length)
+{
+    uint32_t base = bank_base(c, addr);
+    uint32_t pg = c->kind == FAMILY_F1 ? 1u : c->kind == FAMILY_F4 ? 1u | (2u << 8) : (1u << 1) | (2u << 4);
+    int s = wr(p, base + c->cr, pg);
+    if (s != 0) return s;
+    if (c->kind == FAMILY_F1) {
+        s = adiv5_mem_write16(&p->dp, p->core.apsel, addr, data, length);
+    } else {
+        s = adiv5_mem_write(&p->dp, p->core.apsel, addr, data, length);
+    }
+    int w = wait_done(p, c, base);
+    wr(p, base + c->cr, 0);
+    return s != 0 ? s : w;
+}
+
+#define CHUNK 4096u
+
+int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
+                  flash_progress progress, void *ctx)
+{
+    controller c;
+    (void)ram; /* the on-target loader is used by a later revision when RAM is given */
+    if (p->attached < 0) return CORTEXM_INVALID;
+    if (!controller_of(p, &c)) return FLASH_ERR_UNKNOWN_PART;
+    uint32_t unit = flash_unit(p);
+    size_t padded = (length + unit - 1) / unit * unit;
+    if (addr % unit) return FLASH_ERR_ALIGNMENT;
+    if (!flash_contains(p, addr, (uint32_t)padded)) return FLASH_ERR_OUTSIDE;
+    uint8_t chunk[CHUNK];
+    size_t done = 0;
+    int s = 0;
+    uint32_t unlocked_base = 0xFFFFFFFFu;
+    while (done < padded && s == 0) {
+        size_t n = padded - done < CHUNK ? padded - done : CHUNK;
+        uint32_t at = addr + (uint32_t)done;
+        /* Do not let a chunk cross from H7 bank 1 into bank 2: they have their own registers. */
+        if (c.kind == FAMILY_H7 && at < 0x08100000u && at + n > 0x08100000u) n = 0x08100000u - at;
+        for (size_t i = 0; i < n; i++) chunk[i] = done + i < length ? data[done + i] : 0xFF;
+        uint32_t base = bank_base(&c, at);
+        if (base != unlocked_base) {
+            if ((s = unlock(p, &c, base)) != 0) break;
+            if ((s = wait_done(p, &c, base)) != 0) break;
+            unlocked_base = base;
+        }
+        s = program_direct(p, &c, at, chunk, n);
+        done += n;
+        if (progress) progress(ctx, done < length ? done : length, length);
+    }
+    relock(p, &c, c.base);
+    if (c.kind == FAMILY_H7) relock(p, &c, c.base + 0x100);
+    return s;
+}
+
+int flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t length)
+{
+    uint8_t chunk[1024];
+    for (size_t done = 0; done < length;) {
+        size_t n = length - done < sizeof chunk ? length - done : sizeof chunk;
+        int s = adiv5_mem_read(&p->dp, p->core.apsel, addr + (uint32_t)done, chunk, n);
+        if (s != 0) return s;
+        for (size_t i = 0; i < n; i++)
+            if (chunk[i] != data[done + i]) return FLASH_ERR_VERIFY;
+        done += n;
+    }
+    return 0;
+}
+
+const char *flash_status_message(int status)
+{
+    switch (status) {
+    case FLASH_ERR_WRITE_PROTECTED: return "the flash is write-protected (option bytes)";
+    case FLASH_ERR_SEQUENCE: return "the flash controller reported a programming sequence error";
+    case FLASH_ERR_ALIGNMENT: return "the flash controller reported an alignment or width error";
+    case FLASH_ERR_NOT_ERASED: return "the flash was not erased where it was programmed";
+    case FLASH_ERR_LOCKED: return "the flash controller stays locked (a wrong key locks it until reset)";
+    case FLASH_ERR_TIMEOUT: return "the flash stayed busy too long";
+    case FLASH_ERR_OUTSIDE: return "the range is not all in the part's flash";
+    case FLASH_ERR_UNKNOWN_PART: return "no flash driver for this part";
+    case FLASH_ERR_VERIFY: return "verification failed: the flash content differs from the image";
+    default: return 0;
+    }
+}

@@ -1,0 +1,51 @@
+/* Flash programming for the identified part (STM32F1, F4, H7), through the MEM-AP: unlock,
+ * erase by page/sector (or mass erase), program, lock, with the controller's error flags
+ * decoded. Geometry comes from the part's memory map (parts.c). The programming itself runs
+ * either by direct writes to the flash array (any target) or, where the caller provides RAM,
+ * through the on-target loader (flash_loader.c), which overlaps USB transfers with programming.
+ *
+ * Program width: F1 half-words; F4 words (PSIZE x32: assumes a 2.7-3.6 V supply, as boards
+ * almost always have; x64 would need VPP); H7 256-bit flash words at PSIZE x32 (valid at every
+ * voltage scaling). */
+#ifndef FLASH_H
+#define FLASH_H
+
+#include "target/probe_session.h"
+
+typedef enum {
+    FLASH_ERR_WRITE_PROTECTED = -40, /* WRPERR / WRPRTERR */
+    FLASH_ERR_SEQUENCE = -41,        /* PGSERR / STRBERR / INCERR / OPERR: the controller refused */
+    FLASH_ERR_ALIGNMENT = -42,       /* PGAERR / PGPERR: width or alignment */
+    FLASH_ERR_NOT_ERASED = -43,      /* F1 PGERR: writing over data that was not erased */
+    FLASH_ERR_LOCKED = -44,          /* the controller would not unlock (locked until reset) */
+    FLASH_ERR_TIMEOUT = -45,         /* busy for longer than any operation takes */
+    FLASH_ERR_OUTSIDE = -46,         /* the range is not all in flash */
+    FLASH_ERR_UNKNOWN_PART = -47,    /* no driver for this part */
+    FLASH_ERR_VERIFY = -48           /* what was read back differs */
+} flash_status;
+
+/* RAM the fast path may use (0/0: direct writes only). */
+typedef struct flash_ram {
+    uint32_t base, size;
+} flash_ram;
+
+typedef void (*flash_progress)(void *ctx, size_t done, size_t total);
+
+/* Whether the whole range lies in the part's flash. */
+bool flash_contains(const probe_session *p, uint32_t addr, uint32_t length);
+/* The erase blocks overlapping [addr, addr+length): their start and total span. */
+bool flash_block_span(const probe_session *p, uint32_t addr, uint32_t length, uint32_t *start, uint32_t *span);
+/* Bytes per program operation (2, 4 or 32): programs are padded to it with 0xFF. */
+uint32_t flash_unit(const probe_session *p);
+/* Erases every block overlapping the range. */
+int flash_erase(probe_session *p, uint32_t addr, uint32_t length);
+int flash_mass_erase(probe_session *p);
+/* Programs erased flash; `addr` must be unit-aligned, `length` is padded up to the unit. */
+int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
+                  flash_progress progress, void *ctx);
+/* Reads back and compares. */
+int flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t length);
+/* A sentence for a flash status (or NULL for other statuses). */
+const char *flash_status_message(int status);
+
+#endif

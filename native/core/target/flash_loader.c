@@ -1,0 +1,222 @@
+/* The host side of the fast flash path (flash_loader.h): places the routine, the control block
+ * and the buffers in the target's RAM, starts the routine, and streams the data into the free
+ * buffers while it programs the filled ones.
+ *
+ * Round trips per cycle: one memory write for all the buffers that are free (consecutive slots in
+ * one run), then one queued batch through the banked data registers that publishes write_index
+ * (and done) and reads back read_index, state and DHCSR. When nothing is free the batch alone
+ * polls; on a simulated target that SWD traffic is also what lets virtual time pass. */
+#include "target/flash_loader.h"
+
+#define DHCSR 0xE000EDF0u
+#define DEMCR 0xE000EDFCu
+#define S_HALT (1u << 17)
+#define S_LOCKUP (1u << 19)
+#define DEMCR_VC_HARDERR (1u << 10)
+#define XPSR_THUMB 0x01000000u
+#define REG_SP 13u
+#define REG_PC 15u
+#define REG_XPSR 16u
+#define REG_SPECIAL 20u /* CONTROL, FAULTMASK, BASEPRI, PRIMASK */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static int read32(cortexm *c, uint32_t addr, uint32_t *value)
+{
+    uint8_t b[4] = {0, 0, 0, 0};
+    int s = adiv5_mem_read(c->dp, c->apsel, addr, b, 4);
+    *value = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
+    return s;
+}
+
+static int write32(cortexm *c, uint32_t addr, uint32_t value)
+{
+    uint8_t b[4];
+    put32(b, value);
+    return adiv5_mem_write(c->dp, c->apsel, addr, b, 4);
+}
+
+typedef struct layout {
+    uint32_t code, cb, buffers, stack_top;
+    uint32_t count, size;
+} layout;
+
+/* Places the routine, the control block, the buffers and the stack in the RAM window. */
+static bool plan(const flash_loader_params *p, size_t length, layout *l)
+{
+    uint32_t align = p->unit > 4 ? p->unit : 4; /* buffers stay word-aligned for the MEM-AP */
+    uint64_t top = ((uint64_t)p->ram_base + p->ram_size) & ~(uint64_t)7;
+    if (top > 0xFFFFFFF8u) top = 0xFFFFFFF8u; /* the window may not wrap */
+    l->code = (p->ram_base + 3u) & ~3u;
+    uint64_t cb = ((uint64_t)l->code + flash_loader_blob_size + 15u) & ~(uint64_t)15;
+    uint64_t buffers = cb + FLASH_LOADER_CB_SIZE;
+    if (buffers + FLASH_LOADER_STACK > top) return false;
+    uint64_t room = top - FLASH_LOADER_STACK - buffers;
+    uint64_t size = p->buffer_size ? p->buffer_size : FLASH_LOADER_DEFAULT_BUFFER;
+    if (!p->buffer_size) {
+        /* The default: no larger than the data, and small enough for two buffers. */
+        uint64_t need = ((uint64_t)length + align - 1) / align * align;
+        if (size > need) size = need;
+        if (size > room / 2) size = room / 2 / align * align;
+    }
+    if (size == 0 || size % align || size > room) return false;
+    uint64_t count = room / size, blocks = ((uint64_t)length + size - 1) / size;
+    if (count > FLASH_LOADER_MAX_BUFFERS) count = FLASH_LOADER_MAX_BUFFERS;
+    if (count > blocks) count = blocks;
+    if (count == 0) count = 1;
+    l->cb = (uint32_t)cb;
+    l->buffers = (uint32_t)buffers;
+    l->stack_top = (uint32_t)top;
+    l->count = (uint32_t)count;
+    l->size = (uint32_t)size;
+    return true;
+}
+
+/* Stops the routine and reports what the flash controller says. */
+static int stop(cortexm *c, const flash_loader_params *p, int result, uint32_t *sr_out)
+{
+    int s = cortexm_halt(c);
+    if (result == FLASH_LOADER_FAULT && sr_out) {
+        uint32_t sr = 0;
+        if (read32(c, p->sr_addr, &sr) == 0) *sr_out = sr & p->error_mask;
+    }
+    return s != 0 && result == 0 ? s : result;
+}
+
+int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
+                         size_t length, uint32_t *sr_out, flash_loader_progress progress, void *ctx)
+{
+    if (sr_out) *sr_out = 0;
+    if (!c || !p || (p->unit != 2 && p->unit != 4 && p->unit != 32)) return CORTEXM_INVALID;
+    if (dest % p->unit || length % p->unit || (length && !data) || length > 0xFFFFFFFFu)
+        return CORTEXM_INVALID;
+    if (length == 0) return CORTEXM_OK;
+    layout l;
+    if (!plan(p, length, &l)) return CORTEXM_INVALID;
+    unsigned max_idle = p->max_idle_polls ? p->max_idle_polls : FLASH_LOADER_DEFAULT_IDLE_POLLS;
+
+    int s = cortexm_halt(c);
+    if (s != 0) return s;
+    s = adiv5_mem_write(c->dp, c->apsel, l.code, flash_loader_blob, flash_loader_blob_size);
+    if (s != 0) return s;
+
+    /* The first buffer goes in before the start, so that the routine programs at once; the
+     * others follow while it runs (filling them all first would leave the flash idle). */
+    size_t sent = length < l.size ? length : l.size; /* bytes written into buffers */
+    uint32_t write_index = 1;                         /* buffers published */
+    if ((s = adiv5_mem_write(c->dp, c->apsel, l.buffers, data, sent)) != 0) return s;
+
+    uint8_t header[FLASH_LOADER_CB_SIZE] = {0};
+    put32(header + FLASH_LOADER_CB_WRITE_INDEX, write_index);
+    put32(header + FLASH_LOADER_CB_DONE, sent == length);
+    put32(header + FLASH_LOADER_CB_DEST, dest);
+    put32(header + FLASH_LOADER_CB_REMAINING, (uint32_t)length);
+    put32(header + FLASH_LOADER_CB_COUNT, l.count);
+    put32(header + FLASH_LOADER_CB_SIZE_OF_BUFFER, l.size);
+    put32(header + FLASH_LOADER_CB_SR_ADDR, p->sr_addr);
+    put32(header + FLASH_LOADER_CB_BUSY_MASK, p->busy_mask);
+    put32(header + FLASH_LOADER_CB_ERROR_MASK, p->error_mask);
+    put32(header + FLASH_LOADER_CB_UNIT, p->unit);
+    if ((s = adiv5_mem_write(c->dp, c->apsel, l.cb, header, sizeof header)) != 0) return s;
+
+    /* A HardFault in the routine halts the core instead of running the application's handler. */
+    uint32_t demcr = 0;
+    if ((s = read32(c, DEMCR, &demcr)) != 0) return s;
+    if ((s = write32(c, DEMCR, demcr | DEMCR_VC_HARDERR)) != 0) return s;
+
+    /* Thread mode on MSP, interrupts masked (PRIMASK), Thumb state, r0 = the control block. */
+    if ((s = cortexm_write_register(c, REG_SPECIAL, 1)) != 0 ||
+        (s = cortexm_write_register(c, REG_XPSR, XPSR_THUMB)) != 0 ||
+        (s = cortexm_write_register(c, REG_SP, l.stack_top)) != 0 ||
+        (s = cortexm_write_register(c, 0, l.cb)) != 0 ||
+        (s = cortexm_write_register(c, REG_PC, l.code)) != 0 || (s = cortexm_resume(c)) != 0) {
+        write32(c, DEMCR, demcr);
+        return s;
+    }
+
+    int result = 0;
+    uint32_t read_index = 0, state = FLASH_LOADER_STATE_RUNNING, dhcsr = 0, done_flag = sent == length;
+    uint32_t last_read = 0;
+    size_t reported = 0;
+    unsigned idle = 0;
+    if (progress) progress(ctx, 0, length);
+    for (;;) {
+        /* Fill one free buffer, and publish it in the batch below at once: the routine must not
+         * wait for buffers that are already in its RAM. */
+        bool published = false;
+        if (sent < length && write_index - read_index < l.count) {
+            size_t n = length - sent < l.size ? length - sent : l.size;
+            s = adiv5_mem_write(c->dp, c->apsel, l.buffers + (write_index % l.count) * l.size, data + sent, n);
+            if (s != 0) {
+                result = s;
+                break;
+            }
+            sent += n;
+            write_index++;
+            published = true;
+        }
+        /* One batch: publish, then read the loader's progress and the core's state. */
+        s = adiv5_banked_begin(c->dp, c->apsel, l.cb);
+        if (s == 0) {
+            if (published) adiv5_banked_write(c->dp, 0, write_index);
+            if (published && sent == length && !done_flag) {
+                adiv5_banked_write(c->dp, 1, 1);
+                done_flag = 1;
+            }
+            /* state before read_index: the routine writes them in the other order, so a
+             * finished state comes with the final read_index */
+            adiv5_banked_read(c->dp, 3, &state);
+            adiv5_banked_read(c->dp, 2, &read_index);
+            s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
+        }
+        if (s == 0) {
+            adiv5_banked_read(c->dp, 0, &dhcsr);
+            s = adiv5_flush(c->dp);
+        }
+        if (s != 0) {
+            result = s;
+            break;
+        }
+        if (read_index != last_read) {
+            last_read = read_index;
+            idle = 0;
+            uint64_t done_bytes = (uint64_t)read_index * l.size;
+            reported = done_bytes < length ? (size_t)done_bytes : length;
+            if (progress) progress(ctx, reported, length);
+        } else if (state == FLASH_LOADER_STATE_RUNNING && ++idle > max_idle) {
+            result = FLASH_LOADER_TIMEOUT;
+            break;
+        }
+        if (state != FLASH_LOADER_STATE_RUNNING) break;
+        if (dhcsr & (S_HALT | S_LOCKUP)) {
+            /* Stopped: did it finish between the two reads of this batch? */
+            if ((s = read32(c, l.cb + FLASH_LOADER_CB_STATE, &state)) != 0 ||
+                (s = read32(c, l.cb + FLASH_LOADER_CB_READ_INDEX, &read_index)) != 0) {
+                result = s;
+                break;
+            }
+            if (state == FLASH_LOADER_STATE_RUNNING) result = FLASH_LOADER_FAULT;
+            break;
+        }
+    }
+    if (result == 0 && state == FLASH_LOADER_STATE_FLASH_ERROR) {
+        uint32_t status = 0;
+        s = read32(c, l.cb + FLASH_LOADER_CB_STATUS, &status);
+        result = s != 0 ? s : FLASH_LOADER_ERROR;
+        if (s == 0 && sr_out) *sr_out = status & p->error_mask;
+    } else if (result == 0 &&
+               (state != FLASH_LOADER_STATE_FINISHED || read_index != write_index || sent != length)) {
+        result = FLASH_LOADER_FAULT; /* finished early, or a state the routine never writes */
+    }
+    result = stop(c, p, result, sr_out);
+    s = write32(c, DEMCR, demcr);
+    if (result == 0 && s != 0) result = s;
+    if (result == 0 && progress && reported != length) progress(ctx, length, length);
+    return result;
+}

@@ -1,0 +1,69 @@
+/* The fast flash path: a small routine (flash_loader/loader.c, built into flash_loader_blob.c)
+ * runs on the target from RAM and programs flash from a ring of buffers, while the debugger
+ * streams the next buffers into RAM through the MEM-AP: the transfer and the programming
+ * overlap. Portable C: no heap, no stdio.
+ *
+ * RAM layout inside [ram_base, ram_base + ram_size):
+ *   ram_base (4-aligned)  the routine (flash_loader_blob_size bytes)
+ *   next 16-aligned       the control block (FLASH_LOADER_CB_SIZE bytes; fields below)
+ *   + 0x40                count × size bytes of buffers
+ *   top (8-aligned)       the stack (FLASH_LOADER_STACK bytes reserved below the top)
+ */
+#ifndef FLASH_LOADER_H
+#define FLASH_LOADER_H
+
+#include "target/cortexm.h"
+
+#define FLASH_LOADER_ERROR (-30)   /* the flash controller reported an error: see *sr_out */
+#define FLASH_LOADER_TIMEOUT (-31) /* the routine made no progress for max_idle_polls polls */
+#define FLASH_LOADER_FAULT (-32)   /* the routine stopped without finishing (HardFault, lockup,
+                                      a halt by someone else): *sr_out holds SR's error bits */
+
+/* Control-block offsets (words written by the host unless noted). */
+#define FLASH_LOADER_CB_WRITE_INDEX 0x00u /* buffers filled so far; buffer i is in slot i % count */
+#define FLASH_LOADER_CB_DONE 0x04u        /* nonzero: no buffer beyond write_index will come */
+#define FLASH_LOADER_CB_READ_INDEX 0x08u  /* loader: buffers programmed so far */
+#define FLASH_LOADER_CB_STATE 0x0Cu       /* loader: 0 running, 1 finished, 2 flash error */
+#define FLASH_LOADER_CB_STATUS 0x10u      /* loader: SR as read when an error bit was set */
+#define FLASH_LOADER_CB_DEST 0x14u        /* loader: next flash address (at an error: the failing one) */
+#define FLASH_LOADER_CB_REMAINING 0x18u   /* bytes still to program (the loader decrements) */
+#define FLASH_LOADER_CB_COUNT 0x1Cu
+#define FLASH_LOADER_CB_SIZE_OF_BUFFER 0x20u
+#define FLASH_LOADER_CB_SR_ADDR 0x24u
+#define FLASH_LOADER_CB_BUSY_MASK 0x28u
+#define FLASH_LOADER_CB_ERROR_MASK 0x2Cu
+#define FLASH_LOADER_CB_UNIT 0x30u
+#define FLASH_LOADER_CB_SIZE 0x40u        /* the buffers follow */
+
+#define FLASH_LOADER_STATE_RUNNING 0u
+#define FLASH_LOADER_STATE_FINISHED 1u
+#define FLASH_LOADER_STATE_FLASH_ERROR 2u
+
+#define FLASH_LOADER_STACK 128u               /* bytes reserved for the routine's stack */
+#define FLASH_LOADER_DEFAULT_BUFFER 4096u
+#define FLASH_LOADER_MAX_BUFFERS 8u
+#define FLASH_LOADER_DEFAULT_IDLE_POLLS 100000u
+
+extern const uint8_t flash_loader_blob[];
+extern const size_t flash_loader_blob_size;
+
+typedef struct flash_loader_params {
+    uint32_t ram_base, ram_size;   /* RAM the loader may use: code, control block, buffers, stack */
+    uint32_t sr_addr, busy_mask, error_mask;
+    uint8_t unit;                  /* 2, 4 or 32 */
+    uint32_t buffer_size;          /* 0: choose (4 KiB, or less to fit at least two buffers) */
+    uint32_t max_idle_polls;       /* polls without progress before a time-out;
+                                      0: FLASH_LOADER_DEFAULT_IDLE_POLLS */
+} flash_loader_params;
+
+typedef void (*flash_loader_progress)(void *ctx, size_t done, size_t total);
+
+/* Programs `length` bytes at `dest` (unit-aligned; the caller pads) with the routine running on the
+ * halted core `c`. The caller has prepared the flash controller (unlocked, erased, PG/PSIZE set)
+ * and restores it afterwards. Returns 0; a negative cortexm/dp_link status; or FLASH_LOADER_ERROR
+ * with *sr_out holding the status register's error bits. The core's registers are clobbered.
+ * The core is left halted; DEMCR is restored (VC_HARDERR is set while the routine runs). */
+int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
+                         size_t length, uint32_t *sr_out, flash_loader_progress progress, void *ctx);
+
+#endif

@@ -1,0 +1,97 @@
+/* The flash loader's target-side routine: runs from RAM on the target and programs flash from a
+ * ring of buffers that the debugger fills through the MEM-AP while the previous one programs.
+ *
+ * Built for ARMv6-M (runs on every Cortex-M) by build.sh into flash_loader_blob.c; it is not part
+ * of the portable core. Freestanding: no libc, no globals, no absolute addresses (only
+ * PC-relative literals), so the blob runs wherever it is copied (4-byte aligned). The entry point
+ * is at offset 0 and takes r0 = the control block; it ends with BKPT #0.
+ *
+ * The control block (words; "host" is the debugger, "loader" this routine), flash_loader.h:
+ *   0x00 write_index  host:   buffers filled so far (buffer i lives in slot i mod count)
+ *   0x04 done         host:   nonzero when no buffer beyond write_index will come
+ *   0x08 read_index   loader: buffers programmed so far
+ *   0x0C state        loader: 0 running, 1 finished, 2 stopped on a flash error
+ *   0x10 status       loader: the status register's value when an error bit showed, else 0
+ *   0x14 dest         loader: the next flash address (at an error: the failing unit's)
+ *   0x18 remaining    host sets, loader decrements: bytes still to program
+ *   0x1C count        number of buffers
+ *   0x20 size         bytes per buffer (a multiple of unit and of 4)
+ *   0x24 sr_addr      the flash status register
+ *   0x28 busy_mask    SR bits that mean "operation in progress"
+ *   0x2C error_mask   SR bits that mean "failed"
+ *   0x30 unit         2 (half-words), 4 (words) or 32 (eight words, then wait)
+ *   0x40 the buffers  count × size bytes
+ */
+#include <stdint.h>
+
+typedef struct control_block {
+    volatile uint32_t write_index;
+    volatile uint32_t done;
+    volatile uint32_t read_index;
+    volatile uint32_t state;
+    volatile uint32_t status;
+    volatile uint32_t dest;
+    volatile uint32_t remaining;
+    uint32_t count;
+    uint32_t size;
+    uint32_t sr_addr;
+    uint32_t busy_mask;
+    uint32_t error_mask;
+    uint32_t unit;
+    uint32_t reserved[3];
+    volatile uint8_t buffers[];
+} control_block;
+
+_Static_assert(__builtin_offsetof(control_block, buffers) == 0x40, "the host expects buffers at 0x40");
+
+__attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(control_block *cb)
+{
+    const uint32_t count = cb->count, size = cb->size, unit = cb->unit;
+    const uint32_t busy_mask = cb->busy_mask, error_mask = cb->error_mask;
+    volatile uint32_t *const sr = (volatile uint32_t *)(uintptr_t)cb->sr_addr;
+    volatile uint8_t *buffer = cb->buffers;
+    uint32_t dest = cb->dest, remaining = cb->remaining, index = cb->read_index, slot = 0;
+    uint32_t state = 1;
+
+    while (remaining != 0) {
+        if (cb->write_index == index) {
+            /* Nothing to program: finish if the host said so and nothing came in meanwhile. */
+            if (cb->done && cb->write_index == index) break;
+            continue;
+        }
+        uint32_t n = remaining < size ? remaining : size;
+        for (uint32_t offset = 0; offset < n; offset += unit) {
+            volatile uint8_t *src = buffer + offset;
+            if (unit == 2) {
+                *(volatile uint16_t *)(uintptr_t)dest = *(volatile uint16_t *)src;
+            } else {
+                for (uint32_t k = 0; k < unit; k += 4)
+                    *(volatile uint32_t *)(uintptr_t)(dest + k) = *(volatile uint32_t *)(src + k);
+            }
+            uint32_t s;
+            while ((s = *sr) & busy_mask) {
+            }
+            if (s & error_mask) {
+                cb->status = s;
+                cb->dest = dest;
+                state = 2;
+                goto out;
+            }
+            dest += unit;
+        }
+        remaining -= n;
+        cb->remaining = remaining;
+        cb->dest = dest;
+        cb->read_index = ++index;
+        buffer += size;
+        if (++slot == count) {
+            slot = 0;
+            buffer = cb->buffers;
+        }
+    }
+out:
+    cb->state = state;
+    __asm__ volatile("bkpt #0" ::: "memory");
+    for (;;) {
+    }
+}
