@@ -17,6 +17,11 @@ export type BmpErrorCode =
   | 'ENOTATTACHED' // no target is attached
   | 'ENOPROBE' // no probe found, or not the one asked for
   | 'EAMBIGUOUS' // several probes and none chosen
+  | 'EFLASH' // the flash controller reported an error
+  | 'ELOCKED' // the flash controller stays locked
+  | 'EPROTECTED' // the flash is write-protected
+  | 'EVERIFY' // what was read back differs from what was written
+  | 'EIMAGE' // a malformed image file (HEX, ELF) or one that does not fit the target
   | 'EINTERNAL'; // a bug: please report it
 
 /** An Error with a stable `code`, so callers can branch without parsing messages. */

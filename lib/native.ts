@@ -99,6 +99,9 @@ export interface NativeProbe {
     targetXml: string;
   }>;
   close(): void;
+  flashErase(addr: number, length: number): Promise<void>;
+  flashProgram(addr: number, data: Uint8Array, verify: boolean, fast?: boolean): Promise<void>;
+  flashMassErase(): Promise<void>;
 }
 
 /** The GDB server core on a probe's session thread. */

@@ -8,6 +8,7 @@
 extern "C" {
 #include "sim_swd_phy.h"
 #include "target/description.h"
+#include "target/flash.h"
 }
 
 namespace bmp {
@@ -29,6 +30,20 @@ const char *CodeFor(int status, const char **message)
     case CORTEXM_TIMEOUT: *message = "the core did not respond in time"; return "ETIMEDOUT";
     case CORTEXM_NOT_HALTED: *message = "the core must be halted"; return "ENOTHALTED";
     case CORTEXM_NO_RESOURCE: *message = "no free comparator"; return "ENORESOURCE";
+    default: break;
+    }
+    if (const char *why = flash_status_message(status)) {
+        *message = why;
+        switch (status) {
+        case FLASH_ERR_WRITE_PROTECTED: return "EPROTECTED";
+        case FLASH_ERR_LOCKED: return "ELOCKED";
+        case FLASH_ERR_VERIFY: return "EVERIFY";
+        case FLASH_ERR_OUTSIDE: return "ERANGE";
+        case FLASH_ERR_TIMEOUT: return "ETIMEDOUT";
+        default: return "EFLASH";
+        }
+    }
+    switch (status) {
     default: *message = "invalid argument"; return "EINVAL";
     }
 }
@@ -82,6 +97,9 @@ Napi::Object ProbeWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&ProbeWrap::Stats>("stats"),
                                          InstanceMethod<&ProbeWrap::Describe>("describe"),
                                          InstanceMethod<&ProbeWrap::Close>("close"),
+                                         InstanceMethod<&ProbeWrap::FlashErase>("flashErase"),
+                                         InstanceMethod<&ProbeWrap::FlashProgram>("flashProgram"),
+                                         InstanceMethod<&ProbeWrap::FlashMassErase>("flashMassErase"),
                                      });
     constructor = Napi::Persistent(cls);
     exports.Set("Probe", cls);
@@ -468,6 +486,54 @@ Napi::Value ProbeWrap::Stats(const Napi::CallbackInfo &info)
                 o.Set("hostNs", Napi::Number::New(env, host_ns));
             }
             return o;
+        });
+    });
+}
+
+// flashErase(addr, length): erases every block the range touches
+Napi::Value ProbeWrap::FlashErase(const Napi::CallbackInfo &info)
+{
+    uint32_t addr = 0, length = 0;
+    if (!U32(info, 0, &addr) || !U32(info, 1, &length)) return info.Env().Undefined();
+    return Queue(info, [this, addr, length] {
+        return WithProbe([&] {
+            if (probe_.attached < 0) return NeedAttached(&probe_);
+            return Outcome::Status(flash_erase(&probe_, addr, length));
+        });
+    });
+}
+
+// flashProgram(addr, data, verify, fast = true): programs erased flash (padded to the program
+// unit with 0xFF); `fast` uses the on-target loader in the part's RAM, else direct writes
+Napi::Value ProbeWrap::FlashProgram(const Napi::CallbackInfo &info)
+{
+    uint32_t addr = 0;
+    if (!U32(info, 0, &addr)) return info.Env().Undefined();
+    if (info.Length() < 2 || !info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        return ThrowTypeWithCode(info.Env(), "EINVAL", "data must be a Uint8Array");
+    bool verify = info.Length() > 2 && info[2].ToBoolean();
+    bool fast = !(info.Length() > 3 && info[3].IsBoolean() && !info[3].As<Napi::Boolean>().Value());
+    Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+    auto data = std::make_shared<std::vector<uint8_t>>(bytes.Data(), bytes.Data() + bytes.ByteLength());
+    return Queue(info, [this, addr, data, verify, fast] {
+        return WithProbe([&] {
+            if (probe_.attached < 0) return NeedAttached(&probe_);
+            flash_ram ram = {0, 0};
+            if (fast) flash_default_ram(&probe_, &ram);
+            int s = flash_program(&probe_, addr, data->data(), data->size(), &ram, nullptr, nullptr);
+            if (s == 0 && verify) s = flash_verify(&probe_, addr, data->data(), data->size());
+            return Outcome::Status(s);
+        });
+    });
+}
+
+Napi::Value ProbeWrap::FlashMassErase(const Napi::CallbackInfo &info)
+{
+    return Queue(info, [this] {
+        return WithProbe([&] {
+            if (probe_.attached < 0) return NeedAttached(&probe_);
+            return Outcome::Status(flash_mass_erase(&probe_));
         });
     });
 }

@@ -57,6 +57,9 @@ private:
     Napi::Value Stats(const Napi::CallbackInfo &info);
     Napi::Value Describe(const Napi::CallbackInfo &info);
     Napi::Value Close(const Napi::CallbackInfo &info);
+    Napi::Value FlashErase(const Napi::CallbackInfo &info);
+    Napi::Value FlashProgram(const Napi::CallbackInfo &info);
+    Napi::Value FlashMassErase(const Napi::CallbackInfo &info);
 
 public:
     static Napi::FunctionReference constructor;

@@ -19,7 +19,9 @@ static void reply_status(gdb_server *g, int s)
 
 static int program(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
 {
-    int s = flash_program(g->probe, addr, data, length, 0, 0, 0);
+    flash_ram ram = {0, 0};
+    flash_default_ram(g->probe, &ram); /* the fast path where RAM is known; else direct writes */
+    int s = flash_program(g->probe, addr, data, length, &ram, 0, 0);
     if (s == 0) s = flash_verify(g->probe, addr, data, length);
     return s;
 }

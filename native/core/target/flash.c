@@ -1,5 +1,7 @@
 #include "target/flash.h"
 
+#include "target/flash_loader.h"
+
 #define KEY1 0x45670123u /* RM0008 3.3.1, RM0090 3.5.1, RM0433 4.5.1 */
 #define KEY2 0xCDEF89ABu
 #define BUSY_POLLS 20000000u
@@ -262,40 +264,89 @@ static int program_direct(probe_session *p, const controller *c, uint32_t addr, 
 
 #define CHUNK 4096u
 
+/* The on-target loader over [addr, addr+length) (whole units, one bank). The core's registers
+ * are saved and restored around it, so that a debugger's view of the halted program stays. */
+static int program_loader(probe_session *p, const controller *c, uint32_t addr, const uint8_t *data, size_t length,
+                          const flash_ram *ram, flash_progress progress, void *ctx)
+{
+    static const unsigned sels[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
+    uint32_t saved[20];
+    uint32_t base = bank_base(c, addr);
+    int s = cortexm_read_registers(&p->core, sels, 20, saved);
+    if (s != 0) return s;
+    uint32_t pg = c->kind == FAMILY_F1 ? 1u : c->kind == FAMILY_F4 ? 1u | (2u << 8) : (1u << 1) | (2u << 4);
+    if ((s = wr(p, base + c->cr, pg)) != 0) return s;
+    flash_loader_params params = {.ram_base = ram->base, .ram_size = ram->size, .sr_addr = base + c->sr,
+                                  .busy_mask = c->busy, .error_mask = c->errors,
+                                  .unit = (uint8_t)(c->kind == FAMILY_F1 ? 2 : c->kind == FAMILY_F4 ? 4 : 32)};
+    uint32_t sr = 0;
+    s = flash_loader_program(&p->core, &params, addr, data, length, &sr, progress, ctx);
+    if (s == FLASH_LOADER_ERROR) s = decode(c, sr) ? decode(c, sr) : FLASH_ERR_SEQUENCE;
+    else if (s == FLASH_LOADER_TIMEOUT) s = FLASH_ERR_TIMEOUT;
+    else if (s == FLASH_LOADER_FAULT) s = FLASH_ERR_SEQUENCE;
+    int w = wait_done(p, c, base);
+    wr(p, base + c->cr, 0);
+    for (unsigned i = 0; i < 20; i++) cortexm_write_register(&p->core, sels[i], saved[i]);
+    return s != 0 ? s : w;
+}
+
 int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
                   flash_progress progress, void *ctx)
 {
     controller c;
-    (void)ram; /* the on-target loader is used by a later revision when RAM is given */
     if (p->attached < 0) return CORTEXM_INVALID;
     if (!controller_of(p, &c)) return FLASH_ERR_UNKNOWN_PART;
     uint32_t unit = flash_unit(p);
     size_t padded = (length + unit - 1) / unit * unit;
     if (addr % unit) return FLASH_ERR_ALIGNMENT;
     if (!flash_contains(p, addr, (uint32_t)padded)) return FLASH_ERR_OUTSIDE;
+    /* The loader needs room for itself, its control block, two buffers and a stack. */
+    bool fast = ram && ram->size >= 4096 && length >= 1024;
     uint8_t chunk[CHUNK];
     size_t done = 0;
     int s = 0;
     uint32_t unlocked_base = 0xFFFFFFFFu;
     while (done < padded && s == 0) {
-        size_t n = padded - done < CHUNK ? padded - done : CHUNK;
         uint32_t at = addr + (uint32_t)done;
-        /* Do not let a chunk cross from H7 bank 1 into bank 2: they have their own registers. */
+        size_t n = padded - done;
+        /* H7 banks have their own registers: never cross from bank 1 into bank 2 in one go. */
         if (c.kind == FAMILY_H7 && at < 0x08100000u && at + n > 0x08100000u) n = 0x08100000u - at;
-        for (size_t i = 0; i < n; i++) chunk[i] = done + i < length ? data[done + i] : 0xFF;
         uint32_t base = bank_base(&c, at);
         if (base != unlocked_base) {
             if ((s = unlock(p, &c, base)) != 0) break;
             if ((s = wait_done(p, &c, base)) != 0) break;
             unlocked_base = base;
         }
-        s = program_direct(p, &c, at, chunk, n);
+        size_t whole = done + n <= length ? n : (length - done) / unit * unit; /* units fully in data */
+        if (fast && whole >= 1024) {
+            s = program_loader(p, &c, at, data + done, whole, ram, progress, ctx);
+            n = whole;
+        } else {
+            if (n > CHUNK) n = CHUNK;
+            for (size_t i = 0; i < n; i++) chunk[i] = done + i < length ? data[done + i] : 0xFF;
+            s = program_direct(p, &c, at, chunk, n);
+        }
         done += n;
-        if (progress) progress(ctx, done < length ? done : length, length);
+        if (progress && s == 0) progress(ctx, done < length ? done : length, length);
     }
     relock(p, &c, c.base);
     if (c.kind == FAMILY_H7) relock(p, &c, c.base + 0x100);
     return s;
+}
+
+bool flash_default_ram(const probe_session *p, flash_ram *ram)
+{
+    /* The first RAM region the core can execute from and the AP can write: on these parts the
+     * one at 0x20000000 (F1/F4 SRAM, H7 DTCM). At most 64 KiB: more does not help. */
+    for (unsigned i = 0; p->part_known && i < p->part.memory_count; i++) {
+        const part_memory *m = &p->part.memories[i];
+        if (m->kind == PART_MEMORY_RAM && m->start == 0x20000000u) {
+            ram->base = m->start;
+            ram->size = m->length < 0x10000u ? m->length : 0x10000u;
+            return true;
+        }
+    }
+    return false;
 }
 
 int flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t length)

@@ -43,6 +43,8 @@ int flash_mass_erase(probe_session *p);
 /* Programs erased flash; `addr` must be unit-aligned, `length` is padded up to the unit. */
 int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
                   flash_progress progress, void *ctx);
+/* RAM the loader may use on this part (its contents are lost). */
+bool flash_default_ram(const probe_session *p, flash_ram *ram);
 /* Reads back and compares. */
 int flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t length);
 /* A sentence for a flash status (or NULL for other statuses). */

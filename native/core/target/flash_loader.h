@@ -62,7 +62,9 @@ typedef void (*flash_loader_progress)(void *ctx, size_t done, size_t total);
  * halted core `c`. The caller has prepared the flash controller (unlocked, erased, PG/PSIZE set)
  * and restores it afterwards. Returns 0; a negative cortexm/dp_link status; or FLASH_LOADER_ERROR
  * with *sr_out holding the status register's error bits. The core's registers are clobbered.
- * The core is left halted; DEMCR is restored (VC_HARDERR is set while the routine runs). */
+ * Also FLASH_LOADER_TIMEOUT (no progress) and FLASH_LOADER_FAULT (the routine stopped early).
+ * `progress`, if not NULL, gets the bytes programmed so far. The core is left halted; DEMCR is
+ * restored (VC_HARDERR is set while the routine runs, so that a HardFault halts it). */
 int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
                          size_t length, uint32_t *sr_out, flash_loader_progress progress, void *ctx);
 
