@@ -13,6 +13,7 @@ export {
   type ScanResult,
   type PacketTransport,
   type CoreSightComponent,
+  type FlashOptions,
   type WatchKind,
 } from './target.js';
 export { parseElf, type ElfImage, type ElfSegment, type ElfSymbol } from './elf.js';
@@ -28,3 +29,4 @@ export {
 export { GdbServer, GDB_DEFAULT_PORT, type GdbServerOptions } from './gdb-server.js';
 export { listProbes, openTransport } from './transports/enumerate.js';
 export type { DapTransport, ProbeInfo } from './transports/types.js';
+export { loadImage, parseIntelHex, detectFormat, type ImageSegment, type ImageFormat } from './image.js';

@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 
 import { BmpError, fromNative } from './errors.js';
 import { native, type NativeProbe, type NativeProbeOptions, type NativeScan } from './native.js';
+import { loadImage, type ImageFormat, type ImageSegment } from './image.js';
 import { Sim, type SimProfileName } from './sim.js';
 
 export type CoreName = 'unknown' | 'Cortex-M0' | 'Cortex-M0+' | 'Cortex-M3' | 'Cortex-M4' | 'Cortex-M7' | 'Cortex-M33';
@@ -68,6 +69,19 @@ export type OpenProbeOptions =
       /** How long to wait for each response, in milliseconds (default 2000). */
       timeout?: number;
     };
+
+export interface FlashOptions {
+  /** Read back and compare what was programmed (default true). */
+  verify?: boolean;
+  /** Called as programming proceeds: bytes done of the total. */
+  progress?: (done: number, total: number) => void;
+  /** For a raw binary: where it goes. */
+  base?: number;
+  /** The file's format when it cannot be told from its content ('elf' | 'hex' | 'bin'). */
+  format?: ImageFormat;
+  /** Use the on-target loader in RAM (default true); false: direct writes through the MEM-AP. */
+  fast?: boolean;
+}
 
 export interface ScanResult {
   /** 1-based, as GDB's `attach` takes it. */
@@ -365,6 +379,69 @@ export class Target extends EventEmitter {
     return (await this.call(() => this.handle.describe())).targetXml;
   }
 
+  /**
+   * Programs an image into flash: ELF (loadable segments at their physical addresses), Intel HEX,
+   * raw binary (with `base`), or segments. Every segment must lie in the part's flash: an image
+   * that does not is refused before anything is erased. Erases the blocks the image touches,
+   * programs, and verifies. The core is halted first and left halted.
+   */
+  async flash(image: Uint8Array | ImageSegment[], options: FlashOptions = {}): Promise<void> {
+    let segments = Array.isArray(image)
+      ? image
+      : loadImage(image, { base: options.base, format: options.format });
+    const map = await this.memoryMap();
+    const flash = map.filter((r) => r.type === 'flash');
+    if (!flash.length) throw new BmpError('EFLASH', 'no flash is known for this part');
+    for (const s of segments) {
+      const end = s.address + s.data.length;
+      const inside = flash.some((r) => s.address >= r.start && end <= r.start + r.length) ||
+        (flash.every((r, i) => i === 0 || r.start === flash[i - 1].start + flash[i - 1].length) &&
+          s.address >= flash[0].start && end <= flash[flash.length - 1].start + flash[flash.length - 1].length);
+      if (!inside) {
+        throw new BmpError('ERANGE', `the image has data at 0x${s.address.toString(16)}-0x${(end - 1).toString(16)}, ` +
+          'outside the flash of this part: nothing was erased');
+      }
+    }
+    await this.halt();
+    segments = alignSegments(segments);
+    // Erase the blocks the segments touch, each once.
+    const blocks = new Set<number>();
+    const erase: { start: number; length: number }[] = [];
+    for (const s of segments) {
+      for (const r of flash) {
+        const block = r.blockSize ?? r.length;
+        const from = Math.max(s.address, r.start);
+        const to = Math.min(s.address + s.data.length, r.start + r.length);
+        for (let b = r.start + Math.floor((from - r.start) / block) * block; b < to; b += block) {
+          if (blocks.has(b)) continue;
+          blocks.add(b);
+          const last = erase[erase.length - 1];
+          if (last && last.start + last.length === b) last.length += block;
+          else erase.push({ start: b, length: block });
+        }
+      }
+    }
+    for (const e of erase) await this.call(() => this.handle.flashErase(e.start, e.length));
+    const total = segments.reduce((n, s) => n + s.data.length, 0);
+    let done = 0;
+    options.progress?.(0, total);
+    const CHUNK = 32 << 10;
+    for (const s of segments) {
+      for (let at = 0; at < s.data.length; at += CHUNK) {
+        const piece = s.data.subarray(at, Math.min(at + CHUNK, s.data.length));
+        await this.call(() => this.handle.flashProgram(s.address + at, piece, options.verify ?? true, options.fast ?? true));
+        done += piece.length;
+        options.progress?.(done, total);
+      }
+    }
+  }
+
+  /** Erases the whole flash (every bank). The core is halted first. */
+  async eraseMass(): Promise<void> {
+    await this.halt();
+    await this.call(() => this.handle.flashMassErase());
+  }
+
   setBreakpoint(addr: number): Promise<void> {
     return this.call(async () => {
       checkAddress(addr);
@@ -387,6 +464,32 @@ export class Target extends EventEmitter {
   clearWatchpoint(addr: number, size: number): Promise<void> {
     return this.call(() => this.handle.watchpoint(addr, size, 0));
   }
+}
+
+/**
+ * Program units go up to 32 bytes (an H7 flash word), and a unit may be programmed once per
+ * erase: segments are merged where they share or nearly share a unit (gaps filled with 0xFF, the
+ * erased value) and start on a 32-byte boundary.
+ */
+function alignSegments(segments: ImageSegment[]): ImageSegment[] {
+  const UNIT = 32;
+  const sorted = [...segments].filter((s) => s.data.length).sort((a, b) => a.address - b.address);
+  const out: { address: number; parts: { address: number; data: Uint8Array }[]; end: number }[] = [];
+  for (const s of sorted) {
+    const start = s.address - (s.address % UNIT);
+    const last = out[out.length - 1];
+    if (last && start <= last.end + (UNIT - (last.end % UNIT)) % UNIT) {
+      last.parts.push(s);
+      last.end = Math.max(last.end, s.address + s.data.length);
+    } else {
+      out.push({ address: start, parts: [s], end: s.address + s.data.length });
+    }
+  }
+  return out.map((o) => {
+    const data = new Uint8Array(o.end - o.address).fill(0xff);
+    for (const p of o.parts) data.set(p.data, p.address - o.address);
+    return { address: o.address, data };
+  });
 }
 
 /** Opens a probe: a simulated target (virtual probe or SWD wire), or a CMSIS-DAP transport. */
