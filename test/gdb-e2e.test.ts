@@ -103,5 +103,39 @@ describe('gdb-multiarch end to end', function () {
         if (/Remote connection closed|internal-error/.test(gdb.transcript)) assert.fail(gdb.transcript);
       });
     }
+
+    it(`${profile}: load, compare-sections, the loaded program runs, monitor erase_mass empties the flash`, async () => {
+      const { probe, server, port } = await startServer(profile, 'cmsis-dap', 'hid');
+      probe.sim!.load(0x08000000, new Uint8Array(512).fill(0xff)); // not the fixture: load must put it there
+      const gdb = new GdbDriver(fixturePath(profile));
+      try {
+        await gdb.run('set confirm off');
+        await gdb.run(`target extended-remote 127.0.0.1:${port}`);
+        await gdb.run('monitor swdp_scan');
+        await gdb.run('attach 1');
+        const load = await gdb.run('load', 60_000);
+        assert.match(load, /Loading section \.text, size 0x[0-9a-f]+ lma 0x8/);
+        assert.match(load, /Transfer rate:/);
+        const compare = await gdb.run('compare-sections');
+        assert.doesNotMatch(compare, /MIS-MATCHED/);
+        assert.equal(compare.match(/: matched\./g)?.length, loadFixture(profile).segments.length > 0 ? compare.match(/Section /g)!.length : 0);
+        const counter = (await gdb.run('print counter')).match(/= (\d+)/);
+        await gdb.run('break fixture_tick');
+        const run = await gdb.run('run', 30_000);
+        assert.match(run, /fixture: hello/);
+        assert.match(run, /Breakpoint \d+, fixture_tick/);
+        await gdb.run('continue');
+        assert.ok(Number((await gdb.run('print counter')).match(/= (\d+)/)![1]) > 1, `counter ran (was ${counter?.[1]})`);
+        await gdb.run('delete');
+        const erase = await gdb.run('monitor erase_mass', 60_000);
+        assert.match(erase, /Flash erased/);
+        assert.match(await gdb.run('compare-sections'), /MIS-MATCHED/);
+        assert.match(await gdb.run('x/2xw 0x08000000'), /0xffffffff\s+0xffffffff/);
+      } finally {
+        await gdb.quit();
+        await server.close();
+        await probe.close();
+      }
+    });
   }
 });

@@ -49,8 +49,10 @@ class RawClient {
   async request(payload: string): Promise<string> {
     const from = this.received.length;
     this.send(frame(payload));
-    const text = await this.expect(/\$([^#]*)#[0-9a-f]{2}/, from);
-    return /\$([^#]*)#[0-9a-f]{2}/.exec(text)![1];
+    // The reply, skipping console output (O packets) that a monitor command sends first.
+    const reply = /\$((?!O[0-9a-f])[^#]*)#[0-9a-f]{2}/;
+    const text = await this.expect(reply, from);
+    return reply.exec(text)![1];
   }
   close(): void {
     this.socket.destroy();
@@ -97,7 +99,25 @@ describe('GdbServer with a raw client', () => {
     assert.equal(await c.request('Zz'), 'E16');
     assert.equal(await c.request('qNoSuchThing'), '');
     assert.equal(await c.request('vMustReplyEmpty'), '');
-    assert.match(await c.request('vFlashErase:08000000,400'), /^E\./);
+    assert.equal(await c.request('vFlashErase:08000000,400'), 'OK');
+    assert.match(await c.request('vFlashErase:20000000,400'), /^E\..*not all in the part's flash/);
+    assert.equal(await c.request('vFlashW'), '');
+    assert.equal(await c.request('Z2,20000000,80000001'), 'E16');
+    c.close();
+    await server.close();
+    await probe.close();
+  });
+
+  it('monitor swdp_scan while attached takes software breakpoints out of RAM first', async () => {
+    const { probe, server, port } = await serve();
+    const c = await RawClient.connect(port);
+    assert.equal(await c.request('vAttach;1'), 'T05thread:1;');
+    assert.equal(await c.request('M20001000,2:3412'), 'OK');
+    assert.equal(await c.request('Z0,20001000,2'), 'OK');
+    assert.equal(await c.request('m20001000,2'), '00be'); // the BKPT is in RAM
+    assert.equal(await c.request('qRcmd,' + Buffer.from('swdp_scan').toString('hex')), 'OK');
+    assert.equal(await c.request('vAttach;1'), 'T05thread:1;');
+    assert.equal(await c.request('m20001000,2'), '3412');
     c.close();
     await server.close();
     await probe.close();
@@ -171,6 +191,18 @@ describe('bmp-gdbserver CLI', () => {
     assert.match(r.out, /target 1: STM32F40x\/41x \(Cortex-M4\)/);
     assert.match(r.out, /SIGTERM: shutting down/);
     assert.equal(r.code, 0);
+  });
+
+  it('flash programs a HEX file and verifies it; a binary without --base is refused with EIMAGE', async () => {
+    const hex = fileURLToPath(new URL('../../test/fixtures/firmware/build/stm32f103.hex', import.meta.url));
+    const ok = await runCli(['flash', hex, '--sim', 'stm32f103', '--reset']);
+    assert.equal(ok.code, 0, ok.out);
+    assert.match(ok.out, /Programming .*stm32f103\.hex into STM32F1/);
+    assert.match(ok.out, /Programmed 456 bytes and verified them/);
+    assert.match(ok.out, /Target reset and running/);
+    const bin = await runCli(['flash', hex.replace(/\.hex$/, '.bin'), '--sim', 'stm32f103']);
+    assert.equal(bin.code, 1);
+    assert.match(bin.out, /needs a base address.*\[EIMAGE\]/);
   });
 
   it('rejects bad arguments with a clear message and exit code 2', async () => {

@@ -6,13 +6,16 @@
  *   bmp-gdbserver --sim [profile]         the simulated target (stm32f407 unless named)
  *   bmp-gdbserver [--probe <serial>]      a CMSIS-DAP probe on USB
  *   bmp-gdbserver --list [--json]         what there is to debug
+ *   bmp-gdbserver flash <file> [...]      program flash and exit
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
 import { isLoopback } from '../dap-server.js';
 import { parseElf } from '../elf.js';
+import { BmpError } from '../errors.js';
 import { GDB_DEFAULT_PORT, GdbServer } from '../gdb-server.js';
+import { loadImage } from '../image.js';
 import { Sim, type SimProfileName } from '../sim.js';
 import { openProbe, type Probe, type ScanResult } from '../target.js';
 import { listProbes, openTransport } from '../transports/enumerate.js';
@@ -22,6 +25,8 @@ const PROFILES = Sim.profiles().map((p) => p.name);
 const DEFAULT_PROFILE: SimProfileName = 'stm32f407';
 
 const USAGE = `Usage: bmp-gdbserver [options]
+       bmp-gdbserver flash <file.elf|.hex|.bin> [--sim <profile> | --probe <serial>] [--base <addr>]
+                     [--no-verify] [--reset]
 
 A GDB server for Arm Cortex-M (Black Magic Probe compatible: extended-remote, monitor swdp_scan,
 attach N). Connect with: gdb-multiarch -ex "target extended-remote 127.0.0.1:${GDB_DEFAULT_PORT}"
@@ -40,6 +45,9 @@ Options:
                            authentication: anything else exposes the target to the network)
   --speed <hz>             SWD clock (e.g. 4M)
   --connect-under-reset    hold nRST while attaching
+  --base <addr>            flash: where a raw binary goes (e.g. 0x08000000)
+  --no-verify              flash: skip reading back what was programmed
+  --reset                  flash: reset and run the target afterwards
   -v, --verbose            log connections and errors
   -h, --help               this text
 `;
@@ -71,6 +79,9 @@ async function main(): Promise<void> {
         host: { type: 'string' },
         speed: { type: 'string' },
         'connect-under-reset': { type: 'boolean' },
+        base: { type: 'string' },
+        'no-verify': { type: 'boolean' },
+        reset: { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -80,7 +91,12 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const flashFile = positionals[0] === 'flash' ? positionals[1] : undefined;
+  if (positionals[0] === 'flash' && (!flashFile || positionals.length > 2)) throw new UsageError('flash needs one file');
+  if (positionals.length && positionals[0] !== 'flash') throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (!flashFile && (values.base || values['no-verify'] || values.reset)) {
+    throw new UsageError('--base, --no-verify and --reset apply to the flash command');
+  }
 
   if (values.list) {
     const probes = await listProbes().catch(() => []);
@@ -131,6 +147,11 @@ async function main(): Promise<void> {
     what = `CMSIS-DAP probe ${values.probe ?? ''}`.trim();
   }
 
+  if (flashFile) {
+    await flashCommand(probe, flashFile, values.base, !values['no-verify'], values.reset ?? false);
+    return;
+  }
+
   let targets: ScanResult[] = [];
   let part = '';
   try {
@@ -172,6 +193,53 @@ async function main(): Promise<void> {
     await server.close();
     await probe.close();
   });
+}
+
+/** `bmp-gdbserver flash`: program, verify, optionally reset, with a progress bar on a terminal. */
+async function flashCommand(probe: Probe, file: string, baseText: string | undefined, verify: boolean, reset: boolean) {
+  let base: number | undefined;
+  if (baseText !== undefined) {
+    base = Number(baseText);
+    if (!/^(0x[0-9a-f]+|\d+)$/i.test(baseText) || base > 0xffffffff) throw new UsageError(`--base: cannot read '${baseText}' as an address`);
+  }
+  const bytes = new Uint8Array(await readFile(file));
+  const segments = loadImage(bytes, { base, name: file });
+  const [found] = await probe.swdScan();
+  if (!found) throw new BmpError('ENOTARGET', 'the SWD scan found no Cortex-M core');
+  const target = await probe.attach(found.index);
+  const part = await target.partName();
+  const tty = process.stderr.isTTY;
+  let lastLine = -1;
+  const started = Date.now();
+  process.stderr.write(`Programming ${file} into ${part}\n`);
+  try {
+    await target.flash(segments, {
+      verify,
+      progress: (done, total) => {
+        const pct = total ? Math.floor((100 * done) / total) : 100;
+        if (tty) {
+          const width = 30, filled = Math.round((width * pct) / 100);
+          process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% ${done}/${total} bytes`);
+        } else if (pct >= lastLine + 10 || done === total) {
+          lastLine = pct;
+          process.stderr.write(`programmed ${done}/${total} bytes (${pct}%)\n`);
+        }
+      },
+    });
+  } finally {
+    if (tty) process.stderr.write('\n');
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const total = segments.reduce((n, s) => n + s.data.length, 0);
+  process.stdout.write(`Programmed ${total} bytes${verify ? ' and verified them' : ''} in ${seconds.toFixed(2)} s\n`);
+  if (reset) {
+    await target.reset();
+    await target.detach();
+    process.stdout.write('Target reset and running\n');
+  } else {
+    await target.detach();
+  }
+  await probe.close();
 }
 
 await runCli('bmp-gdbserver', USAGE, main);

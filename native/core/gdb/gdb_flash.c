@@ -99,30 +99,44 @@ static void write_packet(gdb_server *g, char *p, size_t length)
     reply_status(g, s);
 }
 
+static bool has_prefix(const char *p, size_t length, const char *prefix)
+{
+    size_t n = 0;
+    while (prefix[n]) n++;
+    if (length < n) return false;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != prefix[i]) return false;
+    return true;
+}
+
 void gdb_flash_packet(gdb_server *g, char *p, size_t length)
 {
     g->reply_length = 0;
     g->cache_valid = false;
+    bool erase = has_prefix(p, length, "vFlashErase:"), write = has_prefix(p, length, "vFlashWrite:"),
+         done = length == 10 && has_prefix(p, length, "vFlashDone");
+    if (!erase && !write && !done) {
+        gdb_send_reply(g); /* empty: not a packet we know */
+        return;
+    }
     if (g->probe->attached < 0) {
         gdb_reply_str(g, "E.not attached to a target");
         gdb_send_reply(g);
         return;
     }
-    if (p[6] == 'E') { /* vFlashErase:addr,length */
+    if (erase) { /* vFlashErase:addr,length */
         const char *q = p + 12;
         uint32_t addr = 0, n = 0;
-        if (!parse_hex32(&q, &addr) || *q++ != ',' || !parse_hex32(&q, &n)) {
+        if (!parse_hex32(&q, &addr) || *q++ != ',' || !parse_hex32(&q, &n) || *q) {
             gdb_reply_str(g, "E.malformed vFlashErase");
             gdb_send_reply(g);
             return;
         }
         g->flash_pending_length = 0;
         reply_status(g, flash_contains(g->probe, addr, n) ? flash_erase(g->probe, addr, n) : FLASH_ERR_OUTSIDE);
-    } else if (p[6] == 'W') {
+    } else if (write) {
         write_packet(g, p, length);
-    } else if (p[6] == 'D') {
-        reply_status(g, flush_pending(g));
     } else {
-        gdb_send_reply(g); /* empty: unknown */
+        reply_status(g, flush_pending(g));
     }
 }

@@ -75,7 +75,7 @@ static bool cmd_scan(gdb_server *g, int argc, const char **argv)
     (void)argc, (void)argv;
     if (g->probe->attached >= 0) {
         gdb_console(g, "Detaching from the current target first.\n");
-        probe_detach(g->probe);
+        gdb_detach(g); /* its software breakpoints come out of RAM first */
     }
     int n = probe_scan(g->probe);
     if (n < 0) {

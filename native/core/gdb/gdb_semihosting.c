@@ -233,6 +233,7 @@ static bool parse_signed_hex(const char **p, int32_t *out)
         v = v << 4 | (uint32_t)d;
         digits++;
     }
+    if (v > 0x7FFFFFFFu) v = 0x7FFFFFFFu; /* GDB never sends more; clamp rather than overflow */
     *out = negative ? -(int32_t)v : (int32_t)v;
     return digits > 0;
 }

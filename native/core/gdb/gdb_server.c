@@ -432,6 +432,10 @@ static void handle_breakpoint(gdb_server *g, const char *p, bool insert)
     } else {
         /* Z2 write, Z3 read, Z4 access -> DWT FUNCTION 6, 5, 7; the length GDB gives as kind. */
         static const uint8_t function[5] = {0, 0, CORTEXM_WATCH_WRITE, CORTEXM_WATCH_READ, CORTEXM_WATCH_ACCESS};
+        if (kind == 0 || kind > 0x8000u) { /* the DWT masks at most 32 KiB (ARMv7-M C1.8.7) */
+            send_error(g, 0x16);
+            return;
+        }
         uint32_t size = 1;
         while (size < kind) size <<= 1;
         uint32_t base = addr & ~(size - 1);
@@ -578,6 +582,10 @@ static void handle_crc(gdb_server *g, const char *p)
         send_error(g, 0x01);
         return;
     }
+    if (length > (64u << 20)) { /* a bound, so that one packet cannot hold the server for hours */
+        send_error(g, 0x16);
+        return;
+    }
     uint32_t crc = 0xFFFFFFFFu;
     while (length) {
         uint32_t n = length < sizeof g->scratch ? length : (uint32_t)sizeof g->scratch;
@@ -709,7 +717,7 @@ static bool attach_to(gdb_server *g, unsigned index)
     return s == 0;
 }
 
-static void detach(gdb_server *g)
+void gdb_detach(gdb_server *g)
 {
     if (!attached(g)) return;
     remove_all_sw(g);
@@ -835,7 +843,7 @@ static void handle_packet(gdb_server *g, char *p, size_t length)
     case 'Z': handle_breakpoint(g, p, true); return;
     case 'z': handle_breakpoint(g, p, false); return;
     case 'D':
-        detach(g);
+        gdb_detach(g);
         send_str(g, "OK");
         return;
     case 'k':

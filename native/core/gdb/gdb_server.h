@@ -87,6 +87,8 @@ void gdb_reply_hex(gdb_server *g, const uint8_t *data, size_t length);
 void gdb_send_reply(gdb_server *g);
 /* Lets the halted core run on (semihosting, after a served call); stop replies follow by poll. */
 void gdb_resume(gdb_server *g);
+/* Detaches from the target: software breakpoints removed, debug off, the core left running. */
+void gdb_detach(gdb_server *g);
 /* Sends a plain stop reply with this signal. */
 void gdb_report_stop(gdb_server *g, unsigned signal);
 /* Console output: an `O` packet (hex) sent at once. */
