@@ -100,7 +100,7 @@ export interface NativeProbe {
   }>;
   close(): void;
   flashErase(addr: number, length: number): Promise<void>;
-  flashProgram(addr: number, data: Uint8Array, verify: boolean, fast?: boolean): Promise<void>;
+  flashProgram(addr: number, data: Uint8Array, verify: boolean, fast?: boolean, erase?: boolean): Promise<void>;
   flashMassErase(): Promise<void>;
 }
 

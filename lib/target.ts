@@ -404,35 +404,32 @@ export class Target extends EventEmitter {
     }
     await this.halt();
     segments = alignSegments(segments);
-    // Erase the blocks the segments touch, each once.
-    const blocks = new Set<number>();
-    const erase: { start: number; length: number }[] = [];
+    // Pieces end on erase-block boundaries (a piece's blocks are erased as it is written, so no
+    // block may be shared by two pieces), about 32 KiB each for progress reports.
+    const pieces: ImageSegment[] = [];
     for (const s of segments) {
-      for (const r of flash) {
-        const block = r.blockSize ?? r.length;
-        const from = Math.max(s.address, r.start);
-        const to = Math.min(s.address + s.data.length, r.start + r.length);
-        for (let b = r.start + Math.floor((from - r.start) / block) * block; b < to; b += block) {
-          if (blocks.has(b)) continue;
-          blocks.add(b);
-          const last = erase[erase.length - 1];
-          if (last && last.start + last.length === b) last.length += block;
-          else erase.push({ start: b, length: block });
+      let from = 0;
+      while (from < s.data.length) {
+        let to = from;
+        while (to < s.data.length && (to === from || to - from < 32 << 10)) {
+          const at = s.address + to;
+          const region = flash.find((r) => at >= r.start && at < r.start + r.length)!;
+          const block = region.blockSize ?? region.length;
+          to = Math.min(s.data.length, region.start + (Math.floor((at - region.start) / block) + 1) * block - s.address);
         }
+        pieces.push({ address: s.address + from, data: s.data.subarray(from, to) });
+        from = to;
       }
     }
-    for (const e of erase) await this.call(() => this.handle.flashErase(e.start, e.length));
     const total = segments.reduce((n, s) => n + s.data.length, 0);
     let done = 0;
     options.progress?.(0, total);
-    const CHUNK = 32 << 10;
-    for (const s of segments) {
-      for (let at = 0; at < s.data.length; at += CHUNK) {
-        const piece = s.data.subarray(at, Math.min(at + CHUNK, s.data.length));
-        await this.call(() => this.handle.flashProgram(s.address + at, piece, options.verify ?? true, options.fast ?? true));
-        done += piece.length;
-        options.progress?.(done, total);
-      }
+    for (const piece of pieces) {
+      await this.call(() =>
+        this.handle.flashProgram(piece.address, piece.data, options.verify ?? true, options.fast ?? true, true),
+      );
+      done += piece.data.length;
+      options.progress?.(done, total);
     }
   }
 
@@ -486,7 +483,7 @@ function alignSegments(segments: ImageSegment[]): ImageSegment[] {
     }
   }
   return out.map((o) => {
-    const data = new Uint8Array(o.end - o.address).fill(0xff);
+    const data = new Uint8Array(Math.ceil((o.end - o.address) / UNIT) * UNIT).fill(0xff);
     for (const p of o.parts) data.set(p.data, p.address - o.address);
     return { address: o.address, data };
   });

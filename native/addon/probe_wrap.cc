@@ -503,8 +503,9 @@ Napi::Value ProbeWrap::FlashErase(const Napi::CallbackInfo &info)
     });
 }
 
-// flashProgram(addr, data, verify, fast = true): programs erased flash (padded to the program
-// unit with 0xFF); `fast` uses the on-target loader in the part's RAM, else direct writes
+// flashProgram(addr, data, verify, fast = true, erase = false): programs flash (padded to the
+// program unit with 0xFF); `fast` uses the on-target loader in the part's RAM, else direct
+// writes; `erase` erases the blocks the data touches first (with the loader: just in time)
 Napi::Value ProbeWrap::FlashProgram(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0;
@@ -514,14 +515,16 @@ Napi::Value ProbeWrap::FlashProgram(const Napi::CallbackInfo &info)
         return ThrowTypeWithCode(info.Env(), "EINVAL", "data must be a Uint8Array");
     bool verify = info.Length() > 2 && info[2].ToBoolean();
     bool fast = !(info.Length() > 3 && info[3].IsBoolean() && !info[3].As<Napi::Boolean>().Value());
+    bool erase = info.Length() > 4 && info[4].ToBoolean();
     Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
     auto data = std::make_shared<std::vector<uint8_t>>(bytes.Data(), bytes.Data() + bytes.ByteLength());
-    return Queue(info, [this, addr, data, verify, fast] {
+    return Queue(info, [this, addr, data, verify, fast, erase] {
         return WithProbe([&] {
             if (probe_.attached < 0) return NeedAttached(&probe_);
             flash_ram ram = {0, 0};
             if (fast) flash_default_ram(&probe_, &ram);
-            int s = flash_program(&probe_, addr, data->data(), data->size(), &ram, nullptr, nullptr);
+            int s = erase ? flash_write(&probe_, addr, data->data(), data->size(), &ram, nullptr, nullptr)
+                          : flash_program(&probe_, addr, data->data(), data->size(), &ram, nullptr, nullptr);
             if (s == 0 && verify) s = flash_verify(&probe_, addr, data->data(), data->size());
             return Outcome::Status(s);
         });

@@ -223,6 +223,7 @@ void sim_core_run(sim_target *t, uint64_t until_ps)
     take_up_clock(t);
     uint64_t target = c->epoch_cycles + sim_time_ps_to_cycles(until_ps - c->epoch_ps, c->epoch_hz);
     c->time_ps = until_ps;
+    c->running = true; /* the core's own accesses see the time of their instruction */
 
     while (c->clock_cycles < target) {
         if (c->halted || c->lockup || t->nrst_low) {
@@ -287,6 +288,7 @@ void sim_core_run(sim_target *t, uint64_t until_ps)
         if (c->dwt.hit) halt(t, SIM_DFSR_DWTTRAP);
         else if (c->step_pending) halt(t, SIM_DFSR_HALTED);
     }
+    c->running = false;
 }
 
 /* --- DWT data watchpoints (ARMv7-M C1.8) -------------------------------------------------- */
@@ -722,4 +724,11 @@ void sim_core_reset(sim_target *t, sim_reset_kind kind)
     sim_cpu_reset(t);
     if (!sim_cpu_load_reset_vector(t, c->vtor)) lockup(t);
     if ((c->demcr & DEMCR_VC_CORERESET) && (c->dhcsr & C_DEBUGEN)) halt(t, SIM_DFSR_VCATCH);
+}
+
+uint64_t sim_core_now_ps(const sim_target *t)
+{
+    const sim_core *c = &t->core;
+    if (!c->running) return t->now_ps;
+    return c->epoch_ps + sim_time_cycles_to_ps(c->clock_cycles - c->epoch_cycles, c->epoch_hz);
 }

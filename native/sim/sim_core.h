@@ -41,6 +41,7 @@ typedef struct sim_core {
     bool sleeping;        /* WFI/WFE until an interrupt or event */
     bool lockup;
     uint64_t time_ps;     /* virtual time the core has run up to */
+    bool running;         /* inside sim_core_run: sim_core_now_ps follows the instructions */
     uint64_t clock_cycles;/* core clock cycles since power-on, asleep and halted included */
     uint64_t epoch_ps;    /* time and clock count when core_hz was last taken up */
     uint64_t epoch_cycles;
@@ -87,5 +88,9 @@ void sim_core_set_irq_pending(sim_target *t, unsigned irq);
 
 /* Called by the executor after each data access when dwt.active is set. */
 void sim_dwt_on_access(sim_target *t, uint32_t addr, unsigned size, bool is_write, uint32_t value);
+
+/* The time as a bus access sees it: inside the run loop, the time of the executing instruction
+ * (t->now_ps is already the end of the run); else t->now_ps. */
+uint64_t sim_core_now_ps(const sim_target *t);
 
 #endif

@@ -1,5 +1,7 @@
 #include "sim_flash.h"
 
+#include "sim_core.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,12 +51,13 @@ bool sim_flash_opt_key(sim_flash *f, uint32_t value)
 
 bool sim_flash_busy(const sim_target *t, const sim_flash_bank *bank)
 {
-    return t->now_ps < bank->busy_until_ps;
+    return sim_core_now_ps(t) < bank->busy_until_ps;
 }
 
 void sim_flash_start(sim_target *t, sim_flash_bank *bank, uint64_t duration_ps)
 {
-    uint64_t start = bank->busy_until_ps > t->now_ps ? bank->busy_until_ps : t->now_ps;
+    uint64_t now = sim_core_now_ps(t);
+    uint64_t start = bank->busy_until_ps > now ? bank->busy_until_ps : now;
     bank->busy_until_ps = start + duration_ps;
     bank->eop_pending = true;
 }

@@ -287,6 +287,33 @@ int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, u
     return CORTEXM_OK;
 }
 
+/* Many registers in one batch: per register, write DCRDR, write DCRSR (WnR) and read DHCSR. The
+ * DHCSR read shows whether that transfer had completed (S_REGRDY) before the next DCRDR write;
+ * if one had not, it and the rest are written again one by one, with polling. */
+int cortexm_write_registers(cortexm *c, const unsigned *regsel, unsigned count, const uint32_t *values)
+{
+    uint32_t status[CORTEXM_MAX_BATCH];
+    if (count > CORTEXM_MAX_BATCH) return CORTEXM_INVALID;
+    for (unsigned i = 0; i < count; i++)
+        if (!register_exists(c, regsel[i])) return CORTEXM_INVALID;
+    int s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
+    for (unsigned i = 0; s == 0 && i < count; i++) {
+        adiv5_banked_write(c->dp, 2, values[i]);                /* DCRDR */
+        adiv5_banked_write(c->dp, 1, (1u << 16) | regsel[i]);   /* DCRSR, WnR */
+        adiv5_banked_read(c->dp, 0, &status[i]);                /* DHCSR */
+    }
+    if (s == 0) s = adiv5_flush(c->dp);
+    if (s != 0) return s;
+    for (unsigned i = 0; i < count; i++) {
+        if (!(status[i] & S_HALT)) return CORTEXM_NOT_HALTED;
+        if (status[i] & S_REGRDY) continue;
+        for (unsigned j = i; j < count; j++)
+            if ((s = cortexm_write_register(c, regsel[j], values[j])) != 0) return s;
+        break;
+    }
+    return CORTEXM_OK;
+}
+
 int cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value)
 {
     if (!register_exists(c, regsel)) return CORTEXM_INVALID;

@@ -73,6 +73,7 @@ int cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value);
  * CMSIS-DAP probe instead of several per register. */
 #define CORTEXM_MAX_BATCH 64
 int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values);
+int cortexm_write_registers(cortexm *c, const unsigned *regsel, unsigned count, const uint32_t *values);
 int cortexm_set_breakpoint(cortexm *c, uint32_t addr);
 int cortexm_clear_breakpoint(cortexm *c, uint32_t addr);
 /* `size` a power of two up to 32 KiB, `addr` aligned to it. */

@@ -286,7 +286,7 @@ static int program_loader(probe_session *p, const controller *c, uint32_t addr, 
     else if (s == FLASH_LOADER_FAULT) s = FLASH_ERR_SEQUENCE;
     int w = wait_done(p, c, base);
     wr(p, base + c->cr, 0);
-    for (unsigned i = 0; i < 20; i++) cortexm_write_register(&p->core, sels[i], saved[i]);
+    cortexm_write_registers(&p->core, sels, 20, saved);
     return s != 0 ? s : w;
 }
 
@@ -334,15 +334,102 @@ int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t l
     return s;
 }
 
+/* The erase entry the loader runs for one block (the same register writes as erase_block). */
+static flash_loader_erase erase_entry(const controller *c, uint32_t base, uint32_t start, uint32_t index)
+{
+    flash_loader_erase e = {.start = start};
+    uint32_t cr = base + c->cr;
+    switch (c->kind) {
+    case FAMILY_F1:
+        e.writes[0][0] = cr, e.writes[0][1] = 1u << 1;
+        e.writes[1][0] = base + 0x14, e.writes[1][1] = start;
+        e.writes[2][0] = cr, e.writes[2][1] = (1u << 1) | (1u << 6);
+        break;
+    case FAMILY_F4:
+        e.writes[0][0] = cr, e.writes[0][1] = (1u << 1) | (index << 3) | (2u << 8);
+        e.writes[1][0] = cr, e.writes[1][1] = (1u << 1) | (index << 3) | (2u << 8) | (1u << 16);
+        break;
+    default:
+        e.writes[0][0] = cr, e.writes[0][1] = (1u << 2) | (index << 8) | (2u << 4);
+        e.writes[1][0] = cr, e.writes[1][1] = (1u << 2) | (index << 8) | (2u << 4) | (1u << 7);
+        break;
+    }
+    return e;
+}
+
+int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
+                flash_progress progress, void *ctx)
+{
+    controller c;
+    if (p->attached < 0) return CORTEXM_INVALID;
+    if (!controller_of(p, &c)) return FLASH_ERR_UNKNOWN_PART;
+    uint32_t unit = flash_unit(p);
+    if (addr % unit) return FLASH_ERR_ALIGNMENT;
+    if (!flash_contains(p, addr, (uint32_t)((length + unit - 1) / unit * unit))) return FLASH_ERR_OUTSIDE;
+    size_t whole = length / unit * unit;
+    if (!ram || ram->size < 4096 || whole < 1024) { /* small, or no RAM: erase, then direct */
+        int s = flash_erase(p, addr, (uint32_t)length);
+        return s != 0 ? s : flash_program(p, addr, data, length, 0, progress, ctx);
+    }
+    static const unsigned sels[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
+    uint32_t saved[20];
+    int s = cortexm_read_registers(&p->core, sels, 20, saved);
+    if (s != 0) return s;
+    flash_loader_erase erases[FLASH_LOADER_MAX_ERASES];
+    size_t done = 0;
+    uint32_t erased_to = addr; /* every block below this has been erased */
+    while (s == 0 && done < whole) {
+        uint32_t at = addr + (uint32_t)done, base = bank_base(&c, at);
+        /* One loader run: at most FLASH_LOADER_MAX_ERASES blocks, within one bank. */
+        unsigned n = 0;
+        uint32_t end = at;
+        while (n < FLASH_LOADER_MAX_ERASES && end < addr + whole && bank_base(&c, end) == base) {
+            uint32_t start, size, index;
+            if (!block_at(p, end, &start, &size, &index)) break;
+            erases[n++] = erase_entry(&c, base, start, index);
+            end = start + size;
+        }
+        if (end > addr + whole) end = addr + (uint32_t)whole;
+        if ((s = unlock(p, &c, base)) != 0 || (s = wait_done(p, &c, base)) != 0) break;
+        uint32_t pg = c.kind == FAMILY_F1 ? 1u : c.kind == FAMILY_F4 ? 1u | (2u << 8) : (1u << 1) | (2u << 4);
+        flash_loader_params params = {.ram_base = ram->base, .ram_size = ram->size, .sr_addr = base + c.sr,
+                                      .busy_mask = c.busy, .error_mask = c.errors, .unit = (uint8_t)unit,
+                                      .cr_addr = base + c.cr, .pg_cr = pg, .erases = erases, .erase_count = n};
+        uint32_t sr = 0;
+        s = flash_loader_program(&p->core, &params, at, data + done, end - at, &sr, 0, 0);
+        if (s == FLASH_LOADER_ERROR) s = decode(&c, sr) ? decode(&c, sr) : FLASH_ERR_SEQUENCE;
+        else if (s == FLASH_LOADER_TIMEOUT) s = FLASH_ERR_TIMEOUT;
+        else if (s == FLASH_LOADER_FAULT) s = FLASH_ERR_SEQUENCE;
+        int w = wait_done(p, &c, base);
+        wr(p, base + c.cr, 0);
+        relock(p, &c, base);
+        if (s == 0) s = w;
+        done += end - at;
+        erased_to = end;
+        uint32_t bs, bz, bi;
+        if (block_at(p, end - 1, &bs, &bz, &bi)) erased_to = bs + bz;
+        if (progress && s == 0) progress(ctx, done, length);
+    }
+    cortexm_write_registers(&p->core, sels, 20, saved);
+    if (s == 0 && whole < length) { /* the tail short of a unit: its block may not be erased yet */
+        uint32_t tail = addr + (uint32_t)whole;
+        if (tail >= erased_to) s = flash_erase(p, tail, (uint32_t)(length - whole));
+        if (s == 0) s = flash_program(p, tail, data + whole, length - whole, 0, 0, 0);
+        if (progress && s == 0) progress(ctx, length, length);
+    }
+    return s;
+}
+
 bool flash_default_ram(const probe_session *p, flash_ram *ram)
 {
     /* The first RAM region the core can execute from and the AP can write: on these parts the
-     * one at 0x20000000 (F1/F4 SRAM, H7 DTCM). At most 64 KiB: more does not help. */
+     * one at 0x20000000 (F1/F4 SRAM, H7 DTCM), up to 128 KiB: a ring that holds data for the
+     * longest erase (a 128 KiB sector, about 1 s) keeps a slow link busy. */
     for (unsigned i = 0; p->part_known && i < p->part.memory_count; i++) {
         const part_memory *m = &p->part.memories[i];
         if (m->kind == PART_MEMORY_RAM && m->start == 0x20000000u) {
             ram->base = m->start;
-            ram->size = m->length < 0x10000u ? m->length : 0x10000u;
+            ram->size = m->length < 0x20000u ? m->length : 0x20000u;
             return true;
         }
     }

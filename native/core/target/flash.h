@@ -45,6 +45,11 @@ int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t l
                   flash_progress progress, void *ctx);
 /* RAM the loader may use on this part (its contents are lost). */
 bool flash_default_ram(const probe_session *p, flash_ram *ram);
+/* Erases the blocks the range touches and programs it: with RAM, the on-target loader erases
+ * each block just before programming it while the host streams data (erase, transfer and
+ * programming overlap); else flash_erase then flash_program. */
+int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
+                flash_progress progress, void *ctx);
 /* Reads back and compares. */
 int flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t length);
 /* A sentence for a flash status (or NULL for other statuses). */

@@ -43,7 +43,7 @@ static int write32(cortexm *c, uint32_t addr, uint32_t value)
 }
 
 typedef struct layout {
-    uint32_t code, cb, buffers, stack_top;
+    uint32_t code, cb, buffers, stack_top, table;
     uint32_t count, size;
 } layout;
 
@@ -56,8 +56,10 @@ static bool plan(const flash_loader_params *p, size_t length, layout *l)
     l->code = (p->ram_base + 3u) & ~3u;
     uint64_t cb = ((uint64_t)l->code + flash_loader_blob_size + 15u) & ~(uint64_t)15;
     uint64_t buffers = cb + FLASH_LOADER_CB_SIZE;
-    if (buffers + FLASH_LOADER_STACK > top) return false;
-    uint64_t room = top - FLASH_LOADER_STACK - buffers;
+    uint64_t table = p->erase_count ? (uint64_t)p->erase_count * sizeof(flash_loader_erase) + 4u : 0;
+    if (buffers + FLASH_LOADER_STACK + table > top) return false;
+    uint64_t room = top - FLASH_LOADER_STACK - table - buffers;
+    l->table = table ? (uint32_t)((top - FLASH_LOADER_STACK - table) & ~(uint64_t)3) : 0;
     uint64_t size = p->buffer_size ? p->buffer_size : FLASH_LOADER_DEFAULT_BUFFER;
     if (!p->buffer_size) {
         /* The default: no larger than the data, and small enough for two buffers. */
@@ -98,6 +100,8 @@ int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest
         return CORTEXM_INVALID;
     if (length == 0) return CORTEXM_OK;
     layout l;
+    if (p->erase_count > FLASH_LOADER_MAX_ERASES || (p->erase_count && (!p->erases || !p->cr_addr)))
+        return CORTEXM_INVALID;
     if (!plan(p, length, &l)) return CORTEXM_INVALID;
     unsigned max_idle = p->max_idle_polls ? p->max_idle_polls : FLASH_LOADER_DEFAULT_IDLE_POLLS;
 
@@ -112,7 +116,24 @@ int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest
     uint32_t write_index = 1;                         /* buffers published */
     if ((s = adiv5_mem_write(c->dp, c->apsel, l.buffers, data, sent)) != 0) return s;
 
+    if (p->erase_count) { /* the erase table, in the target's byte order, ended by 0xFFFFFFFF */
+        uint8_t entry[sizeof(flash_loader_erase)];
+        for (unsigned i = 0; i < p->erase_count; i++) {
+            put32(entry, p->erases[i].start);
+            for (unsigned k = 0; k < 3; k++) {
+                put32(entry + 4 + 8 * k, p->erases[i].writes[k][0]);
+                put32(entry + 8 + 8 * k, p->erases[i].writes[k][1]);
+            }
+            if ((s = adiv5_mem_write(c->dp, c->apsel, l.table + i * (uint32_t)sizeof entry, entry, sizeof entry)) != 0) return s;
+        }
+        put32(entry, 0xFFFFFFFFu);
+        if ((s = adiv5_mem_write(c->dp, c->apsel, l.table + p->erase_count * (uint32_t)sizeof entry, entry, 4)) != 0) return s;
+    }
+
     uint8_t header[FLASH_LOADER_CB_SIZE] = {0};
+    put32(header + FLASH_LOADER_CB_CR_ADDR, p->cr_addr);
+    put32(header + FLASH_LOADER_CB_PG_CR, p->pg_cr);
+    put32(header + FLASH_LOADER_CB_ERASE_TABLE, l.table);
     put32(header + FLASH_LOADER_CB_WRITE_INDEX, write_index);
     put32(header + FLASH_LOADER_CB_DONE, sent == length);
     put32(header + FLASH_LOADER_CB_DEST, dest);
@@ -131,11 +152,9 @@ int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest
     if ((s = write32(c, DEMCR, demcr | DEMCR_VC_HARDERR)) != 0) return s;
 
     /* Thread mode on MSP, interrupts masked (PRIMASK), Thumb state, r0 = the control block. */
-    if ((s = cortexm_write_register(c, REG_SPECIAL, 1)) != 0 ||
-        (s = cortexm_write_register(c, REG_XPSR, XPSR_THUMB)) != 0 ||
-        (s = cortexm_write_register(c, REG_SP, l.stack_top)) != 0 ||
-        (s = cortexm_write_register(c, 0, l.cb)) != 0 ||
-        (s = cortexm_write_register(c, REG_PC, l.code)) != 0 || (s = cortexm_resume(c)) != 0) {
+    const unsigned regs[5] = {REG_SPECIAL, REG_XPSR, REG_SP, 0, REG_PC};
+    const uint32_t values[5] = {1, XPSR_THUMB, l.stack_top, l.cb, l.code};
+    if ((s = cortexm_write_registers(c, regs, 5, values)) != 0 || (s = cortexm_resume(c)) != 0) {
         write32(c, DEMCR, demcr);
         return s;
     }

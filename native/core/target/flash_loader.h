@@ -33,6 +33,9 @@
 #define FLASH_LOADER_CB_BUSY_MASK 0x28u
 #define FLASH_LOADER_CB_ERROR_MASK 0x2Cu
 #define FLASH_LOADER_CB_UNIT 0x30u
+#define FLASH_LOADER_CB_CR_ADDR 0x34u     /* the flash CR, for the erases the loader makes */
+#define FLASH_LOADER_CB_PG_CR 0x38u       /* CR for programming, restored after each erase */
+#define FLASH_LOADER_CB_ERASE_TABLE 0x3Cu /* 0, or the erase entries (flash_loader_erase) */
 #define FLASH_LOADER_CB_SIZE 0x40u        /* the buffers follow */
 
 #define FLASH_LOADER_STATE_RUNNING 0u
@@ -41,18 +44,31 @@
 
 #define FLASH_LOADER_STACK 128u               /* bytes reserved for the routine's stack */
 #define FLASH_LOADER_DEFAULT_BUFFER 4096u
-#define FLASH_LOADER_MAX_BUFFERS 8u
+#define FLASH_LOADER_MAX_BUFFERS 32u
 #define FLASH_LOADER_DEFAULT_IDLE_POLLS 100000u
 
 extern const uint8_t flash_loader_blob[];
 extern const size_t flash_loader_blob_size;
+
+/* An erase the loader makes just before it programs the first unit at or past `start`: up to
+ * three register writes (address 0: none), then it waits for the controller and checks errors.
+ * The host streams data while the target erases. */
+typedef struct flash_loader_erase {
+    uint32_t start;
+    uint32_t writes[3][2];
+} flash_loader_erase;
+#define FLASH_LOADER_MAX_ERASES 64
 
 typedef struct flash_loader_params {
     uint32_t ram_base, ram_size;   /* RAM the loader may use: code, control block, buffers, stack */
     uint32_t sr_addr, busy_mask, error_mask;
     uint8_t unit;                  /* 2, 4 or 32 */
     uint32_t buffer_size;          /* 0: choose (4 KiB, or less to fit at least two buffers) */
-    uint32_t max_idle_polls;       /* polls without progress before a time-out;
+    uint32_t max_idle_polls;
+    /* Optional erases by the loader, sorted by start (at most FLASH_LOADER_MAX_ERASES). */
+    uint32_t cr_addr, pg_cr;
+    const flash_loader_erase *erases;
+    unsigned erase_count;       /* polls without progress before a time-out;
                                       0: FLASH_LOADER_DEFAULT_IDLE_POLLS */
 } flash_loader_params;
 

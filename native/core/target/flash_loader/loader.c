@@ -20,6 +20,12 @@
  *   0x28 busy_mask    SR bits that mean "operation in progress"
  *   0x2C error_mask   SR bits that mean "failed"
  *   0x30 unit         2 (half-words), 4 (words) or 32 (eight words, then wait)
+ *   0x34 cr_addr      the flash control register (for erases done here; 0: none)
+ *   0x38 pg_cr        the control register's value for programming, set again after each erase
+ *   0x3C erase_table  0, or the address of erase entries sorted by start, ending with start
+ *                     0xFFFFFFFF: before the first unit at or past `start`, the loader makes up
+ *                     to three register writes (address 0: none), waits, and checks the errors.
+ *                     Erasing here, just in time, lets the host stream data during the erases.
  *   0x40 the buffers  count × size bytes
  */
 #include <stdint.h>
@@ -38,9 +44,16 @@ typedef struct control_block {
     uint32_t busy_mask;
     uint32_t error_mask;
     uint32_t unit;
-    uint32_t reserved[3];
+    uint32_t cr_addr;
+    uint32_t pg_cr;
+    uint32_t erase_table;
     volatile uint8_t buffers[];
 } control_block;
+
+typedef struct erase_entry {
+    uint32_t start;
+    uint32_t writes[3][2]; /* register address, value */
+} erase_entry;
 
 _Static_assert(__builtin_offsetof(control_block, buffers) == 0x40, "the host expects buffers at 0x40");
 
@@ -52,6 +65,7 @@ __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(contr
     volatile uint8_t *buffer = cb->buffers;
     uint32_t dest = cb->dest, remaining = cb->remaining, index = cb->read_index, slot = 0;
     uint32_t state = 1;
+    const erase_entry *erase = (const erase_entry *)(uintptr_t)cb->erase_table;
 
     while (remaining != 0) {
         if (cb->write_index == index) {
@@ -62,6 +76,21 @@ __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(contr
         uint32_t n = remaining < size ? remaining : size;
         for (uint32_t offset = 0; offset < n; offset += unit) {
             volatile uint8_t *src = buffer + offset;
+            while (erase && erase->start != 0xFFFFFFFFu && dest >= erase->start) {
+                for (uint32_t k = 0; k < 3; k++)
+                    if (erase->writes[k][0]) *(volatile uint32_t *)(uintptr_t)erase->writes[k][0] = erase->writes[k][1];
+                uint32_t s;
+                while ((s = *sr) & busy_mask) {
+                }
+                if (s & error_mask) {
+                    cb->status = s;
+                    cb->dest = dest;
+                    state = 2;
+                    goto out;
+                }
+                *(volatile uint32_t *)(uintptr_t)cb->cr_addr = cb->pg_cr;
+                erase++;
+            }
             if (unit == 2) {
                 *(volatile uint16_t *)(uintptr_t)dest = *(volatile uint16_t *)src;
             } else {
