@@ -17,8 +17,54 @@ static void reply_status(gdb_server *g, int s)
     gdb_send_reply(g);
 }
 
+/* Whether `addr` lies in a range GDB asked to erase that has not been erased yet. */
+static bool unerased(const gdb_server *g, uint32_t addr)
+{
+    for (unsigned i = 0; i < g->flash_unerased_count; i++)
+        if (addr >= g->flash_unerased[i].start && addr < g->flash_unerased[i].end) return true;
+    return false;
+}
+
+/* Takes [start, end) out of the remembered ranges (a range may split in two). */
+static void mark_erased(gdb_server *g, uint32_t start, uint32_t end)
+{
+    unsigned n = g->flash_unerased_count;
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t s = g->flash_unerased[i].start, e = g->flash_unerased[i].end;
+        if (end <= s || start >= e) continue;
+        if (start > s && end < e && g->flash_unerased_count < 16) { /* split */
+            g->flash_unerased[g->flash_unerased_count].start = end;
+            g->flash_unerased[g->flash_unerased_count++].end = e;
+            g->flash_unerased[i].end = start;
+        } else if (start > s) {
+            g->flash_unerased[i].end = start;
+        } else {
+            g->flash_unerased[i].start = end < e ? end : e;
+        }
+    }
+}
+
+/* Erases the remembered blocks that [addr, addr+length) touches, before it is programmed. */
+static int erase_for(gdb_server *g, uint32_t addr, size_t length)
+{
+    uint32_t at = addr, end = addr + (uint32_t)length;
+    while (at < end) {
+        uint32_t start = 0, span = 0;
+        if (!flash_block_span(g->probe, at, 1, &start, &span)) return FLASH_ERR_OUTSIDE;
+        if (unerased(g, start)) {
+            int s = flash_erase(g->probe, start, span);
+            if (s != 0) return s;
+            mark_erased(g, start, start + span);
+        }
+        at = start + span;
+    }
+    return 0;
+}
+
 static int program(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
 {
+    int e = erase_for(g, addr, length);
+    if (e != 0) return e;
     flash_ram ram = {0, 0};
     flash_default_ram(g->probe, &ram); /* the fast path where RAM is known; else direct writes */
     int s = flash_program(g->probe, addr, data, length, &ram, 0, 0);
@@ -133,10 +179,20 @@ void gdb_flash_packet(gdb_server *g, char *p, size_t length)
             return;
         }
         g->flash_pending_length = 0;
-        reply_status(g, flash_contains(g->probe, addr, n) ? flash_erase(g->probe, addr, n) : FLASH_ERR_OUTSIDE);
+        if (!flash_contains(g->probe, addr, n)) {
+            reply_status(g, FLASH_ERR_OUTSIDE);
+        } else if (g->flash_unerased_count < 16) {
+            g->flash_unerased[g->flash_unerased_count].start = addr;
+            g->flash_unerased[g->flash_unerased_count++].end = addr + n;
+            reply_status(g, 0);
+        } else {
+            reply_status(g, flash_erase(g->probe, addr, n)); /* too many ranges: erase it now */
+        }
     } else if (write) {
         write_packet(g, p, length);
     } else {
-        reply_status(g, flush_pending(g));
+        int s = flush_pending(g);
+        g->flash_unerased_count = 0; /* blocks nothing was written into stay as they were */
+        reply_status(g, s);
     }
 }

@@ -64,6 +64,10 @@ typedef struct gdb_server {
     uint32_t flash_pending_addr;
     uint8_t flash_pending[32];
     uint32_t flash_pending_length;
+    /* vFlashErase ranges not erased yet: a block is erased when data first goes into it, so
+     * only what is written is erased (GDB asks for every block its sections touch). */
+    struct { uint32_t start, end; } flash_unerased[16];
+    unsigned flash_unerased_count;
     size_t last_length;           /* the last framed reply, for retransmission on '-' */
     uint8_t in[GDB_PACKET_SIZE + 16];
     uint8_t reply[GDB_PACKET_SIZE + 16];
