@@ -173,6 +173,11 @@ async function main(): Promise<void> {
     );
   }
   const bound = await server.listen();
+  // Before the banner: whoever reads it may signal at once.
+  onShutdown(async () => {
+    await server.close();
+    await probe.close();
+  });
   const address = host.includes(':') ? `[${host}]:${bound}` : `${host}:${bound}`;
   if (values.json) {
     process.stdout.write(
@@ -189,10 +194,6 @@ async function main(): Promise<void> {
         `  gdb-multiarch -ex "target extended-remote ${address}" -ex "monitor swdp_scan" -ex "attach 1" your-program.elf\n`,
     );
   }
-  onShutdown(async () => {
-    await server.close();
-    await probe.close();
-  });
 }
 
 /** `bmp-gdbserver flash`: program, verify, optionally reset, with a progress bar on a terminal. */

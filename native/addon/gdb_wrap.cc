@@ -32,6 +32,9 @@ GdbWrap::GdbWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<GdbWrap>(inf
     probe_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
     server_.reset(new gdb_server);
     gdb_server_init(server_.get(), probe_->State(), &GdbWrap::Output, this);
+    // `load` collects the image here and programs it at vFlashDone in long runs.
+    flash_image_.resize(2u << 20);
+    gdb_server_set_flash_buffer(server_.get(), flash_image_.data(), flash_image_.size());
 }
 
 void GdbWrap::Output(void *ctx, const uint8_t *data, size_t length)

@@ -34,6 +34,7 @@ private:
     Napi::ObjectReference probe_ref_;
     std::unique_ptr<gdb_server> server_;
     std::vector<uint8_t> out_;
+    std::vector<uint8_t> flash_image_; // 2 MiB: the largest flash of the supported parts
 };
 
 } // namespace bmp

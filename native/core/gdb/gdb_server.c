@@ -697,6 +697,7 @@ static void forget_target_state(gdb_server *g)
     g->cache_valid = false;
     g->flash_unerased_count = 0;
     g->flash_pending_length = 0;
+    g->flash_extent_count = 0;
     for (unsigned i = 0; i < GDB_MAX_SW_BREAKPOINTS; i++) g->sw[i].used = false;
     for (unsigned i = 0; i < CORTEXM_MAX_WATCHPOINTS; i++) g->watches[i].used = false;
     g->run = GDB_IDLE;

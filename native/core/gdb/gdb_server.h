@@ -68,6 +68,13 @@ typedef struct gdb_server {
      * only what is written is erased (GDB asks for every block its sections touch). */
     struct { uint32_t start, end; } flash_unerased[16];
     unsigned flash_unerased_count;
+    /* Optional, given by the embedding (the Node addon; firmware has no room): a buffer that
+     * mirrors flash from its first address, so that `load` collects the whole image and writes
+     * it at vFlashDone in long runs, erase and transfer overlapping on the target. */
+    uint8_t *flash_image;
+    size_t flash_image_capacity;
+    struct { uint32_t start, end; } flash_extents[32];
+    unsigned flash_extent_count;
     size_t last_length;           /* the last framed reply, for retransmission on '-' */
     uint8_t in[GDB_PACKET_SIZE + 16];
     uint8_t reply[GDB_PACKET_SIZE + 16];
@@ -97,6 +104,9 @@ void gdb_detach(gdb_server *g);
 void gdb_report_stop(gdb_server *g, unsigned signal);
 /* Console output: an `O` packet (hex) sent at once. */
 void gdb_console(gdb_server *g, const char *text);
+
+/* Lets `load` collect the image in `buffer` (see flash_image above). */
+void gdb_server_set_flash_buffer(gdb_server *g, uint8_t *buffer, size_t capacity);
 
 /* Flash commands (gdb_flash.c): vFlashErase, vFlashWrite, vFlashDone. */
 void gdb_flash_packet(gdb_server *g, char *p, size_t length);
