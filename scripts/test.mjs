@@ -138,6 +138,9 @@ check('portable core cross-compiles for Cortex-M7 with no warnings', () =>
 check('fixture firmware rebuilds byte-identical', () =>
   step('bash', ['test/fixtures/firmware/build.sh', '--check']),
 );
+check('flash loader blob rebuilds byte-identical from its source', () =>
+  step('bash', ['native/core/target/flash_loader/build.sh', '--check']),
+);
 if (!quick) {
   check('CMake (cmake-js) build of the addon loads and works', () => {
     const b = run('npx', ['cmake-js', 'compile', '--out', 'build-cmake']);
@@ -146,7 +149,7 @@ if (!quick) {
       env: { ...process.env, BMP_NATIVE_PATH: join(root, 'build-cmake', 'Release', 'bmp_native.node') },
     });
   });
-  check('libFuzzer: the GDB packet layer survives a bounded fuzzing run under ASan/UBSan/LSan', () =>
+  check('libFuzzer: the GDB packet layer and server core survive a bounded fuzzing run under ASan/UBSan/LSan', () =>
     step('bash', ['scripts/fuzz.sh'], { timeout: 900_000 }),
   );
   check('packed tarball loads its prebuilt addon with no compiler on the PATH', () =>
