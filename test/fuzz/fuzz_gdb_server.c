@@ -26,6 +26,8 @@
  *          bit 7    two MEM-APs (two targets) instead of one
  *   cfg[3] bits 0-1 how the stream is cut: a packet at a time with up to 48 polls after each (as
  *                   GDB waits for replies); random chunks with up to 4, 48 or 1 poll after each
+ *          bit 2    give the server an image buffer (as the Node addon does): `load` collects
+ *                   and programs at vFlashDone
  *          all      seed for the chunk sizes and the injected errors
  * The stream goes to gdb_server_input in chunks, with gdb_server_poll calls between them (while
  * the target runs); at the end the server is polled a while and disconnected.
@@ -696,6 +698,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         initialised = true;
     }
     memcpy(&server, &pristine, sizeof server);
+    static uint8_t image[64 * 1024];
+    if (cfg[3] & 4u) gdb_server_set_flash_buffer(&server, image, sizeof image);
     uint32_t chunk_rng = T.rng ^ 0x5BD1E995u;
     if (chunk_rng == 0) chunk_rng = 1;
     static const unsigned polls[4] = {48, 4, 48, 1};
