@@ -57,7 +57,7 @@ const md = [
   ...results.map(
     (r) =>
       `| ${r.bench} | ${keys(r)
-        .map((k) => `${k}: ${typeof r[k] === 'number' ? +r[k].toPrecision(4) : r[k]}`)
+        .map((k) => `${k}: ${typeof r[k] === 'number' ? +r[k].toPrecision(4) : typeof r[k] === 'object' ? JSON.stringify(r[k]) : r[k]}`)
         .join(', ')} | ${r.goal ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} |`,
   ),
   '',
