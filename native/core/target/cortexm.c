@@ -258,11 +258,12 @@ int cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value)
 }
 
 /* Many registers in one batch through the Debug Control Block (DHCSR, DCRSR, DCRDR, DEMCR at
- * 0xE000EDF0): per register, write DCRSR, read DHCSR (was S_REGRDY set?) and read DCRDR, all
- * queued, so a CMSIS-DAP probe does the lot in one or two packets. A register transfer takes a
- * few core cycles and an SWD access far longer, so S_REGRDY is set by the time it is read; if it
- * ever is not, the slow path with polling reads the registers again. */
-int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values)
+ * 0xE000EDF0), queued through the banked data registers so that a CMSIS-DAP probe does the lot
+ * in one or two packets. Per register, a read writes DCRSR, reads DHCSR and reads DCRDR; a write
+ * writes DCRDR, writes DCRSR (WnR) and reads DHCSR. A register transfer takes a few core cycles
+ * and an SWD access far longer, so S_REGRDY is set when DHCSR is read; if it ever is not, that
+ * register and every later one are transferred again one by one, with polling. */
+static int register_batch(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values, bool write)
 {
     uint32_t status[CORTEXM_MAX_BATCH];
     if (count > CORTEXM_MAX_BATCH) return CORTEXM_INVALID;
@@ -270,48 +271,36 @@ int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, u
         if (!register_exists(c, regsel[i])) return CORTEXM_INVALID;
     int s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
     for (unsigned i = 0; s == 0 && i < count; i++) {
-        adiv5_banked_write(c->dp, 1, regsel[i]);  /* DCRSR */
-        adiv5_banked_read(c->dp, 0, &status[i]);  /* DHCSR */
-        adiv5_banked_read(c->dp, 2, &values[i]);  /* DCRDR */
+        if (write) adiv5_banked_write(c->dp, 2, values[i]);                 /* DCRDR */
+        adiv5_banked_write(c->dp, 1, (write ? 1u << 16 : 0) | regsel[i]);   /* DCRSR */
+        adiv5_banked_read(c->dp, 0, &status[i]);                            /* DHCSR */
+        if (!write) adiv5_banked_read(c->dp, 2, &values[i]);                /* DCRDR */
     }
     if (s == 0) s = adiv5_flush(c->dp);
     if (s != 0) return s;
     for (unsigned i = 0; i < count; i++) {
         if (!(status[i] & S_HALT)) return CORTEXM_NOT_HALTED;
         if (status[i] & S_REGRDY) continue;
-        /* Not ready in time: this and every later value are suspect; read them one by one. */
-        for (unsigned j = i; j < count; j++)
-            if ((s = cortexm_read_register(c, regsel[j], &values[j])) != 0) return s;
+        for (unsigned j = i; j < count; j++) {
+            s = write ? cortexm_write_register(c, regsel[j], values[j]) : cortexm_read_register(c, regsel[j], &values[j]);
+            if (s != 0) return s;
+        }
         break;
     }
     return CORTEXM_OK;
 }
 
-/* Many registers in one batch: per register, write DCRDR, write DCRSR (WnR) and read DHCSR. The
- * DHCSR read shows whether that transfer had completed (S_REGRDY) before the next DCRDR write;
- * if one had not, it and the rest are written again one by one, with polling. */
+int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values)
+{
+    return register_batch(c, regsel, count, values, false);
+}
+
 int cortexm_write_registers(cortexm *c, const unsigned *regsel, unsigned count, const uint32_t *values)
 {
-    uint32_t status[CORTEXM_MAX_BATCH];
+    uint32_t copy[CORTEXM_MAX_BATCH];
     if (count > CORTEXM_MAX_BATCH) return CORTEXM_INVALID;
-    for (unsigned i = 0; i < count; i++)
-        if (!register_exists(c, regsel[i])) return CORTEXM_INVALID;
-    int s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
-    for (unsigned i = 0; s == 0 && i < count; i++) {
-        adiv5_banked_write(c->dp, 2, values[i]);                /* DCRDR */
-        adiv5_banked_write(c->dp, 1, (1u << 16) | regsel[i]);   /* DCRSR, WnR */
-        adiv5_banked_read(c->dp, 0, &status[i]);                /* DHCSR */
-    }
-    if (s == 0) s = adiv5_flush(c->dp);
-    if (s != 0) return s;
-    for (unsigned i = 0; i < count; i++) {
-        if (!(status[i] & S_HALT)) return CORTEXM_NOT_HALTED;
-        if (status[i] & S_REGRDY) continue;
-        for (unsigned j = i; j < count; j++)
-            if ((s = cortexm_write_register(c, regsel[j], values[j])) != 0) return s;
-        break;
-    }
-    return CORTEXM_OK;
+    for (unsigned i = 0; i < count; i++) copy[i] = values[i];
+    return register_batch(c, regsel, count, copy, true);
 }
 
 int cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value)

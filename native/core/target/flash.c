@@ -264,6 +264,25 @@ static int program_direct(probe_session *p, const controller *c, uint32_t addr, 
 
 #define CHUNK 4096u
 
+/* A loader result as a flash status: the controller's error bits decoded. */
+static int loader_status(const controller *c, int s, uint32_t sr)
+{
+    if (s == FLASH_LOADER_ERROR) return decode(c, sr) ? decode(c, sr) : FLASH_ERR_SEQUENCE;
+    if (s == FLASH_LOADER_TIMEOUT) return FLASH_ERR_TIMEOUT;
+    if (s == FLASH_LOADER_FAULT) return FLASH_ERR_SEQUENCE;
+    return s;
+}
+
+/* The common checks of program and write: a driver, an aligned start, the range in flash. */
+static int prepare(const probe_session *p, controller *c, uint32_t addr, size_t length, uint32_t *unit)
+{
+    if (p->attached < 0) return CORTEXM_INVALID;
+    if (!controller_of(p, c)) return FLASH_ERR_UNKNOWN_PART;
+    *unit = flash_unit(p);
+    if (addr % *unit) return FLASH_ERR_ALIGNMENT;
+    return flash_contains(p, addr, (uint32_t)((length + *unit - 1) / *unit * *unit)) ? 0 : FLASH_ERR_OUTSIDE;
+}
+
 /* The on-target loader over [addr, addr+length) (whole units, one bank). The core's registers
  * are saved and restored around it, so that a debugger's view of the halted program stays. */
 static int program_loader(probe_session *p, const controller *c, uint32_t addr, const uint8_t *data, size_t length,
@@ -280,10 +299,7 @@ static int program_loader(probe_session *p, const controller *c, uint32_t addr, 
                                   .busy_mask = c->busy, .error_mask = c->errors,
                                   .unit = (uint8_t)(c->kind == FAMILY_F1 ? 2 : c->kind == FAMILY_F4 ? 4 : 32)};
     uint32_t sr = 0;
-    s = flash_loader_program(&p->core, &params, addr, data, length, &sr, progress, ctx);
-    if (s == FLASH_LOADER_ERROR) s = decode(c, sr) ? decode(c, sr) : FLASH_ERR_SEQUENCE;
-    else if (s == FLASH_LOADER_TIMEOUT) s = FLASH_ERR_TIMEOUT;
-    else if (s == FLASH_LOADER_FAULT) s = FLASH_ERR_SEQUENCE;
+    s = loader_status(c, flash_loader_program(&p->core, &params, addr, data, length, &sr, progress, ctx), sr);
     int w = wait_done(p, c, base);
     wr(p, base + c->cr, 0);
     cortexm_write_registers(&p->core, sels, 20, saved);
@@ -294,12 +310,10 @@ int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t l
                   flash_progress progress, void *ctx)
 {
     controller c;
-    if (p->attached < 0) return CORTEXM_INVALID;
-    if (!controller_of(p, &c)) return FLASH_ERR_UNKNOWN_PART;
-    uint32_t unit = flash_unit(p);
+    uint32_t unit = 0;
+    int e = prepare(p, &c, addr, length, &unit);
+    if (e != 0) return e;
     size_t padded = (length + unit - 1) / unit * unit;
-    if (addr % unit) return FLASH_ERR_ALIGNMENT;
-    if (!flash_contains(p, addr, (uint32_t)padded)) return FLASH_ERR_OUTSIDE;
     /* The loader needs room for itself, its control block, two buffers and a stack. */
     bool fast = ram && ram->size >= 4096 && length >= 1024;
     uint8_t chunk[CHUNK];
@@ -361,11 +375,9 @@ int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t len
                 flash_progress progress, void *ctx)
 {
     controller c;
-    if (p->attached < 0) return CORTEXM_INVALID;
-    if (!controller_of(p, &c)) return FLASH_ERR_UNKNOWN_PART;
-    uint32_t unit = flash_unit(p);
-    if (addr % unit) return FLASH_ERR_ALIGNMENT;
-    if (!flash_contains(p, addr, (uint32_t)((length + unit - 1) / unit * unit))) return FLASH_ERR_OUTSIDE;
+    uint32_t unit = 0;
+    int e = prepare(p, &c, addr, length, &unit);
+    if (e != 0) return e;
     size_t whole = length / unit * unit;
     if (!ram || ram->size < 4096 || whole < 1024) { /* small, or no RAM: erase, then direct */
         int s = flash_erase(p, addr, (uint32_t)length);
@@ -396,10 +408,7 @@ int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t len
                                       .busy_mask = c.busy, .error_mask = c.errors, .unit = (uint8_t)unit,
                                       .cr_addr = base + c.cr, .pg_cr = pg, .erases = erases, .erase_count = n};
         uint32_t sr = 0;
-        s = flash_loader_program(&p->core, &params, at, data + done, end - at, &sr, 0, 0);
-        if (s == FLASH_LOADER_ERROR) s = decode(&c, sr) ? decode(&c, sr) : FLASH_ERR_SEQUENCE;
-        else if (s == FLASH_LOADER_TIMEOUT) s = FLASH_ERR_TIMEOUT;
-        else if (s == FLASH_LOADER_FAULT) s = FLASH_ERR_SEQUENCE;
+        s = loader_status(&c, flash_loader_program(&p->core, &params, at, data + done, end - at, &sr, 0, 0), sr);
         int w = wait_done(p, &c, base);
         wr(p, base + c.cr, 0);
         relock(p, &c, base);
