@@ -25,7 +25,7 @@ for (const usb of ['hid', 'bulk']) {
     const flashLimit = SIZE / 1024 / LIMIT_S;
     const goal = usb === 'bulk' ? 0.8 : 0.6;
     console.log(JSON.stringify({
-      bench: `flash 256 KiB into stm32f407 on ${usb === 'hid' ? 'full-speed HID' : 'high-speed bulk'}, ${fast ? 'on-target loader' : 'direct MEM-AP writes'}${verify ? ', then read back to verify' : ''}`,
+      bench: `flash 256 KiB into stm32f407 on ${usb === 'hid' ? 'full-speed HID' : 'high-speed bulk'}, ${fast ? 'on-target loader' : 'direct MEM-AP writes'}${verify ? ', then verified (CRC-32 computed on the target)' : ''}`,
       kib_per_s_virtual: rate,
       flash_limit_kib_per_s: flashLimit,
       fraction_of_flash_limit: rate / flashLimit,

@@ -59,8 +59,8 @@ class RawClient {
   }
 }
 
-async function serve(): Promise<{ probe: Probe; server: GdbServer; port: number }> {
-  const probe = await openProbe({ sim: 'stm32f103' });
+async function serve(usb?: 'hid' | 'bulk'): Promise<{ probe: Probe; server: GdbServer; port: number }> {
+  const probe = await openProbe({ sim: 'stm32f103', usb });
   installFixture(probe.sim!, loadFixture('stm32f103'));
   probe.sim!.reset('system');
   await probe.swdScan();
@@ -118,6 +118,34 @@ describe('GdbServer with a raw client', () => {
     assert.equal(await c.request('qRcmd,' + Buffer.from('swdp_scan').toString('hex')), 'OK');
     assert.equal(await c.request('vAttach;1'), 'T05thread:1;');
     assert.equal(await c.request('m20001000,2'), '3412');
+    c.close();
+    await server.close();
+    await probe.close();
+  });
+
+  it('qCRC of a long range (computed by the target) and of a short one (read back) match GDB\'s CRC-32; the target is left as it was', async () => {
+    const crc32 = (data: Uint8Array) => {
+      let crc = 0xffffffff;
+      for (const byte of data) {
+        crc ^= byte << 24;
+        for (let b = 0; b < 8; b++) crc = crc & 0x80000000 ? ((crc << 1) ^ 0x04c11db7) >>> 0 : (crc << 1) >>> 0;
+      }
+      return crc >>> 0;
+    };
+    const { probe, server, port } = await serve('hid');
+    const c = await RawClient.connect(port);
+    assert.equal(await c.request('vAttach;1'), 'T05thread:1;');
+    const data = new Uint8Array(16384).map((_, i) => (i * 7 + 3) & 0xff);
+    probe.sim!.load(0x20000800, data);
+    const low = probe.sim!.peek(0x20000000, 1024);
+    const regs = await c.request('g');
+    const before = await probe.packets();
+    assert.equal(await c.request('qCRC:20000800,4000'), 'C' + crc32(data).toString(16).padStart(8, '0'));
+    // Reading 16 KiB back over full-speed HID would take about 290 packets: the target did it.
+    assert.ok((await probe.packets()) - before < 150, `${(await probe.packets()) - before} packets`);
+    assert.equal(await c.request('qCRC:20000800,10'), 'C' + crc32(data.subarray(0, 16)).toString(16).padStart(8, '0'));
+    assert.deepEqual(probe.sim!.peek(0x20000000, 1024), low, 'the RAM the routine borrowed is restored');
+    assert.equal(await c.request('g'), regs, 'the registers are restored');
     c.close();
     await server.close();
     await probe.close();

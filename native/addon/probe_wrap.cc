@@ -525,7 +525,7 @@ Napi::Value ProbeWrap::FlashProgram(const Napi::CallbackInfo &info)
             if (fast) flash_default_ram(&probe_, &ram);
             int s = erase ? flash_write(&probe_, addr, data->data(), data->size(), &ram, nullptr, nullptr)
                           : flash_program(&probe_, addr, data->data(), data->size(), &ram, nullptr, nullptr);
-            if (s == 0 && verify) s = flash_verify(&probe_, addr, data->data(), data->size());
+            if (s == 0 && verify) s = flash_verify_crc(&probe_, addr, data->data(), data->size(), &ram);
             return Outcome::Status(s);
         });
     });

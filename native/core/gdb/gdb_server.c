@@ -1,6 +1,9 @@
 #include "gdb/gdb_server.h"
 
+#include "target/crc32.h"
 #include "target/description.h"
+#include "target/flash.h"
+#include "target/flash_loader.h"
 
 #define SIGINT 2
 #define SIGTRAP 5
@@ -514,16 +517,6 @@ static void handle_xfer(gdb_server *g, const char *p)
 
 /* ---- memory ---- */
 
-/* CRC-32 as GDB's qCRC computes it: polynomial 0x04C11DB7, MSB first, initial all ones. */
-static uint32_t crc32_update(uint32_t crc, const uint8_t *data, size_t length)
-{
-    for (size_t i = 0; i < length; i++) {
-        crc ^= (uint32_t)data[i] << 24;
-        for (unsigned b = 0; b < 8; b++) crc = crc & 0x80000000u ? crc << 1 ^ 0x04C11DB7u : crc << 1;
-    }
-    return crc;
-}
-
 static void handle_memory(gdb_server *g, char op, const char *p, size_t length)
 {
     uint32_t addr = 0, count = 0;
@@ -586,14 +579,27 @@ static void handle_crc(gdb_server *g, const char *p)
         send_error(g, 0x16);
         return;
     }
-    uint32_t crc = 0xFFFFFFFFu;
+    uint32_t crc = CRC32_GDB_INITIAL;
+    /* Long ranges: let the target compute it (the RAM it borrows is put back), unless the range
+     * covers that RAM; else read it here. */
+    flash_ram ram = {0, 0};
+    if (length >= 1024 && flash_default_ram(g->probe, &ram) &&
+        (addr >= ram.base + 1024u || addr + length <= ram.base) &&
+        flash_loader_crc(core(g), ram.base, ram.size, addr, length, &crc, 10000000u) == 0) {
+        g->reply_length = 0;
+        gdb_reply_str(g, "C");
+        reply_hex_number(g, crc, 8);
+        gdb_send_reply(g);
+        return;
+    }
+    crc = CRC32_GDB_INITIAL;
     while (length) {
         uint32_t n = length < sizeof g->scratch ? length : (uint32_t)sizeof g->scratch;
         if (mem_read(g, addr, g->scratch, n) != 0) {
             send_error(g, 0x0e);
             return;
         }
-        crc = crc32_update(crc, g->scratch, n);
+        crc = crc32_gdb(crc, g->scratch, n);
         addr += n;
         length -= n;
     }

@@ -1,5 +1,6 @@
 #include "target/flash.h"
 
+#include "target/crc32.h"
 #include "target/flash_loader.h"
 
 #define KEY1 0x45670123u /* RM0008 3.3.1, RM0090 3.5.1, RM0433 4.5.1 */
@@ -457,6 +458,15 @@ int flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t le
         done += n;
     }
     return 0;
+}
+
+int flash_verify_crc(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram)
+{
+    uint32_t target = 0;
+    if (ram && ram->size >= 1024 && length >= 1024 &&
+        flash_loader_crc(&p->core, ram->base, ram->size, addr, (uint32_t)length, &target, 10000000u) == 0)
+        return target == crc32_gdb(CRC32_GDB_INITIAL, data, length) ? 0 : FLASH_ERR_VERIFY;
+    return flash_verify(p, addr, data, length); /* no RAM, or the routine failed: read it back */
 }
 
 const char *flash_status_message(int status)

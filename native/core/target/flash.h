@@ -52,6 +52,9 @@ int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t len
                 flash_progress progress, void *ctx);
 /* Reads back and compares. */
 int flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t length);
+/* Compares by CRC-32 computed on the target from RAM (nothing read back over the link); falls
+ * back to flash_verify without RAM or for short ranges. */
+int flash_verify_crc(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram);
 /* A sentence for a flash status (or NULL for other statuses). */
 const char *flash_status_message(int status);
 

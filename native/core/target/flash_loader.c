@@ -239,3 +239,49 @@ int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest
     if (result == 0 && progress && reported != length) progress(ctx, length, length);
     return result;
 }
+
+int flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t addr, uint32_t length, uint32_t *crc,
+                     uint32_t max_polls)
+{
+    /* The RAM it borrows (the routine and a small stack) and the registers are put back after,
+     * so that a debugging session can verify without disturbing the program. */
+    enum { STACK = 128 };
+    uint8_t saved_ram[1024];
+    uint32_t code = (ram_base + 3u) & ~3u, used = (uint32_t)flash_loader_blob_size + STACK;
+    if (used > sizeof saved_ram || (uint64_t)code + used > (uint64_t)ram_base + ram_size) return CORTEXM_INVALID;
+    uint32_t stack_top = (code + used) & ~7u;
+    static const unsigned sels[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
+    uint32_t saved[20], demcr = 0;
+    int s = cortexm_halt(c);
+    if (s == 0) s = cortexm_read_registers(c, sels, 20, saved);
+    if (s == 0) s = adiv5_mem_read(c->dp, c->apsel, code, saved_ram, used);
+    if (s == 0) s = read32(c, DEMCR, &demcr);
+    if (s != 0) return s;
+    s = adiv5_mem_write(c->dp, c->apsel, code, flash_loader_blob, flash_loader_blob_size);
+    if (s == 0) s = write32(c, DEMCR, demcr | DEMCR_VC_HARDERR);
+    const unsigned regs[6] = {REG_SPECIAL, REG_XPSR, REG_SP, 0, 1, REG_PC};
+    const uint32_t values[6] = {1, XPSR_THUMB, stack_top, addr, length, code + (uint32_t)flash_loader_crc_offset};
+    if (s == 0) s = cortexm_write_registers(c, regs, 6, values);
+    if (s == 0) s = cortexm_resume(c);
+    uint32_t dhcsr = 0;
+    for (uint32_t i = 0; s == 0; i++) {
+        if ((s = read32(c, DHCSR, &dhcsr)) != 0) break;
+        if (dhcsr & (S_HALT | S_LOCKUP)) break;
+        if (i == max_polls) {
+            s = FLASH_LOADER_TIMEOUT;
+            break;
+        }
+    }
+    int h = cortexm_halt(c);
+    uint32_t pc = 0;
+    if (s == 0) s = h;
+    /* It must have stopped on its own BKPT, not on a fault. */
+    if (s == 0 && (s = cortexm_read_register(c, 0, crc)) == 0 && (s = cortexm_read_register(c, REG_PC, &pc)) == 0 &&
+        (pc < code || pc >= code + (uint32_t)flash_loader_blob_size))
+        s = FLASH_LOADER_FAULT;
+    /* Put everything back, whatever happened. */
+    adiv5_mem_write(c->dp, c->apsel, code, saved_ram, used);
+    write32(c, DEMCR, demcr);
+    int r = cortexm_write_registers(c, sels, 20, saved);
+    return s != 0 ? s : r;
+}

@@ -49,6 +49,7 @@
 
 extern const uint8_t flash_loader_blob[];
 extern const size_t flash_loader_blob_size;
+extern const size_t flash_loader_crc_offset; /* the CRC routine's entry in the blob */
 
 /* An erase the loader makes just before it programs the first unit at or past `start`: up to
  * three register writes (address 0: none), then it waits for the controller and checks errors.
@@ -83,5 +84,12 @@ typedef void (*flash_loader_progress)(void *ctx, size_t done, size_t total);
  * restored (VC_HARDERR is set while the routine runs, so that a HardFault halts it). */
 int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
                          size_t length, uint32_t *sr_out, flash_loader_progress progress, void *ctx);
+
+/* GDB's CRC-32 (qCRC) of [addr, addr+length) computed by the target itself, from RAM at
+ * `ram_base` (the routine and a 128-byte stack, under 1 KiB; saved and restored, as are the
+ * registers): verifying flash
+ * without reading it back over a slow link. `max_polls` bounds the wait (DHCSR reads). */
+int flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t addr, uint32_t length, uint32_t *crc,
+                     uint32_t max_polls);
 
 #endif
