@@ -2,7 +2,8 @@
 # Builds every libFuzzer target test/fuzz/fuzz_*.c into build-fuzz/ and runs each for a bounded
 # time, for CI. A target names the core sources it needs on a line of its own near the top:
 #   // fuzz-sources: native/core/gdb/rsp_packet.c [more paths, relative to the repository root]
-# (several such lines add up). Seeds come from test/fuzz/corpus/<name>/ (read only: new inputs go
+# (several such lines add up); the word @core stands for every portable-core source listed in
+# native/sources.json, so that a target over the whole core keeps linking as the core grows. Seeds come from test/fuzz/corpus/<name>/ (read only: new inputs go
 # to build-fuzz/corpus/<name>/). Crash inputs land in build-fuzz/artifacts/<name>/.
 #
 # Environment: FUZZ_SECONDS (per target, default 20), CC (default clang), FUZZ_ONLY (run only the
@@ -38,7 +39,13 @@ for src in "${targets[@]}"; do
   # The extra sources named by the target's "// fuzz-sources:" lines.
   extra=()
   while read -r -a words; do
-    extra+=("${words[@]}")
+    for word in "${words[@]}"; do
+      if [ "$word" = "@core" ]; then
+        while read -r core; do extra+=("$core"); done < <(node -e 'for (const f of require("./native/sources.json").core) console.log(f)')
+      else
+        extra+=("$word")
+      fi
+    done
   done < <(sed -n 's|^[[:space:]]*//[[:space:]]*fuzz-sources:[[:space:]]*||p' "$src")
   for f in ${extra[@]+"${extra[@]}"}; do
     if [ ! -f "$f" ]; then

@@ -1,8 +1,4 @@
-// fuzz-sources: native/core/gdb/gdb_server.c native/core/gdb/gdb_monitor.c native/core/gdb/gdb_semihosting.c
-// fuzz-sources: native/core/gdb/rsp_packet.c native/core/target/probe_session.c native/core/target/cortexm.c
-// fuzz-sources: native/core/target/adiv5.c native/core/target/romtable.c native/core/target/parts.c
-// fuzz-sources: native/core/target/description.c native/core/gdb/gdb_flash.c native/core/target/flash.c
-// fuzz-sources: native/core/target/flash_loader.c native/core/target/flash_loader_blob.c
+// fuzz-sources: @core
 /* libFuzzer target for the GDB server core (native/core/gdb/gdb_server.c with its monitor,
  * semihosting and flash modules), driven over a probe_session whose dp_link is a fake: a small
  * model of an SWD-attached Cortex-M written here.
