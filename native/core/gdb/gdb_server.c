@@ -793,7 +793,7 @@ static void handle_query(gdb_server *g, const char *p, size_t length)
     if (starts(p, "qSupported")) {
         g->reply_length = 0;
         gdb_reply_str(g, "PacketSize=");
-        reply_hex_number(g, GDB_PACKET_SIZE, 4);
+        reply_hex_number(g, GDB_PACKET_SIZE, GDB_PACKET_SIZE > 0xFFFF ? 8 : 4);
         gdb_reply_str(g, ";qXfer:memory-map:read+;qXfer:features:read+;qXfer:threads:read+"
                          ";QStartNoAckMode+;vContSupported+;swbreak+;hwbreak+");
         gdb_send_reply(g);
