@@ -328,11 +328,11 @@ async function gdbPhases(gdb, phase) {
   return { read, write, step };
 }
 
-/** OpenOCD's side of the GDB phases: OpenOCD on a fresh target, gdb-multiarch on its GDB port. */
-async function openocdGdb(backend) {
+/** A fresh simulated target behind the DAP server, OpenOCD on it, and gdb-multiarch connected and halted. */
+async function openocdWithGdb(backend, options) {
   const dap = await startDap(backend.packetSize);
   const gdbPort = await freePort();
-  const openocd = startOpenocd(backend, dap.port, gdbPort);
+  const openocd = startOpenocd(backend, dap.port, gdbPort, options);
   await waitForLog(openocd, new RegExp(`Listening on port ${gdbPort} for gdb connections`), 60_000);
   const gdb = startGdb();
   await gdb.run('set confirm off');
@@ -340,6 +340,12 @@ async function openocdGdb(backend) {
   await gdb.run('set remotetimeout 60');
   expectIn(await gdb.run(`target extended-remote 127.0.0.1:${gdbPort}`, 60_000), /Remote debugging using/, 'target extended-remote');
   await gdb.run('monitor halt', 30_000);
+  return { dap, openocd, gdb };
+}
+
+/** OpenOCD's side of the GDB phases: OpenOCD on a fresh target, gdb-multiarch on its GDB port. */
+async function openocdGdb(backend) {
+  const { dap, openocd, gdb } = await openocdWithGdb(backend);
   const phase = async (command, timeout = 300_000) => {
     const before = dap.engine.snapshot();
     const logStart = openocd.log.length;
@@ -362,18 +368,9 @@ async function openocdGdb(backend) {
  * `workArea: false` (WORKAREASIZE 0) its flash driver has no RAM for the on-target loader.
  */
 async function openocdFlash(backend, options) {
-  const dap = await startDap(backend.packetSize);
-  const gdbPort = await freePort();
-  const openocd = startOpenocd(backend, dap.port, gdbPort, options);
-  await waitForLog(openocd, new RegExp(`Listening on port ${gdbPort} for gdb connections`), 60_000);
   // Connect through GDB as a user would, then program with a monitor command so that the count
   // covers the programming only (not OpenOCD's start-up and examination).
-  const gdb = startGdb();
-  await gdb.run('set confirm off');
-  await gdb.run('set pagination off');
-  await gdb.run('set remotetimeout 60');
-  expectIn(await gdb.run(`target extended-remote 127.0.0.1:${gdbPort}`, 60_000), /Remote debugging using/, 'target extended-remote');
-  await gdb.run('monitor halt', 30_000);
+  const { dap, openocd, gdb } = await openocdWithGdb(backend, options);
   const before = dap.engine.snapshot();
   const logStart = openocd.log.length;
   const wall = process.hrtime.bigint();

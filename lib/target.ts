@@ -394,10 +394,13 @@ export class Target extends EventEmitter {
     if (!flash.length) throw new BmpError('EFLASH', 'no flash is known for this part');
     for (const s of segments) {
       const end = s.address + s.data.length;
-      const inside = flash.some((r) => s.address >= r.start && end <= r.start + r.length) ||
-        (flash.every((r, i) => i === 0 || r.start === flash[i - 1].start + flash[i - 1].length) &&
-          s.address >= flash[0].start && end <= flash[flash.length - 1].start + flash[flash.length - 1].length);
-      if (!inside) {
+      // Covered by the flash regions (adjacent regions, e.g. sectors of several sizes, join up).
+      let at = s.address;
+      for (let r = flash.find((x) => at >= x.start && at < x.start + x.length); r && at < end;
+        r = flash.find((x) => at >= x.start && at < x.start + x.length)) {
+        at = r.start + r.length;
+      }
+      if (at < end) {
         throw new BmpError('ERANGE', `the image has data at 0x${s.address.toString(16)}-0x${(end - 1).toString(16)}, ` +
           'outside the flash of this part: nothing was erased');
       }

@@ -118,14 +118,15 @@ describe('gdb-multiarch end to end', function () {
         assert.match(load, /Transfer rate:/);
         const compare = await gdb.run('compare-sections');
         assert.doesNotMatch(compare, /MIS-MATCHED/);
-        assert.equal(compare.match(/: matched\./g)?.length, loadFixture(profile).segments.length > 0 ? compare.match(/Section /g)!.length : 0);
-        const counter = (await gdb.run('print counter')).match(/= (\d+)/);
+        const sections = compare.match(/^Section /gm)?.length ?? 0;
+        assert.ok(sections >= 3, compare);
+        assert.equal(compare.match(/: matched\./g)?.length, sections, 'every section matched');
         await gdb.run('break fixture_tick');
         const run = await gdb.run('run', 30_000);
         assert.match(run, /fixture: hello/);
         assert.match(run, /Breakpoint \d+, fixture_tick/);
         await gdb.run('continue');
-        assert.ok(Number((await gdb.run('print counter')).match(/= (\d+)/)![1]) > 1, `counter ran (was ${counter?.[1]})`);
+        assert.ok(Number((await gdb.run('print counter')).match(/= (\d+)/)![1]) > 1, 'the loaded program ran');
         await gdb.run('delete');
         const erase = await gdb.run('monitor erase_mass', 60_000);
         assert.match(erase, /Flash erased/);

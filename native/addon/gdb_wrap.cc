@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "args.h"
 #include "errors.h"
 
 namespace bmp {
@@ -61,11 +62,8 @@ Outcome GdbWrap::Result()
 // input(bytes): { output, running }
 Napi::Value GdbWrap::Input(const Napi::CallbackInfo &info)
 {
-    if (info.Length() < 1 || !info[0].IsTypedArray() ||
-        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-        return ThrowTypeWithCode(info.Env(), "EINVAL", "input needs a Uint8Array");
-    Napi::Uint8Array a = info[0].As<Napi::Uint8Array>();
-    auto bytes = std::make_shared<std::vector<uint8_t>>(a.Data(), a.Data() + a.ByteLength());
+    std::shared_ptr<std::vector<uint8_t>> bytes;
+    if (!ArgBytesCopy(info, 0, "input", &bytes)) return info.Env().Undefined();
     if (!probe_->Worker()) return ThrowWithCode(info.Env(), "ECLOSED", "the probe is closed");
     return probe_->Worker()->Run(info.Env(), [this, bytes] {
         return probe_->WithProbe([&] {

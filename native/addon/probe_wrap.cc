@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "errors.h"
 
 extern "C" {
@@ -312,12 +313,8 @@ Napi::Value ProbeWrap::ReadMemory(const Napi::CallbackInfo &info)
 Napi::Value ProbeWrap::WriteMemory(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0;
-    if (!U32(info, 0, &addr)) return info.Env().Undefined();
-    if (info.Length() < 2 || !info[1].IsTypedArray() ||
-        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-        return ThrowTypeWithCode(info.Env(), "EINVAL", "data must be a Uint8Array");
-    Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
-    auto data = std::make_shared<std::vector<uint8_t>>(bytes.Data(), bytes.Data() + bytes.ByteLength());
+    std::shared_ptr<std::vector<uint8_t>> data;
+    if (!U32(info, 0, &addr) || !ArgBytesCopy(info, 1, "data", &data)) return info.Env().Undefined();
     return Queue(info, [this, addr, data] {
         return WithProbe([&] {
             if (!probe_.connected) return NeedAttached(&probe_);
@@ -509,15 +506,11 @@ Napi::Value ProbeWrap::FlashErase(const Napi::CallbackInfo &info)
 Napi::Value ProbeWrap::FlashProgram(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0;
-    if (!U32(info, 0, &addr)) return info.Env().Undefined();
-    if (info.Length() < 2 || !info[1].IsTypedArray() ||
-        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-        return ThrowTypeWithCode(info.Env(), "EINVAL", "data must be a Uint8Array");
+    std::shared_ptr<std::vector<uint8_t>> data;
+    if (!U32(info, 0, &addr) || !ArgBytesCopy(info, 1, "data", &data)) return info.Env().Undefined();
     bool verify = info.Length() > 2 && info[2].ToBoolean();
     bool fast = !(info.Length() > 3 && info[3].IsBoolean() && !info[3].As<Napi::Boolean>().Value());
     bool erase = info.Length() > 4 && info[4].ToBoolean();
-    Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
-    auto data = std::make_shared<std::vector<uint8_t>>(bytes.Data(), bytes.Data() + bytes.ByteLength());
     return Queue(info, [this, addr, data, verify, fast, erase] {
         return WithProbe([&] {
             if (probe_.attached < 0) return NeedAttached(&probe_);

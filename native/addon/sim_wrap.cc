@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "args.h"
 #include "errors.h"
 
 namespace bmp {
@@ -26,18 +27,6 @@ bool ArgU32(const Napi::CallbackInfo &info, size_t index, const char *what, uint
         return false;
     }
     *out = static_cast<uint32_t>(v);
-    return true;
-}
-
-bool ArgBytes(const Napi::CallbackInfo &info, size_t index, const char *what,
-              Napi::Uint8Array *out)
-{
-    if (info.Length() <= index || !info[index].IsTypedArray() ||
-        info[index].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-        ThrowTypeWithCode(info.Env(), "EINVAL", std::string(what) + " must be a Uint8Array");
-        return false;
-    }
-    *out = info[index].As<Napi::Uint8Array>();
     return true;
 }
 

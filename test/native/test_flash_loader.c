@@ -5,60 +5,19 @@
  * bytes, the error path of each part, a HardFault in the routine and the time-out, and prints
  * the virtual time taken. */
 #include "check.h"
-#include "dap/dap.h"
-#include "elf_load.h"
-#include "link/cmsis_dap_link.h"
-#include "link/swd_link.h"
-#include "sim_swd_phy.h"
-#include "sim_target.h"
+#include "fixture_target.h"
 #include "target/flash_loader.h"
 
 #define MS 1000000000ull /* picoseconds */
 #define DATA_SIZE (40u * 1024u)
 
-static sim_target t;
-static swd_phy phy;
-static swd_link swd;
-static dap_engine engine;
-static cmsis_dap_link dap;
-static adiv5_dp dp;
-static cortexm core;
-static elf_image image;
 static uint8_t data[DATA_SIZE];
 static uint8_t readback[DATA_SIZE];
 
-static const dap_transport transport = {.ctx = &engine, .exchange = dap_exchange};
-
+/* The fixture target, halted. */
 static bool open_target(const char *profile, bool over_dap)
 {
-    static const dap_strings strings = {.product = "test CMSIS-DAP"};
-    char path[512];
-    snprintf(path, sizeof path, "%s/test/fixtures/firmware/build/%s.elf", BMP_SOURCE_DIR, profile);
-    if (sim_target_init(&t, profile) != SIM_OK || !elf_load_file(path, &image)) return false;
-    for (unsigned i = 0; i < image.count; i++)
-        sim_target_load(&t, image.segments[i].paddr, image.segments[i].data, image.segments[i].filesz);
-    sim_target_reset(&t, SIM_RESET_SYSTEM);
-    sim_target_advance(&t, 1 * MS); /* past start-up: the fixture firmware runs */
-    sim_swd_phy_init(&phy, &t);
-    dp_link *link;
-    if (over_dap) {
-        dap_init(&engine, &phy, &strings, 512, 4);
-        if (cmsis_dap_link_init(&dap, &transport) != DP_LINK_OK) return false;
-        link = &dap.link;
-    } else {
-        swd_link_init(&swd, &phy);
-        link = &swd.link;
-    }
-    dp = (adiv5_dp){0};
-    core = (cortexm){0};
-    return adiv5_connect(&dp, link, t.profile->dp_version >= 2) == DP_LINK_OK &&
-           cortexm_attach(&core, &dp, 0) == CORTEXM_OK && cortexm_halt(&core) == CORTEXM_OK;
-}
-
-static void close_target(void)
-{
-    elf_free(&image);
-    sim_target_free(&t);
+    return open_fixture(profile, over_dap) && cortexm_halt(&core) == CORTEXM_OK;
 }
 
 /* Register access through the debug link, as a flash driver on the probe would do it. */
@@ -200,7 +159,7 @@ static void f4(bool over_dap)
     wr(F4_OPTCR, 0x0FDFAAECu);
     program_expecting_error(&p, dest + DATA_SIZE + 4096, 1024, F4_WRPERR);
     CHECK(rd(F4_SR) & F4_WRPERR);
-    close_target();
+    close_fixture();
 }
 
 /* ---------------------------------------------------------------------- STM32F103 (RM0008) */
@@ -274,7 +233,7 @@ static void f1(bool over_dap)
     odd.unit = 8;
     CHECK_EQ(flash_loader_program(&core, &odd, dest, data, 8, &sr, NULL, NULL), CORTEXM_INVALID);
     CHECK_EQ(flash_loader_program(&core, &p, dest, data, 0, &sr, NULL, NULL), 0);
-    close_target();
+    close_fixture();
 }
 
 /* ---------------------------------------------------------------------- STM32H743 (RM0433) */
@@ -307,7 +266,7 @@ static void h7(bool over_dap)
     program_expecting_error(&p, dest, 256, H7_PGSERR);
     CHECK(rd(H7_SR) & H7_PGSERR);
     wr(H7_CCR, H7_PGSERR);
-    close_target();
+    close_fixture();
 }
 
 static void test_f407_words(void)

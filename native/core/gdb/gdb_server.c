@@ -914,11 +914,7 @@ void gdb_server_input(gdb_server *g, const uint8_t *data, size_t length)
 
 void gdb_server_disconnect(gdb_server *g)
 {
-    if (attached(g)) {
-        remove_all_sw(g);
-        forget_target_state(g);
-        probe_detach(g->probe);
-    }
+    gdb_detach(g);
     g->noack = false;
     g->extended = false;
     g->last_length = 0;

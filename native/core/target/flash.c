@@ -178,27 +178,40 @@ uint32_t flash_unit(const probe_session *p)
     return c.kind == FAMILY_F1 ? 2 : c.kind == FAMILY_F4 ? 4 : 32;
 }
 
+/* The register writes that erase one block (RM0008 3.3.3: PER, AR, PER|STRT; RM0090 3.6.3: SER,
+ * SNB, PSIZE x32, then STRT; RM0433 4.3.10: SER, SNB, PSIZE x32, then START): made by
+ * erase_block, or by the loader just before it programs the block. */
+static flash_loader_erase erase_entry(const controller *c, uint32_t base, uint32_t start, uint32_t index)
+{
+    flash_loader_erase e = {.start = start};
+    uint32_t cr = base + c->cr;
+    switch (c->kind) {
+    case FAMILY_F1:
+        e.writes[0][0] = cr, e.writes[0][1] = 1u << 1;
+        e.writes[1][0] = base + 0x14, e.writes[1][1] = start;
+        e.writes[2][0] = cr, e.writes[2][1] = (1u << 1) | (1u << 6);
+        break;
+    case FAMILY_F4:
+        e.writes[0][0] = cr, e.writes[0][1] = (1u << 1) | (index << 3) | (2u << 8);
+        e.writes[1][0] = cr, e.writes[1][1] = (1u << 1) | (index << 3) | (2u << 8) | (1u << 16);
+        break;
+    default:
+        e.writes[0][0] = cr, e.writes[0][1] = (1u << 2) | (index << 8) | (2u << 4);
+        e.writes[1][0] = cr, e.writes[1][1] = (1u << 2) | (index << 8) | (2u << 4) | (1u << 7);
+        break;
+    }
+    return e;
+}
+
 static int erase_block(probe_session *p, const controller *c, uint32_t start, uint32_t index)
 {
     uint32_t base = bank_base(c, start);
     int s = unlock(p, c, base);
     if (s != 0) return s;
     if ((s = wait_done(p, c, base)) != 0 && s != FLASH_ERR_NOT_ERASED) return s; /* stale flags cleared */
-    switch (c->kind) {
-    case FAMILY_F1: /* PER, AR, PER|STRT (RM0008 3.3.3) */
-        if ((s = wr(p, base + c->cr, 1u << 1)) == 0 && (s = wr(p, base + 0x14, start)) == 0)
-            s = wr(p, base + c->cr, (1u << 1) | (1u << 6));
-        break;
-    case FAMILY_F4: /* SER, SNB, PSIZE x32, then STRT (RM0090 3.6.3) */
-        if ((s = wr(p, base + c->cr, (1u << 1) | (index << 3) | (2u << 8))) == 0)
-            s = wr(p, base + c->cr, (1u << 1) | (index << 3) | (2u << 8) | (1u << 16));
-        break;
-    case FAMILY_H7: /* SER, SNB, PSIZE x32, then START (RM0433 4.3.10) */
-        if ((s = wr(p, base + c->cr, (1u << 2) | (index << 8) | (2u << 4))) == 0)
-            s = wr(p, base + c->cr, (1u << 2) | (index << 8) | (2u << 4) | (1u << 7));
-        break;
-    default: return FLASH_ERR_UNKNOWN_PART;
-    }
+    flash_loader_erase e = erase_entry(c, base, start, index);
+    for (unsigned k = 0; k < 3 && s == 0; k++)
+        if (e.writes[k][0]) s = wr(p, e.writes[k][0], e.writes[k][1]);
     if (s == 0) s = wait_done(p, c, base);
     wr(p, base + c->cr, 0);
     relock(p, c, base);
@@ -246,12 +259,17 @@ int flash_mass_erase(probe_session *p)
     return 0;
 }
 
+/* CR for programming: PG, with PSIZE x32 on F4 and H7. */
+static uint32_t pg_cr(const controller *c)
+{
+    return c->kind == FAMILY_F1 ? 1u : c->kind == FAMILY_F4 ? 1u | (2u << 8) : (1u << 1) | (2u << 4);
+}
+
 /* Direct programming through the MEM-AP: PG set, then writes of the unit's width. */
 static int program_direct(probe_session *p, const controller *c, uint32_t addr, const uint8_t *data, size_t length)
 {
     uint32_t base = bank_base(c, addr);
-    uint32_t pg = c->kind == FAMILY_F1 ? 1u : c->kind == FAMILY_F4 ? 1u | (2u << 8) : (1u << 1) | (2u << 4);
-    int s = wr(p, base + c->cr, pg);
+    int s = wr(p, base + c->cr, pg_cr(c));
     if (s != 0) return s;
     if (c->kind == FAMILY_F1) {
         s = adiv5_mem_write16(&p->dp, p->core.apsel, addr, data, length);
@@ -284,26 +302,24 @@ static int prepare(const probe_session *p, controller *c, uint32_t addr, size_t 
     return flash_contains(p, addr, (uint32_t)((length + *unit - 1) / *unit * *unit)) ? 0 : FLASH_ERR_OUTSIDE;
 }
 
-/* The on-target loader over [addr, addr+length) (whole units, one bank). The core's registers
- * are saved and restored around it, so that a debugger's view of the halted program stays. */
+/* The on-target loader over [addr, addr+length) (whole units, one bank), making `erase_count`
+ * block erases on the way (flash_write) or none (flash_program). */
 static int program_loader(probe_session *p, const controller *c, uint32_t addr, const uint8_t *data, size_t length,
-                          const flash_ram *ram, flash_progress progress, void *ctx)
+                          const flash_ram *ram, const flash_loader_erase *erases, unsigned erase_count,
+                          flash_progress progress, void *ctx)
 {
-    static const unsigned sels[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
-    uint32_t saved[20];
     uint32_t base = bank_base(c, addr);
-    int s = cortexm_read_registers(&p->core, sels, 20, saved);
+    int s = wr(p, base + c->cr, pg_cr(c));
     if (s != 0) return s;
-    uint32_t pg = c->kind == FAMILY_F1 ? 1u : c->kind == FAMILY_F4 ? 1u | (2u << 8) : (1u << 1) | (2u << 4);
-    if ((s = wr(p, base + c->cr, pg)) != 0) return s;
     flash_loader_params params = {.ram_base = ram->base, .ram_size = ram->size, .sr_addr = base + c->sr,
                                   .busy_mask = c->busy, .error_mask = c->errors,
-                                  .unit = (uint8_t)(c->kind == FAMILY_F1 ? 2 : c->kind == FAMILY_F4 ? 4 : 32)};
+                                  .unit = (uint8_t)(c->kind == FAMILY_F1 ? 2 : c->kind == FAMILY_F4 ? 4 : 32),
+                                  .cr_addr = base + c->cr, .pg_cr = pg_cr(c), .erases = erases,
+                                  .erase_count = erase_count};
     uint32_t sr = 0;
     s = loader_status(c, flash_loader_program(&p->core, &params, addr, data, length, &sr, progress, ctx), sr);
     int w = wait_done(p, c, base);
     wr(p, base + c->cr, 0);
-    cortexm_write_registers(&p->core, sels, 20, saved);
     return s != 0 ? s : w;
 }
 
@@ -334,7 +350,7 @@ int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t l
         }
         size_t whole = done + n <= length ? n : (length - done) / unit * unit; /* units fully in data */
         if (fast && whole >= 1024) {
-            s = program_loader(p, &c, at, data + done, whole, ram, progress, ctx);
+            s = program_loader(p, &c, at, data + done, whole, ram, 0, 0, progress, ctx);
             n = whole;
         } else {
             if (n > CHUNK) n = CHUNK;
@@ -349,29 +365,6 @@ int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t l
     return s;
 }
 
-/* The erase entry the loader runs for one block (the same register writes as erase_block). */
-static flash_loader_erase erase_entry(const controller *c, uint32_t base, uint32_t start, uint32_t index)
-{
-    flash_loader_erase e = {.start = start};
-    uint32_t cr = base + c->cr;
-    switch (c->kind) {
-    case FAMILY_F1:
-        e.writes[0][0] = cr, e.writes[0][1] = 1u << 1;
-        e.writes[1][0] = base + 0x14, e.writes[1][1] = start;
-        e.writes[2][0] = cr, e.writes[2][1] = (1u << 1) | (1u << 6);
-        break;
-    case FAMILY_F4:
-        e.writes[0][0] = cr, e.writes[0][1] = (1u << 1) | (index << 3) | (2u << 8);
-        e.writes[1][0] = cr, e.writes[1][1] = (1u << 1) | (index << 3) | (2u << 8) | (1u << 16);
-        break;
-    default:
-        e.writes[0][0] = cr, e.writes[0][1] = (1u << 2) | (index << 8) | (2u << 4);
-        e.writes[1][0] = cr, e.writes[1][1] = (1u << 2) | (index << 8) | (2u << 4) | (1u << 7);
-        break;
-    }
-    return e;
-}
-
 int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
                 flash_progress progress, void *ctx)
 {
@@ -384,13 +377,10 @@ int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t len
         int s = flash_erase(p, addr, (uint32_t)length);
         return s != 0 ? s : flash_program(p, addr, data, length, 0, progress, ctx);
     }
-    static const unsigned sels[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
-    uint32_t saved[20];
-    int s = cortexm_read_registers(&p->core, sels, 20, saved);
-    if (s != 0) return s;
     flash_loader_erase erases[FLASH_LOADER_MAX_ERASES];
     size_t done = 0;
     uint32_t erased_to = addr; /* every block below this has been erased */
+    int s = 0;
     while (s == 0 && done < whole) {
         uint32_t at = addr + (uint32_t)done, base = bank_base(&c, at);
         /* One loader run: at most FLASH_LOADER_MAX_ERASES blocks, within one bank. */
@@ -402,25 +392,14 @@ int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t len
             erases[n++] = erase_entry(&c, base, start, index);
             end = start + size;
         }
+        erased_to = end; /* the end of the last block erased */
         if (end > addr + whole) end = addr + (uint32_t)whole;
         if ((s = unlock(p, &c, base)) != 0 || (s = wait_done(p, &c, base)) != 0) break;
-        uint32_t pg = c.kind == FAMILY_F1 ? 1u : c.kind == FAMILY_F4 ? 1u | (2u << 8) : (1u << 1) | (2u << 4);
-        flash_loader_params params = {.ram_base = ram->base, .ram_size = ram->size, .sr_addr = base + c.sr,
-                                      .busy_mask = c.busy, .error_mask = c.errors, .unit = (uint8_t)unit,
-                                      .cr_addr = base + c.cr, .pg_cr = pg, .erases = erases, .erase_count = n};
-        uint32_t sr = 0;
-        s = loader_status(&c, flash_loader_program(&p->core, &params, at, data + done, end - at, &sr, 0, 0), sr);
-        int w = wait_done(p, &c, base);
-        wr(p, base + c.cr, 0);
+        s = program_loader(p, &c, at, data + done, end - at, ram, erases, n, 0, 0);
         relock(p, &c, base);
-        if (s == 0) s = w;
         done += end - at;
-        erased_to = end;
-        uint32_t bs, bz, bi;
-        if (block_at(p, end - 1, &bs, &bz, &bi)) erased_to = bs + bz;
         if (progress && s == 0) progress(ctx, done, length);
     }
-    cortexm_write_registers(&p->core, sels, 20, saved);
     if (s == 0 && whole < length) { /* the tail short of a unit: its block may not be erased yet */
         uint32_t tail = addr + (uint32_t)whole;
         if (tail >= erased_to) s = flash_erase(p, tail, (uint32_t)(length - whole));

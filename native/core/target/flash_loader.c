@@ -91,10 +91,12 @@ static int stop(cortexm *c, const flash_loader_params *p, int result, uint32_t *
     return s != 0 && result == 0 ? s : result;
 }
 
-int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
-                         size_t length, uint32_t *sr_out, flash_loader_progress progress, void *ctx)
+/* The registers a routine run changes: the core registers, MSP, PSP and the special ones. */
+static const unsigned saved_regs[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
+
+static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data, size_t length,
+                       uint32_t *sr_out, flash_loader_progress progress, void *ctx)
 {
-    if (sr_out) *sr_out = 0;
     if (!c || !p || (p->unit != 2 && p->unit != 4 && p->unit != 32)) return CORTEXM_INVALID;
     if (dest % p->unit || length % p->unit || (length && !data) || length > 0xFFFFFFFFu)
         return CORTEXM_INVALID;
@@ -240,6 +242,20 @@ int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest
     return result;
 }
 
+int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
+                         size_t length, uint32_t *sr_out, flash_loader_progress progress, void *ctx)
+{
+    if (sr_out) *sr_out = 0;
+    if (!c || !p) return CORTEXM_INVALID;
+    uint32_t saved[20];
+    int s = cortexm_halt(c);
+    if (s == 0) s = cortexm_read_registers(c, saved_regs, 20, saved);
+    if (s != 0) return s;
+    int result = run_program(c, p, dest, data, length, sr_out, progress, ctx);
+    s = cortexm_write_registers(c, saved_regs, 20, saved);
+    return result != 0 ? result : s;
+}
+
 int flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t addr, uint32_t length, uint32_t *crc,
                      uint32_t max_polls)
 {
@@ -250,10 +266,9 @@ int flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t 
     uint32_t code = (ram_base + 3u) & ~3u, used = (uint32_t)flash_loader_blob_size + STACK;
     if (used > sizeof saved_ram || (uint64_t)code + used > (uint64_t)ram_base + ram_size) return CORTEXM_INVALID;
     uint32_t stack_top = (code + used) & ~7u;
-    static const unsigned sels[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
     uint32_t saved[20], demcr = 0;
     int s = cortexm_halt(c);
-    if (s == 0) s = cortexm_read_registers(c, sels, 20, saved);
+    if (s == 0) s = cortexm_read_registers(c, saved_regs, 20, saved);
     if (s == 0) s = adiv5_mem_read(c->dp, c->apsel, code, saved_ram, used);
     if (s == 0) s = read32(c, DEMCR, &demcr);
     if (s != 0) return s;
@@ -282,6 +297,6 @@ int flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t 
     /* Put everything back, whatever happened. */
     adiv5_mem_write(c->dp, c->apsel, code, saved_ram, used);
     write32(c, DEMCR, demcr);
-    int r = cortexm_write_registers(c, sels, 20, saved);
+    int r = cortexm_write_registers(c, saved_regs, 20, saved);
     return s != 0 ? s : r;
 }

@@ -78,7 +78,8 @@ typedef void (*flash_loader_progress)(void *ctx, size_t done, size_t total);
 /* Programs `length` bytes at `dest` (unit-aligned; the caller pads) with the routine running on the
  * halted core `c`. The caller has prepared the flash controller (unlocked, erased, PG/PSIZE set)
  * and restores it afterwards. Returns 0; a negative cortexm/dp_link status; or FLASH_LOADER_ERROR
- * with *sr_out holding the status register's error bits. The core's registers are clobbered.
+ * with *sr_out holding the status register's error bits. The core's registers are saved and
+ * restored around the run.
  * Also FLASH_LOADER_TIMEOUT (no progress) and FLASH_LOADER_FAULT (the routine stopped early).
  * `progress`, if not NULL, gets the bytes programmed so far. The core is left halted; DEMCR is
  * restored (VC_HARDERR is set while the routine runs, so that a HardFault halts it). */

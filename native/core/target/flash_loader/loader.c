@@ -57,6 +57,20 @@ typedef struct erase_entry {
 
 _Static_assert(__builtin_offsetof(control_block, buffers) == 0x40, "the host expects buffers at 0x40");
 
+/* Waits while the controller is busy; returns its status register when it shows an error, else 0.
+ * At an error, records the status and the failing address for the host. */
+static inline uint32_t wait_ready(control_block *cb, volatile uint32_t *sr, uint32_t busy_mask, uint32_t error_mask,
+                                  uint32_t dest)
+{
+    uint32_t s;
+    while ((s = *sr) & busy_mask) {
+    }
+    if (!(s & error_mask)) return 0;
+    cb->status = s;
+    cb->dest = dest;
+    return s;
+}
+
 __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(control_block *cb)
 {
     const uint32_t count = cb->count, size = cb->size, unit = cb->unit;
@@ -79,12 +93,7 @@ __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(contr
             while (erase && erase->start != 0xFFFFFFFFu && dest >= erase->start) {
                 for (uint32_t k = 0; k < 3; k++)
                     if (erase->writes[k][0]) *(volatile uint32_t *)(uintptr_t)erase->writes[k][0] = erase->writes[k][1];
-                uint32_t s;
-                while ((s = *sr) & busy_mask) {
-                }
-                if (s & error_mask) {
-                    cb->status = s;
-                    cb->dest = dest;
+                if (wait_ready(cb, sr, busy_mask, error_mask, dest)) {
                     state = 2;
                     goto out;
                 }
@@ -97,12 +106,7 @@ __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(contr
                 for (uint32_t k = 0; k < unit; k += 4)
                     *(volatile uint32_t *)(uintptr_t)(dest + k) = *(volatile uint32_t *)(src + k);
             }
-            uint32_t s;
-            while ((s = *sr) & busy_mask) {
-            }
-            if (s & error_mask) {
-                cb->status = s;
-                cb->dest = dest;
+            if (wait_ready(cb, sr, busy_mask, error_mask, dest)) {
                 state = 2;
                 goto out;
             }
