@@ -4,11 +4,13 @@
  * u16 payload length, u8 type (1 = request, 2 = response), u8 reserved.
  *
  * A malformed header closes that connection with a logged reason; the server keeps serving.
+ * One client at a time; back-to-back clients are handed over (see client-slot.ts).
  * It listens on 127.0.0.1 unless told otherwise: the protocol has no authentication.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 
+import { ClientSlot, listenOn, peerOf, type SlotHolder } from './client-slot.js';
 import { BmpError } from './errors.js';
 
 export const DAP_TCP_SIGNATURE = 0x00504144;
@@ -32,6 +34,11 @@ export interface DapServerOptions {
   engine: DapPacketEngine;
   host?: string;
   port?: number;
+  /**
+   * One client at a time. A new connection waits this long (ms, default 1000) for the current
+   * one to close, and is closed if it does not; a client that has closed gives way at once.
+   */
+  handoverMs?: number;
   log?: (line: string) => void;
 }
 
@@ -50,8 +57,9 @@ export class DapServer extends EventEmitter {
   private readonly requestedPort: number;
   private readonly log: (line: string) => void;
   private readonly server: net.Server;
-  private readonly sockets = new Set<net.Socket>();
-  /** One engine, one packet at a time: requests from all connections are serialised. */
+  /** One client at a time: two debuggers interleaving packets on one engine would corrupt each other. */
+  private readonly slot: ClientSlot;
+  /** One engine, one packet at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: DapServerOptions) {
@@ -64,19 +72,24 @@ export class DapServer extends EventEmitter {
     this.host = options.host ?? '127.0.0.1';
     this.requestedPort = port;
     this.log = options.log ?? (() => {});
-    this.server = net.createServer((socket) => this.serve(socket));
+    this.slot = new ClientSlot({ waitMs: options.handoverMs ?? 1000, log: (line) => this.log(`dap: ${line}`) });
+    this.server = net.createServer((socket) => {
+      socket.setNoDelay(true);
+      socket.on('error', () => {});
+      this.slot.offer(
+        socket,
+        () => this.serve(socket),
+        (busy) => {
+          this.log(`dap: refused ${peerOf(socket)}: ${busy.peer} is connected`);
+          socket.destroy();
+        },
+      );
+    });
   }
 
   /** Starts listening; resolves with the port actually bound (useful with port 0). */
   listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error) => reject(error);
-      this.server.once('error', onError);
-      this.server.listen(this.requestedPort, this.host, () => {
-        this.server.off('error', onError);
-        resolve(this.port);
-      });
-    });
+    return listenOn(this.server, this.host, this.requestedPort);
   }
 
   get port(): number {
@@ -85,15 +98,14 @@ export class DapServer extends EventEmitter {
   }
 
   async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
+    this.slot.closeAll();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.queue.catch(() => {});
   }
 
-  private serve(socket: net.Socket): void {
-    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.sockets.add(socket);
-    socket.setNoDelay(true);
+  private serve(socket: net.Socket): SlotHolder {
+    const peer = peerOf(socket);
+    const holder: SlotHolder = { socket, peer, busy: () => true };
     this.log(`dap: client ${peer} connected`);
     let pending: Buffer = Buffer.alloc(0);
     const drop = (reason: string) => {
@@ -131,11 +143,12 @@ export class DapServer extends EventEmitter {
         });
       }
     });
-    socket.on('error', () => {});
     socket.on('close', () => {
-      this.sockets.delete(socket);
       this.log(`dap: client ${peer} disconnected`);
+      // The next client is served once this one's packets have drained from the engine.
+      void this.queue.catch(() => {}).then(() => this.slot.release(holder));
     });
+    return holder;
   }
 }
 

@@ -22,6 +22,7 @@ export type BmpErrorCode =
   | 'EPROTECTED' // the flash is write-protected
   | 'EVERIFY' // what was read back differs from what was written
   | 'EIMAGE' // a malformed image file (HEX, ELF) or one that does not fit the target
+  | 'EADDRINUSE' // the TCP port asked for is taken
   | 'EINTERNAL'; // a bug: please report it
 
 /** An Error with a stable `code`, so callers can branch without parsing messages. */

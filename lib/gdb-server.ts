@@ -1,14 +1,16 @@
 /**
  * The GDB server: GDB's Remote Serial Protocol on a TCP socket, answered by the portable C core
  * (native/core/gdb) on the probe's session thread. Listens on 127.0.0.1:2000 by default, like the
- * Black Magic Probe's hosted server. One GDB client at a time: a second one is told so and
- * closed, and the first is undisturbed.
+ * Black Magic Probe's hosted server. One GDB client at a time: a client that has detached,
+ * killed or closed gives way to the next at once (back-to-back sessions from scripts and IDEs);
+ * while one is attached, a second is told so and closed, and the first is undisturbed.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 
-import { BmpError, fromNative } from './errors.js';
-import { native, type NativeGdbSession } from './native.js';
+import { fromNative } from './errors.js';
+import { ClientSlot, listenOn, peerOf, type SlotHolder } from './client-slot.js';
+import { native, type NativeGdbResult, type NativeGdbSession } from './native.js';
 import type { Probe } from './target.js';
 
 export const GDB_DEFAULT_PORT = 2000;
@@ -25,6 +27,11 @@ export interface GdbServerOptions {
   pollInterval?: number;
   /** While a simulated target runs: virtual nanoseconds it runs per poll (default 5 ms). */
   simSliceNs?: number;
+  /**
+   * How long a new client waits for an attached one to detach or close before it is refused
+   * (ms, default 1000). A client that has detached, killed or closed is replaced at once.
+   */
+  handoverMs?: number;
   /** Diagnostics (connections, protocol errors), one line each. */
   log?: (line: string) => void;
 }
@@ -36,10 +43,15 @@ function frame(payload: string): string {
   return `$${payload}#${sum.toString(16).padStart(2, '0')}`;
 }
 
+/** The GDB being served: busy (and so not to be displaced) while it has a target attached. */
+interface GdbClient extends SlotHolder {
+  attached: boolean;
+}
+
 export class GdbServer extends EventEmitter {
   private readonly session: NativeGdbSession;
   private readonly server: net.Server;
-  private client?: net.Socket;
+  private readonly slot: ClientSlot;
   private polling = false;
   private readonly options: Required<Omit<GdbServerOptions, 'probe' | 'log'>> & Pick<GdbServerOptions, 'log'>;
   private configured: Promise<void>;
@@ -52,6 +64,7 @@ export class GdbServer extends EventEmitter {
       connectUnderReset: options.connectUnderReset ?? false,
       pollInterval: options.pollInterval ?? 2,
       simSliceNs: options.simSliceNs ?? 5_000_000,
+      handoverMs: options.handoverMs ?? 1000,
       log: options.log,
     };
     try {
@@ -60,6 +73,7 @@ export class GdbServer extends EventEmitter {
       throw fromNative(error);
     }
     this.configured = this.session.configure({ connectUnderReset: this.options.connectUnderReset });
+    this.slot = new ClientSlot({ waitMs: this.options.handoverMs, log: (line) => this.log(line) });
     this.server = net.createServer((socket) => this.accept(socket));
   }
 
@@ -70,59 +84,74 @@ export class GdbServer extends EventEmitter {
   /** Starts listening; resolves with the bound port. */
   async listen(): Promise<number> {
     await this.configured;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new BmpError('EINVAL', `cannot listen on ${this.options.host}:${this.options.port}: ${error.message}`)),
-      );
-      this.server.listen(this.options.port, this.options.host, () => resolve());
-    });
-    return (this.server.address() as net.AddressInfo).port;
+    return listenOn(this.server, this.options.host, this.options.port);
   }
 
   private accept(socket: net.Socket): void {
-    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
-    if (this.client) {
-      this.log(`refused ${peer}: a GDB client is already connected`);
-      socket.once('data', () => {
-        socket.end('+' + frame('E.another GDB is already connected to this target'));
-      });
-      socket.setTimeout(2000, () => socket.destroy());
-      socket.on('error', () => {});
-      return;
-    }
-    this.client = socket;
+    socket.on('error', (error) => this.log(`${peerOf(socket)}: ${error.message}`));
+    this.slot.offer(
+      socket,
+      () => this.serve(socket),
+      (busy) => this.refuse(socket, busy),
+    );
+  }
+
+  /** A GDB still attached holds the target: the newcomer is told so and closed. */
+  private refuse(socket: net.Socket, busy: SlotHolder): void {
+    this.log(`refused ${peerOf(socket)}: the GDB from ${busy.peer} is attached to the target`);
+    socket.once('data', () => {
+      socket.end('+' + frame(`E.another GDB is already attached to this target (from ${busy.peer}); detach it first`));
+    });
+    socket.setTimeout(2000, () => socket.destroy());
+  }
+
+  private serve(socket: net.Socket): GdbClient {
+    const peer = peerOf(socket);
+    const client: GdbClient = {
+      socket,
+      peer,
+      attached: false,
+      busy: () => client.attached,
+    };
     this.log(`GDB connected from ${peer}`);
     this.emit('connect', peer);
     socket.on('data', (data: Buffer) => {
       this.session.input(new Uint8Array(data.buffer, data.byteOffset, data.length)).then(
-        (r) => this.deliver(socket, r),
+        (r) => this.deliver(client, r),
         (error) => this.log(`input failed: ${(error as Error).message}`),
       );
     });
-    socket.on('error', (error) => this.log(`${peer}: ${error.message}`));
     socket.on('close', () => {
       this.log(`GDB disconnected (${peer})`);
-      if (this.client === socket) this.client = undefined;
-      // Leave the target running and ready for the next client, as Black Magic Probe does.
-      this.session.disconnect().catch(() => {});
-      this.emit('disconnect', peer);
+      // Leave the target running and ready for the next client, as Black Magic Probe does; the
+      // next client is served once this is done.
+      this.session
+        .disconnect()
+        .catch(() => {})
+        .finally(() => {
+          this.slot.release(client);
+          this.emit('disconnect', peer);
+        });
     });
+    return client;
   }
 
-  private deliver(socket: net.Socket, result: { output: Uint8Array; running: boolean }): void {
-    if (result.output.length && !socket.destroyed) socket.write(result.output);
-    if (result.running && !this.polling) void this.pollWhileRunning(socket);
+  private deliver(client: GdbClient, result: NativeGdbResult): void {
+    client.attached = result.attached;
+    if (result.output.length && !client.socket.destroyed) client.socket.write(result.output);
+    if (result.running && !this.polling) void this.pollWhileRunning(client);
   }
 
   /** While the target runs: ask the core, every few milliseconds, whether it has stopped. */
-  private async pollWhileRunning(socket: net.Socket): Promise<void> {
+  private async pollWhileRunning(client: GdbClient): Promise<void> {
     this.polling = true;
     try {
       for (;;) {
-        if (this.client !== socket) return;
+        if (this.slot.holder !== client || client.socket.destroyed) return;
         const r = await this.session.poll(this.options.simSliceNs);
-        if (r.output.length && !socket.destroyed) socket.write(r.output);
+        client.attached = r.attached;
+        if (r.output.length && !client.socket.destroyed) client.socket.write(r.output);
         if (!r.running) return;
         await new Promise((resolve) => setTimeout(resolve, this.options.pollInterval));
       }
@@ -135,7 +164,7 @@ export class GdbServer extends EventEmitter {
 
   /** Stops listening and drops the client. */
   async close(): Promise<void> {
-    this.client?.destroy();
+    this.slot.closeAll();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -105,10 +105,18 @@ export interface NativeProbe {
 }
 
 /** The GDB server core on a probe's session thread. */
+/** What the GDB core reports after each call: bytes for GDB, and the session's state. */
+export interface NativeGdbResult {
+  output: Uint8Array;
+  running: boolean;
+  /** A target is attached (vAttach/vRun and no D or k since). */
+  attached: boolean;
+}
+
 export interface NativeGdbSession {
-  input(bytes: Uint8Array): Promise<{ output: Uint8Array; running: boolean }>;
-  poll(runNs: number): Promise<{ output: Uint8Array; running: boolean }>;
-  disconnect(): Promise<{ output: Uint8Array; running: boolean }>;
+  input(bytes: Uint8Array): Promise<NativeGdbResult>;
+  poll(runNs: number): Promise<NativeGdbResult>;
+  disconnect(): Promise<NativeGdbResult>;
   configure(options: { connectUnderReset?: boolean }): Promise<void>;
 }
 

@@ -95,8 +95,10 @@ function nativeTests(label, dir, extra) {
 
 async function mochaTests() {
   const { default: Mocha } = await import('mocha');
-  const mocha = new Mocha({ timeout: 60_000, reporter: 'spec' });
   const dir = join(root, 'dist', 'test');
+  // A failing test prints the seed of its random data (test/helpers/random.ts).
+  const { mochaHooks } = await import(join(dir, 'helpers', 'random.js'));
+  const mocha = new Mocha({ timeout: 60_000, reporter: 'spec', rootHooks: mochaHooks });
   const walk = (d) =>
     readdirSync(d, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.test.js') ? [join(d, e.name)] : [],

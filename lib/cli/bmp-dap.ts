@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 /**
  * bmp-dap: the CMSIS-DAP engine as a probe others can use.
  *

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 /**
  * bmp-gdbserver: a GDB server for Arm Cortex-M behind a CMSIS-DAP probe, or on the built-in
  * simulated target.

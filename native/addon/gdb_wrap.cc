@@ -49,17 +49,19 @@ Outcome GdbWrap::Result()
     auto bytes = std::make_shared<std::vector<uint8_t>>(std::move(out_));
     out_.clear();
     bool running = server_->run == GDB_RUNNING;
-    return Outcome::Ok([bytes, running](Napi::Env env) -> Napi::Value {
+    bool attached = probe_->State()->attached >= 0;
+    return Outcome::Ok([bytes, running, attached](Napi::Env env) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
         Napi::Uint8Array a = Napi::Uint8Array::New(env, bytes->size());
         if (!bytes->empty()) memcpy(a.Data(), bytes->data(), bytes->size());
         o.Set("output", a);
         o.Set("running", Napi::Boolean::New(env, running));
+        o.Set("attached", Napi::Boolean::New(env, attached));
         return o;
     });
 }
 
-// input(bytes): { output, running }
+// input(bytes): { output, running, attached }
 Napi::Value GdbWrap::Input(const Napi::CallbackInfo &info)
 {
     std::shared_ptr<std::vector<uint8_t>> bytes;
