@@ -94,7 +94,7 @@ export interface NativeProbe {
   describe(): Promise<{
     name: string;
     devId: number;
-    regions: { type: 'flash' | 'ram'; start: number; length: number; blockSize?: number }[];
+    regions: { type: 'flash' | 'ram' | 'rom' | 'device'; start: number; length: number; blockSize?: number }[];
     memoryMap: string;
     targetXml: string;
   }>;

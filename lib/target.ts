@@ -27,7 +27,8 @@ const REASONS = ['running', 'request', 'step', 'breakpoint', 'watchpoint', 'vect
 export type WatchKind = 'read' | 'write' | 'access';
 
 export interface MemoryRegion {
-  type: 'flash' | 'ram';
+  /** 'device': peripherals and the system control space; 'rom': system memory, IDs, options. */
+  type: 'flash' | 'ram' | 'rom' | 'device';
   start: number;
   length: number;
   /** Flash only: the erase unit in this region. */

@@ -13,10 +13,11 @@ import { installFixture, loadFixture, fixturePath } from './helpers/fixture.js';
 import { GdbDriver, haveGdb } from './helpers/gdb.js';
 
 const sources = fileURLToPath(new URL('../../test/fixtures/firmware', import.meta.url));
-const profiles: { name: SimProfileName; fpu: boolean; part: RegExp }[] = [
-  { name: 'stm32f103', fpu: false, part: /STM32F1/ },
-  { name: 'stm32f407', fpu: true, part: /STM32F40x/ },
-  { name: 'stm32h743', fpu: true, part: /STM32H7/ },
+/** `flashCr`: the flash controller's control register, locked after reset (a peripheral). */
+const profiles: { name: SimProfileName; fpu: boolean; part: RegExp; flashCr: number; locked: number }[] = [
+  { name: 'stm32f103', fpu: false, part: /STM32F1/, flashCr: 0x40022010, locked: 0x80 },
+  { name: 'stm32f407', fpu: true, part: /STM32F40x/, flashCr: 0x40023c10, locked: 0x80000000 },
+  { name: 'stm32h743', fpu: true, part: /STM32H7/, flashCr: 0x5200200c, locked: 0x1 },
 ];
 const links = [
   { name: 'the virtual probe (high-speed bulk)', link: 'cmsis-dap' as const, usb: 'bulk' as const },
@@ -38,7 +39,7 @@ describe('gdb-multiarch end to end', function () {
     if (!haveGdb()) throw new Error('gdb-multiarch is missing: run scripts/install-test-deps.sh');
   });
 
-  for (const { name: profile, fpu, part } of profiles) {
+  for (const { name: profile, fpu, part, flashCr, locked } of profiles) {
     for (const variant of links) {
       it(`${profile} through ${variant.name}: scan, attach, break, step, watch, registers, memory, Ctrl-C, detach, kill, run, semihosting`, async () => {
         const { probe, server, port } = await startServer(profile, variant.link, variant.usb);
@@ -82,6 +83,15 @@ describe('gdb-multiarch end to end', function () {
           }
           const mem = await gdb.run('info mem');
           assert.match(mem, /0x08000000 0x[0-9a-f]+ flash blocksize 0x/);
+          // Peripherals and the SCB out of the box (no `set mem inaccessible-by-default off`),
+          // while flash stays protected from plain writes.
+          const cr = /:\s+0x([0-9a-f]{8})/.exec(await gdb.run(`x/xw 0x${flashCr.toString(16)}`));
+          assert.ok(cr && ((Number.parseInt(cr[1], 16) & locked) >>> 0) === locked, `flash controller register: ${cr?.[0]}`);
+          const vtor = /:\s+(0x[0-9a-f]{8})/.exec(await gdb.run('x/xw 0xE000ED08'))![1];
+          await gdb.run('set *(unsigned int *)0xE000ED08 = 0x08000200');
+          assert.match(await gdb.run('x/xw 0xE000ED08'), /:\s+0x08000200/);
+          await gdb.run(`set *(unsigned int *)0xE000ED08 = ${vtor}`);
+          assert.match(await gdb.run('set *(unsigned int *)0x08000000 = 0'), /Writing to flash memory forbidden/);
           const words = await gdb.run('x/64xw &counter');
           assert.equal(words.match(/0x[0-9a-f]{8}/g)!.length >= 64 + 16, true, words);
 

@@ -38,13 +38,23 @@ describe('GdbServer with a raw client', () => {
     await probe.close();
   });
 
-  it('survives an oversized packet and garbage between packets, and keeps serving', async () => {
+  it('answers an oversized packet with an error (ack and no-ack mode), survives garbage between packets, and keeps serving', async () => {
     const { probe, server, port } = await serve();
     const c = await RawClient.connect(port);
-    const from = c.received.length;
-    c.send(frame('X20000000,0:' + 'A'.repeat(40000)));
-    await c.expect(/-/, from);
+    const oversized = frame('X20000000,0:' + 'A'.repeat(40000));
+    // Acknowledged (a NAK would make GDB resend it forever) and answered with an error.
+    assert.match(await c.request(oversized.slice(1, -3)), /^E\.packet of 0x9c4c bytes is longer than the PacketSize of 0x4000$/);
+    assert.ok(!c.received.includes('-'), 'no NAK for an intact packet');
+    // Corrupted as well as too long: NAKed, so that the client retransmits.
+    let from = c.received.length;
+    c.send(oversized.slice(0, -2) + '00');
+    await c.expect(/^-$/, from);
     c.send('garbage!!\x00\xff  ');
+    assert.equal(await c.request('QStartNoAckMode'), 'OK');
+    from = c.received.length;
+    c.send(oversized);
+    await c.expect(/\$E\.packet of 0x9c4c bytes is longer/, from);
+    assert.equal(c.received.slice(from).replace(/\$[^#]*#../, ''), '', 'no ack in no-ack mode');
     assert.equal(await c.request('vAttach;1'), 'T05thread:1;');
     assert.equal(await c.request('m20000000,4').then((r) => r.length), 8);
     assert.equal(await c.request('m2000000'), 'E16'); // malformed: no length

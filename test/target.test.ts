@@ -43,8 +43,15 @@ for (const link of ['swd', 'cmsis-dap'] as const) {
           const flashBytes = flash.reduce((sum, r) => sum + r.length, 0);
           assert.equal(flashBytes, probe.sim!.busRead(part.flashSizeRegister, 2) * 1024);
           assert.ok(map.some((r) => r.type === 'ram' && r.start === part.sram && r.length === part.ramSize));
+          // Peripherals and the PPB are device memory; system memory (IDs, options) is ROM.
+          for (const at of [0x40000000, 0x5fffffff, 0xe000ed08]) {
+            assert.ok(map.some((r) => r.type === 'device' && at >= r.start && at - r.start < r.length), `0x${at.toString(16)}`);
+          }
+          assert.ok(map.some((r) => r.type === 'rom' && part.flashSizeRegister >= r.start && part.flashSizeRegister - r.start < r.length));
           const xml = await target.memoryMapXml();
           assert.match(xml, /<memory type="flash" start="0x8000000"/);
+          assert.match(xml, /<memory type="ram" start="0x40000000" length="0x20000000"\/>/);
+          assert.match(xml, /<memory type="rom" start="0x1ff/);
           assert.match(xml, /<property name="blocksize">0x/);
           const description = await target.targetDescription();
           assert.match(description, /org\.gnu\.gdb\.arm\.m-profile/);

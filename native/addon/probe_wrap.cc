@@ -452,7 +452,8 @@ Napi::Value ProbeWrap::Describe(const Napi::CallbackInfo &info)
             Napi::Array regions = Napi::Array::New(env);
             for (unsigned i = 0; known && i < part.memory_count; i++) {
                 Napi::Object r = Napi::Object::New(env);
-                r.Set("type", part.memories[i].kind == PART_MEMORY_FLASH ? "flash" : "ram");
+                static const char *const kinds[] = {"ram", "flash", "rom", "device"};
+                r.Set("type", kinds[part.memories[i].kind]);
                 r.Set("start", Napi::Number::New(env, part.memories[i].start));
                 r.Set("length", Napi::Number::New(env, part.memories[i].length));
                 if (part.memories[i].kind == PART_MEMORY_FLASH)

@@ -65,7 +65,10 @@ static void test_overflow_is_dropped_and_parser_recovers(void)
     rsp_parser_init(&p, buf, sizeof buf);
     /* "qSupported" checksum 0x37, 10 bytes into a 4-byte buffer */
     CHECK_EQ(feed_all(&p, "$qSupported#37", NULL), RSP_EVENT_OVERFLOW);
+    CHECK_EQ(p.total, 10);
     CHECK_EQ(feed_all(&p, "$g#67", NULL), RSP_EVENT_PACKET);
+    /* too long and corrupted: a bad checksum (a retransmission may be whole) */
+    CHECK_EQ(feed_all(&p, "$qSupported#38", NULL), RSP_EVENT_BAD_CHECKSUM);
 }
 
 static void test_frame_and_escape_round_trip(void)

@@ -118,9 +118,12 @@ void gdb_reply_hex(gdb_server *g, const uint8_t *data, size_t length)
     }
 }
 
+/* `digits` hex digits, or as few as the value needs with 0. */
 static void reply_hex_number(gdb_server *g, uint32_t v, unsigned digits)
 {
     char s[9];
+    if (digits == 0)
+        for (digits = 1; digits < 8 && (v >> (4 * digits)) != 0; digits++) {}
     for (unsigned i = 0; i < digits; i++) s[i] = hexdigits[(v >> (4 * (digits - 1 - i))) & 0xF];
     s[digits] = 0;
     gdb_reply_str(g, s);
@@ -199,13 +202,14 @@ static int mem_write(gdb_server *g, uint32_t addr, const uint8_t *data, size_t l
     return adiv5_mem_write(&g->probe->dp, g->probe->core.apsel, addr, data, length);
 }
 
-/* Only flash and RAM of an identified part: reading a peripheral register can have side effects,
+/* Only flash, ROM and RAM of an identified part: reading a peripheral register can have side effects,
  * so nothing there is read ahead. */
 static bool cacheable(const gdb_server *g, uint32_t block)
 {
     if (!g->probe->part_known) return false;
     for (unsigned i = 0; i < g->probe->part.memory_count; i++) {
         const part_memory *m = &g->probe->part.memories[i];
+        if (m->kind == PART_MEMORY_DEVICE) continue;
         if (block >= m->start && block - m->start + sizeof g->cache <= m->length) return true;
     }
     return false;
@@ -894,8 +898,18 @@ void gdb_server_input(gdb_server *g, const uint8_t *data, size_t length)
             handle_packet(g, (char *)g->parser.buf, g->parser.len);
             break;
         case RSP_EVENT_BAD_CHECKSUM:
-        case RSP_EVENT_OVERFLOW:
             if (!g->noack) g->output(g->output_ctx, &nak, 1);
+            break;
+        case RSP_EVENT_OVERFLOW:
+            /* Received intact but longer than the PacketSize we offered: a NAK would make the
+             * client resend it forever, and silence (no-ack mode) would leave it waiting. */
+            if (!g->noack) g->output(g->output_ctx, &ack, 1);
+            g->reply_length = 0;
+            gdb_reply_str(g, "E.packet of 0x");
+            reply_hex_number(g, (uint32_t)g->parser.total, 0);
+            gdb_reply_str(g, " bytes is longer than the PacketSize of 0x");
+            reply_hex_number(g, GDB_PACKET_SIZE, 0);
+            gdb_send_reply(g);
             break;
         case RSP_EVENT_NAK:
             if (!g->noack && g->last_length) g->output(g->output_ctx, g->last, g->last_length);

@@ -15,6 +15,7 @@ void rsp_parser_init(rsp_parser *p, uint8_t *buf, size_t cap)
     p->buf = buf;
     p->cap = cap;
     p->len = 0;
+    p->total = 0;
     p->state = WAIT_START;
     p->sum = 0;
     p->check = 0;
@@ -26,6 +27,7 @@ static void start_packet(rsp_parser *p)
 {
     p->state = IN_PAYLOAD;
     p->len = 0;
+    p->total = 0;
     p->sum = 0;
     p->overflow = false;
 }
@@ -50,6 +52,7 @@ rsp_event rsp_parser_feed(rsp_parser *p, uint8_t byte)
             start_packet(p);
         } else {
             p->sum = (uint8_t)(p->sum + byte);
+            p->total++;
             if (p->len < p->cap) p->buf[p->len++] = byte;
             else p->overflow = true;
         }
@@ -69,8 +72,8 @@ rsp_event rsp_parser_feed(rsp_parser *p, uint8_t byte)
         p->state = WAIT_START;
         if (v < 0) return RSP_EVENT_BAD_CHECKSUM;
         p->check = (uint8_t)(p->check | v);
-        if (p->overflow) return RSP_EVENT_OVERFLOW;
-        return p->check == p->sum ? RSP_EVENT_PACKET : RSP_EVENT_BAD_CHECKSUM;
+        if (p->check != p->sum) return RSP_EVENT_BAD_CHECKSUM;
+        return p->overflow ? RSP_EVENT_OVERFLOW : RSP_EVENT_PACKET;
     }
     default:
         p->state = WAIT_START;

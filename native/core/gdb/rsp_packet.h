@@ -12,7 +12,9 @@ typedef enum {
     RSP_EVENT_NONE = 0,     /* the byte was consumed; nothing complete yet */
     RSP_EVENT_PACKET,       /* a packet with a good checksum: payload in buf[0..len) */
     RSP_EVENT_BAD_CHECKSUM, /* a complete packet whose checksum did not match: send '-' */
-    RSP_EVENT_OVERFLOW,     /* a packet longer than the buffer: dropped; send '-' */
+    RSP_EVENT_OVERFLOW,     /* a packet with a good checksum but longer than the buffer: its
+                             * payload is lost (`total` says how long it was); acknowledge it
+                             * and answer with an error, or the client resends it forever */
     RSP_EVENT_ACK,          /* '+' outside a packet */
     RSP_EVENT_NAK,          /* '-' outside a packet: retransmit the last reply */
     RSP_EVENT_INTERRUPT     /* 0x03 outside a packet: the user pressed Ctrl-C */
@@ -22,6 +24,7 @@ typedef struct rsp_parser {
     uint8_t *buf;      /* payload as received (escapes are left in; see rsp_unescape) */
     size_t cap;
     size_t len;
+    size_t total;      /* payload bytes received, counting those past the buffer */
     uint8_t state;
     uint8_t sum;       /* running checksum of the payload */
     uint8_t check;     /* checksum digits as received */

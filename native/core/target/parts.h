@@ -7,7 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { PART_MEMORY_RAM, PART_MEMORY_FLASH } part_memory_kind;
+typedef enum {
+    PART_MEMORY_RAM,
+    PART_MEMORY_FLASH,
+    PART_MEMORY_ROM,    /* read-only: system memory (boot ROM), ID registers, option bytes */
+    PART_MEMORY_DEVICE  /* peripherals and the system control space: read and written as GDB
+                         * asks, never cached or read ahead (reads can have side effects) */
+} part_memory_kind;
 
 typedef struct part_memory {
     part_memory_kind kind;
