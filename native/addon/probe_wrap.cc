@@ -517,9 +517,9 @@ Napi::Value ProbeWrap::FlashProgram(const Napi::CallbackInfo &info)
             if (probe_.attached < 0) return NeedAttached(&probe_);
             flash_ram ram = {0, 0};
             if (fast) flash_default_ram(&probe_, &ram);
-            int s = erase ? flash_write(&probe_, addr, data->data(), data->size(), &ram, nullptr, nullptr)
+            int s = erase ? flash_write(&probe_, addr, data->data(), data->size(), &ram, verify, nullptr, nullptr)
                           : flash_program(&probe_, addr, data->data(), data->size(), &ram, nullptr, nullptr);
-            if (s == 0 && verify) s = flash_verify_crc(&probe_, addr, data->data(), data->size(), &ram);
+            if (s == 0 && verify && !erase) s = flash_verify_crc(&probe_, addr, data->data(), data->size(), &ram);
             return Outcome::Status(s);
         });
     });

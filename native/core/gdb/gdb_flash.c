@@ -149,8 +149,7 @@ static int write_collected(gdb_server *g)
         end = (end + unit - 1) / unit * unit;
         if ((uint64_t)(end - origin) > g->flash_image_capacity) end = origin + (uint32_t)g->flash_image_capacity;
         uint8_t *data = g->flash_image + (start - origin);
-        if (s == 0) s = flash_write(g->probe, start, data, end - start, &ram, 0, 0);
-        if (s == 0) s = flash_verify_crc(g->probe, start, data, end - start, &ram);
+        if (s == 0) s = flash_write(g->probe, start, data, end - start, &ram, true, 0, 0);
         for (uint32_t a = start; a < end; a++) g->flash_image[a - origin] = 0xFF;
         i = j;
     }

@@ -28,7 +28,8 @@ typedef struct dp_link_ops {
      * A read's value lands in *value by the time flush returns. */
     dp_link_status (*read)(dp_link *link, bool ap, uint8_t addr, uint32_t *value);
     dp_link_status (*write)(dp_link *link, bool ap, uint8_t addr, uint32_t value);
-    /* Queue `count` reads or writes of the AP's DRW with the current SELECT, CSW and TAR. */
+    /* Queue `count` reads or writes of the AP's DRW with the current SELECT, CSW and TAR. A
+     * write block's values are consumed before the call returns (the caller may reuse them). */
     dp_link_status (*read_block)(dp_link *link, uint32_t *values, size_t count);
     dp_link_status (*write_block)(dp_link *link, const uint32_t *values, size_t count);
     /* Execute everything queued; returns the first error (and forgets the rest of the queue). */

@@ -149,7 +149,9 @@ dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_
     return DP_LINK_OK;
 }
 
-dp_link_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
+/* Queues the writes of [addr, addr+length): the link sends them (a pipelining link keeps them
+ * in flight) and consumes the data before returning; errors show at the next flush. */
+static void queue_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
 {
     uint32_t words[TAR_BLOCK / 4];
     while (length > 0) {
@@ -173,8 +175,17 @@ dp_link_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const
         addr += (uint32_t)(4 * n);
         length -= 4 * n;
     }
-    dp_link_status s = ops(dp)->flush(dp->link);
-    return s == DP_LINK_OK ? s : fail(dp, s);
+}
+
+dp_link_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
+{
+    queue_mem_write(dp, apsel, addr, data, length);
+    return adiv5_flush(dp);
+}
+
+void adiv5_mem_write_posted(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
+{
+    queue_mem_write(dp, apsel, addr, data, length);
 }
 
 dp_link_status adiv5_mem_write16(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)

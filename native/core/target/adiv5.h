@@ -27,6 +27,10 @@ dp_link_status adiv5_ap_write(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t
  * the session stays usable. */
 dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_t *data, size_t length);
 dp_link_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length);
+/* The same writes without waiting for them: they go out (a pipelining link keeps them in flight
+ * with whatever follows) and `data` may be reused on return; a fault shows at the next
+ * adiv5_flush, which must come before the result is relied on. For streaming. */
+void adiv5_mem_write_posted(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length);
 
 /* Half-word writes only, TAR incrementing (the STM32F1 flash takes nothing else); `addr` and
  * `length` even. */

@@ -303,10 +303,11 @@ static int prepare(const probe_session *p, controller *c, uint32_t addr, size_t 
 }
 
 /* The on-target loader over [addr, addr+length) (whole units, one bank), making `erase_count`
- * block erases on the way (flash_write) or none (flash_program). */
+ * block erases on the way (flash_write) or none (flash_program); with `verify`, the routine
+ * reads each buffer back after programming it and the CRC-32 of all it read must match. */
 static int program_loader(probe_session *p, const controller *c, uint32_t addr, const uint8_t *data, size_t length,
                           const flash_ram *ram, const flash_loader_erase *erases, unsigned erase_count,
-                          flash_progress progress, void *ctx)
+                          bool verify, flash_progress progress, void *ctx)
 {
     uint32_t base = bank_base(c, addr);
     int s = wr(p, base + c->cr, pg_cr(c));
@@ -316,10 +317,12 @@ static int program_loader(probe_session *p, const controller *c, uint32_t addr, 
                                   .unit = (uint8_t)(c->kind == FAMILY_F1 ? 2 : c->kind == FAMILY_F4 ? 4 : 32),
                                   .cr_addr = base + c->cr, .pg_cr = pg_cr(c), .erases = erases,
                                   .erase_count = erase_count};
-    uint32_t sr = 0;
-    s = loader_status(c, flash_loader_program(&p->core, &params, addr, data, length, &sr, progress, ctx), sr);
+    uint32_t sr = 0, crc = 0;
+    s = loader_status(c, flash_loader_program(&p->core, &params, addr, data, length, &sr, verify ? &crc : 0, progress, ctx),
+                      sr);
     int w = wait_done(p, c, base);
     wr(p, base + c->cr, 0);
+    if (s == 0 && w == 0 && verify && crc != crc32_gdb(CRC32_GDB_INITIAL, data, length)) return FLASH_ERR_VERIFY;
     return s != 0 ? s : w;
 }
 
@@ -350,7 +353,7 @@ int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t l
         }
         size_t whole = done + n <= length ? n : (length - done) / unit * unit; /* units fully in data */
         if (fast && whole >= 1024) {
-            s = program_loader(p, &c, at, data + done, whole, ram, 0, 0, progress, ctx);
+            s = program_loader(p, &c, at, data + done, whole, ram, 0, 0, false, progress, ctx);
             n = whole;
         } else {
             if (n > CHUNK) n = CHUNK;
@@ -366,7 +369,7 @@ int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t l
 }
 
 int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
-                flash_progress progress, void *ctx)
+                bool verify, flash_progress progress, void *ctx)
 {
     controller c;
     uint32_t unit = 0;
@@ -375,7 +378,8 @@ int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t len
     size_t whole = length / unit * unit;
     if (!ram || ram->size < 4096 || whole < 1024) { /* small, or no RAM: erase, then direct */
         int s = flash_erase(p, addr, (uint32_t)length);
-        return s != 0 ? s : flash_program(p, addr, data, length, 0, progress, ctx);
+        if (s == 0) s = flash_program(p, addr, data, length, 0, progress, ctx);
+        return s == 0 && verify ? flash_verify(p, addr, data, length) : s;
     }
     flash_loader_erase erases[FLASH_LOADER_MAX_ERASES];
     size_t done = 0;
@@ -395,7 +399,7 @@ int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t len
         erased_to = end; /* the end of the last block erased */
         if (end > addr + whole) end = addr + (uint32_t)whole;
         if ((s = unlock(p, &c, base)) != 0 || (s = wait_done(p, &c, base)) != 0) break;
-        s = program_loader(p, &c, at, data + done, end - at, ram, erases, n, 0, 0);
+        s = program_loader(p, &c, at, data + done, end - at, ram, erases, n, verify, 0, 0);
         relock(p, &c, base);
         done += end - at;
         if (progress && s == 0) progress(ctx, done, length);
@@ -404,6 +408,7 @@ int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t len
         uint32_t tail = addr + (uint32_t)whole;
         if (tail >= erased_to) s = flash_erase(p, tail, (uint32_t)(length - whole));
         if (s == 0) s = flash_program(p, tail, data + whole, length - whole, 0, 0, 0);
+        if (s == 0 && verify) s = flash_verify(p, tail, data + whole, length - whole);
         if (progress && s == 0) progress(ctx, length, length);
     }
     return s;

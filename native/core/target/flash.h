@@ -47,9 +47,11 @@ int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t l
 bool flash_default_ram(const probe_session *p, flash_ram *ram);
 /* Erases the blocks the range touches and programs it: with RAM, the on-target loader erases
  * each block just before programming it while the host streams data (erase, transfer and
- * programming overlap); else flash_erase then flash_program. */
+ * programming overlap); else flash_erase then flash_program. With `verify`, the loader reads
+ * each buffer back from flash as it goes and the CRC-32 of the range must match the data's
+ * (FLASH_ERR_VERIFY), so verification costs no transfer; without the loader, it reads back. */
 int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
-                flash_progress progress, void *ctx);
+                bool verify, flash_progress progress, void *ctx);
 /* Reads back and compares. */
 int flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t length);
 /* Compares by CRC-32 computed on the target from RAM (nothing read back over the link); falls

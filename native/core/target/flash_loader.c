@@ -2,10 +2,12 @@
  * and the buffers in the target's RAM, starts the routine, and streams the data into the free
  * buffers while it programs the filled ones.
  *
- * Round trips per cycle: one memory write for all the buffers that are free (consecutive slots in
- * one run), then one queued batch through the banked data registers that publishes write_index
- * (and done) and reads back read_index, state and DHCSR. When nothing is free the batch alone
- * polls; on a simulated target that SWD traffic is also what lets virtual time pass. */
+ * The host never waits while there is room in the ring: each free buffer is written and its
+ * write_index published (through the banked data registers) without a round trip, and only when
+ * the ring is full as far as the host knows, or everything is sent, does one queued batch read
+ * back read_index, state and DHCSR. On a slow link (full-speed HID: ~2 ms per round trip) that
+ * keeps every USB frame carrying data. When the ring is full the batch alone polls; on a
+ * simulated target that SWD traffic is also what lets virtual time pass. */
 #include "target/flash_loader.h"
 
 #define DHCSR 0xE000EDF0u
@@ -81,9 +83,9 @@ static bool plan(const flash_loader_params *p, size_t length, layout *l)
 }
 
 /* Stops the routine and reports what the flash controller says. */
-static int stop(cortexm *c, const flash_loader_params *p, int result, uint32_t *sr_out)
+static int stop(cortexm *c, const flash_loader_params *p, int result, uint32_t *sr_out, bool halted)
 {
-    int s = cortexm_halt(c);
+    int s = halted ? 0 : cortexm_halt(c);
     if (result == FLASH_LOADER_FAULT && sr_out) {
         uint32_t sr = 0;
         if (read32(c, p->sr_addr, &sr) == 0) *sr_out = sr & p->error_mask;
@@ -95,7 +97,7 @@ static int stop(cortexm *c, const flash_loader_params *p, int result, uint32_t *
 static const unsigned saved_regs[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
 
 static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data, size_t length,
-                       uint32_t *sr_out, flash_loader_progress progress, void *ctx)
+                       uint32_t *sr_out, uint32_t *crc_out, flash_loader_progress progress, void *ctx)
 {
     if (!c || !p || (p->unit != 2 && p->unit != 4 && p->unit != 32)) return CORTEXM_INVALID;
     if (dest % p->unit || length % p->unit || (length && !data) || length > 0xFFFFFFFFu)
@@ -109,15 +111,10 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
 
     int s = cortexm_halt(c);
     if (s != 0) return s;
-    s = adiv5_mem_write(c->dp, c->apsel, l.code, flash_loader_blob, flash_loader_blob_size);
-    if (s != 0) return s;
-
-    /* The first buffer goes in before the start, so that the routine programs at once; the
-     * others follow while it runs (filling them all first would leave the flash idle). */
-    size_t sent = length < l.size ? length : l.size; /* bytes written into buffers */
-    uint32_t write_index = 1;                         /* buffers published */
-    if ((s = adiv5_mem_write(c->dp, c->apsel, l.buffers, data, sent)) != 0) return s;
-
+    /* Everything the routine needs goes out without waiting: the code, the erase table, the
+     * control block; one flush with the DEMCR read that follows. The data is not sent yet: the
+     * routine starts at once, and its first erase runs while the first buffer is on its way. */
+    adiv5_mem_write_posted(c->dp, c->apsel, l.code, flash_loader_blob, flash_loader_blob_size);
     if (p->erase_count) { /* the erase table, in the target's byte order, ended by 0xFFFFFFFF */
         uint8_t entry[sizeof(flash_loader_erase)];
         for (unsigned i = 0; i < p->erase_count; i++) {
@@ -126,18 +123,20 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
                 put32(entry + 4 + 8 * k, p->erases[i].writes[k][0]);
                 put32(entry + 8 + 8 * k, p->erases[i].writes[k][1]);
             }
-            if ((s = adiv5_mem_write(c->dp, c->apsel, l.table + i * (uint32_t)sizeof entry, entry, sizeof entry)) != 0) return s;
+            adiv5_mem_write_posted(c->dp, c->apsel, l.table + i * (uint32_t)sizeof entry, entry, sizeof entry);
         }
         put32(entry, 0xFFFFFFFFu);
-        if ((s = adiv5_mem_write(c->dp, c->apsel, l.table + p->erase_count * (uint32_t)sizeof entry, entry, 4)) != 0) return s;
+        adiv5_mem_write_posted(c->dp, c->apsel, l.table + p->erase_count * (uint32_t)sizeof entry, entry, 4);
     }
+    size_t sent = 0;          /* bytes written into buffers */
+    uint32_t write_index = 0; /* buffers published */
 
     uint8_t header[FLASH_LOADER_CB_SIZE] = {0};
     put32(header + FLASH_LOADER_CB_CR_ADDR, p->cr_addr);
     put32(header + FLASH_LOADER_CB_PG_CR, p->pg_cr);
     put32(header + FLASH_LOADER_CB_ERASE_TABLE, l.table);
     put32(header + FLASH_LOADER_CB_WRITE_INDEX, write_index);
-    put32(header + FLASH_LOADER_CB_DONE, sent == length);
+    put32(header + FLASH_LOADER_CB_DONE, 0);
     put32(header + FLASH_LOADER_CB_DEST, dest);
     put32(header + FLASH_LOADER_CB_REMAINING, (uint32_t)length);
     put32(header + FLASH_LOADER_CB_COUNT, l.count);
@@ -146,12 +145,16 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
     put32(header + FLASH_LOADER_CB_BUSY_MASK, p->busy_mask);
     put32(header + FLASH_LOADER_CB_ERROR_MASK, p->error_mask);
     put32(header + FLASH_LOADER_CB_UNIT, p->unit);
-    if ((s = adiv5_mem_write(c->dp, c->apsel, l.cb, header, sizeof header)) != 0) return s;
+    put32(header + FLASH_LOADER_CB_CRC_ON, crc_out != 0);
+    put32(header + FLASH_LOADER_CB_CRC, 0xFFFFFFFFu);
+    adiv5_mem_write_posted(c->dp, c->apsel, l.cb, header, sizeof header);
 
     /* A HardFault in the routine halts the core instead of running the application's handler. */
     uint32_t demcr = 0;
     if ((s = read32(c, DEMCR, &demcr)) != 0) return s;
-    if ((s = write32(c, DEMCR, demcr | DEMCR_VC_HARDERR)) != 0) return s;
+    uint8_t catch_hardfault[4];
+    put32(catch_hardfault, demcr | DEMCR_VC_HARDERR);
+    adiv5_mem_write_posted(c->dp, c->apsel, DEMCR, catch_hardfault, 4); /* flushed with the registers */
 
     /* Thread mode on MSP, interrupts masked (PRIMASK), Thumb state, r0 = the control block. */
     const unsigned regs[5] = {REG_SPECIAL, REG_XPSR, REG_SP, 0, REG_PC};
@@ -162,39 +165,39 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
     }
 
     int result = 0;
-    uint32_t read_index = 0, state = FLASH_LOADER_STATE_RUNNING, dhcsr = 0, done_flag = sent == length;
+    uint32_t read_index = 0, state = FLASH_LOADER_STATE_RUNNING, dhcsr = 0, done_flag = 0, crc = 0;
     uint32_t last_read = 0;
     size_t reported = 0;
     unsigned idle = 0;
     if (progress) progress(ctx, 0, length);
     for (;;) {
-        /* Fill one free buffer, and publish it in the batch below at once: the routine must not
-         * wait for buffers that are already in its RAM. */
-        bool published = false;
-        if (sent < length && write_index - read_index < l.count) {
+        /* Stream: every buffer the ring has room for, as far as the last poll tells, goes out at
+         * once with its publication behind it, and nothing waits for an answer, so the link
+         * stays full (a CMSIS-DAP link packs each publication into the next buffer's first
+         * packet). The routine must not wait for buffers that are already in its RAM. */
+        while (sent < length && write_index - read_index < l.count) {
             size_t n = length - sent < l.size ? length - sent : l.size;
-            s = adiv5_mem_write(c->dp, c->apsel, l.buffers + (write_index % l.count) * l.size, data + sent, n);
-            if (s != 0) {
-                result = s;
-                break;
-            }
+            adiv5_mem_write_posted(c->dp, c->apsel, l.buffers + (write_index % l.count) * l.size, data + sent, n);
             sent += n;
             write_index++;
-            published = true;
-        }
-        /* One batch: publish, then read the loader's progress and the core's state. */
-        s = adiv5_banked_begin(c->dp, c->apsel, l.cb);
-        if (s == 0) {
-            if (published) adiv5_banked_write(c->dp, 0, write_index);
-            if (published && sent == length && !done_flag) {
+            if ((s = adiv5_banked_begin(c->dp, c->apsel, l.cb)) != 0) break;
+            adiv5_banked_write(c->dp, 0, write_index);
+            if (sent == length && !done_flag) {
                 adiv5_banked_write(c->dp, 1, 1);
                 done_flag = 1;
             }
+        }
+        /* Poll, only when the ring is full or all is sent: the one round trip of a cycle. It
+         * reads the loader's progress and the core's state, and reports what was queued. */
+        if (s == 0) s = adiv5_banked_begin(c->dp, c->apsel, l.cb);
+        if (s == 0) {
             /* state before read_index: the routine writes them in the other order, so a
              * finished state comes with the final read_index */
             adiv5_banked_read(c->dp, 3, &state);
             adiv5_banked_read(c->dp, 2, &read_index);
-            s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
+            if (crc_out && (s = adiv5_banked_begin(c->dp, c->apsel, l.cb + FLASH_LOADER_CB_CRC_ON)) == 0)
+                adiv5_banked_read(c->dp, 1, &crc); /* final once state is */
+            if (s == 0) s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
         }
         if (s == 0) {
             adiv5_banked_read(c->dp, 0, &dhcsr);
@@ -218,7 +221,8 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
         if (dhcsr & (S_HALT | S_LOCKUP)) {
             /* Stopped: did it finish between the two reads of this batch? */
             if ((s = read32(c, l.cb + FLASH_LOADER_CB_STATE, &state)) != 0 ||
-                (s = read32(c, l.cb + FLASH_LOADER_CB_READ_INDEX, &read_index)) != 0) {
+                (s = read32(c, l.cb + FLASH_LOADER_CB_READ_INDEX, &read_index)) != 0 ||
+                (crc_out && (s = read32(c, l.cb + FLASH_LOADER_CB_CRC, &crc)) != 0)) {
                 result = s;
                 break;
             }
@@ -235,15 +239,19 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
                (state != FLASH_LOADER_STATE_FINISHED || read_index != write_index || sent != length)) {
         result = FLASH_LOADER_FAULT; /* finished early, or a state the routine never writes */
     }
-    result = stop(c, p, result, sr_out);
-    s = write32(c, DEMCR, demcr);
-    if (result == 0 && s != 0) result = s;
+    if (result == 0 && crc_out) *crc_out = crc;
+    result = stop(c, p, result, sr_out, (dhcsr & S_HALT) != 0);
+    /* DEMCR goes back without a round trip: the caller's register restore flushes it. */
+    uint8_t saved_demcr[4];
+    put32(saved_demcr, demcr);
+    adiv5_mem_write_posted(c->dp, c->apsel, DEMCR, saved_demcr, 4);
     if (result == 0 && progress && reported != length) progress(ctx, length, length);
     return result;
 }
 
 int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
-                         size_t length, uint32_t *sr_out, flash_loader_progress progress, void *ctx)
+                         size_t length, uint32_t *sr_out, uint32_t *crc_out, flash_loader_progress progress,
+                         void *ctx)
 {
     if (sr_out) *sr_out = 0;
     if (!c || !p) return CORTEXM_INVALID;
@@ -251,7 +259,7 @@ int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest
     int s = cortexm_halt(c);
     if (s == 0) s = cortexm_read_registers(c, saved_regs, 20, saved);
     if (s != 0) return s;
-    int result = run_program(c, p, dest, data, length, sr_out, progress, ctx);
+    int result = run_program(c, p, dest, data, length, sr_out, crc_out, progress, ctx);
     s = cortexm_write_registers(c, saved_regs, 20, saved);
     return result != 0 ? result : s;
 }

@@ -36,13 +36,15 @@
 #define FLASH_LOADER_CB_CR_ADDR 0x34u     /* the flash CR, for the erases the loader makes */
 #define FLASH_LOADER_CB_PG_CR 0x38u       /* CR for programming, restored after each erase */
 #define FLASH_LOADER_CB_ERASE_TABLE 0x3Cu /* 0, or the erase entries (flash_loader_erase) */
-#define FLASH_LOADER_CB_SIZE 0x40u        /* the buffers follow */
+#define FLASH_LOADER_CB_CRC_ON 0x40u      /* nonzero: the loader keeps CB_CRC */
+#define FLASH_LOADER_CB_CRC 0x44u         /* loader: CRC-32 of the flash programmed, read back */
+#define FLASH_LOADER_CB_SIZE 0x50u        /* the buffers follow */
 
 #define FLASH_LOADER_STATE_RUNNING 0u
 #define FLASH_LOADER_STATE_FINISHED 1u
 #define FLASH_LOADER_STATE_FLASH_ERROR 2u
 
-#define FLASH_LOADER_STACK 128u               /* bytes reserved for the routine's stack */
+#define FLASH_LOADER_STACK 256u               /* bytes reserved for the routine's stack */
 #define FLASH_LOADER_DEFAULT_BUFFER 4096u
 #define FLASH_LOADER_MAX_BUFFERS 32u
 #define FLASH_LOADER_DEFAULT_IDLE_POLLS 100000u
@@ -76,7 +78,10 @@ typedef struct flash_loader_params {
 typedef void (*flash_loader_progress)(void *ctx, size_t done, size_t total);
 
 /* Programs `length` bytes at `dest` (unit-aligned; the caller pads) with the routine running on the
- * halted core `c`. The caller has prepared the flash controller (unlocked, erased, PG/PSIZE set)
+ * halted core `c`. With `crc_out`, the routine also reads back each buffer's flash after
+ * programming it and *crc_out receives GDB's CRC-32 of the whole range as read back (compare it
+ * with crc32_gdb of the data): verification that overlaps the transfer.
+ * The caller has prepared the flash controller (unlocked, erased, PG/PSIZE set)
  * and restores it afterwards. Returns 0; a negative cortexm/dp_link status; or FLASH_LOADER_ERROR
  * with *sr_out holding the status register's error bits. The core's registers are saved and
  * restored around the run.
@@ -84,7 +89,8 @@ typedef void (*flash_loader_progress)(void *ctx, size_t done, size_t total);
  * `progress`, if not NULL, gets the bytes programmed so far. The core is left halted; DEMCR is
  * restored (VC_HARDERR is set while the routine runs, so that a HardFault halts it). */
 int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
-                         size_t length, uint32_t *sr_out, flash_loader_progress progress, void *ctx);
+                         size_t length, uint32_t *sr_out, uint32_t *crc_out, flash_loader_progress progress,
+                         void *ctx);
 
 /* GDB's CRC-32 (qCRC) of [addr, addr+length) computed by the target itself, from RAM at
  * `ram_base` (the routine and a 128-byte stack, under 1 KiB; saved and restored, as are the

@@ -26,7 +26,14 @@
  *                     0xFFFFFFFF: before the first unit at or past `start`, the loader makes up
  *                     to three register writes (address 0: none), waits, and checks the errors.
  *                     Erasing here, just in time, lets the host stream data during the erases.
- *   0x40 the buffers  count × size bytes
+ *                     The erase for the next address is made before waiting for its data, so
+ *                     the first erase runs while the first buffer is still on its way.
+ *   0x40 crc_on       host:   nonzero: keep `crc` over the flash programmed so far
+ *   0x44 crc          host sets 0xFFFFFFFF; loader: GDB's CRC-32 (see flash_loader_crc) of
+ *                     the flash as read back after each buffer is programmed, so that the
+ *                     verification overlaps the transfer and costs the host one word
+ *   0x48, 0x4C        reserved
+ *   0x50 the buffers  count × size bytes
  */
 #include <stdint.h>
 
@@ -47,6 +54,9 @@ typedef struct control_block {
     uint32_t cr_addr;
     uint32_t pg_cr;
     uint32_t erase_table;
+    uint32_t crc_on;
+    volatile uint32_t crc;
+    uint32_t reserved[2];
     volatile uint8_t buffers[];
 } control_block;
 
@@ -55,7 +65,29 @@ typedef struct erase_entry {
     uint32_t writes[3][2]; /* register address, value */
 } erase_entry;
 
-_Static_assert(__builtin_offsetof(control_block, buffers) == 0x40, "the host expects buffers at 0x40");
+_Static_assert(__builtin_offsetof(control_block, buffers) == 0x50, "the host expects buffers at 0x50");
+
+/* GDB's CRC-32 (polynomial 0x04C11DB7, most significant bit first), a nibble at a time from a
+ * 16-entry table on the caller's stack: no data section, so the routine stays position
+ * independent. */
+static inline void crc_table(uint32_t table[16])
+{
+    for (uint32_t i = 0; i < 16; i++) {
+        uint32_t c = i << 28;
+        for (uint32_t k = 0; k < 4; k++) c = (c & 0x80000000u) ? (c << 1) ^ 0x04C11DB7u : c << 1;
+        table[i] = c;
+    }
+}
+
+static inline uint32_t crc_update(const uint32_t table[16], uint32_t crc, const volatile uint8_t *data, uint32_t length)
+{
+    for (uint32_t i = 0; i < length; i++) {
+        uint32_t b = data[i];
+        crc = (crc << 4) ^ table[(crc >> 28) ^ (b >> 4)];
+        crc = (crc << 4) ^ table[(crc >> 28) ^ (b & 0xFu)];
+    }
+    return crc;
+}
 
 /* Waits while the controller is busy; returns its status register when it shows an error, else 0.
  * At an error, records the status and the failing address for the host. */
@@ -71,6 +103,22 @@ static inline uint32_t wait_ready(control_block *cb, volatile uint32_t *sr, uint
     return s;
 }
 
+/* Makes the erases due before programming at `dest`; nonzero at a flash error. */
+static inline uint32_t erase_due(control_block *cb, const erase_entry **erase, volatile uint32_t *sr,
+                                 uint32_t busy_mask, uint32_t error_mask, uint32_t dest)
+{
+    const erase_entry *e = *erase;
+    while (e && e->start != 0xFFFFFFFFu && dest >= e->start) {
+        for (uint32_t k = 0; k < 3; k++)
+            if (e->writes[k][0]) *(volatile uint32_t *)(uintptr_t)e->writes[k][0] = e->writes[k][1];
+        uint32_t s = wait_ready(cb, sr, busy_mask, error_mask, dest);
+        *erase = ++e;
+        if (s) return s;
+        *(volatile uint32_t *)(uintptr_t)cb->cr_addr = cb->pg_cr;
+    }
+    return 0;
+}
+
 __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(control_block *cb)
 {
     const uint32_t count = cb->count, size = cb->size, unit = cb->unit;
@@ -80,8 +128,16 @@ __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(contr
     uint32_t dest = cb->dest, remaining = cb->remaining, index = cb->read_index, slot = 0;
     uint32_t state = 1;
     const erase_entry *erase = (const erase_entry *)(uintptr_t)cb->erase_table;
+    uint32_t table[16];
+    const uint32_t crc_on = cb->crc_on;
+    if (crc_on) crc_table(table);
 
     while (remaining != 0) {
+        /* Erase what the next unit needs now, even if its data has not come yet. */
+        if (erase_due(cb, &erase, sr, busy_mask, error_mask, dest)) {
+            state = 2;
+            goto out;
+        }
         if (cb->write_index == index) {
             /* Nothing to program: finish if the host said so and nothing came in meanwhile. */
             if (cb->done && cb->write_index == index) break;
@@ -90,15 +146,9 @@ __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(contr
         uint32_t n = remaining < size ? remaining : size;
         for (uint32_t offset = 0; offset < n; offset += unit) {
             volatile uint8_t *src = buffer + offset;
-            while (erase && erase->start != 0xFFFFFFFFu && dest >= erase->start) {
-                for (uint32_t k = 0; k < 3; k++)
-                    if (erase->writes[k][0]) *(volatile uint32_t *)(uintptr_t)erase->writes[k][0] = erase->writes[k][1];
-                if (wait_ready(cb, sr, busy_mask, error_mask, dest)) {
-                    state = 2;
-                    goto out;
-                }
-                *(volatile uint32_t *)(uintptr_t)cb->cr_addr = cb->pg_cr;
-                erase++;
+            if (erase_due(cb, &erase, sr, busy_mask, error_mask, dest)) {
+                state = 2;
+                goto out;
             }
             if (unit == 2) {
                 *(volatile uint16_t *)(uintptr_t)dest = *(volatile uint16_t *)src;
@@ -112,6 +162,7 @@ __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(contr
             }
             dest += unit;
         }
+        if (crc_on) cb->crc = crc_update(table, cb->crc, (const volatile uint8_t *)(uintptr_t)(dest - n), n);
         remaining -= n;
         cb->remaining = remaining;
         cb->dest = dest;
@@ -130,25 +181,13 @@ out:
 }
 
 /* A second entry, for verifying without reading the flash back over a slow link: the CRC-32
- * that GDB's qCRC uses (polynomial 0x04C11DB7, most significant bit first, initial value all
- * ones, no final inversion) of r1 bytes at r0, returned in r0, then BKPT #0. The host finds the
- * entry's offset in flash_loader_blob.c. A 16-entry nibble table on the stack: no data section,
- * so the routine stays position independent. */
+ * that GDB's qCRC uses (initial value all ones, no final inversion) of r1 bytes at r0, returned
+ * in r0, then BKPT #0. The host finds the entry's offset in flash_loader_blob.c. */
 __attribute__((used, noreturn)) void flash_loader_crc(const volatile uint8_t *data, uint32_t length)
 {
     uint32_t table[16];
-    for (uint32_t i = 0; i < 16; i++) {
-        uint32_t c = i << 28;
-        for (uint32_t k = 0; k < 4; k++) c = (c & 0x80000000u) ? (c << 1) ^ 0x04C11DB7u : c << 1;
-        table[i] = c;
-    }
-    uint32_t crc = 0xFFFFFFFFu;
-    for (uint32_t i = 0; i < length; i++) {
-        uint32_t b = data[i];
-        crc = (crc << 4) ^ table[(crc >> 28) ^ (b >> 4)];
-        crc = (crc << 4) ^ table[(crc >> 28) ^ (b & 0xFu)];
-    }
-    register uint32_t r0 __asm__("r0") = crc;
+    crc_table(table);
+    register uint32_t r0 __asm__("r0") = crc_update(table, 0xFFFFFFFFu, data, length);
     __asm__ volatile("bkpt #0" : : "r"(r0) : "memory");
     for (;;) {
     }
