@@ -517,6 +517,17 @@ static dp_link_status fake_reset_pin(dp_link *link, bool asserted)
     return DP_LINK_OK;
 }
 
+static dp_link_status fake_read_match(dp_link *link, bool ap, uint8_t addr, uint32_t mask, uint32_t match)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i <= DP_LINK_MATCH_RETRIES && T.pending == DP_LINK_OK; i++) {
+        fake_read(link, ap, addr, &v);
+        if (T.pending == DP_LINK_OK && (v & mask) == match) return DP_LINK_OK;
+    }
+    if (T.pending == DP_LINK_OK) T.pending = DP_LINK_MISMATCH;
+    return DP_LINK_OK;
+}
+
 static const dp_link_ops fake_ops = {
     .connect = fake_connect,
     .read = fake_read,
@@ -525,6 +536,7 @@ static const dp_link_ops fake_ops = {
     .write_block = fake_write_block,
     .flush = fake_flush,
     .reset_pin = fake_reset_pin,
+    .read_match = fake_read_match,
 };
 
 static void target_init(const uint8_t cfg[4])

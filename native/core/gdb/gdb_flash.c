@@ -236,7 +236,7 @@ static bool has_prefix(const char *p, size_t length, const char *prefix)
 void gdb_flash_packet(gdb_server *g, char *p, size_t length)
 {
     g->reply_length = 0;
-    g->cache_valid = false;
+    gdb_forget_halt_state(g);
     bool erase = has_prefix(p, length, "vFlashErase:"), write = has_prefix(p, length, "vFlashWrite:"),
          done = length == 10 && has_prefix(p, length, "vFlashDone");
     if (!erase && !write && !done) {

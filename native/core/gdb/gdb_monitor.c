@@ -181,7 +181,7 @@ static bool cmd_reset(gdb_server *g, int argc, const char **argv)
         return false;
     }
     bool halted = g->run == GDB_IDLE;
-    g->cache_valid = false;
+    gdb_forget_halt_state(g);
     if (cortexm_reset(&g->probe->core, halted) != 0) {
         gdb_console(g, "Reset failed.\n");
         return false;
@@ -265,7 +265,7 @@ static bool cmd_erase_mass(gdb_server *g, int argc, const char **argv)
         return false;
     }
     gdb_console(g, "Erasing the whole flash...\n");
-    g->cache_valid = false;
+    gdb_forget_halt_state(g);
     int s = flash_mass_erase(g->probe);
     const char *why = flash_status_message(s);
     gdb_console(g, s == 0 ? "Flash erased.\n" : why ? why : "Mass erase failed: the target did not answer.");

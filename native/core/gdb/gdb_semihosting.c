@@ -43,6 +43,7 @@ static void finish(gdb_server *g, uint32_t r0)
     uint32_t pc = 0;
     g->semihost_op = 0;
     cortexm *c = &g->probe->core;
+    gdb_forget_halt_state(g); /* r0 and the PC change */
     if (cortexm_write_register(c, 0, r0) != 0 || cortexm_read_register(c, 15, &pc) != 0 ||
         cortexm_write_register(c, 15, pc + 2) != 0) {
         gdb_report_stop(g, 11);

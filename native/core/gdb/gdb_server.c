@@ -198,37 +198,94 @@ static int mem_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
 
 static int mem_write(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
 {
-    g->cache_valid = false;
+    gdb_forget_halt_state(g);
     return adiv5_mem_write(&g->probe->dp, g->probe->core.apsel, addr, data, length);
 }
 
-/* Only flash, ROM and RAM of an identified part: reading a peripheral register can have side effects,
- * so nothing there is read ahead. */
-static bool cacheable(const gdb_server *g, uint32_t block)
+void gdb_forget_halt_state(gdb_server *g)
 {
-    if (!g->probe->part_known) return false;
-    for (unsigned i = 0; i < g->probe->part.memory_count; i++) {
-        const part_memory *m = &g->probe->part.memories[i];
-        if (m->kind == PART_MEMORY_DEVICE) continue;
-        if (block >= m->start && block - m->start + sizeof g->cache <= m->length) return true;
-    }
-    return false;
+    g->regs_valid = false;
+    for (unsigned i = 0; i < GDB_WINDOWS; i++) g->windows[i].length = 0;
 }
 
-/* A small read, served from the cached block when it lies inside one. */
+/* The flash, ROM or RAM region of an identified part holding `addr` (never a peripheral:
+ * reading one can have side effects, so nothing there is read ahead or cached). */
+static const part_memory *cacheable_region(const gdb_server *g, uint32_t addr)
+{
+    if (!g->probe->part_known) return 0;
+    for (unsigned i = 0; i < g->probe->part.memory_count; i++) {
+        const part_memory *m = &g->probe->part.memories[i];
+        if (m->kind != PART_MEMORY_DEVICE && addr >= m->start && addr - m->start < m->length) return m;
+    }
+    return 0;
+}
+
+/* A word-aligned window of at most `bytes` from `before` bytes below `anchor`, clipped to the
+ * cacheable region that holds `anchor`; false if there is none. */
+static bool window_around(const gdb_server *g, uint32_t anchor, uint32_t before, uint32_t bytes, uint32_t *start,
+                          uint32_t *length)
+{
+    const part_memory *m = cacheable_region(g, anchor);
+    if (!m) return false;
+    uint32_t from = (anchor & ~3u) - m->start < before ? (m->start + 3u) & ~3u : (anchor & ~3u) - before;
+    uint32_t room = m->start + m->length - from; /* the region ends at 4 GiB at the most */
+    *start = from;
+    *length = (bytes < room ? bytes : room) & ~3u;
+    return *length > 0;
+}
+
+/* Stores words read from the target as the bytes of window `w`. */
+static void fill_window(gdb_server *g, unsigned w, uint32_t addr, const uint32_t *words, uint32_t length)
+{
+    struct gdb_window *win = &g->windows[w];
+    for (uint32_t i = 0; i < length; i++) win->data[i] = (uint8_t)(words[i / 4] >> (8 * (i % 4)));
+    win->addr = addr;
+    win->length = length;
+}
+
+/* A small read, served from a window when it lies inside one; a miss reads a 64-byte block
+ * of flash, ROM or RAM around it into the next window. */
 static int cached_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
 {
-    uint32_t block = addr & ~(uint32_t)(sizeof g->cache - 1);
-    if (length == 0 || length > sizeof g->cache || addr - block + length > sizeof g->cache || !cacheable(g, block))
-        return mem_read(g, addr, data, length);
-    if (!g->cache_valid || g->cache_addr != block) {
-        int s = mem_read(g, block, g->cache, sizeof g->cache);
-        if (s != 0) return s;
-        g->cache_valid = true;
-        g->cache_addr = block;
+    if (length == 0 || length > 64) return mem_read(g, addr, data, length);
+    for (unsigned i = 0; i < GDB_WINDOWS; i++) {
+        const struct gdb_window *w = &g->windows[i];
+        if (w->length && addr >= w->addr && addr - w->addr + length <= w->length) {
+            for (size_t k = 0; k < length; k++) data[k] = w->data[addr - w->addr + k];
+            return 0;
+        }
     }
-    for (size_t i = 0; i < length; i++) data[i] = g->cache[addr - block + i];
+    uint32_t block = addr & ~63u;
+    if (addr - block + length > 64) block = addr & ~3u;
+    const part_memory *m = cacheable_region(g, block);
+    if (!m || block - m->start + 64 > m->length) return mem_read(g, addr, data, length);
+    unsigned w = g->next_window;
+    struct gdb_window *win = &g->windows[w];
+    win->length = 0;
+    int s = mem_read(g, block, win->data, 64);
+    if (s != 0) return s;
+    win->addr = block;
+    win->length = 64;
+    g->next_window = (w + 1) % GDB_WINDOWS;
+    for (size_t k = 0; k < length; k++) data[k] = win->data[addr - block + k];
     return 0;
+}
+
+static const unsigned core_regsel[GDB_CORE_REGS] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
+
+/* Where a REGSEL's value sits in g->regs (-1: not cached: the FPU's). */
+static int cached_index(unsigned regsel)
+{
+    return regsel <= 18 ? (int)regsel : regsel == 20 ? 19 : -1;
+}
+
+/* The core registers of this stop, read in one batch if they are not at hand. */
+static int core_registers(gdb_server *g)
+{
+    if (g->regs_valid) return 0;
+    int s = cortexm_read_registers(core(g), core_regsel, GDB_CORE_REGS, g->regs);
+    g->regs_valid = s == 0;
+    return s;
 }
 
 static int read_gdb_register(gdb_server *g, const gdb_register *r, uint8_t *out)
@@ -244,6 +301,7 @@ static int read_gdb_register(gdb_server *g, const gdb_register *r, uint8_t *out)
 
 static int write_gdb_register(gdb_server *g, const gdb_register *r, const uint8_t *in)
 {
+    g->regs_valid = false;
     uint32_t v = (uint32_t)in[0], hi = 0;
     if (r->bytes >= 4) v |= (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 24;
     if (r->bytes == 8) hi = (uint32_t)in[4] | (uint32_t)in[5] << 8 | (uint32_t)in[6] << 16 | (uint32_t)in[7] << 24;
@@ -284,15 +342,11 @@ static void send_stop(gdb_server *g, unsigned signal, const char *why, uint32_t 
     gdb_send_reply(g);
 }
 
-/* The core has halted: say why. A BKPT 0xAB is a semihosting call, served without stopping. */
-static void report_halt(gdb_server *g)
+/* The core has halted for `reason`: say so. A BKPT 0xAB is a semihosting call, served without
+ * stopping. */
+static void report_reason(gdb_server *g, cortexm_halt_reason reason, uint32_t where)
 {
-    cortexm_halt_reason reason = CORTEXM_HALT_NONE;
-    uint32_t where = 0, pc = 0;
-    if (cortexm_halt_reason_of(core(g), &reason, &where) != 0) {
-        send_stop(g, SIGTRAP, 0, 0);
-        return;
-    }
+    uint32_t pc = 0;
     if (g->interrupted) {
         g->interrupted = false;
         send_stop(g, SIGINT, 0, 0);
@@ -301,7 +355,7 @@ static void report_halt(gdb_server *g)
     switch (reason) {
     case CORTEXM_HALT_BREAKPOINT: {
         uint8_t b[2] = {0, 0};
-        if (cortexm_read_register(core(g), 15, &pc) == 0 && !sw_at(g, pc) && mem_read(g, pc, b, 2) == 0) {
+        if (core_registers(g) == 0 && !sw_at(g, pc = g->regs[15]) && cached_read(g, pc, b, 2) == 0) {
             uint16_t insn = (uint16_t)(b[0] | b[1] << 8);
             if (insn == BKPT_SEMIHOSTING && gdb_semihosting_start(g)) return;
             if ((insn & 0xFF00u) == BKPT) { /* the program's own BKPT */
@@ -328,6 +382,18 @@ static void report_halt(gdb_server *g)
     }
 }
 
+/* The core has halted: find out why and say so. */
+static void report_halt(gdb_server *g)
+{
+    cortexm_halt_reason reason = CORTEXM_HALT_NONE;
+    uint32_t where = 0;
+    if (cortexm_halt_reason_of(core(g), &reason, &where) != 0) {
+        send_stop(g, SIGTRAP, 0, 0);
+        return;
+    }
+    report_reason(g, reason, where);
+}
+
 bool gdb_server_poll(gdb_server *g)
 {
     if (g->run != GDB_RUNNING) return false;
@@ -341,27 +407,64 @@ bool gdb_server_poll(gdb_server *g)
         return false;
     }
     if (reason == CORTEXM_HALT_NONE) return true;
-    report_halt(g);
+    gdb_forget_halt_state(g); /* it ran */
+    report_reason(g, reason, where);
     return g->run == GDB_RUNNING;
 }
 
-static void resume(gdb_server *g, bool step)
+static void add_window(cortexm_step_batch *b, uint32_t start, uint32_t length, uint32_t *words)
 {
-    g->cache_valid = false;
+    b->windows[b->window_count].addr = start;
+    b->windows[b->window_count].words = length / 4;
+    b->windows[b->window_count].data = words;
+    b->window_count++;
+}
+
+/* One instruction, in one batch with what GDB reads next: the registers, and windows around the
+ * PC and the stack pointer of the previous stop (a step moves them little), read after the
+ * halt. GDB's stepi then costs one round trip on a CMSIS-DAP probe. */
+static void step(gdb_server *g)
+{
+    bool known = g->regs_valid;
+    uint32_t pc = g->regs[15], sp = g->regs[13];
+    uint32_t code[GDB_WINDOW_BYTES / 4], stack[GDB_WINDOW_BYTES / 4];
+    cortexm_step_batch b = {.regsel = core_regsel, .count = GDB_CORE_REGS, .values = g->regs, .pc_known = known, .pc = pc};
+    uint32_t start, length;
+    /* GDB reads a few bytes either side of the new PC, and 64 bytes of stack around the new SP
+     * (its unwinder looks below and above it). */
+    if (known && window_around(g, pc, 24, 60, &start, &length)) add_window(&b, start, length, code);
+    if (known && window_around(g, sp, 64, GDB_WINDOW_BYTES, &start, &length)) add_window(&b, start, length, stack);
+    gdb_forget_halt_state(g);
+    g->run = GDB_STEPPING;
+    if (cortexm_step_batched(core(g), true, &b) != 0) {
+        send_stop(g, SIGSEGV, 0, 0);
+        return;
+    }
+    g->regs_valid = true;
+    for (unsigned i = 0; b.windows_read && i < b.window_count; i++)
+        fill_window(g, i, b.windows[i].addr, b.windows[i].data, 4 * b.windows[i].words);
+    g->next_window = b.windows_read ? b.window_count % GDB_WINDOWS : 0;
+    cortexm_halt_reason reason = CORTEXM_HALT_NONE;
+    uint32_t where = 0;
+    if (cortexm_halt_reason_from(core(g), b.dhcsr, b.dfsr, &reason, &where) != 0) {
+        send_stop(g, SIGTRAP, 0, 0);
+        return;
+    }
+    report_reason(g, reason, where);
+}
+
+static void resume(gdb_server *g, bool stepping)
+{
     if (!attached(g)) {
+        gdb_forget_halt_state(g);
         send_str(g, "X1d"); /* no process: as if it had exited */
         return;
     }
-    if (step) {
-        g->run = GDB_STEPPING;
-        int s = cortexm_step(core(g), true);
-        if (s != 0) {
-            send_stop(g, SIGSEGV, 0, 0);
-            return;
-        }
-        report_halt(g);
+    if (stepping) {
+        step(g);
         return;
     }
+    gdb_forget_halt_state(g);
     if (cortexm_resume(core(g)) != 0) {
         send_stop(g, SIGSEGV, 0, 0);
         return;
@@ -590,6 +693,7 @@ static void handle_crc(gdb_server *g, const char *p)
     if (length >= 1024 && flash_default_ram(g->probe, &ram) &&
         (addr >= ram.base + 1024u || addr + length <= ram.base) &&
         flash_loader_crc(core(g), ram.base, ram.size, addr, length, &crc, 10000000u) == 0) {
+        gdb_forget_halt_state(g); /* put back as it was, but it ran */
         g->reply_length = 0;
         gdb_reply_str(g, "C");
         reply_hex_number(g, crc, 8);
@@ -625,28 +729,17 @@ static void handle_registers(gdb_server *g, char op, const char *p, size_t lengt
         return;
     }
     if (op == 'g') {
-        /* All of them in one batch: the distinct REGSELs, then the bytes GDB wants. */
-        unsigned sels[CORTEXM_MAX_BATCH], n = 0;
-        uint32_t values[CORTEXM_MAX_BATCH];
-        for (unsigned i = 0; i < count; i++)
-            for (unsigned half = 0; half < (regs[i].bytes == 8 ? 2u : 1u); half++) {
-                unsigned sel = regs[i].regsel + half;
-                bool seen = false;
-                for (unsigned k = 0; k < n; k++) seen |= sels[k] == sel;
-                if (!seen && n < CORTEXM_MAX_BATCH) sels[n++] = sel;
-            }
-        if (cortexm_read_registers(core(g), sels, n, values) != 0) {
+        /* All but the FPU's (they come last in the table), from what the stop read in its
+         * batch: GDB takes a short reply as "fetch the others with p when needed", and
+         * stepping needs none of them. */
+        if (core_registers(g) != 0) {
             send_error(g, 0x0e);
             return;
         }
         g->reply_length = 0;
-        for (unsigned i = 0; i < count; i++) {
-            uint32_t v[2] = {0, 0};
-            for (unsigned half = 0; half < (regs[i].bytes == 8 ? 2u : 1u); half++)
-                for (unsigned k = 0; k < n; k++)
-                    if (sels[k] == regs[i].regsel + half) v[half] = values[k];
-            if (regs[i].bytes == 1) v[0] >>= 8 * regs[i].lane;
-            for (unsigned b = 0; b < regs[i].bytes; b++) bytes[b] = (uint8_t)(v[b / 4] >> (8 * (b % 4)));
+        for (unsigned i = 0; i < count && cached_index(regs[i].regsel) >= 0; i++) {
+            uint32_t v = g->regs[cached_index(regs[i].regsel)] >> (regs[i].bytes == 1 ? 8 * regs[i].lane : 0);
+            for (unsigned b = 0; b < regs[i].bytes; b++) bytes[b] = (uint8_t)(v >> (8 * b));
             gdb_reply_hex(g, bytes, regs[i].bytes);
         }
         gdb_send_reply(g);
@@ -677,6 +770,14 @@ static void handle_registers(gdb_server *g, char op, const char *p, size_t lengt
         send_error(g, 0x16); /* GDB then treats the register as unavailable */
         return;
     }
+    if (op == 'p' && cached_index(r->regsel) >= 0 && core_registers(g) == 0) {
+        uint32_t v = g->regs[cached_index(r->regsel)] >> (r->bytes == 1 ? 8 * r->lane : 0);
+        g->reply_length = 0;
+        for (unsigned b = 0; b < r->bytes; b++) bytes[b] = (uint8_t)(v >> (8 * b));
+        gdb_reply_hex(g, bytes, r->bytes);
+        gdb_send_reply(g);
+        return;
+    }
     if (op == 'p') {
         if (read_gdb_register(g, r, bytes) != 0) {
             send_error(g, 0x0e);
@@ -704,7 +805,7 @@ static int halt_after_attach(gdb_server *g)
 
 static void forget_target_state(gdb_server *g)
 {
-    g->cache_valid = false;
+    gdb_forget_halt_state(g);
     g->flash_unerased_count = 0;
     g->flash_pending_length = 0;
     g->flash_extent_count = 0;

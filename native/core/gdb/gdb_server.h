@@ -15,6 +15,9 @@
 #define GDB_PACKET_SIZE 16384u /* PacketSize we offer: `m` replies of 8 KiB */
 #endif
 #define GDB_MAX_SW_BREAKPOINTS 64
+#define GDB_CORE_REGS 20          /* REGSEL 0-18 and 20: all but the FPU's, what a `g` reply carries */
+#define GDB_WINDOWS 3             /* read-ahead windows while halted */
+#define GDB_WINDOW_BYTES 120u     /* the largest window (the stack's) */
 #define GDB_VERSION "bmp-gdbserver 0.1.0"
 
 typedef void (*gdb_output_fn)(void *ctx, const uint8_t *data, size_t length);
@@ -55,11 +58,17 @@ typedef struct gdb_server {
     unsigned semihost_stage;      /* multi-step requests (FLEN) */
     uint32_t semihost_args[4];
     uint32_t semihost_errno;      /* for SYS_ERRNO */
-    /* A read cache of one 64-byte block of flash or RAM, valid only while the core stays halted
-     * and nothing is written: GDB re-reads the code around the PC dozens of times per stop. */
-    bool cache_valid;
-    uint32_t cache_addr;
-    uint8_t cache[64];
+    /* What was read at this stop, valid while the core stays halted and nothing is written
+     * (gdb_forget_halt_state): the core registers (REGSEL 0-18 and 20, in that order), and windows of
+     * flash, ROM or RAM: around the PC and the stack (read with the step, in the same batch),
+     * and the blocks GDB asked for. GDB re-reads the code around the PC dozens of times per stop. */
+    bool regs_valid;
+    uint32_t regs[GDB_CORE_REGS];
+    struct gdb_window {
+        uint32_t addr, length;   /* length 0: empty */
+        uint8_t data[GDB_WINDOW_BYTES];
+    } windows[GDB_WINDOWS];
+    unsigned next_window;         /* the one a miss refills */
     /* vFlashWrite: bytes short of a whole program unit, kept for the next contiguous write */
     uint32_t flash_pending_addr;
     uint8_t flash_pending[32];
@@ -104,6 +113,10 @@ void gdb_detach(gdb_server *g);
 void gdb_report_stop(gdb_server *g, unsigned signal);
 /* Console output: an `O` packet (hex) sent at once. */
 void gdb_console(gdb_server *g, const char *text);
+
+/* The target may have changed (it ran, or something was written): drop the registers and
+ * memory read at this stop. */
+void gdb_forget_halt_state(gdb_server *g);
 
 /* Lets `load` collect the image in `buffer` (see flash_image above). */
 void gdb_server_set_flash_buffer(gdb_server *g, uint8_t *buffer, size_t capacity);

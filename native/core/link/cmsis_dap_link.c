@@ -5,11 +5,12 @@
 enum { ID_INFO = 0x00, ID_CONNECT = 0x02, ID_TRANSFER_CONFIGURE = 0x04, ID_TRANSFER = 0x05,
        ID_TRANSFER_BLOCK = 0x06, ID_SWJ_SEQUENCE = 0x12, ID_SWD_CONFIGURE = 0x13,
        ID_EXECUTE_COMMANDS = 0x7F };
-enum { REQ_AP = 1, REQ_READ = 2 };
+enum { REQ_AP = 1, REQ_READ = 2, REQ_MATCH_VALUE = 0x10, REQ_MATCH_MASK = 0x20 };
 
 static dp_link_status ack_status(uint8_t response)
 {
     if (response & 0x08) return DP_LINK_PARITY;
+    if (response & 0x10) return DP_LINK_MISMATCH; /* DAP_Transfer: a value match failed */
     switch (response & 7) {
     case 1: return DP_LINK_OK;
     case 2: return DP_LINK_WAIT;
@@ -136,19 +137,35 @@ static dp_link_status link_read(dp_link *link, bool ap, uint8_t addr, uint32_t *
     return l->error;
 }
 
-static dp_link_status link_write(dp_link *link, bool ap, uint8_t addr, uint32_t value)
+/* A transfer request with a data word and no read data in the response: a write, a match mask,
+ * or a value-match read. */
+static void queue_with_word(cmsis_dap_link *l, uint8_t request, uint32_t value)
 {
-    cmsis_dap_link *l = (cmsis_dap_link *)link;
-    if (addr & ~0xCu) return DP_LINK_INVALID;
     make_room(l, false);
     uint8_t *p = l->request + l->request_length;
-    p[0] = (uint8_t)((ap ? REQ_AP : 0) | addr);
+    p[0] = request;
     p[1] = (uint8_t)value;
     p[2] = (uint8_t)(value >> 8);
     p[3] = (uint8_t)(value >> 16);
     p[4] = (uint8_t)(value >> 24);
     l->request_length += 5;
     l->request[2]++;
+}
+
+static dp_link_status link_read_match(dp_link *link, bool ap, uint8_t addr, uint32_t mask, uint32_t match)
+{
+    cmsis_dap_link *l = (cmsis_dap_link *)link;
+    if (addr & ~0xCu) return DP_LINK_INVALID;
+    queue_with_word(l, REQ_MATCH_MASK, mask); /* the probe keeps the mask for later matches */
+    queue_with_word(l, (uint8_t)((ap ? REQ_AP : 0) | REQ_READ | REQ_MATCH_VALUE | addr), match);
+    return l->error;
+}
+
+static dp_link_status link_write(dp_link *link, bool ap, uint8_t addr, uint32_t value)
+{
+    cmsis_dap_link *l = (cmsis_dap_link *)link;
+    if (addr & ~0xCu) return DP_LINK_INVALID;
+    queue_with_word(l, (uint8_t)((ap ? REQ_AP : 0) | addr), value);
     return l->error;
 }
 
@@ -292,6 +309,7 @@ static dp_link_status link_reset_pin(dp_link *link, bool asserted)
 
 static const dp_link_ops cmsis_dap_link_ops = {
     link_connect, link_read, link_write, link_read_block, link_write_block, link_flush, link_reset_pin,
+    link_read_match,
 };
 
 dp_link_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *transport)
@@ -310,8 +328,10 @@ dp_link_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *trans
     l->packet_size = size < 64 ? 64 : size > CMSIS_DAP_LINK_MAX_PACKET ? CMSIS_DAP_LINK_MAX_PACKET : size;
     static const uint8_t capabilities[] = {ID_INFO, 0xF0};
     if (command(l, capabilities, sizeof capabilities) >= 3 && l->response[1] >= 1) l->atomic = (l->response[2] & 0x10) != 0;
-    /* idle cycles 0, 100 WAIT retries, no match retries; turnaround 1, no data phase */
-    static const uint8_t configure[] = {ID_TRANSFER_CONFIGURE, 0, 100, 0, 0, 0};
+    /* idle cycles 0, 100 WAIT retries, DP_LINK_MATCH_RETRIES match retries; turnaround 1, no
+     * data phase */
+    static const uint8_t configure[] = {ID_TRANSFER_CONFIGURE, 0, 100, 0, DP_LINK_MATCH_RETRIES & 0xFF,
+                                        DP_LINK_MATCH_RETRIES >> 8};
     static const uint8_t swd[] = {ID_SWD_CONFIGURE, 0};
     if (command(l, configure, sizeof configure) < 2 || command(l, swd, sizeof swd) < 2) return DP_LINK_TRANSPORT;
     return DP_LINK_OK;

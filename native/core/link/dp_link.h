@@ -15,8 +15,13 @@ typedef enum {
     DP_LINK_NO_RESPONSE = -3, /* no ACK: the target is absent or the line protocol was lost */
     DP_LINK_PARITY = -4,      /* read data with a bad parity bit */
     DP_LINK_TRANSPORT = -5,   /* the probe or its transport failed */
-    DP_LINK_INVALID = -6      /* a bad argument */
+    DP_LINK_INVALID = -6,     /* a bad argument */
+    DP_LINK_MISMATCH = -7     /* a value-match read never matched (read_match) */
 } dp_link_status;
+
+/* How many times read_match reads before it gives up (DAP_TransferConfigure's match retry). At
+ * 4 MHz SWD that is about a millisecond. */
+#define DP_LINK_MATCH_RETRIES 100u
 
 typedef struct dp_link dp_link;
 
@@ -36,6 +41,11 @@ typedef struct dp_link_ops {
     dp_link_status (*flush)(dp_link *link);
     /* Drive the target's nRST line (asserted = low); executes at once. */
     dp_link_status (*reset_pin)(dp_link *link, bool asserted);
+    /* Queue a read that repeats until (value & mask) == match, up to DP_LINK_MATCH_RETRIES
+     * more times; no value is returned. If it never matches, flush returns DP_LINK_MISMATCH and
+     * the rest of the queue may be dropped. It lets a batch wait for a status bit (the core
+     * halted after a step) and go on, without a round trip (CMSIS-DAP: value match). */
+    dp_link_status (*read_match)(dp_link *link, bool ap, uint8_t addr, uint32_t mask, uint32_t match);
 } dp_link_ops;
 
 struct dp_link {

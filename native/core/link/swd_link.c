@@ -101,8 +101,21 @@ static dp_link_status link_reset_pin(dp_link *link, bool asserted)
     return DP_LINK_OK;
 }
 
+static dp_link_status link_read_match(dp_link *link, bool ap, uint8_t addr, uint32_t mask, uint32_t match)
+{
+    swd_link *l = (swd_link *)link;
+    uint32_t v = 0;
+    for (unsigned i = 0; i <= DP_LINK_MATCH_RETRIES; i++) {
+        if (link_read(link, ap, addr, &v) != DP_LINK_OK) return l->error;
+        if ((v & mask) == match) return DP_LINK_OK;
+    }
+    l->error = DP_LINK_MISMATCH; /* later transfers are skipped until flush */
+    return l->error;
+}
+
 static const dp_link_ops swd_link_ops = {
     link_connect, link_read, link_write, link_read_block, link_write_block, link_flush, link_reset_pin,
+    link_read_match,
 };
 
 void swd_link_init(swd_link *l, const swd_phy *phy)

@@ -106,6 +106,17 @@ static size_t words_before_boundary(uint32_t addr, size_t words)
     return words < room ? words : room;
 }
 
+void adiv5_mem_read_words_queued(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint32_t *words, size_t count)
+{
+    set_csw(dp, apsel, CSW_BASE | CSW_SIZE32 | CSW_INC_SINGLE);
+    for (size_t done = 0; done < count;) { /* one TAR write per TAR block */
+        size_t n = words_before_boundary(addr + (uint32_t)(4 * done), count - done);
+        ops(dp)->write(dp->link, true, AP_TAR, addr + (uint32_t)(4 * done));
+        ops(dp)->read_block(dp->link, words + done, n);
+        done += n;
+    }
+}
+
 /* Words are read in runs of up to READ_RUN bytes (several TAR blocks) before one flush, so that
  * a pipelining link keeps packets in flight across TAR blocks. */
 #define READ_RUN 4096u
@@ -128,13 +139,7 @@ dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_
             continue;
         }
         size_t run = length / 4 < READ_RUN / 4 ? length / 4 : READ_RUN / 4;
-        set_csw(dp, apsel, CSW_BASE | CSW_SIZE32 | CSW_INC_SINGLE);
-        for (size_t done = 0; done < run;) { /* one TAR write per TAR block */
-            size_t n = words_before_boundary(addr + (uint32_t)(4 * done), run - done);
-            ops(dp)->write(dp->link, true, AP_TAR, addr + (uint32_t)(4 * done));
-            ops(dp)->read_block(dp->link, words + done, n);
-            done += n;
-        }
+        adiv5_mem_read_words_queued(dp, apsel, addr, words, run);
         dp_link_status s = ops(dp)->flush(dp->link);
         if (s != DP_LINK_OK) return fail(dp, s);
         for (size_t i = 0; i < run; i++, data += 4) {
@@ -224,6 +229,11 @@ dp_link_status adiv5_banked_begin(adiv5_dp *dp, uint8_t apsel, uint32_t block)
 void adiv5_banked_read(adiv5_dp *dp, unsigned word, uint32_t *value)
 {
     ops(dp)->read(dp->link, true, (uint8_t)(4 * (word & 3)), value);
+}
+
+void adiv5_banked_read_match(adiv5_dp *dp, unsigned word, uint32_t mask, uint32_t match)
+{
+    ops(dp)->read_match(dp->link, true, (uint8_t)(4 * (word & 3)), mask, match);
 }
 
 void adiv5_banked_write(adiv5_dp *dp, unsigned word, uint32_t value)

@@ -42,6 +42,12 @@ dp_link_status adiv5_mem_write16(adiv5_dp *dp, uint8_t apsel, uint32_t addr, con
 dp_link_status adiv5_banked_begin(adiv5_dp *dp, uint8_t apsel, uint32_t block);
 void adiv5_banked_read(adiv5_dp *dp, unsigned word, uint32_t *value);
 void adiv5_banked_write(adiv5_dp *dp, unsigned word, uint32_t value);
+/* A read of word 0-3 repeated until (value & mask) == match (bounded; else the flush gives
+ * DP_LINK_MISMATCH): a batch waits for a status bit without a round trip. */
+void adiv5_banked_read_match(adiv5_dp *dp, unsigned word, uint32_t mask, uint32_t match);
+/* Queues reads of `count` words at word-aligned `addr` into `words` (split at TAR blocks); they
+ * land at the next adiv5_flush. For batches that read memory along with other things. */
+void adiv5_mem_read_words_queued(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint32_t *words, size_t count);
 dp_link_status adiv5_flush(adiv5_dp *dp);
 
 #endif

@@ -210,6 +210,12 @@ int cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *wa
     uint32_t dhcsr, dfsr;
     int s;
     if ((s = read32(c, DHCSR, &dhcsr)) != 0 || (s = read32(c, DFSR, &dfsr)) != 0) return s;
+    return cortexm_halt_reason_from(c, dhcsr, dfsr, reason, watch_address);
+}
+
+int cortexm_halt_reason_from(cortexm *c, uint32_t dhcsr, uint32_t dfsr, cortexm_halt_reason *reason,
+                             uint32_t *watch_address)
+{
     *reason = CORTEXM_HALT_NONE;
     if (!(dhcsr & S_HALT)) {
         if (dhcsr & S_LOCKUP) *reason = CORTEXM_HALT_LOCKUP;
@@ -263,31 +269,100 @@ int cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value)
  * writes DCRDR, writes DCRSR (WnR) and reads DHCSR. A register transfer takes a few core cycles
  * and an SWD access far longer, so S_REGRDY is set when DHCSR is read; if it ever is not, that
  * register and every later one are transferred again one by one, with polling. */
-static int register_batch(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values, bool write)
+/* Queues the accesses of a register batch (the banked block at DHCSR already begun). */
+static void queue_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values, bool write,
+                            uint32_t *status)
 {
-    uint32_t status[CORTEXM_MAX_BATCH];
-    if (count > CORTEXM_MAX_BATCH) return CORTEXM_INVALID;
-    for (unsigned i = 0; i < count; i++)
-        if (!register_exists(c, regsel[i])) return CORTEXM_INVALID;
-    int s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
-    for (unsigned i = 0; s == 0 && i < count; i++) {
+    for (unsigned i = 0; i < count; i++) {
         if (write) adiv5_banked_write(c->dp, 2, values[i]);                 /* DCRDR */
         adiv5_banked_write(c->dp, 1, (write ? 1u << 16 : 0) | regsel[i]);   /* DCRSR */
         adiv5_banked_read(c->dp, 0, &status[i]);                            /* DHCSR */
         if (!write) adiv5_banked_read(c->dp, 2, &values[i]);                /* DCRDR */
     }
-    if (s == 0) s = adiv5_flush(c->dp);
-    if (s != 0) return s;
+}
+
+/* After a batch: every register whose DHCSR read did not show S_REGRDY is transferred again,
+ * with the ones after it, one by one with polling. */
+static int finish_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values, bool write,
+                            const uint32_t *status)
+{
     for (unsigned i = 0; i < count; i++) {
         if (!(status[i] & S_HALT)) return CORTEXM_NOT_HALTED;
         if (status[i] & S_REGRDY) continue;
         for (unsigned j = i; j < count; j++) {
-            s = write ? cortexm_write_register(c, regsel[j], values[j]) : cortexm_read_register(c, regsel[j], &values[j]);
+            int s = write ? cortexm_write_register(c, regsel[j], values[j]) : cortexm_read_register(c, regsel[j], &values[j]);
             if (s != 0) return s;
         }
         break;
     }
     return CORTEXM_OK;
+}
+
+static bool registers_exist(const cortexm *c, const unsigned *regsel, unsigned count)
+{
+    if (count > CORTEXM_MAX_BATCH) return false;
+    for (unsigned i = 0; i < count; i++)
+        if (!register_exists(c, regsel[i])) return false;
+    return true;
+}
+
+static int register_batch(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values, bool write)
+{
+    uint32_t status[CORTEXM_MAX_BATCH];
+    if (!registers_exist(c, regsel, count)) return CORTEXM_INVALID;
+    int s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
+    if (s == 0) queue_registers(c, regsel, count, values, write, status);
+    if (s == 0) s = adiv5_flush(c->dp);
+    return s != 0 ? s : finish_registers(c, regsel, count, values, write, status);
+}
+
+int cortexm_step_batched(cortexm *c, bool mask_interrupts, cortexm_step_batch *b)
+{
+    uint32_t status[CORTEXM_MAX_BATCH];
+    if (!registers_exist(c, b->regsel, b->count) || b->window_count > CORTEXM_STEP_WINDOWS) return CORTEXM_INVALID;
+    b->windows_read = false;
+    /* Stepping from an FPB breakpoint at the PC needs the FPB off for that instruction. */
+    bool any = false, off_breakpoint = false;
+    for (unsigned i = 0; i < c->breakpoints; i++) any |= c->breakpoint_at[i] != 0;
+    if (any) {
+        uint32_t pc = b->pc;
+        int s = b->pc_known ? 0 : cortexm_read_register(c, 15, &pc);
+        if (s != 0) return s;
+        for (unsigned i = 0; i < c->breakpoints; i++) off_breakpoint |= c->breakpoint_at[i] == ((pc & ~1u) | 1);
+    }
+    c->watch_hit = 0;
+    uint32_t mask = mask_interrupts ? C_MASKINTS : 0;
+    adiv5_dp *dp = c->dp;
+    /* Clear the halt reasons, so that the step reports its own. */
+    int s = adiv5_banked_begin(dp, c->apsel, DFSR);
+    adiv5_banked_write(dp, 0, 0x1F);
+    if (s == 0 && off_breakpoint && (s = adiv5_banked_begin(dp, c->apsel, FP_CTRL)) == 0) adiv5_banked_write(dp, 0, 2);
+    if (s == 0) s = adiv5_banked_begin(dp, c->apsel, DHCSR);
+    if (s != 0) return s;
+    /* C_MASKINTS may change only while halted: set it first, then step (C1.6.2). C_STEP stays
+     * set while halted, which tells a step from a halt request. */
+    adiv5_banked_write(dp, 0, DBGKEY | C_DEBUGEN | C_HALT | mask);
+    adiv5_banked_write(dp, 0, DBGKEY | C_DEBUGEN | C_STEP | mask);
+    adiv5_banked_read_match(dp, 0, S_HALT, S_HALT); /* halted again: the rest may go */
+    adiv5_banked_read(dp, 0, &b->dhcsr);
+    queue_registers(c, b->regsel, b->count, b->values, false, status);
+    if (off_breakpoint && (s = adiv5_banked_begin(dp, c->apsel, FP_CTRL)) == 0) adiv5_banked_write(dp, 0, 3);
+    if (s == 0) s = adiv5_banked_begin(dp, c->apsel, DFSR);
+    if (s == 0) adiv5_banked_read(dp, 0, &b->dfsr);
+    for (unsigned i = 0; s == 0 && i < b->window_count; i++)
+        adiv5_mem_read_words_queued(dp, c->apsel, b->windows[i].addr, b->windows[i].data, b->windows[i].words);
+    if (s == 0) s = adiv5_flush(dp);
+    if (s == 0) {
+        b->windows_read = true;
+        return finish_registers(c, b->regsel, b->count, b->values, false, status);
+    }
+    if (s != DP_LINK_MISMATCH) return s;
+    /* The core took longer to halt than the match reads waited (a slow core clock): the step
+     * was made; wait for it as cortexm_step does, then read what was asked one thing at a time. */
+    if ((s = wait_for(c, S_HALT)) != 0) return s;
+    if (off_breakpoint && (s = write32(c, FP_CTRL, 3)) != 0) return s;
+    if ((s = read32(c, DHCSR, &b->dhcsr)) != 0 || (s = read32(c, DFSR, &b->dfsr)) != 0) return s;
+    return cortexm_read_registers(c, b->regsel, b->count, b->values);
 }
 
 int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values)

@@ -74,6 +74,33 @@ int cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value);
 #define CORTEXM_MAX_BATCH 64
 int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values);
 int cortexm_write_registers(cortexm *c, const unsigned *regsel, unsigned count, const uint32_t *values);
+
+/* A step and what a debugger reads after it, in one queued batch: the step, a wait for the halt
+ * (a value-match read: no round trip), the halt reason, the registers and up to two windows of
+ * memory. On a CMSIS-DAP probe that is one round trip instead of a dozen. */
+#define CORTEXM_STEP_WINDOWS 2
+typedef struct cortexm_step_batch {
+    /* in */
+    const unsigned *regsel;        /* registers to read after the halt (at most CORTEXM_MAX_BATCH) */
+    unsigned count;
+    uint32_t *values;
+    struct {
+        uint32_t addr;             /* word-aligned; memory the caller knows is safe to read */
+        uint32_t words;
+        uint32_t *data;
+    } windows[CORTEXM_STEP_WINDOWS];
+    unsigned window_count;
+    bool pc_known;                 /* the PC before the step is `pc` (saves a read when the FPB */
+    uint32_t pc;                   /* has breakpoints, to step off one at the PC) */
+    /* out */
+    uint32_t dhcsr, dfsr;          /* after the step: cortexm_halt_reason_from decodes them */
+    bool windows_read;             /* false if the slow path ran (the core took long to halt) */
+} cortexm_step_batch;
+int cortexm_step_batched(cortexm *c, bool mask_interrupts, cortexm_step_batch *b);
+/* The halt reason from DHCSR and DFSR values already read (reads the DWT only for a watchpoint). */
+int cortexm_halt_reason_from(cortexm *c, uint32_t dhcsr, uint32_t dfsr, cortexm_halt_reason *reason,
+                             uint32_t *watch_address);
+
 int cortexm_set_breakpoint(cortexm *c, uint32_t addr);
 int cortexm_clear_breakpoint(cortexm *c, uint32_t addr);
 /* `size` a power of two up to 32 KiB, `addr` aligned to it. */
