@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "addon_data.h"
 #include "args.h"
 #include "errors.h"
 #include "sim_wrap.h"
@@ -21,6 +22,7 @@ Napi::Object DapWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&DapWrap::Abort>("abort"),
                                          InstanceAccessor<&DapWrap::PacketSize>("packetSize"),
                                      });
+    AddonData::Of(env).dap_engine = Napi::Persistent(cls);
     exports.Set("DapEngine", cls);
     return exports;
 }
@@ -29,8 +31,7 @@ Napi::Object DapWrap::Init(Napi::Env env, Napi::Object exports)
 DapWrap::DapWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<DapWrap>(info)
 {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsObject() ||
-        !info[0].As<Napi::Object>().InstanceOf(SimWrap::constructor.Value())) {
+    if (info.Length() < 1 || !IsInstance(info[0], AddonData::Of(env).sim)) {
         ThrowTypeWithCode(env, "EINVAL", "DapEngine needs a Sim, a packet size and a packet count");
         return;
     }

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "addon_data.h"
 #include "args.h"
 #include "errors.h"
 
@@ -84,12 +85,10 @@ Napi::Object ProbeWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&ProbeWrap::FlashProgram>("flashProgram"),
                                          InstanceMethod<&ProbeWrap::FlashMassErase>("flashMassErase"),
                                      });
-    constructor = Napi::Persistent(cls);
+    AddonData::Of(env).probe = Napi::Persistent(cls);
     exports.Set("Probe", cls);
     return exports;
 }
-
-Napi::FunctionReference ProbeWrap::constructor;
 
 ProbeWrap::ProbeWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ProbeWrap>(info)
 {
@@ -109,7 +108,7 @@ ProbeWrap::ProbeWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ProbeWra
         kind_ = Kind::DapJs;
         js_.reset(new JsTransport(env, transfer.As<Napi::Function>(), static_cast<unsigned>(count),
                                   static_cast<unsigned>(timeout)));
-    } else if (sim.IsObject() && sim.As<Napi::Object>().InstanceOf(SimWrap::constructor.Value())) {
+    } else if (IsInstance(sim, AddonData::Of(env).sim)) {
         sim_ = SimWrap::Unwrap(sim.As<Napi::Object>());
         SimAccess t = sim_->Target(info);
         if (!t) return;

@@ -3,12 +3,11 @@
 #include <cstdio>
 #include <string>
 
+#include "addon_data.h"
 #include "args.h"
 #include "errors.h"
 
 namespace bmp {
-
-Napi::FunctionReference SimWrap::constructor;
 
 namespace {
 
@@ -47,7 +46,7 @@ Napi::Object SimWrap::Init(Napi::Env env, Napi::Object exports)
             InstanceMethod<&SimWrap::SetClocks>("setClocks"),
             InstanceMethod<&SimWrap::State>("state"),
         });
-    constructor = Napi::Persistent(cls);
+    AddonData::Of(env).sim = Napi::Persistent(cls);
     exports.Set("Sim", cls);
     return exports;
 }
