@@ -1,12 +1,20 @@
-// Shared shapes of the USB probe transports, and small helpers they all use. The request/response
-// pipeline both transports run, and the base class they share, are in pipeline.ts.
+// The shape of a CMSIS-DAP transport, shapes the USB probe transports share, and small helpers
+// they all use. The request/response pipeline both USB transports run, and the base class they
+// share, are in pipeline.ts.
 import { BmpError, type BmpErrorCode } from '../errors.js';
 
+/**
+ * A CMSIS-DAP probe reached through JavaScript: the USB transports (`openTransport`), or one of
+ * your own (TCP, a test double). `openProbe({ transport })` drives a target through it.
+ */
 export interface DapTransport {
   /** Packet size the transport carries (HID: the report size, usually 64; bulk: the endpoint's wMaxPacketSize multiple the probe reports, usually 512). */
   readonly packetSize: number;
+  /** Packets the probe buffers (DAP_Info packet count): `openProbe` keeps this many in flight (default 1). */
+  readonly packetCount?: number;
   /** Send one CMSIS-DAP command packet; resolve with its response packet. Transfers are strictly in order; several may be outstanding (pipelining), each resolves in order. */
   transfer(request: Uint8Array): Promise<Uint8Array>;
+  /** Releases the probe; `probe.close()` calls it. */
   close(): Promise<void>;
 }
 
@@ -27,15 +35,9 @@ export interface TransportOptions {
 
 export const DEFAULT_TIMEOUT_MS = 1000;
 
-/**
- * Codes the transports throw. `ENOPROBE` and `EAMBIGUOUS` are not (yet) in `BmpErrorCode`; once
- * they are, this union is simply `BmpErrorCode`.
- */
-export type TransportErrorCode = BmpErrorCode | 'ENOPROBE' | 'EAMBIGUOUS';
-
-/** A BmpError with one of the transport codes, and the lower-level error as `cause`. */
-export function transportError(code: TransportErrorCode, message: string, cause?: unknown): BmpError {
-  const error = new BmpError(code as BmpErrorCode, message);
+/** A BmpError with the lower-level error as `cause`. */
+export function transportError(code: BmpErrorCode, message: string, cause?: unknown): BmpError {
+  const error = new BmpError(code, message);
   if (cause !== undefined) error.cause = cause;
   return error;
 }
