@@ -65,24 +65,42 @@ export function checkTimeout(timeoutMs: number | undefined): number {
   return value;
 }
 
+/** How a package is imported: by name, resolving with its module. */
+export type PackageImporter = (name: string) => Promise<unknown>;
+
+/** `import(name)`: a variable, so that TypeScript does not look for the package's types. */
+const importPackage: PackageImporter = (name) => import(name);
+
+/** An optional package the transports use, imported when first needed. */
+export interface OptionalPackage<Api> {
+  /** The package's API: imported on the first call, then kept. */
+  load(): Promise<Api>;
+  /**
+   * Imports through `importer` from now on (without one: `import()` again), and forgets what was
+   * loaded. Tests use it to see what happens when the package cannot be loaded.
+   */
+  useImporter(importer?: PackageImporter): void;
+}
+
 /**
- * A loader for an optional package the transports use: imports `name` on the first call and hands
- * the module to `pick`, which returns the API used here or throws when the installed version lacks
- * it. A package that cannot be imported at all is reported as EPROBE, saying what `needs` it and
- * the command to `install` it. A failed load is not kept, so that the next call tries again.
+ * An optional package the transports use: `load` imports `name` and hands the module to `pick`,
+ * which returns the API used here or throws when the installed version lacks it. A package that
+ * cannot be imported at all is reported as EPROBE, saying what `needs` it and the command to
+ * `install` it. A failed load is not kept, so that the next call tries again.
  */
 export function optionalPackage<Api>(
   name: string,
   needs: string,
   install: string,
   pick: (loaded: unknown) => Api,
-): () => Promise<Api> {
+): OptionalPackage<Api> {
+  let importer = importPackage;
   let loading: Promise<Api> | undefined;
-  return () => {
+  const load = (): Promise<Api> => {
     loading ??= (async () => {
       let loaded: unknown;
       try {
-        loaded = await import(name); // a variable, so that TypeScript does not look for the package's types
+        loaded = await importer(name);
       } catch (cause) {
         throw transportError(
           'EPROBE',
@@ -92,10 +110,18 @@ export function optionalPackage<Api>(
       }
       return pick(loaded);
     })();
-    loading.catch(() => {
-      loading = undefined;
+    const attempt = loading;
+    attempt.catch(() => {
+      if (loading === attempt) loading = undefined;
     });
-    return loading;
+    return attempt;
+  };
+  return {
+    load,
+    useImporter(replacement = importPackage) {
+      importer = replacement;
+      loading = undefined;
+    },
   };
 }
 
