@@ -274,12 +274,13 @@ Napi::Value SimWrap::SetClocks(const Napi::CallbackInfo &info)
     auto get = [&](const char *key, uint32_t *out) -> bool {
         Napi::Value v = o.Get(key);
         if (v.IsUndefined()) return true;
-        double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-        if (!(d >= 1000 && d <= 1e9)) {
+        uint32_t hz = 0;
+        if (!ToU32(info.Env(), v, key, 1000000000u, &hz)) return false;
+        if (hz < 1000) {
             ThrowWithCode(info.Env(), "ERANGE", std::string(key) + " must be from 1 kHz to 1 GHz");
             return false;
         }
-        *out = static_cast<uint32_t>(d);
+        *out = hz;
         return true;
     };
     uint32_t swd = t->dp.swd_hz, core = t->core_hz;
