@@ -111,7 +111,7 @@ function checkAddress(addr: number, what = 'address'): void {
   }
 }
 
-/** The native session of a probe: for the modules of this package (the GDB server), not exported by index.ts. */
+/** Reads a probe's private native session (set by the class below); other modules use probeSession(). */
 let sessionOf: (probe: Probe) => NativeProbe | undefined;
 
 /**
@@ -199,7 +199,10 @@ export class Probe {
   }
 }
 
-/** The native session of a probe from `openProbe`, to share with a GDB session (EINVAL for anything else). */
+/**
+ * The native session of a probe from `openProbe`, for the GDB server to share (EINVAL for anything
+ * else). Internal to the package: index.ts does not export it.
+ */
 export function probeSession(probe: Probe): NativeProbe {
   const handle = typeof probe === 'object' && probe !== null ? sessionOf(probe) : undefined;
   if (!handle) throw new BmpError('EINVAL', 'expected a probe from openProbe()');
