@@ -11,7 +11,7 @@ import net from 'node:net';
 import { fromNative } from './errors.js';
 import { ClientSlot, listenOn, peerOf, type SlotHolder } from './client-slot.js';
 import { native, type NativeGdbResult, type NativeGdbSession } from './native.js';
-import type { Probe } from './target.js';
+import { probeSession, type Probe } from './target.js';
 
 export const GDB_DEFAULT_PORT = 2000;
 
@@ -68,7 +68,7 @@ export class GdbServer extends EventEmitter {
       log: options.log,
     };
     try {
-      this.session = new (native().GdbSession)(options.probe.native);
+      this.session = new (native().GdbSession)(probeSession(options.probe));
     } catch (error) {
       throw fromNative(error);
     }

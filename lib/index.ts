@@ -4,14 +4,13 @@ export { DapEngine, type DapEngineOptions } from './dap-engine.js';
 export { DapServer, type DapPacketEngine, type DapServerOptions } from './dap-server.js';
 export {
   openProbe,
-  Probe,
-  Target,
+  type Probe,
+  type Target,
   type CoreName,
   type HaltReason,
   type MemoryRegion,
   type OpenProbeOptions,
   type ScanResult,
-  type PacketTransport,
   type CoreSightComponent,
   type FlashOptions,
   type WatchKind,

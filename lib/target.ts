@@ -14,6 +14,7 @@ import { BmpError, fromNative } from './errors.js';
 import { native, type NativeProbe, type NativeProbeOptions, type NativeScan } from './native.js';
 import { loadImage, type ImageFormat, type ImageSegment } from './image.js';
 import { Sim, type SimProfileName } from './sim.js';
+import type { DapTransport } from './transports/types.js';
 
 export type CoreName = 'unknown' | 'Cortex-M0' | 'Cortex-M0+' | 'Cortex-M3' | 'Cortex-M4' | 'Cortex-M7' | 'Cortex-M33';
 const CORE_NAMES: CoreName[] = ['unknown', 'Cortex-M0', 'Cortex-M0+', 'Cortex-M3', 'Cortex-M4', 'Cortex-M7', 'Cortex-M33'];
@@ -45,15 +46,6 @@ const REGISTERS: Record<string, number> = {
 /** CONTROL, FAULTMASK, BASEPRI and PRIMASK share REGSEL 20: byte positions in it. */
 const SPECIAL_BYTES: Record<string, number> = { primask: 0, basepri: 1, faultmask: 2, control: 3 };
 
-/** A CMSIS-DAP probe reached through JavaScript (USB HID, USB bulk, TCP, a test double). */
-export interface PacketTransport {
-  /** Sends one command packet; resolves with its response. Several may be outstanding. */
-  transfer(request: Uint8Array): Promise<Uint8Array>;
-  /** Packets the probe buffers (DAP_Info packet count); the link keeps this many in flight. */
-  readonly packetCount?: number;
-  close?(): Promise<void>;
-}
-
 export type OpenProbeOptions =
   | {
       /** A simulated target: the profile name. */
@@ -66,7 +58,7 @@ export type OpenProbeOptions =
       packetSize?: number;
     }
   | {
-      transport: PacketTransport;
+      transport: DapTransport;
       /** How long to wait for each response, in milliseconds (default 2000). */
       timeout?: number;
     };
@@ -120,15 +112,26 @@ function checkAddress(addr: number, what = 'address'): void {
   }
 }
 
+/** Reads a probe's private native session (set by the class below); other modules use probeSession(). */
+let sessionOf: (probe: Probe) => NativeProbe | undefined;
+
+/**
+ * A probe, from `openProbe` (the package exports this class as a type only). Its native session
+ * is private to this package.
+ */
 export class Probe {
   /** The simulated target, when the probe drives one. */
   readonly sim?: Sim;
-  private readonly handle: NativeProbe;
-  private readonly transport?: PacketTransport;
-  private target?: Target;
-  private lastScan?: NativeScan;
+  readonly #handle: NativeProbe;
+  readonly #transport?: DapTransport;
+  #target?: Target;
+  #lastScan?: NativeScan;
 
-  constructor(options: { sim: Sim; link: 'swd' | 'cmsis-dap'; usb?: 'hid' | 'bulk'; packetSize: number } | { transport: PacketTransport; timeout: number }) {
+  static {
+    sessionOf = (probe) => (#handle in probe ? probe.#handle : undefined);
+  }
+
+  constructor(options: { sim: Sim; link: 'swd' | 'cmsis-dap'; usb?: 'hid' | 'bulk'; packetSize: number } | { transport: DapTransport; timeout: number }) {
     const nativeOptions: NativeProbeOptions =
       'sim' in options
         ? { sim: options.sim.handle, link: options.link, usb: options.usb, packetSize: options.packetSize }
@@ -138,24 +141,19 @@ export class Probe {
             timeoutMs: options.timeout,
           };
     if ('sim' in options) this.sim = options.sim;
-    else this.transport = options.transport;
+    else this.#transport = options.transport;
     try {
-      this.handle = new (native().Probe)(nativeOptions);
+      this.#handle = new (native().Probe)(nativeOptions);
     } catch (error) {
       throw fromNative(error);
     }
   }
 
-  /** The native probe session, for the GDB server that shares it. */
-  get native(): NativeProbe {
-    return this.handle;
-  }
-
   /** Connects over SWD and lists the Cortex-M cores behind the debug port. */
   async swdScan(): Promise<ScanResult[]> {
-    const scan = await call(() => this.handle.scan());
-    this.lastScan = scan;
-    this.target = undefined;
+    const scan = await call(() => this.#handle.scan());
+    this.#lastScan = scan;
+    this.#target = undefined;
     return scan.targets.map((t, i) => ({
       index: i + 1,
       dpidr: scan.dpidr >>> 0,
@@ -168,21 +166,21 @@ export class Probe {
 
   /** CoreSight components found by the last scan's ROM-table walk. */
   get components(): CoreSightComponent[] {
-    return this.lastScan?.components.map((c) => ({ ...c, address: c.address >>> 0 })) ?? [];
+    return this.#lastScan?.components.map((c) => ({ ...c, address: c.address >>> 0 })) ?? [];
   }
 
   /** Attaches to target `index` (1-based, from swdScan); scans first if needed. */
   async attach(index = 1): Promise<Target> {
     if (!Number.isInteger(index) || index < 1) throw new BmpError('EINVAL', `target numbers start at 1, not ${index}`);
-    if (!this.lastScan) await this.swdScan();
-    const info = await call(() => this.handle.attach(index - 1));
-    this.target = new Target(this.handle, this.sim, CORE_NAMES[info.core] ?? 'unknown', info.hasFpu);
-    return this.target;
+    if (!this.#lastScan) await this.swdScan();
+    const info = await call(() => this.#handle.attach(index - 1));
+    this.#target = new Target(this.#handle, this.sim, CORE_NAMES[info.core] ?? 'unknown', info.hasFpu);
+    return this.#target;
   }
 
   /** CMSIS-DAP packets exchanged so far (0 on the direct SWD link), and the USB model's figures. */
   stats(): Promise<{ packets: number; usbPackets?: number; hostNs?: number }> {
-    return call(() => this.handle.stats());
+    return call(() => this.#handle.stats());
   }
 
   /** CMSIS-DAP packets exchanged so far. */
@@ -192,14 +190,24 @@ export class Probe {
 
   /** Detaches (waiting at most half a second for calls still queued), then ends the session. */
   async close(): Promise<void> {
-    if (this.target) {
-      const detached = this.target.detach().catch(() => {});
+    if (this.#target) {
+      const detached = this.#target.detach().catch(() => {});
       await Promise.race([detached, new Promise((resolve) => setTimeout(resolve, 500).unref())]);
     }
-    this.handle.close();
+    this.#handle.close();
     this.sim?.close();
-    await this.transport?.close?.();
+    await this.#transport?.close?.(); // a transport written in JavaScript may lack it
   }
+}
+
+/**
+ * The native session of a probe from `openProbe`, for the GDB server to share (EINVAL for anything
+ * else). Internal to the package: index.ts does not export it.
+ */
+export function probeSession(probe: Probe): NativeProbe {
+  const handle = typeof probe === 'object' && probe !== null ? sessionOf(probe) : undefined;
+  if (!handle) throw new BmpError('EINVAL', 'expected a probe from openProbe()');
+  return handle;
 }
 
 export class Target extends EventEmitter {

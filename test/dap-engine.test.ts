@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 import { DapEngine } from '../lib/dap-engine.js';
 import { DAP_TCP_REQUEST, encodeDapTcpFrame } from '../lib/dap-server.js';
+import { native } from '../lib/native.js';
 import { Sim } from '../lib/sim.js';
 
 const u32 = (b: Uint8Array, o: number) => new DataView(b.buffer, b.byteOffset).getUint32(o, true);
@@ -48,6 +49,27 @@ describe('DapEngine (CMSIS-DAP core over the simulated wire)', () => {
     const read = dap.executeSync(Uint8Array.from([0x06, 0, 254, 0, 0x0f]))[0];
     assert.equal(read[1] | (read[2] << 8), 254);
     assert.deepEqual([...read.subarray(4)], [...block.subarray(5)]);
+    sim.close();
+  });
+
+  it('answers DAP_Info with the simulated probe\'s strings, and checks its arguments natively', () => {
+    const sim = new Sim('stm32f103');
+    const dap = new DapEngine(sim);
+    const info = (id: number) => {
+      const [r] = dap.executeSync(Uint8Array.from([0x00, id]));
+      assert.equal(r[0], 0x00);
+      return Buffer.from(r.subarray(2, 2 + r[1])).toString('latin1').replace(/\0$/, '');
+    };
+    assert.deepEqual([1, 2, 3, 4, 9].map(info), ['bmp-gdbserver', 'bmp-gdbserver CMSIS-DAP', 'SIM00001', '2.1.0', '0.1.0']);
+    assert.equal(info(5), '', 'no target vendor');
+    // The addon's own checks, behind the TypeScript ones.
+    const NativeEngine = native().DapEngine as unknown as new (...args: unknown[]) => { execute(r: unknown): unknown };
+    assert.throws(() => new NativeEngine(sim.handle, 64.5, 4), { code: 'ERANGE' });
+    assert.throws(() => new NativeEngine(sim.handle, 2048, 4), { code: 'ERANGE' });
+    assert.throws(() => new NativeEngine(sim.handle, 64, 0), { code: 'ERANGE' });
+    assert.throws(() => new NativeEngine(sim.handle, '64', 4), { code: 'EINVAL' });
+    assert.throws(() => new NativeEngine({}, 64, 4), { code: 'EINVAL' });
+    assert.throws(() => new NativeEngine(sim.handle, 64, 4).execute([0]), { code: 'EINVAL' });
     sim.close();
   });
 

@@ -4,13 +4,13 @@
  * flash, an image outside flash, a transport failure in the middle.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { parseIntelHex, loadImage } from '../lib/image.js';
 import type { SimProfileName } from '../lib/sim.js';
 import { openProbe } from '../lib/target.js';
 import { fixturePath, loadFixture, symbol } from './helpers/fixture.js';
+import { Random } from './helpers/random.js';
 
 const profiles: { name: SimProfileName; keyr: number }[] = [
   { name: 'stm32f103', keyr: 0x40022004 },
@@ -82,10 +82,11 @@ describe('Flash programming (Target API)', function () {
 
       it('programs 96 KiB of random data through the loader and directly, and verifies', async () => {
         const t = await attached(name);
-        const data = new Uint8Array(randomBytes(96 << 10));
+        const random = new Random(`flash 96 KiB ${name}`);
+        const data = random.bytes(96 << 10);
         await t.target.flash([{ address: 0x08000000, data }]);
         assert.deepEqual(t.sim.peek(0x08000000, data.length), data);
-        const again = new Uint8Array(randomBytes(5000 + 3));
+        const again = random.bytes(5000 + 3);
         await t.target.flash([{ address: 0x08018000 + 6, data: again }], { fast: false });
         assert.deepEqual(t.sim.peek(0x08018006, again.length), again);
         assert.ok(t.sim.peek(0x08018000, 6).every((b) => b === 0xff), 'the bytes before the image stay erased');
@@ -118,7 +119,7 @@ describe('Flash programming (Target API)', function () {
   it('a transport failure in the middle reports the error, and running it again completes and verifies', async () => {
     for (const usb of ['hid', 'bulk'] as const) {
       const t = await attached('stm32f407', usb);
-      const data = new Uint8Array(randomBytes(128 << 10));
+      const data = new Random(`flash transport failure ${usb}`).bytes(128 << 10);
       let calls = 0;
       await assert.rejects(
         t.target.flash([{ address: 0x08000000, data }], {

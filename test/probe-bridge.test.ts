@@ -5,18 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 import { DapEngine } from '../lib/dap-engine.js';
 import { Sim } from '../lib/sim.js';
-import { openProbe, type PacketTransport } from '../lib/target.js';
+import { openProbe } from '../lib/target.js';
+import type { DapTransport } from '../lib/transports/types.js';
 import { installFixture, loadFixture, symbol } from './helpers/fixture.js';
+import { Random } from './helpers/random.js';
 
 /** A CMSIS-DAP probe in JavaScript; answers after a tick, or per `behaviour`. */
-class EngineTransport implements PacketTransport {
+class EngineTransport implements DapTransport {
   readonly engine: DapEngine;
+  readonly packetSize = 64;
   readonly packetCount: number;
+  closed = false;
   outstanding = 0;
   maxOutstanding = 0;
   transfers = 0;
@@ -24,7 +27,7 @@ class EngineTransport implements PacketTransport {
   behaviour: 'answer' | 'silent' | 'late' | 'fail' = 'answer';
 
   constructor(readonly sim: Sim, packetCount = 4) {
-    this.engine = new DapEngine(sim, { packetSize: 64, packetCount });
+    this.engine = new DapEngine(sim, { packetSize: this.packetSize, packetCount });
     this.packetCount = packetCount;
   }
 
@@ -43,6 +46,10 @@ class EngineTransport implements PacketTransport {
       if (behaviour === 'silent') return;
       setTimeout(settle, behaviour === 'late' ? 300 : 0);
     });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
   }
 }
 
@@ -66,7 +73,7 @@ describe('Probe over a JavaScript transport (the transport bridge)', () => {
     const target = await probe.attach(1);
     assert.match(await target.partName(), /STM32F4/);
     await target.halt();
-    const data = new Uint8Array(randomBytes(8192 + 3));
+    const data = new Random('probe bridge round trip').bytes(8192 + 3);
     await target.writeMemory(0x20001001, data);
     assert.deepEqual(await target.readMemory(0x20001001, data.length), data);
     assert.ok(transport.maxOutstanding > 1, `pipelined (${transport.maxOutstanding} in flight at most)`);
@@ -79,6 +86,7 @@ describe('Probe over a JavaScript transport (the transport bridge)', () => {
     await target.step();
     assert.notEqual(await target.readRegister('pc'), pc);
     await probe.close();
+    assert.ok(transport.closed, 'closing the probe closes its transport');
     sim.close();
   });
 

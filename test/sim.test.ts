@@ -32,6 +32,11 @@ describe('Sim (the simulated target from TypeScript)', () => {
     assert.throws(() => sim.dpRead(false, 5), { code: 'ERANGE' });
     assert.throws(() => sim.reset('warm' as 'system'), { code: 'EINVAL' });
     assert.throws(() => sim.busRead(0x60000000), { code: 'EBUSFAULT' });
+    assert.throws(() => sim.setClocks({ swdHz: 999 }), { code: 'ERANGE' });
+    assert.throws(() => sim.setClocks({ coreHz: 2e9 }), { code: 'ERANGE' });
+    assert.throws(() => sim.setClocks({ swdHz: 1e6 + 0.5 }), { code: 'ERANGE' });
+    assert.throws(() => sim.setClocks({ swdHz: '4M' as unknown as number }), { code: 'EINVAL' });
+    assert.throws(() => sim.load(0x20000000 + 0.5, new Uint8Array(1)), /addr must be an integer from 0 to 4294967295/);
     sim.busWrite(0x20000000, 0xcafef00d);
     assert.equal(sim.busRead(0x20000000), 0xcafef00d);
     sim.close();

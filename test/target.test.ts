@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 
 import { openProbe, type Probe } from '../lib/target.js';
 import type { SimProfileName } from '../lib/sim.js';
 import { installFixture, loadFixture, symbol } from './helpers/fixture.js';
+import { Random } from './helpers/random.js';
 
 const parts: {
   name: SimProfileName;
@@ -63,11 +63,12 @@ for (const link of ['swd', 'cmsis-dap'] as const) {
           const probe = await withFixture(part.name, link);
           const target = await probe.attach(1);
           await target.halt();
+          const random = new Random(`target round trips ${part.name} ${link}`);
           for (let i = 0; i < 12; i++) {
-            const length = 1 + Math.floor(Math.random() * 8192);
+            const length = 1 + random.below(8192);
             // below the fixture's stack at the top of RAM, above its variables at the bottom
-            const addr = part.sram + 0x400 + Math.floor(Math.random() * (part.ramSize - 0x1000 - 8192));
-            const data = randomBytes(length);
+            const addr = part.sram + 0x400 + random.below(part.ramSize - 0x1000 - 8192);
+            const data = Buffer.from(random.bytes(length));
             await target.writeMemory(addr, data);
             assert.deepEqual(Buffer.from(await target.readMemory(addr, length)), data, `${length} bytes at 0x${addr.toString(16)}`);
           }
@@ -167,7 +168,7 @@ for (const variant of variants) {
       const probe = await withFixture('stm32f407', variant.link, variant.usb);
       const target = await probe.attach();
       await target.halt();
-      const data = new Uint8Array(randomBytes(16 << 10));
+      const data = new Random(`target 16 KiB ${variant.link} ${variant.usb ?? ''}`).bytes(16 << 10);
       await target.writeMemory(0x20004001, data);
       assert.deepEqual(await target.readMemory(0x20004001, data.length), data);
       const stats = await probe.stats();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 
 import { openTransport, listProbes, type ProbeBackend } from '../lib/transports/enumerate.js';
-import { HidTransport, listHidProbes, type HidDevice } from '../lib/transports/hid.js';
-import { BulkTransport, listBulkProbes, type BulkDevice } from '../lib/transports/usb-bulk.js';
-import type { DapTransport, ProbeInfo } from '../lib/transports/types.js';
+import { HidTransport, listHidProbes, nodeHid, type HidDevice } from '../lib/transports/hid.js';
+import { BulkTransport, listBulkProbes, nodeUsb, type BulkDevice } from '../lib/transports/usb-bulk.js';
+import type { DapTransport, OptionalPackage, PackageImporter, ProbeInfo } from '../lib/transports/types.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -175,12 +175,16 @@ async function rejectsWithCode(promise: Promise<unknown>, code: string, message?
   return caught;
 }
 
-async function canImport(name: string): Promise<boolean> {
+/** Imports a package that is not installed: the failure import() gives for a missing `name`. */
+const notInstalled: PackageImporter = (name) => import(`${name}-not-installed`);
+
+/** Runs `body` with `pkg` imported through `importer`, then with the real import() again. */
+async function importingWith<Api>(pkg: OptionalPackage<Api>, importer: PackageImporter, body: () => Promise<void>): Promise<void> {
+  pkg.useImporter(importer);
   try {
-    await import(name);
-    return true;
-  } catch {
-    return false;
+    await body();
+  } finally {
+    pkg.useImporter();
   }
 }
 
@@ -384,10 +388,32 @@ describe('CMSIS-DAP HID transport (fake device)', () => {
     await rejectsWithCode(transport.transfer(request(0x01, 2)), 'ECLOSED');
   });
 
-  it('reports a node-hid that cannot be loaded as EPROBE', async function () {
-    if (await canImport('node-hid')) this.skip();
-    await rejectsWithCode(listHidProbes(), 'EPROBE', /node-hid/);
-    await rejectsWithCode(HidTransport.open('/dev/hidraw99'), 'EPROBE', /node-hid/);
+  it('reports a node-hid that cannot be loaded as EPROBE, and tries again on the next call', async () => {
+    await importingWith(nodeHid, notInstalled, async () => {
+      const error = await rejectsWithCode(listHidProbes(), 'EPROBE', /optional package node-hid, which could not be loaded/);
+      assert.match(error.message, /node-hid-not-installed/, 'the import error is in the message');
+      assert.match(error.message, /install it with "npm install node-hid"/);
+      assert.ok(error.cause instanceof Error, 'the import error is the cause');
+      await rejectsWithCode(HidTransport.open('/dev/hidraw99'), 'EPROBE', /node-hid/);
+    });
+    await importingWith(nodeHid, async () => ({ default: { devices: () => [] } }), async () => {
+      await rejectsWithCode(listHidProbes(), 'EPROBE', /no HIDAsync API.*node-hid 3 or later/);
+    });
+    let attempts = 0;
+    const devices = [
+      { vendorId: 0x0d28, productId: 0x0204, path: '/dev/hidraw3', product: 'DAPLink CMSIS-DAP', serialNumber: 'D1' },
+      { vendorId: 0x046d, productId: 0xc31c, path: '/dev/hidraw4', product: 'USB Keyboard' },
+    ];
+    const laterInstalled: PackageImporter = async (name) =>
+      attempts++ === 0 ? notInstalled(name) : { HIDAsync: { open: async () => undefined }, devicesAsync: async () => devices };
+    await importingWith(nodeHid, laterInstalled, async () => {
+      await rejectsWithCode(listHidProbes(), 'EPROBE', /node-hid/);
+      assert.deepEqual(await listHidProbes(), [
+        { kind: 'hid', serial: 'D1', product: 'DAPLink CMSIS-DAP', manufacturer: '', vendorId: 0x0d28, productId: 0x0204, path: '/dev/hidraw3' },
+      ]);
+      await listHidProbes();
+      assert.equal(attempts, 2, 'a failed load is not kept; a good one is');
+    });
   });
 });
 
@@ -458,9 +484,25 @@ describe('CMSIS-DAP bulk transport (fake device)', () => {
     await transport.close();
   });
 
-  it('reports a usb package that cannot be loaded as EPROBE', async function () {
-    if (await canImport('usb')) this.skip();
-    await rejectsWithCode(listBulkProbes(), 'EPROBE', /usb/);
+  it('reports a usb package that cannot be loaded as EPROBE, and tries again on the next call', async () => {
+    const info: ProbeInfo = { kind: 'bulk', serial: 'B1', product: 'CMSIS-DAP', manufacturer: '', vendorId: 1, productId: 2, path: '1-2' };
+    await importingWith(nodeUsb, notInstalled, async () => {
+      const error = await rejectsWithCode(listBulkProbes(), 'EPROBE', /optional package usb, which could not be loaded/);
+      assert.match(error.message, /usb-not-installed/);
+      assert.match(error.message, /install it with "npm install usb@2"/);
+      await rejectsWithCode(BulkTransport.open(info), 'EPROBE', /optional package usb/);
+    });
+    await importingWith(nodeUsb, async () => ({ default: { usb: {} } }), async () => {
+      await rejectsWithCode(listBulkProbes(), 'EPROBE', /no getDeviceList \(usb 3 dropped that API\)/);
+    });
+    let attempts = 0;
+    const laterInstalled: PackageImporter = async (name) => (attempts++ === 0 ? notInstalled(name) : { getDeviceList: () => [] });
+    await importingWith(nodeUsb, laterInstalled, async () => {
+      await rejectsWithCode(listBulkProbes(), 'EPROBE', /usb/);
+      assert.deepEqual(await listBulkProbes(), []);
+      await rejectsWithCode(BulkTransport.open(info), 'EPROBE', /B1 is no longer connected/);
+      assert.equal(attempts, 2);
+    });
   });
 });
 
@@ -509,6 +551,15 @@ describe('probe enumeration (fake backends)', () => {
       /^no CMSIS-DAP probe found; USB device 1234:5678 cannot be opened; node-hid could not be loaded$/,
     );
     assert.deepEqual(await listProbes({ backends }), []);
+  });
+
+  it('with neither node-usb nor node-hid loadable, listProbes throws EPROBE and openTransport ENOPROBE, saying why', async () => {
+    await importingWith(nodeUsb, notInstalled, () =>
+      importingWith(nodeHid, notInstalled, async () => {
+        await rejectsWithCode(listProbes(), 'EPROBE', /^cannot look for CMSIS-DAP probes: .*optional package usb.*; .*optional package node-hid/);
+        await rejectsWithCode(openTransport(), 'ENOPROBE', /^no CMSIS-DAP probe found; .*usb-not-installed.*; .*node-hid-not-installed/);
+      }),
+    );
   });
 
   it('listProbes throws EPROBE only when no backend can look at all', async () => {

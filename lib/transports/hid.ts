@@ -48,7 +48,7 @@ export class HidTransport extends PipelinedTransport<HidDevice> {
 
   /** Opens the HID device at `path` (from `listHidProbes`) with node-hid. */
   static async open(path: string, options: HidTransportOptions = {}): Promise<HidTransport> {
-    const hid = await loadNodeHid();
+    const hid = await nodeHid.load();
     let device: NodeHidAsync;
     try {
       device = await hid.HIDAsync.open(path);
@@ -68,7 +68,7 @@ export class HidTransport extends PipelinedTransport<HidDevice> {
 
 /** HID devices whose product string names them CMSIS-DAP, as node-hid lists them. */
 export async function listHidProbes(): Promise<ProbeInfo[]> {
-  const hid = await loadNodeHid();
+  const hid = await nodeHid.load();
   let devices: NodeHidDeviceInfo[];
   try {
     devices = await hid.devicesAsync();
@@ -115,7 +115,8 @@ interface NodeHidModule {
   devicesAsync(): Promise<NodeHidDeviceInfo[]>;
 }
 
-const loadNodeHid = optionalPackage('node-hid', 'CMSIS-DAP HID probes', 'npm install node-hid', (loaded) => {
+/** node-hid, loaded when a HID probe is first looked for or opened. */
+export const nodeHid = optionalPackage('node-hid', 'CMSIS-DAP HID probes', 'npm install node-hid', (loaded) => {
   const mod = loaded as Partial<NodeHidModule> & { default?: Partial<NodeHidModule> };
   const api = mod.HIDAsync ? mod : mod.default;
   if (!api?.HIDAsync || typeof api.devicesAsync !== 'function') {

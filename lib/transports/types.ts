@@ -1,12 +1,20 @@
-// Shared shapes of the USB probe transports, and small helpers they all use. The request/response
-// pipeline both transports run, and the base class they share, are in pipeline.ts.
+// The shape of a CMSIS-DAP transport, shapes the USB probe transports share, and small helpers
+// they all use. The request/response pipeline both USB transports run, and the base class they
+// share, are in pipeline.ts.
 import { BmpError, type BmpErrorCode } from '../errors.js';
 
+/**
+ * A CMSIS-DAP probe reached through JavaScript: the USB transports (`openTransport`), or one of
+ * your own (TCP, a test double). `openProbe({ transport })` drives a target through it.
+ */
 export interface DapTransport {
   /** Packet size the transport carries (HID: the report size, usually 64; bulk: the endpoint's wMaxPacketSize multiple the probe reports, usually 512). */
   readonly packetSize: number;
+  /** Packets the probe buffers (DAP_Info packet count): `openProbe` keeps this many in flight (default 1). */
+  readonly packetCount?: number;
   /** Send one CMSIS-DAP command packet; resolve with its response packet. Transfers are strictly in order; several may be outstanding (pipelining), each resolves in order. */
   transfer(request: Uint8Array): Promise<Uint8Array>;
+  /** Releases the probe; `probe.close()` calls it. */
   close(): Promise<void>;
 }
 
@@ -27,15 +35,9 @@ export interface TransportOptions {
 
 export const DEFAULT_TIMEOUT_MS = 1000;
 
-/**
- * Codes the transports throw. `ENOPROBE` and `EAMBIGUOUS` are not (yet) in `BmpErrorCode`; once
- * they are, this union is simply `BmpErrorCode`.
- */
-export type TransportErrorCode = BmpErrorCode | 'ENOPROBE' | 'EAMBIGUOUS';
-
-/** A BmpError with one of the transport codes, and the lower-level error as `cause`. */
-export function transportError(code: TransportErrorCode, message: string, cause?: unknown): BmpError {
-  const error = new BmpError(code as BmpErrorCode, message);
+/** A BmpError with the lower-level error as `cause`. */
+export function transportError(code: BmpErrorCode, message: string, cause?: unknown): BmpError {
+  const error = new BmpError(code, message);
   if (cause !== undefined) error.cause = cause;
   return error;
 }
@@ -63,24 +65,42 @@ export function checkTimeout(timeoutMs: number | undefined): number {
   return value;
 }
 
+/** How a package is imported: by name, resolving with its module. */
+export type PackageImporter = (name: string) => Promise<unknown>;
+
+/** `import(name)`: a variable, so that TypeScript does not look for the package's types. */
+const importPackage: PackageImporter = (name) => import(name);
+
+/** An optional package the transports use, imported when first needed. */
+export interface OptionalPackage<Api> {
+  /** The package's API: imported on the first call, then kept. */
+  load(): Promise<Api>;
+  /**
+   * Imports through `importer` from now on (without one: `import()` again), and forgets what was
+   * loaded. Tests use it to see what happens when the package cannot be loaded.
+   */
+  useImporter(importer?: PackageImporter): void;
+}
+
 /**
- * A loader for an optional package the transports use: imports `name` on the first call and hands
- * the module to `pick`, which returns the API used here or throws when the installed version lacks
- * it. A package that cannot be imported at all is reported as EPROBE, saying what `needs` it and
- * the command to `install` it. A failed load is not kept, so that the next call tries again.
+ * An optional package the transports use: `load` imports `name` and hands the module to `pick`,
+ * which returns the API used here or throws when the installed version lacks it. A package that
+ * cannot be imported at all is reported as EPROBE, saying what `needs` it and the command to
+ * `install` it. A failed load is not kept, so that the next call tries again.
  */
 export function optionalPackage<Api>(
   name: string,
   needs: string,
   install: string,
   pick: (loaded: unknown) => Api,
-): () => Promise<Api> {
+): OptionalPackage<Api> {
+  let importer = importPackage;
   let loading: Promise<Api> | undefined;
-  return () => {
+  const load = (): Promise<Api> => {
     loading ??= (async () => {
       let loaded: unknown;
       try {
-        loaded = await import(name); // a variable, so that TypeScript does not look for the package's types
+        loaded = await importer(name);
       } catch (cause) {
         throw transportError(
           'EPROBE',
@@ -90,10 +110,18 @@ export function optionalPackage<Api>(
       }
       return pick(loaded);
     })();
-    loading.catch(() => {
-      loading = undefined;
+    const attempt = loading;
+    attempt.catch(() => {
+      if (loading === attempt) loading = undefined;
     });
-    return loading;
+    return attempt;
+  };
+  return {
+    load,
+    useImporter(replacement = importPackage) {
+      importer = replacement;
+      loading = undefined;
+    },
   };
 }
 

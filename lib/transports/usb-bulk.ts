@@ -101,7 +101,7 @@ export async function listBulkProbes(): Promise<ProbeInfo[]> {
  * WinUSB driver), so that "no probe found" can say why.
  */
 export async function scanBulkProbes(): Promise<ProbeScan> {
-  const usb = await loadUsb();
+  const usb = await nodeUsb.load();
   let devices: UsbDevice[];
   try {
     devices = usb.getDeviceList();
@@ -381,7 +381,8 @@ function wrapEndpoints(
   };
 }
 
-const loadUsb = optionalPackage('usb', 'CMSIS-DAP v2 (bulk) probes', 'npm install usb@2', (loaded) => {
+/** node-usb, loaded when a bulk probe is first looked for. */
+export const nodeUsb = optionalPackage('usb', 'CMSIS-DAP v2 (bulk) probes', 'npm install usb@2', (loaded) => {
   const mod = loaded as Partial<UsbModule> & { default?: Partial<UsbModule>; usb?: Partial<UsbModule> };
   const api = [mod, mod.default, mod.usb].find((m) => typeof m?.getDeviceList === 'function');
   if (!api) {

@@ -1,6 +1,7 @@
-// Module entry point of the native addon: registers the classes.
+// Module entry point of the native addon: registers the classes, once per environment.
 #include <napi.h>
 
+#include "addon_data.h"
 #include "dap_wrap.h"
 #include "gdb_wrap.h"
 #include "probe_wrap.h"
@@ -8,6 +9,7 @@
 
 static Napi::Object InitModule(Napi::Env env, Napi::Object exports)
 {
+    env.SetInstanceData(new bmp::AddonData); // deleted with the environment
     bmp::SimWrap::Init(env, exports);
     bmp::DapWrap::Init(env, exports);
     bmp::ProbeWrap::Init(env, exports);

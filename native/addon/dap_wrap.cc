@@ -2,27 +2,17 @@
 
 #include <cstring>
 
+#include "addon_data.h"
+#include "args.h"
 #include "errors.h"
 #include "sim_wrap.h"
 
 extern "C" {
 #include "sim_swd_phy.h"
+#include "sim_usb_probe.h"
 }
 
 namespace bmp {
-
-namespace {
-
-const dap_strings kStrings = {
-    "bmp-gdbserver",           // vendor
-    "bmp-gdbserver CMSIS-DAP", // product: tools look for "CMSIS-DAP"
-    "SIM00001",                // serial
-    "2.1.0",                   // CMSIS-DAP protocol version
-    nullptr, nullptr, nullptr, nullptr,
-    "0.1.0",                   // product firmware version
-};
-
-} // namespace
 
 Napi::Object DapWrap::Init(Napi::Env env, Napi::Object exports)
 {
@@ -32,6 +22,7 @@ Napi::Object DapWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&DapWrap::Abort>("abort"),
                                          InstanceAccessor<&DapWrap::PacketSize>("packetSize"),
                                      });
+    AddonData::Of(env).dap_engine = Napi::Persistent(cls);
     exports.Set("DapEngine", cls);
     return exports;
 }
@@ -40,17 +31,14 @@ Napi::Object DapWrap::Init(Napi::Env env, Napi::Object exports)
 DapWrap::DapWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<DapWrap>(info)
 {
     Napi::Env env = info.Env();
-    if (info.Length() < 3 || !info[0].IsObject() ||
-        !info[0].As<Napi::Object>().InstanceOf(SimWrap::constructor.Value())) {
+    if (info.Length() < 1 || !IsInstance(info[0], AddonData::Of(env).sim)) {
         ThrowTypeWithCode(env, "EINVAL", "DapEngine needs a Sim, a packet size and a packet count");
         return;
     }
-    if (!info[1].IsNumber() || !info[2].IsNumber()) {
-        ThrowTypeWithCode(env, "EINVAL", "packet size and packet count must be numbers");
+    uint32_t size = 0, count = 0;
+    if (!ArgU32(info, 1, "packet size", &size, DAP_MAX_PACKET_SIZE) || !ArgU32(info, 2, "packet count", &count, 255))
         return;
-    }
-    double size = info[1].As<Napi::Number>().DoubleValue(), count = info[2].As<Napi::Number>().DoubleValue();
-    if (!(size >= 64 && size <= DAP_MAX_PACKET_SIZE) || !(count >= 1 && count <= 255)) {
+    if (size < 64 || count < 1) {
         ThrowWithCode(env, "ERANGE", "packet size must be 64 to 1024 and packet count 1 to 255");
         return;
     }
@@ -59,7 +47,7 @@ DapWrap::DapWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<DapWrap>(inf
     if (!t) return;
     sim_ = Napi::Persistent(info[0].As<Napi::Object>());
     sim_swd_phy_init(&phy_, t);
-    dap_init(&engine_, &phy_, &kStrings, static_cast<uint16_t>(size), static_cast<uint8_t>(count));
+    dap_init(&engine_, &phy_, &sim_probe_strings, static_cast<uint16_t>(size), static_cast<uint8_t>(count));
     bound_ = true;
 }
 
@@ -72,10 +60,8 @@ Napi::Value DapWrap::Execute(const Napi::CallbackInfo &info)
     SimWrap *sim = SimWrap::Unwrap(sim_.Value());
     SimAccess t = sim->Target(info);
     if (!t) return env.Undefined();
-    if (info.Length() < 1 || !info[0].IsTypedArray() ||
-        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-        return ThrowTypeWithCode(env, "EINVAL", "request must be a Uint8Array");
-    Napi::Uint8Array request = info[0].As<Napi::Uint8Array>();
+    Napi::Uint8Array request;
+    if (!ArgBytes(info, 0, "request", &request)) return env.Undefined();
     unsigned ready = dap_process(&engine_, request.Data(), request.ByteLength());
     Napi::Array out = Napi::Array::New(env, ready);
     for (unsigned i = 0; i < ready; i++) {

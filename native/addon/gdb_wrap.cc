@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "addon_data.h"
 #include "args.h"
 #include "errors.h"
 
@@ -16,6 +17,7 @@ Napi::Object GdbWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&GdbWrap::Disconnect>("disconnect"),
                                          InstanceMethod<&GdbWrap::Configure>("configure"),
                                      });
+    AddonData::Of(env).gdb_session = Napi::Persistent(cls);
     exports.Set("GdbSession", cls);
     return exports;
 }
@@ -24,8 +26,7 @@ Napi::Object GdbWrap::Init(Napi::Env env, Napi::Object exports)
 GdbWrap::GdbWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<GdbWrap>(info)
 {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsObject() ||
-        !info[0].As<Napi::Object>().InstanceOf(ProbeWrap::constructor.Value())) {
+    if (info.Length() < 1 || !IsInstance(info[0], AddonData::Of(env).probe)) {
         ThrowTypeWithCode(env, "EINVAL", "GdbSession needs a Probe");
         return;
     }

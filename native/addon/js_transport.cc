@@ -73,7 +73,7 @@ bool JsTransport::TimedOut()
 void JsTransport::CallJs(Napi::Env env, Napi::Function transfer, void *, Request *request)
 {
     std::unique_ptr<Request> hold(request);
-    if (env == nullptr) return;
+    if (env == nullptr || !CanRunJs(env)) return; // teardown: the session's Stop() wakes its wait
     std::shared_ptr<Shared> shared = request->shared;
     uint64_t seq = request->seq;
     auto fail = [shared, seq](const std::string &why) {

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "addon_data.h"
 #include "args.h"
 #include "errors.h"
 
@@ -15,9 +16,6 @@ extern "C" {
 namespace bmp {
 
 namespace {
-
-const dap_strings kStrings = {"bmp-gdbserver", "bmp-gdbserver CMSIS-DAP", "SIM00001", "2.1.0",
-                              nullptr, nullptr, nullptr, nullptr, "0.1.0"};
 
 // Error codes for the statuses of the link and target layers.
 const char *CodeFor(int status, const char **message)
@@ -47,21 +45,6 @@ const char *CodeFor(int status, const char **message)
     switch (status) {
     default: *message = "invalid argument"; return "EINVAL";
     }
-}
-
-bool U32(const Napi::CallbackInfo &info, size_t i, uint32_t *out)
-{
-    if (info.Length() <= i || !info[i].IsNumber()) {
-        ThrowTypeWithCode(info.Env(), "EINVAL", "expected a number");
-        return false;
-    }
-    double v = info[i].As<Napi::Number>().DoubleValue();
-    if (!(v >= 0 && v <= 4294967295.0) || v != static_cast<double>(static_cast<uint64_t>(v))) {
-        ThrowWithCode(info.Env(), "ERANGE", "expected an integer from 0 to 0xFFFFFFFF");
-        return false;
-    }
-    *out = static_cast<uint32_t>(v);
-    return true;
 }
 
 double NumberOption(Napi::Object o, const char *name, double fallback)
@@ -102,12 +85,10 @@ Napi::Object ProbeWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&ProbeWrap::FlashProgram>("flashProgram"),
                                          InstanceMethod<&ProbeWrap::FlashMassErase>("flashMassErase"),
                                      });
-    constructor = Napi::Persistent(cls);
+    AddonData::Of(env).probe = Napi::Persistent(cls);
     exports.Set("Probe", cls);
     return exports;
 }
-
-Napi::FunctionReference ProbeWrap::constructor;
 
 ProbeWrap::ProbeWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ProbeWrap>(info)
 {
@@ -127,7 +108,7 @@ ProbeWrap::ProbeWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ProbeWra
         kind_ = Kind::DapJs;
         js_.reset(new JsTransport(env, transfer.As<Napi::Function>(), static_cast<unsigned>(count),
                                   static_cast<unsigned>(timeout)));
-    } else if (sim.IsObject() && sim.As<Napi::Object>().InstanceOf(SimWrap::constructor.Value())) {
+    } else if (IsInstance(sim, AddonData::Of(env).sim)) {
         sim_ = SimWrap::Unwrap(sim.As<Napi::Object>());
         SimAccess t = sim_->Target(info);
         if (!t) return;
@@ -156,7 +137,7 @@ ProbeWrap::ProbeWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ProbeWra
                 return;
             }
             kind_ = Kind::DapInProcess;
-            dap_init(&engine_, &phy_, &kStrings, static_cast<uint16_t>(packet), 4);
+            dap_init(&engine_, &phy_, &sim_probe_strings, static_cast<uint16_t>(packet), 4);
             transport_ = dap_transport{};
             transport_.ctx = &engine_;
             transport_.exchange = dap_exchange;
@@ -260,7 +241,7 @@ Napi::Value ProbeWrap::Scan(const Napi::CallbackInfo &info)
 Napi::Value ProbeWrap::Attach(const Napi::CallbackInfo &info)
 {
     uint32_t index = 0;
-    if (info.Length() > 0 && !U32(info, 0, &index)) return info.Env().Undefined();
+    if (info.Length() > 0 && !ArgU32(info, 0, "index", &index)) return info.Env().Undefined();
     return Queue(info, [this, index] {
         return WithProbe([&] {
             if (probe_.connected && index >= probe_.target_count)
@@ -293,7 +274,7 @@ Napi::Value ProbeWrap::Detach(const Napi::CallbackInfo &info)
 Napi::Value ProbeWrap::ReadMemory(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0, length = 0;
-    if (!U32(info, 0, &addr) || !U32(info, 1, &length)) return info.Env().Undefined();
+    if (!ArgU32(info, 0, "addr", &addr) || !ArgU32(info, 1, "length", &length)) return info.Env().Undefined();
     if (length > (64u << 20)) return ThrowWithCode(info.Env(), "ERANGE", "read at most 64 MiB at once");
     return Queue(info, [this, addr, length] {
         return WithProbe([&] {
@@ -314,7 +295,7 @@ Napi::Value ProbeWrap::WriteMemory(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0;
     std::shared_ptr<std::vector<uint8_t>> data;
-    if (!U32(info, 0, &addr) || !ArgBytesCopy(info, 1, "data", &data)) return info.Env().Undefined();
+    if (!ArgU32(info, 0, "addr", &addr) || !ArgBytesCopy(info, 1, "data", &data)) return info.Env().Undefined();
     return Queue(info, [this, addr, data] {
         return WithProbe([&] {
             if (!probe_.connected) return NeedAttached(&probe_);
@@ -358,7 +339,7 @@ Napi::Value ProbeWrap::Reset(const Napi::CallbackInfo &info)
 Napi::Value ProbeWrap::WriteRegister(const Napi::CallbackInfo &info)
 {
     uint32_t regsel = 0, value = 0;
-    if (!U32(info, 0, &regsel) || !U32(info, 1, &value)) return info.Env().Undefined();
+    if (!ArgU32(info, 0, "regsel", &regsel) || !ArgU32(info, 1, "value", &value)) return info.Env().Undefined();
     return CORE_CALL(cortexm_write_register(&probe_.core, regsel, value));
 }
 
@@ -366,7 +347,7 @@ Napi::Value ProbeWrap::WriteRegister(const Napi::CallbackInfo &info)
 Napi::Value ProbeWrap::Breakpoint(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0;
-    if (!U32(info, 0, &addr)) return info.Env().Undefined();
+    if (!ArgU32(info, 0, "addr", &addr)) return info.Env().Undefined();
     bool set = info.Length() > 1 && info[1].ToBoolean();
     return CORE_CALL(set ? cortexm_set_breakpoint(&probe_.core, addr) : cortexm_clear_breakpoint(&probe_.core, addr));
 }
@@ -375,7 +356,7 @@ Napi::Value ProbeWrap::Breakpoint(const Napi::CallbackInfo &info)
 Napi::Value ProbeWrap::Watchpoint(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0, size = 0, kind = 0;
-    if (!U32(info, 0, &addr) || !U32(info, 1, &size) || !U32(info, 2, &kind)) return info.Env().Undefined();
+    if (!ArgU32(info, 0, "addr", &addr) || !ArgU32(info, 1, "size", &size) || !ArgU32(info, 2, "kind", &kind)) return info.Env().Undefined();
     if (kind != 0 && (kind < 5 || kind > 7))
         return ThrowWithCode(info.Env(), "EINVAL", "watchpoint kind must be read, write or access");
     return CORE_CALL(kind == 0 ? cortexm_clear_watchpoint(&probe_.core, addr, size)
@@ -411,9 +392,9 @@ Napi::Value ProbeWrap::ReadRegisters(const Napi::CallbackInfo &info)
     Napi::Array list = info[0].As<Napi::Array>();
     std::vector<unsigned> regs;
     for (uint32_t i = 0; i < list.Length(); i++) {
-        Napi::Value v = list.Get(i);
-        if (!v.IsNumber()) return ThrowTypeWithCode(info.Env(), "EINVAL", "register numbers must be numbers");
-        regs.push_back(v.As<Napi::Number>().Uint32Value());
+        uint32_t regsel = 0;
+        if (!ToU32(info.Env(), list.Get(i), "a register number", 0xFFFFFFFFu, &regsel)) return info.Env().Undefined();
+        regs.push_back(regsel);
     }
     return Queue(info, [this, regs] {
         return WithProbe([&] {
@@ -492,7 +473,7 @@ Napi::Value ProbeWrap::Stats(const Napi::CallbackInfo &info)
 Napi::Value ProbeWrap::FlashErase(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0, length = 0;
-    if (!U32(info, 0, &addr) || !U32(info, 1, &length)) return info.Env().Undefined();
+    if (!ArgU32(info, 0, "addr", &addr) || !ArgU32(info, 1, "length", &length)) return info.Env().Undefined();
     return Queue(info, [this, addr, length] {
         return WithProbe([&] {
             if (probe_.attached < 0) return NeedAttached(&probe_);
@@ -508,7 +489,7 @@ Napi::Value ProbeWrap::FlashProgram(const Napi::CallbackInfo &info)
 {
     uint32_t addr = 0;
     std::shared_ptr<std::vector<uint8_t>> data;
-    if (!U32(info, 0, &addr) || !ArgBytesCopy(info, 1, "data", &data)) return info.Env().Undefined();
+    if (!ArgU32(info, 0, "addr", &addr) || !ArgBytesCopy(info, 1, "data", &data)) return info.Env().Undefined();
     bool verify = info.Length() > 2 && info[2].ToBoolean();
     bool fast = !(info.Length() > 3 && info[3].IsBoolean() && !info[3].As<Napi::Boolean>().Value());
     bool erase = info.Length() > 4 && info[4].ToBoolean();

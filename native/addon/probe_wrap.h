@@ -61,11 +61,6 @@ private:
     Napi::Value FlashProgram(const Napi::CallbackInfo &info);
     Napi::Value FlashMassErase(const Napi::CallbackInfo &info);
 
-public:
-    static Napi::FunctionReference constructor;
-
-private:
-
     int OpenLink(); // session thread
     Napi::Value Queue(const Napi::CallbackInfo &info, Session::Work work);
 

@@ -114,7 +114,9 @@ void Session::Settle(Napi::Env env, Napi::Function, void *, Done *done)
     if (env == nullptr) return; // finalizing: nothing to settle
     Session *s = done->session;
     const Outcome &o = done->outcome;
-    if (o.status == 0) {
+    if (!CanRunJs(env)) {
+        // The environment is going away: the Promise can no longer settle.
+    } else if (o.status == 0) {
         Napi::Value v = o.value ? o.value(env) : env.Undefined();
         if (env.IsExceptionPending()) done->deferred.Reject(env.GetAndClearPendingException().Value());
         else done->deferred.Resolve(v);

@@ -3,32 +3,13 @@
 #include <cstdio>
 #include <string>
 
+#include "addon_data.h"
 #include "args.h"
 #include "errors.h"
 
 namespace bmp {
 
-Napi::FunctionReference SimWrap::constructor;
-
 namespace {
-
-// Reads argument `index` as an unsigned integer no larger than `max`; throws EINVAL otherwise.
-bool ArgU32(const Napi::CallbackInfo &info, size_t index, const char *what, uint32_t max,
-            uint32_t *out)
-{
-    if (info.Length() <= index || !info[index].IsNumber()) {
-        ThrowTypeWithCode(info.Env(), "EINVAL", std::string(what) + " must be a number");
-        return false;
-    }
-    double v = info[index].As<Napi::Number>().DoubleValue();
-    if (!(v >= 0 && v <= max) || v != static_cast<double>(static_cast<uint64_t>(v))) {
-        ThrowWithCode(info.Env(), "ERANGE",
-                      std::string(what) + " must be an integer from 0 to " + std::to_string(max));
-        return false;
-    }
-    *out = static_cast<uint32_t>(v);
-    return true;
-}
 
 std::string Hex(uint32_t value)
 {
@@ -65,7 +46,7 @@ Napi::Object SimWrap::Init(Napi::Env env, Napi::Object exports)
             InstanceMethod<&SimWrap::SetClocks>("setClocks"),
             InstanceMethod<&SimWrap::State>("state"),
         });
-    constructor = Napi::Persistent(cls);
+    AddonData::Of(env).sim = Napi::Persistent(cls);
     exports.Set("Sim", cls);
     return exports;
 }
@@ -143,10 +124,10 @@ Napi::Value SimWrap::DpTransfer(const Napi::CallbackInfo &info)
     uint32_t addr = 0, data = 0;
     if (info.Length() < 2 || !info[0].IsBoolean() || !info[1].IsBoolean())
         return ThrowTypeWithCode(info.Env(), "EINVAL", "ap and read must be booleans");
-    if (!ArgU32(info, 2, "addr", 12, &addr)) return info.Env().Undefined();
+    if (!ArgU32(info, 2, "addr", &addr, 12)) return info.Env().Undefined();
     if (addr & 3) return ThrowWithCode(info.Env(), "ERANGE", "addr must be 0, 4, 8 or 12");
     bool read = info[1].As<Napi::Boolean>();
-    if (!read && !ArgU32(info, 3, "data", 0xFFFFFFFFu, &data)) return info.Env().Undefined();
+    if (!read && !ArgU32(info, 3, "data", &data)) return info.Env().Undefined();
     unsigned ack = sim_dp_transfer(t, info[0].As<Napi::Boolean>(), read, addr, &data);
     Napi::Object result = Napi::Object::New(info.Env());
     result.Set("ack", Napi::Number::New(info.Env(), ack));
@@ -158,7 +139,7 @@ Napi::Value SimWrap::WireOut(const Napi::CallbackInfo &info)
 {
     SimAccess t = Target(info);
     uint32_t bits = 0, count = 0;
-    if (!t || !ArgU32(info, 0, "bits", 0xFFFFFFFFu, &bits) || !ArgU32(info, 1, "count", 32, &count))
+    if (!t || !ArgU32(info, 0, "bits", &bits) || !ArgU32(info, 1, "count", &count, 32))
         return info.Env().Undefined();
     if (count == 0) return ThrowWithCode(info.Env(), "ERANGE", "count must be 1 to 32");
     sim_wire_out(t, bits, count);
@@ -169,7 +150,7 @@ Napi::Value SimWrap::WireIn(const Napi::CallbackInfo &info)
 {
     SimAccess t = Target(info);
     uint32_t count = 0;
-    if (!t || !ArgU32(info, 0, "count", 32, &count)) return info.Env().Undefined();
+    if (!t || !ArgU32(info, 0, "count", &count, 32)) return info.Env().Undefined();
     if (count == 0) return ThrowWithCode(info.Env(), "ERANGE", "count must be 1 to 32");
     return Napi::Number::New(info.Env(), sim_wire_in(t, count));
 }
@@ -179,7 +160,7 @@ Napi::Value SimWrap::BusRead(const Napi::CallbackInfo &info)
 {
     SimAccess t = Target(info);
     uint32_t addr = 0, size = 0, value = 0;
-    if (!t || !ArgU32(info, 0, "addr", 0xFFFFFFFFu, &addr) || !ArgU32(info, 1, "size", 4, &size))
+    if (!t || !ArgU32(info, 0, "addr", &addr) || !ArgU32(info, 1, "size", &size, 4))
         return info.Env().Undefined();
     if (!ValidSize(size)) return ThrowWithCode(info.Env(), "ERANGE", "size must be 1, 2 or 4");
     if (sim_bus_read(t, addr, size, &value, SIM_MASTER_DEBUG) != SIM_BUS_OK)
@@ -191,8 +172,8 @@ Napi::Value SimWrap::BusWrite(const Napi::CallbackInfo &info)
 {
     SimAccess t = Target(info);
     uint32_t addr = 0, size = 0, value = 0;
-    if (!t || !ArgU32(info, 0, "addr", 0xFFFFFFFFu, &addr) || !ArgU32(info, 1, "size", 4, &size) ||
-        !ArgU32(info, 2, "value", 0xFFFFFFFFu, &value))
+    if (!t || !ArgU32(info, 0, "addr", &addr) || !ArgU32(info, 1, "size", &size, 4) ||
+        !ArgU32(info, 2, "value", &value))
         return info.Env().Undefined();
     if (!ValidSize(size)) return ThrowWithCode(info.Env(), "ERANGE", "size must be 1, 2 or 4");
     if (sim_bus_write(t, addr, size, value, SIM_MASTER_DEBUG) != SIM_BUS_OK)
@@ -205,7 +186,7 @@ Napi::Value SimWrap::Load(const Napi::CallbackInfo &info)
     SimAccess t = Target(info);
     uint32_t addr = 0;
     Napi::Uint8Array bytes;
-    if (!t || !ArgU32(info, 0, "addr", 0xFFFFFFFFu, &addr) || !ArgBytes(info, 1, "data", &bytes))
+    if (!t || !ArgU32(info, 0, "addr", &addr) || !ArgBytes(info, 1, "data", &bytes))
         return info.Env().Undefined();
     if (sim_target_load(t, addr, bytes.Data(), bytes.ByteLength()) != SIM_OK)
         return ThrowWithCode(info.Env(), "ERANGE", "the range is not backed by memory");
@@ -216,8 +197,8 @@ Napi::Value SimWrap::Peek(const Napi::CallbackInfo &info)
 {
     SimAccess t = Target(info);
     uint32_t addr = 0, length = 0;
-    if (!t || !ArgU32(info, 0, "addr", 0xFFFFFFFFu, &addr) ||
-        !ArgU32(info, 1, "length", 64u << 20, &length))
+    if (!t || !ArgU32(info, 0, "addr", &addr) ||
+        !ArgU32(info, 1, "length", &length, 64u << 20))
         return info.Env().Undefined();
     Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), length);
     if (sim_target_peek(t, addr, out.Data(), length) != SIM_OK)
@@ -267,7 +248,7 @@ Napi::Value SimWrap::InjectFault(const Napi::CallbackInfo &info)
     uint32_t count = 0;
     if (!t) return info.Env().Undefined();
     std::string kind = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
-    if (info.Length() > 1 && !ArgU32(info, 1, "count", 0xFFFFFFFFu, &count)) return info.Env().Undefined();
+    if (info.Length() > 1 && !ArgU32(info, 1, "count", &count)) return info.Env().Undefined();
     if (kind == "wait") sim_fault_inject(t, SIM_FAULT_WAIT, count);
     else if (kind == "fault") sim_fault_inject(t, SIM_FAULT_FAULT, count);
     else if (kind == "no-ack") sim_fault_inject(t, SIM_FAULT_NO_ACK, count);
@@ -293,12 +274,13 @@ Napi::Value SimWrap::SetClocks(const Napi::CallbackInfo &info)
     auto get = [&](const char *key, uint32_t *out) -> bool {
         Napi::Value v = o.Get(key);
         if (v.IsUndefined()) return true;
-        double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-        if (!(d >= 1000 && d <= 1e9)) {
+        uint32_t hz = 0;
+        if (!ToU32(info.Env(), v, key, 1000000000u, &hz)) return false;
+        if (hz < 1000) {
             ThrowWithCode(info.Env(), "ERANGE", std::string(key) + " must be from 1 kHz to 1 GHz");
             return false;
         }
-        *out = static_cast<uint32_t>(d);
+        *out = hz;
         return true;
     };
     uint32_t swd = t->dp.swd_hz, core = t->core_hz;

@@ -52,7 +52,6 @@ public:
     SimAccess Target(const Napi::CallbackInfo &info);
     // For session threads: no exception, a null target when closed.
     SimAccess Access() { return SimAccess(mutex_, target_); }
-    static Napi::FunctionReference constructor;
 
 private:
     std::mutex mutex_;

@@ -68,11 +68,16 @@ static int exchange(void *ctx, const uint8_t *request, size_t length, uint8_t *r
     return collect(ctx, response, capacity);
 }
 
+const dap_strings sim_probe_strings = {
+    .vendor = "bmp-gdbserver",
+    .product = "bmp-gdbserver CMSIS-DAP", /* tools look for "CMSIS-DAP" */
+    .serial = "SIM00001",
+    .protocol = "2.1.0",
+    .firmware = "0.1.0",
+};
+
 void sim_usb_probe_init(sim_usb_probe *p, sim_target *t, sim_usb_kind kind)
 {
-    static const dap_strings strings = {
-        .vendor = "bmp-gdbserver", .product = "bmp-gdbserver CMSIS-DAP", .serial = "SIM00001",
-        .protocol = "2.1.0", .firmware = "0.1.0"};
     memset(p, 0, sizeof *p);
     p->target = t;
     bool hid = kind == SIM_USB_FULL_SPEED_HID;
@@ -81,7 +86,7 @@ void sim_usb_probe_init(sim_usb_probe *p, sim_target *t, sim_usb_kind kind)
     p->packets_per_frame = hid ? 1 : 13;
     p->host_ps = p->out_free_ps = p->in_free_ps = t->now_ps;
     sim_swd_phy_init(&p->phy, t);
-    dap_init(&p->engine, &p->phy, &strings, hid ? 64 : 512, hid ? 4 : 8);
+    dap_init(&p->engine, &p->phy, &sim_probe_strings, hid ? 64 : 512, hid ? 4 : 8);
     p->transport = (dap_transport){.ctx = p, .exchange = exchange, .submit = submit, .collect = collect,
                                    .in_flight = hid ? 4 : 8};
 }

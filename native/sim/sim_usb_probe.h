@@ -15,6 +15,10 @@ typedef enum { SIM_USB_FULL_SPEED_HID, SIM_USB_HIGH_SPEED_BULK } sim_usb_kind;
 
 #define SIM_USB_MAX_IN_FLIGHT 8
 
+/* What every simulated probe answers to DAP_Info (vendor, product, serial, protocol and firmware
+ * versions): the virtual probe here, and the in-process engines of the addon. */
+extern const dap_strings sim_probe_strings;
+
 typedef struct sim_usb_probe {
     sim_target *target;
     swd_phy phy;

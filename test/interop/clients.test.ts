@@ -4,11 +4,11 @@
  * over HID and over USB bulk, pyOCD 0.13 over HID (pyusb).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { Random } from '../helpers/random.js';
 import { buildStandins, fixtureElf, runClient, startDapServer } from './helpers.js';
 
 describe('interop with real debug clients', function () {
@@ -31,7 +31,7 @@ describe('interop with real debug clients', function () {
     it(`OpenOCD 0.12 (${backend}) examines the simulated STM32F103, halts it, reads registers and round-trips 16 KiB of SRAM`, async () => {
       const server = await startDapServer(['--sim', 'stm32f103', '--packet-size', String(packetSize), '--image', fixtureElf('stm32f103')]);
       try {
-        const pattern = randomBytes(16384);
+        const pattern = Buffer.from(new Random(`openocd ${backend}`).bytes(16384));
         const input = join(work, `pattern-${backend}.bin`);
         const output = join(work, `dump-${backend}.bin`);
         writeFileSync(input, pattern);
