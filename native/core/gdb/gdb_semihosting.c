@@ -22,16 +22,16 @@ enum {
 
 static const char hex[] = "0123456789abcdef";
 
-static int read_words(gdb_server *g, uint32_t addr, uint32_t *words, unsigned count)
+static bmp_status read_words(gdb_server *g, uint32_t addr, uint32_t *words, unsigned count)
 {
     uint8_t b[16];
-    int s = adiv5_mem_read(&g->probe->dp, g->probe->core.apsel, addr, b, 4 * count);
-    for (unsigned i = 0; s == 0 && i < count; i++)
+    bmp_status s = adiv5_mem_read(&g->probe->dp, g->probe->core.apsel, addr, b, 4 * count);
+    for (unsigned i = 0; s == BMP_OK && i < count; i++)
         words[i] = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
     return s;
 }
 
-static int write_word(gdb_server *g, uint32_t addr, uint32_t v)
+static bmp_status write_word(gdb_server *g, uint32_t addr, uint32_t v)
 {
     uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
     return adiv5_mem_write(&g->probe->dp, g->probe->core.apsel, addr, b, 4);
@@ -284,7 +284,7 @@ void gdb_semihosting_reply(gdb_server *g, const char *answer)
     case SYS_CLOCK:
     case SYS_TIME: {
         uint8_t tv[12];
-        if (result != 0 || adiv5_mem_read(&g->probe->dp, c->apsel, g->semihost_args[0], tv, 12) != 0) {
+        if (result != BMP_OK || adiv5_mem_read(&g->probe->dp, c->apsel, g->semihost_args[0], tv, 12) != 0) {
             r0 = 0xFFFFFFFFu;
             break;
         }

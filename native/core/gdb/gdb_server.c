@@ -188,12 +188,12 @@ static cortexm *core(gdb_server *g)
     return &g->probe->core;
 }
 
-static int mem_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
+static bmp_status mem_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
 {
     return adiv5_mem_read(&g->probe->dp, g->probe->core.apsel, addr, data, length);
 }
 
-static int mem_write(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
+static bmp_status mem_write(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
 {
     g->cache_valid = false;
     return adiv5_mem_write(&g->probe->dp, g->probe->core.apsel, addr, data, length);
@@ -212,13 +212,13 @@ static bool cacheable(const gdb_server *g, uint32_t block)
 }
 
 /* A small read, served from the cached block when it lies inside one. */
-static int cached_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
+static bmp_status cached_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
 {
     uint32_t block = addr & ~(uint32_t)(sizeof g->cache - 1);
     if (length == 0 || length > sizeof g->cache || addr - block + length > sizeof g->cache || !cacheable(g, block))
         return mem_read(g, addr, data, length);
     if (!g->cache_valid || g->cache_addr != block) {
-        int s = mem_read(g, block, g->cache, sizeof g->cache);
+        bmp_status s = mem_read(g, block, g->cache, sizeof g->cache);
         if (s != 0) return s;
         g->cache_valid = true;
         g->cache_addr = block;
@@ -227,10 +227,10 @@ static int cached_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t lengt
     return 0;
 }
 
-static int read_gdb_register(gdb_server *g, const gdb_register *r, uint8_t *out)
+static bmp_status read_gdb_register(gdb_server *g, const gdb_register *r, uint8_t *out)
 {
     uint32_t v = 0, hi = 0;
-    int s = cortexm_read_register(core(g), r->regsel, &v);
+    bmp_status s = cortexm_read_register(core(g), r->regsel, &v);
     if (s == 0 && r->bytes == 8) s = cortexm_read_register(core(g), r->regsel + 1u, &hi);
     if (s != 0) return s;
     if (r->bytes == 1) v >>= 8 * r->lane;
@@ -238,18 +238,18 @@ static int read_gdb_register(gdb_server *g, const gdb_register *r, uint8_t *out)
     return 0;
 }
 
-static int write_gdb_register(gdb_server *g, const gdb_register *r, const uint8_t *in)
+static bmp_status write_gdb_register(gdb_server *g, const gdb_register *r, const uint8_t *in)
 {
     uint32_t v = (uint32_t)in[0], hi = 0;
     if (r->bytes >= 4) v |= (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 24;
     if (r->bytes == 8) hi = (uint32_t)in[4] | (uint32_t)in[5] << 8 | (uint32_t)in[6] << 16 | (uint32_t)in[7] << 24;
     if (r->bytes == 1) {
         uint32_t old = 0;
-        int s = cortexm_read_register(core(g), r->regsel, &old);
+        bmp_status s = cortexm_read_register(core(g), r->regsel, &old);
         if (s != 0) return s;
         v = (old & ~(0xFFu << (8 * r->lane))) | v << (8 * r->lane);
     }
-    int s = cortexm_write_register(core(g), r->regsel, v);
+    bmp_status s = cortexm_write_register(core(g), r->regsel, v);
     if (s == 0 && r->bytes == 8) s = cortexm_write_register(core(g), r->regsel + 1u, hi);
     return s;
 }
@@ -329,7 +329,7 @@ bool gdb_server_poll(gdb_server *g)
     if (g->run != GDB_RUNNING) return false;
     cortexm_halt_reason reason = CORTEXM_HALT_NONE;
     uint32_t where = 0;
-    int s = cortexm_halt_reason_of(core(g), &reason, &where);
+    bmp_status s = cortexm_halt_reason_of(core(g), &reason, &where);
     if (s != 0) {
         /* The target went away while running: stop with SIGSEGV so GDB regains control. */
         gdb_console(g, "The target stopped answering while running.\n");
@@ -350,7 +350,7 @@ static void resume(gdb_server *g, bool step)
     }
     if (step) {
         g->run = GDB_STEPPING;
-        int s = cortexm_step(core(g), true);
+        bmp_status s = cortexm_step(core(g), true);
         if (s != 0) {
             send_stop(g, SIGSEGV, 0, 0);
             return;
@@ -377,15 +377,15 @@ void gdb_report_stop(gdb_server *g, unsigned signal)
 
 /* ---- breakpoints and watchpoints ---- */
 
-static int insert_sw(gdb_server *g, uint32_t addr)
+static bmp_status insert_sw(gdb_server *g, uint32_t addr)
 {
     if (sw_at(g, addr)) return 0;
     gdb_sw_breakpoint *slot = 0;
     for (unsigned i = 0; i < GDB_MAX_SW_BREAKPOINTS && !slot; i++)
         if (!g->sw[i].used) slot = &g->sw[i];
-    if (!slot) return CORTEXM_NO_RESOURCE;
+    if (!slot) return BMP_ERR_NO_RESOURCE;
     uint8_t old[2], bkpt[2] = {0x00, 0xBE}, check[2];
-    int s = mem_read(g, addr, old, 2);
+    bmp_status s = mem_read(g, addr, old, 2);
     if (s == 0) s = mem_write(g, addr, bkpt, 2);
     if (s == 0) s = mem_read(g, addr, check, 2);
     if (s != 0 || check[0] != bkpt[0] || check[1] != bkpt[1]) {
@@ -396,7 +396,7 @@ static int insert_sw(gdb_server *g, uint32_t addr)
     return 0;
 }
 
-static int remove_sw(gdb_server *g, uint32_t addr)
+static bmp_status remove_sw(gdb_server *g, uint32_t addr)
 {
     gdb_sw_breakpoint *b = sw_at(g, addr);
     if (!b) return cortexm_clear_breakpoint(core(g), addr);
@@ -427,7 +427,7 @@ static void handle_breakpoint(gdb_server *g, const char *p, bool insert)
         send_error(g, 0x01);
         return;
     }
-    int s;
+    bmp_status s;
     if (type == 0) {
         s = insert ? insert_sw(g, addr) : remove_sw(g, addr);
     } else if (type == 1) {
@@ -460,7 +460,7 @@ static void handle_breakpoint(gdb_server *g, const char *p, bool insert)
         }
     }
     if (s == 0) send_str(g, "OK");
-    else send_error(g, s == CORTEXM_NO_RESOURCE ? 0x1c : 0x0e);
+    else send_error(g, s == BMP_ERR_NO_RESOURCE ? 0x1c : 0x0e);
 }
 
 /* ---- qXfer ---- */
@@ -692,7 +692,7 @@ static void handle_registers(gdb_server *g, char op, const char *p, size_t lengt
 
 /* ---- attach, run, kill ---- */
 
-static int halt_after_attach(gdb_server *g)
+static bmp_status halt_after_attach(gdb_server *g)
 {
     if (g->connect_under_reset) return cortexm_reset_pin(core(g), true);
     return cortexm_halt(core(g));
@@ -713,7 +713,7 @@ static void forget_target_state(gdb_server *g)
 static bool attach_to(gdb_server *g, unsigned index)
 {
     forget_target_state(g);
-    int s = probe_attach(g->probe, index);
+    bmp_status s = probe_attach(g->probe, index);
     if (s == 0) s = halt_after_attach(g);
     if (s == 0 && g->vector_catch) {
         uint8_t b[4];
@@ -760,7 +760,7 @@ static void handle_v(gdb_server *g, const char *p, size_t length)
         const char *q = p + 8;
         if (!parse_hex(&q, &pid) || pid == 0) {
             send_error(g, 0x16);
-        } else if ((!g->probe->connected && probe_scan(g->probe) < 0) || pid > g->probe->target_count) {
+        } else if ((!g->probe->connected && probe_scan(g->probe) != BMP_OK) || pid > g->probe->target_count) {
             send_error(g, 0x01); /* no console output here: GDB takes O packets only while running */
         } else if (!attach_to(g, pid - 1)) {
             send_error(g, 0x01);
@@ -769,7 +769,9 @@ static void handle_v(gdb_server *g, const char *p, size_t length)
         }
     } else if (starts(p, "vRun")) {
         /* Restart the program: attach to the first target if need be, reset and halt at the reset vector. */
-        bool ok = attached(g) || ((g->probe->connected || probe_scan(g->probe) > 0) && attach_to(g, 0));
+        bool ok = attached(g) ||
+                  ((g->probe->connected || (probe_scan(g->probe) == BMP_OK && g->probe->target_count > 0)) &&
+                   attach_to(g, 0));
         if (ok) {
             remove_all_sw(g);
             forget_target_state(g);

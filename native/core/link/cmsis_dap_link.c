@@ -7,14 +7,14 @@ enum { ID_INFO = 0x00, ID_CONNECT = 0x02, ID_TRANSFER_CONFIGURE = 0x04, ID_TRANS
        ID_EXECUTE_COMMANDS = 0x7F };
 enum { REQ_AP = 1, REQ_READ = 2 };
 
-static dp_link_status ack_status(uint8_t response)
+static bmp_status ack_status(uint8_t response)
 {
-    if (response & 0x08) return DP_LINK_PARITY;
+    if (response & 0x08) return BMP_ERR_PARITY;
     switch (response & 7) {
-    case 1: return DP_LINK_OK;
-    case 2: return DP_LINK_WAIT;
-    case 4: return DP_LINK_FAULT;
-    default: return DP_LINK_NO_RESPONSE;
+    case 1: return BMP_OK;
+    case 2: return BMP_ERR_WAIT;
+    case 4: return BMP_ERR_FAULT;
+    default: return BMP_ERR_NO_RESPONSE;
     }
 }
 
@@ -23,42 +23,42 @@ static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | 
 /* --- the pipeline: packets in flight and their responses ------------------------------------- */
 
 /* A DAP_TransferBlock response `r` of `got` bytes for packet `p`: check it, deliver reads. */
-static dp_link_status finish_block(const cmsis_dap_pending *p, const uint8_t *r, int got)
+static bmp_status finish_block(const cmsis_dap_pending *p, const uint8_t *r, int got)
 {
-    if (got < 4 || r[0] != ID_TRANSFER_BLOCK) return DP_LINK_TRANSPORT;
-    dp_link_status s = ack_status(r[3]);
+    if (got < 4 || r[0] != ID_TRANSFER_BLOCK) return BMP_ERR_TRANSPORT;
+    bmp_status s = ack_status(r[3]);
     size_t done = r[1] | r[2] << 8;
-    if (s == DP_LINK_OK && (done != p->count || (p->read && (size_t)got < 4 + 4u * p->count)))
-        s = DP_LINK_TRANSPORT;
-    if (s == DP_LINK_OK && p->read)
+    if (s == BMP_OK && (done != p->count || (p->read && (size_t)got < 4 + 4u * p->count)))
+        s = BMP_ERR_TRANSPORT;
+    if (s == BMP_OK && p->read)
         for (size_t i = 0; i < p->count; i++) p->dest[i] = le32(r + 4 + 4 * i);
     return s;
 }
 
 /* Checks a response against what its packet asked for and delivers read data. */
-static dp_link_status finish(cmsis_dap_link *l, const cmsis_dap_pending *p, int got)
+static bmp_status finish(cmsis_dap_link *l, const cmsis_dap_pending *p, int got)
 {
     const uint8_t *r = l->response;
     if (p->combined) { /* 0x7F 2, then 0x05 count ack, then the block's response */
-        if (got < 9 || r[0] != ID_EXECUTE_COMMANDS || r[2] != ID_TRANSFER) return DP_LINK_TRANSPORT;
-        dp_link_status s = ack_status(r[4]);
-        if (s != DP_LINK_OK) return s;
-        if (r[3] != p->transfers) return DP_LINK_TRANSPORT;
+        if (got < 9 || r[0] != ID_EXECUTE_COMMANDS || r[2] != ID_TRANSFER) return BMP_ERR_TRANSPORT;
+        bmp_status s = ack_status(r[4]);
+        if (s != BMP_OK) return s;
+        if (r[3] != p->transfers) return BMP_ERR_TRANSPORT;
         return finish_block(p, r + 5, got - 5);
     }
     if (p->block) return finish_block(p, r, got);
-    if (got < 3 || r[0] != ID_TRANSFER) return DP_LINK_TRANSPORT;
-    dp_link_status s = ack_status(r[2]);
-    if (s == DP_LINK_OK && (r[1] != p->count || (size_t)got < 3 + 4u * p->reads)) s = DP_LINK_TRANSPORT;
-    if (s == DP_LINK_OK)
+    if (got < 3 || r[0] != ID_TRANSFER) return BMP_ERR_TRANSPORT;
+    bmp_status s = ack_status(r[2]);
+    if (s == BMP_OK && (r[1] != p->count || (size_t)got < 3 + 4u * p->reads)) s = BMP_ERR_TRANSPORT;
+    if (s == BMP_OK)
         for (unsigned i = 0; i < p->reads; i++)
             *l->read_ring[(p->first_read + i) % CMSIS_DAP_LINK_READ_RING] = le32(r + 3 + 4 * i);
     return s;
 }
 
-static void record(cmsis_dap_link *l, dp_link_status s)
+static void record(cmsis_dap_link *l, bmp_status s)
 {
-    if (l->error == DP_LINK_OK) l->error = s;
+    if (l->error == BMP_OK) l->error = s;
 }
 
 /* Receives the oldest outstanding response. */
@@ -85,7 +85,7 @@ static void send_packet(cmsis_dap_link *l, size_t length, const cmsis_dap_pendin
     }
     if (l->pending_count == l->window) collect_one(l);
     if (tr->submit(tr->ctx, l->request, length) < 0) {
-        record(l, DP_LINK_TRANSPORT);
+        record(l, BMP_ERR_TRANSPORT);
         return;
     }
     l->pending[(l->pending_head + l->pending_count) % CMSIS_DAP_LINK_MAX_IN_FLIGHT] = *meta;
@@ -124,10 +124,10 @@ static void make_room(cmsis_dap_link *l, bool read)
     }
 }
 
-static dp_link_status link_read(dp_link *link, bool ap, uint8_t addr, uint32_t *value)
+static bmp_status link_read(dp_link *link, bool ap, uint8_t addr, uint32_t *value)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
-    if (addr & ~0xCu) return DP_LINK_INVALID;
+    if (addr & ~0xCu) return BMP_ERR_INVALID;
     make_room(l, true);
     l->request[l->request_length++] = (uint8_t)((ap ? REQ_AP : 0) | REQ_READ | addr);
     l->request[2]++;
@@ -136,10 +136,10 @@ static dp_link_status link_read(dp_link *link, bool ap, uint8_t addr, uint32_t *
     return l->error;
 }
 
-static dp_link_status link_write(dp_link *link, bool ap, uint8_t addr, uint32_t value)
+static bmp_status link_write(dp_link *link, bool ap, uint8_t addr, uint32_t value)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
-    if (addr & ~0xCu) return DP_LINK_INVALID;
+    if (addr & ~0xCu) return BMP_ERR_INVALID;
     make_room(l, false);
     uint8_t *p = l->request + l->request_length;
     p[0] = (uint8_t)((ap ? REQ_AP : 0) | addr);
@@ -185,7 +185,7 @@ static size_t combined_block(cmsis_dap_link *l, bool read, uint32_t *in, const u
 }
 
 /* DAP_TransferBlock in chunks that fit the packet size, all in flight together. */
-static dp_link_status block(cmsis_dap_link *l, bool read, uint32_t *in, const uint32_t *out, size_t count)
+static bmp_status block(cmsis_dap_link *l, bool read, uint32_t *in, const uint32_t *out, size_t count)
 {
     size_t first = 0;
     if (l->atomic && l->request_length && l->reads == 0) first = combined_block(l, read, in, out, count);
@@ -206,23 +206,23 @@ static dp_link_status block(cmsis_dap_link *l, bool read, uint32_t *in, const ui
     return l->error;
 }
 
-static dp_link_status link_read_block(dp_link *link, uint32_t *values, size_t count)
+static bmp_status link_read_block(dp_link *link, uint32_t *values, size_t count)
 {
     return block((cmsis_dap_link *)link, true, values, NULL, count);
 }
 
-static dp_link_status link_write_block(dp_link *link, const uint32_t *values, size_t count)
+static bmp_status link_write_block(dp_link *link, const uint32_t *values, size_t count)
 {
     return block((cmsis_dap_link *)link, false, NULL, values, count);
 }
 
-static dp_link_status link_flush(dp_link *link)
+static bmp_status link_flush(dp_link *link)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
     send_transfers(l);
     while (l->pending_count) collect_one(l);
-    dp_link_status s = l->error;
-    l->error = DP_LINK_OK;
+    bmp_status s = l->error;
+    l->error = BMP_OK;
     return s;
 }
 
@@ -235,7 +235,7 @@ static int command(cmsis_dap_link *l, const uint8_t *request, size_t length)
 }
 
 /* SWJ sequences: line reset and select (JTAG-to-SWD, or the DPv2 dormant wake-up). */
-static dp_link_status link_connect(dp_link *link, bool dormant, uint32_t *dpidr)
+static bmp_status link_connect(dp_link *link, bool dormant, uint32_t *dpidr)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
     static const uint8_t line_reset[] = {ID_SWJ_SEQUENCE, 56, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
@@ -246,33 +246,33 @@ static dp_link_status link_connect(dp_link *link, bool dormant, uint32_t *dpidr)
     static const uint8_t reset_idle[] = {ID_SWJ_SEQUENCE, 64, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F};
     static const uint8_t connect[] = {ID_CONNECT, 1};
     link_flush(link); /* nothing of an earlier session stays in flight */
-    if (command(l, connect, sizeof connect) < 2 || l->response[1] != 1) return DP_LINK_TRANSPORT;
-    if (command(l, line_reset, sizeof line_reset) < 2) return DP_LINK_TRANSPORT;
+    if (command(l, connect, sizeof connect) < 2 || l->response[1] != 1) return BMP_ERR_TRANSPORT;
+    if (command(l, line_reset, sizeof line_reset) < 2) return BMP_ERR_TRANSPORT;
     if (dormant) {
-        if (command(l, jtag_to_dormant, sizeof jtag_to_dormant) < 2) return DP_LINK_TRANSPORT;
-        if (command(l, alert, sizeof alert) < 2) return DP_LINK_TRANSPORT;
+        if (command(l, jtag_to_dormant, sizeof jtag_to_dormant) < 2) return BMP_ERR_TRANSPORT;
+        if (command(l, alert, sizeof alert) < 2) return BMP_ERR_TRANSPORT;
     } else if (command(l, jtag_to_swd, sizeof jtag_to_swd) < 2) {
-        return DP_LINK_TRANSPORT;
+        return BMP_ERR_TRANSPORT;
     }
-    if (command(l, reset_idle, sizeof reset_idle) < 2) return DP_LINK_TRANSPORT;
+    if (command(l, reset_idle, sizeof reset_idle) < 2) return BMP_ERR_TRANSPORT;
     link_read(link, false, 0, dpidr);
     return link_flush(link);
 }
 
 /* DAP_SWJ_Pins on nRESET (bit 7); no wait. */
-static dp_link_status link_reset_pin(dp_link *link, bool asserted)
+static bmp_status link_reset_pin(dp_link *link, bool asserted)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
     uint8_t request[] = {0x10, (uint8_t)(asserted ? 0x00 : 0x80), 0x80, 0, 0, 0, 0};
     link_flush(link);
-    return command(l, request, sizeof request) >= 2 ? DP_LINK_OK : DP_LINK_TRANSPORT;
+    return command(l, request, sizeof request) >= 2 ? BMP_OK : BMP_ERR_TRANSPORT;
 }
 
 static const dp_link_ops cmsis_dap_link_ops = {
     link_connect, link_read, link_write, link_read_block, link_write_block, link_flush, link_reset_pin,
 };
 
-dp_link_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *transport)
+bmp_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *transport)
 {
     memset(l, 0, sizeof *l);
     l->link.ops = &cmsis_dap_link_ops;
@@ -283,7 +283,7 @@ dp_link_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *trans
     if (l->window > CMSIS_DAP_LINK_MAX_IN_FLIGHT) l->window = CMSIS_DAP_LINK_MAX_IN_FLIGHT;
     static const uint8_t packet_size[] = {ID_INFO, 0xFF};
     int n = command(l, packet_size, sizeof packet_size);
-    if (n < 4 || l->response[1] != 2) return DP_LINK_TRANSPORT;
+    if (n < 4 || l->response[1] != 2) return BMP_ERR_TRANSPORT;
     uint16_t size = (uint16_t)(l->response[2] | l->response[3] << 8);
     l->packet_size = size < 64 ? 64 : size > CMSIS_DAP_LINK_MAX_PACKET ? CMSIS_DAP_LINK_MAX_PACKET : size;
     static const uint8_t capabilities[] = {ID_INFO, 0xF0};
@@ -291,6 +291,6 @@ dp_link_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *trans
     /* idle cycles 0, 100 WAIT retries, no match retries; turnaround 1, no data phase */
     static const uint8_t configure[] = {ID_TRANSFER_CONFIGURE, 0, 100, 0, 0, 0};
     static const uint8_t swd[] = {ID_SWD_CONFIGURE, 0};
-    if (command(l, configure, sizeof configure) < 2 || command(l, swd, sizeof swd) < 2) return DP_LINK_TRANSPORT;
-    return DP_LINK_OK;
+    if (command(l, configure, sizeof configure) < 2 || command(l, swd, sizeof swd) < 2) return BMP_ERR_TRANSPORT;
+    return BMP_OK;
 }

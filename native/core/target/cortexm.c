@@ -27,15 +27,15 @@
 #define DEMCR_VC_CORERESET 1u
 #define DEMCR_TRCENA (1u << 24)
 
-static int read32(cortexm *c, uint32_t addr, uint32_t *value)
+static bmp_status read32(cortexm *c, uint32_t addr, uint32_t *value)
 {
     uint8_t b[4];
-    int s = adiv5_mem_read(c->dp, c->apsel, addr, b, 4);
+    bmp_status s = adiv5_mem_read(c->dp, c->apsel, addr, b, 4);
     *value = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
     return s;
 }
 
-static int write32(cortexm *c, uint32_t addr, uint32_t value)
+static bmp_status write32(cortexm *c, uint32_t addr, uint32_t value)
 {
     uint8_t b[4] = {(uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16), (uint8_t)(value >> 24)};
     return adiv5_mem_write(c->dp, c->apsel, addr, b, 4);
@@ -55,9 +55,9 @@ cortexm_core cortexm_core_from_cpuid(uint32_t cpuid)
     }
 }
 
-int cortexm_attach(cortexm *c, adiv5_dp *dp, uint8_t apsel)
+bmp_status cortexm_attach(cortexm *c, adiv5_dp *dp, uint8_t apsel)
 {
-    int s;
+    bmp_status s;
     uint32_t fp_ctrl = 0, dwt_ctrl = 0, mvfr0 = 0;
     for (unsigned i = 0; i < CORTEXM_MAX_BREAKPOINTS; i++) c->breakpoint_at[i] = 0;
     for (unsigned i = 0; i < CORTEXM_MAX_WATCHPOINTS; i++) c->watchpoint_at[i] = c->watchpoint_size[i] = 0;
@@ -84,32 +84,32 @@ int cortexm_attach(cortexm *c, adiv5_dp *dp, uint8_t apsel)
         if ((s = write32(c, FP_COMP0 + 4 * i, 0)) != 0) return s;
     for (unsigned i = 0; i < c->watchpoints; i++)
         if ((s = write32(c, DWT_FUNCTION(i), 0)) != 0) return s;
-    return CORTEXM_OK;
+    return BMP_OK;
 }
 
-int cortexm_detach(cortexm *c)
+bmp_status cortexm_detach(cortexm *c)
 {
-    int s;
+    bmp_status s;
     for (unsigned i = 0; i < c->breakpoints; i++) write32(c, FP_COMP0 + 4 * i, 0);
     for (unsigned i = 0; i < c->watchpoints; i++) write32(c, DWT_FUNCTION(i), 0);
     if ((s = write32(c, DEMCR, 0)) != 0) return s;
     return write32(c, DHCSR, DBGKEY); /* C_DEBUGEN off: the core runs */
 }
 
-static int wait_for(cortexm *c, uint32_t bits)
+static bmp_status wait_for(cortexm *c, uint32_t bits)
 {
     for (unsigned i = 0; i < c->polls; i++) {
         uint32_t dhcsr;
-        int s = read32(c, DHCSR, &dhcsr);
+        bmp_status s = read32(c, DHCSR, &dhcsr);
         if (s != 0) return s;
-        if ((dhcsr & bits) == bits) return CORTEXM_OK;
+        if ((dhcsr & bits) == bits) return BMP_OK;
     }
-    return CORTEXM_TIMEOUT;
+    return BMP_ERR_TIMEOUT;
 }
 
-int cortexm_halt(cortexm *c)
+bmp_status cortexm_halt(cortexm *c)
 {
-    int s = write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT);
+    bmp_status s = write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT);
     return s != 0 ? s : wait_for(c, S_HALT);
 }
 
@@ -126,12 +126,12 @@ static bool on_breakpoint(cortexm *c)
     return false;
 }
 
-static int step_once(cortexm *c, bool mask_interrupts);
+static bmp_status step_once(cortexm *c, bool mask_interrupts);
 
-int cortexm_resume(cortexm *c)
+bmp_status cortexm_resume(cortexm *c)
 {
     uint32_t dhcsr = 0;
-    int s = read32(c, DHCSR, &dhcsr);
+    bmp_status s = read32(c, DHCSR, &dhcsr);
     if (s != 0) return s;
     if ((dhcsr & S_HALT) && on_breakpoint(c) && (s = cortexm_step(c, true)) != 0) return s;
     c->watch_hit = 0;
@@ -139,24 +139,24 @@ int cortexm_resume(cortexm *c)
     return write32(c, DHCSR, DBGKEY | C_DEBUGEN);
 }
 
-int cortexm_step(cortexm *c, bool mask_interrupts)
+bmp_status cortexm_step(cortexm *c, bool mask_interrupts)
 {
     if (!on_breakpoint(c)) return step_once(c, mask_interrupts);
     /* Step off the breakpoint with the FPB off for that one instruction (FP_CTRL: KEY, ENABLE). */
-    int s = write32(c, FP_CTRL, 2);
+    bmp_status s = write32(c, FP_CTRL, 2);
     if (s != 0) return s;
-    int stepped = step_once(c, mask_interrupts);
+    bmp_status stepped = step_once(c, mask_interrupts);
     s = write32(c, FP_CTRL, 3);
     return stepped != 0 ? stepped : s;
 }
 
-static int step_once(cortexm *c, bool mask_interrupts)
+static bmp_status step_once(cortexm *c, bool mask_interrupts)
 {
     uint32_t dhcsr;
     c->watch_hit = 0;
-    int s = read32(c, DHCSR, &dhcsr);
+    bmp_status s = read32(c, DHCSR, &dhcsr);
     if (s != 0) return s;
-    if (!(dhcsr & S_HALT)) return CORTEXM_NOT_HALTED;
+    if (!(dhcsr & S_HALT)) return BMP_ERR_NOT_HALTED;
     uint32_t mask = mask_interrupts ? C_MASKINTS : 0;
     /* C_MASKINTS may change only while halted: set it first, then step (C1.6.2). */
     if ((s = write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT | mask)) != 0) return s;
@@ -167,9 +167,9 @@ static int step_once(cortexm *c, bool mask_interrupts)
     return wait_for(c, S_HALT);
 }
 
-static int reset_with(cortexm *c, bool halt, bool pin)
+static bmp_status reset_with(cortexm *c, bool halt, bool pin)
 {
-    int s;
+    bmp_status s;
     uint32_t demcr;
     if ((s = read32(c, DEMCR, &demcr)) != 0) return s;
     demcr = halt ? demcr | DEMCR_VC_CORERESET : demcr & ~DEMCR_VC_CORERESET;
@@ -186,34 +186,34 @@ static int reset_with(cortexm *c, bool halt, bool pin)
         write32(c, AIRCR, 0x05FA0004u);
     }
     adiv5_clear_errors(c->dp);
-    if ((s = wait_for(c, S_RESET_ST)) != 0 && s != CORTEXM_TIMEOUT) return s;
+    if ((s = wait_for(c, S_RESET_ST)) != 0 && s != BMP_ERR_TIMEOUT) return s;
     if (halt) {
         if ((s = wait_for(c, S_HALT)) != 0) return s;
         demcr &= ~DEMCR_VC_CORERESET;
         return write32(c, DEMCR, demcr);
     }
-    return CORTEXM_OK;
+    return BMP_OK;
 }
 
-int cortexm_reset(cortexm *c, bool halt)
+bmp_status cortexm_reset(cortexm *c, bool halt)
 {
     return reset_with(c, halt, false);
 }
 
-int cortexm_reset_pin(cortexm *c, bool halt)
+bmp_status cortexm_reset_pin(cortexm *c, bool halt)
 {
     return reset_with(c, halt, true);
 }
 
-int cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address)
+bmp_status cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address)
 {
     uint32_t dhcsr, dfsr;
-    int s;
+    bmp_status s;
     if ((s = read32(c, DHCSR, &dhcsr)) != 0 || (s = read32(c, DFSR, &dfsr)) != 0) return s;
     *reason = CORTEXM_HALT_NONE;
     if (!(dhcsr & S_HALT)) {
         if (dhcsr & S_LOCKUP) *reason = CORTEXM_HALT_LOCKUP;
-        return CORTEXM_OK;
+        return BMP_OK;
     }
     if (dfsr & 0x4) { /* DWTTRAP: which comparator matched (MATCHED, read clears it) */
         *reason = CORTEXM_HALT_WATCHPOINT;
@@ -228,20 +228,20 @@ int cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *wa
     else if (dfsr & 0x2) *reason = CORTEXM_HALT_BREAKPOINT;
     else if ((dfsr & 0x1) && (dhcsr & C_STEP)) *reason = CORTEXM_HALT_STEP;
     else *reason = CORTEXM_HALT_REQUEST;
-    return CORTEXM_OK;
+    return BMP_OK;
 }
 
-static int register_transfer(cortexm *c, uint32_t dcrsr)
+static bmp_status register_transfer(cortexm *c, uint32_t dcrsr)
 {
-    int s = write32(c, DCRSR, dcrsr);
+    bmp_status s = write32(c, DCRSR, dcrsr);
     if (s != 0) return s;
     for (unsigned i = 0; i < c->polls; i++) {
         uint32_t dhcsr;
         if ((s = read32(c, DHCSR, &dhcsr)) != 0) return s;
-        if (dhcsr & S_REGRDY) return CORTEXM_OK;
-        if (!(dhcsr & S_HALT)) return CORTEXM_NOT_HALTED;
+        if (dhcsr & S_REGRDY) return BMP_OK;
+        if (!(dhcsr & S_HALT)) return BMP_ERR_NOT_HALTED;
     }
-    return CORTEXM_TIMEOUT;
+    return BMP_ERR_TIMEOUT;
 }
 
 static bool register_exists(const cortexm *c, unsigned regsel)
@@ -250,10 +250,10 @@ static bool register_exists(const cortexm *c, unsigned regsel)
     return c->has_fpu && (regsel == 0x21 || (regsel >= 0x40 && regsel < 0x60));
 }
 
-int cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value)
+bmp_status cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value)
 {
-    if (!register_exists(c, regsel)) return CORTEXM_INVALID;
-    int s = register_transfer(c, regsel);
+    if (!register_exists(c, regsel)) return BMP_ERR_INVALID;
+    bmp_status s = register_transfer(c, regsel);
     return s != 0 ? s : read32(c, DCRDR, value);
 }
 
@@ -263,13 +263,13 @@ int cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value)
  * writes DCRDR, writes DCRSR (WnR) and reads DHCSR. A register transfer takes a few core cycles
  * and an SWD access far longer, so S_REGRDY is set when DHCSR is read; if it ever is not, that
  * register and every later one are transferred again one by one, with polling. */
-static int register_batch(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values, bool write)
+static bmp_status register_batch(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values, bool write)
 {
     uint32_t status[CORTEXM_MAX_BATCH];
-    if (count > CORTEXM_MAX_BATCH) return CORTEXM_INVALID;
+    if (count > CORTEXM_MAX_BATCH) return BMP_ERR_INVALID;
     for (unsigned i = 0; i < count; i++)
-        if (!register_exists(c, regsel[i])) return CORTEXM_INVALID;
-    int s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
+        if (!register_exists(c, regsel[i])) return BMP_ERR_INVALID;
+    bmp_status s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
     for (unsigned i = 0; s == 0 && i < count; i++) {
         if (write) adiv5_banked_write(c->dp, 2, values[i]);                 /* DCRDR */
         adiv5_banked_write(c->dp, 1, (write ? 1u << 16 : 0) | regsel[i]);   /* DCRSR */
@@ -279,7 +279,7 @@ static int register_batch(cortexm *c, const unsigned *regsel, unsigned count, ui
     if (s == 0) s = adiv5_flush(c->dp);
     if (s != 0) return s;
     for (unsigned i = 0; i < count; i++) {
-        if (!(status[i] & S_HALT)) return CORTEXM_NOT_HALTED;
+        if (!(status[i] & S_HALT)) return BMP_ERR_NOT_HALTED;
         if (status[i] & S_REGRDY) continue;
         for (unsigned j = i; j < count; j++) {
             s = write ? cortexm_write_register(c, regsel[j], values[j]) : cortexm_read_register(c, regsel[j], &values[j]);
@@ -287,92 +287,92 @@ static int register_batch(cortexm *c, const unsigned *regsel, unsigned count, ui
         }
         break;
     }
-    return CORTEXM_OK;
+    return BMP_OK;
 }
 
-int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values)
+bmp_status cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values)
 {
     return register_batch(c, regsel, count, values, false);
 }
 
-int cortexm_write_registers(cortexm *c, const unsigned *regsel, unsigned count, const uint32_t *values)
+bmp_status cortexm_write_registers(cortexm *c, const unsigned *regsel, unsigned count, const uint32_t *values)
 {
     uint32_t copy[CORTEXM_MAX_BATCH];
-    if (count > CORTEXM_MAX_BATCH) return CORTEXM_INVALID;
+    if (count > CORTEXM_MAX_BATCH) return BMP_ERR_INVALID;
     for (unsigned i = 0; i < count; i++) copy[i] = values[i];
     return register_batch(c, regsel, count, copy, true);
 }
 
-int cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value)
+bmp_status cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value)
 {
-    if (!register_exists(c, regsel)) return CORTEXM_INVALID;
-    int s = write32(c, DCRDR, value);
+    if (!register_exists(c, regsel)) return BMP_ERR_INVALID;
+    bmp_status s = write32(c, DCRDR, value);
     return s != 0 ? s : register_transfer(c, (1u << 16) | regsel);
 }
 
 /* FPB comparator value (ARMv7-M C1.11.5; FPB revision 2 in ARMv8-M terms, BE bit). */
-static int comparator_for(const cortexm *c, uint32_t addr, uint32_t *comp)
+static bmp_status comparator_for(const cortexm *c, uint32_t addr, uint32_t *comp)
 {
-    if (addr & 1) return CORTEXM_INVALID;
+    if (addr & 1) return BMP_ERR_INVALID;
     if (c->fpb_revision >= 2) {
         *comp = addr | 1;
-        return CORTEXM_OK;
+        return BMP_OK;
     }
-    if (addr >= 0x20000000u) return CORTEXM_INVALID; /* revision 1: code region only */
+    if (addr >= 0x20000000u) return BMP_ERR_INVALID; /* revision 1: code region only */
     *comp = (addr & 0x1FFFFFFCu) | ((addr & 2) ? 2u << 30 : 1u << 30) | 1;
-    return CORTEXM_OK;
+    return BMP_OK;
 }
 
-int cortexm_set_breakpoint(cortexm *c, uint32_t addr)
+bmp_status cortexm_set_breakpoint(cortexm *c, uint32_t addr)
 {
     uint32_t comp;
-    int s = comparator_for(c, addr, &comp);
+    bmp_status s = comparator_for(c, addr, &comp);
     if (s != 0) return s;
     unsigned free_slot = c->breakpoints;
     for (unsigned i = 0; i < c->breakpoints; i++) {
-        if (c->breakpoint_at[i] == (addr | 1)) return CORTEXM_OK;
+        if (c->breakpoint_at[i] == (addr | 1)) return BMP_OK;
         if (!c->breakpoint_at[i] && free_slot == c->breakpoints) free_slot = i;
     }
-    if (free_slot == c->breakpoints) return CORTEXM_NO_RESOURCE;
+    if (free_slot == c->breakpoints) return BMP_ERR_NO_RESOURCE;
     if ((s = write32(c, FP_COMP0 + 4 * free_slot, comp)) != 0) return s;
     c->breakpoint_at[free_slot] = addr | 1;
-    return CORTEXM_OK;
+    return BMP_OK;
 }
 
-int cortexm_clear_breakpoint(cortexm *c, uint32_t addr)
+bmp_status cortexm_clear_breakpoint(cortexm *c, uint32_t addr)
 {
     for (unsigned i = 0; i < c->breakpoints; i++)
         if (c->breakpoint_at[i] == (addr | 1)) {
             c->breakpoint_at[i] = 0;
             return write32(c, FP_COMP0 + 4 * i, 0);
         }
-    return CORTEXM_INVALID;
+    return BMP_ERR_INVALID;
 }
 
-int cortexm_set_watchpoint(cortexm *c, uint32_t addr, uint32_t size, cortexm_watch kind)
+bmp_status cortexm_set_watchpoint(cortexm *c, uint32_t addr, uint32_t size, cortexm_watch kind)
 {
-    if (size == 0 || (size & (size - 1)) || size > 0x8000 || (addr & (size - 1))) return CORTEXM_INVALID;
+    if (size == 0 || (size & (size - 1)) || size > 0x8000 || (addr & (size - 1))) return BMP_ERR_INVALID;
     unsigned mask = 0;
     while ((1u << mask) < size) mask++;
     for (unsigned i = 0; i < c->watchpoints; i++) {
         if (c->watchpoint_size[i]) continue;
-        int s;
+        bmp_status s;
         if ((s = write32(c, DWT_COMP(i), addr)) != 0 || (s = write32(c, DWT_MASK(i), mask)) != 0 ||
             (s = write32(c, DWT_FUNCTION(i), kind)) != 0)
             return s;
         c->watchpoint_at[i] = addr;
         c->watchpoint_size[i] = size;
-        return CORTEXM_OK;
+        return BMP_OK;
     }
-    return CORTEXM_NO_RESOURCE;
+    return BMP_ERR_NO_RESOURCE;
 }
 
-int cortexm_clear_watchpoint(cortexm *c, uint32_t addr, uint32_t size)
+bmp_status cortexm_clear_watchpoint(cortexm *c, uint32_t addr, uint32_t size)
 {
     for (unsigned i = 0; i < c->watchpoints; i++)
         if (c->watchpoint_size[i] == size && c->watchpoint_at[i] == addr) {
             c->watchpoint_size[i] = 0;
             return write32(c, DWT_FUNCTION(i), 0);
         }
-    return CORTEXM_INVALID;
+    return BMP_ERR_INVALID;
 }

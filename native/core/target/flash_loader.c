@@ -27,15 +27,15 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-static int read32(cortexm *c, uint32_t addr, uint32_t *value)
+static bmp_status read32(cortexm *c, uint32_t addr, uint32_t *value)
 {
     uint8_t b[4] = {0, 0, 0, 0};
-    int s = adiv5_mem_read(c->dp, c->apsel, addr, b, 4);
+    bmp_status s = adiv5_mem_read(c->dp, c->apsel, addr, b, 4);
     *value = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
     return s;
 }
 
-static int write32(cortexm *c, uint32_t addr, uint32_t value)
+static bmp_status write32(cortexm *c, uint32_t addr, uint32_t value)
 {
     uint8_t b[4];
     put32(b, value);
@@ -81,42 +81,42 @@ static bool plan(const flash_loader_params *p, size_t length, layout *l)
 }
 
 /* Stops the routine and reports what the flash controller says. */
-static int stop(cortexm *c, const flash_loader_params *p, int result, uint32_t *sr_out)
+static bmp_status stop(cortexm *c, const flash_loader_params *p, bmp_status result, uint32_t *sr_out)
 {
-    int s = cortexm_halt(c);
-    if (result == FLASH_LOADER_FAULT && sr_out) {
+    bmp_status s = cortexm_halt(c);
+    if (result == BMP_ERR_LOADER_FAULT && sr_out) {
         uint32_t sr = 0;
         if (read32(c, p->sr_addr, &sr) == 0) *sr_out = sr & p->error_mask;
     }
-    return s != 0 && result == 0 ? s : result;
+    return s != BMP_OK && result == BMP_OK ? s : result;
 }
 
 /* The registers a routine run changes: the core registers, MSP, PSP and the special ones. */
 static const unsigned saved_regs[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
 
-static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data, size_t length,
-                       uint32_t *sr_out, flash_loader_progress progress, void *ctx)
+static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
+                              size_t length, uint32_t *sr_out, flash_loader_progress progress, void *ctx)
 {
-    if (!c || !p || (p->unit != 2 && p->unit != 4 && p->unit != 32)) return CORTEXM_INVALID;
+    if (!c || !p || (p->unit != 2 && p->unit != 4 && p->unit != 32)) return BMP_ERR_INVALID;
     if (dest % p->unit || length % p->unit || (length && !data) || length > 0xFFFFFFFFu)
-        return CORTEXM_INVALID;
-    if (length == 0) return CORTEXM_OK;
+        return BMP_ERR_INVALID;
+    if (length == 0) return BMP_OK;
     layout l;
     if (p->erase_count > FLASH_LOADER_MAX_ERASES || (p->erase_count && (!p->erases || !p->cr_addr)))
-        return CORTEXM_INVALID;
-    if (!plan(p, length, &l)) return CORTEXM_INVALID;
+        return BMP_ERR_INVALID;
+    if (!plan(p, length, &l)) return BMP_ERR_INVALID;
     unsigned max_idle = p->max_idle_polls ? p->max_idle_polls : FLASH_LOADER_DEFAULT_IDLE_POLLS;
 
-    int s = cortexm_halt(c);
-    if (s != 0) return s;
+    bmp_status s = cortexm_halt(c);
+    if (s != BMP_OK) return s;
     s = adiv5_mem_write(c->dp, c->apsel, l.code, flash_loader_blob, flash_loader_blob_size);
-    if (s != 0) return s;
+    if (s != BMP_OK) return s;
 
     /* The first buffer goes in before the start, so that the routine programs at once; the
      * others follow while it runs (filling them all first would leave the flash idle). */
     size_t sent = length < l.size ? length : l.size; /* bytes written into buffers */
     uint32_t write_index = 1;                         /* buffers published */
-    if ((s = adiv5_mem_write(c->dp, c->apsel, l.buffers, data, sent)) != 0) return s;
+    if ((s = adiv5_mem_write(c->dp, c->apsel, l.buffers, data, sent)) != BMP_OK) return s;
 
     if (p->erase_count) { /* the erase table, in the target's byte order, ended by 0xFFFFFFFF */
         uint8_t entry[sizeof(flash_loader_erase)];
@@ -126,10 +126,10 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
                 put32(entry + 4 + 8 * k, p->erases[i].writes[k][0]);
                 put32(entry + 8 + 8 * k, p->erases[i].writes[k][1]);
             }
-            if ((s = adiv5_mem_write(c->dp, c->apsel, l.table + i * (uint32_t)sizeof entry, entry, sizeof entry)) != 0) return s;
+            if ((s = adiv5_mem_write(c->dp, c->apsel, l.table + i * (uint32_t)sizeof entry, entry, sizeof entry)) != BMP_OK) return s;
         }
         put32(entry, 0xFFFFFFFFu);
-        if ((s = adiv5_mem_write(c->dp, c->apsel, l.table + p->erase_count * (uint32_t)sizeof entry, entry, 4)) != 0) return s;
+        if ((s = adiv5_mem_write(c->dp, c->apsel, l.table + p->erase_count * (uint32_t)sizeof entry, entry, 4)) != BMP_OK) return s;
     }
 
     uint8_t header[FLASH_LOADER_CB_SIZE] = {0};
@@ -146,22 +146,22 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
     put32(header + FLASH_LOADER_CB_BUSY_MASK, p->busy_mask);
     put32(header + FLASH_LOADER_CB_ERROR_MASK, p->error_mask);
     put32(header + FLASH_LOADER_CB_UNIT, p->unit);
-    if ((s = adiv5_mem_write(c->dp, c->apsel, l.cb, header, sizeof header)) != 0) return s;
+    if ((s = adiv5_mem_write(c->dp, c->apsel, l.cb, header, sizeof header)) != BMP_OK) return s;
 
     /* A HardFault in the routine halts the core instead of running the application's handler. */
     uint32_t demcr = 0;
-    if ((s = read32(c, DEMCR, &demcr)) != 0) return s;
-    if ((s = write32(c, DEMCR, demcr | DEMCR_VC_HARDERR)) != 0) return s;
+    if ((s = read32(c, DEMCR, &demcr)) != BMP_OK) return s;
+    if ((s = write32(c, DEMCR, demcr | DEMCR_VC_HARDERR)) != BMP_OK) return s;
 
     /* Thread mode on MSP, interrupts masked (PRIMASK), Thumb state, r0 = the control block. */
     const unsigned regs[5] = {REG_SPECIAL, REG_XPSR, REG_SP, 0, REG_PC};
     const uint32_t values[5] = {1, XPSR_THUMB, l.stack_top, l.cb, l.code};
-    if ((s = cortexm_write_registers(c, regs, 5, values)) != 0 || (s = cortexm_resume(c)) != 0) {
+    if ((s = cortexm_write_registers(c, regs, 5, values)) != BMP_OK || (s = cortexm_resume(c)) != BMP_OK) {
         write32(c, DEMCR, demcr);
         return s;
     }
 
-    int result = 0;
+    bmp_status result = 0;
     uint32_t read_index = 0, state = FLASH_LOADER_STATE_RUNNING, dhcsr = 0, done_flag = sent == length;
     uint32_t last_read = 0;
     size_t reported = 0;
@@ -174,7 +174,7 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
         if (sent < length && write_index - read_index < l.count) {
             size_t n = length - sent < l.size ? length - sent : l.size;
             s = adiv5_mem_write(c->dp, c->apsel, l.buffers + (write_index % l.count) * l.size, data + sent, n);
-            if (s != 0) {
+            if (s != BMP_OK) {
                 result = s;
                 break;
             }
@@ -184,7 +184,7 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
         }
         /* One batch: publish, then read the loader's progress and the core's state. */
         s = adiv5_banked_begin(c->dp, c->apsel, l.cb);
-        if (s == 0) {
+        if (s == BMP_OK) {
             if (published) adiv5_banked_write(c->dp, 0, write_index);
             if (published && sent == length && !done_flag) {
                 adiv5_banked_write(c->dp, 1, 1);
@@ -196,11 +196,11 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
             adiv5_banked_read(c->dp, 2, &read_index);
             s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
         }
-        if (s == 0) {
+        if (s == BMP_OK) {
             adiv5_banked_read(c->dp, 0, &dhcsr);
             s = adiv5_flush(c->dp);
         }
-        if (s != 0) {
+        if (s != BMP_OK) {
             result = s;
             break;
         }
@@ -211,92 +211,92 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
             reported = done_bytes < length ? (size_t)done_bytes : length;
             if (progress) progress(ctx, reported, length);
         } else if (state == FLASH_LOADER_STATE_RUNNING && ++idle > max_idle) {
-            result = FLASH_LOADER_TIMEOUT;
+            result = BMP_ERR_LOADER_TIMEOUT;
             break;
         }
         if (state != FLASH_LOADER_STATE_RUNNING) break;
         if (dhcsr & (S_HALT | S_LOCKUP)) {
             /* Stopped: did it finish between the two reads of this batch? */
-            if ((s = read32(c, l.cb + FLASH_LOADER_CB_STATE, &state)) != 0 ||
-                (s = read32(c, l.cb + FLASH_LOADER_CB_READ_INDEX, &read_index)) != 0) {
+            if ((s = read32(c, l.cb + FLASH_LOADER_CB_STATE, &state)) != BMP_OK ||
+                (s = read32(c, l.cb + FLASH_LOADER_CB_READ_INDEX, &read_index)) != BMP_OK) {
                 result = s;
                 break;
             }
-            if (state == FLASH_LOADER_STATE_RUNNING) result = FLASH_LOADER_FAULT;
+            if (state == FLASH_LOADER_STATE_RUNNING) result = BMP_ERR_LOADER_FAULT;
             break;
         }
     }
-    if (result == 0 && state == FLASH_LOADER_STATE_FLASH_ERROR) {
+    if (result == BMP_OK && state == FLASH_LOADER_STATE_FLASH_ERROR) {
         uint32_t status = 0;
         s = read32(c, l.cb + FLASH_LOADER_CB_STATUS, &status);
-        result = s != 0 ? s : FLASH_LOADER_ERROR;
-        if (s == 0 && sr_out) *sr_out = status & p->error_mask;
-    } else if (result == 0 &&
+        result = s != BMP_OK ? s : BMP_ERR_LOADER_FLASH;
+        if (s == BMP_OK && sr_out) *sr_out = status & p->error_mask;
+    } else if (result == BMP_OK &&
                (state != FLASH_LOADER_STATE_FINISHED || read_index != write_index || sent != length)) {
-        result = FLASH_LOADER_FAULT; /* finished early, or a state the routine never writes */
+        result = BMP_ERR_LOADER_FAULT; /* finished early, or a state the routine never writes */
     }
     result = stop(c, p, result, sr_out);
     s = write32(c, DEMCR, demcr);
-    if (result == 0 && s != 0) result = s;
-    if (result == 0 && progress && reported != length) progress(ctx, length, length);
+    if (result == BMP_OK && s != BMP_OK) result = s;
+    if (result == BMP_OK && progress && reported != length) progress(ctx, length, length);
     return result;
 }
 
-int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
-                         size_t length, uint32_t *sr_out, flash_loader_progress progress, void *ctx)
+bmp_status flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
+                                size_t length, uint32_t *sr_out, flash_loader_progress progress, void *ctx)
 {
     if (sr_out) *sr_out = 0;
-    if (!c || !p) return CORTEXM_INVALID;
+    if (!c || !p) return BMP_ERR_INVALID;
     uint32_t saved[20];
-    int s = cortexm_halt(c);
-    if (s == 0) s = cortexm_read_registers(c, saved_regs, 20, saved);
-    if (s != 0) return s;
-    int result = run_program(c, p, dest, data, length, sr_out, progress, ctx);
+    bmp_status s = cortexm_halt(c);
+    if (s == BMP_OK) s = cortexm_read_registers(c, saved_regs, 20, saved);
+    if (s != BMP_OK) return s;
+    bmp_status result = run_program(c, p, dest, data, length, sr_out, progress, ctx);
     s = cortexm_write_registers(c, saved_regs, 20, saved);
-    return result != 0 ? result : s;
+    return result != BMP_OK ? result : s;
 }
 
-int flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t addr, uint32_t length, uint32_t *crc,
-                     uint32_t max_polls)
+bmp_status flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t addr, uint32_t length,
+                            uint32_t *crc, uint32_t max_polls)
 {
     /* The RAM it borrows (the routine and a small stack) and the registers are put back after,
      * so that a debugging session can verify without disturbing the program. */
     enum { STACK = 128 };
     uint8_t saved_ram[1024];
     uint32_t code = (ram_base + 3u) & ~3u, used = (uint32_t)flash_loader_blob_size + STACK;
-    if (used > sizeof saved_ram || (uint64_t)code + used > (uint64_t)ram_base + ram_size) return CORTEXM_INVALID;
+    if (used > sizeof saved_ram || (uint64_t)code + used > (uint64_t)ram_base + ram_size) return BMP_ERR_INVALID;
     uint32_t stack_top = (code + used) & ~7u;
     uint32_t saved[20], demcr = 0;
-    int s = cortexm_halt(c);
-    if (s == 0) s = cortexm_read_registers(c, saved_regs, 20, saved);
-    if (s == 0) s = adiv5_mem_read(c->dp, c->apsel, code, saved_ram, used);
-    if (s == 0) s = read32(c, DEMCR, &demcr);
-    if (s != 0) return s;
+    bmp_status s = cortexm_halt(c);
+    if (s == BMP_OK) s = cortexm_read_registers(c, saved_regs, 20, saved);
+    if (s == BMP_OK) s = adiv5_mem_read(c->dp, c->apsel, code, saved_ram, used);
+    if (s == BMP_OK) s = read32(c, DEMCR, &demcr);
+    if (s != BMP_OK) return s;
     s = adiv5_mem_write(c->dp, c->apsel, code, flash_loader_blob, flash_loader_blob_size);
-    if (s == 0) s = write32(c, DEMCR, demcr | DEMCR_VC_HARDERR);
+    if (s == BMP_OK) s = write32(c, DEMCR, demcr | DEMCR_VC_HARDERR);
     const unsigned regs[6] = {REG_SPECIAL, REG_XPSR, REG_SP, 0, 1, REG_PC};
     const uint32_t values[6] = {1, XPSR_THUMB, stack_top, addr, length, code + (uint32_t)flash_loader_crc_offset};
-    if (s == 0) s = cortexm_write_registers(c, regs, 6, values);
-    if (s == 0) s = cortexm_resume(c);
+    if (s == BMP_OK) s = cortexm_write_registers(c, regs, 6, values);
+    if (s == BMP_OK) s = cortexm_resume(c);
     uint32_t dhcsr = 0;
-    for (uint32_t i = 0; s == 0; i++) {
-        if ((s = read32(c, DHCSR, &dhcsr)) != 0) break;
+    for (uint32_t i = 0; s == BMP_OK; i++) {
+        if ((s = read32(c, DHCSR, &dhcsr)) != BMP_OK) break;
         if (dhcsr & (S_HALT | S_LOCKUP)) break;
         if (i == max_polls) {
-            s = FLASH_LOADER_TIMEOUT;
+            s = BMP_ERR_LOADER_TIMEOUT;
             break;
         }
     }
-    int h = cortexm_halt(c);
+    bmp_status h = cortexm_halt(c);
     uint32_t pc = 0;
-    if (s == 0) s = h;
+    if (s == BMP_OK) s = h;
     /* It must have stopped on its own BKPT, not on a fault. */
-    if (s == 0 && (s = cortexm_read_register(c, 0, crc)) == 0 && (s = cortexm_read_register(c, REG_PC, &pc)) == 0 &&
+    if (s == BMP_OK && (s = cortexm_read_register(c, 0, crc)) == BMP_OK && (s = cortexm_read_register(c, REG_PC, &pc)) == BMP_OK &&
         (pc < code || pc >= code + (uint32_t)flash_loader_blob_size))
-        s = FLASH_LOADER_FAULT;
+        s = BMP_ERR_LOADER_FAULT;
     /* Put everything back, whatever happened. */
     adiv5_mem_write(c->dp, c->apsel, code, saved_ram, used);
     write32(c, DEMCR, demcr);
-    int r = cortexm_write_registers(c, saved_regs, 20, saved);
-    return s != 0 ? s : r;
+    bmp_status r = cortexm_write_registers(c, saved_regs, 20, saved);
+    return s != BMP_OK ? s : r;
 }
