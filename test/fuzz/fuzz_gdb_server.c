@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "gdb/gdb_server.h"
 
 static void fail(const char *what)
@@ -146,19 +147,6 @@ static uint32_t next_random(uint32_t *state)
     return x;
 }
 
-static uint32_t load32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void store32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 /* The core stops running, for the configured reason. */
 static void halt_event(void)
 {
@@ -188,8 +176,8 @@ static void core_reset(void)
 {
     T.reset_st = true;
     T.lockup = false;
-    T.regs[13] = load32(T.flash);
-    T.regs[15] = load32(T.flash + 4) & ~1u;
+    T.regs[13] = get_le32(T.flash);
+    T.regs[15] = get_le32(T.flash + 4) & ~1u;
     T.regs[16] = 1u << 24; /* xPSR.T */
     if (T.ppb[(DEMCR - PPB_BASE) / 4] & 1u) { /* VC_CORERESET */
         T.halted = true;
@@ -247,11 +235,11 @@ static bmp_status bus_read(uint32_t addr, uint32_t *value)
 {
     *value = 0;
     if (addr >= RAM_BASE && addr - RAM_BASE < MEM_SIZE) {
-        *value = load32(T.ram + (addr - RAM_BASE));
+        *value = get_le32(T.ram + (addr - RAM_BASE));
     } else if (addr >= FLASH_BASE && addr - FLASH_BASE < MEM_SIZE) {
-        *value = load32(T.flash + (addr - FLASH_BASE));
+        *value = get_le32(T.flash + (addr - FLASH_BASE));
     } else if (addr < MEM_SIZE) { /* the boot alias of flash */
-        *value = load32(T.flash + addr);
+        *value = get_le32(T.flash + addr);
     } else if (addr >= PPB_BASE && addr - PPB_BASE < PPB_SIZE) {
         switch (addr) {
         case DHCSR: *value = dhcsr_read(); break;
@@ -289,12 +277,12 @@ static bmp_status bus_write(uint32_t addr, uint32_t value, uint32_t mask)
 {
     if (addr >= RAM_BASE && addr - RAM_BASE < MEM_SIZE) {
         uint8_t *p = T.ram + (addr - RAM_BASE);
-        store32(p, (load32(p) & ~mask) | (value & mask));
+        put_le32(p, (get_le32(p) & ~mask) | (value & mask));
     } else if ((addr >= FLASH_BASE && addr - FLASH_BASE < MEM_SIZE) || addr < MEM_SIZE) {
         /* flash: writes over the bus are ignored, or program bits from 1 to 0 like NOR flash */
         if (T.flash_programmable) {
             uint8_t *p = T.flash + (addr >= FLASH_BASE ? addr - FLASH_BASE : addr);
-            store32(p, load32(p) & (value | ~mask));
+            put_le32(p, get_le32(p) & (value | ~mask));
         }
     } else if (addr >= PPB_BASE && addr - PPB_BASE < PPB_SIZE) {
         uint32_t v = value & mask;
@@ -557,8 +545,8 @@ static void target_init(const uint8_t cfg[4])
 
     /* Erased flash with a vector table and, at the reset handler, BKPT 0xAB then BKPT 0. */
     memset(T.flash, 0xFF, sizeof T.flash);
-    store32(T.flash, RAM_BASE + MEM_SIZE);
-    store32(T.flash + 4, FLASH_BASE + 0x101u);
+    put_le32(T.flash, RAM_BASE + MEM_SIZE);
+    put_le32(T.flash + 4, FLASH_BASE + 0x101u);
     T.flash[0x100] = 0xAB, T.flash[0x101] = 0xBE;
     T.flash[0x102] = 0x00, T.flash[0x103] = 0xBE;
 

@@ -23,15 +23,14 @@ static bool open_target(const char *profile, bool over_dap)
 /* Register access through the debug link, as a flash driver on the probe would do it. */
 static void wr(uint32_t addr, uint32_t value)
 {
-    uint8_t b[4] = {(uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16), (uint8_t)(value >> 24)};
-    CHECK_EQ(adiv5_mem_write(&dp, 0, addr, b, 4), BMP_OK);
+    CHECK_EQ(adiv5_mem_write32(&dp, 0, addr, value), BMP_OK);
 }
 
 static uint32_t rd(uint32_t addr)
 {
-    uint8_t b[4] = {0};
-    CHECK_EQ(adiv5_mem_read(&dp, 0, addr, b, 4), BMP_OK);
-    return b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
+    uint32_t value = 0;
+    CHECK_EQ(adiv5_mem_read32(&dp, 0, addr, &value), BMP_OK);
+    return value;
 }
 
 /* Waits for an erase: lets virtual time pass between reads of the status register. */

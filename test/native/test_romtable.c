@@ -52,9 +52,9 @@ static void test_discover_and_walk(void)
         CHECK(has(c, found, 0x43B, 0x001, 0xE0000000)); /* ITM */
         if (cases[i].aps == 3) { /* the H7's debug-bus AP: a table, and the DBGMCU entry it lists */
             CHECK(!aps[2].mem_ap || aps[2].idr == 0x54770002);
-            uint8_t b[4];
-            CHECK_EQ(adiv5_mem_read(&dp, 2, 0xE00E0000, b, 4), BMP_OK);
-            CHECK_EQ((b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24) & 3, 3);
+            uint32_t entry = 0;
+            CHECK_EQ(adiv5_mem_read32(&dp, 2, 0xE00E0000, &entry), BMP_OK);
+            CHECK_EQ(entry & 3, 3);
         }
         sim_target_free(&t);
     }

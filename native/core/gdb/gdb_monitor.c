@@ -234,13 +234,10 @@ static bool cmd_vector_catch(gdb_server *g, int argc, const char **argv)
             return false;
         }
         if (g->probe->attached >= 0) {
-            uint8_t b[4];
-            if (adiv5_mem_read(&g->probe->dp, g->probe->core.apsel, DEMCR, b, 4) == 0) {
-                uint32_t demcr = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+            uint32_t demcr = 0;
+            if (cortexm_read32(&g->probe->core, DEMCR, &demcr) == BMP_OK) {
                 for (unsigned k = 0; k < sizeof catches / sizeof catches[0]; k++) demcr &= ~catches[k].bit;
-                demcr |= g->vector_catch;
-                uint8_t w[4] = {(uint8_t)demcr, (uint8_t)(demcr >> 8), (uint8_t)(demcr >> 16), (uint8_t)(demcr >> 24)};
-                adiv5_mem_write(&g->probe->dp, g->probe->core.apsel, DEMCR, w, 4);
+                cortexm_write32(&g->probe->core, DEMCR, demcr | g->vector_catch);
             }
         }
     } else if (argc == 2) {

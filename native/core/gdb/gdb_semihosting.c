@@ -4,6 +4,8 @@
  * performs on the host; the result goes back in r0 and the core runs on past the BKPT. */
 #include "gdb/gdb_server.h"
 
+#include "common/bytes.h"
+
 enum {
     SYS_OPEN = 0x01, SYS_CLOSE = 0x02, SYS_WRITEC = 0x03, SYS_WRITE0 = 0x04, SYS_WRITE = 0x05,
     SYS_READ = 0x06, SYS_READC = 0x07, SYS_ISTTY = 0x09, SYS_SEEK = 0x0A, SYS_FLEN = 0x0C,
@@ -22,19 +24,13 @@ enum {
 
 static const char hex[] = "0123456789abcdef";
 
+/* The parameter block: up to four words in one read. */
 static bmp_status read_words(gdb_server *g, uint32_t addr, uint32_t *words, unsigned count)
 {
     uint8_t b[16];
     bmp_status s = adiv5_mem_read(&g->probe->dp, g->probe->core.apsel, addr, b, 4 * count);
-    for (unsigned i = 0; s == BMP_OK && i < count; i++)
-        words[i] = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
+    for (unsigned i = 0; s == BMP_OK && i < count; i++) words[i] = get_le32(b + 4 * i);
     return s;
-}
-
-static bmp_status write_word(gdb_server *g, uint32_t addr, uint32_t v)
-{
-    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    return adiv5_mem_write(&g->probe->dp, g->probe->core.apsel, addr, b, 4);
 }
 
 /* Sets r0, moves past the BKPT and lets the core run on. */
@@ -184,14 +180,14 @@ bool gdb_semihosting_start(gdb_server *g)
     case SYS_GET_CMDLINE:
         /* An empty command line. */
         if (read_words(g, param, a, 2) != 0 || a[1] == 0) break;
-        write_word(g, param + 4, 0);
+        cortexm_write32(c, param + 4, 0);
         adiv5_mem_write(&g->probe->dp, c->apsel, a[0], (const uint8_t *)"", 1);
         finish(g, 0);
         return true;
     case SYS_HEAPINFO:
         /* Zeros: the C library then uses its linker-script symbols. */
         if (read_words(g, param, a, 1) != 0) break;
-        for (unsigned i = 0; i < 4; i++) write_word(g, a[0] + 4 * i, 0);
+        for (unsigned i = 0; i < 4; i++) cortexm_write32(c, a[0] + 4 * i, 0);
         finish(g, 0);
         return true;
     case SYS_EXIT:
@@ -288,8 +284,7 @@ void gdb_semihosting_reply(gdb_server *g, const char *answer)
             r0 = 0xFFFFFFFFu;
             break;
         }
-        uint32_t sec = (uint32_t)tv[0] << 24 | (uint32_t)tv[1] << 16 | (uint32_t)tv[2] << 8 | tv[3];
-        uint32_t usec = (uint32_t)tv[8] << 24 | (uint32_t)tv[9] << 16 | (uint32_t)tv[10] << 8 | tv[11];
+        uint32_t sec = get_be32(tv), usec = get_be32(tv + 8);
         /* SYS_CLOCK: centiseconds (modulo 2^32 from an arbitrary origin); SYS_TIME: seconds. */
         r0 = op == SYS_TIME ? sec : sec * 100u + usec / 10000u;
         break;

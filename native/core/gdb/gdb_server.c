@@ -1,5 +1,6 @@
 #include "gdb/gdb_server.h"
 
+#include "common/bytes.h"
 #include "target/crc32.h"
 #include "target/description.h"
 #include "target/flash.h"
@@ -240,9 +241,7 @@ static bmp_status read_gdb_register(gdb_server *g, const gdb_register *r, uint8_
 
 static bmp_status write_gdb_register(gdb_server *g, const gdb_register *r, const uint8_t *in)
 {
-    uint32_t v = (uint32_t)in[0], hi = 0;
-    if (r->bytes >= 4) v |= (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 24;
-    if (r->bytes == 8) hi = (uint32_t)in[4] | (uint32_t)in[5] << 8 | (uint32_t)in[6] << 16 | (uint32_t)in[7] << 24;
+    uint32_t v = r->bytes >= 4 ? get_le32(in) : in[0], hi = r->bytes == 8 ? get_le32(in + 4) : 0;
     if (r->bytes == 1) {
         uint32_t old = 0;
         bmp_status s = cortexm_read_register(core(g), r->regsel, &old);
@@ -298,7 +297,7 @@ static void report_halt(gdb_server *g)
     case CORTEXM_HALT_BREAKPOINT: {
         uint8_t b[2] = {0, 0};
         if (cortexm_read_register(core(g), 15, &pc) == 0 && !sw_at(g, pc) && mem_read(g, pc, b, 2) == 0) {
-            uint16_t insn = (uint16_t)(b[0] | b[1] << 8);
+            uint16_t insn = get_le16(b);
             if (insn == BKPT_SEMIHOSTING && gdb_semihosting_start(g)) return;
             if ((insn & 0xFF00u) == BKPT) { /* the program's own BKPT */
                 send_stop(g, SIGTRAP, 0, 0);
@@ -392,7 +391,7 @@ static bmp_status insert_sw(gdb_server *g, uint32_t addr)
         /* Not writable (flash, ROM): a hardware breakpoint does the job. */
         return cortexm_set_breakpoint(core(g), addr);
     }
-    *slot = (gdb_sw_breakpoint){.addr = addr, .saved = (uint16_t)(old[0] | old[1] << 8), .used = true};
+    *slot = (gdb_sw_breakpoint){.addr = addr, .saved = get_le16(old), .used = true};
     return 0;
 }
 
@@ -400,7 +399,8 @@ static bmp_status remove_sw(gdb_server *g, uint32_t addr)
 {
     gdb_sw_breakpoint *b = sw_at(g, addr);
     if (!b) return cortexm_clear_breakpoint(core(g), addr);
-    uint8_t old[2] = {(uint8_t)b->saved, (uint8_t)(b->saved >> 8)};
+    uint8_t old[2];
+    put_le16(old, b->saved);
     b->used = false;
     return mem_write(g, addr, old, 2);
 }
@@ -716,12 +716,8 @@ static bool attach_to(gdb_server *g, unsigned index)
     bmp_status s = probe_attach(g->probe, index);
     if (s == 0) s = halt_after_attach(g);
     if (s == 0 && g->vector_catch) {
-        uint8_t b[4];
-        if (mem_read(g, DEMCR, b, 4) == 0) {
-            uint32_t demcr = ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24) | g->vector_catch;
-            uint8_t w[4] = {(uint8_t)demcr, (uint8_t)(demcr >> 8), (uint8_t)(demcr >> 16), (uint8_t)(demcr >> 24)};
-            mem_write(g, DEMCR, w, 4);
-        }
+        uint32_t demcr = 0;
+        if (cortexm_read32(core(g), DEMCR, &demcr) == 0) cortexm_write32(core(g), DEMCR, demcr | g->vector_catch);
     }
     return s == 0;
 }

@@ -1,5 +1,7 @@
 #include "link/cmsis_dap_link.h"
 
+#include "common/bytes.h"
+
 #include <string.h>
 
 enum { ID_INFO = 0x00, ID_CONNECT = 0x02, ID_TRANSFER_CONFIGURE = 0x04, ID_TRANSFER = 0x05,
@@ -18,8 +20,6 @@ static bmp_status ack_status(uint8_t response)
     }
 }
 
-static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-
 /* --- the pipeline: packets in flight and their responses ------------------------------------- */
 
 /* A DAP_TransferBlock response `r` of `got` bytes for packet `p`: check it, deliver reads. */
@@ -27,11 +27,11 @@ static bmp_status finish_block(const cmsis_dap_pending *p, const uint8_t *r, int
 {
     if (got < 4 || r[0] != ID_TRANSFER_BLOCK) return BMP_ERR_TRANSPORT;
     bmp_status s = ack_status(r[3]);
-    size_t done = r[1] | r[2] << 8;
+    size_t done = get_le16(r + 1);
     if (s == BMP_OK && (done != p->count || (p->read && (size_t)got < 4 + 4u * p->count)))
         s = BMP_ERR_TRANSPORT;
     if (s == BMP_OK && p->read)
-        for (size_t i = 0; i < p->count; i++) p->dest[i] = le32(r + 4 + 4 * i);
+        for (size_t i = 0; i < p->count; i++) p->dest[i] = get_le32(r + 4 + 4 * i);
     return s;
 }
 
@@ -52,7 +52,7 @@ static bmp_status finish(cmsis_dap_link *l, const cmsis_dap_pending *p, int got)
     if (s == BMP_OK && (r[1] != p->count || (size_t)got < 3 + 4u * p->reads)) s = BMP_ERR_TRANSPORT;
     if (s == BMP_OK)
         for (unsigned i = 0; i < p->reads; i++)
-            *l->read_ring[(p->first_read + i) % CMSIS_DAP_LINK_READ_RING] = le32(r + 3 + 4 * i);
+            *l->read_ring[(p->first_read + i) % CMSIS_DAP_LINK_READ_RING] = get_le32(r + 3 + 4 * i);
     return s;
 }
 
@@ -143,18 +143,10 @@ static bmp_status link_write(dp_link *link, bool ap, uint8_t addr, uint32_t valu
     make_room(l, false);
     uint8_t *p = l->request + l->request_length;
     p[0] = (uint8_t)((ap ? REQ_AP : 0) | addr);
-    p[1] = (uint8_t)value;
-    p[2] = (uint8_t)(value >> 8);
-    p[3] = (uint8_t)(value >> 16);
-    p[4] = (uint8_t)(value >> 24);
+    put_le32(p + 1, value);
     l->request_length += 5;
     l->request[2]++;
     return l->error;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
 }
 
 /* A DAP_Transfer of writes only (typically SELECT, CSW, TAR) and the first chunk of a block in
@@ -173,10 +165,9 @@ static size_t combined_block(cmsis_dap_link *l, bool read, uint32_t *in, const u
     uint8_t *b = l->request + 2 + transfer;
     b[0] = ID_TRANSFER_BLOCK;
     b[1] = 0;
-    b[2] = (uint8_t)n;
-    b[3] = (uint8_t)(n >> 8);
+    put_le16(b + 2, (uint16_t)n);
     b[4] = (uint8_t)(REQ_AP | (read ? REQ_READ : 0) | 0xC);
-    for (size_t i = 0; !read && i < n; i++) put32(b + 5 + 4 * i, out[i]);
+    for (size_t i = 0; !read && i < n; i++) put_le32(b + 5 + 4 * i, out[i]);
     cmsis_dap_pending meta = {.combined = true, .transfers = l->request[2 + 2], .read = read,
                               .dest = read ? in : NULL, .count = (uint16_t)n};
     l->request_length = 0;
@@ -196,10 +187,9 @@ static bmp_status block(cmsis_dap_link *l, bool read, uint32_t *in, const uint32
         uint8_t *r = l->request;
         r[0] = ID_TRANSFER_BLOCK;
         r[1] = 0;
-        r[2] = (uint8_t)n;
-        r[3] = (uint8_t)(n >> 8);
+        put_le16(r + 2, (uint16_t)n);
         r[4] = (uint8_t)(REQ_AP | (read ? REQ_READ : 0) | 0xC);
-        for (size_t i = 0; !read && i < n; i++) put32(r + 5 + 4 * i, out[at + i]);
+        for (size_t i = 0; !read && i < n; i++) put_le32(r + 5 + 4 * i, out[at + i]);
         cmsis_dap_pending meta = {.block = true, .read = read, .dest = read ? in + at : NULL, .count = (uint16_t)n};
         send_packet(l, read ? 5 : 5 + 4 * n, &meta);
     }
@@ -284,7 +274,7 @@ bmp_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *transport
     static const uint8_t packet_size[] = {ID_INFO, 0xFF};
     int n = command(l, packet_size, sizeof packet_size);
     if (n < 4 || l->response[1] != 2) return BMP_ERR_TRANSPORT;
-    uint16_t size = (uint16_t)(l->response[2] | l->response[3] << 8);
+    uint16_t size = get_le16(l->response + 2);
     l->packet_size = size < 64 ? 64 : size > CMSIS_DAP_LINK_MAX_PACKET ? CMSIS_DAP_LINK_MAX_PACKET : size;
     static const uint8_t capabilities[] = {ID_INFO, 0xF0};
     if (command(l, capabilities, sizeof capabilities) >= 3 && l->response[1] >= 1) l->atomic = (l->response[2] & 0x10) != 0;

@@ -1,5 +1,7 @@
 #include "target/adiv5.h"
 
+#include "common/bytes.h"
+
 #define DP_ABORT 0x0
 #define DP_CTRL_STAT 0x4
 #define DP_SELECT 0x8
@@ -137,12 +139,7 @@ bmp_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_t *d
         }
         bmp_status s = ops(dp)->flush(dp->link);
         if (s != BMP_OK) return fail(dp, s);
-        for (size_t i = 0; i < run; i++, data += 4) {
-            data[0] = (uint8_t)words[i];
-            data[1] = (uint8_t)(words[i] >> 8);
-            data[2] = (uint8_t)(words[i] >> 16);
-            data[3] = (uint8_t)(words[i] >> 24);
-        }
+        for (size_t i = 0; i < run; i++, data += 4) put_le32(data, words[i]);
         addr += (uint32_t)(4 * run);
         length -= 4 * run;
     }
@@ -155,7 +152,7 @@ bmp_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uin
     while (length > 0) {
         if ((addr & 3) || length < 4) { /* a flash that takes half-words only needs this (F1) */
             unsigned size = edge_size(addr, length);
-            uint32_t v = size == 2 ? (uint32_t)(data[0] | data[1] << 8) : data[0];
+            uint32_t v = size == 2 ? get_le16(data) : data[0];
             set_csw(dp, apsel, CSW_BASE | (size == 2 ? CSW_SIZE16 : CSW_SIZE8));
             ops(dp)->write(dp->link, true, AP_TAR, addr);
             ops(dp)->write(dp->link, true, AP_DRW, v << ((addr & 3) * 8));
@@ -165,8 +162,7 @@ bmp_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uin
             continue;
         }
         size_t n = words_before_boundary(addr, length / 4);
-        for (size_t i = 0; i < n; i++, data += 4)
-            words[i] = data[0] | data[1] << 8 | data[2] << 16 | (uint32_t)data[3] << 24;
+        for (size_t i = 0; i < n; i++, data += 4) words[i] = get_le32(data);
         set_csw(dp, apsel, CSW_BASE | CSW_SIZE32 | CSW_INC_SINGLE);
         ops(dp)->write(dp->link, true, AP_TAR, addr);
         ops(dp)->write_block(dp->link, words, n);
@@ -175,6 +171,21 @@ bmp_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uin
     }
     bmp_status s = ops(dp)->flush(dp->link);
     return s == BMP_OK ? s : fail(dp, s);
+}
+
+bmp_status adiv5_mem_read32(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint32_t *value)
+{
+    uint8_t b[4];
+    bmp_status s = adiv5_mem_read(dp, apsel, addr, b, 4);
+    *value = s == BMP_OK ? get_le32(b) : 0;
+    return s;
+}
+
+bmp_status adiv5_mem_write32(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint32_t value)
+{
+    uint8_t b[4];
+    put_le32(b, value);
+    return adiv5_mem_write(dp, apsel, addr, b, 4);
 }
 
 bmp_status adiv5_mem_write16(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
@@ -187,7 +198,7 @@ bmp_status adiv5_mem_write16(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const u
          * TAR block boundary. */
         size_t room = (TAR_BLOCK - (addr & (TAR_BLOCK - 1))) / 2, n = length / 2 < room ? length / 2 : room;
         for (size_t i = 0; i < n; i++, data += 2)
-            words[i] = (uint32_t)(data[0] | data[1] << 8) << (((addr + 2 * i) & 2) * 8);
+            words[i] = (uint32_t)get_le16(data) << (((addr + 2 * i) & 2) * 8);
         ops(dp)->write(dp->link, true, AP_TAR, addr);
         ops(dp)->write_block(dp->link, words, n);
         addr += (uint32_t)(2 * n);

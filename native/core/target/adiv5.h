@@ -28,6 +28,11 @@ bmp_status adiv5_ap_write(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t val
 bmp_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_t *data, size_t length);
 bmp_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length);
 
+/* One 32-bit word at a word-aligned `addr`, in the target's byte order (little-endian): the
+ * register accesses of the target layer. *value is 0 when the read fails. */
+bmp_status adiv5_mem_read32(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint32_t *value);
+bmp_status adiv5_mem_write32(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint32_t value);
+
 /* Half-word writes only, TAR incrementing (the STM32F1 flash takes nothing else); `addr` and
  * `length` even. */
 bmp_status adiv5_mem_write16(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length);

@@ -27,20 +27,6 @@
 #define DEMCR_VC_CORERESET 1u
 #define DEMCR_TRCENA (1u << 24)
 
-static bmp_status read32(cortexm *c, uint32_t addr, uint32_t *value)
-{
-    uint8_t b[4];
-    bmp_status s = adiv5_mem_read(c->dp, c->apsel, addr, b, 4);
-    *value = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
-    return s;
-}
-
-static bmp_status write32(cortexm *c, uint32_t addr, uint32_t value)
-{
-    uint8_t b[4] = {(uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16), (uint8_t)(value >> 24)};
-    return adiv5_mem_write(c->dp, c->apsel, addr, b, 4);
-}
-
 cortexm_core cortexm_core_from_cpuid(uint32_t cpuid)
 {
     if ((cpuid >> 24) != 0x41) return CORTEXM_UNKNOWN; /* implementer: Arm */
@@ -64,43 +50,43 @@ bmp_status cortexm_attach(cortexm *c, adiv5_dp *dp, uint8_t apsel)
     c->dp = dp;
     c->apsel = apsel;
     if (c->polls == 0) c->polls = 1000;
-    if ((s = read32(c, CPUID, &c->cpuid)) != 0) return s;
+    if ((s = cortexm_read32(c, CPUID, &c->cpuid)) != 0) return s;
     c->core = cortexm_core_from_cpuid(c->cpuid);
-    if ((s = write32(c, DHCSR, DBGKEY | C_DEBUGEN)) != 0) return s;
-    if ((s = write32(c, DEMCR, DEMCR_TRCENA)) != 0) return s;
-    if ((s = read32(c, FP_CTRL, &fp_ctrl)) != 0) return s;
-    if ((s = read32(c, DWT_CTRL, &dwt_ctrl)) != 0) return s;
+    if ((s = cortexm_write32(c, DHCSR, DBGKEY | C_DEBUGEN)) != 0) return s;
+    if ((s = cortexm_write32(c, DEMCR, DEMCR_TRCENA)) != 0) return s;
+    if ((s = cortexm_read32(c, FP_CTRL, &fp_ctrl)) != 0) return s;
+    if ((s = cortexm_read32(c, DWT_CTRL, &dwt_ctrl)) != 0) return s;
     c->fpb_revision = (fp_ctrl >> 28) + 1;
     c->breakpoints = ((fp_ctrl >> 4) & 0xF) | ((fp_ctrl >> 8) & 0x70);
     if (c->breakpoints > CORTEXM_MAX_BREAKPOINTS) c->breakpoints = CORTEXM_MAX_BREAKPOINTS;
     c->watchpoints = dwt_ctrl >> 28;
     if (c->watchpoints > CORTEXM_MAX_WATCHPOINTS) c->watchpoints = CORTEXM_MAX_WATCHPOINTS;
     /* An FPU: M4/M7 with MVFR0 reporting single precision (ARMv7-M B4.1.3). */
-    if ((c->core == CORTEXM_M4 || c->core == CORTEXM_M7) && read32(c, MVFR0, &mvfr0) == 0)
+    if ((c->core == CORTEXM_M4 || c->core == CORTEXM_M7) && cortexm_read32(c, MVFR0, &mvfr0) == 0)
         c->has_fpu = (mvfr0 & 0xF0) != 0;
     /* FPB on; comparators cleared */
-    if ((s = write32(c, FP_CTRL, 3)) != 0) return s;
+    if ((s = cortexm_write32(c, FP_CTRL, 3)) != 0) return s;
     for (unsigned i = 0; i < c->breakpoints; i++)
-        if ((s = write32(c, FP_COMP0 + 4 * i, 0)) != 0) return s;
+        if ((s = cortexm_write32(c, FP_COMP0 + 4 * i, 0)) != 0) return s;
     for (unsigned i = 0; i < c->watchpoints; i++)
-        if ((s = write32(c, DWT_FUNCTION(i), 0)) != 0) return s;
+        if ((s = cortexm_write32(c, DWT_FUNCTION(i), 0)) != 0) return s;
     return BMP_OK;
 }
 
 bmp_status cortexm_detach(cortexm *c)
 {
     bmp_status s;
-    for (unsigned i = 0; i < c->breakpoints; i++) write32(c, FP_COMP0 + 4 * i, 0);
-    for (unsigned i = 0; i < c->watchpoints; i++) write32(c, DWT_FUNCTION(i), 0);
-    if ((s = write32(c, DEMCR, 0)) != 0) return s;
-    return write32(c, DHCSR, DBGKEY); /* C_DEBUGEN off: the core runs */
+    for (unsigned i = 0; i < c->breakpoints; i++) cortexm_write32(c, FP_COMP0 + 4 * i, 0);
+    for (unsigned i = 0; i < c->watchpoints; i++) cortexm_write32(c, DWT_FUNCTION(i), 0);
+    if ((s = cortexm_write32(c, DEMCR, 0)) != 0) return s;
+    return cortexm_write32(c, DHCSR, DBGKEY); /* C_DEBUGEN off: the core runs */
 }
 
 static bmp_status wait_for(cortexm *c, uint32_t bits)
 {
     for (unsigned i = 0; i < c->polls; i++) {
         uint32_t dhcsr;
-        bmp_status s = read32(c, DHCSR, &dhcsr);
+        bmp_status s = cortexm_read32(c, DHCSR, &dhcsr);
         if (s != 0) return s;
         if ((dhcsr & bits) == bits) return BMP_OK;
     }
@@ -109,7 +95,7 @@ static bmp_status wait_for(cortexm *c, uint32_t bits)
 
 bmp_status cortexm_halt(cortexm *c)
 {
-    bmp_status s = write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT);
+    bmp_status s = cortexm_write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT);
     return s != 0 ? s : wait_for(c, S_HALT);
 }
 
@@ -131,22 +117,22 @@ static bmp_status step_once(cortexm *c, bool mask_interrupts);
 bmp_status cortexm_resume(cortexm *c)
 {
     uint32_t dhcsr = 0;
-    bmp_status s = read32(c, DHCSR, &dhcsr);
+    bmp_status s = cortexm_read32(c, DHCSR, &dhcsr);
     if (s != 0) return s;
     if ((dhcsr & S_HALT) && on_breakpoint(c) && (s = cortexm_step(c, true)) != 0) return s;
     c->watch_hit = 0;
-    write32(c, DFSR, 0x1F); /* clear the halt reasons: the next halt reports its own */
-    return write32(c, DHCSR, DBGKEY | C_DEBUGEN);
+    cortexm_write32(c, DFSR, 0x1F); /* clear the halt reasons: the next halt reports its own */
+    return cortexm_write32(c, DHCSR, DBGKEY | C_DEBUGEN);
 }
 
 bmp_status cortexm_step(cortexm *c, bool mask_interrupts)
 {
     if (!on_breakpoint(c)) return step_once(c, mask_interrupts);
     /* Step off the breakpoint with the FPB off for that one instruction (FP_CTRL: KEY, ENABLE). */
-    bmp_status s = write32(c, FP_CTRL, 2);
+    bmp_status s = cortexm_write32(c, FP_CTRL, 2);
     if (s != 0) return s;
     bmp_status stepped = step_once(c, mask_interrupts);
-    s = write32(c, FP_CTRL, 3);
+    s = cortexm_write32(c, FP_CTRL, 3);
     return stepped != 0 ? stepped : s;
 }
 
@@ -154,14 +140,14 @@ static bmp_status step_once(cortexm *c, bool mask_interrupts)
 {
     uint32_t dhcsr;
     c->watch_hit = 0;
-    bmp_status s = read32(c, DHCSR, &dhcsr);
+    bmp_status s = cortexm_read32(c, DHCSR, &dhcsr);
     if (s != 0) return s;
     if (!(dhcsr & S_HALT)) return BMP_ERR_NOT_HALTED;
     uint32_t mask = mask_interrupts ? C_MASKINTS : 0;
     /* C_MASKINTS may change only while halted: set it first, then step (C1.6.2). */
-    if ((s = write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT | mask)) != 0) return s;
-    write32(c, DFSR, 0x1F);
-    if ((s = write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_STEP | mask)) != 0) return s;
+    if ((s = cortexm_write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT | mask)) != 0) return s;
+    cortexm_write32(c, DFSR, 0x1F);
+    if ((s = cortexm_write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_STEP | mask)) != 0) return s;
     /* C_STEP stays set while halted, which tells a step from a halt request (DFSR.HALTED is
      * set for both); the next resume or halt clears it. */
     return wait_for(c, S_HALT);
@@ -171,26 +157,26 @@ static bmp_status reset_with(cortexm *c, bool halt, bool pin)
 {
     bmp_status s;
     uint32_t demcr;
-    if ((s = read32(c, DEMCR, &demcr)) != 0) return s;
+    if ((s = cortexm_read32(c, DEMCR, &demcr)) != 0) return s;
     demcr = halt ? demcr | DEMCR_VC_CORERESET : demcr & ~DEMCR_VC_CORERESET;
-    if ((s = write32(c, DEMCR, demcr)) != 0) return s;
-    write32(c, DFSR, 0x1F);
+    if ((s = cortexm_write32(c, DEMCR, demcr)) != 0) return s;
+    cortexm_write32(c, DFSR, 0x1F);
     uint32_t dhcsr;
-    read32(c, DHCSR, &dhcsr); /* clears S_RESET_ST */
+    cortexm_read32(c, DHCSR, &dhcsr); /* clears S_RESET_ST */
     if (pin) {
         dp_link *link = c->dp->link;
         if ((s = link->ops->reset_pin(link, true)) != 0) return s;
         if ((s = link->ops->reset_pin(link, false)) != 0) return s;
     } else {
         /* The write may go unanswered if the reset takes the debug port along: errors are expected. */
-        write32(c, AIRCR, 0x05FA0004u);
+        cortexm_write32(c, AIRCR, 0x05FA0004u);
     }
     adiv5_clear_errors(c->dp);
     if ((s = wait_for(c, S_RESET_ST)) != 0 && s != BMP_ERR_TIMEOUT) return s;
     if (halt) {
         if ((s = wait_for(c, S_HALT)) != 0) return s;
         demcr &= ~DEMCR_VC_CORERESET;
-        return write32(c, DEMCR, demcr);
+        return cortexm_write32(c, DEMCR, demcr);
     }
     return BMP_OK;
 }
@@ -209,7 +195,7 @@ bmp_status cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint3
 {
     uint32_t dhcsr, dfsr;
     bmp_status s;
-    if ((s = read32(c, DHCSR, &dhcsr)) != 0 || (s = read32(c, DFSR, &dfsr)) != 0) return s;
+    if ((s = cortexm_read32(c, DHCSR, &dhcsr)) != 0 || (s = cortexm_read32(c, DFSR, &dfsr)) != 0) return s;
     *reason = CORTEXM_HALT_NONE;
     if (!(dhcsr & S_HALT)) {
         if (dhcsr & S_LOCKUP) *reason = CORTEXM_HALT_LOCKUP;
@@ -219,7 +205,7 @@ bmp_status cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint3
         *reason = CORTEXM_HALT_WATCHPOINT;
         for (unsigned i = 0; i < c->watchpoints; i++) {
             uint32_t function;
-            if (read32(c, DWT_FUNCTION(i), &function) == 0 && (function & (1u << 24)))
+            if (cortexm_read32(c, DWT_FUNCTION(i), &function) == 0 && (function & (1u << 24)))
                 c->watch_hit = c->watchpoint_at[i] | 1u;
         }
         /* Asked again for the same halt, MATCHED reads as 0: the remembered comparator answers. */
@@ -233,11 +219,11 @@ bmp_status cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint3
 
 static bmp_status register_transfer(cortexm *c, uint32_t dcrsr)
 {
-    bmp_status s = write32(c, DCRSR, dcrsr);
+    bmp_status s = cortexm_write32(c, DCRSR, dcrsr);
     if (s != 0) return s;
     for (unsigned i = 0; i < c->polls; i++) {
         uint32_t dhcsr;
-        if ((s = read32(c, DHCSR, &dhcsr)) != 0) return s;
+        if ((s = cortexm_read32(c, DHCSR, &dhcsr)) != 0) return s;
         if (dhcsr & S_REGRDY) return BMP_OK;
         if (!(dhcsr & S_HALT)) return BMP_ERR_NOT_HALTED;
     }
@@ -254,7 +240,7 @@ bmp_status cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value)
 {
     if (!register_exists(c, regsel)) return BMP_ERR_INVALID;
     bmp_status s = register_transfer(c, regsel);
-    return s != 0 ? s : read32(c, DCRDR, value);
+    return s != 0 ? s : cortexm_read32(c, DCRDR, value);
 }
 
 /* Many registers in one batch through the Debug Control Block (DHCSR, DCRSR, DCRDR, DEMCR at
@@ -306,7 +292,7 @@ bmp_status cortexm_write_registers(cortexm *c, const unsigned *regsel, unsigned 
 bmp_status cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value)
 {
     if (!register_exists(c, regsel)) return BMP_ERR_INVALID;
-    bmp_status s = write32(c, DCRDR, value);
+    bmp_status s = cortexm_write32(c, DCRDR, value);
     return s != 0 ? s : register_transfer(c, (1u << 16) | regsel);
 }
 
@@ -334,7 +320,7 @@ bmp_status cortexm_set_breakpoint(cortexm *c, uint32_t addr)
         if (!c->breakpoint_at[i] && free_slot == c->breakpoints) free_slot = i;
     }
     if (free_slot == c->breakpoints) return BMP_ERR_NO_RESOURCE;
-    if ((s = write32(c, FP_COMP0 + 4 * free_slot, comp)) != 0) return s;
+    if ((s = cortexm_write32(c, FP_COMP0 + 4 * free_slot, comp)) != 0) return s;
     c->breakpoint_at[free_slot] = addr | 1;
     return BMP_OK;
 }
@@ -344,7 +330,7 @@ bmp_status cortexm_clear_breakpoint(cortexm *c, uint32_t addr)
     for (unsigned i = 0; i < c->breakpoints; i++)
         if (c->breakpoint_at[i] == (addr | 1)) {
             c->breakpoint_at[i] = 0;
-            return write32(c, FP_COMP0 + 4 * i, 0);
+            return cortexm_write32(c, FP_COMP0 + 4 * i, 0);
         }
     return BMP_ERR_INVALID;
 }
@@ -357,8 +343,8 @@ bmp_status cortexm_set_watchpoint(cortexm *c, uint32_t addr, uint32_t size, cort
     for (unsigned i = 0; i < c->watchpoints; i++) {
         if (c->watchpoint_size[i]) continue;
         bmp_status s;
-        if ((s = write32(c, DWT_COMP(i), addr)) != 0 || (s = write32(c, DWT_MASK(i), mask)) != 0 ||
-            (s = write32(c, DWT_FUNCTION(i), kind)) != 0)
+        if ((s = cortexm_write32(c, DWT_COMP(i), addr)) != 0 || (s = cortexm_write32(c, DWT_MASK(i), mask)) != 0 ||
+            (s = cortexm_write32(c, DWT_FUNCTION(i), kind)) != 0)
             return s;
         c->watchpoint_at[i] = addr;
         c->watchpoint_size[i] = size;
@@ -372,7 +358,7 @@ bmp_status cortexm_clear_watchpoint(cortexm *c, uint32_t addr, uint32_t size)
     for (unsigned i = 0; i < c->watchpoints; i++)
         if (c->watchpoint_size[i] == size && c->watchpoint_at[i] == addr) {
             c->watchpoint_size[i] = 0;
-            return write32(c, DWT_FUNCTION(i), 0);
+            return cortexm_write32(c, DWT_FUNCTION(i), 0);
         }
     return BMP_ERR_INVALID;
 }

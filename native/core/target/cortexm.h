@@ -39,6 +39,17 @@ typedef struct cortexm {
     uint32_t watch_hit;            /* the comparator address of the last DWT halt | 1 (0: none) */
 } cortexm;
 
+/* One word of the target's memory through the core's MEM-AP (adiv5_mem_read32/write32). */
+static inline bmp_status cortexm_read32(cortexm *c, uint32_t addr, uint32_t *value)
+{
+    return adiv5_mem_read32(c->dp, c->apsel, addr, value);
+}
+
+static inline bmp_status cortexm_write32(cortexm *c, uint32_t addr, uint32_t value)
+{
+    return adiv5_mem_write32(c->dp, c->apsel, addr, value);
+}
+
 /* The core named by a CPUID value (CORTEXM_UNKNOWN for anything else). */
 cortexm_core cortexm_core_from_cpuid(uint32_t cpuid);
 

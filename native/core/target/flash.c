@@ -48,20 +48,6 @@ static bool controller_of(const probe_session *p, controller *c)
     }
 }
 
-static bmp_status rd(probe_session *p, uint32_t addr, uint32_t *v)
-{
-    uint8_t b[4];
-    bmp_status s = adiv5_mem_read(&p->dp, p->core.apsel, addr, b, 4);
-    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    return s;
-}
-
-static bmp_status wr(probe_session *p, uint32_t addr, uint32_t v)
-{
-    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    return adiv5_mem_write(&p->dp, p->core.apsel, addr, b, 4);
-}
-
 /* H7 bank 2 (from 0x08100000) has its own registers at +0x100. */
 static uint32_t bank_base(const controller *c, uint32_t addr)
 {
@@ -95,31 +81,32 @@ static bmp_status wait_done(probe_session *p, const controller *c, uint32_t base
     uint32_t sr = 0;
     bmp_status s;
     for (uint32_t i = 0;; i++) {
-        if ((s = rd(p, base + c->sr, &sr)) != BMP_OK) return s;
+        if ((s = cortexm_read32(&p->core, base + c->sr, &sr)) != BMP_OK) return s;
         if (!(sr & c->busy)) break;
         if (i == BUSY_POLLS) return BMP_ERR_FLASH_TIMEOUT;
     }
     bmp_status e = decode(c, sr & c->errors);
     uint32_t eop = c->kind == FAMILY_F1 ? 1u << 5 : c->kind == FAMILY_F4 ? 1u : 1u << 16;
-    if (sr & (c->errors | eop)) wr(p, base + c->clear, sr & (c->errors | eop));
+    if (sr & (c->errors | eop)) cortexm_write32(&p->core, base + c->clear, sr & (c->errors | eop));
     return e;
 }
 
 static bmp_status unlock(probe_session *p, const controller *c, uint32_t base)
 {
     uint32_t cr = 0;
-    bmp_status s = rd(p, base + c->cr, &cr);
+    bmp_status s = cortexm_read32(&p->core, base + c->cr, &cr);
     if (s != BMP_OK) return s;
     if (!(cr & c->lock)) return BMP_OK;
     /* A wrong sequence locks the controller until reset and the bus faults: report it plainly. */
-    if (wr(p, base + c->keyr, KEY1) != 0 || wr(p, base + c->keyr, KEY2) != 0) return BMP_ERR_FLASH_LOCKED;
-    if ((s = rd(p, base + c->cr, &cr)) != BMP_OK) return s;
+    if (cortexm_write32(&p->core, base + c->keyr, KEY1) != BMP_OK || cortexm_write32(&p->core, base + c->keyr, KEY2) != BMP_OK)
+        return BMP_ERR_FLASH_LOCKED;
+    if ((s = cortexm_read32(&p->core, base + c->cr, &cr)) != BMP_OK) return s;
     return cr & c->lock ? BMP_ERR_FLASH_LOCKED : 0;
 }
 
 static void relock(probe_session *p, const controller *c, uint32_t base)
 {
-    wr(p, base + c->cr, c->lock);
+    cortexm_write32(&p->core, base + c->cr, c->lock);
 }
 
 bool flash_contains(const probe_session *p, uint32_t addr, uint32_t length)
@@ -211,9 +198,9 @@ static bmp_status erase_block(probe_session *p, const controller *c, uint32_t st
     if ((s = wait_done(p, c, base)) != BMP_OK && s != BMP_ERR_FLASH_NOT_ERASED) return s; /* stale flags cleared */
     flash_loader_erase e = erase_entry(c, base, start, index);
     for (unsigned k = 0; k < 3 && s == BMP_OK; k++)
-        if (e.writes[k][0]) s = wr(p, e.writes[k][0], e.writes[k][1]);
+        if (e.writes[k][0]) s = cortexm_write32(&p->core, e.writes[k][0], e.writes[k][1]);
     if (s == BMP_OK) s = wait_done(p, c, base);
-    wr(p, base + c->cr, 0);
+    cortexm_write32(&p->core, base + c->cr, 0);
     relock(p, c, base);
     return s;
 }
@@ -249,10 +236,10 @@ bmp_status flash_mass_erase(probe_session *p)
         /* F1: MER then MER|STRT; F4: MER (PSIZE x32) then STRT; H7: per bank BER then START. */
         uint32_t mer = c.kind == FAMILY_F1 ? 1u << 2 : c.kind == FAMILY_F4 ? (1u << 2) | (2u << 8) : (1u << 3) | (2u << 4);
         uint32_t strt = c.kind == FAMILY_F1 ? 1u << 6 : c.kind == FAMILY_F4 ? 1u << 16 : 1u << 7;
-        s = wr(p, base + c.cr, mer);
-        if (s == BMP_OK) s = wr(p, base + c.cr, mer | strt);
+        s = cortexm_write32(&p->core, base + c.cr, mer);
+        if (s == BMP_OK) s = cortexm_write32(&p->core, base + c.cr, mer | strt);
         if (s == BMP_OK) s = wait_done(p, &c, base);
-        wr(p, base + c.cr, 0);
+        cortexm_write32(&p->core, base + c.cr, 0);
         relock(p, &c, base);
         if (s != BMP_OK) return s;
     }
@@ -269,7 +256,7 @@ static uint32_t pg_cr(const controller *c)
 static bmp_status program_direct(probe_session *p, const controller *c, uint32_t addr, const uint8_t *data, size_t length)
 {
     uint32_t base = bank_base(c, addr);
-    bmp_status s = wr(p, base + c->cr, pg_cr(c));
+    bmp_status s = cortexm_write32(&p->core, base + c->cr, pg_cr(c));
     if (s != BMP_OK) return s;
     if (c->kind == FAMILY_F1) {
         s = adiv5_mem_write16(&p->dp, p->core.apsel, addr, data, length);
@@ -277,7 +264,7 @@ static bmp_status program_direct(probe_session *p, const controller *c, uint32_t
         s = adiv5_mem_write(&p->dp, p->core.apsel, addr, data, length);
     }
     bmp_status w = wait_done(p, c, base);
-    wr(p, base + c->cr, 0);
+    cortexm_write32(&p->core, base + c->cr, 0);
     return s != BMP_OK ? s : w;
 }
 
@@ -309,7 +296,7 @@ static bmp_status program_loader(probe_session *p, const controller *c, uint32_t
                                  flash_progress progress, void *ctx)
 {
     uint32_t base = bank_base(c, addr);
-    bmp_status s = wr(p, base + c->cr, pg_cr(c));
+    bmp_status s = cortexm_write32(&p->core, base + c->cr, pg_cr(c));
     if (s != BMP_OK) return s;
     flash_loader_params params = {.ram_base = ram->base, .ram_size = ram->size, .sr_addr = base + c->sr,
                                   .busy_mask = c->busy, .error_mask = c->errors,
@@ -319,7 +306,7 @@ static bmp_status program_loader(probe_session *p, const controller *c, uint32_t
     uint32_t sr = 0;
     s = loader_status(c, flash_loader_program(&p->core, &params, addr, data, length, &sr, progress, ctx), sr);
     bmp_status w = wait_done(p, c, base);
-    wr(p, base + c->cr, 0);
+    cortexm_write32(&p->core, base + c->cr, 0);
     return s != BMP_OK ? s : w;
 }
 

@@ -8,6 +8,8 @@
  * polls; on a simulated target that SWD traffic is also what lets virtual time pass. */
 #include "target/flash_loader.h"
 
+#include "common/bytes.h"
+
 #define DHCSR 0xE000EDF0u
 #define DEMCR 0xE000EDFCu
 #define S_HALT (1u << 17)
@@ -18,29 +20,6 @@
 #define REG_PC 15u
 #define REG_XPSR 16u
 #define REG_SPECIAL 20u /* CONTROL, FAULTMASK, BASEPRI, PRIMASK */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static bmp_status read32(cortexm *c, uint32_t addr, uint32_t *value)
-{
-    uint8_t b[4] = {0, 0, 0, 0};
-    bmp_status s = adiv5_mem_read(c->dp, c->apsel, addr, b, 4);
-    *value = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
-    return s;
-}
-
-static bmp_status write32(cortexm *c, uint32_t addr, uint32_t value)
-{
-    uint8_t b[4];
-    put32(b, value);
-    return adiv5_mem_write(c->dp, c->apsel, addr, b, 4);
-}
 
 typedef struct layout {
     uint32_t code, cb, buffers, stack_top, table;
@@ -86,7 +65,7 @@ static bmp_status stop(cortexm *c, const flash_loader_params *p, bmp_status resu
     bmp_status s = cortexm_halt(c);
     if (result == BMP_ERR_LOADER_FAULT && sr_out) {
         uint32_t sr = 0;
-        if (read32(c, p->sr_addr, &sr) == 0) *sr_out = sr & p->error_mask;
+        if (cortexm_read32(c, p->sr_addr, &sr) == 0) *sr_out = sr & p->error_mask;
     }
     return s != BMP_OK && result == BMP_OK ? s : result;
 }
@@ -121,43 +100,43 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
     if (p->erase_count) { /* the erase table, in the target's byte order, ended by 0xFFFFFFFF */
         uint8_t entry[sizeof(flash_loader_erase)];
         for (unsigned i = 0; i < p->erase_count; i++) {
-            put32(entry, p->erases[i].start);
+            put_le32(entry, p->erases[i].start);
             for (unsigned k = 0; k < 3; k++) {
-                put32(entry + 4 + 8 * k, p->erases[i].writes[k][0]);
-                put32(entry + 8 + 8 * k, p->erases[i].writes[k][1]);
+                put_le32(entry + 4 + 8 * k, p->erases[i].writes[k][0]);
+                put_le32(entry + 8 + 8 * k, p->erases[i].writes[k][1]);
             }
             if ((s = adiv5_mem_write(c->dp, c->apsel, l.table + i * (uint32_t)sizeof entry, entry, sizeof entry)) != BMP_OK) return s;
         }
-        put32(entry, 0xFFFFFFFFu);
+        put_le32(entry, 0xFFFFFFFFu);
         if ((s = adiv5_mem_write(c->dp, c->apsel, l.table + p->erase_count * (uint32_t)sizeof entry, entry, 4)) != BMP_OK) return s;
     }
 
     uint8_t header[FLASH_LOADER_CB_SIZE] = {0};
-    put32(header + FLASH_LOADER_CB_CR_ADDR, p->cr_addr);
-    put32(header + FLASH_LOADER_CB_PG_CR, p->pg_cr);
-    put32(header + FLASH_LOADER_CB_ERASE_TABLE, l.table);
-    put32(header + FLASH_LOADER_CB_WRITE_INDEX, write_index);
-    put32(header + FLASH_LOADER_CB_DONE, sent == length);
-    put32(header + FLASH_LOADER_CB_DEST, dest);
-    put32(header + FLASH_LOADER_CB_REMAINING, (uint32_t)length);
-    put32(header + FLASH_LOADER_CB_COUNT, l.count);
-    put32(header + FLASH_LOADER_CB_SIZE_OF_BUFFER, l.size);
-    put32(header + FLASH_LOADER_CB_SR_ADDR, p->sr_addr);
-    put32(header + FLASH_LOADER_CB_BUSY_MASK, p->busy_mask);
-    put32(header + FLASH_LOADER_CB_ERROR_MASK, p->error_mask);
-    put32(header + FLASH_LOADER_CB_UNIT, p->unit);
+    put_le32(header + FLASH_LOADER_CB_CR_ADDR, p->cr_addr);
+    put_le32(header + FLASH_LOADER_CB_PG_CR, p->pg_cr);
+    put_le32(header + FLASH_LOADER_CB_ERASE_TABLE, l.table);
+    put_le32(header + FLASH_LOADER_CB_WRITE_INDEX, write_index);
+    put_le32(header + FLASH_LOADER_CB_DONE, sent == length);
+    put_le32(header + FLASH_LOADER_CB_DEST, dest);
+    put_le32(header + FLASH_LOADER_CB_REMAINING, (uint32_t)length);
+    put_le32(header + FLASH_LOADER_CB_COUNT, l.count);
+    put_le32(header + FLASH_LOADER_CB_SIZE_OF_BUFFER, l.size);
+    put_le32(header + FLASH_LOADER_CB_SR_ADDR, p->sr_addr);
+    put_le32(header + FLASH_LOADER_CB_BUSY_MASK, p->busy_mask);
+    put_le32(header + FLASH_LOADER_CB_ERROR_MASK, p->error_mask);
+    put_le32(header + FLASH_LOADER_CB_UNIT, p->unit);
     if ((s = adiv5_mem_write(c->dp, c->apsel, l.cb, header, sizeof header)) != BMP_OK) return s;
 
     /* A HardFault in the routine halts the core instead of running the application's handler. */
     uint32_t demcr = 0;
-    if ((s = read32(c, DEMCR, &demcr)) != BMP_OK) return s;
-    if ((s = write32(c, DEMCR, demcr | DEMCR_VC_HARDERR)) != BMP_OK) return s;
+    if ((s = cortexm_read32(c, DEMCR, &demcr)) != BMP_OK) return s;
+    if ((s = cortexm_write32(c, DEMCR, demcr | DEMCR_VC_HARDERR)) != BMP_OK) return s;
 
     /* Thread mode on MSP, interrupts masked (PRIMASK), Thumb state, r0 = the control block. */
     const unsigned regs[5] = {REG_SPECIAL, REG_XPSR, REG_SP, 0, REG_PC};
     const uint32_t values[5] = {1, XPSR_THUMB, l.stack_top, l.cb, l.code};
     if ((s = cortexm_write_registers(c, regs, 5, values)) != BMP_OK || (s = cortexm_resume(c)) != BMP_OK) {
-        write32(c, DEMCR, demcr);
+        cortexm_write32(c, DEMCR, demcr);
         return s;
     }
 
@@ -217,8 +196,8 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
         if (state != FLASH_LOADER_STATE_RUNNING) break;
         if (dhcsr & (S_HALT | S_LOCKUP)) {
             /* Stopped: did it finish between the two reads of this batch? */
-            if ((s = read32(c, l.cb + FLASH_LOADER_CB_STATE, &state)) != BMP_OK ||
-                (s = read32(c, l.cb + FLASH_LOADER_CB_READ_INDEX, &read_index)) != BMP_OK) {
+            if ((s = cortexm_read32(c, l.cb + FLASH_LOADER_CB_STATE, &state)) != BMP_OK ||
+                (s = cortexm_read32(c, l.cb + FLASH_LOADER_CB_READ_INDEX, &read_index)) != BMP_OK) {
                 result = s;
                 break;
             }
@@ -228,7 +207,7 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
     }
     if (result == BMP_OK && state == FLASH_LOADER_STATE_FLASH_ERROR) {
         uint32_t status = 0;
-        s = read32(c, l.cb + FLASH_LOADER_CB_STATUS, &status);
+        s = cortexm_read32(c, l.cb + FLASH_LOADER_CB_STATUS, &status);
         result = s != BMP_OK ? s : BMP_ERR_LOADER_FLASH;
         if (s == BMP_OK && sr_out) *sr_out = status & p->error_mask;
     } else if (result == BMP_OK &&
@@ -236,7 +215,7 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
         result = BMP_ERR_LOADER_FAULT; /* finished early, or a state the routine never writes */
     }
     result = stop(c, p, result, sr_out);
-    s = write32(c, DEMCR, demcr);
+    s = cortexm_write32(c, DEMCR, demcr);
     if (result == BMP_OK && s != BMP_OK) result = s;
     if (result == BMP_OK && progress && reported != length) progress(ctx, length, length);
     return result;
@@ -270,17 +249,17 @@ bmp_status flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, ui
     bmp_status s = cortexm_halt(c);
     if (s == BMP_OK) s = cortexm_read_registers(c, saved_regs, 20, saved);
     if (s == BMP_OK) s = adiv5_mem_read(c->dp, c->apsel, code, saved_ram, used);
-    if (s == BMP_OK) s = read32(c, DEMCR, &demcr);
+    if (s == BMP_OK) s = cortexm_read32(c, DEMCR, &demcr);
     if (s != BMP_OK) return s;
     s = adiv5_mem_write(c->dp, c->apsel, code, flash_loader_blob, flash_loader_blob_size);
-    if (s == BMP_OK) s = write32(c, DEMCR, demcr | DEMCR_VC_HARDERR);
+    if (s == BMP_OK) s = cortexm_write32(c, DEMCR, demcr | DEMCR_VC_HARDERR);
     const unsigned regs[6] = {REG_SPECIAL, REG_XPSR, REG_SP, 0, 1, REG_PC};
     const uint32_t values[6] = {1, XPSR_THUMB, stack_top, addr, length, code + (uint32_t)flash_loader_crc_offset};
     if (s == BMP_OK) s = cortexm_write_registers(c, regs, 6, values);
     if (s == BMP_OK) s = cortexm_resume(c);
     uint32_t dhcsr = 0;
     for (uint32_t i = 0; s == BMP_OK; i++) {
-        if ((s = read32(c, DHCSR, &dhcsr)) != BMP_OK) break;
+        if ((s = cortexm_read32(c, DHCSR, &dhcsr)) != BMP_OK) break;
         if (dhcsr & (S_HALT | S_LOCKUP)) break;
         if (i == max_polls) {
             s = BMP_ERR_LOADER_TIMEOUT;
@@ -296,7 +275,7 @@ bmp_status flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, ui
         s = BMP_ERR_LOADER_FAULT;
     /* Put everything back, whatever happened. */
     adiv5_mem_write(c->dp, c->apsel, code, saved_ram, used);
-    write32(c, DEMCR, demcr);
+    cortexm_write32(c, DEMCR, demcr);
     bmp_status r = cortexm_write_registers(c, saved_regs, 20, saved);
     return s != BMP_OK ? s : r;
 }

@@ -1,5 +1,7 @@
 #include "target/probe_session.h"
 
+#include "common/bytes.h"
+
 #define CPUID 0xE000ED00u
 
 void probe_session_init(probe_session *p, dp_link *link)
@@ -53,16 +55,14 @@ bmp_status probe_scan(probe_session *p)
                            PROBE_MAX_COMPONENTS - p->component_count, &c);
             p->component_count += c;
         }
-        uint8_t b[4];
-        if (adiv5_mem_read(&p->dp, aps[i].apsel, CPUID, b, 4) != 0) continue;
-        uint32_t cpuid = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        uint32_t cpuid = 0;
+        if (adiv5_mem_read32(&p->dp, aps[i].apsel, CPUID, &cpuid) != BMP_OK) continue;
         cortexm_core core = cortexm_core_from_cpuid(cpuid);
         if (core == CORTEXM_UNKNOWN || p->target_count == PROBE_MAX_TARGETS) continue;
         probe_target *t = &p->targets[p->target_count++];
         *t = (probe_target){.apsel = aps[i].apsel, .cpuid = cpuid, .core = core};
         for (unsigned a = 0; a < sizeof part_idcode_addresses / sizeof part_idcode_addresses[0] && !t->idcode; a++)
-            if (adiv5_mem_read(&p->dp, aps[i].apsel, part_idcode_addresses[a], b, 4) == 0)
-                t->idcode = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+            adiv5_mem_read32(&p->dp, aps[i].apsel, part_idcode_addresses[a], &t->idcode); /* 0 if it fails */
     }
     return BMP_OK;
 }
@@ -71,11 +71,12 @@ static void identify_part(probe_session *p, uint8_t apsel)
 {
     p->part_known = false;
     for (unsigned i = 0; i < sizeof part_idcode_addresses / sizeof part_idcode_addresses[0]; i++) {
-        uint8_t b[4] = {0}, k[2] = {0};
-        if (adiv5_mem_read(&p->dp, apsel, part_idcode_addresses[i], b, 4) != 0) continue;
-        uint16_t dev_id = (uint16_t)((b[0] | b[1] << 8) & 0xFFF);
+        uint32_t idcode = 0;
+        uint8_t k[2] = {0};
+        if (adiv5_mem_read32(&p->dp, apsel, part_idcode_addresses[i], &idcode) != BMP_OK) continue;
+        uint16_t dev_id = (uint16_t)(idcode & 0xFFF);
         uint32_t size_reg = part_flash_size_register(dev_id), kib = 0;
-        if (size_reg && adiv5_mem_read(&p->dp, apsel, size_reg, k, 2) == 0) kib = (uint32_t)(k[0] | k[1] << 8);
+        if (size_reg && adiv5_mem_read(&p->dp, apsel, size_reg, k, 2) == BMP_OK) kib = get_le16(k);
         if (part_identify(dev_id, kib, &p->part)) {
             p->part_known = true;
             return;

@@ -45,10 +45,9 @@ static bmp_status walk(adiv5_dp *dp, uint8_t apsel, uint32_t table, coresight_co
                        unsigned *count, unsigned depth)
 {
     for (unsigned i = 0; i < MAX_ENTRIES; i++) {
-        uint8_t b[4];
-        bmp_status s = adiv5_mem_read(dp, apsel, table + 4 * i, b, 4);
+        uint32_t entry = 0;
+        bmp_status s = adiv5_mem_read32(dp, apsel, table + 4 * i, &entry);
         if (s != BMP_OK) return s;
-        uint32_t entry = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
         if (entry == 0) break;                 /* end of the table */
         if (!(entry & 1) || !(entry & 2)) continue; /* not present, or 8-bit format */
         uint32_t address = table + (entry & 0xFFFFF000u); /* signed offset, modulo 2^32 */
