@@ -3,6 +3,7 @@
  * is programmed as it arrives, in whole program units (the tail short of a unit waits for the
  * next contiguous write, or for vFlashDone, padded with 0xFF), and read back to verify. */
 #include "gdb/gdb_server.h"
+#include "gdb/hex.h"
 #include "target/flash.h"
 
 static void reply_status(gdb_server *g, bmp_status s)
@@ -158,26 +159,11 @@ static bmp_status write_collected(gdb_server *g)
     return s;
 }
 
-static bool parse_hex32(const char **p, uint32_t *out)
-{
-    uint32_t v = 0;
-    unsigned n = 0;
-    for (;; (*p)++, n++) {
-        char ch = **p;
-        int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-        if (d < 0) break;
-        if (n == 8) return false;
-        v = v << 4 | (uint32_t)d;
-    }
-    *out = v;
-    return n > 0;
-}
-
 static void write_packet(gdb_server *g, char *p, size_t length)
 {
     const char *q = p + 12; /* "vFlashWrite:" */
     uint32_t addr = 0;
-    if (!parse_hex32(&q, &addr) || *q != ':') {
+    if (!hex_parse_u32(&q, &addr) || *q != ':') {
         gdb_reply_str(g, "E.malformed vFlashWrite");
         gdb_send_reply(g);
         return;
@@ -252,7 +238,7 @@ void gdb_flash_packet(gdb_server *g, char *p, size_t length)
     if (erase) { /* vFlashErase:addr,length */
         const char *q = p + 12;
         uint32_t addr = 0, n = 0;
-        if (!parse_hex32(&q, &addr) || *q++ != ',' || !parse_hex32(&q, &n) || *q) {
+        if (!hex_parse_u32(&q, &addr) || *q++ != ',' || !hex_parse_u32(&q, &n) || *q) {
             gdb_reply_str(g, "E.malformed vFlashErase");
             gdb_send_reply(g);
             return;

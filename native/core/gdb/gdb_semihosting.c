@@ -5,6 +5,7 @@
 #include "gdb/gdb_server.h"
 
 #include "common/bytes.h"
+#include "gdb/hex.h"
 
 enum {
     SYS_OPEN = 0x01, SYS_CLOSE = 0x02, SYS_WRITEC = 0x03, SYS_WRITE0 = 0x04, SYS_WRITE = 0x05,
@@ -21,8 +22,6 @@ enum {
 #define FIO_APPEND 0x8
 #define FIO_CREAT 0x200
 #define FIO_TRUNC 0x400
-
-static const char hex[] = "0123456789abcdef";
 
 /* The parameter block: up to four words in one read. */
 static bmp_status read_words(gdb_server *g, uint32_t addr, uint32_t *words, unsigned count)
@@ -58,12 +57,7 @@ static void request(gdb_server *g, const char *name, const uint32_t *args, unsig
     for (unsigned i = 0; i < count; i++) {
         gdb_reply_str(g, i && ((pair >> (i - 1)) & 1) ? "/" : ",");
         char s[9];
-        unsigned n = 0;
-        uint32_t v = args[i];
-        char tmp[8];
-        do tmp[n++] = hex[v & 0xF]; while ((v >>= 4) && n < 8);
-        for (unsigned k = 0; k < n; k++) s[k] = tmp[n - 1 - k];
-        s[n] = 0;
+        hex_format_u32(args[i], 0, s);
         gdb_reply_str(g, s);
     }
     gdb_send_reply(g);
@@ -204,7 +198,8 @@ bool gdb_semihosting_start(gdb_server *g)
         g->run = GDB_IDLE;
         g->reply_length = 0;
         gdb_reply_str(g, "W");
-        char s[3] = {hex[(code >> 4) & 0xF], hex[code & 0xF], 0};
+        char s[9];
+        hex_format_u32(code & 0xFF, 2, s);
         gdb_reply_str(g, s);
         gdb_send_reply(g);
         return true;
@@ -221,17 +216,10 @@ static bool parse_signed_hex(const char **p, int32_t *out)
     bool negative = **p == '-';
     if (negative) (*p)++;
     uint32_t v = 0;
-    unsigned digits = 0;
-    for (;; (*p)++) {
-        char ch = **p;
-        int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-        if (d < 0) break;
-        v = v << 4 | (uint32_t)d;
-        digits++;
-    }
+    if (!hex_parse_u32(p, &v)) return false;
     if (v > 0x7FFFFFFFu) v = 0x7FFFFFFFu; /* GDB never sends more; clamp rather than overflow */
     *out = negative ? -(int32_t)v : (int32_t)v;
-    return digits > 0;
+    return true;
 }
 
 void gdb_semihosting_reply(gdb_server *g, const char *answer)

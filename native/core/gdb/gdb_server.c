@@ -1,6 +1,7 @@
 #include "gdb/gdb_server.h"
 
 #include "common/bytes.h"
+#include "gdb/hex.h"
 #include "target/crc32.h"
 #include "target/description.h"
 #include "target/flash.h"
@@ -39,52 +40,15 @@ static unsigned register_table(const gdb_server *g, gdb_register *out)
 
 /* ---- payload helpers ---- */
 
-static const char hexdigits[] = "0123456789abcdef";
-
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Parses hex digits at *p (at least one, at most 8); advances *p. */
-static bool parse_hex(const char **p, uint32_t *out)
-{
-    uint32_t v = 0;
-    unsigned digits = 0;
-    int d;
-    while ((d = hexval((uint8_t)**p)) >= 0) {
-        if (++digits > 8) return false;
-        v = v << 4 | (uint32_t)d;
-        (*p)++;
-    }
-    *out = v;
-    return digits > 0;
-}
-
 /* "addr,length" followed by `end` (or the end of the string when end is 0). */
 static bool parse_range(const char **p, uint32_t *addr, uint32_t *length, char end)
 {
-    if (!parse_hex(p, addr) || **p != ',') return false;
+    if (!hex_parse_u32(p, addr) || **p != ',') return false;
     (*p)++;
-    if (!parse_hex(p, length)) return false;
+    if (!hex_parse_u32(p, length)) return false;
     if (**p != end) return false;
     if (end) (*p)++;
     return true;
-}
-
-/* Decodes hex text into bytes; returns the count, or -1 on a bad digit. */
-static long decode_hex(const char *text, size_t digits, uint8_t *out, size_t capacity)
-{
-    if (digits % 2 || digits / 2 > capacity) return -1;
-    for (size_t i = 0; i < digits / 2; i++) {
-        int hi = hexval((uint8_t)text[2 * i]), lo = hexval((uint8_t)text[2 * i + 1]);
-        if (hi < 0 || lo < 0) return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return (long)(digits / 2);
 }
 
 static bool starts(const char *s, const char *prefix)
@@ -113,17 +77,16 @@ void gdb_reply_str(gdb_server *g, const char *s)
 
 void gdb_reply_hex(gdb_server *g, const uint8_t *data, size_t length)
 {
-    for (size_t i = 0; i < length && g->reply_length + 2 <= GDB_PACKET_SIZE; i++) {
-        g->reply[g->reply_length++] = (uint8_t)hexdigits[data[i] >> 4];
-        g->reply[g->reply_length++] = (uint8_t)hexdigits[data[i] & 0xF];
-    }
+    size_t room = (GDB_PACKET_SIZE - g->reply_length) / 2;
+    if (length > room) length = room;
+    hex_encode(data, length, (char *)g->reply + g->reply_length);
+    g->reply_length += 2 * length;
 }
 
 static void reply_hex_number(gdb_server *g, uint32_t v, unsigned digits)
 {
     char s[9];
-    for (unsigned i = 0; i < digits; i++) s[i] = hexdigits[(v >> (4 * (digits - 1 - i))) & 0xF];
-    s[digits] = 0;
+    hex_format_u32(v, digits, s);
     gdb_reply_str(g, s);
 }
 
@@ -158,10 +121,8 @@ void gdb_console(gdb_server *g, const char *text)
     while (at < n) {
         size_t chunk = n - at < 256 ? n - at : 256, k = 1;
         packet[0] = 'O';
-        for (size_t i = 0; i < chunk; i++) {
-            packet[k++] = (uint8_t)hexdigits[(uint8_t)text[at + i] >> 4];
-            packet[k++] = (uint8_t)hexdigits[(uint8_t)text[at + i] & 0xF];
-        }
+        hex_encode((const uint8_t *)text + at, chunk, (char *)packet + k);
+        k += 2 * chunk;
         uint8_t framed[2 * sizeof packet + 8];
         size_t f = rsp_frame(packet, k, framed, sizeof framed);
         if (f) g->output(g->output_ctx, framed, f);
@@ -415,7 +376,7 @@ static void handle_breakpoint(gdb_server *g, const char *p, bool insert)
 {
     uint32_t type = 0, addr = 0, kind = 0;
     const char *q = p + 1;
-    if (!parse_hex(&q, &type) || *q++ != ',' || !parse_hex(&q, &addr) || *q++ != ',' || !parse_hex(&q, &kind)) {
+    if (!hex_parse_u32(&q, &type) || *q++ != ',' || !hex_parse_u32(&q, &addr) || *q++ != ',' || !hex_parse_u32(&q, &kind)) {
         send_error(g, 0x16);
         return;
     }
@@ -547,7 +508,7 @@ static void handle_memory(gdb_server *g, char op, const char *p, size_t length)
     size_t at = (size_t)(q - p), data_length = length - at;
     long n;
     if (op == 'M') {
-        n = decode_hex(q, data_length, g->scratch, sizeof g->scratch);
+        n = hex_decode(q, data_length, g->scratch, sizeof g->scratch);
     } else { /* X: binary with escapes */
         size_t u = rsp_unescape((uint8_t *)p + at, data_length);
         n = u == (size_t)-1 ? -1 : (long)u;
@@ -651,7 +612,7 @@ static void handle_registers(gdb_server *g, char op, const char *p, size_t lengt
     if (op == 'G') {
         size_t at = 1;
         for (unsigned i = 0; i < count && at + 2u * regs[i].bytes <= length; i++) {
-            if (decode_hex(p + at, 2u * regs[i].bytes, bytes, sizeof bytes) < 0 || write_gdb_register(g, &regs[i], bytes) != 0) {
+            if (hex_decode(p + at, 2u * regs[i].bytes, bytes, sizeof bytes) < 0 || write_gdb_register(g, &regs[i], bytes) != 0) {
                 send_error(g, 0x0e);
                 return;
             }
@@ -662,7 +623,7 @@ static void handle_registers(gdb_server *g, char op, const char *p, size_t lengt
     }
     uint32_t regnum = 0;
     const char *q = p + 1;
-    if (!parse_hex(&q, &regnum) || (op == 'P' && *q++ != '=')) {
+    if (!hex_parse_u32(&q, &regnum) || (op == 'P' && *q++ != '=')) {
         send_error(g, 0x16);
         return;
     }
@@ -683,7 +644,7 @@ static void handle_registers(gdb_server *g, char op, const char *p, size_t lengt
         gdb_send_reply(g);
         return;
     }
-    if (decode_hex(q, length - (size_t)(q - p), bytes, r->bytes) != (long)r->bytes || write_gdb_register(g, r, bytes) != 0) {
+    if (hex_decode(q, length - (size_t)(q - p), bytes, r->bytes) != (long)r->bytes || write_gdb_register(g, r, bytes) != 0) {
         send_error(g, 0x0e);
         return;
     }
@@ -754,7 +715,7 @@ static void handle_v(gdb_server *g, const char *p, size_t length)
         } else send_str(g, "");
     } else if (starts(p, "vAttach;")) {
         const char *q = p + 8;
-        if (!parse_hex(&q, &pid) || pid == 0) {
+        if (!hex_parse_u32(&q, &pid) || pid == 0) {
             send_error(g, 0x16);
         } else if ((!g->probe->connected && probe_scan(g->probe) != BMP_OK) || pid > g->probe->target_count) {
             send_error(g, 0x01); /* no console output here: GDB takes O packets only while running */
@@ -801,7 +762,7 @@ static void handle_query(gdb_server *g, const char *p, size_t length)
     } else if (starts(p, "qXfer:")) {
         handle_xfer(g, p);
     } else if (starts(p, "qRcmd,")) {
-        long n = decode_hex(p + 6, length - 6, g->scratch, sizeof g->scratch - 1);
+        long n = hex_decode(p + 6, length - 6, g->scratch, sizeof g->scratch - 1);
         if (n < 0) {
             send_error(g, 0x16);
             return;

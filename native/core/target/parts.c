@@ -1,5 +1,7 @@
 #include "target/parts.h"
 
+#include "gdb/hex.h" /* the memory map is GDB's XML */
+
 const uint32_t part_idcode_addresses[2] = {0xE0042000u, 0x5C001000u};
 
 #define KIB(n) ((uint32_t)(n) * 1024u)
@@ -76,12 +78,8 @@ static void put(writer *w, const char *s)
 
 static void put_hex(writer *w, uint32_t v)
 {
-    static const char digits[] = "0123456789abcdef";
     char buf[11] = "0x";
-    int n = 8;
-    while (n > 1 && !(v >> ((n - 1) * 4))) n--;
-    for (int i = 0; i < n; i++) buf[2 + i] = digits[(v >> ((n - 1 - i) * 4)) & 0xF];
-    buf[2 + n] = 0;
+    hex_format_u32(v, 0, buf + 2);
     put(w, buf);
 }
 
