@@ -473,7 +473,7 @@ unsigned dap_process(dap_engine *e, const uint8_t *request, size_t length)
 
 const uint8_t *dap_response(const dap_engine *e, unsigned index, size_t *length)
 {
-    if (index > DAP_MAX_QUEUED) {
+    if (index >= DAP_RESPONSE_SLOTS) {
         *length = 0;
         return 0;
     }

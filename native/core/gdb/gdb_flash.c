@@ -138,7 +138,7 @@ static bmp_status write_collected(gdb_server *g)
             g->flash_extents[k] = g->flash_extents[k - 1];
             g->flash_extents[k - 1].start = s0, g->flash_extents[k - 1].end = e0;
         }
-    bmp_status s = 0;
+    bmp_status s = BMP_OK;
     for (unsigned i = 0; i < n;) {
         uint32_t start = g->flash_extents[i].start / unit * unit, end = g->flash_extents[i].end;
         unsigned j = i + 1;
@@ -181,7 +181,7 @@ static void write_packet(gdb_server *g, char *p, size_t length)
         return;
     }
     uint32_t unit = flash_unit(g->probe);
-    bmp_status s = 0;
+    bmp_status s = BMP_OK;
     /* Join the pending tail when this write continues it; else program the tail first. */
     if (g->flash_pending_length && addr != g->flash_pending_addr + g->flash_pending_length) s = flush_pending(g);
     uint8_t *buf = g->scratch;

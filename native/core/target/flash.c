@@ -322,7 +322,7 @@ bmp_status flash_program(probe_session *p, uint32_t addr, const uint8_t *data, s
     bool fast = ram && ram->size >= 4096 && length >= 1024;
     uint8_t chunk[CHUNK];
     size_t done = 0;
-    bmp_status s = 0;
+    bmp_status s = BMP_OK;
     uint32_t unlocked_base = 0xFFFFFFFFu;
     while (done < padded && s == BMP_OK) {
         uint32_t at = addr + (uint32_t)done;
@@ -367,7 +367,7 @@ bmp_status flash_write(probe_session *p, uint32_t addr, const uint8_t *data, siz
     flash_loader_erase erases[FLASH_LOADER_MAX_ERASES];
     size_t done = 0;
     uint32_t erased_to = addr; /* every block below this has been erased */
-    bmp_status s = 0;
+    bmp_status s = BMP_OK;
     while (s == BMP_OK && done < whole) {
         uint32_t at = addr + (uint32_t)done, base = bank_base(&c, at);
         /* One loader run: at most FLASH_LOADER_MAX_ERASES blocks, within one bank. */

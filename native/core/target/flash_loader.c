@@ -140,7 +140,7 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
         return s;
     }
 
-    bmp_status result = 0;
+    bmp_status result = BMP_OK;
     uint32_t read_index = 0, state = FLASH_LOADER_STATE_RUNNING, dhcsr = 0, done_flag = sent == length;
     uint32_t last_read = 0;
     size_t reported = 0;

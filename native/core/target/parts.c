@@ -83,26 +83,47 @@ static void put_hex(writer *w, uint32_t v)
     put(w, buf);
 }
 
+/* The pieces of the memory map, sized below against PART_MEMORY_MAP_XML_MAX. */
+static const char map_head[] = "<?xml version=\"1.0\"?>\n<!DOCTYPE memory-map PUBLIC \"+//IDN gnu.org//DTD GDB Memory Map V1.0//EN\""
+                               " \"http://sourceware.org/gdb/gdb-memory-map.dtd\">\n<memory-map>\n";
+static const char map_flash[] = "  <memory type=\"flash\" start=\"";
+static const char map_ram[] = "  <memory type=\"ram\" start=\"";
+static const char map_length[] = "\" length=\"";
+static const char map_block[] = "\">\n    <property name=\"blocksize\">";
+static const char map_flash_end[] = "</property>\n  </memory>\n";
+static const char map_ram_end[] = "\"/>\n";
+static const char map_tail[] = "</memory-map>\n";
+
+/* Every region a flash one (the longer kind), every number "0x" and 8 digits, the terminator. */
+#define HEX_NUMBER 10u
+BMP_STATIC_ASSERT(sizeof map_head - 1 +
+                          PART_MAX_MEMORIES * (sizeof map_flash - 1 + HEX_NUMBER + sizeof map_length - 1 + HEX_NUMBER +
+                                               sizeof map_block - 1 + HEX_NUMBER + sizeof map_flash_end - 1) +
+                          sizeof map_tail <=
+                      PART_MEMORY_MAP_XML_MAX,
+                  "PART_MEMORY_MAP_XML_MAX must hold the longest memory map");
+BMP_STATIC_ASSERT(sizeof map_ram <= sizeof map_flash && sizeof map_ram_end <= sizeof map_block + HEX_NUMBER + sizeof map_flash_end,
+                  "a RAM region is the shorter kind");
+
 size_t part_memory_map_xml(const part_info *info, char *out, size_t capacity)
 {
     writer w = {out, capacity, 0, capacity == 0};
     if (capacity) out[0] = 0;
-    put(&w, "<?xml version=\"1.0\"?>\n<!DOCTYPE memory-map PUBLIC \"+//IDN gnu.org//DTD GDB Memory Map V1.0//EN\""
-            " \"http://sourceware.org/gdb/gdb-memory-map.dtd\">\n<memory-map>\n");
+    put(&w, map_head);
     for (unsigned i = 0; i < info->memory_count; i++) {
         const part_memory *m = &info->memories[i];
-        put(&w, m->kind == PART_MEMORY_FLASH ? "  <memory type=\"flash\" start=\"" : "  <memory type=\"ram\" start=\"");
+        put(&w, m->kind == PART_MEMORY_FLASH ? map_flash : map_ram);
         put_hex(&w, m->start);
-        put(&w, "\" length=\"");
+        put(&w, map_length);
         put_hex(&w, m->length);
         if (m->kind == PART_MEMORY_FLASH) {
-            put(&w, "\">\n    <property name=\"blocksize\">");
+            put(&w, map_block);
             put_hex(&w, m->block_size);
-            put(&w, "</property>\n  </memory>\n");
+            put(&w, map_flash_end);
         } else {
-            put(&w, "\"/>\n");
+            put(&w, map_ram_end);
         }
     }
-    put(&w, "</memory-map>\n");
+    put(&w, map_tail);
     return w.overflow ? 0 : w.length;
 }
