@@ -1,4 +1,5 @@
-/* AP discovery and the ROM-table walk through the target layer, on each profile. */
+/* AP discovery and the ROM-table walk of the target layer (romtable.c) over the simulated wire,
+ * on each profile (the simulator's tables themselves: test_sim_rom.c). */
 #include "check.h"
 #include "link/swd_link.h"
 #include "sim_swd_phy.h"

@@ -1,4 +1,5 @@
-/* The flash controllers, driven through the bus as a debugger's flash driver drives them. */
+/* The simulated flash controllers, driven through the bus as a debugger's flash driver drives them
+ * (the core's flash drivers over the debug link: test_flash.c). */
 #include "check.h"
 #include "sim_target.h"
 
