@@ -304,7 +304,8 @@ static bmp_status program_loader(probe_session *p, const controller *c, uint32_t
                                   .cr_addr = base + c->cr, .pg_cr = pg_cr(c), .erases = erases,
                                   .erase_count = erase_count};
     uint32_t sr = 0;
-    s = loader_status(c, flash_loader_program(&p->core, &params, addr, data, length, &sr, progress, ctx), sr);
+    s = flash_loader_program(&p->core, &params, addr, data, length, &sr, progress, ctx);
+    s = loader_status(c, s, sr); /* not in one expression: sr is set by the call */
     bmp_status w = wait_done(p, c, base);
     cortexm_write32(&p->core, base + c->cr, 0);
     return s != BMP_OK ? s : w;
