@@ -134,7 +134,7 @@ log('Mocha');
 await mochaTests();
 
 log('Build checks');
-check('portable core cross-compiles for Cortex-M7 with no warnings', () =>
+check('portable core cross-compiles for Cortex-M7 with no warnings and fits the firmware budget (code <= 48 KiB, static RAM <= 40 KiB)', () =>
   step('bash', ['scripts/cross-compile-core.sh']),
 );
 check('fixture firmware rebuilds byte-identical', () =>

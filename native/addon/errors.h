@@ -13,6 +13,10 @@ inline Napi::Value ThrowWithCode(Napi::Env env, const char *code, const std::str
     return env.Undefined();
 }
 
+// The JavaScript error code for a core status (common/status.h), with the core's sentence for it
+// in *message. A status the table does not know (a bug) gives EINTERNAL. The Session's Describe.
+const char *CodeForStatus(int status, const char **message);
+
 inline Napi::Value ThrowTypeWithCode(Napi::Env env, const char *code, const std::string &message)
 {
     Napi::TypeError error = Napi::TypeError::New(env, message);

@@ -17,36 +17,6 @@ namespace bmp {
 
 namespace {
 
-// Error codes for the statuses of the link and target layers.
-const char *CodeFor(int status, const char **message)
-{
-    switch (status) {
-    case DP_LINK_WAIT: *message = "the target kept answering WAIT"; return "ETIMEDOUT";
-    case DP_LINK_FAULT: *message = "the access faulted (bus error at that address?)"; return "EBUSFAULT";
-    case DP_LINK_NO_RESPONSE: *message = "the target does not answer"; return "ENOTARGET";
-    case DP_LINK_PARITY: *message = "read data parity error"; return "EPROTO";
-    case DP_LINK_TRANSPORT: *message = "the probe did not answer as expected"; return "EPROBE";
-    case CORTEXM_TIMEOUT: *message = "the core did not respond in time"; return "ETIMEDOUT";
-    case CORTEXM_NOT_HALTED: *message = "the core must be halted"; return "ENOTHALTED";
-    case CORTEXM_NO_RESOURCE: *message = "no free comparator"; return "ENORESOURCE";
-    default: break;
-    }
-    if (const char *why = flash_status_message(status)) {
-        *message = why;
-        switch (status) {
-        case FLASH_ERR_WRITE_PROTECTED: return "EPROTECTED";
-        case FLASH_ERR_LOCKED: return "ELOCKED";
-        case FLASH_ERR_VERIFY: return "EVERIFY";
-        case FLASH_ERR_OUTSIDE: return "ERANGE";
-        case FLASH_ERR_TIMEOUT: return "ETIMEDOUT";
-        default: return "EFLASH";
-        }
-    }
-    switch (status) {
-    default: *message = "invalid argument"; return "EINVAL";
-    }
-}
-
 double NumberOption(Napi::Object o, const char *name, double fallback)
 {
     Napi::Value v = o.Get(name);
@@ -147,7 +117,7 @@ ProbeWrap::ProbeWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ProbeWra
         return;
     }
     probe_session_init(&probe_, nullptr);
-    worker_.reset(new Session(env, info.This().As<Napi::Object>(), &CodeFor));
+    worker_.reset(new Session(env, info.This().As<Napi::Object>(), &CodeForStatus));
     if (js_) {
         JsTransport *bridge = js_.get();
         worker_->OnAbort([bridge] { bridge->Abort(); });
@@ -247,7 +217,7 @@ Napi::Value ProbeWrap::Attach(const Napi::CallbackInfo &info)
             if (probe_.connected && index >= probe_.target_count)
                 return Outcome::Error("ENOTARGET", "no target " + std::to_string(index + 1) + " in the last scan");
             int s = probe_attach(&probe_, index);
-            if (s == CORTEXM_INVALID) return Outcome::Error("ENOTARGET", "the scan found no Cortex-M core to attach to");
+            if (s == BMP_ERR_NO_TARGET) return Outcome::Error("ENOTARGET", "the scan found no Cortex-M core to attach to");
             if (s != 0) return Outcome::Status(s);
             cortexm c = probe_.core;
             std::string part = probe_part_name(&probe_);

@@ -93,7 +93,7 @@ template <typename F> Outcome ProbeWrap::WithProbe(F &&f)
     auto run = [&]() -> Outcome {
         int s = OpenLink();
         Outcome o = s != 0 ? Outcome::Status(s) : f();
-        if (o.status == DP_LINK_TRANSPORT && js_) {
+        if (o.status == BMP_ERR_TRANSPORT && js_) {
             return Outcome::Error(js_->TimedOut() ? "ETIMEDOUT" : "EPROBE",
                                   "the probe's transport failed: " + js_->LastError());
         }

@@ -536,11 +536,11 @@ static uint32_t scs_word(sim_target *t, uint32_t o, bool *ok)
     }
     if (o >= 0x400 && o < 0x400 + SIM_NVIC_IRQS) {
         const uint8_t *p = &c->irq_priority[o - 0x400];
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        return sim_get_le(p, 4);
     }
     if (o >= 0xD18 && o < 0xD24) {
         const uint8_t *p = &c->shpr[o - 0xD18];
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        return sim_get_le(p, 4);
     }
     if (o >= 0xFD0) return sim_rom_component_id(t, SIM_COMPONENT_SCS, o);
     switch (o) {

@@ -41,7 +41,7 @@ static bool fetch16(sim_target *t, uint32_t addr, uint32_t *out)
     if (!r || !r->mem || r->debug_only || (addr & 1) || addr - r->base + 2 > r->size) return false;
     c->fetch_region = r;
     const uint8_t *p = r->mem + (addr - r->base);
-    *out = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+    *out = sim_get_le(p, 2);
     return true;
 }
 

@@ -136,7 +136,7 @@ static sim_bus_status array_write(sim_target *t, uint32_t offset, unsigned size,
         return SIM_BUS_OK;
     }
     uint8_t *p = t->flash.mem + offset;
-    uint16_t current = (uint16_t)(p[0] | p[1] << 8);
+    uint16_t current = (uint16_t)sim_get_le(p, 2);
     /* A half-word that is not erased can only be written with 0x0000 (PM0075 2.3.3). */
     if (current != 0xFFFF && value != 0) {
         b->sr |= SR_PGERR;

@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "gdb/gdb_server.h"
 
 static void fail(const char *what)
@@ -108,7 +109,7 @@ typedef struct fake_target {
     dp_link link;
     /* configuration of this run */
     bool inject_on;
-    dp_link_status inject_kind;
+    bmp_status inject_kind;
     uint32_t inject_mask;
     bool unmapped_faults;
     bool flash_programmable;
@@ -119,7 +120,7 @@ typedef struct fake_target {
     unsigned ap_count;
     uint32_t rng;
     /* link state */
-    dp_link_status pending;  /* first error since the last flush: the rest of the queue is dropped */
+    bmp_status pending;  /* first error since the last flush: the rest of the queue is dropped */
     uint32_t transactions;
     uint32_t ctrl_stat, select, rdbuff;
     bool sticky;
@@ -144,19 +145,6 @@ static uint32_t next_random(uint32_t *state)
     x ^= x << 5;
     *state = x;
     return x;
-}
-
-static uint32_t load32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void store32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
 }
 
 /* The core stops running, for the configured reason. */
@@ -188,8 +176,8 @@ static void core_reset(void)
 {
     T.reset_st = true;
     T.lockup = false;
-    T.regs[13] = load32(T.flash);
-    T.regs[15] = load32(T.flash + 4) & ~1u;
+    T.regs[13] = get_le32(T.flash);
+    T.regs[15] = get_le32(T.flash + 4) & ~1u;
     T.regs[16] = 1u << 24; /* xPSR.T */
     if (T.ppb[(DEMCR - PPB_BASE) / 4] & 1u) { /* VC_CORERESET */
         T.halted = true;
@@ -243,15 +231,15 @@ static void dhcsr_write(uint32_t v)
 
 /* Memory and memory-mapped registers, one aligned word at a time. `mask` says which byte lanes
  * a write touches. */
-static dp_link_status bus_read(uint32_t addr, uint32_t *value)
+static bmp_status bus_read(uint32_t addr, uint32_t *value)
 {
     *value = 0;
     if (addr >= RAM_BASE && addr - RAM_BASE < MEM_SIZE) {
-        *value = load32(T.ram + (addr - RAM_BASE));
+        *value = get_le32(T.ram + (addr - RAM_BASE));
     } else if (addr >= FLASH_BASE && addr - FLASH_BASE < MEM_SIZE) {
-        *value = load32(T.flash + (addr - FLASH_BASE));
+        *value = get_le32(T.flash + (addr - FLASH_BASE));
     } else if (addr < MEM_SIZE) { /* the boot alias of flash */
-        *value = load32(T.flash + addr);
+        *value = get_le32(T.flash + addr);
     } else if (addr >= PPB_BASE && addr - PPB_BASE < PPB_SIZE) {
         switch (addr) {
         case DHCSR: *value = dhcsr_read(); break;
@@ -280,21 +268,21 @@ static dp_link_status bus_read(uint32_t addr, uint32_t *value)
     } else if (T.flash_size_address && addr == (T.flash_size_address & ~3u)) {
         *value = (uint32_t)T.flash_kib << (8 * (T.flash_size_address & 3));
     } else if (T.unmapped_faults) {
-        return DP_LINK_FAULT;
+        return BMP_ERR_FAULT;
     }
-    return DP_LINK_OK;
+    return BMP_OK;
 }
 
-static dp_link_status bus_write(uint32_t addr, uint32_t value, uint32_t mask)
+static bmp_status bus_write(uint32_t addr, uint32_t value, uint32_t mask)
 {
     if (addr >= RAM_BASE && addr - RAM_BASE < MEM_SIZE) {
         uint8_t *p = T.ram + (addr - RAM_BASE);
-        store32(p, (load32(p) & ~mask) | (value & mask));
+        put_le32(p, (get_le32(p) & ~mask) | (value & mask));
     } else if ((addr >= FLASH_BASE && addr - FLASH_BASE < MEM_SIZE) || addr < MEM_SIZE) {
         /* flash: writes over the bus are ignored, or program bits from 1 to 0 like NOR flash */
         if (T.flash_programmable) {
             uint8_t *p = T.flash + (addr >= FLASH_BASE ? addr - FLASH_BASE : addr);
-            store32(p, load32(p) & (value | ~mask));
+            put_le32(p, get_le32(p) & (value | ~mask));
         }
     } else if (addr >= PPB_BASE && addr - PPB_BASE < PPB_SIZE) {
         uint32_t v = value & mask;
@@ -324,13 +312,13 @@ static dp_link_status bus_write(uint32_t addr, uint32_t value, uint32_t mask)
     } else if (addr >= SYSTEM_BASE) {
         /* ignored */
     } else if (T.unmapped_faults) {
-        return DP_LINK_FAULT;
+        return BMP_ERR_FAULT;
     }
-    return DP_LINK_OK;
+    return BMP_OK;
 }
 
 /* A DRW (or banked data) transfer of the size CSW says, at `addr`. */
-static dp_link_status mem_access(fake_ap *ap, uint32_t addr, bool write, uint32_t *value)
+static bmp_status mem_access(fake_ap *ap, uint32_t addr, bool write, uint32_t *value)
 {
     unsigned size = ap->csw & 7u;
     CHECK(size <= 2); /* byte, halfword, word: all the adiv5 layer uses */
@@ -355,16 +343,16 @@ static void advance_tar(fake_ap *ap)
     ap->tar = (ap->tar & ~0x3FFu) | ((ap->tar + step) & 0x3FFu);
 }
 
-static dp_link_status ap_access(uint8_t addr, bool write, uint32_t *value)
+static bmp_status ap_access(uint8_t addr, bool write, uint32_t *value)
 {
     fake_ap *ap = selected_ap();
     uint32_t reg = (T.select & 0xF0u) | addr;
     if (!ap) { /* no AP there: IDR reads as zero, the end of the list */
         if (!write) *value = 0;
-        return DP_LINK_OK;
+        return BMP_OK;
     }
-    if (T.sticky) return DP_LINK_FAULT;
-    dp_link_status s = DP_LINK_OK;
+    if (T.sticky) return BMP_ERR_FAULT;
+    bmp_status s = BMP_OK;
     switch (reg) {
     case 0x00:
         if (write) ap->csw = *value & 0xFF000F77u;
@@ -376,7 +364,7 @@ static dp_link_status ap_access(uint8_t addr, bool write, uint32_t *value)
         break;
     case 0x0C:
         s = mem_access(ap, ap->tar, write, value);
-        if (s == DP_LINK_OK) advance_tar(ap);
+        if (s == BMP_OK) advance_tar(ap);
         break;
     case 0x10: case 0x14: case 0x18: case 0x1C: /* banked data */
         s = mem_access(ap, (ap->tar & ~0xFu) | (reg & 0xCu), write, value);
@@ -385,11 +373,11 @@ static dp_link_status ap_access(uint8_t addr, bool write, uint32_t *value)
     case 0xFC: if (!write) *value = MEM_AP_IDR; break;
     default: if (!write) *value = 0; break;
     }
-    if (!write && s == DP_LINK_OK) T.rdbuff = *value;
+    if (!write && s == BMP_OK) T.rdbuff = *value;
     return s;
 }
 
-static dp_link_status dp_access(uint8_t addr, bool write, uint32_t *value)
+static bmp_status dp_access(uint8_t addr, bool write, uint32_t *value)
 {
     if (write) {
         switch (addr) {
@@ -398,7 +386,7 @@ static dp_link_status dp_access(uint8_t addr, bool write, uint32_t *value)
         case 0x8: T.select = *value; break;
         default: break;                                       /* TARGETSEL */
         }
-        return DP_LINK_OK;
+        return BMP_OK;
     }
     switch (addr) {
     case 0x0: *value = DPIDR_VALUE; break;
@@ -412,71 +400,71 @@ static dp_link_status dp_access(uint8_t addr, bool write, uint32_t *value)
     }
     default: *value = T.rdbuff; break; /* RESEND, RDBUFF */
     }
-    return DP_LINK_OK;
+    return BMP_OK;
 }
 
 /* Whether this transaction fails: the budget, then the configured injection. */
-static dp_link_status injected(uint32_t cost)
+static bmp_status injected(uint32_t cost)
 {
-    if (T.transactions > TRANSACTION_BUDGET) return DP_LINK_NO_RESPONSE;
+    if (T.transactions > TRANSACTION_BUDGET) return BMP_ERR_NO_RESPONSE;
     T.transactions += cost;
-    if (!T.inject_on || T.inject_kind == DP_LINK_OK) return DP_LINK_OK;
-    return (next_random(&T.rng) & T.inject_mask) == 0 ? T.inject_kind : DP_LINK_OK;
+    if (!T.inject_on || T.inject_kind == BMP_OK) return BMP_OK;
+    return (next_random(&T.rng) & T.inject_mask) == 0 ? T.inject_kind : BMP_OK;
 }
 
-static void record(dp_link_status s)
+static void record(bmp_status s)
 {
-    if (s == DP_LINK_OK) return;
-    if (s == DP_LINK_FAULT) T.sticky = true;
-    if (T.pending == DP_LINK_OK) T.pending = s;
+    if (s == BMP_OK) return;
+    if (s == BMP_ERR_FAULT) T.sticky = true;
+    if (T.pending == BMP_OK) T.pending = s;
 }
 
-static dp_link_status fake_connect(dp_link *link, bool dormant, uint32_t *dpidr)
+static bmp_status fake_connect(dp_link *link, bool dormant, uint32_t *dpidr)
 {
     CHECK(link == &T.link && dpidr != NULL);
     (void)dormant; /* the fake answers either way */
-    T.pending = DP_LINK_OK;
-    dp_link_status s = injected(1);
-    if (s != DP_LINK_OK) return s;
+    T.pending = BMP_OK;
+    bmp_status s = injected(1);
+    if (s != BMP_OK) return s;
     T.ctrl_stat = 0;
     T.select = 0;
     T.sticky = false;
     *dpidr = DPIDR_VALUE;
-    return DP_LINK_OK;
+    return BMP_OK;
 }
 
-static dp_link_status fake_transfer(dp_link *link, bool ap, uint8_t addr, bool write, uint32_t *value)
+static bmp_status fake_transfer(dp_link *link, bool ap, uint8_t addr, bool write, uint32_t *value)
 {
     CHECK(link == &T.link && value != NULL);
     CHECK(addr == 0x0 || addr == 0x4 || addr == 0x8 || addr == 0xC);
-    if (T.pending != DP_LINK_OK) return DP_LINK_OK;
-    dp_link_status s = injected(1);
-    if (s == DP_LINK_OK) s = ap ? ap_access(addr, write, value) : dp_access(addr, write, value);
+    if (T.pending != BMP_OK) return BMP_OK;
+    bmp_status s = injected(1);
+    if (s == BMP_OK) s = ap ? ap_access(addr, write, value) : dp_access(addr, write, value);
     record(s);
-    return DP_LINK_OK;
+    return BMP_OK;
 }
 
-static dp_link_status fake_read(dp_link *link, bool ap, uint8_t addr, uint32_t *value)
+static bmp_status fake_read(dp_link *link, bool ap, uint8_t addr, uint32_t *value)
 {
     return fake_transfer(link, ap, addr, false, value);
 }
 
-static dp_link_status fake_write(dp_link *link, bool ap, uint8_t addr, uint32_t value)
+static bmp_status fake_write(dp_link *link, bool ap, uint8_t addr, uint32_t value)
 {
     return fake_transfer(link, ap, addr, true, &value);
 }
 
 /* `count` DRW transfers: reads into `in`, or writes from `out`. */
-static dp_link_status fake_block(dp_link *link, uint32_t *in, const uint32_t *out, size_t count)
+static bmp_status fake_block(dp_link *link, uint32_t *in, const uint32_t *out, size_t count)
 {
     CHECK(link == &T.link && (in != NULL || out != NULL));
-    if (T.pending != DP_LINK_OK) return DP_LINK_OK;
+    if (T.pending != BMP_OK) return BMP_OK;
     fake_ap *ap = selected_ap();
     CHECK(ap != NULL && (T.select & 0xF0u) == 0);
     /* adiv5.h: no auto-incremented block crosses a 1 KiB TAR boundary */
     if (((ap->csw >> 4) & 3u) != 0) CHECK((ap->tar & 0x3FFu) + (count << (ap->csw & 3u)) <= 0x400u);
-    dp_link_status s = injected((uint32_t)(count < 0x10000 ? count : 0x10000));
-    for (size_t i = 0; i < count && s == DP_LINK_OK; i++) {
+    bmp_status s = injected((uint32_t)(count < 0x10000 ? count : 0x10000));
+    for (size_t i = 0; i < count && s == BMP_OK; i++) {
         if (in) {
             s = ap_access(0x0C, false, &in[i]);
         } else {
@@ -485,47 +473,47 @@ static dp_link_status fake_block(dp_link *link, uint32_t *in, const uint32_t *ou
         }
     }
     record(s);
-    return DP_LINK_OK;
+    return BMP_OK;
 }
 
-static dp_link_status fake_read_block(dp_link *link, uint32_t *values, size_t count)
+static bmp_status fake_read_block(dp_link *link, uint32_t *values, size_t count)
 {
     CHECK(values != NULL);
     return fake_block(link, values, NULL, count);
 }
 
-static dp_link_status fake_write_block(dp_link *link, const uint32_t *values, size_t count)
+static bmp_status fake_write_block(dp_link *link, const uint32_t *values, size_t count)
 {
     CHECK(values != NULL);
     return fake_block(link, NULL, values, count);
 }
 
-static dp_link_status fake_flush(dp_link *link)
+static bmp_status fake_flush(dp_link *link)
 {
     CHECK(link == &T.link);
-    dp_link_status s = T.pending;
-    T.pending = DP_LINK_OK;
+    bmp_status s = T.pending;
+    T.pending = BMP_OK;
     return s;
 }
 
-static dp_link_status fake_reset_pin(dp_link *link, bool asserted)
+static bmp_status fake_reset_pin(dp_link *link, bool asserted)
 {
     CHECK(link == &T.link);
-    dp_link_status s = injected(1);
-    if (s != DP_LINK_OK) return s;
+    bmp_status s = injected(1);
+    if (s != BMP_OK) return s;
     if (!asserted) core_reset();
-    return DP_LINK_OK;
+    return BMP_OK;
 }
 
-static dp_link_status fake_read_match(dp_link *link, bool ap, uint8_t addr, uint32_t mask, uint32_t match)
+static bmp_status fake_read_match(dp_link *link, bool ap, uint8_t addr, uint32_t mask, uint32_t match)
 {
     uint32_t v = 0;
-    for (unsigned i = 0; i <= DP_LINK_MATCH_RETRIES && T.pending == DP_LINK_OK; i++) {
+    for (unsigned i = 0; i <= DP_LINK_MATCH_RETRIES && T.pending == BMP_OK; i++) {
         fake_read(link, ap, addr, &v);
-        if (T.pending == DP_LINK_OK && (v & mask) == match) return DP_LINK_OK;
+        if (T.pending == BMP_OK && (v & mask) == match) return BMP_OK;
     }
-    if (T.pending == DP_LINK_OK) T.pending = DP_LINK_MISMATCH;
-    return DP_LINK_OK;
+    if (T.pending == BMP_OK) T.pending = BMP_ERR_MISMATCH;
+    return BMP_OK;
 }
 
 static const dp_link_ops fake_ops = {
@@ -543,7 +531,7 @@ static void target_init(const uint8_t cfg[4])
 {
     static const uint32_t cpuids[8] = {0x410FC241u, 0x410CC200u, 0x410CC601u, 0x412FC231u,
                                        0x411FC272u, 0x410FD213u, 0x41000000u, 0x410FC241u};
-    static const dp_link_status kinds[4] = {DP_LINK_OK, DP_LINK_FAULT, DP_LINK_NO_RESPONSE, DP_LINK_WAIT};
+    static const bmp_status kinds[4] = {BMP_OK, BMP_ERR_FAULT, BMP_ERR_NO_RESPONSE, BMP_ERR_WAIT};
 
     memset(&T, 0, sizeof T);
     T.link.ops = &fake_ops;
@@ -569,8 +557,8 @@ static void target_init(const uint8_t cfg[4])
 
     /* Erased flash with a vector table and, at the reset handler, BKPT 0xAB then BKPT 0. */
     memset(T.flash, 0xFF, sizeof T.flash);
-    store32(T.flash, RAM_BASE + MEM_SIZE);
-    store32(T.flash + 4, FLASH_BASE + 0x101u);
+    put_le32(T.flash, RAM_BASE + MEM_SIZE);
+    put_le32(T.flash + 4, FLASH_BASE + 0x101u);
     T.flash[0x100] = 0xAB, T.flash[0x101] = 0xBE;
     T.flash[0x102] = 0x00, T.flash[0x103] = 0xBE;
 
@@ -687,7 +675,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     target_init(cfg);
     probe_session_init(&probe, &T.link);
     if (cfg[0] & 1u) {
-        if (probe_scan(&probe) > 0 && probe_attach(&probe, 0) == 0) {
+        if (probe_scan(&probe) == BMP_OK && probe.target_count > 0 && probe_attach(&probe, 0) == BMP_OK) {
             probe.core.polls = 32;
             cortexm_halt(&probe.core); /* as the server's own attach does */
         }

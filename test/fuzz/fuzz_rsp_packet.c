@@ -1,4 +1,4 @@
-// fuzz-sources: native/core/gdb/rsp_packet.c
+// fuzz-sources: native/core/gdb/rsp_packet.c native/core/gdb/hex.c
 /* libFuzzer target for the GDB RSP packet layer (native/core/gdb/rsp_packet.c).
  *
  * The input is a byte stream as it would arrive from GDB. It is fed one byte at a time to two

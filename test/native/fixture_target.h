@@ -39,7 +39,7 @@ static bool open_fixture(const char *profile, bool over_dap)
     dp_link *link;
     if (over_dap) {
         dap_init(&engine, &phy, &strings, 512, 4);
-        if (cmsis_dap_link_init(&dap, &fixture_transport) != DP_LINK_OK) return false;
+        if (cmsis_dap_link_init(&dap, &fixture_transport) != BMP_OK) return false;
         link = &dap.link;
     } else {
         swd_link_init(&swd, &phy);
@@ -47,8 +47,8 @@ static bool open_fixture(const char *profile, bool over_dap)
     }
     dp = (adiv5_dp){0};
     core = (cortexm){0};
-    return adiv5_connect(&dp, link, t.profile->dp_version >= 2) == DP_LINK_OK &&
-           cortexm_attach(&core, &dp, 0) == CORTEXM_OK;
+    return adiv5_connect(&dp, link, t.profile->dp_version >= 2) == BMP_OK &&
+           cortexm_attach(&core, &dp, 0) == BMP_OK;
 }
 
 static void close_fixture(void)

@@ -19,35 +19,35 @@ static void identify_halt_registers(const char *profile, unsigned p, bool over_d
     CHECK_EQ(core.core, cores[p]);
     CHECK_EQ(core.has_fpu, p != 0);
     CHECK_EQ(core.fpb_revision, p == 2 ? 2 : 1);
-    CHECK_EQ(cortexm_halt(&core), CORTEXM_OK);
+    CHECK_EQ(cortexm_halt(&core), BMP_OK);
     cortexm_halt_reason reason;
-    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), CORTEXM_OK);
+    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), BMP_OK);
     CHECK_EQ(reason, CORTEXM_HALT_REQUEST);
     uint32_t pc = 0;
-    CHECK_EQ(cortexm_read_register(&core, 15, &pc), CORTEXM_OK);
+    CHECK_EQ(cortexm_read_register(&core, 15, &pc), BMP_OK);
     CHECK_EQ(pc, t.cpu.r[15]);
-    for (unsigned r = 0; r <= 12; r++) CHECK_EQ(cortexm_write_register(&core, r, 0x1000 + r), CORTEXM_OK);
+    for (unsigned r = 0; r <= 12; r++) CHECK_EQ(cortexm_write_register(&core, r, 0x1000 + r), BMP_OK);
     uint32_t v = 0;
-    CHECK_EQ(cortexm_read_register(&core, 7, &v), CORTEXM_OK);
+    CHECK_EQ(cortexm_read_register(&core, 7, &v), BMP_OK);
     CHECK_EQ(v, 0x1007);
     if (core.has_fpu) {
-        CHECK_EQ(cortexm_write_register(&core, 0x45, 0x40490FDB), CORTEXM_OK); /* S5 = pi */
-        CHECK_EQ(cortexm_read_register(&core, 0x45, &v), CORTEXM_OK);
+        CHECK_EQ(cortexm_write_register(&core, 0x45, 0x40490FDB), BMP_OK); /* S5 = pi */
+        CHECK_EQ(cortexm_read_register(&core, 0x45, &v), BMP_OK);
         CHECK_EQ(v, 0x40490FDB);
     } else {
-        CHECK_EQ(cortexm_read_register(&core, 0x45, &v), CORTEXM_INVALID);
+        CHECK_EQ(cortexm_read_register(&core, 0x45, &v), BMP_ERR_INVALID);
     }
     /* The batched read gives what one-by-one reads give, the FPU ones included. */
     unsigned sels[24] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20, 0x21, 0x44, 0x45, 0x46};
     unsigned n = core.has_fpu ? 24 : 20;
     uint32_t batch[24] = {0}, single = 0;
-    CHECK_EQ(cortexm_read_registers(&core, sels, n, batch), CORTEXM_OK);
+    CHECK_EQ(cortexm_read_registers(&core, sels, n, batch), BMP_OK);
     for (unsigned i = 0; i < n; i++) {
-        CHECK_EQ(cortexm_read_register(&core, sels[i], &single), CORTEXM_OK);
+        CHECK_EQ(cortexm_read_register(&core, sels[i], &single), BMP_OK);
         CHECK_EQ(batch[i], single);
     }
     CHECK_EQ(batch[7], 0x1007);
-    if (!core.has_fpu) CHECK_EQ(cortexm_read_registers(&core, sels, 24, batch), CORTEXM_INVALID);
+    if (!core.has_fpu) CHECK_EQ(cortexm_read_registers(&core, sels, 24, batch), BMP_ERR_INVALID);
     close_fixture();
 }
 
@@ -56,50 +56,50 @@ static void step_breakpoint_watchpoint_reset(const char *profile, unsigned p, bo
     (void)p;
     CHECK(open_fixture(profile, over_dap));
     uint32_t tick = elf_symbol(&image, "fixture_tick") & ~1u, watched = elf_symbol(&image, "watched");
-    CHECK_EQ(cortexm_halt(&core), CORTEXM_OK);
+    CHECK_EQ(cortexm_halt(&core), BMP_OK);
     /* a step moves the PC by one instruction (or to a branch target) and reports STEP */
     uint32_t before = 0, after = 0;
     cortexm_read_register(&core, 15, &before);
-    CHECK_EQ(cortexm_step(&core, true), CORTEXM_OK);
+    CHECK_EQ(cortexm_step(&core, true), BMP_OK);
     cortexm_read_register(&core, 15, &after);
     CHECK(after != before);
     cortexm_halt_reason reason;
     cortexm_halt_reason_of(&core, &reason, NULL);
     CHECK_EQ(reason, CORTEXM_HALT_STEP);
     /* breakpoint */
-    CHECK_EQ(cortexm_set_breakpoint(&core, tick), CORTEXM_OK);
-    CHECK_EQ(cortexm_resume(&core), CORTEXM_OK);
+    CHECK_EQ(cortexm_set_breakpoint(&core, tick), BMP_OK);
+    CHECK_EQ(cortexm_resume(&core), BMP_OK);
     sim_target_advance(&t, 1000000000ull);
-    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), CORTEXM_OK);
+    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), BMP_OK);
     CHECK_EQ(reason, CORTEXM_HALT_BREAKPOINT);
     CHECK_EQ(t.cpu.r[15], tick);
-    CHECK_EQ(cortexm_clear_breakpoint(&core, tick), CORTEXM_OK);
+    CHECK_EQ(cortexm_clear_breakpoint(&core, tick), BMP_OK);
     /* write watchpoint on `watched` */
-    CHECK_EQ(cortexm_set_watchpoint(&core, watched, 4, CORTEXM_WATCH_WRITE), CORTEXM_OK);
-    CHECK_EQ(cortexm_resume(&core), CORTEXM_OK);
+    CHECK_EQ(cortexm_set_watchpoint(&core, watched, 4, CORTEXM_WATCH_WRITE), BMP_OK);
+    CHECK_EQ(cortexm_resume(&core), BMP_OK);
     sim_target_advance(&t, 1000000000ull);
     uint32_t where = 0;
-    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, &where), CORTEXM_OK);
+    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, &where), BMP_OK);
     CHECK_EQ(reason, CORTEXM_HALT_WATCHPOINT);
     CHECK_EQ(where, watched);
-    CHECK_EQ(cortexm_clear_watchpoint(&core, watched, 4), CORTEXM_OK);
-    CHECK_EQ(cortexm_set_watchpoint(&core, watched + 1, 4, CORTEXM_WATCH_WRITE), CORTEXM_INVALID);
+    CHECK_EQ(cortexm_clear_watchpoint(&core, watched, 4), BMP_OK);
+    CHECK_EQ(cortexm_set_watchpoint(&core, watched + 1, 4, CORTEXM_WATCH_WRITE), BMP_ERR_INVALID);
     /* reset and halt: stops at the reset handler */
-    CHECK_EQ(cortexm_reset(&core, true), CORTEXM_OK);
-    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), CORTEXM_OK);
+    CHECK_EQ(cortexm_reset(&core, true), BMP_OK);
+    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), BMP_OK);
     CHECK_EQ(reason, CORTEXM_HALT_VECTOR_CATCH);
     uint32_t pc = 0;
     cortexm_read_register(&core, 15, &pc);
     CHECK_EQ(pc, elf_symbol(&image, "Reset_Handler") & ~1u);
     /* the same through the nRST pin */
     uint32_t resets = t.reset_count;
-    CHECK_EQ(cortexm_resume(&core), CORTEXM_OK);
-    CHECK_EQ(cortexm_reset_pin(&core, true), CORTEXM_OK);
+    CHECK_EQ(cortexm_resume(&core), BMP_OK);
+    CHECK_EQ(cortexm_reset_pin(&core, true), BMP_OK);
     CHECK_EQ(t.reset_count, resets + 1);
-    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), CORTEXM_OK);
+    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), BMP_OK);
     CHECK_EQ(reason, CORTEXM_HALT_VECTOR_CATCH);
     CHECK_EQ(t.cpu.r[15], elf_symbol(&image, "Reset_Handler") & ~1u);
-    CHECK_EQ(cortexm_detach(&core), CORTEXM_OK);
+    CHECK_EQ(cortexm_detach(&core), BMP_OK);
     close_fixture();
 }
 

@@ -1,326 +1,381 @@
-/* The flash controllers, driven through the bus as a debugger's flash driver drives them. */
+/* The core's flash layer (native/core/target/flash.c) on the simulated STM32F103, F407 and H743,
+ * through a probe session as the GDB server and the addon use it: erasing the blocks a range
+ * touches, programming directly through the MEM-AP and through the on-target loader, erasing
+ * and programming in one go (flash_write), alignment and partial program units (padded with
+ * 0xFF), verification, and the errors with their statuses: locked and write-protected
+ * controllers, errors the controller reports (directly and through the loader), ranges outside
+ * the flash, no target, an unknown part. The simulator's flash controllers themselves are
+ * tested in test_sim_flash.c. */
 #include "check.h"
-#include "sim_target.h"
+#include "fixture_target.h"
+#include "target/flash.h"
+#include "target/flash_loader.h"
+#include "target/probe_session.h"
 
-#define US 1000000ull   /* picoseconds */
-#define MS 1000000000ull
+typedef struct part {
+    const char *profile;
+    bool over_dap;
+    uint32_t area;  /* four erase blocks used by the tests, past the fixture firmware */
+    uint32_t block; /* their size */
+    uint32_t unit;  /* the program unit */
+    uint32_t keyr;  /* bank 1's key register */
+} part;
 
-static sim_target t;
+static const part parts[] = {
+    {"stm32f103", false, 0x08004000u, 1024u, 2, 0x40022004u},
+    {"stm32f407", true, 0x08004000u, 0x4000u, 4, 0x40023C04u},
+    {"stm32h743", false, 0x08020000u, 0x20000u, 32, 0x52002004u},
+};
 
-static uint32_t rd(uint32_t addr)
+static probe_session probe;
+static uint8_t data[0x30000];
+static uint8_t seen[0x80000];
+
+/* The fixture's target with a probe session attached to it and the core halted (it runs from
+ * the flash the tests erase). */
+static bool open_part(const part *pt)
 {
-    uint32_t v = 0xDEADBEEF;
-    CHECK_EQ(sim_bus_read(&t, addr, 4, &v, SIM_MASTER_DEBUG), SIM_BUS_OK);
-    return v;
+    if (!open_fixture(pt->profile, pt->over_dap)) return false;
+    probe_session_init(&probe, pt->over_dap ? &dap.link : &swd.link);
+    return probe_attach(&probe, 0) == BMP_OK && probe.part_known && cortexm_halt(&probe.core) == BMP_OK;
 }
 
-static sim_bus_status wr(uint32_t addr, uint32_t value)
+/* Runs `test` on each part, saying which one a failure was on. */
+static void each_part(void (*test)(const part *pt))
 {
-    return sim_bus_write(&t, addr, 4, value, SIM_MASTER_DEBUG);
+    for (unsigned i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        int failures = check_failures_in_test;
+        if (open_part(&parts[i])) test(&parts[i]);
+        else CHECK(!"the part opens and attaches");
+        if (check_failures_in_test != failures) fprintf(stderr, "  (on %s)\n", parts[i].profile);
+        close_fixture();
+    }
 }
 
-static sim_bus_status wr16(uint32_t addr, uint32_t value)
+static void fill_random(uint8_t *out, size_t length, uint32_t seed)
 {
-    return sim_bus_write(&t, addr, 2, value, SIM_MASTER_DEBUG);
+    for (size_t i = 0; i < length; i++) {
+        seed = seed * 1103515245u + 12345u;
+        out[i] = (uint8_t)(seed >> 16);
+    }
 }
 
-/* Advances virtual time until the status register's busy bit clears; returns the time taken. */
-static uint64_t wait_idle(uint32_t sr, uint32_t busy_bits, uint64_t step)
+/* The flash array as it is, through the simulator's back door. */
+static const uint8_t *flash_at(uint32_t addr, size_t length)
 {
-    uint64_t start = t.now_ps;
-    for (int i = 0; i < 100000 && (rd(sr) & busy_bits); i++) sim_target_advance(&t, step);
-    return t.now_ps - start;
+    CHECK(length <= sizeof seen && sim_target_peek(&t, addr, seen, length) == SIM_OK);
+    return seen;
 }
 
-/* ---------------------------------------------------------------- STM32F1 (RM0008 / PM0075) */
-#define F1 0x40022000u
-#define F1_SR (F1 + 0x0C)
-#define F1_CR (F1 + 0x10)
-#define F1_AR (F1 + 0x14)
-
-static void f1_unlock(void)
+static bool all(uint32_t addr, size_t length, uint8_t value)
 {
-    CHECK_EQ(wr(F1 + 4, 0x45670123), SIM_BUS_OK);
-    CHECK_EQ(wr(F1 + 4, 0xCDEF89AB), SIM_BUS_OK);
-    CHECK_EQ(rd(F1_CR) & 0x80, 0);
+    const uint8_t *f = flash_at(addr, length);
+    for (size_t i = 0; i < length; i++)
+        if (f[i] != value) return false;
+    return true;
 }
 
-static void test_f1_lock_and_keys(void)
+/* Fills flash with `value` behind the controller's back, as if programmed earlier. */
+static void fill(uint32_t addr, size_t length, uint8_t value)
 {
-    CHECK_EQ(sim_target_init(&t, "stm32f103"), SIM_OK);
-    CHECK(rd(F1_CR) & 0x80); /* LOCK after reset */
-    CHECK_EQ(wr(F1_CR, 1), SIM_BUS_OK);
-    CHECK_EQ(rd(F1_CR) & 1, 0);                               /* CR ignored while locked */
-    CHECK_EQ(wr16(0x08000000, 0x1234), SIM_BUS_FAULT);        /* PG not set */
-    f1_unlock();
-    CHECK_EQ(wr(F1_CR, 0x80), SIM_BUS_OK);                    /* LOCK again */
-    CHECK(rd(F1_CR) & 0x80);
-    CHECK_EQ(wr(F1 + 4, 0x11111111), SIM_BUS_FAULT);          /* a wrong key */
-    CHECK_EQ(wr(F1 + 4, 0x45670123), SIM_BUS_FAULT);          /* locked until reset */
-    CHECK(rd(F1_CR) & 0x80);
-    sim_target_reset(&t, SIM_RESET_SYSTEM);
-    f1_unlock();
-    sim_target_free(&t);
+    uint8_t chunk[1024];
+    memset(chunk, value, sizeof chunk);
+    for (size_t done = 0; done < length; done += sizeof chunk)
+        CHECK(sim_target_load(&t, addr + (uint32_t)done, chunk, length - done < sizeof chunk ? length - done : sizeof chunk) ==
+              SIM_OK);
 }
 
-static void test_f1_program_erase_and_errors(void)
+/* Whether the on-target loader's routine is in RAM at `addr` (the fast path was taken). */
+static bool loader_in_ram(uint32_t addr)
 {
-    CHECK_EQ(sim_target_init(&t, "stm32f103"), SIM_OK);
-    f1_unlock();
-    CHECK_EQ(wr(F1_CR, 1), SIM_BUS_OK); /* PG */
-    CHECK_EQ(wr16(0x08000400, 0xBEEF), SIM_BUS_OK);
-    CHECK(rd(F1_SR) & 1); /* BSY */
-    uint64_t took = wait_idle(F1_SR, 1, 1 * US);
-    CHECK(took >= 52 * US && took <= 54 * US);
-    CHECK(rd(F1_SR) & 0x20); /* EOP */
-    CHECK_EQ(wr(F1_SR, 0x20), SIM_BUS_OK);
-    CHECK_EQ(rd(F1_SR) & 0x20, 0);
-    CHECK_EQ(rd(0x08000400) & 0xFFFF, 0xBEEF);
-    CHECK_EQ(rd(0x00000400) & 0xFFFF, 0xBEEF); /* the boot alias */
-    /* only half-words program */
-    CHECK_EQ(wr(0x08000404, 0x12345678), SIM_BUS_FAULT);
-    CHECK_EQ(sim_bus_write(&t, 0x08000404, 1, 0x12, SIM_MASTER_DEBUG), SIM_BUS_FAULT);
-    /* a non-erased half-word: PGERR and nothing changes; 0x0000 is allowed */
-    wait_idle(F1_SR, 1, 1 * US);
-    CHECK_EQ(wr16(0x08000400, 0x1111), SIM_BUS_OK);
-    CHECK(rd(F1_SR) & 0x04);
-    CHECK_EQ(rd(0x08000400) & 0xFFFF, 0xBEEF);
-    CHECK_EQ(wr(F1_SR, 0x04), SIM_BUS_OK);
-    CHECK_EQ(wr16(0x08000400, 0x0000), SIM_BUS_OK);
-    CHECK_EQ(rd(F1_SR) & 0x04, 0);
-    CHECK_EQ(rd(0x08000400) & 0xFFFF, 0);
-    wait_idle(F1_SR, 1, 1 * US);
-    /* page erase: that 1 KiB page only */
-    CHECK_EQ(wr16(0x08000800, 0xAAAA), SIM_BUS_OK);
-    CHECK_EQ(wr16(0x080003FE, 0x5555), SIM_BUS_OK);
-    wait_idle(F1_SR, 1, 1 * US);
-    CHECK_EQ(wr(F1_CR, 2), SIM_BUS_OK);   /* PER */
-    CHECK_EQ(wr(F1_AR, 0x08000400), SIM_BUS_OK);
-    CHECK_EQ(wr(F1_CR, 0x42), SIM_BUS_OK); /* PER | STRT */
-    took = wait_idle(F1_SR, 1, 100 * US);
-    CHECK(took >= 20 * MS && took <= 20 * MS + 100 * US);
-    CHECK_EQ(rd(0x08000400), 0xFFFFFFFF);
-    CHECK_EQ(rd(0x08000800) & 0xFFFF, 0xAAAA);
-    CHECK_EQ(rd(0x080003FC) >> 16, 0x5555);
-    CHECK_EQ(rd(0x080007FC), 0xFFFFFFFF);
-    /* injected error */
+    uint8_t code[1024];
+    CHECK(flash_loader_blob_size <= sizeof code && sim_target_peek(&t, addr, code, flash_loader_blob_size) == SIM_OK);
+    return memcmp(code, flash_loader_blob, flash_loader_blob_size) == 0;
+}
+
+static size_t last_progress;
+
+static void record_progress(void *ctx, size_t done, size_t total)
+{
+    (void)ctx;
+    CHECK(done <= total);
+    last_progress = done;
+}
+
+/* Erasing a range erases every block it touches, and only those. */
+static void erase_blocks(const part *pt)
+{
+    fill(pt->area, 3 * pt->block, 0x5A);
+    CHECK_EQ(flash_erase(&probe, pt->area + 5, pt->block), BMP_OK); /* ends 4 bytes into block 1 */
+    CHECK(all(pt->area, 2 * pt->block, 0xFF));
+    CHECK(all(pt->area + 2 * pt->block, pt->block, 0x5A));
+}
+
+/* Direct programming of a length that is not a whole number of units, at an address that is not
+ * a block's start: the last unit is padded with 0xFF; what is around stays as it was. */
+static void program_direct(const part *pt)
+{
+    uint32_t addr = pt->area + pt->unit, length = 3 * pt->unit + 601;
+    fill_random(data, length, pt->unit);
+    last_progress = 0;
+    CHECK_EQ(flash_program(&probe, addr, data, length, NULL, record_progress, NULL), BMP_OK);
+    CHECK(!loader_in_ram(0x20000000u));
+    CHECK_EQ(last_progress, length);
+    CHECK(memcmp(flash_at(addr, length), data, length) == 0);
+    uint32_t padded = (length + pt->unit - 1) / pt->unit * pt->unit;
+    CHECK(padded > length);
+    CHECK(all(addr + length, padded - length + 64, 0xFF));
+    CHECK(all(pt->area, pt->unit, 0xFF));
+    CHECK_EQ(flash_verify(&probe, addr, data, length), BMP_OK);
+    data[length / 2] ^= 1;
+    CHECK_EQ(flash_verify(&probe, addr, data, length), BMP_ERR_VERIFY);
+}
+
+/* Through the on-target loader, in the part's RAM: whole units by the loader, the partial unit
+ * at the end directly; verification by CRC computed on the target. */
+static void program_loader(const part *pt)
+{
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    uint32_t addr = pt->area + 4 * pt->unit, length = 8192 + 7;
+    fill_random(data, length, 7 * pt->unit);
+    last_progress = 0;
+    CHECK_EQ(flash_program(&probe, addr, data, length, &ram, record_progress, NULL), BMP_OK);
+    CHECK(loader_in_ram(ram.base));
+    CHECK_EQ(last_progress, length);
+    CHECK(memcmp(flash_at(addr, length), data, length) == 0);
+    CHECK(all(addr + length, pt->unit, 0xFF));
+    CHECK_EQ(flash_verify_crc(&probe, addr, data, length, &ram), BMP_OK);
+    data[100] ^= 0x80;
+    CHECK_EQ(flash_verify_crc(&probe, addr, data, length, &ram), BMP_ERR_VERIFY);
+    /* the core is left halted and can run on */
+    uint32_t dhcsr = 0;
+    CHECK_EQ(cortexm_read32(&probe.core, 0xE000EDF0u, &dhcsr), BMP_OK);
+    CHECK(dhcsr & (1u << 17));
+}
+
+/* flash_write erases the blocks it touches and programs: with RAM, the loader erases each block
+ * just before it programs it; without, erase then direct programming. */
+static void write_blocks(const part *pt)
+{
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    fill(pt->area, 4 * pt->block, 0x00);
+    /* from 3 units before the end of block 0 to 5 bytes into block 2 */
+    uint32_t addr = pt->area + pt->block - 3 * pt->unit, length = pt->block + 3 * pt->unit + 5;
+    fill_random(data, length, 11 * pt->unit);
+    CHECK_EQ(flash_write(&probe, addr, data, length, &ram, true, NULL, NULL), BMP_OK); /* verified by the loader */
+    CHECK(loader_in_ram(ram.base));
+    CHECK(all(pt->area, pt->block - 3 * pt->unit, 0xFF)); /* erased before it */
+    CHECK(memcmp(flash_at(addr, length), data, length) == 0);
+    CHECK(all(addr + length, pt->area + 3 * pt->block - (addr + length), 0xFF));
+    CHECK(all(pt->area + 3 * pt->block, pt->block, 0x00)); /* block 3 untouched */
+    /* without RAM: inside block 3, not from its start */
+    uint32_t at = pt->area + 3 * pt->block + 2 * pt->unit;
+    fill_random(data, 999, 13);
+    CHECK_EQ(flash_write(&probe, at, data, 999, NULL, true, NULL, NULL), BMP_OK); /* verified by reading back */
+    CHECK(all(pt->area + 3 * pt->block, 2 * pt->unit, 0xFF));
+    CHECK(memcmp(flash_at(at, 999), data, 999) == 0);
+}
+
+/* Misaligned starts, ranges outside the flash, no target attached, no driver for the part. */
+static void refusals(const part *pt)
+{
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    fill_random(data, 2048, 17);
+    CHECK_EQ(flash_program(&probe, pt->area + 1, data, 16, NULL, NULL, NULL), BMP_ERR_FLASH_ALIGNMENT);
+    CHECK_EQ(flash_program(&probe, pt->area + pt->unit / 2, data, 2048, &ram, NULL, NULL), BMP_ERR_FLASH_ALIGNMENT);
+    CHECK_EQ(flash_write(&probe, pt->area + 1, data, 16, &ram, false, NULL, NULL), BMP_ERR_FLASH_ALIGNMENT);
+    CHECK(all(pt->area, pt->block, 0xFF)); /* nothing erased or written */
+    uint32_t end = 0;
+    for (unsigned i = 0; i < probe.part.memory_count; i++)
+        if (probe.part.memories[i].kind == PART_MEMORY_FLASH) end = probe.part.memories[i].start + probe.part.memories[i].length;
+    CHECK_EQ(flash_program(&probe, end - 64, data, 128, NULL, NULL, NULL), BMP_ERR_FLASH_OUTSIDE);
+    CHECK_EQ(flash_write(&probe, 0x20000000u, data, 64, &ram, false, NULL, NULL), BMP_ERR_FLASH_OUTSIDE);
+    CHECK_EQ(flash_erase(&probe, 0x20000000u, 4), BMP_ERR_FLASH_OUTSIDE);
+    CHECK_EQ(flash_erase(&probe, end - 4, 8), BMP_ERR_FLASH_OUTSIDE);
+    CHECK(all(end - 64, 64, 0xFF));
+    probe.part_known = false;
+    CHECK_EQ(flash_erase(&probe, pt->area, 4), BMP_ERR_FLASH_UNKNOWN_PART);
+    CHECK_EQ(flash_program(&probe, pt->area, data, 16, NULL, NULL, NULL), BMP_ERR_FLASH_UNKNOWN_PART);
+    probe.part_known = true;
+    CHECK_EQ(probe_detach(&probe), BMP_OK);
+    CHECK_EQ(flash_erase(&probe, pt->area, 4), BMP_ERR_NOT_ATTACHED);
+    CHECK_EQ(flash_program(&probe, pt->area, data, 16, NULL, NULL, NULL), BMP_ERR_NOT_ATTACHED);
+    CHECK_EQ(flash_write(&probe, pt->area, data, 16, NULL, false, NULL, NULL), BMP_ERR_NOT_ATTACHED);
+    CHECK_EQ(flash_mass_erase(&probe), BMP_ERR_NOT_ATTACHED);
+}
+
+/* A wrong key locks the controller until reset: every operation says so and changes nothing. */
+static void locked(const part *pt)
+{
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    fill(pt->area, pt->block, 0x33);
+    CHECK(cortexm_write32(&probe.core, pt->keyr, 0x12345678u) != BMP_OK); /* the bus faults */
+    fill_random(data, 4096, 19);
+    CHECK_EQ(flash_erase(&probe, pt->area, 4), BMP_ERR_FLASH_LOCKED);
+    CHECK_EQ(flash_program(&probe, pt->area + pt->block, data, 64, NULL, NULL, NULL), BMP_ERR_FLASH_LOCKED);
+    CHECK_EQ(flash_program(&probe, pt->area + pt->block, data, 4096, &ram, NULL, NULL), BMP_ERR_FLASH_LOCKED);
+    CHECK_EQ(flash_write(&probe, pt->area, data, 4096, &ram, false, NULL, NULL), BMP_ERR_FLASH_LOCKED);
+    CHECK_EQ(flash_mass_erase(&probe), BMP_ERR_FLASH_LOCKED);
+    CHECK(all(pt->area, pt->block, 0x33));
+    CHECK(all(pt->area + pt->block, 4096, 0xFF));
+    if (probe.part.dev_id == 0x450) { /* H7: bank 2 has its own key register and still works */
+        CHECK_EQ(flash_program(&probe, 0x08100000u, data, 4096, &ram, NULL, NULL), BMP_OK);
+        CHECK(memcmp(flash_at(0x08100000u, 4096), data, 4096) == 0);
+    }
+}
+
+/* Write protection (F1 WRPR, F4 OPTCR.nWRP; the simulated H7 has none) stops erasing and
+ * programming, directly and through the loader. */
+static void protected_part(const part *pt, void (*protect)(uint32_t addr))
+{
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    protect(pt->area);
+    fill_random(data, 4096, 23);
+    CHECK_EQ(flash_erase(&probe, pt->area, 4), BMP_ERR_FLASH_PROTECTED);
+    CHECK_EQ(flash_program(&probe, pt->area, data, 64, NULL, NULL, NULL), BMP_ERR_FLASH_PROTECTED);
+    CHECK_EQ(flash_program(&probe, pt->area, data, 2048, &ram, NULL, NULL), BMP_ERR_FLASH_PROTECTED);
+    CHECK(all(pt->area, 2048, 0xFF));
+}
+
+static void protect_f1(uint32_t addr)
+{
+    t.flash.wrpr &= ~(1u << ((addr - 0x08000000u) / 4096)); /* one bit per 4 pages */
+}
+
+static void protect_f4(uint32_t addr)
+{
+    t.flash.optcr &= ~(1u << (16 + (addr - 0x08000000u) / 0x4000)); /* nWRP of a 16 KiB sector */
+}
+
+static void test_erase(void)
+{
+    each_part(erase_blocks);
+}
+
+static void test_program_direct(void)
+{
+    each_part(program_direct);
+}
+
+static void test_program_loader(void)
+{
+    each_part(program_loader);
+}
+
+static void test_write(void)
+{
+    each_part(write_blocks);
+}
+
+static void test_refusals(void)
+{
+    each_part(refusals);
+}
+
+static void test_locked(void)
+{
+    each_part(locked);
+}
+
+static void test_protected(void)
+{
+    CHECK(open_part(&parts[0]));
+    protected_part(&parts[0], protect_f1);
+    close_fixture();
+    CHECK(open_part(&parts[1]));
+    protected_part(&parts[1], protect_f4);
+    close_fixture();
+}
+
+/* Errors the controller reports, decoded into statuses: programming over data that is not
+ * erased (F1 PGERR; H7 PGSERR: a flash word programmed twice), and a failing operation (the
+ * simulator's injected error: F1 PGERR, F4 and H7 OPERR), directly and through the loader. */
+static void test_controller_errors(void)
+{
+    flash_ram ram;
+    /* F1 */
+    CHECK(open_part(&parts[0]));
+    CHECK(flash_default_ram(&probe, &ram));
+    fill_random(data, 4096, 29);
+    fill(0x08006000u, 4096, 0x5A);
+    CHECK_EQ(flash_program(&probe, 0x08006000u, data, 64, NULL, NULL, NULL), BMP_ERR_FLASH_NOT_ERASED);
+    CHECK_EQ(flash_program(&probe, 0x08006400u, data, 2048, &ram, NULL, NULL), BMP_ERR_FLASH_NOT_ERASED);
     sim_flash_inject_error(&t);
-    CHECK_EQ(wr(F1_CR, 1), SIM_BUS_OK);
-    CHECK_EQ(wr16(0x08000400, 0x1234), SIM_BUS_OK);
-    CHECK(rd(F1_SR) & 0x04);
-    CHECK_EQ(rd(0x08000400), 0xFFFFFFFF);
-    /* mass erase */
-    CHECK_EQ(wr(F1_CR, 4), SIM_BUS_OK);
-    CHECK_EQ(wr(F1_CR, 0x44), SIM_BUS_OK);
-    wait_idle(F1_SR, 1, 100 * US);
-    CHECK_EQ(rd(0x08000800), 0xFFFFFFFF);
-    CHECK_EQ(rd(0x08000000), 0xFFFFFFFF);
-    /* a system reset relocks and keeps the contents */
-    CHECK_EQ(wr(F1_CR, 1), SIM_BUS_OK);
-    CHECK_EQ(wr16(0x08001000, 0x4321), SIM_BUS_OK);
-    sim_target_reset(&t, SIM_RESET_SYSTEM);
-    CHECK(rd(F1_CR) & 0x80);
-    CHECK_EQ(rd(0x08001000) & 0xFFFF, 0x4321);
-    sim_target_free(&t);
-}
-
-/* ---------------------------------------------------------------------- STM32F4 (RM0090) */
-#define F4 0x40023C00u
-#define F4_SR (F4 + 0x0C)
-#define F4_CR (F4 + 0x10)
-#define F4_OPTCR (F4 + 0x14)
-#define PSIZE_X32 (2u << 8)
-
-static void f4_unlock(void)
-{
-    CHECK_EQ(wr(F4 + 4, 0x45670123), SIM_BUS_OK);
-    CHECK_EQ(wr(F4 + 4, 0xCDEF89AB), SIM_BUS_OK);
-    CHECK_EQ(rd(F4_CR) >> 31, 0);
-}
-
-static void test_f4_program_rules(void)
-{
-    CHECK_EQ(sim_target_init(&t, "stm32f407"), SIM_OK);
-    CHECK(rd(F4_CR) >> 31);
-    CHECK_EQ(wr(0x08000000, 0), SIM_BUS_OK); /* no PG: a sequence error, not a bus error */
-    CHECK(rd(F4_SR) & 0x80);
-    CHECK_EQ(rd(0x08000000), 0xFFFFFFFF);
-    f4_unlock();
-    CHECK_EQ(wr(F4_SR, 0xF3), SIM_BUS_OK);
-    CHECK_EQ(rd(F4_SR) & 0xF3, 0);
-    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 1 | (1u << 24)), SIM_BUS_OK); /* PG, x32, EOPIE */
-    CHECK_EQ(wr16(0x08000000, 0x1234), SIM_BUS_OK);              /* width differs from PSIZE */
-    CHECK(rd(F4_SR) & 0x40);                                     /* PGPERR */
-    CHECK_EQ(rd(0x08000000), 0xFFFFFFFF);
-    CHECK_EQ(wr(F4_SR, 0x40), SIM_BUS_OK);
-    CHECK_EQ(wr(0x08000000, 0x11223344), SIM_BUS_OK);
-    CHECK(rd(F4_SR) & (1u << 16));
-    uint64_t took = wait_idle(F4_SR, 1u << 16, 1 * US);
-    CHECK(took >= 16 * US && took <= 17 * US);
-    CHECK(rd(F4_SR) & 1); /* EOP, because EOPIE is set */
-    CHECK_EQ(rd(0x08000000), 0x11223344);
-    /* programming can only clear bits */
-    CHECK_EQ(wr(0x08000000, 0xFFFF00FF), SIM_BUS_OK);
-    wait_idle(F4_SR, 1u << 16, 1 * US);
-    CHECK_EQ(rd(0x08000000), 0x11220044);
-    /* without EOPIE there is no EOP */
-    CHECK_EQ(wr(F4_SR, 1), SIM_BUS_OK);
-    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 1), SIM_BUS_OK);
-    CHECK_EQ(wr(0x08000010, 0), SIM_BUS_OK);
-    wait_idle(F4_SR, 1u << 16, 1 * US);
-    CHECK_EQ(rd(F4_SR) & 1, 0);
-    /* PG together with SER: sequence error */
-    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 3), SIM_BUS_OK);
-    CHECK_EQ(wr(0x08000020, 0), SIM_BUS_OK);
-    CHECK(rd(F4_SR) & 0x80);
-    sim_target_free(&t);
-}
-
-static void test_f4_sector_erase_and_protection(void)
-{
-    CHECK_EQ(sim_target_init(&t, "stm32f407"), SIM_OK);
-    static const uint32_t probes[] = {0x08000000, 0x08004000, 0x08008000, 0x08010000, 0x08020000, 0x08040000};
-    for (unsigned i = 0; i < 6; i++) sim_target_load(&t, probes[i], (const uint8_t *)"\0\0\0\0", 4);
-    f4_unlock();
-    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 2 | (1u << 3)), SIM_BUS_OK);           /* SER, SNB 1 */
-    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 2 | (1u << 3) | (1u << 16)), SIM_BUS_OK); /* STRT */
-    uint64_t took = wait_idle(F4_SR, 1u << 16, 1 * MS);
-    CHECK(took >= 250 * MS && took <= 251 * MS);
-    CHECK_EQ(rd(0x08000000), 0);          /* sector 0 untouched */
-    CHECK_EQ(rd(0x08004000), 0xFFFFFFFF); /* sector 1 erased */
-    CHECK_EQ(rd(0x08008000), 0);
-    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 2 | (5u << 3) | (1u << 16)), SIM_BUS_OK); /* sector 5: 128 KiB */
-    took = wait_idle(F4_SR, 1u << 16, 10 * MS);
-    CHECK(took >= 1000 * MS && took <= 1010 * MS);
-    CHECK_EQ(rd(0x08020000), 0xFFFFFFFF);
-    CHECK_EQ(rd(0x08040000), 0);
-    /* write protection through OPTCR.nWRP */
-    CHECK_EQ(wr(F4 + 8, 0x08192A3B), SIM_BUS_OK);
-    CHECK_EQ(wr(F4 + 8, 0x4C5D6E7F), SIM_BUS_OK);
-    CHECK_EQ(rd(F4_OPTCR) & 1, 0);
-    CHECK_EQ(wr(F4_OPTCR, 0x0FFEAAEC), SIM_BUS_OK); /* nWRP0 = 0: sector 0 protected */
-    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 2 | (1u << 16)), SIM_BUS_OK);
-    CHECK(rd(F4_SR) & 0x10); /* WRPERR */
-    CHECK_EQ(rd(0x08000000), 0);
-    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 1), SIM_BUS_OK);
-    CHECK_EQ(wr(0x08000100, 0), SIM_BUS_OK);
-    CHECK(rd(F4_SR) & 0x10);
-    /* injected error */
-    CHECK_EQ(wr(F4_SR, 0xF3), SIM_BUS_OK);
+    CHECK_EQ(flash_erase(&probe, 0x08006000u, 1024), BMP_ERR_FLASH_NOT_ERASED);
+    CHECK(all(0x08006000u, 1024, 0x5A));
+    CHECK_EQ(flash_erase(&probe, 0x08006000u, 1024), BMP_OK); /* the next one works */
+    CHECK(all(0x08006000u, 1024, 0xFF));
+    close_fixture();
+    /* F4 */
+    CHECK(open_part(&parts[1]));
+    CHECK(flash_default_ram(&probe, &ram));
     sim_flash_inject_error(&t);
-    CHECK_EQ(wr(0x08004000, 0), SIM_BUS_OK);
-    CHECK(rd(F4_SR) & 0x02); /* OPERR */
-    CHECK_EQ(rd(0x08004000), 0xFFFFFFFF);
-    sim_target_free(&t);
+    CHECK_EQ(flash_program(&probe, 0x08008000u, data, 64, NULL, NULL, NULL), BMP_ERR_FLASH_SEQUENCE);
+    sim_flash_inject_error(&t);
+    CHECK_EQ(flash_program(&probe, 0x0800C000u, data, 4096, &ram, NULL, NULL), BMP_ERR_FLASH_SEQUENCE);
+    sim_flash_inject_error(&t);
+    CHECK_EQ(flash_erase(&probe, 0x08004000u, 4), BMP_ERR_FLASH_SEQUENCE);
+    close_fixture();
+    /* H7 */
+    CHECK(open_part(&parts[2]));
+    CHECK(flash_default_ram(&probe, &ram));
+    CHECK_EQ(flash_program(&probe, 0x08020000u, data, 64, NULL, NULL, NULL), BMP_OK);
+    CHECK_EQ(flash_program(&probe, 0x08020000u, data, 64, NULL, NULL, NULL), BMP_ERR_FLASH_SEQUENCE);
+    CHECK_EQ(flash_program(&probe, 0x08030000u, data, 4096, &ram, NULL, NULL), BMP_OK);
+    CHECK_EQ(flash_program(&probe, 0x08030000u, data, 4096, &ram, NULL, NULL), BMP_ERR_FLASH_SEQUENCE);
+    sim_flash_inject_error(&t);
+    CHECK_EQ(flash_program(&probe, 0x08040000u, data, 4096, &ram, NULL, NULL), BMP_ERR_FLASH_SEQUENCE);
+    close_fixture();
 }
 
-/* ---------------------------------------------------------------------- STM32H7 (RM0433) */
-#define H7 0x52002000u
-#define H7_CR(b) (H7 + 0x0C + 0x100 * (b))
-#define H7_SR(b) (H7 + 0x10 + 0x100 * (b))
-#define H7_CCR(b) (H7 + 0x14 + 0x100 * (b))
-#define H7_X64 (3u << 4)
-
-static void h7_unlock(unsigned b)
+/* H7: a range across the two banks (each with its own registers), directly and by the loader. */
+static void test_h7_banks(void)
 {
-    CHECK_EQ(wr(H7 + 4 + 0x100 * b, 0x45670123), SIM_BUS_OK);
-    CHECK_EQ(wr(H7 + 4 + 0x100 * b, 0xCDEF89AB), SIM_BUS_OK);
-    CHECK_EQ(rd(H7_CR(b)) & 1, 0);
+    flash_ram ram;
+    CHECK(open_part(&parts[2]));
+    fill_random(data, 8192, 31);
+    CHECK_EQ(flash_program(&probe, 0x08100000u - 96, data, 200, NULL, NULL, NULL), BMP_OK);
+    CHECK(memcmp(flash_at(0x08100000u - 96, 200), data, 200) == 0);
+    CHECK(all(0x08100000u + 104, 24, 0xFF)); /* the padding of the last flash word */
+    uint32_t start = 0, span = 0;
+    CHECK(flash_block_span(&probe, 0x08100000u - 4, 8, &start, &span));
+    CHECK_EQ(start, 0x080E0000u);
+    CHECK_EQ(span, 0x40000u);
+    close_fixture();
+    CHECK(open_part(&parts[2]));
+    CHECK(flash_default_ram(&probe, &ram));
+    CHECK_EQ(flash_program(&probe, 0x08100000u - 4096, data, 8192, &ram, NULL, NULL), BMP_OK);
+    CHECK(memcmp(flash_at(0x08100000u - 4096, 8192), data, 8192) == 0);
+    close_fixture();
 }
 
-static void test_h7_write_buffer(void)
+/* F1: the mass erase empties the whole flash (the fixture firmware included). */
+static void test_mass_erase(void)
 {
-    CHECK_EQ(sim_target_init(&t, "stm32h743"), SIM_OK);
-    CHECK(rd(H7_CR(0)) & 1);
-    CHECK(rd(H7_CR(1)) & 1);
-    h7_unlock(0);
-    CHECK(rd(H7_CR(1)) & 1); /* bank 2 has its own lock */
-    CHECK_EQ(wr(H7_CR(0), H7_X64 | 2), SIM_BUS_OK); /* PG */
-    for (uint32_t i = 0; i < 7; i++) CHECK_EQ(wr(0x08000000 + 4 * i, 0x10 + i), SIM_BUS_OK);
-    CHECK(rd(H7_SR(0)) & 2);                  /* WBNE: waiting for the rest */
-    CHECK_EQ(rd(0x08000000), 0xFFFFFFFF);     /* nothing programmed yet */
-    CHECK_EQ(wr(0x0800001C, 0x17), SIM_BUS_OK);
-    CHECK(rd(H7_SR(0)) & 4);                  /* QW */
-    uint64_t took = wait_idle(H7_SR(0), 4, 1 * US);
-    CHECK(took >= 100 * US && took <= 101 * US);
-    CHECK(rd(H7_SR(0)) & (1u << 16));         /* EOP */
-    CHECK_EQ(rd(0x08000000), 0x10);
-    CHECK_EQ(rd(0x0800001C), 0x17);
-    /* FW forces a partial word; the missing bytes stay erased */
-    CHECK_EQ(wr(0x08000020, 0xAB), SIM_BUS_OK);
-    CHECK_EQ(wr(H7_CR(0), H7_X64 | 2 | (1u << 6)), SIM_BUS_OK);
-    wait_idle(H7_SR(0), 4, 1 * US);
-    CHECK_EQ(rd(0x08000020), 0xAB);
-    CHECK_EQ(rd(0x08000024), 0xFFFFFFFF);
-    /* another flash word before the buffer is full: INCERR */
-    CHECK_EQ(wr(0x08000040, 1), SIM_BUS_OK);
-    CHECK_EQ(wr(0x08000060, 2), SIM_BUS_OK);
-    CHECK(rd(H7_SR(0)) & (1u << 21));
-    CHECK_EQ(wr(H7_CCR(0), 1u << 21), SIM_BUS_OK);
-    CHECK_EQ(rd(H7_SR(0)) & (1u << 21), 0);
-    /* a flash word programmed twice without an erase */
-    for (uint32_t i = 0; i < 8; i++) CHECK_EQ(wr(0x08000000 + 4 * i, 0), SIM_BUS_OK);
-    CHECK(rd(H7_SR(0)) & (1u << 18)); /* PGSERR */
-    CHECK_EQ(rd(0x08000000), 0x10);
-    /* writes without PG */
-    CHECK_EQ(wr(H7_CCR(0), 0x0FEF0000), SIM_BUS_OK);
-    CHECK_EQ(wr(H7_CR(0), H7_X64), SIM_BUS_OK);
-    CHECK_EQ(wr(0x08000100, 0), SIM_BUS_OK);
-    CHECK(rd(H7_SR(0)) & (1u << 18));
-    sim_target_free(&t);
-}
-
-static void test_h7_erase_banks_and_reset(void)
-{
-    CHECK_EQ(sim_target_init(&t, "stm32h743"), SIM_OK);
-    h7_unlock(1);
-    /* program in bank 2 through bank 2's registers */
-    CHECK_EQ(wr(H7_CR(1), H7_X64 | 2), SIM_BUS_OK);
-    for (uint32_t i = 0; i < 8; i++) CHECK_EQ(wr(0x08120000 + 4 * i, i), SIM_BUS_OK);
-    wait_idle(H7_SR(1), 4, 1 * US);
-    CHECK_EQ(rd(0x08120004), 1);
-    /* bank 1 is still locked: its writes are sequence errors */
-    CHECK_EQ(wr(0x08000000, 0), SIM_BUS_OK);
-    CHECK(rd(H7_SR(0)) & (1u << 18));
-    /* sector 1 of bank 2 */
-    sim_target_load(&t, 0x08100000, (const uint8_t *)"\0\0\0\0", 4);
-    CHECK_EQ(wr(H7_CR(1), H7_X64 | 4 | (1u << 8)), SIM_BUS_OK);
-    CHECK_EQ(wr(H7_CR(1), H7_X64 | 4 | (1u << 8) | 0x80), SIM_BUS_OK);
-    uint64_t took = wait_idle(H7_SR(1), 1, 10 * MS);
-    CHECK(took >= 1000 * MS && took <= 1010 * MS);
-    CHECK_EQ(rd(0x08120004), 0xFFFFFFFF);
-    CHECK_EQ(rd(0x08100000), 0); /* sector 0 untouched */
-    /* the erased word can be programmed again */
-    CHECK_EQ(wr(H7_CR(1), H7_X64 | 2), SIM_BUS_OK);
-    for (uint32_t i = 0; i < 8; i++) CHECK_EQ(wr(0x08120000 + 4 * i, 0x55), SIM_BUS_OK);
-    wait_idle(H7_SR(1), 4, 1 * US);
-    CHECK_EQ(rd(0x08120000), 0x55);
-    CHECK_EQ(rd(H7_SR(1)) & (1u << 18), 0);
-    /* mass erase through OPTCR.MER: both banks unlocked, options unlocked */
-    h7_unlock(0);
-    CHECK_EQ(wr(H7 + 8, 0x08192A3B), SIM_BUS_OK);
-    CHECK_EQ(wr(H7 + 8, 0x4C5D6E7F), SIM_BUS_OK);
-    CHECK_EQ(wr(H7 + 0x18, 0x10), SIM_BUS_OK);
-    wait_idle(H7_SR(0), 1, 10 * MS);
-    CHECK_EQ(rd(0x08100000), 0xFFFFFFFF);
-    CHECK_EQ(rd(0x08120000), 0xFFFFFFFF);
-    /* reset relocks both banks and keeps the contents */
-    CHECK_EQ(wr(H7_CR(0), H7_X64 | 2), SIM_BUS_OK);
-    for (uint32_t i = 0; i < 8; i++) CHECK_EQ(wr(0x08000000 + 4 * i, 0xA5), SIM_BUS_OK);
-    sim_target_reset(&t, SIM_RESET_SYSTEM);
-    CHECK(rd(H7_CR(0)) & 1);
-    CHECK(rd(H7_CR(1)) & 1);
-    CHECK_EQ(rd(0x08000000), 0xA5);
-    sim_target_free(&t);
+    CHECK(open_part(&parts[0]));
+    fill(0x0801F000u, 4096, 0x12);
+    CHECK(!all(0x08000000u, 64, 0xFF));
+    CHECK_EQ(flash_mass_erase(&probe), BMP_OK);
+    CHECK(all(0x08000000u, 128 * 1024, 0xFF));
+    close_fixture();
 }
 
 int main(void)
 {
-    RUN(test_f1_lock_and_keys);
-    RUN(test_f1_program_erase_and_errors);
-    RUN(test_f4_program_rules);
-    RUN(test_f4_sector_erase_and_protection);
-    RUN(test_h7_write_buffer);
-    RUN(test_h7_erase_banks_and_reset);
+    RUN(test_erase);
+    RUN(test_program_direct);
+    RUN(test_program_loader);
+    RUN(test_write);
+    RUN(test_refusals);
+    RUN(test_locked);
+    RUN(test_protected);
+    RUN(test_controller_errors);
+    RUN(test_h7_banks);
+    RUN(test_mass_erase);
     return CHECK_SUMMARY();
 }

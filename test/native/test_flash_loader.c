@@ -18,21 +18,20 @@ static uint8_t readback[DATA_SIZE];
 /* The fixture target, halted. */
 static bool open_target(const char *profile, bool over_dap)
 {
-    return open_fixture(profile, over_dap) && cortexm_halt(&core) == CORTEXM_OK;
+    return open_fixture(profile, over_dap) && cortexm_halt(&core) == BMP_OK;
 }
 
 /* Register access through the debug link, as a flash driver on the probe would do it. */
 static void wr(uint32_t addr, uint32_t value)
 {
-    uint8_t b[4] = {(uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16), (uint8_t)(value >> 24)};
-    CHECK_EQ(adiv5_mem_write(&dp, 0, addr, b, 4), DP_LINK_OK);
+    CHECK_EQ(adiv5_mem_write32(&dp, 0, addr, value), BMP_OK);
 }
 
 static uint32_t rd(uint32_t addr)
 {
-    uint8_t b[4] = {0};
-    CHECK_EQ(adiv5_mem_read(&dp, 0, addr, b, 4), DP_LINK_OK);
-    return b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
+    uint32_t value = 0;
+    CHECK_EQ(adiv5_mem_read32(&dp, 0, addr, &value), BMP_OK);
+    return value;
 }
 
 /* Waits for an erase: lets virtual time pass between reads of the status register. */
@@ -90,11 +89,11 @@ static void program_and_verify(const char *profile, bool over_dap, const flash_l
     CHECK_EQ(sim_target_peek(&t, dest, readback, length), SIM_OK);
     CHECK(memcmp(readback, data, length) == 0);
     memset(readback, 0, length);
-    CHECK_EQ(adiv5_mem_read(&dp, 0, dest, readback, length), DP_LINK_OK);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, dest, readback, length), BMP_OK);
     CHECK(memcmp(readback, data, length) == 0);
     /* the routine ended on its BKPT and the core is halted there */
     cortexm_halt_reason reason;
-    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), CORTEXM_OK);
+    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), BMP_OK);
     CHECK_EQ(reason, CORTEXM_HALT_BREAKPOINT);
     double ms = (double)took / 1e9;
     printf("  %s over %-13s %zu KiB in %8.2f ms of virtual time: %6.1f KiB/s\n", profile,
@@ -114,14 +113,14 @@ static void program_partial(const flash_loader_params *base, uint32_t dest, size
     CHECK_EQ(readback[length] & readback[length + 1] & readback[length + 2] & readback[length + 3], 0xFF);
 }
 
-/* Expects FLASH_LOADER_ERROR with `expected_sr`, the flash at `dest` unchanged, the core halted. */
+/* Expects BMP_ERR_LOADER_FLASH with `expected_sr`, the flash at `dest` unchanged, the core halted. */
 static void program_expecting_error(const flash_loader_params *p, uint32_t dest, size_t length, uint32_t expected_sr)
 {
     static uint8_t before[1024];
     CHECK(length <= sizeof before);
     sim_target_peek(&t, dest, before, length);
     uint32_t sr = 0;
-    CHECK_EQ(flash_loader_program(&core, p, dest, data + 4096, length, &sr, NULL, NULL, NULL), FLASH_LOADER_ERROR);
+    CHECK_EQ(flash_loader_program(&core, p, dest, data + 4096, length, &sr, NULL, NULL, NULL), BMP_ERR_LOADER_FLASH);
     CHECK_EQ(sr, expected_sr);
     sim_target_peek(&t, dest, readback, length);
     CHECK(memcmp(readback, before, length) == 0);
@@ -209,37 +208,37 @@ static void f1(bool over_dap)
     program_expecting_error(&p, dest, 1024, F1_PGERR);
     wr(F1_SR, F1_PGERR);
 
-    /* a HardFault in the routine (word writes fault the F1's bus) halts it: FLASH_LOADER_FAULT */
+    /* a HardFault in the routine (word writes fault the F1's bus) halts it: BMP_ERR_LOADER_FAULT */
     flash_loader_params words = p;
     words.unit = 4;
     uint32_t sr = 0xDEAD;
-    CHECK_EQ(flash_loader_program(&core, &words, dest + DATA_SIZE, data, 1024, &sr, NULL, NULL, NULL), FLASH_LOADER_FAULT);
+    CHECK_EQ(flash_loader_program(&core, &words, dest + DATA_SIZE, data, 1024, &sr, NULL, NULL, NULL), BMP_ERR_LOADER_FAULT);
     CHECK_EQ(sr, 0);
     cortexm_halt_reason reason;
-    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), CORTEXM_OK);
+    CHECK_EQ(cortexm_halt_reason_of(&core, &reason, NULL), BMP_OK);
     CHECK_EQ(reason, CORTEXM_HALT_VECTOR_CATCH);
     CHECK_EQ(rd(0xE000EDFC) & (1u << 10), 0); /* DEMCR restored: VC_HARDERR off again */
 
     /* time-out: a status register that reads busy for ever */
     static const uint8_t busy_forever[4] = {0xFF, 0xFF, 0xFF, 0xFF};
-    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x20004F00, busy_forever, 4), DP_LINK_OK);
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x20004F00, busy_forever, 4), BMP_OK);
     flash_loader_params stuck = p;
     stuck.ram_size = 0x4F00; /* keep that word out of the loader's window */
     stuck.sr_addr = 0x20004F00;
     stuck.max_idle_polls = 50;
     CHECK_EQ(flash_loader_program(&core, &stuck, dest + DATA_SIZE + 1024, data, 1024, &sr, NULL, NULL, NULL),
-             FLASH_LOADER_TIMEOUT);
+             BMP_ERR_LOADER_TIMEOUT);
     CHECK(t.core.halted);
 
     /* bad arguments */
-    CHECK_EQ(flash_loader_program(&core, &p, dest + 1, data, 2, &sr, NULL, NULL, NULL), CORTEXM_INVALID);
-    CHECK_EQ(flash_loader_program(&core, &p, dest, data, 3, &sr, NULL, NULL, NULL), CORTEXM_INVALID);
+    CHECK_EQ(flash_loader_program(&core, &p, dest + 1, data, 2, &sr, NULL, NULL, NULL), BMP_ERR_INVALID);
+    CHECK_EQ(flash_loader_program(&core, &p, dest, data, 3, &sr, NULL, NULL, NULL), BMP_ERR_INVALID);
     flash_loader_params tiny = p;
     tiny.ram_size = 256;
-    CHECK_EQ(flash_loader_program(&core, &tiny, dest, data, 2, &sr, NULL, NULL, NULL), CORTEXM_INVALID);
+    CHECK_EQ(flash_loader_program(&core, &tiny, dest, data, 2, &sr, NULL, NULL, NULL), BMP_ERR_INVALID);
     flash_loader_params odd = p;
     odd.unit = 8;
-    CHECK_EQ(flash_loader_program(&core, &odd, dest, data, 8, &sr, NULL, NULL, NULL), CORTEXM_INVALID);
+    CHECK_EQ(flash_loader_program(&core, &odd, dest, data, 8, &sr, NULL, NULL, NULL), BMP_ERR_INVALID);
     CHECK_EQ(flash_loader_program(&core, &p, dest, data, 0, &sr, NULL, NULL, NULL), 0);
     close_fixture();
 }

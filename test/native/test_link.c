@@ -33,18 +33,18 @@ static bool open_target(const char *profile)
     sim_swd_phy_init(&phy, &t);
     if (link_kind == OVER_DAP) {
         dap_init(&engine, &phy, &strings, 512, 4);
-        if (cmsis_dap_link_init(&dap, &transport) != DP_LINK_OK) return false;
+        if (cmsis_dap_link_init(&dap, &transport) != BMP_OK) return false;
         link_in_use = &dap.link;
     } else if (link_kind == OVER_USB) { /* pipelined: packets in flight through the USB model */
         sim_usb_probe_init(&usb, &t, SIM_USB_FULL_SPEED_HID);
-        if (cmsis_dap_link_init(&dap, &usb.transport) != DP_LINK_OK) return false;
+        if (cmsis_dap_link_init(&dap, &usb.transport) != BMP_OK) return false;
         link_in_use = &dap.link;
     } else {
         swd_link_init(&swd, &phy);
         link_in_use = &swd.link;
     }
     dp = (adiv5_dp){0};
-    return adiv5_connect(&dp, link_in_use, t.profile->dp_version >= 2) == DP_LINK_OK;
+    return adiv5_connect(&dp, link_in_use, t.profile->dp_version >= 2) == BMP_OK;
 }
 
 static void test_connect_each_profile(void)
@@ -54,10 +54,10 @@ static void test_connect_each_profile(void)
         CHECK(open_target(profiles[i]));
         CHECK_EQ(dp.dpidr, t.profile->dpidr);
         uint32_t idr = 0;
-        CHECK_EQ(adiv5_ap_read(&dp, 0, 0xFC, &idr), DP_LINK_OK);
+        CHECK_EQ(adiv5_ap_read(&dp, 0, 0xFC, &idr), BMP_OK);
         CHECK_EQ(idr, t.profile->aps[0].idr);
         uint32_t cpuid = 0;
-        CHECK_EQ(adiv5_mem_read(&dp, 0, 0xE000ED00, (uint8_t *)&cpuid, 4), DP_LINK_OK);
+        CHECK_EQ(adiv5_mem_read(&dp, 0, 0xE000ED00, (uint8_t *)&cpuid, 4), BMP_OK);
         CHECK_EQ(cpuid, t.profile->cpuid);
         sim_target_free(&t);
     }
@@ -74,9 +74,9 @@ static void test_random_round_trips_across_1k(void)
         size_t length = 1 + (size_t)rand() % 8192;
         uint32_t addr = 0x20000000u + (uint32_t)(rand() % (0x1E000));
         for (size_t i = 0; i < length; i++) out[i] = (uint8_t)rand();
-        CHECK_EQ(adiv5_mem_write(&dp, 0, addr, out, length), DP_LINK_OK);
+        CHECK_EQ(adiv5_mem_write(&dp, 0, addr, out, length), BMP_OK);
         sim_target_peek(&t, addr, back, length);
-        CHECK_EQ(adiv5_mem_read(&dp, 0, addr, in, length), DP_LINK_OK);
+        CHECK_EQ(adiv5_mem_read(&dp, 0, addr, in, length), BMP_OK);
         all_ok = memcmp(out, back, length) == 0 && memcmp(out, in, length) == 0;
         if (!all_ok) fprintf(stderr, "  round %d: %zu bytes at 0x%08x differ\n", round, length, addr);
     }
@@ -88,20 +88,20 @@ static void test_fault_recovery(void)
 {
     CHECK(open_target("stm32f103"));
     uint8_t buf[16];
-    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x60000000, buf, 16), DP_LINK_FAULT);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x60000000, buf, 16), BMP_ERR_FAULT);
     /* the sticky error was cleared: the session goes on */
-    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x20000000, (const uint8_t *)"hello, target!!", 16), DP_LINK_OK);
-    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 16), DP_LINK_OK);
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x20000000, (const uint8_t *)"hello, target!!", 16), BMP_OK);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 16), BMP_OK);
     CHECK(memcmp(buf, "hello, target!!", 16) == 0);
-    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x60000000, buf, 8), DP_LINK_FAULT);
-    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 4), DP_LINK_OK);
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x60000000, buf, 8), BMP_ERR_FAULT);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 4), BMP_OK);
     /* a WAIT storm shorter than the retries is absorbed; a longer one is reported */
     sim_fault_inject(&t, SIM_FAULT_WAIT, 50);
-    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 16), DP_LINK_OK);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 16), BMP_OK);
     sim_fault_inject(&t, SIM_FAULT_WAIT, 1000);
-    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 16), DP_LINK_WAIT);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 16), BMP_ERR_WAIT);
     sim_fault_inject(&t, SIM_FAULT_CLEAR, 0);
-    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 16), DP_LINK_OK);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, 16), BMP_OK);
     sim_target_free(&t);
 }
 
@@ -110,10 +110,10 @@ static void test_target_goes_away_and_comes_back(void)
     CHECK(open_target("stm32h743"));
     uint8_t buf[8];
     sim_fault_inject(&t, SIM_FAULT_NO_ACK, 0);
-    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x24000000, buf, 8), DP_LINK_NO_RESPONSE);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x24000000, buf, 8), BMP_ERR_NO_RESPONSE);
     sim_fault_inject(&t, SIM_FAULT_CLEAR, 0);
-    CHECK_EQ(adiv5_connect(&dp, link_in_use, true), DP_LINK_OK); /* reconnect */
-    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x24000000, buf, 8), DP_LINK_OK);
+    CHECK_EQ(adiv5_connect(&dp, link_in_use, true), BMP_OK); /* reconnect */
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x24000000, buf, 8), BMP_OK);
     sim_target_free(&t);
 }
 
@@ -122,16 +122,16 @@ static void test_edges_use_halfwords(void)
 {
     CHECK(open_target("stm32f103"));
     const uint8_t keys[8] = {0x23, 0x01, 0x67, 0x45, 0xAB, 0x89, 0xEF, 0xCD};
-    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x40022004, keys, 4), DP_LINK_OK);     /* KEYR, KEY1 */
-    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x40022004, keys + 4, 4), DP_LINK_OK); /* KEY2 */
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x40022004, keys, 4), BMP_OK);     /* KEYR, KEY1 */
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x40022004, keys + 4, 4), BMP_OK); /* KEY2 */
     const uint8_t pg[4] = {1, 0, 0, 0};
-    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x40022010, pg, 4), DP_LINK_OK);       /* CR.PG */
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x40022010, pg, 4), BMP_OK);       /* CR.PG */
     const uint8_t half[2] = {0x34, 0x12};
-    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x08000002, half, 2), DP_LINK_OK);     /* one half-word */
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x08000002, half, 2), BMP_OK);     /* one half-word */
     uint8_t back[2] = {0};
-    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x08000002, back, 2), DP_LINK_OK);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x08000002, back, 2), BMP_OK);
     CHECK_EQ(back[0] | back[1] << 8, 0x1234);
-    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x08000005, half, 1), DP_LINK_FAULT);  /* a byte: refused */
+    CHECK_EQ(adiv5_mem_write(&dp, 0, 0x08000005, half, 1), BMP_ERR_FAULT);  /* a byte: refused */
     sim_target_free(&t);
 }
 
@@ -142,7 +142,7 @@ static void test_dap_link_packs_transfers(void)
     CHECK_EQ(dap.packet_size, 512);
     static uint8_t buf[8192];
     uint32_t before = dap.packets;
-    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, sizeof buf), DP_LINK_OK);
+    CHECK_EQ(adiv5_mem_read(&dp, 0, 0x20000000, buf, sizeof buf), BMP_OK);
     /* 8 KiB in 1 KiB blocks of 127-word packets, the TAR write riding in the first: 3 per block */
     CHECK(dap.packets - before <= 8 * 3);
     sim_target_free(&t);

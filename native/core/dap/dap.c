@@ -1,5 +1,7 @@
 #include "dap.h"
 
+#include "common/bytes.h"
+
 /* Command IDs (CMSIS-DAP "Commands") */
 enum {
     ID_INFO = 0x00,
@@ -34,16 +36,6 @@ enum { DAP_OK = 0x00, DAP_ERROR = 0xFF };
 #define RDBUFF_READ (SWD_REQ_READ | SWD_REQ_A2 | SWD_REQ_A3)
 
 #define SWJ_PINS_MAX_WAIT_US 3000000u
-
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 void dap_init(dap_engine *e, const swd_phy *phy, const dap_strings *strings, uint16_t packet_size,
               uint8_t packet_count)
@@ -131,7 +123,7 @@ static size_t command_size(const dap_engine *e, const uint8_t *p, size_t len, si
     }
     case ID_TRANSFER_BLOCK: {
         if (len < 5) return 0;
-        uint16_t count = le16(p + 2);
+        uint16_t count = get_le16(p + 2);
         uint8_t rq = p[4];
         if (rq & (REQ_MATCH_VALUE | REQ_MATCH_MASK | REQ_TIMESTAMP)) return 0;
         bool read = rq & SWD_REQ_READ;
@@ -215,12 +207,12 @@ static size_t do_transfer(dap_engine *e, const uint8_t *req, uint8_t *resp)
         if (posted && !((rq & SWD_REQ_READ) && (rq & SWD_REQ_AP) && !(rq & REQ_MATCH_VALUE))) {
             ack = transfer(e, RDBUFF_READ, &v); /* collect the posted read */
             if (ack != SWD_ACK_OK) break;
-            put32(out, v);
+            put_le32(out, v);
             out += 4;
             posted = false;
         }
         if (!(rq & SWD_REQ_READ)) {
-            uint32_t data = le32(p);
+            uint32_t data = get_le32(p);
             p += 4;
             if (rq & REQ_MATCH_MASK) {
                 e->match_mask = data;
@@ -233,7 +225,7 @@ static size_t do_transfer(dap_engine *e, const uint8_t *req, uint8_t *resp)
         }
         check_write = false;
         if (rq & REQ_MATCH_VALUE) {
-            uint32_t match = le32(p);
+            uint32_t match = get_le32(p);
             p += 4;
             if (rq & SWD_REQ_AP) { /* post the first read; each next read returns a sample */
                 ack = transfer(e, rq, &v);
@@ -256,12 +248,12 @@ static size_t do_transfer(dap_engine *e, const uint8_t *req, uint8_t *resp)
         if (ack != SWD_ACK_OK) break;
         if (rq & SWD_REQ_AP) {
             if (posted) {
-                put32(out, v);
+                put_le32(out, v);
                 out += 4;
             }
             posted = true;
         } else {
-            put32(out, v);
+            put_le32(out, v);
             out += 4;
         }
     }
@@ -269,7 +261,7 @@ static size_t do_transfer(dap_engine *e, const uint8_t *req, uint8_t *resp)
         if (posted) {
             ack = transfer(e, RDBUFF_READ, &v);
             if (ack == SWD_ACK_OK) {
-                put32(out, v);
+                put_le32(out, v);
                 out += 4;
             }
         } else if (check_write) {
@@ -284,7 +276,7 @@ static size_t do_transfer(dap_engine *e, const uint8_t *req, uint8_t *resp)
 
 static size_t do_transfer_block(dap_engine *e, const uint8_t *req, uint8_t *resp)
 {
-    unsigned count = le16(req + 2), done = 0;
+    unsigned count = get_le16(req + 2), done = 0;
     uint8_t rq = req[4];
     const uint8_t *p = req + 5;
     uint8_t *out = resp + 4;
@@ -297,12 +289,12 @@ static size_t do_transfer_block(dap_engine *e, const uint8_t *req, uint8_t *resp
         for (; ack == SWD_ACK_OK && done < count && !e->abort; done++) {
             ack = transfer(e, ap && done == count - 1 ? RDBUFF_READ : rq, &v);
             if (ack != SWD_ACK_OK) break;
-            put32(out, v);
+            put_le32(out, v);
             out += 4;
         }
     } else if (count) {
         for (; done < count && !e->abort; done++) {
-            uint32_t data = le32(p);
+            uint32_t data = get_le32(p);
             p += 4;
             ack = transfer(e, rq, &data);
             if (ack != SWD_ACK_OK) break;
@@ -310,8 +302,7 @@ static size_t do_transfer_block(dap_engine *e, const uint8_t *req, uint8_t *resp
         if (ack == SWD_ACK_OK) ack = transfer(e, RDBUFF_READ, &v); /* the write check */
     }
     resp[0] = ID_TRANSFER_BLOCK;
-    resp[1] = (uint8_t)done;
-    resp[2] = (uint8_t)(done >> 8);
+    put_le16(resp + 1, (uint16_t)done);
     resp[3] = (uint8_t)(ack == SWD_PARITY_ERROR ? RESP_PROTOCOL_ERROR : ack);
     return (size_t)(out - resp);
 }
@@ -337,8 +328,7 @@ static size_t do_info(const dap_engine *e, uint8_t id, uint8_t *resp)
         return 3;
     case 0xFF:
         resp[1] = 2;
-        resp[2] = (uint8_t)e->packet_size;
-        resp[3] = (uint8_t)(e->packet_size >> 8);
+        put_le16(resp + 2, e->packet_size);
         return 4;
     default: resp[1] = 0; return 2;
     }
@@ -347,7 +337,7 @@ static size_t do_info(const dap_engine *e, uint8_t id, uint8_t *resp)
 static size_t do_swj_pins(dap_engine *e, const uint8_t *req, uint8_t *resp)
 {
     uint8_t value = req[1], select = req[2];
-    uint32_t wait = le32(req + 3);
+    uint32_t wait = get_le32(req + 3);
     if (wait > SWJ_PINS_MAX_WAIT_US) wait = SWJ_PINS_MAX_WAIT_US;
     uint8_t levels = e->phy->pins ? e->phy->pins(e->phy->ctx, value, select) : 0;
     for (uint32_t waited = 0; wait && ((levels ^ value) & select) && waited < wait; waited++) {
@@ -409,26 +399,26 @@ static size_t execute(dap_engine *e, const uint8_t *req, size_t len, uint8_t *re
     case ID_DISCONNECT: e->connected = false; resp[1] = DAP_OK; return 2;
     case ID_TRANSFER_CONFIGURE:
         e->swd.idle_cycles = req[1];
-        e->wait_retry = le16(req + 2);
-        e->match_retry = le16(req + 4);
+        e->wait_retry = get_le16(req + 2);
+        e->match_retry = get_le16(req + 4);
         resp[1] = DAP_OK;
         return 2;
     case ID_TRANSFER: return do_transfer(e, req, resp);
     case ID_TRANSFER_BLOCK: return do_transfer_block(e, req, resp);
     case ID_WRITE_ABORT: {
-        uint32_t value = le32(req + 2);
+        uint32_t value = get_le32(req + 2);
         swd_result r = swd_transfer(e->phy, &e->swd, 0 /* DP write, A=0: ABORT */, &value);
         resp[1] = r == SWD_ACK_OK ? DAP_OK : DAP_ERROR;
         return 2;
     }
-    case ID_DELAY: e->phy->delay_us(e->phy->ctx, le16(req + 1)); resp[1] = DAP_OK; return 2;
+    case ID_DELAY: e->phy->delay_us(e->phy->ctx, get_le16(req + 1)); resp[1] = DAP_OK; return 2;
     case ID_RESET_TARGET:
         resp[1] = DAP_OK;
         resp[2] = 0; /* no device-specific reset sequence: use SYSRESETREQ or DAP_SWJ_Pins nRESET */
         return 3;
     case ID_SWJ_PINS: return do_swj_pins(e, req, resp);
     case ID_SWJ_CLOCK: {
-        uint32_t hz = le32(req + 1);
+        uint32_t hz = get_le32(req + 1);
         if (hz == 0) {
             resp[1] = DAP_ERROR;
             return 2;
@@ -483,7 +473,7 @@ unsigned dap_process(dap_engine *e, const uint8_t *request, size_t length)
 
 const uint8_t *dap_response(const dap_engine *e, unsigned index, size_t *length)
 {
-    if (index > DAP_MAX_QUEUED) {
+    if (index >= DAP_RESPONSE_SLOTS) {
         *length = 0;
         return 0;
     }

@@ -7,10 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
 #include "swd/swd.h"
 
-#define DAP_MAX_PACKET_SIZE 1024u
-#define DAP_MAX_QUEUED 8u /* response packets held back by DAP_QueueCommands */
+/* Sizes: DAP_MAX_PACKET_SIZE and DAP_MAX_QUEUED (response packets held back by
+ * DAP_QueueCommands), from common/config.h; the engine keeps one more response than that. */
+#define DAP_RESPONSE_SLOTS (DAP_MAX_QUEUED + 1u)
 
 /* Strings for DAP_Info (IDs 0x01-0x09); NULL ones are reported as absent. */
 typedef struct dap_strings {
@@ -40,8 +42,8 @@ typedef struct dap_engine {
      * wants it handled while a transfer runs); cleared when the next transfer command starts. */
     volatile bool abort;
     /* Responses: the current one, after any that DAP_QueueCommands held back. */
-    uint8_t responses[DAP_MAX_QUEUED + 1][DAP_MAX_PACKET_SIZE];
-    uint16_t response_length[DAP_MAX_QUEUED + 1];
+    uint8_t responses[DAP_RESPONSE_SLOTS][DAP_MAX_PACKET_SIZE];
+    uint16_t response_length[DAP_RESPONSE_SLOTS];
     unsigned queued;
 } dap_engine;
 

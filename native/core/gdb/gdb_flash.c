@@ -3,16 +3,17 @@
  * is programmed as it arrives, in whole program units (the tail short of a unit waits for the
  * next contiguous write, or for vFlashDone, padded with 0xFF), and read back to verify. */
 #include "gdb/gdb_server.h"
+#include "gdb/hex.h"
 #include "target/flash.h"
 
-static void reply_status(gdb_server *g, int s)
+static void reply_status(gdb_server *g, bmp_status s)
 {
-    if (s == 0) {
+    if (s == BMP_OK) {
         gdb_reply_str(g, "OK");
     } else {
-        const char *why = flash_status_message(s);
+        const char *why = bmp_status_message(s);
         gdb_reply_str(g, "E.");
-        gdb_reply_str(g, why ? why : "the target did not answer during flash programming");
+        gdb_reply_str(g, why ? why : "flash programming failed");
     }
     gdb_send_reply(g);
 }
@@ -45,37 +46,37 @@ static void mark_erased(gdb_server *g, uint32_t start, uint32_t end)
 }
 
 /* Erases the remembered blocks that [addr, addr+length) touches, before it is programmed. */
-static int erase_for(gdb_server *g, uint32_t addr, size_t length)
+static bmp_status erase_for(gdb_server *g, uint32_t addr, size_t length)
 {
     uint32_t at = addr, end = addr + (uint32_t)length;
     while (at < end) {
         uint32_t start = 0, span = 0;
-        if (!flash_block_span(g->probe, at, 1, &start, &span)) return FLASH_ERR_OUTSIDE;
+        if (!flash_block_span(g->probe, at, 1, &start, &span)) return BMP_ERR_FLASH_OUTSIDE;
         if (unerased(g, start)) {
-            int s = flash_erase(g->probe, start, span);
-            if (s != 0) return s;
+            bmp_status s = flash_erase(g->probe, start, span);
+            if (s != BMP_OK) return s;
             mark_erased(g, start, start + span);
         }
         at = start + span;
     }
-    return 0;
+    return BMP_OK;
 }
 
-static int program(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
+static bmp_status program(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
 {
-    int e = erase_for(g, addr, length);
-    if (e != 0) return e;
+    bmp_status e = erase_for(g, addr, length);
+    if (e != BMP_OK) return e;
     flash_ram ram = {0, 0};
     flash_default_ram(g->probe, &ram); /* the fast path where RAM is known; else direct writes */
-    int s = flash_program(g->probe, addr, data, length, &ram, 0, 0);
-    if (s == 0) s = flash_verify(g->probe, addr, data, length);
+    bmp_status s = flash_program(g->probe, addr, data, length, &ram, 0, 0);
+    if (s == BMP_OK) s = flash_verify(g->probe, addr, data, length);
     return s;
 }
 
 /* Programs what is pending, padded to a unit with 0xFF. */
-static int flush_pending(gdb_server *g)
+static bmp_status flush_pending(gdb_server *g)
 {
-    if (g->flash_pending_length == 0) return 0;
+    if (g->flash_pending_length == 0) return BMP_OK;
     uint32_t unit = flash_unit(g->probe);
     uint8_t padded[32];
     for (uint32_t i = 0; i < unit; i++) padded[i] = i < g->flash_pending_length ? g->flash_pending[i] : 0xFF;
@@ -125,7 +126,7 @@ static bool collect(gdb_server *g, uint32_t addr, const uint8_t *data, size_t le
 /* vFlashDone with a collected image: extents that share an erase block become one run (their
  * gap is still 0xFF in the buffer, the erased value), widened to whole units; each run is
  * erased and programmed in one go, then verified. The buffer is left all 0xFF again. */
-static int write_collected(gdb_server *g)
+static bmp_status write_collected(gdb_server *g)
 {
     uint32_t origin = flash_origin(g), unit = flash_unit(g->probe);
     flash_ram ram = {0, 0};
@@ -137,7 +138,7 @@ static int write_collected(gdb_server *g)
             g->flash_extents[k] = g->flash_extents[k - 1];
             g->flash_extents[k - 1].start = s0, g->flash_extents[k - 1].end = e0;
         }
-    int s = 0;
+    bmp_status s = BMP_OK;
     for (unsigned i = 0; i < n;) {
         uint32_t start = g->flash_extents[i].start / unit * unit, end = g->flash_extents[i].end;
         unsigned j = i + 1;
@@ -149,7 +150,7 @@ static int write_collected(gdb_server *g)
         end = (end + unit - 1) / unit * unit;
         if ((uint64_t)(end - origin) > g->flash_image_capacity) end = origin + (uint32_t)g->flash_image_capacity;
         uint8_t *data = g->flash_image + (start - origin);
-        if (s == 0) s = flash_write(g->probe, start, data, end - start, &ram, true, 0, 0);
+        if (s == BMP_OK) s = flash_write(g->probe, start, data, end - start, &ram, true, 0, 0);
         for (uint32_t a = start; a < end; a++) g->flash_image[a - origin] = 0xFF;
         i = j;
     }
@@ -157,26 +158,11 @@ static int write_collected(gdb_server *g)
     return s;
 }
 
-static bool parse_hex32(const char **p, uint32_t *out)
-{
-    uint32_t v = 0;
-    unsigned n = 0;
-    for (;; (*p)++, n++) {
-        char ch = **p;
-        int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-        if (d < 0) break;
-        if (n == 8) return false;
-        v = v << 4 | (uint32_t)d;
-    }
-    *out = v;
-    return n > 0;
-}
-
 static void write_packet(gdb_server *g, char *p, size_t length)
 {
     const char *q = p + 12; /* "vFlashWrite:" */
     uint32_t addr = 0;
-    if (!parse_hex32(&q, &addr) || *q != ':') {
+    if (!hex_parse_u32(&q, &addr) || *q != ':') {
         gdb_reply_str(g, "E.malformed vFlashWrite");
         gdb_send_reply(g);
         return;
@@ -186,7 +172,7 @@ static void write_packet(gdb_server *g, char *p, size_t length)
     size_t n = rsp_unescape((uint8_t *)p + at, length - at);
     const uint8_t *data = (const uint8_t *)p + at;
     if (n == (size_t)-1 || !flash_contains(g->probe, addr, (uint32_t)(n ? n : 1))) {
-        reply_status(g, n == (size_t)-1 ? FLASH_ERR_SEQUENCE : FLASH_ERR_OUTSIDE);
+        reply_status(g, n == (size_t)-1 ? BMP_ERR_FLASH_SEQUENCE : BMP_ERR_FLASH_OUTSIDE);
         return;
     }
     if (g->flash_pending_length == 0 && collect(g, addr, data, n)) {
@@ -194,28 +180,28 @@ static void write_packet(gdb_server *g, char *p, size_t length)
         return;
     }
     uint32_t unit = flash_unit(g->probe);
-    int s = 0;
+    bmp_status s = BMP_OK;
     /* Join the pending tail when this write continues it; else program the tail first. */
     if (g->flash_pending_length && addr != g->flash_pending_addr + g->flash_pending_length) s = flush_pending(g);
     uint8_t *buf = g->scratch;
     size_t used = 0;
     uint32_t start = addr;
-    if (s == 0 && g->flash_pending_length) {
+    if (s == BMP_OK && g->flash_pending_length) {
         start = g->flash_pending_addr;
         for (uint32_t i = 0; i < g->flash_pending_length; i++) buf[used++] = g->flash_pending[i];
         g->flash_pending_length = 0;
     }
-    if (s == 0 && start % unit) { /* a section starting inside a unit: erased bytes before it */
+    if (s == BMP_OK && start % unit) { /* a section starting inside a unit: erased bytes before it */
         uint32_t lead = start % unit;
         for (size_t i = used; i-- > 0;) buf[i + lead] = buf[i];
         for (uint32_t i = 0; i < lead; i++) buf[i] = 0xFF;
         used += lead;
         start -= lead;
     }
-    for (size_t i = 0; s == 0 && i < n && used < sizeof g->scratch; i++) buf[used++] = data[i];
+    for (size_t i = 0; s == BMP_OK && i < n && used < sizeof g->scratch; i++) buf[used++] = data[i];
     size_t whole = used / unit * unit;
-    if (s == 0 && whole) s = program(g, start, buf, whole);
-    if (s == 0 && used > whole) {
+    if (s == BMP_OK && whole) s = program(g, start, buf, whole);
+    if (s == BMP_OK && used > whole) {
         g->flash_pending_addr = start + (uint32_t)whole;
         g->flash_pending_length = (uint32_t)(used - whole);
         for (uint32_t i = 0; i < g->flash_pending_length; i++) g->flash_pending[i] = buf[whole + i];
@@ -251,14 +237,14 @@ void gdb_flash_packet(gdb_server *g, char *p, size_t length)
     if (erase) { /* vFlashErase:addr,length */
         const char *q = p + 12;
         uint32_t addr = 0, n = 0;
-        if (!parse_hex32(&q, &addr) || *q++ != ',' || !parse_hex32(&q, &n) || *q) {
+        if (!hex_parse_u32(&q, &addr) || *q++ != ',' || !hex_parse_u32(&q, &n) || *q) {
             gdb_reply_str(g, "E.malformed vFlashErase");
             gdb_send_reply(g);
             return;
         }
         g->flash_pending_length = 0;
         if (!flash_contains(g->probe, addr, n)) {
-            reply_status(g, FLASH_ERR_OUTSIDE);
+            reply_status(g, BMP_ERR_FLASH_OUTSIDE);
         } else if (g->flash_unerased_count < 16) {
             g->flash_unerased[g->flash_unerased_count].start = addr;
             g->flash_unerased[g->flash_unerased_count++].end = addr + n;
@@ -269,8 +255,8 @@ void gdb_flash_packet(gdb_server *g, char *p, size_t length)
     } else if (write) {
         write_packet(g, p, length);
     } else {
-        int s = flush_pending(g);
-        if (s == 0 && g->flash_extent_count) s = write_collected(g);
+        bmp_status s = flush_pending(g);
+        if (s == BMP_OK && g->flash_extent_count) s = write_collected(g);
         g->flash_extent_count = 0;
         g->flash_unerased_count = 0; /* blocks nothing was written into stay as they were */
         reply_status(g, s);

@@ -77,21 +77,21 @@ static bool cmd_scan(gdb_server *g, int argc, const char **argv)
         gdb_console(g, "Detaching from the current target first.\n");
         gdb_detach(g); /* its software breakpoints come out of RAM first */
     }
-    int n = probe_scan(g->probe);
-    if (n < 0) {
+    if (probe_scan(g->probe) != BMP_OK) {
         gdb_console(g, "SW-DP scan failed: no target answers (check power, wiring and nRST).\n");
         return false;
     }
+    unsigned n = g->probe->target_count;
     if (n == 0) {
         gdb_console(g, "SW-DP scan found a debug port but no Cortex-M core.\n");
         return false;
     }
     gdb_console(g, "Available Targets:\nNo. Att Driver\n");
-    for (int i = 0; i < n; i++) {
+    for (unsigned i = 0; i < n; i++) {
         const probe_target *t = &g->probe->targets[i];
         part_info info;
         char line[96], num[12];
-        print_number(num, (uint32_t)i + 1);
+        print_number(num, i + 1);
         const char *name = part_identify((uint16_t)(t->idcode & 0xFFF), 0, &info) ? info.name : "Cortex-M";
         unsigned k = 0;
         line[k++] = ' ';
@@ -234,13 +234,10 @@ static bool cmd_vector_catch(gdb_server *g, int argc, const char **argv)
             return false;
         }
         if (g->probe->attached >= 0) {
-            uint8_t b[4];
-            if (adiv5_mem_read(&g->probe->dp, g->probe->core.apsel, DEMCR, b, 4) == 0) {
-                uint32_t demcr = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+            uint32_t demcr = 0;
+            if (cortexm_read32(&g->probe->core, DEMCR, &demcr) == BMP_OK) {
                 for (unsigned k = 0; k < sizeof catches / sizeof catches[0]; k++) demcr &= ~catches[k].bit;
-                demcr |= g->vector_catch;
-                uint8_t w[4] = {(uint8_t)demcr, (uint8_t)(demcr >> 8), (uint8_t)(demcr >> 16), (uint8_t)(demcr >> 24)};
-                adiv5_mem_write(&g->probe->dp, g->probe->core.apsel, DEMCR, w, 4);
+                cortexm_write32(&g->probe->core, DEMCR, demcr | g->vector_catch);
             }
         }
     } else if (argc == 2) {
@@ -266,11 +263,16 @@ static bool cmd_erase_mass(gdb_server *g, int argc, const char **argv)
     }
     gdb_console(g, "Erasing the whole flash...\n");
     gdb_forget_halt_state(g);
-    int s = flash_mass_erase(g->probe);
-    const char *why = flash_status_message(s);
-    gdb_console(g, s == 0 ? "Flash erased.\n" : why ? why : "Mass erase failed: the target did not answer.");
-    if (s != 0) gdb_console(g, "\n");
-    return s == 0;
+    bmp_status s = flash_mass_erase(g->probe);
+    if (s != BMP_OK) {
+        const char *why = bmp_status_message(s);
+        gdb_console(g, "Mass erase failed: ");
+        gdb_console(g, why ? why : "unknown error");
+        gdb_console(g, ".\n");
+        return false;
+    }
+    gdb_console(g, "Flash erased.\n");
+    return true;
 }
 
 static bool cmd_jtag_scan(gdb_server *g, int argc, const char **argv)

@@ -4,6 +4,9 @@
  * performs on the host; the result goes back in r0 and the core runs on past the BKPT. */
 #include "gdb/gdb_server.h"
 
+#include "common/bytes.h"
+#include "gdb/hex.h"
+
 enum {
     SYS_OPEN = 0x01, SYS_CLOSE = 0x02, SYS_WRITEC = 0x03, SYS_WRITE0 = 0x04, SYS_WRITE = 0x05,
     SYS_READ = 0x06, SYS_READC = 0x07, SYS_ISTTY = 0x09, SYS_SEEK = 0x0A, SYS_FLEN = 0x0C,
@@ -20,21 +23,13 @@ enum {
 #define FIO_CREAT 0x200
 #define FIO_TRUNC 0x400
 
-static const char hex[] = "0123456789abcdef";
-
-static int read_words(gdb_server *g, uint32_t addr, uint32_t *words, unsigned count)
+/* The parameter block: up to four words in one read. */
+static bmp_status read_words(gdb_server *g, uint32_t addr, uint32_t *words, unsigned count)
 {
     uint8_t b[16];
-    int s = adiv5_mem_read(&g->probe->dp, g->probe->core.apsel, addr, b, 4 * count);
-    for (unsigned i = 0; s == 0 && i < count; i++)
-        words[i] = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
+    bmp_status s = adiv5_mem_read(&g->probe->dp, g->probe->core.apsel, addr, b, 4 * count);
+    for (unsigned i = 0; s == BMP_OK && i < count; i++) words[i] = get_le32(b + 4 * i);
     return s;
-}
-
-static int write_word(gdb_server *g, uint32_t addr, uint32_t v)
-{
-    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    return adiv5_mem_write(&g->probe->dp, g->probe->core.apsel, addr, b, 4);
 }
 
 /* Sets r0, moves past the BKPT and lets the core run on. */
@@ -63,12 +58,7 @@ static void request(gdb_server *g, const char *name, const uint32_t *args, unsig
     for (unsigned i = 0; i < count; i++) {
         gdb_reply_str(g, i && ((pair >> (i - 1)) & 1) ? "/" : ",");
         char s[9];
-        unsigned n = 0;
-        uint32_t v = args[i];
-        char tmp[8];
-        do tmp[n++] = hex[v & 0xF]; while ((v >>= 4) && n < 8);
-        for (unsigned k = 0; k < n; k++) s[k] = tmp[n - 1 - k];
-        s[n] = 0;
+        hex_format_u32(args[i], 0, s);
         gdb_reply_str(g, s);
     }
     gdb_send_reply(g);
@@ -185,14 +175,14 @@ bool gdb_semihosting_start(gdb_server *g)
     case SYS_GET_CMDLINE:
         /* An empty command line. */
         if (read_words(g, param, a, 2) != 0 || a[1] == 0) break;
-        write_word(g, param + 4, 0);
+        cortexm_write32(c, param + 4, 0);
         adiv5_mem_write(&g->probe->dp, c->apsel, a[0], (const uint8_t *)"", 1);
         finish(g, 0);
         return true;
     case SYS_HEAPINFO:
         /* Zeros: the C library then uses its linker-script symbols. */
         if (read_words(g, param, a, 1) != 0) break;
-        for (unsigned i = 0; i < 4; i++) write_word(g, a[0] + 4 * i, 0);
+        for (unsigned i = 0; i < 4; i++) cortexm_write32(c, a[0] + 4 * i, 0);
         finish(g, 0);
         return true;
     case SYS_EXIT:
@@ -209,7 +199,8 @@ bool gdb_semihosting_start(gdb_server *g)
         g->run = GDB_IDLE;
         g->reply_length = 0;
         gdb_reply_str(g, "W");
-        char s[3] = {hex[(code >> 4) & 0xF], hex[code & 0xF], 0};
+        char s[9];
+        hex_format_u32(code & 0xFF, 2, s);
         gdb_reply_str(g, s);
         gdb_send_reply(g);
         return true;
@@ -226,17 +217,10 @@ static bool parse_signed_hex(const char **p, int32_t *out)
     bool negative = **p == '-';
     if (negative) (*p)++;
     uint32_t v = 0;
-    unsigned digits = 0;
-    for (;; (*p)++) {
-        char ch = **p;
-        int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-        if (d < 0) break;
-        v = v << 4 | (uint32_t)d;
-        digits++;
-    }
+    if (!hex_parse_u32(p, &v)) return false;
     if (v > 0x7FFFFFFFu) v = 0x7FFFFFFFu; /* GDB never sends more; clamp rather than overflow */
     *out = negative ? -(int32_t)v : (int32_t)v;
-    return digits > 0;
+    return true;
 }
 
 void gdb_semihosting_reply(gdb_server *g, const char *answer)
@@ -285,12 +269,11 @@ void gdb_semihosting_reply(gdb_server *g, const char *answer)
     case SYS_CLOCK:
     case SYS_TIME: {
         uint8_t tv[12];
-        if (result != 0 || adiv5_mem_read(&g->probe->dp, c->apsel, g->semihost_args[0], tv, 12) != 0) {
+        if (result != BMP_OK || adiv5_mem_read(&g->probe->dp, c->apsel, g->semihost_args[0], tv, 12) != 0) {
             r0 = 0xFFFFFFFFu;
             break;
         }
-        uint32_t sec = (uint32_t)tv[0] << 24 | (uint32_t)tv[1] << 16 | (uint32_t)tv[2] << 8 | tv[3];
-        uint32_t usec = (uint32_t)tv[8] << 24 | (uint32_t)tv[9] << 16 | (uint32_t)tv[10] << 8 | tv[11];
+        uint32_t sec = get_be32(tv), usec = get_be32(tv + 8);
         /* SYS_CLOCK: centiseconds (modulo 2^32 from an arbitrary origin); SYS_TIME: seconds. */
         r0 = op == SYS_TIME ? sec : sec * 100u + usec / 10000u;
         break;

@@ -1,5 +1,7 @@
 #include "gdb/gdb_server.h"
 
+#include "common/bytes.h"
+#include "gdb/hex.h"
 #include "target/crc32.h"
 #include "target/description.h"
 #include "target/flash.h"
@@ -38,52 +40,15 @@ static unsigned register_table(const gdb_server *g, gdb_register *out)
 
 /* ---- payload helpers ---- */
 
-static const char hexdigits[] = "0123456789abcdef";
-
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Parses hex digits at *p (at least one, at most 8); advances *p. */
-static bool parse_hex(const char **p, uint32_t *out)
-{
-    uint32_t v = 0;
-    unsigned digits = 0;
-    int d;
-    while ((d = hexval((uint8_t)**p)) >= 0) {
-        if (++digits > 8) return false;
-        v = v << 4 | (uint32_t)d;
-        (*p)++;
-    }
-    *out = v;
-    return digits > 0;
-}
-
 /* "addr,length" followed by `end` (or the end of the string when end is 0). */
 static bool parse_range(const char **p, uint32_t *addr, uint32_t *length, char end)
 {
-    if (!parse_hex(p, addr) || **p != ',') return false;
+    if (!hex_parse_u32(p, addr) || **p != ',') return false;
     (*p)++;
-    if (!parse_hex(p, length)) return false;
+    if (!hex_parse_u32(p, length)) return false;
     if (**p != end) return false;
     if (end) (*p)++;
     return true;
-}
-
-/* Decodes hex text into bytes; returns the count, or -1 on a bad digit. */
-static long decode_hex(const char *text, size_t digits, uint8_t *out, size_t capacity)
-{
-    if (digits % 2 || digits / 2 > capacity) return -1;
-    for (size_t i = 0; i < digits / 2; i++) {
-        int hi = hexval((uint8_t)text[2 * i]), lo = hexval((uint8_t)text[2 * i + 1]);
-        if (hi < 0 || lo < 0) return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return (long)(digits / 2);
 }
 
 static bool starts(const char *s, const char *prefix)
@@ -112,20 +77,17 @@ void gdb_reply_str(gdb_server *g, const char *s)
 
 void gdb_reply_hex(gdb_server *g, const uint8_t *data, size_t length)
 {
-    for (size_t i = 0; i < length && g->reply_length + 2 <= GDB_PACKET_SIZE; i++) {
-        g->reply[g->reply_length++] = (uint8_t)hexdigits[data[i] >> 4];
-        g->reply[g->reply_length++] = (uint8_t)hexdigits[data[i] & 0xF];
-    }
+    size_t room = (GDB_PACKET_SIZE - g->reply_length) / 2;
+    if (length > room) length = room;
+    hex_encode(data, length, (char *)g->reply + g->reply_length);
+    g->reply_length += 2 * length;
 }
 
 /* `digits` hex digits, or as few as the value needs with 0. */
 static void reply_hex_number(gdb_server *g, uint32_t v, unsigned digits)
 {
     char s[9];
-    if (digits == 0)
-        for (digits = 1; digits < 8 && (v >> (4 * digits)) != 0; digits++) {}
-    for (unsigned i = 0; i < digits; i++) s[i] = hexdigits[(v >> (4 * (digits - 1 - i))) & 0xF];
-    s[digits] = 0;
+    hex_format_u32(v, digits, s);
     gdb_reply_str(g, s);
 }
 
@@ -160,10 +122,8 @@ void gdb_console(gdb_server *g, const char *text)
     while (at < n) {
         size_t chunk = n - at < 256 ? n - at : 256, k = 1;
         packet[0] = 'O';
-        for (size_t i = 0; i < chunk; i++) {
-            packet[k++] = (uint8_t)hexdigits[(uint8_t)text[at + i] >> 4];
-            packet[k++] = (uint8_t)hexdigits[(uint8_t)text[at + i] & 0xF];
-        }
+        hex_encode((const uint8_t *)text + at, chunk, (char *)packet + k);
+        k += 2 * chunk;
         uint8_t framed[2 * sizeof packet + 8];
         size_t f = rsp_frame(packet, k, framed, sizeof framed);
         if (f) g->output(g->output_ctx, framed, f);
@@ -191,12 +151,12 @@ static cortexm *core(gdb_server *g)
     return &g->probe->core;
 }
 
-static int mem_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
+static bmp_status mem_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
 {
     return adiv5_mem_read(&g->probe->dp, g->probe->core.apsel, addr, data, length);
 }
 
-static int mem_write(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
+static bmp_status mem_write(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
 {
     gdb_forget_halt_state(g);
     return adiv5_mem_write(&g->probe->dp, g->probe->core.apsel, addr, data, length);
@@ -291,7 +251,7 @@ static int core_registers(gdb_server *g)
 static int read_gdb_register(gdb_server *g, const gdb_register *r, uint8_t *out)
 {
     uint32_t v = 0, hi = 0;
-    int s = cortexm_read_register(core(g), r->regsel, &v);
+    bmp_status s = cortexm_read_register(core(g), r->regsel, &v);
     if (s == 0 && r->bytes == 8) s = cortexm_read_register(core(g), r->regsel + 1u, &hi);
     if (s != 0) return s;
     if (r->bytes == 1) v >>= 8 * r->lane;
@@ -299,7 +259,7 @@ static int read_gdb_register(gdb_server *g, const gdb_register *r, uint8_t *out)
     return 0;
 }
 
-static int write_gdb_register(gdb_server *g, const gdb_register *r, const uint8_t *in)
+static bmp_status write_gdb_register(gdb_server *g, const gdb_register *r, const uint8_t *in)
 {
     g->regs_valid = false;
     uint32_t v = (uint32_t)in[0], hi = 0;
@@ -307,11 +267,11 @@ static int write_gdb_register(gdb_server *g, const gdb_register *r, const uint8_
     if (r->bytes == 8) hi = (uint32_t)in[4] | (uint32_t)in[5] << 8 | (uint32_t)in[6] << 16 | (uint32_t)in[7] << 24;
     if (r->bytes == 1) {
         uint32_t old = 0;
-        int s = cortexm_read_register(core(g), r->regsel, &old);
+        bmp_status s = cortexm_read_register(core(g), r->regsel, &old);
         if (s != 0) return s;
         v = (old & ~(0xFFu << (8 * r->lane))) | v << (8 * r->lane);
     }
-    int s = cortexm_write_register(core(g), r->regsel, v);
+    bmp_status s = cortexm_write_register(core(g), r->regsel, v);
     if (s == 0 && r->bytes == 8) s = cortexm_write_register(core(g), r->regsel + 1u, hi);
     return s;
 }
@@ -399,7 +359,7 @@ bool gdb_server_poll(gdb_server *g)
     if (g->run != GDB_RUNNING) return false;
     cortexm_halt_reason reason = CORTEXM_HALT_NONE;
     uint32_t where = 0;
-    int s = cortexm_halt_reason_of(core(g), &reason, &where);
+    bmp_status s = cortexm_halt_reason_of(core(g), &reason, &where);
     if (s != 0) {
         /* The target went away while running: stop with SIGSEGV so GDB regains control. */
         gdb_console(g, "The target stopped answering while running.\n");
@@ -484,30 +444,31 @@ void gdb_report_stop(gdb_server *g, unsigned signal)
 
 /* ---- breakpoints and watchpoints ---- */
 
-static int insert_sw(gdb_server *g, uint32_t addr)
+static bmp_status insert_sw(gdb_server *g, uint32_t addr)
 {
     if (sw_at(g, addr)) return 0;
     gdb_sw_breakpoint *slot = 0;
     for (unsigned i = 0; i < GDB_MAX_SW_BREAKPOINTS && !slot; i++)
         if (!g->sw[i].used) slot = &g->sw[i];
-    if (!slot) return CORTEXM_NO_RESOURCE;
+    if (!slot) return BMP_ERR_NO_RESOURCE;
     uint8_t old[2], bkpt[2] = {0x00, 0xBE}, check[2];
-    int s = mem_read(g, addr, old, 2);
+    bmp_status s = mem_read(g, addr, old, 2);
     if (s == 0) s = mem_write(g, addr, bkpt, 2);
     if (s == 0) s = mem_read(g, addr, check, 2);
     if (s != 0 || check[0] != bkpt[0] || check[1] != bkpt[1]) {
         /* Not writable (flash, ROM): a hardware breakpoint does the job. */
         return cortexm_set_breakpoint(core(g), addr);
     }
-    *slot = (gdb_sw_breakpoint){.addr = addr, .saved = (uint16_t)(old[0] | old[1] << 8), .used = true};
+    *slot = (gdb_sw_breakpoint){.addr = addr, .saved = get_le16(old), .used = true};
     return 0;
 }
 
-static int remove_sw(gdb_server *g, uint32_t addr)
+static bmp_status remove_sw(gdb_server *g, uint32_t addr)
 {
     gdb_sw_breakpoint *b = sw_at(g, addr);
     if (!b) return cortexm_clear_breakpoint(core(g), addr);
-    uint8_t old[2] = {(uint8_t)b->saved, (uint8_t)(b->saved >> 8)};
+    uint8_t old[2];
+    put_le16(old, b->saved);
     b->used = false;
     return mem_write(g, addr, old, 2);
 }
@@ -522,7 +483,7 @@ static void handle_breakpoint(gdb_server *g, const char *p, bool insert)
 {
     uint32_t type = 0, addr = 0, kind = 0;
     const char *q = p + 1;
-    if (!parse_hex(&q, &type) || *q++ != ',' || !parse_hex(&q, &addr) || *q++ != ',' || !parse_hex(&q, &kind)) {
+    if (!hex_parse_u32(&q, &type) || *q++ != ',' || !hex_parse_u32(&q, &addr) || *q++ != ',' || !hex_parse_u32(&q, &kind)) {
         send_error(g, 0x16);
         return;
     }
@@ -534,7 +495,7 @@ static void handle_breakpoint(gdb_server *g, const char *p, bool insert)
         send_error(g, 0x01);
         return;
     }
-    int s;
+    bmp_status s;
     if (type == 0) {
         s = insert ? insert_sw(g, addr) : remove_sw(g, addr);
     } else if (type == 1) {
@@ -567,7 +528,7 @@ static void handle_breakpoint(gdb_server *g, const char *p, bool insert)
         }
     }
     if (s == 0) send_str(g, "OK");
-    else send_error(g, s == CORTEXM_NO_RESOURCE ? 0x1c : 0x0e);
+    else send_error(g, s == BMP_ERR_NO_RESOURCE ? 0x1c : 0x0e);
 }
 
 /* ---- qXfer ---- */
@@ -654,7 +615,7 @@ static void handle_memory(gdb_server *g, char op, const char *p, size_t length)
     size_t at = (size_t)(q - p), data_length = length - at;
     long n;
     if (op == 'M') {
-        n = decode_hex(q, data_length, g->scratch, sizeof g->scratch);
+        n = hex_decode(q, data_length, g->scratch, sizeof g->scratch);
     } else { /* X: binary with escapes */
         size_t u = rsp_unescape((uint8_t *)p + at, data_length);
         n = u == (size_t)-1 ? -1 : (long)u;
@@ -748,7 +709,7 @@ static void handle_registers(gdb_server *g, char op, const char *p, size_t lengt
     if (op == 'G') {
         size_t at = 1;
         for (unsigned i = 0; i < count && at + 2u * regs[i].bytes <= length; i++) {
-            if (decode_hex(p + at, 2u * regs[i].bytes, bytes, sizeof bytes) < 0 || write_gdb_register(g, &regs[i], bytes) != 0) {
+            if (hex_decode(p + at, 2u * regs[i].bytes, bytes, sizeof bytes) < 0 || write_gdb_register(g, &regs[i], bytes) != 0) {
                 send_error(g, 0x0e);
                 return;
             }
@@ -759,7 +720,7 @@ static void handle_registers(gdb_server *g, char op, const char *p, size_t lengt
     }
     uint32_t regnum = 0;
     const char *q = p + 1;
-    if (!parse_hex(&q, &regnum) || (op == 'P' && *q++ != '=')) {
+    if (!hex_parse_u32(&q, &regnum) || (op == 'P' && *q++ != '=')) {
         send_error(g, 0x16);
         return;
     }
@@ -788,7 +749,7 @@ static void handle_registers(gdb_server *g, char op, const char *p, size_t lengt
         gdb_send_reply(g);
         return;
     }
-    if (decode_hex(q, length - (size_t)(q - p), bytes, r->bytes) != (long)r->bytes || write_gdb_register(g, r, bytes) != 0) {
+    if (hex_decode(q, length - (size_t)(q - p), bytes, r->bytes) != (long)r->bytes || write_gdb_register(g, r, bytes) != 0) {
         send_error(g, 0x0e);
         return;
     }
@@ -797,7 +758,7 @@ static void handle_registers(gdb_server *g, char op, const char *p, size_t lengt
 
 /* ---- attach, run, kill ---- */
 
-static int halt_after_attach(gdb_server *g)
+static bmp_status halt_after_attach(gdb_server *g)
 {
     if (g->connect_under_reset) return cortexm_reset_pin(core(g), true);
     return cortexm_halt(core(g));
@@ -818,15 +779,11 @@ static void forget_target_state(gdb_server *g)
 static bool attach_to(gdb_server *g, unsigned index)
 {
     forget_target_state(g);
-    int s = probe_attach(g->probe, index);
+    bmp_status s = probe_attach(g->probe, index);
     if (s == 0) s = halt_after_attach(g);
     if (s == 0 && g->vector_catch) {
-        uint8_t b[4];
-        if (mem_read(g, DEMCR, b, 4) == 0) {
-            uint32_t demcr = ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24) | g->vector_catch;
-            uint8_t w[4] = {(uint8_t)demcr, (uint8_t)(demcr >> 8), (uint8_t)(demcr >> 16), (uint8_t)(demcr >> 24)};
-            mem_write(g, DEMCR, w, 4);
-        }
+        uint32_t demcr = 0;
+        if (cortexm_read32(core(g), DEMCR, &demcr) == 0) cortexm_write32(core(g), DEMCR, demcr | g->vector_catch);
     }
     return s == 0;
 }
@@ -863,9 +820,9 @@ static void handle_v(gdb_server *g, const char *p, size_t length)
         } else send_str(g, "");
     } else if (starts(p, "vAttach;")) {
         const char *q = p + 8;
-        if (!parse_hex(&q, &pid) || pid == 0) {
+        if (!hex_parse_u32(&q, &pid) || pid == 0) {
             send_error(g, 0x16);
-        } else if ((!g->probe->connected && probe_scan(g->probe) < 0) || pid > g->probe->target_count) {
+        } else if ((!g->probe->connected && probe_scan(g->probe) != BMP_OK) || pid > g->probe->target_count) {
             send_error(g, 0x01); /* no console output here: GDB takes O packets only while running */
         } else if (!attach_to(g, pid - 1)) {
             send_error(g, 0x01);
@@ -874,7 +831,9 @@ static void handle_v(gdb_server *g, const char *p, size_t length)
         }
     } else if (starts(p, "vRun")) {
         /* Restart the program: attach to the first target if need be, reset and halt at the reset vector. */
-        bool ok = attached(g) || ((g->probe->connected || probe_scan(g->probe) > 0) && attach_to(g, 0));
+        bool ok = attached(g) ||
+                  ((g->probe->connected || (probe_scan(g->probe) == BMP_OK && g->probe->target_count > 0)) &&
+                   attach_to(g, 0));
         if (ok) {
             remove_all_sw(g);
             forget_target_state(g);
@@ -908,7 +867,7 @@ static void handle_query(gdb_server *g, const char *p, size_t length)
     } else if (starts(p, "qXfer:")) {
         handle_xfer(g, p);
     } else if (starts(p, "qRcmd,")) {
-        long n = decode_hex(p + 6, length - 6, g->scratch, sizeof g->scratch - 1);
+        long n = hex_decode(p + 6, length - 6, g->scratch, sizeof g->scratch - 1);
         if (n < 0) {
             send_error(g, 0x16);
             return;

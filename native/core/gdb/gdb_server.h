@@ -8,12 +8,21 @@
 #ifndef GDB_SERVER_H
 #define GDB_SERVER_H
 
+#include "common/config.h"
 #include "gdb/rsp_packet.h"
+#include "target/description.h"
 #include "target/probe_session.h"
 
-#ifndef GDB_PACKET_SIZE
-#define GDB_PACKET_SIZE 16384u /* PacketSize we offer: `m` replies of 8 KiB */
-#endif
+/* The buffers, from GDB_PACKET_SIZE (common/config.h): */
+#define GDB_INPUT_SIZE (GDB_PACKET_SIZE + 16u)       /* a packet as received, escapes in, and its terminator */
+#define GDB_REPLY_SIZE (GDB_PACKET_SIZE + 16u)       /* a reply's payload */
+#define GDB_FRAME_SIZE (2u * GDB_PACKET_SIZE + 16u)  /* the last reply framed: every byte escaped, $ # and sum */
+#define GDB_SCRATCH_SIZE (GDB_PACKET_SIZE + 64u)     /* decoded data, memory read for `m` and qCRC, XML */
+BMP_STATIC_ASSERT(GDB_INPUT_SIZE >= GDB_PACKET_SIZE + 8u + 1u, "the parser takes PacketSize + 8, then a terminator");
+BMP_STATIC_ASSERT(GDB_FRAME_SIZE >= 2u * GDB_PACKET_SIZE + 4u, "a reply framed with every byte escaped must fit");
+BMP_STATIC_ASSERT(GDB_SCRATCH_SIZE >= GDB_PACKET_SIZE / 2u + 1u, "an `m` reply's bytes and a monitor command fit");
+BMP_STATIC_ASSERT(GDB_SCRATCH_SIZE >= CORTEXM_TARGET_XML_MAX && GDB_SCRATCH_SIZE >= PART_MEMORY_MAP_XML_MAX,
+                  "qXfer documents are built whole in scratch");
 #define GDB_MAX_SW_BREAKPOINTS 64
 #define GDB_CORE_REGS 20          /* REGSEL 0-18 and 20: all but the FPU's, what a `g` reply carries */
 #define GDB_WINDOWS 3             /* read-ahead windows while halted */
@@ -85,11 +94,11 @@ typedef struct gdb_server {
     struct { uint32_t start, end; } flash_extents[32];
     unsigned flash_extent_count;
     size_t last_length;           /* the last framed reply, for retransmission on '-' */
-    uint8_t in[GDB_PACKET_SIZE + 16];
-    uint8_t reply[GDB_PACKET_SIZE + 16];
+    uint8_t in[GDB_INPUT_SIZE];
+    uint8_t reply[GDB_REPLY_SIZE];
     size_t reply_length;
-    uint8_t last[2 * GDB_PACKET_SIZE + 16];
-    uint8_t scratch[GDB_PACKET_SIZE + 64];
+    uint8_t last[GDB_FRAME_SIZE];
+    uint8_t scratch[GDB_SCRATCH_SIZE];
 } gdb_server;
 
 void gdb_server_init(gdb_server *g, probe_session *probe, gdb_output_fn output, void *ctx);

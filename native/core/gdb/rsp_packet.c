@@ -1,14 +1,8 @@
-#include "rsp_packet.h"
+#include "gdb/rsp_packet.h"
+
+#include "gdb/hex.h"
 
 enum { WAIT_START, IN_PAYLOAD, CHECK_HIGH, CHECK_LOW };
-
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 void rsp_parser_init(rsp_parser *p, uint8_t *buf, size_t cap)
 {
@@ -58,7 +52,7 @@ rsp_event rsp_parser_feed(rsp_parser *p, uint8_t byte)
         }
         return RSP_EVENT_NONE;
     case CHECK_HIGH: {
-        int v = hex_value(byte);
+        int v = hex_digit(byte);
         if (v < 0) {
             p->state = WAIT_START;
             return RSP_EVENT_BAD_CHECKSUM;
@@ -68,7 +62,7 @@ rsp_event rsp_parser_feed(rsp_parser *p, uint8_t byte)
         return RSP_EVENT_NONE;
     }
     case CHECK_LOW: {
-        int v = hex_value(byte);
+        int v = hex_digit(byte);
         p->state = WAIT_START;
         if (v < 0) return RSP_EVENT_BAD_CHECKSUM;
         p->check = (uint8_t)(p->check | v);
@@ -97,7 +91,6 @@ size_t rsp_unescape(uint8_t *data, size_t len)
 
 size_t rsp_frame(const uint8_t *payload, size_t len, uint8_t *out, size_t cap)
 {
-    static const char digits[] = "0123456789abcdef";
     size_t n = 0;
     uint8_t sum = 0;
     if (cap < 4) return 0;
@@ -115,7 +108,7 @@ size_t rsp_frame(const uint8_t *payload, size_t len, uint8_t *out, size_t cap)
         sum = (uint8_t)(sum + c);
     }
     out[n++] = '#';
-    out[n++] = (uint8_t)digits[sum >> 4];
-    out[n++] = (uint8_t)digits[sum & 15];
+    hex_encode(&sum, 1, (char *)out + n);
+    n += 2;
     return n;
 }

@@ -1,5 +1,7 @@
 #include "link/cmsis_dap_link.h"
 
+#include "common/bytes.h"
+
 #include <string.h>
 
 enum { ID_INFO = 0x00, ID_CONNECT = 0x02, ID_TRANSFER_CONFIGURE = 0x04, ID_TRANSFER = 0x05,
@@ -7,59 +9,57 @@ enum { ID_INFO = 0x00, ID_CONNECT = 0x02, ID_TRANSFER_CONFIGURE = 0x04, ID_TRANS
        ID_EXECUTE_COMMANDS = 0x7F };
 enum { REQ_AP = 1, REQ_READ = 2, REQ_MATCH_VALUE = 0x10, REQ_MATCH_MASK = 0x20 };
 
-static dp_link_status ack_status(uint8_t response)
+static bmp_status ack_status(uint8_t response)
 {
-    if (response & 0x08) return DP_LINK_PARITY;
-    if (response & 0x10) return DP_LINK_MISMATCH; /* DAP_Transfer: a value match failed */
+    if (response & 0x08) return BMP_ERR_PARITY;
+    if (response & 0x10) return BMP_ERR_MISMATCH; /* DAP_Transfer: a value match failed */
     switch (response & 7) {
-    case 1: return DP_LINK_OK;
-    case 2: return DP_LINK_WAIT;
-    case 4: return DP_LINK_FAULT;
-    default: return DP_LINK_NO_RESPONSE;
+    case 1: return BMP_OK;
+    case 2: return BMP_ERR_WAIT;
+    case 4: return BMP_ERR_FAULT;
+    default: return BMP_ERR_NO_RESPONSE;
     }
 }
-
-static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 
 /* --- the pipeline: packets in flight and their responses ------------------------------------- */
 
 /* A DAP_TransferBlock response `r` of `got` bytes for packet `p`: check it, deliver reads. */
-static dp_link_status finish_block(const cmsis_dap_pending *p, const uint8_t *r, int got)
+static bmp_status finish_block(const cmsis_dap_pending *p, const uint8_t *r, int got)
 {
-    if (got < 4 || r[0] != ID_TRANSFER_BLOCK) return DP_LINK_TRANSPORT;
-    dp_link_status s = ack_status(r[3]);
-    size_t done = r[1] | r[2] << 8;
-    if (s == DP_LINK_OK && (done != p->count || (p->read && (size_t)got < 4 + 4u * p->count)))
-        s = DP_LINK_TRANSPORT;
-    if (s == DP_LINK_OK && p->read)
-        for (size_t i = 0; i < p->count; i++) p->dest[i] = le32(r + 4 + 4 * i);
+    if (got < 4 || r[0] != ID_TRANSFER_BLOCK) return BMP_ERR_TRANSPORT;
+    bmp_status s = ack_status(r[3]);
+    size_t done = get_le16(r + 1);
+    if (s == BMP_OK && (done != p->count || (p->read && (size_t)got < 4 + 4u * p->count)))
+        s = BMP_ERR_TRANSPORT;
+    if (s == BMP_OK && p->read)
+        for (size_t i = 0; i < p->count; i++) p->dest[i] = get_le32(r + 4 + 4 * i);
     return s;
 }
 
 /* Checks a response against what its packet asked for and delivers read data. */
-static dp_link_status finish(cmsis_dap_link *l, const cmsis_dap_pending *p, int got)
+static bmp_status finish(cmsis_dap_link *l, const cmsis_dap_pending *p, int got)
 {
     const uint8_t *r = l->response;
     if (p->combined) { /* 0x7F 2, then 0x05 count ack, then the block's response */
-        if (got < 9 || r[0] != ID_EXECUTE_COMMANDS || r[2] != ID_TRANSFER) return DP_LINK_TRANSPORT;
-        dp_link_status s = ack_status(r[4]);
-        if (s != DP_LINK_OK) return s;
-        if (r[3] != p->transfers) return DP_LINK_TRANSPORT;
+        if (got < 9 || r[0] != ID_EXECUTE_COMMANDS || r[2] != ID_TRANSFER) return BMP_ERR_TRANSPORT;
+        bmp_status s = ack_status(r[4]);
+        if (s != BMP_OK) return s;
+        if (r[3] != p->transfers) return BMP_ERR_TRANSPORT;
         return finish_block(p, r + 5, got - 5);
     }
     if (p->block) return finish_block(p, r, got);
-    if (got < 3 || r[0] != ID_TRANSFER) return DP_LINK_TRANSPORT;
-    dp_link_status s = ack_status(r[2]);
-    if (s == DP_LINK_OK && (r[1] != p->count || (size_t)got < 3 + 4u * p->reads)) s = DP_LINK_TRANSPORT;
-    if (s == DP_LINK_OK)
+    if (got < 3 || r[0] != ID_TRANSFER) return BMP_ERR_TRANSPORT;
+    bmp_status s = ack_status(r[2]);
+    if (s == BMP_OK && (r[1] != p->count || (size_t)got < 3 + 4u * p->reads)) s = BMP_ERR_TRANSPORT;
+    if (s == BMP_OK)
         for (unsigned i = 0; i < p->reads; i++)
-            *l->read_ring[(p->first_read + i) % CMSIS_DAP_LINK_READ_RING] = le32(r + 3 + 4 * i);
+            *l->read_ring[(p->first_read + i) % CMSIS_DAP_LINK_READ_RING] = get_le32(r + 3 + 4 * i);
     return s;
 }
 
-static void record(cmsis_dap_link *l, dp_link_status s)
+static void record(cmsis_dap_link *l, bmp_status s)
 {
-    if (l->error == DP_LINK_OK) l->error = s;
+    if (l->error == BMP_OK) l->error = s;
 }
 
 /* Receives the oldest outstanding response. */
@@ -86,7 +86,7 @@ static void send_packet(cmsis_dap_link *l, size_t length, const cmsis_dap_pendin
     }
     if (l->pending_count == l->window) collect_one(l);
     if (tr->submit(tr->ctx, l->request, length) < 0) {
-        record(l, DP_LINK_TRANSPORT);
+        record(l, BMP_ERR_TRANSPORT);
         return;
     }
     l->pending[(l->pending_head + l->pending_count) % CMSIS_DAP_LINK_MAX_IN_FLIGHT] = *meta;
@@ -125,10 +125,10 @@ static void make_room(cmsis_dap_link *l, bool read)
     }
 }
 
-static dp_link_status link_read(dp_link *link, bool ap, uint8_t addr, uint32_t *value)
+static bmp_status link_read(dp_link *link, bool ap, uint8_t addr, uint32_t *value)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
-    if (addr & ~0xCu) return DP_LINK_INVALID;
+    if (addr & ~0xCu) return BMP_ERR_INVALID;
     make_room(l, true);
     l->request[l->request_length++] = (uint8_t)((ap ? REQ_AP : 0) | REQ_READ | addr);
     l->request[2]++;
@@ -144,34 +144,26 @@ static void queue_with_word(cmsis_dap_link *l, uint8_t request, uint32_t value)
     make_room(l, false);
     uint8_t *p = l->request + l->request_length;
     p[0] = request;
-    p[1] = (uint8_t)value;
-    p[2] = (uint8_t)(value >> 8);
-    p[3] = (uint8_t)(value >> 16);
-    p[4] = (uint8_t)(value >> 24);
+    put_le32(p + 1, value);
     l->request_length += 5;
     l->request[2]++;
 }
 
-static dp_link_status link_read_match(dp_link *link, bool ap, uint8_t addr, uint32_t mask, uint32_t match)
+static bmp_status link_read_match(dp_link *link, bool ap, uint8_t addr, uint32_t mask, uint32_t match)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
-    if (addr & ~0xCu) return DP_LINK_INVALID;
+    if (addr & ~0xCu) return BMP_ERR_INVALID;
     queue_with_word(l, REQ_MATCH_MASK, mask); /* the probe keeps the mask for later matches */
     queue_with_word(l, (uint8_t)((ap ? REQ_AP : 0) | REQ_READ | REQ_MATCH_VALUE | addr), match);
     return l->error;
 }
 
-static dp_link_status link_write(dp_link *link, bool ap, uint8_t addr, uint32_t value)
+static bmp_status link_write(dp_link *link, bool ap, uint8_t addr, uint32_t value)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
-    if (addr & ~0xCu) return DP_LINK_INVALID;
+    if (addr & ~0xCu) return BMP_ERR_INVALID;
     queue_with_word(l, (uint8_t)((ap ? REQ_AP : 0) | addr), value);
     return l->error;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
 }
 
 /* A DAP_Transfer of writes only (typically SELECT, CSW, TAR) and the first chunk of a block in
@@ -190,10 +182,9 @@ static size_t combined_block(cmsis_dap_link *l, bool read, uint32_t *in, const u
     uint8_t *b = l->request + 2 + transfer;
     b[0] = ID_TRANSFER_BLOCK;
     b[1] = 0;
-    b[2] = (uint8_t)n;
-    b[3] = (uint8_t)(n >> 8);
+    put_le16(b + 2, (uint16_t)n);
     b[4] = (uint8_t)(REQ_AP | (read ? REQ_READ : 0) | 0xC);
-    for (size_t i = 0; !read && i < n; i++) put32(b + 5 + 4 * i, out[i]);
+    for (size_t i = 0; !read && i < n; i++) put_le32(b + 5 + 4 * i, out[i]);
     cmsis_dap_pending meta = {.combined = true, .transfers = l->request[2 + 2], .read = read,
                               .dest = read ? in : NULL, .count = (uint16_t)n};
     l->request_length = 0;
@@ -214,7 +205,7 @@ static bool write_fits(const cmsis_dap_link *l)
  * chunk too short for a packet of its own waits, as DRW writes, in a DAP_Transfer that the next
  * block's TAR write joins. A stream of 1 KiB TAR blocks over 64-byte packets then needs 18.5
  * packets per KiB instead of 19-20: on full-speed USB every packet is a millisecond. */
-static dp_link_status block(cmsis_dap_link *l, bool read, uint32_t *in, const uint32_t *out, size_t count)
+static bmp_status block(cmsis_dap_link *l, bool read, uint32_t *in, const uint32_t *out, size_t count)
 {
     size_t first = 0;
     if (!read) {
@@ -234,10 +225,9 @@ static dp_link_status block(cmsis_dap_link *l, bool read, uint32_t *in, const ui
         uint8_t *r = l->request;
         r[0] = ID_TRANSFER_BLOCK;
         r[1] = 0;
-        r[2] = (uint8_t)n;
-        r[3] = (uint8_t)(n >> 8);
+        put_le16(r + 2, (uint16_t)n);
         r[4] = (uint8_t)(REQ_AP | (read ? REQ_READ : 0) | 0xC);
-        for (size_t i = 0; !read && i < n; i++) put32(r + 5 + 4 * i, out[at + i]);
+        for (size_t i = 0; !read && i < n; i++) put_le32(r + 5 + 4 * i, out[at + i]);
         cmsis_dap_pending meta = {.block = true, .read = read, .dest = read ? in + at : NULL, .count = (uint16_t)n};
         send_packet(l, read ? 5 : 5 + 4 * n, &meta);
     }
@@ -245,23 +235,23 @@ static dp_link_status block(cmsis_dap_link *l, bool read, uint32_t *in, const ui
     return l->error;
 }
 
-static dp_link_status link_read_block(dp_link *link, uint32_t *values, size_t count)
+static bmp_status link_read_block(dp_link *link, uint32_t *values, size_t count)
 {
     return block((cmsis_dap_link *)link, true, values, NULL, count);
 }
 
-static dp_link_status link_write_block(dp_link *link, const uint32_t *values, size_t count)
+static bmp_status link_write_block(dp_link *link, const uint32_t *values, size_t count)
 {
     return block((cmsis_dap_link *)link, false, NULL, values, count);
 }
 
-static dp_link_status link_flush(dp_link *link)
+static bmp_status link_flush(dp_link *link)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
     send_transfers(l);
     while (l->pending_count) collect_one(l);
-    dp_link_status s = l->error;
-    l->error = DP_LINK_OK;
+    bmp_status s = l->error;
+    l->error = BMP_OK;
     return s;
 }
 
@@ -274,7 +264,7 @@ static int command(cmsis_dap_link *l, const uint8_t *request, size_t length)
 }
 
 /* SWJ sequences: line reset and select (JTAG-to-SWD, or the DPv2 dormant wake-up). */
-static dp_link_status link_connect(dp_link *link, bool dormant, uint32_t *dpidr)
+static bmp_status link_connect(dp_link *link, bool dormant, uint32_t *dpidr)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
     static const uint8_t line_reset[] = {ID_SWJ_SEQUENCE, 56, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
@@ -285,26 +275,26 @@ static dp_link_status link_connect(dp_link *link, bool dormant, uint32_t *dpidr)
     static const uint8_t reset_idle[] = {ID_SWJ_SEQUENCE, 64, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F};
     static const uint8_t connect[] = {ID_CONNECT, 1};
     link_flush(link); /* nothing of an earlier session stays in flight */
-    if (command(l, connect, sizeof connect) < 2 || l->response[1] != 1) return DP_LINK_TRANSPORT;
-    if (command(l, line_reset, sizeof line_reset) < 2) return DP_LINK_TRANSPORT;
+    if (command(l, connect, sizeof connect) < 2 || l->response[1] != 1) return BMP_ERR_TRANSPORT;
+    if (command(l, line_reset, sizeof line_reset) < 2) return BMP_ERR_TRANSPORT;
     if (dormant) {
-        if (command(l, jtag_to_dormant, sizeof jtag_to_dormant) < 2) return DP_LINK_TRANSPORT;
-        if (command(l, alert, sizeof alert) < 2) return DP_LINK_TRANSPORT;
+        if (command(l, jtag_to_dormant, sizeof jtag_to_dormant) < 2) return BMP_ERR_TRANSPORT;
+        if (command(l, alert, sizeof alert) < 2) return BMP_ERR_TRANSPORT;
     } else if (command(l, jtag_to_swd, sizeof jtag_to_swd) < 2) {
-        return DP_LINK_TRANSPORT;
+        return BMP_ERR_TRANSPORT;
     }
-    if (command(l, reset_idle, sizeof reset_idle) < 2) return DP_LINK_TRANSPORT;
+    if (command(l, reset_idle, sizeof reset_idle) < 2) return BMP_ERR_TRANSPORT;
     link_read(link, false, 0, dpidr);
     return link_flush(link);
 }
 
 /* DAP_SWJ_Pins on nRESET (bit 7); no wait. */
-static dp_link_status link_reset_pin(dp_link *link, bool asserted)
+static bmp_status link_reset_pin(dp_link *link, bool asserted)
 {
     cmsis_dap_link *l = (cmsis_dap_link *)link;
     uint8_t request[] = {0x10, (uint8_t)(asserted ? 0x00 : 0x80), 0x80, 0, 0, 0, 0};
     link_flush(link);
-    return command(l, request, sizeof request) >= 2 ? DP_LINK_OK : DP_LINK_TRANSPORT;
+    return command(l, request, sizeof request) >= 2 ? BMP_OK : BMP_ERR_TRANSPORT;
 }
 
 static const dp_link_ops cmsis_dap_link_ops = {
@@ -312,7 +302,7 @@ static const dp_link_ops cmsis_dap_link_ops = {
     link_read_match,
 };
 
-dp_link_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *transport)
+bmp_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *transport)
 {
     memset(l, 0, sizeof *l);
     l->link.ops = &cmsis_dap_link_ops;
@@ -323,8 +313,8 @@ dp_link_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *trans
     if (l->window > CMSIS_DAP_LINK_MAX_IN_FLIGHT) l->window = CMSIS_DAP_LINK_MAX_IN_FLIGHT;
     static const uint8_t packet_size[] = {ID_INFO, 0xFF};
     int n = command(l, packet_size, sizeof packet_size);
-    if (n < 4 || l->response[1] != 2) return DP_LINK_TRANSPORT;
-    uint16_t size = (uint16_t)(l->response[2] | l->response[3] << 8);
+    if (n < 4 || l->response[1] != 2) return BMP_ERR_TRANSPORT;
+    uint16_t size = get_le16(l->response + 2);
     l->packet_size = size < 64 ? 64 : size > CMSIS_DAP_LINK_MAX_PACKET ? CMSIS_DAP_LINK_MAX_PACKET : size;
     static const uint8_t capabilities[] = {ID_INFO, 0xF0};
     if (command(l, capabilities, sizeof capabilities) >= 3 && l->response[1] >= 1) l->atomic = (l->response[2] & 0x10) != 0;
@@ -333,6 +323,6 @@ dp_link_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *trans
     static const uint8_t configure[] = {ID_TRANSFER_CONFIGURE, 0, 100, 0, DP_LINK_MATCH_RETRIES & 0xFF,
                                         DP_LINK_MATCH_RETRIES >> 8};
     static const uint8_t swd[] = {ID_SWD_CONFIGURE, 0};
-    if (command(l, configure, sizeof configure) < 2 || command(l, swd, sizeof swd) < 2) return DP_LINK_TRANSPORT;
-    return DP_LINK_OK;
+    if (command(l, configure, sizeof configure) < 2 || command(l, swd, sizeof swd) < 2) return BMP_ERR_TRANSPORT;
+    return BMP_OK;
 }

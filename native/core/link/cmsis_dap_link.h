@@ -49,12 +49,12 @@ typedef struct cmsis_dap_link {
     uint32_t *read_ring[CMSIS_DAP_LINK_READ_RING];
     cmsis_dap_pending pending[CMSIS_DAP_LINK_MAX_IN_FLIGHT];
     unsigned pending_head, pending_count;
-    dp_link_status error;         /* the first error since the last flush */
+    bmp_status error;         /* the first error since the last flush */
     uint32_t packets;             /* packets sent, for benchmarks */
     uint8_t response[CMSIS_DAP_LINK_MAX_PACKET];
 } cmsis_dap_link;
 
 /* Asks the probe for its packet size and sets the transfer parameters. */
-dp_link_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *transport);
+bmp_status cmsis_dap_link_init(cmsis_dap_link *l, const dap_transport *transport);
 
 #endif

@@ -8,16 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum {
-    DP_LINK_OK = 0,
-    DP_LINK_WAIT = -1,        /* the target kept answering WAIT past the retry limit */
-    DP_LINK_FAULT = -2,       /* FAULT: a sticky error is set in CTRL/STAT */
-    DP_LINK_NO_RESPONSE = -3, /* no ACK: the target is absent or the line protocol was lost */
-    DP_LINK_PARITY = -4,      /* read data with a bad parity bit */
-    DP_LINK_TRANSPORT = -5,   /* the probe or its transport failed */
-    DP_LINK_INVALID = -6,     /* a bad argument */
-    DP_LINK_MISMATCH = -7     /* a value-match read never matched (read_match) */
-} dp_link_status;
+#include "common/status.h"
 
 /* How many times read_match reads before it gives up (DAP_TransferConfigure's match retry). At
  * 4 MHz SWD that is about a millisecond. */
@@ -28,24 +19,24 @@ typedef struct dp_link dp_link;
 typedef struct dp_link_ops {
     /* Select SWD on the wire (JTAG-to-SWD, or the dormant wake-up for DPv2 parts), line reset,
      * and read DPIDR, which must follow a line reset. Executes at once. */
-    dp_link_status (*connect)(dp_link *link, bool dormant, uint32_t *dpidr);
+    bmp_status (*connect)(dp_link *link, bool dormant, uint32_t *dpidr);
     /* Queue a DP (ap = false) or AP register access; `addr` is A[3:2] as 0, 4, 8 or 0xC.
      * A read's value lands in *value by the time flush returns. */
-    dp_link_status (*read)(dp_link *link, bool ap, uint8_t addr, uint32_t *value);
-    dp_link_status (*write)(dp_link *link, bool ap, uint8_t addr, uint32_t value);
+    bmp_status (*read)(dp_link *link, bool ap, uint8_t addr, uint32_t *value);
+    bmp_status (*write)(dp_link *link, bool ap, uint8_t addr, uint32_t value);
     /* Queue `count` reads or writes of the AP's DRW with the current SELECT, CSW and TAR. A
      * write block's values are consumed before the call returns (the caller may reuse them). */
-    dp_link_status (*read_block)(dp_link *link, uint32_t *values, size_t count);
-    dp_link_status (*write_block)(dp_link *link, const uint32_t *values, size_t count);
+    bmp_status (*read_block)(dp_link *link, uint32_t *values, size_t count);
+    bmp_status (*write_block)(dp_link *link, const uint32_t *values, size_t count);
     /* Execute everything queued; returns the first error (and forgets the rest of the queue). */
-    dp_link_status (*flush)(dp_link *link);
+    bmp_status (*flush)(dp_link *link);
     /* Drive the target's nRST line (asserted = low); executes at once. */
-    dp_link_status (*reset_pin)(dp_link *link, bool asserted);
+    bmp_status (*reset_pin)(dp_link *link, bool asserted);
     /* Queue a read that repeats until (value & mask) == match, up to DP_LINK_MATCH_RETRIES
-     * more times; no value is returned. If it never matches, flush returns DP_LINK_MISMATCH and
+     * more times; no value is returned. If it never matches, flush returns BMP_ERR_MISMATCH and
      * the rest of the queue may be dropped. It lets a batch wait for a status bit (the core
      * halted after a step) and go on, without a round trip (CMSIS-DAP: value match). */
-    dp_link_status (*read_match)(dp_link *link, bool ap, uint8_t addr, uint32_t mask, uint32_t match);
+    bmp_status (*read_match)(dp_link *link, bool ap, uint8_t addr, uint32_t mask, uint32_t match);
 } dp_link_ops;
 
 struct dp_link {

@@ -11,7 +11,7 @@ typedef struct swd_link {
     const swd_phy *phy;
     swd_config config;
     unsigned wait_retries;
-    dp_link_status error;      /* the first error since the last flush */
+    bmp_status error;      /* the first error since the last flush */
 } swd_link;
 
 void swd_link_init(swd_link *l, const swd_phy *phy);

@@ -1,5 +1,7 @@
 #include "target/adiv5.h"
 
+#include "common/bytes.h"
+
 #define DP_ABORT 0x0
 #define DP_CTRL_STAT 0x4
 #define DP_SELECT 0x8
@@ -20,29 +22,29 @@
 
 static dp_link_ops const *ops(adiv5_dp *dp) { return dp->link->ops; }
 
-dp_link_status adiv5_clear_errors(adiv5_dp *dp)
+bmp_status adiv5_clear_errors(adiv5_dp *dp)
 {
     ops(dp)->write(dp->link, false, DP_ABORT, ABORT_CLEAR_ALL);
     return ops(dp)->flush(dp->link);
 }
 
-dp_link_status adiv5_connect(adiv5_dp *dp, dp_link *link, bool dormant)
+bmp_status adiv5_connect(adiv5_dp *dp, dp_link *link, bool dormant)
 {
     dp->link = link;
     dp->select_valid = false;
     dp->csw_valid = false;
     if (dp->power_polls == 0) dp->power_polls = 100;
-    dp_link_status s = link->ops->connect(link, dormant, &dp->dpidr);
-    if (s != DP_LINK_OK) return s;
-    if ((s = adiv5_clear_errors(dp)) != DP_LINK_OK) return s;
+    bmp_status s = link->ops->connect(link, dormant, &dp->dpidr);
+    if (s != BMP_OK) return s;
+    if ((s = adiv5_clear_errors(dp)) != BMP_OK) return s;
     ops(dp)->write(link, false, DP_CTRL_STAT, CDBGPWRUPREQ | CSYSPWRUPREQ);
     for (unsigned i = 0; i < dp->power_polls; i++) {
         uint32_t status = 0;
         ops(dp)->read(link, false, DP_CTRL_STAT, &status);
-        if ((s = ops(dp)->flush(link)) != DP_LINK_OK) return s;
-        if ((status & (CDBGPWRUPACK | CSYSPWRUPACK)) == (CDBGPWRUPACK | CSYSPWRUPACK)) return DP_LINK_OK;
+        if ((s = ops(dp)->flush(link)) != BMP_OK) return s;
+        if ((status & (CDBGPWRUPACK | CSYSPWRUPACK)) == (CDBGPWRUPACK | CSYSPWRUPACK)) return BMP_OK;
     }
-    return DP_LINK_NO_RESPONSE; /* the power controller never acknowledged */
+    return BMP_ERR_NO_RESPONSE; /* the power controller never acknowledged */
 }
 
 /* Queues a SELECT write when the AP or bank changes. */
@@ -57,23 +59,23 @@ static void select_ap(adiv5_dp *dp, uint8_t apsel, uint8_t reg)
 }
 
 /* After an error the cached SELECT and CSW may not have reached the target. */
-static dp_link_status fail(adiv5_dp *dp, dp_link_status s)
+static bmp_status fail(adiv5_dp *dp, bmp_status s)
 {
     dp->select_valid = false;
     dp->csw_valid = false;
-    if (s == DP_LINK_FAULT || s == DP_LINK_WAIT) adiv5_clear_errors(dp);
+    if (s == BMP_ERR_FAULT || s == BMP_ERR_WAIT) adiv5_clear_errors(dp);
     return s;
 }
 
-dp_link_status adiv5_ap_read(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t *value)
+bmp_status adiv5_ap_read(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t *value)
 {
     select_ap(dp, apsel, reg);
     ops(dp)->read(dp->link, true, reg & 0xC, value);
-    dp_link_status s = ops(dp)->flush(dp->link);
-    return s == DP_LINK_OK ? s : fail(dp, s);
+    bmp_status s = ops(dp)->flush(dp->link);
+    return s == BMP_OK ? s : fail(dp, s);
 }
 
-dp_link_status adiv5_ap_write(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t value)
+bmp_status adiv5_ap_write(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t value)
 {
     select_ap(dp, apsel, reg);
     ops(dp)->write(dp->link, true, reg & 0xC, value);
@@ -81,8 +83,8 @@ dp_link_status adiv5_ap_write(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t
         dp->csw = value;
         dp->csw_valid = true;
     }
-    dp_link_status s = ops(dp)->flush(dp->link);
-    return s == DP_LINK_OK ? s : fail(dp, s);
+    bmp_status s = ops(dp)->flush(dp->link);
+    return s == BMP_OK ? s : fail(dp, s);
 }
 
 static void set_csw(adiv5_dp *dp, uint8_t apsel, uint32_t csw)
@@ -121,7 +123,7 @@ void adiv5_mem_read_words_queued(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uin
  * a pipelining link keeps packets in flight across TAR blocks. */
 #define READ_RUN 4096u
 
-dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_t *data, size_t length)
+bmp_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_t *data, size_t length)
 {
     uint32_t words[READ_RUN / 4];
     while (length > 0) {
@@ -131,8 +133,8 @@ dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_
             set_csw(dp, apsel, CSW_BASE | (size == 2 ? CSW_SIZE16 : CSW_SIZE8));
             ops(dp)->write(dp->link, true, AP_TAR, addr);
             ops(dp)->read(dp->link, true, AP_DRW, &v);
-            dp_link_status s = ops(dp)->flush(dp->link);
-            if (s != DP_LINK_OK) return fail(dp, s);
+            bmp_status s = ops(dp)->flush(dp->link);
+            if (s != BMP_OK) return fail(dp, s);
             for (unsigned i = 0; i < size; i++) *data++ = (uint8_t)(v >> (((addr & 3) + i) * 8));
             addr += size;
             length -= size;
@@ -140,18 +142,13 @@ dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_
         }
         size_t run = length / 4 < READ_RUN / 4 ? length / 4 : READ_RUN / 4;
         adiv5_mem_read_words_queued(dp, apsel, addr, words, run);
-        dp_link_status s = ops(dp)->flush(dp->link);
-        if (s != DP_LINK_OK) return fail(dp, s);
-        for (size_t i = 0; i < run; i++, data += 4) {
-            data[0] = (uint8_t)words[i];
-            data[1] = (uint8_t)(words[i] >> 8);
-            data[2] = (uint8_t)(words[i] >> 16);
-            data[3] = (uint8_t)(words[i] >> 24);
-        }
+        bmp_status s = ops(dp)->flush(dp->link);
+        if (s != BMP_OK) return fail(dp, s);
+        for (size_t i = 0; i < run; i++, data += 4) put_le32(data, words[i]);
         addr += (uint32_t)(4 * run);
         length -= 4 * run;
     }
-    return DP_LINK_OK;
+    return BMP_OK;
 }
 
 /* Queues the writes of [addr, addr+length): the link sends them (a pipelining link keeps them
@@ -162,7 +159,7 @@ static void queue_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const ui
     while (length > 0) {
         if ((addr & 3) || length < 4) { /* a flash that takes half-words only needs this (F1) */
             unsigned size = edge_size(addr, length);
-            uint32_t v = size == 2 ? (uint32_t)(data[0] | data[1] << 8) : data[0];
+            uint32_t v = size == 2 ? get_le16(data) : data[0];
             set_csw(dp, apsel, CSW_BASE | (size == 2 ? CSW_SIZE16 : CSW_SIZE8));
             ops(dp)->write(dp->link, true, AP_TAR, addr);
             ops(dp)->write(dp->link, true, AP_DRW, v << ((addr & 3) * 8));
@@ -172,8 +169,7 @@ static void queue_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const ui
             continue;
         }
         size_t n = words_before_boundary(addr, length / 4);
-        for (size_t i = 0; i < n; i++, data += 4)
-            words[i] = data[0] | data[1] << 8 | data[2] << 16 | (uint32_t)data[3] << 24;
+        for (size_t i = 0; i < n; i++, data += 4) words[i] = get_le32(data);
         set_csw(dp, apsel, CSW_BASE | CSW_SIZE32 | CSW_INC_SINGLE);
         ops(dp)->write(dp->link, true, AP_TAR, addr);
         ops(dp)->write_block(dp->link, words, n);
@@ -182,7 +178,7 @@ static void queue_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const ui
     }
 }
 
-dp_link_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
+bmp_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
 {
     queue_mem_write(dp, apsel, addr, data, length);
     return adiv5_flush(dp);
@@ -193,37 +189,52 @@ void adiv5_mem_write_posted(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const ui
     queue_mem_write(dp, apsel, addr, data, length);
 }
 
-dp_link_status adiv5_mem_write16(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
+bmp_status adiv5_mem_read32(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint32_t *value)
+{
+    uint8_t b[4];
+    bmp_status s = adiv5_mem_read(dp, apsel, addr, b, 4);
+    *value = s == BMP_OK ? get_le32(b) : 0;
+    return s;
+}
+
+bmp_status adiv5_mem_write32(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint32_t value)
+{
+    uint8_t b[4];
+    put_le32(b, value);
+    return adiv5_mem_write(dp, apsel, addr, b, 4);
+}
+
+bmp_status adiv5_mem_write16(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
 {
     uint32_t words[TAR_BLOCK / 2];
-    if ((addr & 1) || (length & 1)) return DP_LINK_INVALID;
+    if ((addr & 1) || (length & 1)) return BMP_ERR_INVALID;
     set_csw(dp, apsel, CSW_BASE | CSW_SIZE16 | CSW_INC_SINGLE);
     while (length > 0) {
         /* Half-words in their byte lanes (ADIv5.2 C2.2.6), TAR incrementing by 2, split at the
          * TAR block boundary. */
         size_t room = (TAR_BLOCK - (addr & (TAR_BLOCK - 1))) / 2, n = length / 2 < room ? length / 2 : room;
         for (size_t i = 0; i < n; i++, data += 2)
-            words[i] = (uint32_t)(data[0] | data[1] << 8) << (((addr + 2 * i) & 2) * 8);
+            words[i] = (uint32_t)get_le16(data) << (((addr + 2 * i) & 2) * 8);
         ops(dp)->write(dp->link, true, AP_TAR, addr);
         ops(dp)->write_block(dp->link, words, n);
         addr += (uint32_t)(2 * n);
         length -= 2 * n;
     }
-    dp_link_status s = ops(dp)->flush(dp->link);
-    return s == DP_LINK_OK ? s : fail(dp, s);
+    bmp_status s = ops(dp)->flush(dp->link);
+    return s == BMP_OK ? s : fail(dp, s);
 }
 
 /* The banked data registers BD0-BD3 (ADIv5.2 C2.6.3) reach the four words at TAR[31:4]: with
  * TAR set once, a batch of accesses to one 16-byte block needs no TAR writes at all. */
 #define AP_BD0 0x10
 
-dp_link_status adiv5_banked_begin(adiv5_dp *dp, uint8_t apsel, uint32_t block)
+bmp_status adiv5_banked_begin(adiv5_dp *dp, uint8_t apsel, uint32_t block)
 {
-    if (block & 0xF) return DP_LINK_INVALID;
+    if (block & 0xF) return BMP_ERR_INVALID;
     set_csw(dp, apsel, CSW_BASE | CSW_SIZE32);
     ops(dp)->write(dp->link, true, AP_TAR, block);
     select_ap(dp, apsel, AP_BD0);
-    return DP_LINK_OK;
+    return BMP_OK;
 }
 
 void adiv5_banked_read(adiv5_dp *dp, unsigned word, uint32_t *value)
@@ -241,8 +252,8 @@ void adiv5_banked_write(adiv5_dp *dp, unsigned word, uint32_t value)
     ops(dp)->write(dp->link, true, (uint8_t)(4 * (word & 3)), value);
 }
 
-dp_link_status adiv5_flush(adiv5_dp *dp)
+bmp_status adiv5_flush(adiv5_dp *dp)
 {
-    dp_link_status s = ops(dp)->flush(dp->link);
-    return s == DP_LINK_OK ? s : fail(dp, s);
+    bmp_status s = ops(dp)->flush(dp->link);
+    return s == BMP_OK ? s : fail(dp, s);
 }

@@ -17,37 +17,42 @@ typedef struct adiv5_dp {
     unsigned power_polls;  /* CTRL/STAT reads to wait for the power-up ACKs */
 } adiv5_dp;
 
-dp_link_status adiv5_connect(adiv5_dp *dp, dp_link *link, bool dormant);
+bmp_status adiv5_connect(adiv5_dp *dp, dp_link *link, bool dormant);
 /* Clears STICKYERR, STICKYCMP, STICKYORUN and WDATAERR through ABORT. */
-dp_link_status adiv5_clear_errors(adiv5_dp *dp);
+bmp_status adiv5_clear_errors(adiv5_dp *dp);
 /* AP register access; `reg` is the full register offset (0x00-0xFC). */
-dp_link_status adiv5_ap_read(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t *value);
-dp_link_status adiv5_ap_write(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t value);
+bmp_status adiv5_ap_read(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t *value);
+bmp_status adiv5_ap_write(adiv5_dp *dp, uint8_t apsel, uint8_t reg, uint32_t value);
 /* Memory through a MEM-AP. On a fault the sticky error is cleared and the error returned:
  * the session stays usable. */
-dp_link_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_t *data, size_t length);
-dp_link_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length);
+bmp_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_t *data, size_t length);
+bmp_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length);
 /* The same writes without waiting for them: they go out (a pipelining link keeps them in flight
  * with whatever follows) and `data` may be reused on return; a fault shows at the next
  * adiv5_flush, which must come before the result is relied on. For streaming. */
 void adiv5_mem_write_posted(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length);
 
+/* One 32-bit word at a word-aligned `addr`, in the target's byte order (little-endian): the
+ * register accesses of the target layer. *value is 0 when the read fails. */
+bmp_status adiv5_mem_read32(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint32_t *value);
+bmp_status adiv5_mem_write32(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint32_t value);
+
 /* Half-word writes only, TAR incrementing (the STM32F1 flash takes nothing else); `addr` and
  * `length` even. */
-dp_link_status adiv5_mem_write16(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length);
+bmp_status adiv5_mem_write16(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length);
 
 /* A queued batch on one 16-byte block through the banked data registers (no TAR writes per
  * access): begin sets CSW and TAR, then reads and writes of word 0-3 queue, and adiv5_flush
  * executes them all (a CMSIS-DAP link packs them into as few packets as fit). */
-dp_link_status adiv5_banked_begin(adiv5_dp *dp, uint8_t apsel, uint32_t block);
+bmp_status adiv5_banked_begin(adiv5_dp *dp, uint8_t apsel, uint32_t block);
 void adiv5_banked_read(adiv5_dp *dp, unsigned word, uint32_t *value);
 void adiv5_banked_write(adiv5_dp *dp, unsigned word, uint32_t value);
 /* A read of word 0-3 repeated until (value & mask) == match (bounded; else the flush gives
- * DP_LINK_MISMATCH): a batch waits for a status bit without a round trip. */
+ * BMP_ERR_MISMATCH): a batch waits for a status bit without a round trip. */
 void adiv5_banked_read_match(adiv5_dp *dp, unsigned word, uint32_t mask, uint32_t match);
 /* Queues reads of `count` words at word-aligned `addr` into `words` (split at TAR blocks); they
  * land at the next adiv5_flush. For batches that read memory along with other things. */
 void adiv5_mem_read_words_queued(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint32_t *words, size_t count);
-dp_link_status adiv5_flush(adiv5_dp *dp);
+bmp_status adiv5_flush(adiv5_dp *dp);
 
 #endif

@@ -27,20 +27,6 @@
 #define DEMCR_VC_CORERESET 1u
 #define DEMCR_TRCENA (1u << 24)
 
-static int read32(cortexm *c, uint32_t addr, uint32_t *value)
-{
-    uint8_t b[4];
-    int s = adiv5_mem_read(c->dp, c->apsel, addr, b, 4);
-    *value = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
-    return s;
-}
-
-static int write32(cortexm *c, uint32_t addr, uint32_t value)
-{
-    uint8_t b[4] = {(uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16), (uint8_t)(value >> 24)};
-    return adiv5_mem_write(c->dp, c->apsel, addr, b, 4);
-}
-
 cortexm_core cortexm_core_from_cpuid(uint32_t cpuid)
 {
     if ((cpuid >> 24) != 0x41) return CORTEXM_UNKNOWN; /* implementer: Arm */
@@ -55,61 +41,61 @@ cortexm_core cortexm_core_from_cpuid(uint32_t cpuid)
     }
 }
 
-int cortexm_attach(cortexm *c, adiv5_dp *dp, uint8_t apsel)
+bmp_status cortexm_attach(cortexm *c, adiv5_dp *dp, uint8_t apsel)
 {
-    int s;
+    bmp_status s;
     uint32_t fp_ctrl = 0, dwt_ctrl = 0, mvfr0 = 0;
     for (unsigned i = 0; i < CORTEXM_MAX_BREAKPOINTS; i++) c->breakpoint_at[i] = 0;
     for (unsigned i = 0; i < CORTEXM_MAX_WATCHPOINTS; i++) c->watchpoint_at[i] = c->watchpoint_size[i] = 0;
     c->dp = dp;
     c->apsel = apsel;
     if (c->polls == 0) c->polls = 1000;
-    if ((s = read32(c, CPUID, &c->cpuid)) != 0) return s;
+    if ((s = cortexm_read32(c, CPUID, &c->cpuid)) != 0) return s;
     c->core = cortexm_core_from_cpuid(c->cpuid);
-    if ((s = write32(c, DHCSR, DBGKEY | C_DEBUGEN)) != 0) return s;
-    if ((s = write32(c, DEMCR, DEMCR_TRCENA)) != 0) return s;
-    if ((s = read32(c, FP_CTRL, &fp_ctrl)) != 0) return s;
-    if ((s = read32(c, DWT_CTRL, &dwt_ctrl)) != 0) return s;
+    if ((s = cortexm_write32(c, DHCSR, DBGKEY | C_DEBUGEN)) != 0) return s;
+    if ((s = cortexm_write32(c, DEMCR, DEMCR_TRCENA)) != 0) return s;
+    if ((s = cortexm_read32(c, FP_CTRL, &fp_ctrl)) != 0) return s;
+    if ((s = cortexm_read32(c, DWT_CTRL, &dwt_ctrl)) != 0) return s;
     c->fpb_revision = (fp_ctrl >> 28) + 1;
     c->breakpoints = ((fp_ctrl >> 4) & 0xF) | ((fp_ctrl >> 8) & 0x70);
     if (c->breakpoints > CORTEXM_MAX_BREAKPOINTS) c->breakpoints = CORTEXM_MAX_BREAKPOINTS;
     c->watchpoints = dwt_ctrl >> 28;
     if (c->watchpoints > CORTEXM_MAX_WATCHPOINTS) c->watchpoints = CORTEXM_MAX_WATCHPOINTS;
     /* An FPU: M4/M7 with MVFR0 reporting single precision (ARMv7-M B4.1.3). */
-    if ((c->core == CORTEXM_M4 || c->core == CORTEXM_M7) && read32(c, MVFR0, &mvfr0) == 0)
+    if ((c->core == CORTEXM_M4 || c->core == CORTEXM_M7) && cortexm_read32(c, MVFR0, &mvfr0) == 0)
         c->has_fpu = (mvfr0 & 0xF0) != 0;
     /* FPB on; comparators cleared */
-    if ((s = write32(c, FP_CTRL, 3)) != 0) return s;
+    if ((s = cortexm_write32(c, FP_CTRL, 3)) != 0) return s;
     for (unsigned i = 0; i < c->breakpoints; i++)
-        if ((s = write32(c, FP_COMP0 + 4 * i, 0)) != 0) return s;
+        if ((s = cortexm_write32(c, FP_COMP0 + 4 * i, 0)) != 0) return s;
     for (unsigned i = 0; i < c->watchpoints; i++)
-        if ((s = write32(c, DWT_FUNCTION(i), 0)) != 0) return s;
-    return CORTEXM_OK;
+        if ((s = cortexm_write32(c, DWT_FUNCTION(i), 0)) != 0) return s;
+    return BMP_OK;
 }
 
-int cortexm_detach(cortexm *c)
+bmp_status cortexm_detach(cortexm *c)
 {
-    int s;
-    for (unsigned i = 0; i < c->breakpoints; i++) write32(c, FP_COMP0 + 4 * i, 0);
-    for (unsigned i = 0; i < c->watchpoints; i++) write32(c, DWT_FUNCTION(i), 0);
-    if ((s = write32(c, DEMCR, 0)) != 0) return s;
-    return write32(c, DHCSR, DBGKEY); /* C_DEBUGEN off: the core runs */
+    bmp_status s;
+    for (unsigned i = 0; i < c->breakpoints; i++) cortexm_write32(c, FP_COMP0 + 4 * i, 0);
+    for (unsigned i = 0; i < c->watchpoints; i++) cortexm_write32(c, DWT_FUNCTION(i), 0);
+    if ((s = cortexm_write32(c, DEMCR, 0)) != 0) return s;
+    return cortexm_write32(c, DHCSR, DBGKEY); /* C_DEBUGEN off: the core runs */
 }
 
-static int wait_for(cortexm *c, uint32_t bits)
+static bmp_status wait_for(cortexm *c, uint32_t bits)
 {
     for (unsigned i = 0; i < c->polls; i++) {
         uint32_t dhcsr;
-        int s = read32(c, DHCSR, &dhcsr);
+        bmp_status s = cortexm_read32(c, DHCSR, &dhcsr);
         if (s != 0) return s;
-        if ((dhcsr & bits) == bits) return CORTEXM_OK;
+        if ((dhcsr & bits) == bits) return BMP_OK;
     }
-    return CORTEXM_TIMEOUT;
+    return BMP_ERR_TIMEOUT;
 }
 
-int cortexm_halt(cortexm *c)
+bmp_status cortexm_halt(cortexm *c)
 {
-    int s = write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT);
+    bmp_status s = cortexm_write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT);
     return s != 0 ? s : wait_for(c, S_HALT);
 }
 
@@ -126,90 +112,90 @@ static bool on_breakpoint(cortexm *c)
     return false;
 }
 
-static int step_once(cortexm *c, bool mask_interrupts);
+static bmp_status step_once(cortexm *c, bool mask_interrupts);
 
-int cortexm_resume(cortexm *c)
+bmp_status cortexm_resume(cortexm *c)
 {
     uint32_t dhcsr = 0;
-    int s = read32(c, DHCSR, &dhcsr);
+    bmp_status s = cortexm_read32(c, DHCSR, &dhcsr);
     if (s != 0) return s;
     if ((dhcsr & S_HALT) && on_breakpoint(c) && (s = cortexm_step(c, true)) != 0) return s;
     c->watch_hit = 0;
-    write32(c, DFSR, 0x1F); /* clear the halt reasons: the next halt reports its own */
-    return write32(c, DHCSR, DBGKEY | C_DEBUGEN);
+    cortexm_write32(c, DFSR, 0x1F); /* clear the halt reasons: the next halt reports its own */
+    return cortexm_write32(c, DHCSR, DBGKEY | C_DEBUGEN);
 }
 
-int cortexm_step(cortexm *c, bool mask_interrupts)
+bmp_status cortexm_step(cortexm *c, bool mask_interrupts)
 {
     if (!on_breakpoint(c)) return step_once(c, mask_interrupts);
     /* Step off the breakpoint with the FPB off for that one instruction (FP_CTRL: KEY, ENABLE). */
-    int s = write32(c, FP_CTRL, 2);
+    bmp_status s = cortexm_write32(c, FP_CTRL, 2);
     if (s != 0) return s;
-    int stepped = step_once(c, mask_interrupts);
-    s = write32(c, FP_CTRL, 3);
+    bmp_status stepped = step_once(c, mask_interrupts);
+    s = cortexm_write32(c, FP_CTRL, 3);
     return stepped != 0 ? stepped : s;
 }
 
-static int step_once(cortexm *c, bool mask_interrupts)
+static bmp_status step_once(cortexm *c, bool mask_interrupts)
 {
     uint32_t dhcsr;
     c->watch_hit = 0;
-    int s = read32(c, DHCSR, &dhcsr);
+    bmp_status s = cortexm_read32(c, DHCSR, &dhcsr);
     if (s != 0) return s;
-    if (!(dhcsr & S_HALT)) return CORTEXM_NOT_HALTED;
+    if (!(dhcsr & S_HALT)) return BMP_ERR_NOT_HALTED;
     uint32_t mask = mask_interrupts ? C_MASKINTS : 0;
     /* C_MASKINTS may change only while halted: set it first, then step (C1.6.2). */
-    if ((s = write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT | mask)) != 0) return s;
-    write32(c, DFSR, 0x1F);
-    if ((s = write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_STEP | mask)) != 0) return s;
+    if ((s = cortexm_write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT | mask)) != 0) return s;
+    cortexm_write32(c, DFSR, 0x1F);
+    if ((s = cortexm_write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_STEP | mask)) != 0) return s;
     /* C_STEP stays set while halted, which tells a step from a halt request (DFSR.HALTED is
      * set for both); the next resume or halt clears it. */
     return wait_for(c, S_HALT);
 }
 
-static int reset_with(cortexm *c, bool halt, bool pin)
+static bmp_status reset_with(cortexm *c, bool halt, bool pin)
 {
-    int s;
+    bmp_status s;
     uint32_t demcr;
-    if ((s = read32(c, DEMCR, &demcr)) != 0) return s;
+    if ((s = cortexm_read32(c, DEMCR, &demcr)) != 0) return s;
     demcr = halt ? demcr | DEMCR_VC_CORERESET : demcr & ~DEMCR_VC_CORERESET;
-    if ((s = write32(c, DEMCR, demcr)) != 0) return s;
-    write32(c, DFSR, 0x1F);
+    if ((s = cortexm_write32(c, DEMCR, demcr)) != 0) return s;
+    cortexm_write32(c, DFSR, 0x1F);
     uint32_t dhcsr;
-    read32(c, DHCSR, &dhcsr); /* clears S_RESET_ST */
+    cortexm_read32(c, DHCSR, &dhcsr); /* clears S_RESET_ST */
     if (pin) {
         dp_link *link = c->dp->link;
         if ((s = link->ops->reset_pin(link, true)) != 0) return s;
         if ((s = link->ops->reset_pin(link, false)) != 0) return s;
     } else {
         /* The write may go unanswered if the reset takes the debug port along: errors are expected. */
-        write32(c, AIRCR, 0x05FA0004u);
+        cortexm_write32(c, AIRCR, 0x05FA0004u);
     }
     adiv5_clear_errors(c->dp);
-    if ((s = wait_for(c, S_RESET_ST)) != 0 && s != CORTEXM_TIMEOUT) return s;
+    if ((s = wait_for(c, S_RESET_ST)) != 0 && s != BMP_ERR_TIMEOUT) return s;
     if (halt) {
         if ((s = wait_for(c, S_HALT)) != 0) return s;
         demcr &= ~DEMCR_VC_CORERESET;
-        return write32(c, DEMCR, demcr);
+        return cortexm_write32(c, DEMCR, demcr);
     }
-    return CORTEXM_OK;
+    return BMP_OK;
 }
 
-int cortexm_reset(cortexm *c, bool halt)
+bmp_status cortexm_reset(cortexm *c, bool halt)
 {
     return reset_with(c, halt, false);
 }
 
-int cortexm_reset_pin(cortexm *c, bool halt)
+bmp_status cortexm_reset_pin(cortexm *c, bool halt)
 {
     return reset_with(c, halt, true);
 }
 
-int cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address)
+bmp_status cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address)
 {
     uint32_t dhcsr, dfsr;
     int s;
-    if ((s = read32(c, DHCSR, &dhcsr)) != 0 || (s = read32(c, DFSR, &dfsr)) != 0) return s;
+    if ((s = cortexm_read32(c, DHCSR, &dhcsr)) != 0 || (s = cortexm_read32(c, DFSR, &dfsr)) != 0) return s;
     return cortexm_halt_reason_from(c, dhcsr, dfsr, reason, watch_address);
 }
 
@@ -219,13 +205,13 @@ int cortexm_halt_reason_from(cortexm *c, uint32_t dhcsr, uint32_t dfsr, cortexm_
     *reason = CORTEXM_HALT_NONE;
     if (!(dhcsr & S_HALT)) {
         if (dhcsr & S_LOCKUP) *reason = CORTEXM_HALT_LOCKUP;
-        return CORTEXM_OK;
+        return BMP_OK;
     }
     if (dfsr & 0x4) { /* DWTTRAP: which comparator matched (MATCHED, read clears it) */
         *reason = CORTEXM_HALT_WATCHPOINT;
         for (unsigned i = 0; i < c->watchpoints; i++) {
             uint32_t function;
-            if (read32(c, DWT_FUNCTION(i), &function) == 0 && (function & (1u << 24)))
+            if (cortexm_read32(c, DWT_FUNCTION(i), &function) == 0 && (function & (1u << 24)))
                 c->watch_hit = c->watchpoint_at[i] | 1u;
         }
         /* Asked again for the same halt, MATCHED reads as 0: the remembered comparator answers. */
@@ -234,20 +220,20 @@ int cortexm_halt_reason_from(cortexm *c, uint32_t dhcsr, uint32_t dfsr, cortexm_
     else if (dfsr & 0x2) *reason = CORTEXM_HALT_BREAKPOINT;
     else if ((dfsr & 0x1) && (dhcsr & C_STEP)) *reason = CORTEXM_HALT_STEP;
     else *reason = CORTEXM_HALT_REQUEST;
-    return CORTEXM_OK;
+    return BMP_OK;
 }
 
-static int register_transfer(cortexm *c, uint32_t dcrsr)
+static bmp_status register_transfer(cortexm *c, uint32_t dcrsr)
 {
-    int s = write32(c, DCRSR, dcrsr);
+    bmp_status s = cortexm_write32(c, DCRSR, dcrsr);
     if (s != 0) return s;
     for (unsigned i = 0; i < c->polls; i++) {
         uint32_t dhcsr;
-        if ((s = read32(c, DHCSR, &dhcsr)) != 0) return s;
-        if (dhcsr & S_REGRDY) return CORTEXM_OK;
-        if (!(dhcsr & S_HALT)) return CORTEXM_NOT_HALTED;
+        if ((s = cortexm_read32(c, DHCSR, &dhcsr)) != 0) return s;
+        if (dhcsr & S_REGRDY) return BMP_OK;
+        if (!(dhcsr & S_HALT)) return BMP_ERR_NOT_HALTED;
     }
-    return CORTEXM_TIMEOUT;
+    return BMP_ERR_TIMEOUT;
 }
 
 static bool register_exists(const cortexm *c, unsigned regsel)
@@ -256,11 +242,11 @@ static bool register_exists(const cortexm *c, unsigned regsel)
     return c->has_fpu && (regsel == 0x21 || (regsel >= 0x40 && regsel < 0x60));
 }
 
-int cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value)
+bmp_status cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value)
 {
-    if (!register_exists(c, regsel)) return CORTEXM_INVALID;
-    int s = register_transfer(c, regsel);
-    return s != 0 ? s : read32(c, DCRDR, value);
+    if (!register_exists(c, regsel)) return BMP_ERR_INVALID;
+    bmp_status s = register_transfer(c, regsel);
+    return s != 0 ? s : cortexm_read32(c, DCRDR, value);
 }
 
 /* Many registers in one batch through the Debug Control Block (DHCSR, DCRSR, DCRDR, DEMCR at
@@ -287,7 +273,7 @@ static int finish_registers(cortexm *c, const unsigned *regsel, unsigned count, 
                             const uint32_t *status)
 {
     for (unsigned i = 0; i < count; i++) {
-        if (!(status[i] & S_HALT)) return CORTEXM_NOT_HALTED;
+        if (!(status[i] & S_HALT)) return BMP_ERR_NOT_HALTED;
         if (status[i] & S_REGRDY) continue;
         for (unsigned j = i; j < count; j++) {
             int s = write ? cortexm_write_register(c, regsel[j], values[j]) : cortexm_read_register(c, regsel[j], &values[j]);
@@ -295,7 +281,7 @@ static int finish_registers(cortexm *c, const unsigned *regsel, unsigned count, 
         }
         break;
     }
-    return CORTEXM_OK;
+    return BMP_OK;
 }
 
 static bool registers_exist(const cortexm *c, const unsigned *regsel, unsigned count)
@@ -309,7 +295,7 @@ static bool registers_exist(const cortexm *c, const unsigned *regsel, unsigned c
 static int register_batch(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values, bool write)
 {
     uint32_t status[CORTEXM_MAX_BATCH];
-    if (!registers_exist(c, regsel, count)) return CORTEXM_INVALID;
+    if (!registers_exist(c, regsel, count)) return BMP_ERR_INVALID;
     int s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
     if (s == 0) queue_registers(c, regsel, count, values, write, status);
     if (s == 0) s = adiv5_flush(c->dp);
@@ -319,7 +305,7 @@ static int register_batch(cortexm *c, const unsigned *regsel, unsigned count, ui
 int cortexm_step_batched(cortexm *c, bool mask_interrupts, cortexm_step_batch *b)
 {
     uint32_t status[CORTEXM_MAX_BATCH];
-    if (!registers_exist(c, b->regsel, b->count) || b->window_count > CORTEXM_STEP_WINDOWS) return CORTEXM_INVALID;
+    if (!registers_exist(c, b->regsel, b->count) || b->window_count > CORTEXM_STEP_WINDOWS) return BMP_ERR_INVALID;
     b->windows_read = false;
     /* Stepping from an FPB breakpoint at the PC needs the FPB off for that instruction. */
     bool any = false, off_breakpoint = false;
@@ -356,12 +342,12 @@ int cortexm_step_batched(cortexm *c, bool mask_interrupts, cortexm_step_batch *b
         b->windows_read = true;
         return finish_registers(c, b->regsel, b->count, b->values, false, status);
     }
-    if (s != DP_LINK_MISMATCH) return s;
+    if (s != BMP_ERR_MISMATCH) return s;
     /* The core took longer to halt than the match reads waited (a slow core clock): the step
      * was made; wait for it as cortexm_step does, then read what was asked one thing at a time. */
     if ((s = wait_for(c, S_HALT)) != 0) return s;
-    if (off_breakpoint && (s = write32(c, FP_CTRL, 3)) != 0) return s;
-    if ((s = read32(c, DHCSR, &b->dhcsr)) != 0 || (s = read32(c, DFSR, &b->dfsr)) != 0) return s;
+    if (off_breakpoint && (s = cortexm_write32(c, FP_CTRL, 3)) != 0) return s;
+    if ((s = cortexm_read32(c, DHCSR, &b->dhcsr)) != 0 || (s = cortexm_read32(c, DFSR, &b->dfsr)) != 0) return s;
     return cortexm_read_registers(c, b->regsel, b->count, b->values);
 }
 
@@ -370,84 +356,84 @@ int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, u
     return register_batch(c, regsel, count, values, false);
 }
 
-int cortexm_write_registers(cortexm *c, const unsigned *regsel, unsigned count, const uint32_t *values)
+bmp_status cortexm_write_registers(cortexm *c, const unsigned *regsel, unsigned count, const uint32_t *values)
 {
     uint32_t copy[CORTEXM_MAX_BATCH];
-    if (count > CORTEXM_MAX_BATCH) return CORTEXM_INVALID;
+    if (count > CORTEXM_MAX_BATCH) return BMP_ERR_INVALID;
     for (unsigned i = 0; i < count; i++) copy[i] = values[i];
     return register_batch(c, regsel, count, copy, true);
 }
 
-int cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value)
+bmp_status cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value)
 {
-    if (!register_exists(c, regsel)) return CORTEXM_INVALID;
-    int s = write32(c, DCRDR, value);
+    if (!register_exists(c, regsel)) return BMP_ERR_INVALID;
+    bmp_status s = cortexm_write32(c, DCRDR, value);
     return s != 0 ? s : register_transfer(c, (1u << 16) | regsel);
 }
 
 /* FPB comparator value (ARMv7-M C1.11.5; FPB revision 2 in ARMv8-M terms, BE bit). */
-static int comparator_for(const cortexm *c, uint32_t addr, uint32_t *comp)
+static bmp_status comparator_for(const cortexm *c, uint32_t addr, uint32_t *comp)
 {
-    if (addr & 1) return CORTEXM_INVALID;
+    if (addr & 1) return BMP_ERR_INVALID;
     if (c->fpb_revision >= 2) {
         *comp = addr | 1;
-        return CORTEXM_OK;
+        return BMP_OK;
     }
-    if (addr >= 0x20000000u) return CORTEXM_INVALID; /* revision 1: code region only */
+    if (addr >= 0x20000000u) return BMP_ERR_INVALID; /* revision 1: code region only */
     *comp = (addr & 0x1FFFFFFCu) | ((addr & 2) ? 2u << 30 : 1u << 30) | 1;
-    return CORTEXM_OK;
+    return BMP_OK;
 }
 
-int cortexm_set_breakpoint(cortexm *c, uint32_t addr)
+bmp_status cortexm_set_breakpoint(cortexm *c, uint32_t addr)
 {
     uint32_t comp;
-    int s = comparator_for(c, addr, &comp);
+    bmp_status s = comparator_for(c, addr, &comp);
     if (s != 0) return s;
     unsigned free_slot = c->breakpoints;
     for (unsigned i = 0; i < c->breakpoints; i++) {
-        if (c->breakpoint_at[i] == (addr | 1)) return CORTEXM_OK;
+        if (c->breakpoint_at[i] == (addr | 1)) return BMP_OK;
         if (!c->breakpoint_at[i] && free_slot == c->breakpoints) free_slot = i;
     }
-    if (free_slot == c->breakpoints) return CORTEXM_NO_RESOURCE;
-    if ((s = write32(c, FP_COMP0 + 4 * free_slot, comp)) != 0) return s;
+    if (free_slot == c->breakpoints) return BMP_ERR_NO_RESOURCE;
+    if ((s = cortexm_write32(c, FP_COMP0 + 4 * free_slot, comp)) != 0) return s;
     c->breakpoint_at[free_slot] = addr | 1;
-    return CORTEXM_OK;
+    return BMP_OK;
 }
 
-int cortexm_clear_breakpoint(cortexm *c, uint32_t addr)
+bmp_status cortexm_clear_breakpoint(cortexm *c, uint32_t addr)
 {
     for (unsigned i = 0; i < c->breakpoints; i++)
         if (c->breakpoint_at[i] == (addr | 1)) {
             c->breakpoint_at[i] = 0;
-            return write32(c, FP_COMP0 + 4 * i, 0);
+            return cortexm_write32(c, FP_COMP0 + 4 * i, 0);
         }
-    return CORTEXM_INVALID;
+    return BMP_ERR_INVALID;
 }
 
-int cortexm_set_watchpoint(cortexm *c, uint32_t addr, uint32_t size, cortexm_watch kind)
+bmp_status cortexm_set_watchpoint(cortexm *c, uint32_t addr, uint32_t size, cortexm_watch kind)
 {
-    if (size == 0 || (size & (size - 1)) || size > 0x8000 || (addr & (size - 1))) return CORTEXM_INVALID;
+    if (size == 0 || (size & (size - 1)) || size > 0x8000 || (addr & (size - 1))) return BMP_ERR_INVALID;
     unsigned mask = 0;
     while ((1u << mask) < size) mask++;
     for (unsigned i = 0; i < c->watchpoints; i++) {
         if (c->watchpoint_size[i]) continue;
-        int s;
-        if ((s = write32(c, DWT_COMP(i), addr)) != 0 || (s = write32(c, DWT_MASK(i), mask)) != 0 ||
-            (s = write32(c, DWT_FUNCTION(i), kind)) != 0)
+        bmp_status s;
+        if ((s = cortexm_write32(c, DWT_COMP(i), addr)) != 0 || (s = cortexm_write32(c, DWT_MASK(i), mask)) != 0 ||
+            (s = cortexm_write32(c, DWT_FUNCTION(i), kind)) != 0)
             return s;
         c->watchpoint_at[i] = addr;
         c->watchpoint_size[i] = size;
-        return CORTEXM_OK;
+        return BMP_OK;
     }
-    return CORTEXM_NO_RESOURCE;
+    return BMP_ERR_NO_RESOURCE;
 }
 
-int cortexm_clear_watchpoint(cortexm *c, uint32_t addr, uint32_t size)
+bmp_status cortexm_clear_watchpoint(cortexm *c, uint32_t addr, uint32_t size)
 {
     for (unsigned i = 0; i < c->watchpoints; i++)
         if (c->watchpoint_size[i] == size && c->watchpoint_at[i] == addr) {
             c->watchpoint_size[i] = 0;
-            return write32(c, DWT_FUNCTION(i), 0);
+            return cortexm_write32(c, DWT_FUNCTION(i), 0);
         }
-    return CORTEXM_INVALID;
+    return BMP_ERR_INVALID;
 }

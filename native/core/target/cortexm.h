@@ -6,15 +6,6 @@
 
 #include "target/adiv5.h"
 
-/* Errors: the dp_link_status values (negative, -1..-6) pass through; these follow. */
-typedef enum {
-    CORTEXM_OK = 0,
-    CORTEXM_TIMEOUT = -20,      /* the core did not halt, or a register transfer never completed */
-    CORTEXM_NOT_HALTED = -21,   /* the operation needs a halted core */
-    CORTEXM_NO_RESOURCE = -22,  /* no free FPB or DWT comparator */
-    CORTEXM_INVALID = -23       /* an address, size or register the hardware cannot take */
-} cortexm_status;
-
 typedef enum { CORTEXM_UNKNOWN, CORTEXM_M0, CORTEXM_M0P, CORTEXM_M3, CORTEXM_M4, CORTEXM_M7, CORTEXM_M33 } cortexm_core;
 
 typedef enum {
@@ -48,32 +39,43 @@ typedef struct cortexm {
     uint32_t watch_hit;            /* the comparator address of the last DWT halt | 1 (0: none) */
 } cortexm;
 
+/* One word of the target's memory through the core's MEM-AP (adiv5_mem_read32/write32). */
+static inline bmp_status cortexm_read32(cortexm *c, uint32_t addr, uint32_t *value)
+{
+    return adiv5_mem_read32(c->dp, c->apsel, addr, value);
+}
+
+static inline bmp_status cortexm_write32(cortexm *c, uint32_t addr, uint32_t value)
+{
+    return adiv5_mem_write32(c->dp, c->apsel, addr, value);
+}
+
 /* The core named by a CPUID value (CORTEXM_UNKNOWN for anything else). */
 cortexm_core cortexm_core_from_cpuid(uint32_t cpuid);
 
 /* Identifies the core, enables halting debug (C_DEBUGEN) and the DWT (DEMCR.TRCENA). */
-int cortexm_attach(cortexm *c, adiv5_dp *dp, uint8_t apsel);
+bmp_status cortexm_attach(cortexm *c, adiv5_dp *dp, uint8_t apsel);
 /* Clears breakpoints and watchpoints and leaves the core running with debug disabled. */
-int cortexm_detach(cortexm *c);
-int cortexm_halt(cortexm *c);
-int cortexm_resume(cortexm *c);
+bmp_status cortexm_detach(cortexm *c);
+bmp_status cortexm_halt(cortexm *c);
+bmp_status cortexm_resume(cortexm *c);
 /* One instruction, optionally with interrupts masked (C_MASKINTS). */
-int cortexm_step(cortexm *c, bool mask_interrupts);
+bmp_status cortexm_step(cortexm *c, bool mask_interrupts);
 /* Reset through AIRCR.SYSRESETREQ; with `halt`, stop before the first instruction (VC_CORERESET). */
-int cortexm_reset(cortexm *c, bool halt);
+bmp_status cortexm_reset(cortexm *c, bool halt);
 /* Reset through the probe's nRST line (pulsed), with the same vector catch. */
-int cortexm_reset_pin(cortexm *c, bool halt);
+bmp_status cortexm_reset_pin(cortexm *c, bool halt);
 /* Why the core is halted (CORTEXM_HALT_NONE while it runs); `watch_address` for watchpoints. */
-int cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address);
+bmp_status cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address);
 /* Core registers by DCRSR.REGSEL (0-15, 16 xPSR, 17 MSP, 18 PSP, 20 CONTROL/.../PRIMASK,
  * 0x21 FPSCR, 0x40+n S<n>); the core must be halted. */
-int cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value);
-int cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value);
+bmp_status cortexm_read_register(cortexm *c, unsigned regsel, uint32_t *value);
+bmp_status cortexm_write_register(cortexm *c, unsigned regsel, uint32_t value);
 /* Reads `count` registers (at most CORTEXM_MAX_BATCH) in one batch: one or two packets on a
  * CMSIS-DAP probe instead of several per register. */
 #define CORTEXM_MAX_BATCH 64
-int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values);
-int cortexm_write_registers(cortexm *c, const unsigned *regsel, unsigned count, const uint32_t *values);
+bmp_status cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values);
+bmp_status cortexm_write_registers(cortexm *c, const unsigned *regsel, unsigned count, const uint32_t *values);
 
 /* A step and what a debugger reads after it, in one queued batch: the step, a wait for the halt
  * (a value-match read: no round trip), the halt reason, the registers and up to two windows of
@@ -96,15 +98,15 @@ typedef struct cortexm_step_batch {
     uint32_t dhcsr, dfsr;          /* after the step: cortexm_halt_reason_from decodes them */
     bool windows_read;             /* false if the slow path ran (the core took long to halt) */
 } cortexm_step_batch;
-int cortexm_step_batched(cortexm *c, bool mask_interrupts, cortexm_step_batch *b);
+bmp_status cortexm_step_batched(cortexm *c, bool mask_interrupts, cortexm_step_batch *b);
 /* The halt reason from DHCSR and DFSR values already read (reads the DWT only for a watchpoint). */
-int cortexm_halt_reason_from(cortexm *c, uint32_t dhcsr, uint32_t dfsr, cortexm_halt_reason *reason,
-                             uint32_t *watch_address);
+bmp_status cortexm_halt_reason_from(cortexm *c, uint32_t dhcsr, uint32_t dfsr, cortexm_halt_reason *reason,
+                                    uint32_t *watch_address);
 
-int cortexm_set_breakpoint(cortexm *c, uint32_t addr);
-int cortexm_clear_breakpoint(cortexm *c, uint32_t addr);
+bmp_status cortexm_set_breakpoint(cortexm *c, uint32_t addr);
+bmp_status cortexm_clear_breakpoint(cortexm *c, uint32_t addr);
 /* `size` a power of two up to 32 KiB, `addr` aligned to it. */
-int cortexm_set_watchpoint(cortexm *c, uint32_t addr, uint32_t size, cortexm_watch kind);
-int cortexm_clear_watchpoint(cortexm *c, uint32_t addr, uint32_t size);
+bmp_status cortexm_set_watchpoint(cortexm *c, uint32_t addr, uint32_t size, cortexm_watch kind);
+bmp_status cortexm_clear_watchpoint(cortexm *c, uint32_t addr, uint32_t size);
 
 #endif

@@ -50,6 +50,9 @@ static const char fpu[] =
 
 static const char tail[] = "</target>\n";
 
+BMP_STATIC_ASSERT(sizeof head - 1 + sizeof fpu - 1 + sizeof tail <= CORTEXM_TARGET_XML_MAX,
+                  "CORTEXM_TARGET_XML_MAX must hold the description with the FPU");
+
 static size_t append(char *out, size_t at, size_t capacity, const char *s)
 {
     while (*s && at + 1 < capacity) out[at++] = *s++;

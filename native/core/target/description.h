@@ -7,6 +7,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/config.h"
+
+#define CORTEXM_TARGET_XML_MAX 2560u /* the longest description, its terminator included (description.c checks) */
+
 /* Returns the length written into `out` (NUL-terminated), or 0 if it does not fit. */
 size_t cortexm_target_xml(bool has_fpu, char *out, size_t capacity);
 

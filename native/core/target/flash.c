@@ -48,78 +48,65 @@ static bool controller_of(const probe_session *p, controller *c)
     }
 }
 
-static int rd(probe_session *p, uint32_t addr, uint32_t *v)
-{
-    uint8_t b[4];
-    int s = adiv5_mem_read(&p->dp, p->core.apsel, addr, b, 4);
-    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    return s;
-}
-
-static int wr(probe_session *p, uint32_t addr, uint32_t v)
-{
-    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    return adiv5_mem_write(&p->dp, p->core.apsel, addr, b, 4);
-}
-
 /* H7 bank 2 (from 0x08100000) has its own registers at +0x100. */
 static uint32_t bank_base(const controller *c, uint32_t addr)
 {
     return c->kind == FAMILY_H7 && addr >= 0x08100000u ? c->base + 0x100 : c->base;
 }
 
-static int decode(const controller *c, uint32_t sr)
+static bmp_status decode(const controller *c, uint32_t sr)
 {
     switch (c->kind) {
     case FAMILY_F1:
-        if (sr & (1u << 4)) return FLASH_ERR_WRITE_PROTECTED;
-        if (sr & (1u << 2)) return FLASH_ERR_NOT_ERASED;
+        if (sr & (1u << 4)) return BMP_ERR_FLASH_PROTECTED;
+        if (sr & (1u << 2)) return BMP_ERR_FLASH_NOT_ERASED;
         break;
     case FAMILY_F4:
-        if (sr & (1u << 4)) return FLASH_ERR_WRITE_PROTECTED;
-        if (sr & ((1u << 5) | (1u << 6))) return FLASH_ERR_ALIGNMENT;
-        if (sr & ((1u << 7) | (1u << 1))) return FLASH_ERR_SEQUENCE;
+        if (sr & (1u << 4)) return BMP_ERR_FLASH_PROTECTED;
+        if (sr & ((1u << 5) | (1u << 6))) return BMP_ERR_FLASH_ALIGNMENT;
+        if (sr & ((1u << 7) | (1u << 1))) return BMP_ERR_FLASH_SEQUENCE;
         break;
     case FAMILY_H7:
-        if (sr & (1u << 17)) return FLASH_ERR_WRITE_PROTECTED;
-        if (sr & ((1u << 18) | (1u << 19) | (1u << 21) | (1u << 22))) return FLASH_ERR_SEQUENCE;
+        if (sr & (1u << 17)) return BMP_ERR_FLASH_PROTECTED;
+        if (sr & ((1u << 18) | (1u << 19) | (1u << 21) | (1u << 22))) return BMP_ERR_FLASH_SEQUENCE;
         break;
     default: break;
     }
-    return 0;
+    return BMP_OK;
 }
 
 /* Waits while busy, then checks and clears the error flags. */
-static int wait_done(probe_session *p, const controller *c, uint32_t base)
+static bmp_status wait_done(probe_session *p, const controller *c, uint32_t base)
 {
     uint32_t sr = 0;
-    int s;
+    bmp_status s;
     for (uint32_t i = 0;; i++) {
-        if ((s = rd(p, base + c->sr, &sr)) != 0) return s;
+        if ((s = cortexm_read32(&p->core, base + c->sr, &sr)) != BMP_OK) return s;
         if (!(sr & c->busy)) break;
-        if (i == BUSY_POLLS) return FLASH_ERR_TIMEOUT;
+        if (i == BUSY_POLLS) return BMP_ERR_FLASH_TIMEOUT;
     }
-    int e = decode(c, sr & c->errors);
+    bmp_status e = decode(c, sr & c->errors);
     uint32_t eop = c->kind == FAMILY_F1 ? 1u << 5 : c->kind == FAMILY_F4 ? 1u : 1u << 16;
-    if (sr & (c->errors | eop)) wr(p, base + c->clear, sr & (c->errors | eop));
+    if (sr & (c->errors | eop)) cortexm_write32(&p->core, base + c->clear, sr & (c->errors | eop));
     return e;
 }
 
-static int unlock(probe_session *p, const controller *c, uint32_t base)
+static bmp_status unlock(probe_session *p, const controller *c, uint32_t base)
 {
     uint32_t cr = 0;
-    int s = rd(p, base + c->cr, &cr);
-    if (s != 0) return s;
-    if (!(cr & c->lock)) return 0;
+    bmp_status s = cortexm_read32(&p->core, base + c->cr, &cr);
+    if (s != BMP_OK) return s;
+    if (!(cr & c->lock)) return BMP_OK;
     /* A wrong sequence locks the controller until reset and the bus faults: report it plainly. */
-    if (wr(p, base + c->keyr, KEY1) != 0 || wr(p, base + c->keyr, KEY2) != 0) return FLASH_ERR_LOCKED;
-    if ((s = rd(p, base + c->cr, &cr)) != 0) return s;
-    return cr & c->lock ? FLASH_ERR_LOCKED : 0;
+    if (cortexm_write32(&p->core, base + c->keyr, KEY1) != BMP_OK || cortexm_write32(&p->core, base + c->keyr, KEY2) != BMP_OK)
+        return BMP_ERR_FLASH_LOCKED;
+    if ((s = cortexm_read32(&p->core, base + c->cr, &cr)) != BMP_OK) return s;
+    return cr & c->lock ? BMP_ERR_FLASH_LOCKED : 0;
 }
 
 static void relock(probe_session *p, const controller *c, uint32_t base)
 {
-    wr(p, base + c->cr, c->lock);
+    cortexm_write32(&p->core, base + c->cr, c->lock);
 }
 
 bool flash_contains(const probe_session *p, uint32_t addr, uint32_t length)
@@ -203,60 +190,60 @@ static flash_loader_erase erase_entry(const controller *c, uint32_t base, uint32
     return e;
 }
 
-static int erase_block(probe_session *p, const controller *c, uint32_t start, uint32_t index)
+static bmp_status erase_block(probe_session *p, const controller *c, uint32_t start, uint32_t index)
 {
     uint32_t base = bank_base(c, start);
-    int s = unlock(p, c, base);
-    if (s != 0) return s;
-    if ((s = wait_done(p, c, base)) != 0 && s != FLASH_ERR_NOT_ERASED) return s; /* stale flags cleared */
+    bmp_status s = unlock(p, c, base);
+    if (s != BMP_OK) return s;
+    if ((s = wait_done(p, c, base)) != BMP_OK && s != BMP_ERR_FLASH_NOT_ERASED) return s; /* stale flags cleared */
     flash_loader_erase e = erase_entry(c, base, start, index);
-    for (unsigned k = 0; k < 3 && s == 0; k++)
-        if (e.writes[k][0]) s = wr(p, e.writes[k][0], e.writes[k][1]);
-    if (s == 0) s = wait_done(p, c, base);
-    wr(p, base + c->cr, 0);
+    for (unsigned k = 0; k < 3 && s == BMP_OK; k++)
+        if (e.writes[k][0]) s = cortexm_write32(&p->core, e.writes[k][0], e.writes[k][1]);
+    if (s == BMP_OK) s = wait_done(p, c, base);
+    cortexm_write32(&p->core, base + c->cr, 0);
     relock(p, c, base);
     return s;
 }
 
-int flash_erase(probe_session *p, uint32_t addr, uint32_t length)
+bmp_status flash_erase(probe_session *p, uint32_t addr, uint32_t length)
 {
     controller c;
-    if (p->attached < 0) return CORTEXM_INVALID;
-    if (!controller_of(p, &c)) return FLASH_ERR_UNKNOWN_PART;
-    if (!flash_contains(p, addr, length)) return FLASH_ERR_OUTSIDE;
+    if (p->attached < 0) return BMP_ERR_NOT_ATTACHED;
+    if (!controller_of(p, &c)) return BMP_ERR_FLASH_UNKNOWN_PART;
+    if (!flash_contains(p, addr, length)) return BMP_ERR_FLASH_OUTSIDE;
     uint64_t end = (uint64_t)addr + length;
     for (uint64_t at = addr; at < end;) {
         uint32_t start, size, index;
-        if (!block_at(p, (uint32_t)at, &start, &size, &index)) return FLASH_ERR_OUTSIDE;
-        int s = erase_block(p, &c, start, index);
-        if (s != 0) return s;
+        if (!block_at(p, (uint32_t)at, &start, &size, &index)) return BMP_ERR_FLASH_OUTSIDE;
+        bmp_status s = erase_block(p, &c, start, index);
+        if (s != BMP_OK) return s;
         at = (uint64_t)start + size;
     }
-    return 0;
+    return BMP_OK;
 }
 
-int flash_mass_erase(probe_session *p)
+bmp_status flash_mass_erase(probe_session *p)
 {
     controller c;
-    if (p->attached < 0) return CORTEXM_INVALID;
-    if (!controller_of(p, &c)) return FLASH_ERR_UNKNOWN_PART;
+    if (p->attached < 0) return BMP_ERR_NOT_ATTACHED;
+    if (!controller_of(p, &c)) return BMP_ERR_FLASH_UNKNOWN_PART;
     unsigned banks = c.kind == FAMILY_H7 ? 2 : 1;
     for (unsigned b = 0; b < banks; b++) {
         uint32_t base = c.base + 0x100 * b;
-        int s = unlock(p, &c, base);
-        if (s == 0) s = wait_done(p, &c, base);
-        if (s != 0 && s != FLASH_ERR_NOT_ERASED) return s;
+        bmp_status s = unlock(p, &c, base);
+        if (s == BMP_OK) s = wait_done(p, &c, base);
+        if (s != BMP_OK && s != BMP_ERR_FLASH_NOT_ERASED) return s;
         /* F1: MER then MER|STRT; F4: MER (PSIZE x32) then STRT; H7: per bank BER then START. */
         uint32_t mer = c.kind == FAMILY_F1 ? 1u << 2 : c.kind == FAMILY_F4 ? (1u << 2) | (2u << 8) : (1u << 3) | (2u << 4);
         uint32_t strt = c.kind == FAMILY_F1 ? 1u << 6 : c.kind == FAMILY_F4 ? 1u << 16 : 1u << 7;
-        s = wr(p, base + c.cr, mer);
-        if (s == 0) s = wr(p, base + c.cr, mer | strt);
-        if (s == 0) s = wait_done(p, &c, base);
-        wr(p, base + c.cr, 0);
+        s = cortexm_write32(&p->core, base + c.cr, mer);
+        if (s == BMP_OK) s = cortexm_write32(&p->core, base + c.cr, mer | strt);
+        if (s == BMP_OK) s = wait_done(p, &c, base);
+        cortexm_write32(&p->core, base + c.cr, 0);
         relock(p, &c, base);
-        if (s != 0) return s;
+        if (s != BMP_OK) return s;
     }
-    return 0;
+    return BMP_OK;
 }
 
 /* CR for programming: PG, with PSIZE x32 on F4 and H7. */
@@ -266,40 +253,40 @@ static uint32_t pg_cr(const controller *c)
 }
 
 /* Direct programming through the MEM-AP: PG set, then writes of the unit's width. */
-static int program_direct(probe_session *p, const controller *c, uint32_t addr, const uint8_t *data, size_t length)
+static bmp_status program_direct(probe_session *p, const controller *c, uint32_t addr, const uint8_t *data, size_t length)
 {
     uint32_t base = bank_base(c, addr);
-    int s = wr(p, base + c->cr, pg_cr(c));
-    if (s != 0) return s;
+    bmp_status s = cortexm_write32(&p->core, base + c->cr, pg_cr(c));
+    if (s != BMP_OK) return s;
     if (c->kind == FAMILY_F1) {
         s = adiv5_mem_write16(&p->dp, p->core.apsel, addr, data, length);
     } else {
         s = adiv5_mem_write(&p->dp, p->core.apsel, addr, data, length);
     }
-    int w = wait_done(p, c, base);
-    wr(p, base + c->cr, 0);
-    return s != 0 ? s : w;
+    bmp_status w = wait_done(p, c, base);
+    cortexm_write32(&p->core, base + c->cr, 0);
+    return s != BMP_OK ? s : w;
 }
 
 #define CHUNK 4096u
 
 /* A loader result as a flash status: the controller's error bits decoded. */
-static int loader_status(const controller *c, int s, uint32_t sr)
+static bmp_status loader_status(const controller *c, bmp_status s, uint32_t sr)
 {
-    if (s == FLASH_LOADER_ERROR) return decode(c, sr) ? decode(c, sr) : FLASH_ERR_SEQUENCE;
-    if (s == FLASH_LOADER_TIMEOUT) return FLASH_ERR_TIMEOUT;
-    if (s == FLASH_LOADER_FAULT) return FLASH_ERR_SEQUENCE;
+    if (s == BMP_ERR_LOADER_FLASH) return decode(c, sr) ? decode(c, sr) : BMP_ERR_FLASH_SEQUENCE;
+    if (s == BMP_ERR_LOADER_TIMEOUT) return BMP_ERR_FLASH_TIMEOUT;
+    if (s == BMP_ERR_LOADER_FAULT) return BMP_ERR_FLASH_SEQUENCE;
     return s;
 }
 
 /* The common checks of program and write: a driver, an aligned start, the range in flash. */
-static int prepare(const probe_session *p, controller *c, uint32_t addr, size_t length, uint32_t *unit)
+static bmp_status prepare(const probe_session *p, controller *c, uint32_t addr, size_t length, uint32_t *unit)
 {
-    if (p->attached < 0) return CORTEXM_INVALID;
-    if (!controller_of(p, c)) return FLASH_ERR_UNKNOWN_PART;
+    if (p->attached < 0) return BMP_ERR_NOT_ATTACHED;
+    if (!controller_of(p, c)) return BMP_ERR_FLASH_UNKNOWN_PART;
     *unit = flash_unit(p);
-    if (addr % *unit) return FLASH_ERR_ALIGNMENT;
-    return flash_contains(p, addr, (uint32_t)((length + *unit - 1) / *unit * *unit)) ? 0 : FLASH_ERR_OUTSIDE;
+    if (addr % *unit) return BMP_ERR_FLASH_ALIGNMENT;
+    return flash_contains(p, addr, (uint32_t)((length + *unit - 1) / *unit * *unit)) ? 0 : BMP_ERR_FLASH_OUTSIDE;
 }
 
 /* The on-target loader over [addr, addr+length) (whole units, one bank), making `erase_count`
@@ -310,45 +297,45 @@ static int program_loader(probe_session *p, const controller *c, uint32_t addr, 
                           bool verify, flash_progress progress, void *ctx)
 {
     uint32_t base = bank_base(c, addr);
-    int s = wr(p, base + c->cr, pg_cr(c));
-    if (s != 0) return s;
+    bmp_status s = cortexm_write32(&p->core, base + c->cr, pg_cr(c));
+    if (s != BMP_OK) return s;
     flash_loader_params params = {.ram_base = ram->base, .ram_size = ram->size, .sr_addr = base + c->sr,
                                   .busy_mask = c->busy, .error_mask = c->errors,
                                   .unit = (uint8_t)(c->kind == FAMILY_F1 ? 2 : c->kind == FAMILY_F4 ? 4 : 32),
                                   .cr_addr = base + c->cr, .pg_cr = pg_cr(c), .erases = erases,
                                   .erase_count = erase_count};
     uint32_t sr = 0, crc = 0;
-    s = loader_status(c, flash_loader_program(&p->core, &params, addr, data, length, &sr, verify ? &crc : 0, progress, ctx),
-                      sr);
-    int w = wait_done(p, c, base);
-    wr(p, base + c->cr, 0);
-    if (s == 0 && w == 0 && verify && crc != crc32_gdb(CRC32_GDB_INITIAL, data, length)) return FLASH_ERR_VERIFY;
-    return s != 0 ? s : w;
+    s = flash_loader_program(&p->core, &params, addr, data, length, &sr, verify ? &crc : 0, progress, ctx);
+    s = loader_status(c, s, sr); /* not in one expression: sr is set by the call */
+    bmp_status w = wait_done(p, c, base);
+    cortexm_write32(&p->core, base + c->cr, 0);
+    if (s == BMP_OK && w == BMP_OK && verify && crc != crc32_gdb(CRC32_GDB_INITIAL, data, length)) return BMP_ERR_VERIFY;
+    return s != BMP_OK ? s : w;
 }
 
-int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
-                  flash_progress progress, void *ctx)
+bmp_status flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
+                         flash_progress progress, void *ctx)
 {
     controller c;
     uint32_t unit = 0;
-    int e = prepare(p, &c, addr, length, &unit);
-    if (e != 0) return e;
+    bmp_status e = prepare(p, &c, addr, length, &unit);
+    if (e != BMP_OK) return e;
     size_t padded = (length + unit - 1) / unit * unit;
     /* The loader needs room for itself, its control block, two buffers and a stack. */
     bool fast = ram && ram->size >= 4096 && length >= 1024;
     uint8_t chunk[CHUNK];
     size_t done = 0;
-    int s = 0;
+    bmp_status s = BMP_OK;
     uint32_t unlocked_base = 0xFFFFFFFFu;
-    while (done < padded && s == 0) {
+    while (done < padded && s == BMP_OK) {
         uint32_t at = addr + (uint32_t)done;
         size_t n = padded - done;
         /* H7 banks have their own registers: never cross from bank 1 into bank 2 in one go. */
         if (c.kind == FAMILY_H7 && at < 0x08100000u && at + n > 0x08100000u) n = 0x08100000u - at;
         uint32_t base = bank_base(&c, at);
         if (base != unlocked_base) {
-            if ((s = unlock(p, &c, base)) != 0) break;
-            if ((s = wait_done(p, &c, base)) != 0) break;
+            if ((s = unlock(p, &c, base)) != BMP_OK) break;
+            if ((s = wait_done(p, &c, base)) != BMP_OK) break;
             unlocked_base = base;
         }
         size_t whole = done + n <= length ? n : (length - done) / unit * unit; /* units fully in data */
@@ -361,7 +348,7 @@ int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t l
             s = program_direct(p, &c, at, chunk, n);
         }
         done += n;
-        if (progress && s == 0) progress(ctx, done < length ? done : length, length);
+        if (progress && s == BMP_OK) progress(ctx, done < length ? done : length, length);
     }
     relock(p, &c, c.base);
     if (c.kind == FAMILY_H7) relock(p, &c, c.base + 0x100);
@@ -373,8 +360,8 @@ int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t len
 {
     controller c;
     uint32_t unit = 0;
-    int e = prepare(p, &c, addr, length, &unit);
-    if (e != 0) return e;
+    bmp_status e = prepare(p, &c, addr, length, &unit);
+    if (e != BMP_OK) return e;
     size_t whole = length / unit * unit;
     if (!ram || ram->size < 4096 || whole < 1024) { /* small, or no RAM: erase, then direct */
         int s = flash_erase(p, addr, (uint32_t)length);
@@ -384,8 +371,8 @@ int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t len
     flash_loader_erase erases[FLASH_LOADER_MAX_ERASES];
     size_t done = 0;
     uint32_t erased_to = addr; /* every block below this has been erased */
-    int s = 0;
-    while (s == 0 && done < whole) {
+    bmp_status s = BMP_OK;
+    while (s == BMP_OK && done < whole) {
         uint32_t at = addr + (uint32_t)done, base = bank_base(&c, at);
         /* One loader run: at most FLASH_LOADER_MAX_ERASES blocks, within one bank. */
         unsigned n = 0;
@@ -402,9 +389,9 @@ int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t len
         s = program_loader(p, &c, at, data + done, end - at, ram, erases, n, verify, 0, 0);
         relock(p, &c, base);
         done += end - at;
-        if (progress && s == 0) progress(ctx, done, length);
+        if (progress && s == BMP_OK) progress(ctx, done, length);
     }
-    if (s == 0 && whole < length) { /* the tail short of a unit: its block may not be erased yet */
+    if (s == BMP_OK && whole < length) { /* the tail short of a unit: its block may not be erased yet */
         uint32_t tail = addr + (uint32_t)whole;
         if (tail >= erased_to) s = flash_erase(p, tail, (uint32_t)(length - whole));
         if (s == 0) s = flash_program(p, tail, data + whole, length - whole, 0, 0, 0);
@@ -430,41 +417,25 @@ bool flash_default_ram(const probe_session *p, flash_ram *ram)
     return false;
 }
 
-int flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t length)
+bmp_status flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t length)
 {
     uint8_t chunk[1024];
     for (size_t done = 0; done < length;) {
         size_t n = length - done < sizeof chunk ? length - done : sizeof chunk;
-        int s = adiv5_mem_read(&p->dp, p->core.apsel, addr + (uint32_t)done, chunk, n);
-        if (s != 0) return s;
+        bmp_status s = adiv5_mem_read(&p->dp, p->core.apsel, addr + (uint32_t)done, chunk, n);
+        if (s != BMP_OK) return s;
         for (size_t i = 0; i < n; i++)
-            if (chunk[i] != data[done + i]) return FLASH_ERR_VERIFY;
+            if (chunk[i] != data[done + i]) return BMP_ERR_VERIFY;
         done += n;
     }
-    return 0;
+    return BMP_OK;
 }
 
-int flash_verify_crc(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram)
+bmp_status flash_verify_crc(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram)
 {
     uint32_t target = 0;
     if (ram && ram->size >= 1024 && length >= 1024 &&
         flash_loader_crc(&p->core, ram->base, ram->size, addr, (uint32_t)length, &target, 10000000u) == 0)
-        return target == crc32_gdb(CRC32_GDB_INITIAL, data, length) ? 0 : FLASH_ERR_VERIFY;
+        return target == crc32_gdb(CRC32_GDB_INITIAL, data, length) ? 0 : BMP_ERR_VERIFY;
     return flash_verify(p, addr, data, length); /* no RAM, or the routine failed: read it back */
-}
-
-const char *flash_status_message(int status)
-{
-    switch (status) {
-    case FLASH_ERR_WRITE_PROTECTED: return "the flash is write-protected (option bytes)";
-    case FLASH_ERR_SEQUENCE: return "the flash controller reported a programming sequence error";
-    case FLASH_ERR_ALIGNMENT: return "the flash controller reported an alignment or width error";
-    case FLASH_ERR_NOT_ERASED: return "the flash was not erased where it was programmed";
-    case FLASH_ERR_LOCKED: return "the flash controller stays locked (a wrong key locks it until reset)";
-    case FLASH_ERR_TIMEOUT: return "the flash stayed busy too long";
-    case FLASH_ERR_OUTSIDE: return "the range is not all in the part's flash";
-    case FLASH_ERR_UNKNOWN_PART: return "no flash driver for this part";
-    case FLASH_ERR_VERIFY: return "verification failed: the flash content differs from the image";
-    default: return 0;
-    }
 }

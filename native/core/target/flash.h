@@ -12,18 +12,6 @@
 
 #include "target/probe_session.h"
 
-typedef enum {
-    FLASH_ERR_WRITE_PROTECTED = -40, /* WRPERR / WRPRTERR */
-    FLASH_ERR_SEQUENCE = -41,        /* PGSERR / STRBERR / INCERR / OPERR: the controller refused */
-    FLASH_ERR_ALIGNMENT = -42,       /* PGAERR / PGPERR: width or alignment */
-    FLASH_ERR_NOT_ERASED = -43,      /* F1 PGERR: writing over data that was not erased */
-    FLASH_ERR_LOCKED = -44,          /* the controller would not unlock (locked until reset) */
-    FLASH_ERR_TIMEOUT = -45,         /* busy for longer than any operation takes */
-    FLASH_ERR_OUTSIDE = -46,         /* the range is not all in flash */
-    FLASH_ERR_UNKNOWN_PART = -47,    /* no driver for this part */
-    FLASH_ERR_VERIFY = -48           /* what was read back differs */
-} flash_status;
-
 /* RAM the fast path may use (0/0: direct writes only). */
 typedef struct flash_ram {
     uint32_t base, size;
@@ -38,26 +26,24 @@ bool flash_block_span(const probe_session *p, uint32_t addr, uint32_t length, ui
 /* Bytes per program operation (2, 4 or 32): programs are padded to it with 0xFF. */
 uint32_t flash_unit(const probe_session *p);
 /* Erases every block overlapping the range. */
-int flash_erase(probe_session *p, uint32_t addr, uint32_t length);
-int flash_mass_erase(probe_session *p);
+bmp_status flash_erase(probe_session *p, uint32_t addr, uint32_t length);
+bmp_status flash_mass_erase(probe_session *p);
 /* Programs erased flash; `addr` must be unit-aligned, `length` is padded up to the unit. */
-int flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
-                  flash_progress progress, void *ctx);
+bmp_status flash_program(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
+                         flash_progress progress, void *ctx);
 /* RAM the loader may use on this part (its contents are lost). */
 bool flash_default_ram(const probe_session *p, flash_ram *ram);
 /* Erases the blocks the range touches and programs it: with RAM, the on-target loader erases
  * each block just before programming it while the host streams data (erase, transfer and
  * programming overlap); else flash_erase then flash_program. With `verify`, the loader reads
  * each buffer back from flash as it goes and the CRC-32 of the range must match the data's
- * (FLASH_ERR_VERIFY), so verification costs no transfer; without the loader, it reads back. */
-int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
-                bool verify, flash_progress progress, void *ctx);
+ * (BMP_ERR_VERIFY), so verification costs no transfer; without the loader, it reads back. */
+bmp_status flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
+                       bool verify, flash_progress progress, void *ctx);
 /* Reads back and compares. */
-int flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t length);
+bmp_status flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t length);
 /* Compares by CRC-32 computed on the target from RAM (nothing read back over the link); falls
  * back to flash_verify without RAM or for short ranges. */
-int flash_verify_crc(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram);
-/* A sentence for a flash status (or NULL for other statuses). */
-const char *flash_status_message(int status);
+bmp_status flash_verify_crc(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram);
 
 #endif

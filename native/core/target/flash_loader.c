@@ -10,6 +10,8 @@
  * simulated target that SWD traffic is also what lets virtual time pass. */
 #include "target/flash_loader.h"
 
+#include "common/bytes.h"
+
 #define DHCSR 0xE000EDF0u
 #define DEMCR 0xE000EDFCu
 #define S_HALT (1u << 17)
@@ -20,29 +22,6 @@
 #define REG_PC 15u
 #define REG_XPSR 16u
 #define REG_SPECIAL 20u /* CONTROL, FAULTMASK, BASEPRI, PRIMASK */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static int read32(cortexm *c, uint32_t addr, uint32_t *value)
-{
-    uint8_t b[4] = {0, 0, 0, 0};
-    int s = adiv5_mem_read(c->dp, c->apsel, addr, b, 4);
-    *value = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
-    return s;
-}
-
-static int write32(cortexm *c, uint32_t addr, uint32_t value)
-{
-    uint8_t b[4];
-    put32(b, value);
-    return adiv5_mem_write(c->dp, c->apsel, addr, b, 4);
-}
 
 typedef struct layout {
     uint32_t code, cb, buffers, stack_top, table;
@@ -86,11 +65,11 @@ static bool plan(const flash_loader_params *p, size_t length, layout *l)
 static int stop(cortexm *c, const flash_loader_params *p, int result, uint32_t *sr_out, bool halted)
 {
     int s = halted ? 0 : cortexm_halt(c);
-    if (result == FLASH_LOADER_FAULT && sr_out) {
+    if (result == BMP_ERR_LOADER_FAULT && sr_out) {
         uint32_t sr = 0;
-        if (read32(c, p->sr_addr, &sr) == 0) *sr_out = sr & p->error_mask;
+        if (cortexm_read32(c, p->sr_addr, &sr) == 0) *sr_out = sr & p->error_mask;
     }
-    return s != 0 && result == 0 ? s : result;
+    return s != BMP_OK && result == BMP_OK ? s : result;
 }
 
 /* The registers a routine run changes: the core registers, MSP, PSP and the special ones. */
@@ -99,14 +78,14 @@ static const unsigned saved_regs[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
 static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data, size_t length,
                        uint32_t *sr_out, uint32_t *crc_out, flash_loader_progress progress, void *ctx)
 {
-    if (!c || !p || (p->unit != 2 && p->unit != 4 && p->unit != 32)) return CORTEXM_INVALID;
+    if (!c || !p || (p->unit != 2 && p->unit != 4 && p->unit != 32)) return BMP_ERR_INVALID;
     if (dest % p->unit || length % p->unit || (length && !data) || length > 0xFFFFFFFFu)
-        return CORTEXM_INVALID;
-    if (length == 0) return CORTEXM_OK;
+        return BMP_ERR_INVALID;
+    if (length == 0) return BMP_OK;
     layout l;
     if (p->erase_count > FLASH_LOADER_MAX_ERASES || (p->erase_count && (!p->erases || !p->cr_addr)))
-        return CORTEXM_INVALID;
-    if (!plan(p, length, &l)) return CORTEXM_INVALID;
+        return BMP_ERR_INVALID;
+    if (!plan(p, length, &l)) return BMP_ERR_INVALID;
     unsigned max_idle = p->max_idle_polls ? p->max_idle_polls : FLASH_LOADER_DEFAULT_IDLE_POLLS;
 
     int s = cortexm_halt(c);
@@ -118,49 +97,49 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
     if (p->erase_count) { /* the erase table, in the target's byte order, ended by 0xFFFFFFFF */
         uint8_t entry[sizeof(flash_loader_erase)];
         for (unsigned i = 0; i < p->erase_count; i++) {
-            put32(entry, p->erases[i].start);
+            put_le32(entry, p->erases[i].start);
             for (unsigned k = 0; k < 3; k++) {
-                put32(entry + 4 + 8 * k, p->erases[i].writes[k][0]);
-                put32(entry + 8 + 8 * k, p->erases[i].writes[k][1]);
+                put_le32(entry + 4 + 8 * k, p->erases[i].writes[k][0]);
+                put_le32(entry + 8 + 8 * k, p->erases[i].writes[k][1]);
             }
             adiv5_mem_write_posted(c->dp, c->apsel, l.table + i * (uint32_t)sizeof entry, entry, sizeof entry);
         }
-        put32(entry, 0xFFFFFFFFu);
+        put_le32(entry, 0xFFFFFFFFu);
         adiv5_mem_write_posted(c->dp, c->apsel, l.table + p->erase_count * (uint32_t)sizeof entry, entry, 4);
     }
     size_t sent = 0;          /* bytes written into buffers */
     uint32_t write_index = 0; /* buffers published */
 
     uint8_t header[FLASH_LOADER_CB_SIZE] = {0};
-    put32(header + FLASH_LOADER_CB_CR_ADDR, p->cr_addr);
-    put32(header + FLASH_LOADER_CB_PG_CR, p->pg_cr);
-    put32(header + FLASH_LOADER_CB_ERASE_TABLE, l.table);
-    put32(header + FLASH_LOADER_CB_WRITE_INDEX, write_index);
-    put32(header + FLASH_LOADER_CB_DONE, 0);
-    put32(header + FLASH_LOADER_CB_DEST, dest);
-    put32(header + FLASH_LOADER_CB_REMAINING, (uint32_t)length);
-    put32(header + FLASH_LOADER_CB_COUNT, l.count);
-    put32(header + FLASH_LOADER_CB_SIZE_OF_BUFFER, l.size);
-    put32(header + FLASH_LOADER_CB_SR_ADDR, p->sr_addr);
-    put32(header + FLASH_LOADER_CB_BUSY_MASK, p->busy_mask);
-    put32(header + FLASH_LOADER_CB_ERROR_MASK, p->error_mask);
-    put32(header + FLASH_LOADER_CB_UNIT, p->unit);
-    put32(header + FLASH_LOADER_CB_CRC_ON, crc_out != 0);
-    put32(header + FLASH_LOADER_CB_CRC, 0xFFFFFFFFu);
+    put_le32(header + FLASH_LOADER_CB_CR_ADDR, p->cr_addr);
+    put_le32(header + FLASH_LOADER_CB_PG_CR, p->pg_cr);
+    put_le32(header + FLASH_LOADER_CB_ERASE_TABLE, l.table);
+    put_le32(header + FLASH_LOADER_CB_WRITE_INDEX, write_index);
+    put_le32(header + FLASH_LOADER_CB_DONE, 0);
+    put_le32(header + FLASH_LOADER_CB_DEST, dest);
+    put_le32(header + FLASH_LOADER_CB_REMAINING, (uint32_t)length);
+    put_le32(header + FLASH_LOADER_CB_COUNT, l.count);
+    put_le32(header + FLASH_LOADER_CB_SIZE_OF_BUFFER, l.size);
+    put_le32(header + FLASH_LOADER_CB_SR_ADDR, p->sr_addr);
+    put_le32(header + FLASH_LOADER_CB_BUSY_MASK, p->busy_mask);
+    put_le32(header + FLASH_LOADER_CB_ERROR_MASK, p->error_mask);
+    put_le32(header + FLASH_LOADER_CB_UNIT, p->unit);
+    put_le32(header + FLASH_LOADER_CB_CRC_ON, crc_out != 0);
+    put_le32(header + FLASH_LOADER_CB_CRC, 0xFFFFFFFFu);
     adiv5_mem_write_posted(c->dp, c->apsel, l.cb, header, sizeof header);
 
     /* A HardFault in the routine halts the core instead of running the application's handler. */
     uint32_t demcr = 0;
-    if ((s = read32(c, DEMCR, &demcr)) != 0) return s;
+    if ((s = cortexm_read32(c, DEMCR, &demcr)) != 0) return s;
     uint8_t catch_hardfault[4];
-    put32(catch_hardfault, demcr | DEMCR_VC_HARDERR);
+    put_le32(catch_hardfault, demcr | DEMCR_VC_HARDERR);
     adiv5_mem_write_posted(c->dp, c->apsel, DEMCR, catch_hardfault, 4); /* flushed with the registers */
 
     /* Thread mode on MSP, interrupts masked (PRIMASK), Thumb state, r0 = the control block. */
     const unsigned regs[5] = {REG_SPECIAL, REG_XPSR, REG_SP, 0, REG_PC};
     const uint32_t values[5] = {1, XPSR_THUMB, l.stack_top, l.cb, l.code};
-    if ((s = cortexm_write_registers(c, regs, 5, values)) != 0 || (s = cortexm_resume(c)) != 0) {
-        write32(c, DEMCR, demcr);
+    if ((s = cortexm_write_registers(c, regs, 5, values)) != BMP_OK || (s = cortexm_resume(c)) != BMP_OK) {
+        cortexm_write32(c, DEMCR, demcr);
         return s;
     }
 
@@ -199,11 +178,11 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
                 adiv5_banked_read(c->dp, 1, &crc); /* final once state is */
             if (s == 0) s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
         }
-        if (s == 0) {
+        if (s == BMP_OK) {
             adiv5_banked_read(c->dp, 0, &dhcsr);
             s = adiv5_flush(c->dp);
         }
-        if (s != 0) {
+        if (s != BMP_OK) {
             result = s;
             break;
         }
@@ -214,36 +193,36 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
             reported = done_bytes < length ? (size_t)done_bytes : length;
             if (progress) progress(ctx, reported, length);
         } else if (state == FLASH_LOADER_STATE_RUNNING && ++idle > max_idle) {
-            result = FLASH_LOADER_TIMEOUT;
+            result = BMP_ERR_LOADER_TIMEOUT;
             break;
         }
         if (state != FLASH_LOADER_STATE_RUNNING) break;
         if (dhcsr & (S_HALT | S_LOCKUP)) {
             /* Stopped: did it finish between the two reads of this batch? */
-            if ((s = read32(c, l.cb + FLASH_LOADER_CB_STATE, &state)) != 0 ||
-                (s = read32(c, l.cb + FLASH_LOADER_CB_READ_INDEX, &read_index)) != 0 ||
-                (crc_out && (s = read32(c, l.cb + FLASH_LOADER_CB_CRC, &crc)) != 0)) {
+            if ((s = cortexm_read32(c, l.cb + FLASH_LOADER_CB_STATE, &state)) != 0 ||
+                (s = cortexm_read32(c, l.cb + FLASH_LOADER_CB_READ_INDEX, &read_index)) != 0 ||
+                (crc_out && (s = cortexm_read32(c, l.cb + FLASH_LOADER_CB_CRC, &crc)) != 0)) {
                 result = s;
                 break;
             }
-            if (state == FLASH_LOADER_STATE_RUNNING) result = FLASH_LOADER_FAULT;
+            if (state == FLASH_LOADER_STATE_RUNNING) result = BMP_ERR_LOADER_FAULT;
             break;
         }
     }
-    if (result == 0 && state == FLASH_LOADER_STATE_FLASH_ERROR) {
+    if (result == BMP_OK && state == FLASH_LOADER_STATE_FLASH_ERROR) {
         uint32_t status = 0;
-        s = read32(c, l.cb + FLASH_LOADER_CB_STATUS, &status);
-        result = s != 0 ? s : FLASH_LOADER_ERROR;
-        if (s == 0 && sr_out) *sr_out = status & p->error_mask;
-    } else if (result == 0 &&
+        s = cortexm_read32(c, l.cb + FLASH_LOADER_CB_STATUS, &status);
+        result = s != BMP_OK ? s : BMP_ERR_LOADER_FLASH;
+        if (s == BMP_OK && sr_out) *sr_out = status & p->error_mask;
+    } else if (result == BMP_OK &&
                (state != FLASH_LOADER_STATE_FINISHED || read_index != write_index || sent != length)) {
-        result = FLASH_LOADER_FAULT; /* finished early, or a state the routine never writes */
+        result = BMP_ERR_LOADER_FAULT; /* finished early, or a state the routine never writes */
     }
     if (result == 0 && crc_out) *crc_out = crc;
     result = stop(c, p, result, sr_out, (dhcsr & S_HALT) != 0);
     /* DEMCR goes back without a round trip: the caller's register restore flushes it. */
     uint8_t saved_demcr[4];
-    put32(saved_demcr, demcr);
+    put_le32(saved_demcr, demcr);
     adiv5_mem_write_posted(c->dp, c->apsel, DEMCR, saved_demcr, 4);
     if (result == 0 && progress && reported != length) progress(ctx, length, length);
     return result;
@@ -254,57 +233,57 @@ int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest
                          void *ctx)
 {
     if (sr_out) *sr_out = 0;
-    if (!c || !p) return CORTEXM_INVALID;
+    if (!c || !p) return BMP_ERR_INVALID;
     uint32_t saved[20];
     int s = cortexm_halt(c);
     if (s == 0) s = cortexm_read_registers(c, saved_regs, 20, saved);
     if (s != 0) return s;
     int result = run_program(c, p, dest, data, length, sr_out, crc_out, progress, ctx);
     s = cortexm_write_registers(c, saved_regs, 20, saved);
-    return result != 0 ? result : s;
+    return result != BMP_OK ? result : s;
 }
 
-int flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t addr, uint32_t length, uint32_t *crc,
-                     uint32_t max_polls)
+bmp_status flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t addr, uint32_t length,
+                            uint32_t *crc, uint32_t max_polls)
 {
     /* The RAM it borrows (the routine and a small stack) and the registers are put back after,
      * so that a debugging session can verify without disturbing the program. */
     enum { STACK = 128 };
     uint8_t saved_ram[1024];
     uint32_t code = (ram_base + 3u) & ~3u, used = (uint32_t)flash_loader_blob_size + STACK;
-    if (used > sizeof saved_ram || (uint64_t)code + used > (uint64_t)ram_base + ram_size) return CORTEXM_INVALID;
+    if (used > sizeof saved_ram || (uint64_t)code + used > (uint64_t)ram_base + ram_size) return BMP_ERR_INVALID;
     uint32_t stack_top = (code + used) & ~7u;
     uint32_t saved[20], demcr = 0;
-    int s = cortexm_halt(c);
-    if (s == 0) s = cortexm_read_registers(c, saved_regs, 20, saved);
-    if (s == 0) s = adiv5_mem_read(c->dp, c->apsel, code, saved_ram, used);
-    if (s == 0) s = read32(c, DEMCR, &demcr);
-    if (s != 0) return s;
+    bmp_status s = cortexm_halt(c);
+    if (s == BMP_OK) s = cortexm_read_registers(c, saved_regs, 20, saved);
+    if (s == BMP_OK) s = adiv5_mem_read(c->dp, c->apsel, code, saved_ram, used);
+    if (s == BMP_OK) s = cortexm_read32(c, DEMCR, &demcr);
+    if (s != BMP_OK) return s;
     s = adiv5_mem_write(c->dp, c->apsel, code, flash_loader_blob, flash_loader_blob_size);
-    if (s == 0) s = write32(c, DEMCR, demcr | DEMCR_VC_HARDERR);
+    if (s == BMP_OK) s = cortexm_write32(c, DEMCR, demcr | DEMCR_VC_HARDERR);
     const unsigned regs[6] = {REG_SPECIAL, REG_XPSR, REG_SP, 0, 1, REG_PC};
     const uint32_t values[6] = {1, XPSR_THUMB, stack_top, addr, length, code + (uint32_t)flash_loader_crc_offset};
-    if (s == 0) s = cortexm_write_registers(c, regs, 6, values);
-    if (s == 0) s = cortexm_resume(c);
+    if (s == BMP_OK) s = cortexm_write_registers(c, regs, 6, values);
+    if (s == BMP_OK) s = cortexm_resume(c);
     uint32_t dhcsr = 0;
-    for (uint32_t i = 0; s == 0; i++) {
-        if ((s = read32(c, DHCSR, &dhcsr)) != 0) break;
+    for (uint32_t i = 0; s == BMP_OK; i++) {
+        if ((s = cortexm_read32(c, DHCSR, &dhcsr)) != BMP_OK) break;
         if (dhcsr & (S_HALT | S_LOCKUP)) break;
         if (i == max_polls) {
-            s = FLASH_LOADER_TIMEOUT;
+            s = BMP_ERR_LOADER_TIMEOUT;
             break;
         }
     }
-    int h = cortexm_halt(c);
+    bmp_status h = cortexm_halt(c);
     uint32_t pc = 0;
-    if (s == 0) s = h;
+    if (s == BMP_OK) s = h;
     /* It must have stopped on its own BKPT, not on a fault. */
-    if (s == 0 && (s = cortexm_read_register(c, 0, crc)) == 0 && (s = cortexm_read_register(c, REG_PC, &pc)) == 0 &&
+    if (s == BMP_OK && (s = cortexm_read_register(c, 0, crc)) == BMP_OK && (s = cortexm_read_register(c, REG_PC, &pc)) == BMP_OK &&
         (pc < code || pc >= code + (uint32_t)flash_loader_blob_size))
-        s = FLASH_LOADER_FAULT;
+        s = BMP_ERR_LOADER_FAULT;
     /* Put everything back, whatever happened. */
     adiv5_mem_write(c->dp, c->apsel, code, saved_ram, used);
-    write32(c, DEMCR, demcr);
-    int r = cortexm_write_registers(c, saved_regs, 20, saved);
-    return s != 0 ? s : r;
+    cortexm_write32(c, DEMCR, demcr);
+    bmp_status r = cortexm_write_registers(c, saved_regs, 20, saved);
+    return s != BMP_OK ? s : r;
 }

@@ -14,11 +14,6 @@
 
 #include "target/cortexm.h"
 
-#define FLASH_LOADER_ERROR (-30)   /* the flash controller reported an error: see *sr_out */
-#define FLASH_LOADER_TIMEOUT (-31) /* the routine made no progress for max_idle_polls polls */
-#define FLASH_LOADER_FAULT (-32)   /* the routine stopped without finishing (HardFault, lockup,
-                                      a halt by someone else): *sr_out holds SR's error bits */
-
 /* Control-block offsets (words written by the host unless noted). */
 #define FLASH_LOADER_CB_WRITE_INDEX 0x00u /* buffers filled so far; buffer i is in slot i % count */
 #define FLASH_LOADER_CB_DONE 0x04u        /* nonzero: no buffer beyond write_index will come */
@@ -82,21 +77,21 @@ typedef void (*flash_loader_progress)(void *ctx, size_t done, size_t total);
  * programming it and *crc_out receives GDB's CRC-32 of the whole range as read back (compare it
  * with crc32_gdb of the data): verification that overlaps the transfer.
  * The caller has prepared the flash controller (unlocked, erased, PG/PSIZE set)
- * and restores it afterwards. Returns 0; a negative cortexm/dp_link status; or FLASH_LOADER_ERROR
- * with *sr_out holding the status register's error bits. The core's registers are saved and
+ * and restores it afterwards. Returns BMP_OK, an error of the link or the core, or
+ * BMP_ERR_LOADER_FLASH with *sr_out holding the status register's error bits. The core's registers are saved and
  * restored around the run.
- * Also FLASH_LOADER_TIMEOUT (no progress) and FLASH_LOADER_FAULT (the routine stopped early).
+ * Also BMP_ERR_LOADER_TIMEOUT (no progress) and BMP_ERR_LOADER_FAULT (the routine stopped early).
  * `progress`, if not NULL, gets the bytes programmed so far. The core is left halted; DEMCR is
  * restored (VC_HARDERR is set while the routine runs, so that a HardFault halts it). */
-int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
-                         size_t length, uint32_t *sr_out, uint32_t *crc_out, flash_loader_progress progress,
-                         void *ctx);
+bmp_status flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
+                                size_t length, uint32_t *sr_out, uint32_t *crc_out, flash_loader_progress progress,
+                                void *ctx);
 
 /* GDB's CRC-32 (qCRC) of [addr, addr+length) computed by the target itself, from RAM at
  * `ram_base` (the routine and a 128-byte stack, under 1 KiB; saved and restored, as are the
  * registers): verifying flash
  * without reading it back over a slow link. `max_polls` bounds the wait (DHCSR reads). */
-int flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t addr, uint32_t length, uint32_t *crc,
-                     uint32_t max_polls);
+bmp_status flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t addr, uint32_t length,
+                            uint32_t *crc, uint32_t max_polls);
 
 #endif

@@ -1,5 +1,7 @@
 #include "target/parts.h"
 
+#include "gdb/hex.h" /* the memory map is GDB's XML */
+
 const uint32_t part_idcode_addresses[2] = {0xE0042000u, 0x5C001000u};
 
 #define KIB(n) ((uint32_t)(n) * 1024u)
@@ -98,38 +100,54 @@ static void put(writer *w, const char *s)
 
 static void put_hex(writer *w, uint32_t v)
 {
-    static const char digits[] = "0123456789abcdef";
     char buf[11] = "0x";
-    int n = 8;
-    while (n > 1 && !(v >> ((n - 1) * 4))) n--;
-    for (int i = 0; i < n; i++) buf[2 + i] = digits[(v >> ((n - 1 - i) * 4)) & 0xF];
-    buf[2 + n] = 0;
+    hex_format_u32(v, 0, buf + 2);
     put(w, buf);
 }
+
+/* The pieces of the memory map, sized below against PART_MEMORY_MAP_XML_MAX. */
+static const char map_head[] = "<?xml version=\"1.0\"?>\n<!DOCTYPE memory-map PUBLIC \"+//IDN gnu.org//DTD GDB Memory Map V1.0//EN\""
+                               " \"http://sourceware.org/gdb/gdb-memory-map.dtd\">\n<memory-map>\n";
+static const char map_flash[] = "  <memory type=\"flash\" start=\"";
+static const char map_ram[] = "  <memory type=\"ram\" start=\"";
+static const char map_rom[] = "  <memory type=\"rom\" start=\"";
+static const char map_length[] = "\" length=\"";
+static const char map_block[] = "\">\n    <property name=\"blocksize\">";
+static const char map_flash_end[] = "</property>\n  </memory>\n";
+static const char map_ram_end[] = "\"/>\n";
+static const char map_tail[] = "</memory-map>\n";
+
+/* Every region a flash one (the longer kind), every number "0x" and 8 digits, the terminator. */
+#define HEX_NUMBER 10u
+BMP_STATIC_ASSERT(sizeof map_head - 1 +
+                          PART_MAX_MEMORIES * (sizeof map_flash - 1 + HEX_NUMBER + sizeof map_length - 1 + HEX_NUMBER +
+                                               sizeof map_block - 1 + HEX_NUMBER + sizeof map_flash_end - 1) +
+                          sizeof map_tail <=
+                      PART_MEMORY_MAP_XML_MAX,
+                  "PART_MEMORY_MAP_XML_MAX must hold the longest memory map");
+BMP_STATIC_ASSERT(sizeof map_ram <= sizeof map_flash && sizeof map_rom <= sizeof map_flash && sizeof map_ram_end <= sizeof map_block + HEX_NUMBER + sizeof map_flash_end,
+                  "a RAM region is the shorter kind");
 
 size_t part_memory_map_xml(const part_info *info, char *out, size_t capacity)
 {
     writer w = {out, capacity, 0, capacity == 0};
     if (capacity) out[0] = 0;
-    put(&w, "<?xml version=\"1.0\"?>\n<!DOCTYPE memory-map PUBLIC \"+//IDN gnu.org//DTD GDB Memory Map V1.0//EN\""
-            " \"http://sourceware.org/gdb/gdb-memory-map.dtd\">\n<memory-map>\n");
+    put(&w, map_head);
     for (unsigned i = 0; i < info->memory_count; i++) {
         const part_memory *m = &info->memories[i];
         /* GDB knows ram, rom and flash; peripherals are memory it may read and write. */
-        put(&w, m->kind == PART_MEMORY_FLASH ? "  <memory type=\"flash\" start=\""
-                : m->kind == PART_MEMORY_ROM ? "  <memory type=\"rom\" start=\""
-                                             : "  <memory type=\"ram\" start=\"");
+        put(&w, m->kind == PART_MEMORY_FLASH ? map_flash : m->kind == PART_MEMORY_ROM ? map_rom : map_ram);
         put_hex(&w, m->start);
-        put(&w, "\" length=\"");
+        put(&w, map_length);
         put_hex(&w, m->length);
         if (m->kind == PART_MEMORY_FLASH) {
-            put(&w, "\">\n    <property name=\"blocksize\">");
+            put(&w, map_block);
             put_hex(&w, m->block_size);
-            put(&w, "</property>\n  </memory>\n");
+            put(&w, map_flash_end);
         } else {
-            put(&w, "\"/>\n");
+            put(&w, map_ram_end);
         }
     }
-    put(&w, "</memory-map>\n");
+    put(&w, map_tail);
     return w.overflow ? 0 : w.length;
 }

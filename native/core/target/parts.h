@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
+
 typedef enum {
     PART_MEMORY_RAM,
     PART_MEMORY_FLASH,
@@ -23,6 +25,7 @@ typedef struct part_memory {
 } part_memory;
 
 #define PART_MAX_MEMORIES 12
+#define PART_MEMORY_MAP_XML_MAX 2048u /* the longest memory map, its terminator included (parts.c checks) */
 
 typedef struct part_info {
     const char *name;      /* "STM32F40x/41x" */

@@ -38,16 +38,16 @@ typedef struct probe_session {
 void probe_session_init(probe_session *p, dp_link *link);
 
 /* Connects to the DP (JTAG-to-SWD, then the dormant wake-up if that finds nothing), finds the MEM-APs, walks their ROM tables and lists the Cortex-M cores.
- * Forgets any attached target (without touching it). Returns the number of cores found (0 is
- * not an error), or a negative status. */
-int probe_scan(probe_session *p);
+ * Forgets any attached target (without touching it). The cores found are in targets[0,
+ * target_count): none is not an error. */
+bmp_status probe_scan(probe_session *p);
 
 /* Attaches to target `index` (0-based) of the last scan: reconnects to the DP, turns halting
  * debug on and identifies the part from DBGMCU IDCODE. Scans first if no scan has been done. */
-int probe_attach(probe_session *p, unsigned index);
+bmp_status probe_attach(probe_session *p, unsigned index);
 
 /* Leaves the attached core running with debug off. No-op when nothing is attached. */
-int probe_detach(probe_session *p);
+bmp_status probe_detach(probe_session *p);
 
 /* The part's name, or a generic one when it was not identified. */
 const char *probe_part_name(const probe_session *p);

@@ -21,12 +21,14 @@ typedef struct coresight_component {
 } coresight_component;
 
 /* Reads the IDR of APs 0, 1, ... until one reads as 0 (APs are numbered from 0 without gaps),
- * at most `max`. Returns the number found, or a negative status. */
-int adiv5_discover_aps(adiv5_dp *dp, adiv5_ap_info *aps, unsigned max);
+ * at most `max`; *count gets the number found. */
+bmp_status adiv5_discover_aps(adiv5_dp *dp, adiv5_ap_info *aps, unsigned max, unsigned *count);
 
 /* Walks the ROM table at `base` through MEM-AP `apsel` and its sub-tables (depth at most 4),
- * recording tables and components, at most `max`. Returns the number recorded, or a negative
- * status. Entries not present, and components whose CIDR preamble is wrong, are skipped. */
-int coresight_walk(adiv5_dp *dp, uint8_t apsel, uint32_t base, coresight_component *out, unsigned max);
+ * recording tables and components, at most `max`; *count gets the number recorded (0 when BASE
+ * points at no ROM table). Entries not present, and components whose CIDR preamble is wrong,
+ * are skipped. */
+bmp_status coresight_walk(adiv5_dp *dp, uint8_t apsel, uint32_t base, coresight_component *out, unsigned max,
+                          unsigned *count);
 
 #endif

@@ -1,4 +1,4 @@
-/* Bus address decoding, the device-ID block, DBGMCU and the back doors. */
+/* The simulator's bus: address decoding, the device-ID block, DBGMCU and the back doors. */
 #include "check.h"
 #include "sim_target.h"
 

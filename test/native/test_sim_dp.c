@@ -1,4 +1,4 @@
-/* The debug port as a debugger sees it: the bit-level SWD wire (with a host-side bit-banger
+/* The simulated debug port as a debugger sees it: the bit-level SWD wire (with a host-side bit-banger
  * written here), the SW-DP, the MEM-APs and fault injection. */
 #include "check.h"
 #include "sim_target.h"

@@ -1,4 +1,4 @@
-/* The core around the executor, driven as a debugger drives it: through SCS, FPB and DWT
+/* The simulated core around the executor, driven as a debugger drives it: through SCS, FPB and DWT
  * registers on the bus, with the fixture firmware (or small hand-assembled programs) running. */
 #include "check.h"
 #include "elf_load.h"

@@ -1,4 +1,4 @@
-/* Differential test of the ARMv6-M executor against Unicorn (Cortex-M0 model): random
+/* Differential test of the simulator's ARMv6-M executor against Unicorn (Cortex-M0 model): random
  * instruction streams with defined behaviour, and the fixture firmware, must leave identical
  * registers, flags and memory after every instruction. */
 #include <stdlib.h>

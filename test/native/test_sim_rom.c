@@ -1,5 +1,6 @@
-/* ROM tables: walked from each profile's AP BASE exactly as a debugger does (ADIv5.2 D3.4),
- * finding SCS, DWT, FPB and ITM by their peripheral IDs. */
+/* The simulator's ROM tables: walked from each profile's AP BASE exactly as a debugger does
+ * (ADIv5.2 D3.4), finding SCS, DWT, FPB and ITM by their peripheral IDs (the target layer's own
+ * walk: test_romtable.c). */
 #include "check.h"
 #include "sim_target.h"
 

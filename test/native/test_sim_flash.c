@@ -1,0 +1,327 @@
+/* The simulated flash controllers, driven through the bus as a debugger's flash driver drives them
+ * (the core's flash drivers over the debug link: test_flash.c). */
+#include "check.h"
+#include "sim_target.h"
+
+#define US 1000000ull   /* picoseconds */
+#define MS 1000000000ull
+
+static sim_target t;
+
+static uint32_t rd(uint32_t addr)
+{
+    uint32_t v = 0xDEADBEEF;
+    CHECK_EQ(sim_bus_read(&t, addr, 4, &v, SIM_MASTER_DEBUG), SIM_BUS_OK);
+    return v;
+}
+
+static sim_bus_status wr(uint32_t addr, uint32_t value)
+{
+    return sim_bus_write(&t, addr, 4, value, SIM_MASTER_DEBUG);
+}
+
+static sim_bus_status wr16(uint32_t addr, uint32_t value)
+{
+    return sim_bus_write(&t, addr, 2, value, SIM_MASTER_DEBUG);
+}
+
+/* Advances virtual time until the status register's busy bit clears; returns the time taken. */
+static uint64_t wait_idle(uint32_t sr, uint32_t busy_bits, uint64_t step)
+{
+    uint64_t start = t.now_ps;
+    for (int i = 0; i < 100000 && (rd(sr) & busy_bits); i++) sim_target_advance(&t, step);
+    return t.now_ps - start;
+}
+
+/* ---------------------------------------------------------------- STM32F1 (RM0008 / PM0075) */
+#define F1 0x40022000u
+#define F1_SR (F1 + 0x0C)
+#define F1_CR (F1 + 0x10)
+#define F1_AR (F1 + 0x14)
+
+static void f1_unlock(void)
+{
+    CHECK_EQ(wr(F1 + 4, 0x45670123), SIM_BUS_OK);
+    CHECK_EQ(wr(F1 + 4, 0xCDEF89AB), SIM_BUS_OK);
+    CHECK_EQ(rd(F1_CR) & 0x80, 0);
+}
+
+static void test_f1_lock_and_keys(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32f103"), SIM_OK);
+    CHECK(rd(F1_CR) & 0x80); /* LOCK after reset */
+    CHECK_EQ(wr(F1_CR, 1), SIM_BUS_OK);
+    CHECK_EQ(rd(F1_CR) & 1, 0);                               /* CR ignored while locked */
+    CHECK_EQ(wr16(0x08000000, 0x1234), SIM_BUS_FAULT);        /* PG not set */
+    f1_unlock();
+    CHECK_EQ(wr(F1_CR, 0x80), SIM_BUS_OK);                    /* LOCK again */
+    CHECK(rd(F1_CR) & 0x80);
+    CHECK_EQ(wr(F1 + 4, 0x11111111), SIM_BUS_FAULT);          /* a wrong key */
+    CHECK_EQ(wr(F1 + 4, 0x45670123), SIM_BUS_FAULT);          /* locked until reset */
+    CHECK(rd(F1_CR) & 0x80);
+    sim_target_reset(&t, SIM_RESET_SYSTEM);
+    f1_unlock();
+    sim_target_free(&t);
+}
+
+static void test_f1_program_erase_and_errors(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32f103"), SIM_OK);
+    f1_unlock();
+    CHECK_EQ(wr(F1_CR, 1), SIM_BUS_OK); /* PG */
+    CHECK_EQ(wr16(0x08000400, 0xBEEF), SIM_BUS_OK);
+    CHECK(rd(F1_SR) & 1); /* BSY */
+    uint64_t took = wait_idle(F1_SR, 1, 1 * US);
+    CHECK(took >= 52 * US && took <= 54 * US);
+    CHECK(rd(F1_SR) & 0x20); /* EOP */
+    CHECK_EQ(wr(F1_SR, 0x20), SIM_BUS_OK);
+    CHECK_EQ(rd(F1_SR) & 0x20, 0);
+    CHECK_EQ(rd(0x08000400) & 0xFFFF, 0xBEEF);
+    CHECK_EQ(rd(0x00000400) & 0xFFFF, 0xBEEF); /* the boot alias */
+    /* only half-words program */
+    CHECK_EQ(wr(0x08000404, 0x12345678), SIM_BUS_FAULT);
+    CHECK_EQ(sim_bus_write(&t, 0x08000404, 1, 0x12, SIM_MASTER_DEBUG), SIM_BUS_FAULT);
+    /* a non-erased half-word: PGERR and nothing changes; 0x0000 is allowed */
+    wait_idle(F1_SR, 1, 1 * US);
+    CHECK_EQ(wr16(0x08000400, 0x1111), SIM_BUS_OK);
+    CHECK(rd(F1_SR) & 0x04);
+    CHECK_EQ(rd(0x08000400) & 0xFFFF, 0xBEEF);
+    CHECK_EQ(wr(F1_SR, 0x04), SIM_BUS_OK);
+    CHECK_EQ(wr16(0x08000400, 0x0000), SIM_BUS_OK);
+    CHECK_EQ(rd(F1_SR) & 0x04, 0);
+    CHECK_EQ(rd(0x08000400) & 0xFFFF, 0);
+    wait_idle(F1_SR, 1, 1 * US);
+    /* page erase: that 1 KiB page only */
+    CHECK_EQ(wr16(0x08000800, 0xAAAA), SIM_BUS_OK);
+    CHECK_EQ(wr16(0x080003FE, 0x5555), SIM_BUS_OK);
+    wait_idle(F1_SR, 1, 1 * US);
+    CHECK_EQ(wr(F1_CR, 2), SIM_BUS_OK);   /* PER */
+    CHECK_EQ(wr(F1_AR, 0x08000400), SIM_BUS_OK);
+    CHECK_EQ(wr(F1_CR, 0x42), SIM_BUS_OK); /* PER | STRT */
+    took = wait_idle(F1_SR, 1, 100 * US);
+    CHECK(took >= 20 * MS && took <= 20 * MS + 100 * US);
+    CHECK_EQ(rd(0x08000400), 0xFFFFFFFF);
+    CHECK_EQ(rd(0x08000800) & 0xFFFF, 0xAAAA);
+    CHECK_EQ(rd(0x080003FC) >> 16, 0x5555);
+    CHECK_EQ(rd(0x080007FC), 0xFFFFFFFF);
+    /* injected error */
+    sim_flash_inject_error(&t);
+    CHECK_EQ(wr(F1_CR, 1), SIM_BUS_OK);
+    CHECK_EQ(wr16(0x08000400, 0x1234), SIM_BUS_OK);
+    CHECK(rd(F1_SR) & 0x04);
+    CHECK_EQ(rd(0x08000400), 0xFFFFFFFF);
+    /* mass erase */
+    CHECK_EQ(wr(F1_CR, 4), SIM_BUS_OK);
+    CHECK_EQ(wr(F1_CR, 0x44), SIM_BUS_OK);
+    wait_idle(F1_SR, 1, 100 * US);
+    CHECK_EQ(rd(0x08000800), 0xFFFFFFFF);
+    CHECK_EQ(rd(0x08000000), 0xFFFFFFFF);
+    /* a system reset relocks and keeps the contents */
+    CHECK_EQ(wr(F1_CR, 1), SIM_BUS_OK);
+    CHECK_EQ(wr16(0x08001000, 0x4321), SIM_BUS_OK);
+    sim_target_reset(&t, SIM_RESET_SYSTEM);
+    CHECK(rd(F1_CR) & 0x80);
+    CHECK_EQ(rd(0x08001000) & 0xFFFF, 0x4321);
+    sim_target_free(&t);
+}
+
+/* ---------------------------------------------------------------------- STM32F4 (RM0090) */
+#define F4 0x40023C00u
+#define F4_SR (F4 + 0x0C)
+#define F4_CR (F4 + 0x10)
+#define F4_OPTCR (F4 + 0x14)
+#define PSIZE_X32 (2u << 8)
+
+static void f4_unlock(void)
+{
+    CHECK_EQ(wr(F4 + 4, 0x45670123), SIM_BUS_OK);
+    CHECK_EQ(wr(F4 + 4, 0xCDEF89AB), SIM_BUS_OK);
+    CHECK_EQ(rd(F4_CR) >> 31, 0);
+}
+
+static void test_f4_program_rules(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32f407"), SIM_OK);
+    CHECK(rd(F4_CR) >> 31);
+    CHECK_EQ(wr(0x08000000, 0), SIM_BUS_OK); /* no PG: a sequence error, not a bus error */
+    CHECK(rd(F4_SR) & 0x80);
+    CHECK_EQ(rd(0x08000000), 0xFFFFFFFF);
+    f4_unlock();
+    CHECK_EQ(wr(F4_SR, 0xF3), SIM_BUS_OK);
+    CHECK_EQ(rd(F4_SR) & 0xF3, 0);
+    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 1 | (1u << 24)), SIM_BUS_OK); /* PG, x32, EOPIE */
+    CHECK_EQ(wr16(0x08000000, 0x1234), SIM_BUS_OK);              /* width differs from PSIZE */
+    CHECK(rd(F4_SR) & 0x40);                                     /* PGPERR */
+    CHECK_EQ(rd(0x08000000), 0xFFFFFFFF);
+    CHECK_EQ(wr(F4_SR, 0x40), SIM_BUS_OK);
+    CHECK_EQ(wr(0x08000000, 0x11223344), SIM_BUS_OK);
+    CHECK(rd(F4_SR) & (1u << 16));
+    uint64_t took = wait_idle(F4_SR, 1u << 16, 1 * US);
+    CHECK(took >= 16 * US && took <= 17 * US);
+    CHECK(rd(F4_SR) & 1); /* EOP, because EOPIE is set */
+    CHECK_EQ(rd(0x08000000), 0x11223344);
+    /* programming can only clear bits */
+    CHECK_EQ(wr(0x08000000, 0xFFFF00FF), SIM_BUS_OK);
+    wait_idle(F4_SR, 1u << 16, 1 * US);
+    CHECK_EQ(rd(0x08000000), 0x11220044);
+    /* without EOPIE there is no EOP */
+    CHECK_EQ(wr(F4_SR, 1), SIM_BUS_OK);
+    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 1), SIM_BUS_OK);
+    CHECK_EQ(wr(0x08000010, 0), SIM_BUS_OK);
+    wait_idle(F4_SR, 1u << 16, 1 * US);
+    CHECK_EQ(rd(F4_SR) & 1, 0);
+    /* PG together with SER: sequence error */
+    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 3), SIM_BUS_OK);
+    CHECK_EQ(wr(0x08000020, 0), SIM_BUS_OK);
+    CHECK(rd(F4_SR) & 0x80);
+    sim_target_free(&t);
+}
+
+static void test_f4_sector_erase_and_protection(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32f407"), SIM_OK);
+    static const uint32_t probes[] = {0x08000000, 0x08004000, 0x08008000, 0x08010000, 0x08020000, 0x08040000};
+    for (unsigned i = 0; i < 6; i++) sim_target_load(&t, probes[i], (const uint8_t *)"\0\0\0\0", 4);
+    f4_unlock();
+    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 2 | (1u << 3)), SIM_BUS_OK);           /* SER, SNB 1 */
+    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 2 | (1u << 3) | (1u << 16)), SIM_BUS_OK); /* STRT */
+    uint64_t took = wait_idle(F4_SR, 1u << 16, 1 * MS);
+    CHECK(took >= 250 * MS && took <= 251 * MS);
+    CHECK_EQ(rd(0x08000000), 0);          /* sector 0 untouched */
+    CHECK_EQ(rd(0x08004000), 0xFFFFFFFF); /* sector 1 erased */
+    CHECK_EQ(rd(0x08008000), 0);
+    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 2 | (5u << 3) | (1u << 16)), SIM_BUS_OK); /* sector 5: 128 KiB */
+    took = wait_idle(F4_SR, 1u << 16, 10 * MS);
+    CHECK(took >= 1000 * MS && took <= 1010 * MS);
+    CHECK_EQ(rd(0x08020000), 0xFFFFFFFF);
+    CHECK_EQ(rd(0x08040000), 0);
+    /* write protection through OPTCR.nWRP */
+    CHECK_EQ(wr(F4 + 8, 0x08192A3B), SIM_BUS_OK);
+    CHECK_EQ(wr(F4 + 8, 0x4C5D6E7F), SIM_BUS_OK);
+    CHECK_EQ(rd(F4_OPTCR) & 1, 0);
+    CHECK_EQ(wr(F4_OPTCR, 0x0FFEAAEC), SIM_BUS_OK); /* nWRP0 = 0: sector 0 protected */
+    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 2 | (1u << 16)), SIM_BUS_OK);
+    CHECK(rd(F4_SR) & 0x10); /* WRPERR */
+    CHECK_EQ(rd(0x08000000), 0);
+    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 1), SIM_BUS_OK);
+    CHECK_EQ(wr(0x08000100, 0), SIM_BUS_OK);
+    CHECK(rd(F4_SR) & 0x10);
+    /* injected error */
+    CHECK_EQ(wr(F4_SR, 0xF3), SIM_BUS_OK);
+    sim_flash_inject_error(&t);
+    CHECK_EQ(wr(0x08004000, 0), SIM_BUS_OK);
+    CHECK(rd(F4_SR) & 0x02); /* OPERR */
+    CHECK_EQ(rd(0x08004000), 0xFFFFFFFF);
+    sim_target_free(&t);
+}
+
+/* ---------------------------------------------------------------------- STM32H7 (RM0433) */
+#define H7 0x52002000u
+#define H7_CR(b) (H7 + 0x0C + 0x100 * (b))
+#define H7_SR(b) (H7 + 0x10 + 0x100 * (b))
+#define H7_CCR(b) (H7 + 0x14 + 0x100 * (b))
+#define H7_X64 (3u << 4)
+
+static void h7_unlock(unsigned b)
+{
+    CHECK_EQ(wr(H7 + 4 + 0x100 * b, 0x45670123), SIM_BUS_OK);
+    CHECK_EQ(wr(H7 + 4 + 0x100 * b, 0xCDEF89AB), SIM_BUS_OK);
+    CHECK_EQ(rd(H7_CR(b)) & 1, 0);
+}
+
+static void test_h7_write_buffer(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32h743"), SIM_OK);
+    CHECK(rd(H7_CR(0)) & 1);
+    CHECK(rd(H7_CR(1)) & 1);
+    h7_unlock(0);
+    CHECK(rd(H7_CR(1)) & 1); /* bank 2 has its own lock */
+    CHECK_EQ(wr(H7_CR(0), H7_X64 | 2), SIM_BUS_OK); /* PG */
+    for (uint32_t i = 0; i < 7; i++) CHECK_EQ(wr(0x08000000 + 4 * i, 0x10 + i), SIM_BUS_OK);
+    CHECK(rd(H7_SR(0)) & 2);                  /* WBNE: waiting for the rest */
+    CHECK_EQ(rd(0x08000000), 0xFFFFFFFF);     /* nothing programmed yet */
+    CHECK_EQ(wr(0x0800001C, 0x17), SIM_BUS_OK);
+    CHECK(rd(H7_SR(0)) & 4);                  /* QW */
+    uint64_t took = wait_idle(H7_SR(0), 4, 1 * US);
+    CHECK(took >= 100 * US && took <= 101 * US);
+    CHECK(rd(H7_SR(0)) & (1u << 16));         /* EOP */
+    CHECK_EQ(rd(0x08000000), 0x10);
+    CHECK_EQ(rd(0x0800001C), 0x17);
+    /* FW forces a partial word; the missing bytes stay erased */
+    CHECK_EQ(wr(0x08000020, 0xAB), SIM_BUS_OK);
+    CHECK_EQ(wr(H7_CR(0), H7_X64 | 2 | (1u << 6)), SIM_BUS_OK);
+    wait_idle(H7_SR(0), 4, 1 * US);
+    CHECK_EQ(rd(0x08000020), 0xAB);
+    CHECK_EQ(rd(0x08000024), 0xFFFFFFFF);
+    /* another flash word before the buffer is full: INCERR */
+    CHECK_EQ(wr(0x08000040, 1), SIM_BUS_OK);
+    CHECK_EQ(wr(0x08000060, 2), SIM_BUS_OK);
+    CHECK(rd(H7_SR(0)) & (1u << 21));
+    CHECK_EQ(wr(H7_CCR(0), 1u << 21), SIM_BUS_OK);
+    CHECK_EQ(rd(H7_SR(0)) & (1u << 21), 0);
+    /* a flash word programmed twice without an erase */
+    for (uint32_t i = 0; i < 8; i++) CHECK_EQ(wr(0x08000000 + 4 * i, 0), SIM_BUS_OK);
+    CHECK(rd(H7_SR(0)) & (1u << 18)); /* PGSERR */
+    CHECK_EQ(rd(0x08000000), 0x10);
+    /* writes without PG */
+    CHECK_EQ(wr(H7_CCR(0), 0x0FEF0000), SIM_BUS_OK);
+    CHECK_EQ(wr(H7_CR(0), H7_X64), SIM_BUS_OK);
+    CHECK_EQ(wr(0x08000100, 0), SIM_BUS_OK);
+    CHECK(rd(H7_SR(0)) & (1u << 18));
+    sim_target_free(&t);
+}
+
+static void test_h7_erase_banks_and_reset(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32h743"), SIM_OK);
+    h7_unlock(1);
+    /* program in bank 2 through bank 2's registers */
+    CHECK_EQ(wr(H7_CR(1), H7_X64 | 2), SIM_BUS_OK);
+    for (uint32_t i = 0; i < 8; i++) CHECK_EQ(wr(0x08120000 + 4 * i, i), SIM_BUS_OK);
+    wait_idle(H7_SR(1), 4, 1 * US);
+    CHECK_EQ(rd(0x08120004), 1);
+    /* bank 1 is still locked: its writes are sequence errors */
+    CHECK_EQ(wr(0x08000000, 0), SIM_BUS_OK);
+    CHECK(rd(H7_SR(0)) & (1u << 18));
+    /* sector 1 of bank 2 */
+    sim_target_load(&t, 0x08100000, (const uint8_t *)"\0\0\0\0", 4);
+    CHECK_EQ(wr(H7_CR(1), H7_X64 | 4 | (1u << 8)), SIM_BUS_OK);
+    CHECK_EQ(wr(H7_CR(1), H7_X64 | 4 | (1u << 8) | 0x80), SIM_BUS_OK);
+    uint64_t took = wait_idle(H7_SR(1), 1, 10 * MS);
+    CHECK(took >= 1000 * MS && took <= 1010 * MS);
+    CHECK_EQ(rd(0x08120004), 0xFFFFFFFF);
+    CHECK_EQ(rd(0x08100000), 0); /* sector 0 untouched */
+    /* the erased word can be programmed again */
+    CHECK_EQ(wr(H7_CR(1), H7_X64 | 2), SIM_BUS_OK);
+    for (uint32_t i = 0; i < 8; i++) CHECK_EQ(wr(0x08120000 + 4 * i, 0x55), SIM_BUS_OK);
+    wait_idle(H7_SR(1), 4, 1 * US);
+    CHECK_EQ(rd(0x08120000), 0x55);
+    CHECK_EQ(rd(H7_SR(1)) & (1u << 18), 0);
+    /* mass erase through OPTCR.MER: both banks unlocked, options unlocked */
+    h7_unlock(0);
+    CHECK_EQ(wr(H7 + 8, 0x08192A3B), SIM_BUS_OK);
+    CHECK_EQ(wr(H7 + 8, 0x4C5D6E7F), SIM_BUS_OK);
+    CHECK_EQ(wr(H7 + 0x18, 0x10), SIM_BUS_OK);
+    wait_idle(H7_SR(0), 1, 10 * MS);
+    CHECK_EQ(rd(0x08100000), 0xFFFFFFFF);
+    CHECK_EQ(rd(0x08120000), 0xFFFFFFFF);
+    /* reset relocks both banks and keeps the contents */
+    CHECK_EQ(wr(H7_CR(0), H7_X64 | 2), SIM_BUS_OK);
+    for (uint32_t i = 0; i < 8; i++) CHECK_EQ(wr(0x08000000 + 4 * i, 0xA5), SIM_BUS_OK);
+    sim_target_reset(&t, SIM_RESET_SYSTEM);
+    CHECK(rd(H7_CR(0)) & 1);
+    CHECK(rd(H7_CR(1)) & 1);
+    CHECK_EQ(rd(0x08000000), 0xA5);
+    sim_target_free(&t);
+}
+
+int main(void)
+{
+    RUN(test_f1_lock_and_keys);
+    RUN(test_f1_program_erase_and_errors);
+    RUN(test_f4_program_rules);
+    RUN(test_f4_sector_erase_and_protection);
+    RUN(test_h7_write_buffer);
+    RUN(test_h7_erase_banks_and_reset);
+    return CHECK_SUMMARY();
+}
