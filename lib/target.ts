@@ -1,7 +1,7 @@
 /**
  * The Target API: attach to a Cortex-M core through a probe and drive it — memory, registers,
  * run control, breakpoints and watchpoints. Every call returns a Promise; the work runs on the
- * probe's own native thread (DESIGN.md "Threads and I/O in the addon").
+ * probe's own native thread (docs/ARCHITECTURE.md, "The addon and the threads").
  *
  * `openProbe({ sim: 'stm32f407' })` puts the target layer on a simulated target: on the
  * simulated wire (`link: 'swd'`, the firmware's path) or behind the CMSIS-DAP engine

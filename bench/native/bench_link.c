@@ -1,4 +1,4 @@
-/* The target layer through the virtual probe, in virtual time (issue 4's benchmarks):
+/* The target layer through the virtual probe, in virtual time (the link benchmarks):
  *  - block read and write throughput over full-speed HID and high-speed bulk, as a fraction of
  *    the link's limit (the CMSIS-DAP payload a USB frame can carry — 60 bytes of read data in a
  *    64-byte HID report — or the SWD wire at 10 MHz, whichever binds; goal: 90%), and of the

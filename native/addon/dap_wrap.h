@@ -1,5 +1,5 @@
 // The CMSIS-DAP engine on a simulated target, as a JavaScript class: the heart of the virtual
-// probe. Synchronous, in-process: the simulator needs no thread hop (DESIGN.md).
+// probe. Synchronous, in-process: the simulator needs no thread hop (docs/ARCHITECTURE.md, "The addon and the threads").
 #pragma once
 #include <napi.h>
 

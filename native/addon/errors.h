@@ -1,4 +1,4 @@
-// Errors thrown into JavaScript carry a stable `code` (DESIGN.md: errors carry codes).
+// Errors thrown into JavaScript carry a stable `code` (docs/ARCHITECTURE.md, "The cores").
 #pragma once
 #include <napi.h>
 

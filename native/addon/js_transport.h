@@ -1,4 +1,4 @@
-// The transport bridge (DESIGN.md "Threads and I/O in the addon"): a dap_transport whose packets
+// The transport bridge (docs/ARCHITECTURE.md, "The addon and the threads"): a dap_transport whose packets
 // travel through JavaScript (node-hid, node-usb, a TCP socket, a test double). The session
 // thread hands each packet to the main thread through a thread-safe function, which calls the
 // JavaScript `transfer(request) → Promise<response>`; the session thread waits for the response

@@ -1,4 +1,4 @@
-// A probe session's own native thread (DESIGN.md "Threads and I/O in the addon"). The cores are
+// A probe session's own native thread (docs/ARCHITECTURE.md, "The addon and the threads"). The cores are
 // synchronous; JavaScript never waits for them. Each call is queued as a job, runs on the
 // session thread, and settles a Promise on the main thread through a thread-safe function.
 //

@@ -1,5 +1,5 @@
 /* The virtual probe: the CMSIS-DAP engine on the simulated wire, behind a model of USB
- * scheduling in virtual time (DESIGN.md "Virtual time"):
+ * scheduling in virtual time (docs/ARCHITECTURE.md, "Virtual time"):
  *  - full-speed HID: one 64-byte report per 1 ms frame each way;
  *  - high-speed bulk: 512-byte packets, 125 µs microframes (up to 13 bulk packets each).
  * The host's clock and the probe's are kept apart so that packets in flight overlap USB frames

@@ -205,7 +205,7 @@ static void fill_window(gdb_server *g, unsigned w, uint32_t addr, const uint32_t
 
 /* A small read, served from a window when it lies inside one; a miss reads a 64-byte block
  * of flash, ROM or RAM around it into the next window. */
-static int cached_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
+static bmp_status cached_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t length)
 {
     if (length == 0 || length > 64) return mem_read(g, addr, data, length);
     for (unsigned i = 0; i < GDB_WINDOWS; i++) {
@@ -222,7 +222,7 @@ static int cached_read(gdb_server *g, uint32_t addr, uint8_t *data, size_t lengt
     unsigned w = g->next_window;
     struct gdb_window *win = &g->windows[w];
     win->length = 0;
-    int s = mem_read(g, block, win->data, 64);
+    bmp_status s = mem_read(g, block, win->data, 64);
     if (s != 0) return s;
     win->addr = block;
     win->length = 64;
@@ -240,15 +240,15 @@ static int cached_index(unsigned regsel)
 }
 
 /* The core registers of this stop, read in one batch if they are not at hand. */
-static int core_registers(gdb_server *g)
+static bmp_status core_registers(gdb_server *g)
 {
     if (g->regs_valid) return 0;
-    int s = cortexm_read_registers(core(g), core_regsel, GDB_CORE_REGS, g->regs);
+    bmp_status s = cortexm_read_registers(core(g), core_regsel, GDB_CORE_REGS, g->regs);
     g->regs_valid = s == 0;
     return s;
 }
 
-static int read_gdb_register(gdb_server *g, const gdb_register *r, uint8_t *out)
+static bmp_status read_gdb_register(gdb_server *g, const gdb_register *r, uint8_t *out)
 {
     uint32_t v = 0, hi = 0;
     bmp_status s = cortexm_read_register(core(g), r->regsel, &v);

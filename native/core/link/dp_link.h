@@ -1,4 +1,4 @@
-/* The transaction-level seam (DESIGN.md): DP and AP register accesses and block transfers,
+/* The transaction-level seam (docs/ARCHITECTURE.md, "The two seams"): DP and AP register accesses and block transfers,
  * queued and flushed, so that a remote link can pack many of them into one USB packet.
  * Implementations: swd_link (over a bit-level swd_phy), cmsis_dap_link (over a probe). */
 #ifndef DP_LINK_H

@@ -1,4 +1,4 @@
-/* The bit-level seam under the SWD protocol (DESIGN.md): clock bits out with SWDIO driven,
+/* The bit-level seam under the SWD protocol (docs/ARCHITECTURE.md, "The two seams"): clock bits out with SWDIO driven,
  * clock bits in with SWDIO released, drive and read the debug pins, wait. The firmware
  * implements it with GPIO; the PC with the simulated wire. No OS headers. */
 #ifndef SWD_PHY_H

@@ -194,12 +194,12 @@ bmp_status cortexm_reset_pin(cortexm *c, bool halt)
 bmp_status cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address)
 {
     uint32_t dhcsr, dfsr;
-    int s;
+    bmp_status s;
     if ((s = cortexm_read32(c, DHCSR, &dhcsr)) != 0 || (s = cortexm_read32(c, DFSR, &dfsr)) != 0) return s;
     return cortexm_halt_reason_from(c, dhcsr, dfsr, reason, watch_address);
 }
 
-int cortexm_halt_reason_from(cortexm *c, uint32_t dhcsr, uint32_t dfsr, cortexm_halt_reason *reason,
+bmp_status cortexm_halt_reason_from(cortexm *c, uint32_t dhcsr, uint32_t dfsr, cortexm_halt_reason *reason,
                              uint32_t *watch_address)
 {
     *reason = CORTEXM_HALT_NONE;
@@ -269,14 +269,14 @@ static void queue_registers(cortexm *c, const unsigned *regsel, unsigned count, 
 
 /* After a batch: every register whose DHCSR read did not show S_REGRDY is transferred again,
  * with the ones after it, one by one with polling. */
-static int finish_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values, bool write,
+static bmp_status finish_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values, bool write,
                             const uint32_t *status)
 {
     for (unsigned i = 0; i < count; i++) {
         if (!(status[i] & S_HALT)) return BMP_ERR_NOT_HALTED;
         if (status[i] & S_REGRDY) continue;
         for (unsigned j = i; j < count; j++) {
-            int s = write ? cortexm_write_register(c, regsel[j], values[j]) : cortexm_read_register(c, regsel[j], &values[j]);
+            bmp_status s = write ? cortexm_write_register(c, regsel[j], values[j]) : cortexm_read_register(c, regsel[j], &values[j]);
             if (s != 0) return s;
         }
         break;
@@ -292,17 +292,17 @@ static bool registers_exist(const cortexm *c, const unsigned *regsel, unsigned c
     return true;
 }
 
-static int register_batch(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values, bool write)
+static bmp_status register_batch(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values, bool write)
 {
     uint32_t status[CORTEXM_MAX_BATCH];
     if (!registers_exist(c, regsel, count)) return BMP_ERR_INVALID;
-    int s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
+    bmp_status s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
     if (s == 0) queue_registers(c, regsel, count, values, write, status);
     if (s == 0) s = adiv5_flush(c->dp);
     return s != 0 ? s : finish_registers(c, regsel, count, values, write, status);
 }
 
-int cortexm_step_batched(cortexm *c, bool mask_interrupts, cortexm_step_batch *b)
+bmp_status cortexm_step_batched(cortexm *c, bool mask_interrupts, cortexm_step_batch *b)
 {
     uint32_t status[CORTEXM_MAX_BATCH];
     if (!registers_exist(c, b->regsel, b->count) || b->window_count > CORTEXM_STEP_WINDOWS) return BMP_ERR_INVALID;
@@ -312,7 +312,7 @@ int cortexm_step_batched(cortexm *c, bool mask_interrupts, cortexm_step_batch *b
     for (unsigned i = 0; i < c->breakpoints; i++) any |= c->breakpoint_at[i] != 0;
     if (any) {
         uint32_t pc = b->pc;
-        int s = b->pc_known ? 0 : cortexm_read_register(c, 15, &pc);
+        bmp_status s = b->pc_known ? 0 : cortexm_read_register(c, 15, &pc);
         if (s != 0) return s;
         for (unsigned i = 0; i < c->breakpoints; i++) off_breakpoint |= c->breakpoint_at[i] == ((pc & ~1u) | 1);
     }
@@ -320,7 +320,7 @@ int cortexm_step_batched(cortexm *c, bool mask_interrupts, cortexm_step_batch *b
     uint32_t mask = mask_interrupts ? C_MASKINTS : 0;
     adiv5_dp *dp = c->dp;
     /* Clear the halt reasons, so that the step reports its own. */
-    int s = adiv5_banked_begin(dp, c->apsel, DFSR);
+    bmp_status s = adiv5_banked_begin(dp, c->apsel, DFSR);
     adiv5_banked_write(dp, 0, 0x1F);
     if (s == 0 && off_breakpoint && (s = adiv5_banked_begin(dp, c->apsel, FP_CTRL)) == 0) adiv5_banked_write(dp, 0, 2);
     if (s == 0) s = adiv5_banked_begin(dp, c->apsel, DHCSR);
@@ -351,7 +351,7 @@ int cortexm_step_batched(cortexm *c, bool mask_interrupts, cortexm_step_batch *b
     return cortexm_read_registers(c, b->regsel, b->count, b->values);
 }
 
-int cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values)
+bmp_status cortexm_read_registers(cortexm *c, const unsigned *regsel, unsigned count, uint32_t *values)
 {
     return register_batch(c, regsel, count, values, false);
 }

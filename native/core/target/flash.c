@@ -292,7 +292,7 @@ static bmp_status prepare(const probe_session *p, controller *c, uint32_t addr, 
 /* The on-target loader over [addr, addr+length) (whole units, one bank), making `erase_count`
  * block erases on the way (flash_write) or none (flash_program); with `verify`, the routine
  * reads each buffer back after programming it and the CRC-32 of all it read must match. */
-static int program_loader(probe_session *p, const controller *c, uint32_t addr, const uint8_t *data, size_t length,
+static bmp_status program_loader(probe_session *p, const controller *c, uint32_t addr, const uint8_t *data, size_t length,
                           const flash_ram *ram, const flash_loader_erase *erases, unsigned erase_count,
                           bool verify, flash_progress progress, void *ctx)
 {
@@ -355,7 +355,7 @@ bmp_status flash_program(probe_session *p, uint32_t addr, const uint8_t *data, s
     return s;
 }
 
-int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
+bmp_status flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
                 bool verify, flash_progress progress, void *ctx)
 {
     controller c;
@@ -364,7 +364,7 @@ int flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t len
     if (e != BMP_OK) return e;
     size_t whole = length / unit * unit;
     if (!ram || ram->size < 4096 || whole < 1024) { /* small, or no RAM: erase, then direct */
-        int s = flash_erase(p, addr, (uint32_t)length);
+        bmp_status s = flash_erase(p, addr, (uint32_t)length);
         if (s == 0) s = flash_program(p, addr, data, length, 0, progress, ctx);
         return s == 0 && verify ? flash_verify(p, addr, data, length) : s;
     }

@@ -62,9 +62,9 @@ static bool plan(const flash_loader_params *p, size_t length, layout *l)
 }
 
 /* Stops the routine and reports what the flash controller says. */
-static int stop(cortexm *c, const flash_loader_params *p, int result, uint32_t *sr_out, bool halted)
+static bmp_status stop(cortexm *c, const flash_loader_params *p, bmp_status result, uint32_t *sr_out, bool halted)
 {
-    int s = halted ? 0 : cortexm_halt(c);
+    bmp_status s = halted ? 0 : cortexm_halt(c);
     if (result == BMP_ERR_LOADER_FAULT && sr_out) {
         uint32_t sr = 0;
         if (cortexm_read32(c, p->sr_addr, &sr) == 0) *sr_out = sr & p->error_mask;
@@ -75,7 +75,7 @@ static int stop(cortexm *c, const flash_loader_params *p, int result, uint32_t *
 /* The registers a routine run changes: the core registers, MSP, PSP and the special ones. */
 static const unsigned saved_regs[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
 
-static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data, size_t length,
+static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data, size_t length,
                        uint32_t *sr_out, uint32_t *crc_out, flash_loader_progress progress, void *ctx)
 {
     if (!c || !p || (p->unit != 2 && p->unit != 4 && p->unit != 32)) return BMP_ERR_INVALID;
@@ -88,7 +88,7 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
     if (!plan(p, length, &l)) return BMP_ERR_INVALID;
     unsigned max_idle = p->max_idle_polls ? p->max_idle_polls : FLASH_LOADER_DEFAULT_IDLE_POLLS;
 
-    int s = cortexm_halt(c);
+    bmp_status s = cortexm_halt(c);
     if (s != 0) return s;
     /* Everything the routine needs goes out without waiting: the code, the erase table, the
      * control block; one flush with the DEMCR read that follows. The data is not sent yet: the
@@ -143,7 +143,7 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
         return s;
     }
 
-    int result = 0;
+    bmp_status result = BMP_OK;
     uint32_t read_index = 0, state = FLASH_LOADER_STATE_RUNNING, dhcsr = 0, done_flag = 0, crc = 0;
     uint32_t last_read = 0;
     size_t reported = 0;
@@ -228,17 +228,17 @@ static int run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, 
     return result;
 }
 
-int flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
+bmp_status flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
                          size_t length, uint32_t *sr_out, uint32_t *crc_out, flash_loader_progress progress,
                          void *ctx)
 {
     if (sr_out) *sr_out = 0;
     if (!c || !p) return BMP_ERR_INVALID;
     uint32_t saved[20];
-    int s = cortexm_halt(c);
+    bmp_status s = cortexm_halt(c);
     if (s == 0) s = cortexm_read_registers(c, saved_regs, 20, saved);
     if (s != 0) return s;
-    int result = run_program(c, p, dest, data, length, sr_out, crc_out, progress, ctx);
+    bmp_status result = run_program(c, p, dest, data, length, sr_out, crc_out, progress, ctx);
     s = cortexm_write_registers(c, saved_regs, 20, saved);
     return result != BMP_OK ? result : s;
 }
