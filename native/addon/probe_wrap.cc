@@ -103,6 +103,9 @@ Napi::Object ProbeWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&ProbeWrap::FlashMassErase>("flashMassErase"),
                                      });
     constructor = Napi::Persistent(cls);
+    // A static outlives the Node environment: its destructor, run by exit(), must not call
+    // napi_delete_reference on an environment that is gone (Node 18 crashes there).
+    constructor.SuppressDestruct();
     exports.Set("Probe", cls);
     return exports;
 }

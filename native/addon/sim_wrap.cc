@@ -66,6 +66,9 @@ Napi::Object SimWrap::Init(Napi::Env env, Napi::Object exports)
             InstanceMethod<&SimWrap::State>("state"),
         });
     constructor = Napi::Persistent(cls);
+    // A static outlives the Node environment: its destructor, run by exit(), must not call
+    // napi_delete_reference on an environment that is gone (Node 18 crashes there).
+    constructor.SuppressDestruct();
     exports.Set("Sim", cls);
     return exports;
 }
