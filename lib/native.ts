@@ -1,9 +1,10 @@
 /**
- * Loads the native addon: a prebuilt binary from prebuilds/ when one matches this platform,
- * else a local build (build/Release). BMP_NATIVE_PATH names a .node file to load instead
- * (used to test the CMake build of the same sources).
+ * Loads the native addon: a local build (build/Release) when there is one, else a prebuilt
+ * binary from prebuilds/ that matches this platform (node-gyp-build's order). BMP_NATIVE_PATH
+ * names a .node file to load instead (used to test the CMake build of the same sources).
  */
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { BmpError } from './errors.js';
@@ -137,11 +138,21 @@ function load(): NativeBinding {
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
     return nodeGypBuild(packageRoot) as NativeBinding;
   } catch (error) {
-    throw new BmpError(
-      'ENATIVE',
-      `cannot load the bmp-gdbserver native addon: ${(error as Error).message}. ` +
-        'Reinstall the package, or build it with "npm run build:addon".',
-    );
+    const reason = (error as Error).message.trim().split('\n')[0];
+    throw new BmpError('ENATIVE', `cannot load the bmp-gdbserver native addon: ${reason}. ${nativeHelp()}`);
+  }
+}
+
+/**
+ * Which platforms have prebuilt addons and what building one from source needs: the install
+ * script's own words (scripts/install.cjs, shipped in the package), so that both say the same.
+ */
+function nativeHelp(): string {
+  try {
+    const install = require(join(packageRoot, 'scripts', 'install.cjs')) as { nativeHelp(): string };
+    return install.nativeHelp();
+  } catch {
+    return 'Reinstall the package on a machine with a C/C++ compiler, Python 3 and make.';
   }
 }
 

@@ -1,33 +1,188 @@
 #!/usr/bin/env bash
-# The published tarball must work with no compiler: npm 11 skips dependencies' install scripts,
-# so the addon has to come from prebuilds/. This builds the prebuild and the tarball in a scratch
-# copy of the package (node-gyp would otherwise wipe build/), installs the tarball into an empty
-# project with only node and npm on the PATH (no cc, c++, cmake), and loads the addon there.
-set -euo pipefail
+# The release, end to end, as it is made and as a user meets it:
+#   - git clone of HEAD (committed work only, as CI sees it) into a scratch directory, npm ci;
+#   - plain `npm pack` there: the prepack script alone must build dist/ and both prebuilds;
+#   - the tarball's contents (prebuilds for linux-x64 and linux-arm64, nothing of the tests),
+#     and its prebuilt addons' ELF machine and glibc/libstdc++ needs (scripts/check-prebuilds.sh);
+#   - `npm install <tarball>` in an empty project with only node, npm, npx, sh, bash and env on
+#     the PATH (no compiler, make, cmake or Python), then real work there: scripts/smoke.mjs
+#     (scan, attach, flash, run), the install script finding the prebuild, and the message given
+#     when a platform has none; and the installed `npx bmp-gdbserver --sim --port 0` serving
+#     gdb-multiarch (which comes from the normal PATH: it is the client).
+# Prints one line per check, "ok - <name>" or "not ok - <name>" (scripts/test.mjs counts them),
+# and exits non-zero if any failed. Temporary directories and the server go away on exit.
+set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
-rm_bin=$(command -v rm)
-trap '"$rm_bin" -rf "$work"' EXIT
+server=""
+cleanup() {
+  [ -z "$server" ] || kill -- "-$server" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+set -m # the server runs in a process group of its own, so that all of it can be stopped
 
-mkdir "$work/pkg"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | grep -zv '^test/fixtures/' |
-  xargs -0 cp --parents -t "$work/pkg")
-ln -s "$root/node_modules" "$work/pkg/node_modules"
-cd "$work/pkg"
-npx tsc -p tsconfig.json
-npx prebuildify --napi --strip >/dev/null
-ls prebuilds/*/ >/dev/null
-tarball=$(npm pack --silent --pack-destination "$work" 2>/dev/null | tail -n 1)
-echo "packed $tarball ($(du -k "$work/$tarball" | cut -f1) KiB)"
+failed=0
+started=$SECONDS
+ok() { echo "ok - $1"; }
+not_ok() {
+  echo "not ok - $1"
+  shift
+  [ $# -eq 0 ] || printf '%s\n' "$@" | tail -n 40 | sed 's/^/    /'
+  failed=$((failed + 1))
+}
+# A clean environment: nothing of the caller's npm run (npm_config_*, CC, ...) leaks in.
+clean() { env -i HOME="$HOME" LANG="${LANG:-C.UTF-8}" TMPDIR="${TMPDIR:-/tmp}" "$@"; }
+elapsed() { echo "$((SECONDS - started)) s"; }
 
+# --- The release: clone, npm ci, npm pack ---------------------------------------------------
+head=$(git -C "$root" rev-parse HEAD)
+src="$work/src"
+if ! out=$(git clone --quiet --no-hardlinks "$root" "$src" 2>&1 && git -C "$src" checkout --quiet "$head" 2>&1 &&
+  cd "$src" && clean PATH="$PATH" npm ci --no-audit --no-fund 2>&1); then
+  not_ok "clean clone of HEAD ${head:0:10}: npm ci" "$out"
+  exit 1
+fi
+ok "clean clone of HEAD ${head:0:10}: npm ci ($(elapsed))"
+
+mkdir "$work/pack"
+if ! out=$(cd "$src" && clean PATH="$PATH" npm pack --pack-destination "$work/pack" 2>&1); then
+  not_ok "npm pack in the clone (prepack builds dist and both prebuilds)" "$out"
+  exit 1
+fi
+tarball=$(ls "$work"/pack/*.tgz 2>/dev/null | head -n 1)
+if [ -z "$tarball" ]; then
+  not_ok "npm pack in the clone (prepack builds dist and both prebuilds)" "$out" "no tarball was written"
+  exit 1
+fi
+files=$(tar -tzf "$tarball" | sort)
+echo "    $(basename "$tarball"): $(stat -c %s "$tarball") bytes, $(grep -c . <<<"$files") files"
+grep '^prebuilds: linux-' <<<"$out" | sed 's/^/    /'
+ok "npm pack in the clone (prepack builds dist and both prebuilds) ($(elapsed))"
+
+# --- What the tarball holds ---------------------------------------------------------------------
+problems=()
+for required in 'prebuilds/linux-x64/[^/]*\.node' 'prebuilds/linux-arm64/[^/]*\.node' 'dist/lib/index\.js' \
+  'dist/lib/cli/bmp-gdbserver\.js' 'dist/lib/cli/bmp-dap\.js' 'scripts/install\.cjs' 'binding\.gyp' 'native/sources\.json'; do
+  grep -qE "^package/$required\$" <<<"$files" || problems+=("missing: $required")
+done
+unwanted=$(grep -E '^package/(test|bench|build[^/]*|dist/(test|bench)|node_modules|examples)/|/fixtures/|\.(elf|hex|tgz|o|a|log)$' <<<"$files")
+[ -z "$unwanted" ] || problems+=("should not be there:" "$unwanted")
+stray=$(grep -E '^package/scripts/' <<<"$files" | grep -v '^package/scripts/install\.cjs$')
+[ -z "$stray" ] || problems+=("scripts other than install.cjs:" "$stray")
+if [ ${#problems[@]} -eq 0 ]; then
+  ok "tarball holds dist/lib, both prebuilds and the sources, and nothing of the tests, bench or builds"
+else
+  not_ok "tarball holds dist/lib, both prebuilds and the sources, and nothing of the tests, bench or builds" "${problems[@]}"
+fi
+
+mkdir "$work/unpacked"
+tar -xzf "$tarball" -C "$work/unpacked"
+if out=$(bash "$src/scripts/check-prebuilds.sh" "$work/unpacked/package/prebuilds" 2>&1); then
+  sed 's/^/    /' <<<"$out"
+  ok "prebuilt addons in the tarball: right ELF machine, glibc and libstdc++ needs met by Debian 12"
+else
+  not_ok "prebuilt addons in the tarball: right ELF machine, glibc and libstdc++ needs met by Debian 12" "$out"
+fi
+
+# --- A user's machine: node and npm, no compiler -----------------------------------------------
+gdb=$(command -v gdb-multiarch || true)
 mkdir "$work/bin" "$work/app"
-cp "$root/scripts/smoke.mjs" "$work/app/"
-echo '{ "name": "app", "version": "1.0.0", "private": true, "type": "module" }' > "$work/app/package.json"
 for tool in node npm npx sh bash env; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
-export PATH="$work/bin"
-for tool in cc c++ gcc g++ cmake make; do
-  if command -v "$tool" >/dev/null 2>&1; then echo "$tool is still on the PATH" >&2; exit 1; fi
+user_path="$work/bin"
+present=""
+for tool in cc c++ gcc g++ clang make cmake python3 python; do
+  PATH="$user_path" command -v "$tool" >/dev/null 2>&1 && present+=" $tool"
 done
 cd "$work/app"
-npm install --no-audit --no-fund --loglevel=error "$work/$tarball" >/dev/null
-node smoke.mjs
+echo '{ "name": "app", "version": "1.0.0", "private": true, "type": "module" }' >package.json
+cp "$src/scripts/smoke.mjs" .
+if [ -n "$present" ]; then
+  not_ok "npm install <tarball> in an empty project, no compiler or Python on the PATH" "still on the PATH:$present"
+  exit 1
+fi
+if ! out=$(clean PATH="$user_path" npm install --no-audit --no-fund "$tarball" 2>&1); then
+  not_ok "npm install <tarball> in an empty project, no compiler or Python on the PATH" "$out"
+  exit 1
+fi
+ok "npm install <tarball> in an empty project, no compiler or Python on the PATH ($(elapsed))"
+
+if out=$(clean PATH="$user_path" node smoke.mjs 2>&1); then
+  sed 's/^/    /' <<<"$out"
+  ok "installed package: the prebuilt addon loads; scan, attach, flash, run on a simulated probe"
+else
+  not_ok "installed package: the prebuilt addon loads; scan, attach, flash, run on a simulated probe" "$out"
+fi
+
+# The install script (npm runs it where install scripts are allowed): the prebuild is enough.
+# Without one (as on a platform that has none) it cannot build here, and says what is needed;
+# the runtime loader's ENATIVE error says the same.
+pkg="$work/app/node_modules/bmp-gdbserver"
+help='Prebuilt addons ship for linux-x64 and linux-arm64'
+load='import("bmp-gdbserver").then((m) => new m.Sim("stm32f103")).catch((e) => { console.log(e.code, e.message); })'
+problems=()
+out=$(cd "$pkg" && clean PATH="$user_path" node scripts/install.cjs 2>&1) || problems+=("with the prebuild: exit $?" "$out")
+[ -z "$out" ] || problems+=("with the prebuild, it should be silent:" "$out")
+mv "$pkg/prebuilds" "$work/prebuilds-aside"
+out=$(cd "$pkg" && clean PATH="$user_path" node scripts/install.cjs 2>&1) && problems+=("without a prebuild it succeeded:" "$out")
+grep -q "could not be built from source (not on the PATH: c++, cc, make, python3)" <<<"$out" ||
+  problems+=("without a prebuild: no word of the missing tools" "$out")
+grep -q "$help" <<<"$out" || problems+=("without a prebuild: no word of the platforms that have one" "$out")
+out=$(clean PATH="$user_path" node -e "$load" 2>&1)
+grep -q "^ENATIVE .*$help.*a C/C++ compiler" <<<"$out" || problems+=("the loader's error without a prebuild:" "$out")
+mv "$work/prebuilds-aside" "$pkg/prebuilds"
+if [ ${#problems[@]} -eq 0 ]; then
+  ok "install script: uses the prebuild; without one, install and loader say which platforms have one and what to install"
+else
+  not_ok "install script: uses the prebuild; without one, install and loader say which platforms have one and what to install" "${problems[@]}"
+fi
+
+# --- The installed CLI serving gdb-multiarch ----------------------------------------------------
+name="installed npx bmp-gdbserver --sim serves gdb-multiarch: scan, attach, load, x/4xw, break, run, detach"
+elf="$src/test/fixtures/firmware/build/stm32f407.elf"
+if [ -z "$gdb" ]; then
+  not_ok "$name" "gdb-multiarch is missing: run scripts/install-test-deps.sh"
+else
+  clean PATH="$user_path" npx bmp-gdbserver --sim --port 0 >"$work/server.log" 2>&1 &
+  server=$!
+  port=""
+  for _ in $(seq 300); do
+    port=$(sed -n 's/^Listening on 127\.0\.0\.1:\([0-9]*\)\..*/\1/p' "$work/server.log")
+    [ -n "$port" ] && break
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$port" ]; then
+    not_ok "$name" "the server did not start:" "$(cat "$work/server.log")"
+  else
+    # The words of the vector table as the ELF file has them, read by GDB without a target.
+    expected=$("$gdb" -batch -nx -ex 'x/4xw 0x08000000' "$elf" 2>&1 | sed -n 's/^0x8000000 <vectors>:\s*//p')
+    out=$(timeout 120 "$gdb" -batch -nx -ex 'set confirm off' -ex "target extended-remote 127.0.0.1:$port" \
+      -ex 'monitor swdp_scan' -ex 'attach 1' -ex 'load' -ex 'compare-sections' -ex 'x/4xw 0x08000000' \
+      -ex 'break fixture_tick' -ex 'run' -ex 'print n' -ex 'detach' "$elf" 2>&1)
+    problems=()
+    for want in ' 1 +STM32F40x/41x Cortex-M4' 'Loading section \.text, size 0x[0-9a-f]+ lma 0x8' \
+      'Section \.text, range .*: matched\.' 'fixture: hello' 'Breakpoint 1, fixture_tick \(n=1\)' \
+      '^\$1 = 1$' '\[Inferior 1 \(Remote target\) detached\]'; do
+      grep -qE -- "$want" <<<"$out" || problems+=("no match for /$want/")
+    done
+    [[ "$expected" =~ ^0x20[0-9a-f]{6}[[:space:]]+0x080[0-9a-f]{5} ]] || problems+=("unexpected ELF words: '$expected'")
+    grep -qE "^0x8000000 <vectors>:\s*${expected//[[:space:]]/\\s+}\s*$" <<<"$out" ||
+      problems+=("x/4xw 0x08000000 does not show the loaded vector table: $expected")
+    grep -qE 'MIS-MATCHED|Remote connection closed|internal-error' <<<"$out" && problems+=("GDB reported trouble")
+    sed -n 's/^  target 1: /    server: target 1: /p' "$work/server.log"
+    if [ ${#problems[@]} -eq 0 ]; then
+      grep -E '^0x8000000 <vectors>:|^Breakpoint 1, ' <<<"$out" | sed 's/^/    gdb: /'
+      ok "$name"
+    else
+      not_ok "$name" "${problems[@]}" "--- gdb:" "$out" "--- server:" "$(cat "$work/server.log")"
+    fi
+  fi
+  kill -- "-$server" 2>/dev/null
+  wait "$server" 2>/dev/null
+  server=""
+fi
+
+echo "    tarball check: $(elapsed)"
+[ "$failed" -eq 0 ]
