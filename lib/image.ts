@@ -17,9 +17,24 @@ function imageError(message: string): BmpError {
   return new BmpError('EIMAGE', message);
 }
 
-/** Parses Intel HEX text (Intel "Hexadecimal Object File Format Specification", rev. A). */
+/**
+ * Parses Intel HEX text (Intel "Hexadecimal Object File Format Specification", rev. A). Data
+ * records are gathered into blocks as they come (a record that continues the previous one joins
+ * it), then blocks are sorted and joined where they touch or overlap (a later record wins).
+ */
 export function parseIntelHex(text: string): ImageSegment[] {
-  const bytes = new Map<number, number>();
+  const blocks: { address: number; parts: Uint8Array[]; length: number }[] = [];
+  let current: (typeof blocks)[number] | undefined;
+  const add = (address: number, data: Uint8Array) => {
+    if (!data.length) return;
+    if (current && current.address + current.length === address) {
+      current.parts.push(data);
+      current.length += data.length;
+    } else {
+      current = { address, parts: [data], length: data.length };
+      blocks.push(current);
+    }
+  };
   let upper = 0;
   let ended = false;
   const lines = text.split(/\r?\n/);
@@ -35,21 +50,27 @@ export function parseIntelHex(text: string): ImageSegment[] {
     if (sum !== 0) throw imageError(`Intel HEX ${where}: bad checksum`);
     const offset = (record[1] << 8) | record[2];
     const type = record[3];
-    const data = record.subarray(4, 4 + count);
+    const data = new Uint8Array(record.subarray(4, 4 + count));
     switch (type) {
-      case 0x00:
-        for (let k = 0; k < count; k++) bytes.set((upper + ((offset + k) & 0xffff)) >>> 0, data[k]);
+      case 0x00: {
+        // The offset wraps inside its 64 KiB segment.
+        const first = Math.min(count, 0x10000 - offset);
+        add((upper + offset) >>> 0, data.subarray(0, first));
+        add(upper >>> 0, data.subarray(first));
         break;
+      }
       case 0x01:
         ended = true;
         break;
       case 0x02: // extended segment address: bits 4-19
         if (count !== 2) throw imageError(`Intel HEX ${where}: bad extended segment address`);
         upper = ((data[0] << 8) | data[1]) << 4;
+        current = undefined;
         break;
       case 0x04: // extended linear address: bits 16-31
         if (count !== 2) throw imageError(`Intel HEX ${where}: bad extended linear address`);
         upper = (((data[0] << 8) | data[1]) << 16) >>> 0;
+        current = undefined;
         break;
       case 0x03:
       case 0x05:
@@ -59,27 +80,29 @@ export function parseIntelHex(text: string): ImageSegment[] {
     }
   });
   if (!ended) throw imageError('Intel HEX: no end-of-file record');
-  return coalesce([...bytes.entries()].sort((a, b) => a[0] - b[0]));
+  return joinBlocks(blocks.map((b, order) => ({ address: b.address, data: Buffer.concat(b.parts), order })));
 }
 
-function coalesce(sorted: [number, number][]): ImageSegment[] {
-  const segments: ImageSegment[] = [];
-  let start = -1;
-  let run: number[] = [];
-  const flush = () => {
-    if (run.length) segments.push({ address: start, data: Uint8Array.from(run) });
-  };
-  for (const [address, value] of sorted) {
-    if (start >= 0 && address === start + run.length) {
-      run.push(value);
-      continue;
+/** Sorts blocks by address and joins those that touch or overlap; where they overlap, the one
+ * that came later in the file wins. */
+function joinBlocks(blocks: { address: number; data: Uint8Array; order: number }[]): ImageSegment[] {
+  const sorted = [...blocks].sort((a, b) => a.address - b.address || a.order - b.order);
+  const out: { address: number; pieces: typeof blocks; end: number }[] = [];
+  for (const b of sorted) {
+    const last = out[out.length - 1];
+    if (last && b.address <= last.end) {
+      last.pieces.push(b);
+      last.end = Math.max(last.end, b.address + b.data.length);
+    } else {
+      out.push({ address: b.address, pieces: [b], end: b.address + b.data.length });
     }
-    flush();
-    start = address;
-    run = [value];
   }
-  flush();
-  return segments;
+  return out.map((o) => {
+    if (o.pieces.length === 1) return { address: o.address, data: new Uint8Array(o.pieces[0].data) };
+    const data = new Uint8Array(o.end - o.address);
+    for (const p of [...o.pieces].sort((x, y) => x.order - y.order)) data.set(p.data, p.address - o.address);
+    return { address: o.address, data };
+  });
 }
 
 /** Which format a file is in: by content (ELF magic, HEX records), else by name, else binary. */

@@ -45,7 +45,7 @@ export interface NativeSim {
   advance(nanoseconds: number): void;
   reset(kind: string): void;
   setNrst(low: boolean): void;
-  injectFault(kind: string, count?: number): void;
+  injectFault(kind: string, count?: number, after?: number): void;
   setClocks(clocks: { swdHz?: number; coreHz?: number }): void;
   state(): NativeSimState;
 }
@@ -101,7 +101,12 @@ export interface NativeProbe {
   }>;
   close(): void;
   flashErase(addr: number, length: number): Promise<void>;
-  flashProgram(addr: number, data: Uint8Array, verify: boolean, fast?: boolean, erase?: boolean): Promise<void>;
+  flashImage(
+    segments: { address: number; data: Uint8Array }[],
+    verify: boolean,
+    fast?: boolean,
+    progress?: Int32Array,
+  ): Promise<void>;
   flashMassErase(): Promise<void>;
 }
 

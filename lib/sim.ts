@@ -104,8 +104,12 @@ export class Sim {
     this.call((s) => s.setNrst(low));
   }
 
-  injectFault(kind: SimFaultKind, count = 1): void {
-    this.call((s) => s.injectFault(kind, count));
+  /**
+   * Injects a fault; with `after`, the injected faults act only once that many more SWD
+   * transfers have passed (a fault in the middle of a long operation, set up before it).
+   */
+  injectFault(kind: SimFaultKind, count = 1, after = 0): void {
+    this.call((s) => s.injectFault(kind, count, after));
   }
 
   setClocks(clocks: { swdHz?: number; coreHz?: number }): void {

@@ -64,9 +64,11 @@ export type OpenProbeOptions =
     };
 
 export interface FlashOptions {
-  /** Read back and compare what was programmed (default true). */
+  /** Verify what was programmed (default true): a CRC-32 that the on-target routine computes
+   * from the flash as it programs, or a read-back where it cannot run. */
   verify?: boolean;
-  /** Called as programming proceeds: bytes done of the total. */
+  /** Called as programming proceeds: bytes sent of the total (the total once all is written
+   * and verified). Calls come from a timer on the main thread while the probe works. */
   progress?: (done: number, total: number) => void;
   /** For a raw binary: where it goes. */
   base?: number;
@@ -395,54 +397,27 @@ export class Target extends EventEmitter {
    * programs, and verifies. The core is halted first and left halted.
    */
   async flash(image: Uint8Array | ImageSegment[], options: FlashOptions = {}): Promise<void> {
-    let segments = Array.isArray(image)
-      ? image
-      : loadImage(image, { base: options.base, format: options.format });
-    const map = await this.memoryMap();
-    const flash = map.filter((r) => r.type === 'flash');
-    if (!flash.length) throw new BmpError('EFLASH', 'no flash is known for this part');
-    for (const s of segments) {
-      const end = s.address + s.data.length;
-      // Covered by the flash regions (adjacent regions, e.g. sectors of several sizes, join up).
-      let at = s.address;
-      for (let r = flash.find((x) => at >= x.start && at < x.start + x.length); r && at < end;
-        r = flash.find((x) => at >= x.start && at < x.start + x.length)) {
-        at = r.start + r.length;
-      }
-      if (at < end) {
-        throw new BmpError('ERANGE', `the image has data at 0x${s.address.toString(16)}-0x${(end - 1).toString(16)}, ` +
-          'outside the flash of this part: nothing was erased');
-      }
-    }
+    const segments = Array.isArray(image) ? image : loadImage(image, { base: options.base, format: options.format });
     await this.halt();
-    segments = alignSegments(segments);
-    // Pieces end on erase-block boundaries (a piece's blocks are erased as it is written, so no
-    // block may be shared by two pieces), about 32 KiB each for progress reports.
-    const pieces: ImageSegment[] = [];
-    for (const s of segments) {
-      let from = 0;
-      while (from < s.data.length) {
-        let to = from;
-        while (to < s.data.length && (to === from || to - from < 32 << 10)) {
-          const at = s.address + to;
-          const region = flash.find((r) => at >= r.start && at < r.start + r.length)!;
-          const block = region.blockSize ?? region.length;
-          to = Math.min(s.data.length, region.start + (Math.floor((at - region.start) / block) + 1) * block - s.address);
-        }
-        pieces.push({ address: s.address + from, data: s.data.subarray(from, to) });
-        from = to;
+    // The core plans and writes the image (native/core/target/flash_image.h); progress comes
+    // back through shared memory that the session thread writes as it goes.
+    const cells = options.progress ? new Int32Array(new SharedArrayBuffer(8)) : undefined;
+    let reported = -1;
+    const report = () => {
+      const done = Atomics.load(cells!, 0);
+      const total = Atomics.load(cells!, 1);
+      if (total > 0 && done !== reported) {
+        reported = done;
+        options.progress!(done, total);
       }
+    };
+    const timer = cells ? setInterval(report, 20) : undefined;
+    try {
+      await this.call(() => this.handle.flashImage(segments, options.verify ?? true, options.fast ?? true, cells));
+    } finally {
+      if (timer) clearInterval(timer);
     }
-    const total = segments.reduce((n, s) => n + s.data.length, 0);
-    let done = 0;
-    options.progress?.(0, total);
-    for (const piece of pieces) {
-      await this.call(() =>
-        this.handle.flashProgram(piece.address, piece.data, options.verify ?? true, options.fast ?? true, true),
-      );
-      done += piece.data.length;
-      options.progress?.(done, total);
-    }
+    if (cells) report();
   }
 
   /** Erases the whole flash (every bank). The core is halted first. */
@@ -473,32 +448,6 @@ export class Target extends EventEmitter {
   clearWatchpoint(addr: number, size: number): Promise<void> {
     return this.call(() => this.handle.watchpoint(addr, size, 0));
   }
-}
-
-/**
- * Program units go up to 32 bytes (an H7 flash word), and a unit may be programmed once per
- * erase: segments are merged where they share or nearly share a unit (gaps filled with 0xFF, the
- * erased value) and start on a 32-byte boundary.
- */
-function alignSegments(segments: ImageSegment[]): ImageSegment[] {
-  const UNIT = 32;
-  const sorted = [...segments].filter((s) => s.data.length).sort((a, b) => a.address - b.address);
-  const out: { address: number; parts: { address: number; data: Uint8Array }[]; end: number }[] = [];
-  for (const s of sorted) {
-    const start = s.address - (s.address % UNIT);
-    const last = out[out.length - 1];
-    if (last && start <= last.end + (UNIT - (last.end % UNIT)) % UNIT) {
-      last.parts.push(s);
-      last.end = Math.max(last.end, s.address + s.data.length);
-    } else {
-      out.push({ address: start, parts: [s], end: s.address + s.data.length });
-    }
-  }
-  return out.map((o) => {
-    const data = new Uint8Array(Math.ceil((o.end - o.address) / UNIT) * UNIT).fill(0xff);
-    for (const p of o.parts) data.set(p.data, p.address - o.address);
-    return { address: o.address, data };
-  });
 }
 
 /** Opens a probe: a simulated target (virtual probe or SWD wire), or a CMSIS-DAP transport. */

@@ -1,5 +1,7 @@
 #include "probe_wrap.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@ extern "C" {
 #include "sim_swd_phy.h"
 #include "target/description.h"
 #include "target/flash.h"
+#include "target/flash_image.h"
 }
 
 namespace bmp {
@@ -52,7 +55,7 @@ Napi::Object ProbeWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&ProbeWrap::Describe>("describe"),
                                          InstanceMethod<&ProbeWrap::Close>("close"),
                                          InstanceMethod<&ProbeWrap::FlashErase>("flashErase"),
-                                         InstanceMethod<&ProbeWrap::FlashProgram>("flashProgram"),
+                                         InstanceMethod<&ProbeWrap::FlashImage>("flashImage"),
                                          InstanceMethod<&ProbeWrap::FlashMassErase>("flashMassErase"),
                                      });
     AddonData::Of(env).probe = Napi::Persistent(cls);
@@ -452,26 +455,74 @@ Napi::Value ProbeWrap::FlashErase(const Napi::CallbackInfo &info)
     });
 }
 
-// flashProgram(addr, data, verify, fast = true, erase = false): programs flash (padded to the
-// program unit with 0xFF); `fast` uses the on-target loader in the part's RAM, else direct
-// writes; `erase` erases the blocks the data touches first (with the loader: just in time)
-Napi::Value ProbeWrap::FlashProgram(const Napi::CallbackInfo &info)
+// flashImage(segments: { address, data }[], verify, fast = true, progress?: Int32Array):
+// programs an image as the core plans it (target/flash_image.h): refused before anything is
+// erased if any byte lies outside flash; only the blocks it touches are erased; verified by the
+// on-target routine's CRC (or by reading back). `fast` uses the loader in the part's RAM, else
+// direct writes. `progress` (two elements, on a SharedArrayBuffer that the caller keeps until
+// the call settles) receives [bytes done, total] from the session thread as it goes.
+Napi::Value ProbeWrap::FlashImage(const Napi::CallbackInfo &info)
 {
-    uint32_t addr = 0;
-    std::shared_ptr<std::vector<uint8_t>> data;
-    if (!ArgU32(info, 0, "addr", &addr) || !ArgBytesCopy(info, 1, "data", &data)) return info.Env().Undefined();
-    bool verify = info.Length() > 2 && info[2].ToBoolean();
-    bool fast = !(info.Length() > 3 && info[3].IsBoolean() && !info[3].As<Napi::Boolean>().Value());
-    bool erase = info.Length() > 4 && info[4].ToBoolean();
-    return Queue(info, [this, addr, data, verify, fast, erase] {
+    struct Piece {
+        uint32_t addr;
+        std::vector<uint8_t> data;
+    };
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) return ThrowTypeWithCode(env, "EINVAL", "segments must be an array");
+    Napi::Array list = info[0].As<Napi::Array>();
+    auto pieces = std::make_shared<std::vector<Piece>>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+        Napi::Value v = list.Get(i);
+        if (!v.IsObject() || !v.As<Napi::Object>().Get("data").IsTypedArray())
+            return ThrowTypeWithCode(env, "EINVAL", "each segment must be { address, data: Uint8Array }");
+        Napi::Object o = v.As<Napi::Object>();
+        uint32_t addr = 0;
+        if (!ToU32(env, o.Get("address"), "a segment's address", 0xFFFFFFFFu, &addr)) return env.Undefined();
+        Napi::TypedArray t = o.Get("data").As<Napi::TypedArray>();
+        if (t.TypedArrayType() != napi_uint8_array) return ThrowTypeWithCode(env, "EINVAL", "a segment's data must be a Uint8Array");
+        Napi::Uint8Array bytes = t.As<Napi::Uint8Array>();
+        if (static_cast<uint64_t>(addr) + bytes.ElementLength() > 0x100000000ull)
+            return ThrowWithCode(env, "ERANGE", "a segment runs past 4 GiB");
+        pieces->push_back(Piece{addr, std::vector<uint8_t>(bytes.Data(), bytes.Data() + bytes.ElementLength())});
+    }
+    bool verify = info.Length() > 1 && info[1].ToBoolean();
+    bool fast = !(info.Length() > 2 && info[2].IsBoolean() && !info[2].As<Napi::Boolean>().Value());
+    int32_t *progress = nullptr;
+    if (info.Length() > 3 && !info[3].IsUndefined()) {
+        if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+            info[3].As<Napi::Int32Array>().ElementLength() < 2)
+            return ThrowTypeWithCode(env, "EINVAL", "progress must be an Int32Array of two elements");
+        progress = info[3].As<Napi::Int32Array>().Data();
+    }
+    return Queue(info, [this, pieces, verify, fast, progress] {
         return WithProbe([&] {
             if (probe_.attached < 0) return NeedAttached(&probe_);
+            if (!probe_.part_known) return Outcome::Status(BMP_ERR_FLASH_UNKNOWN_PART);
+            uint32_t origin = flash_image_origin(&probe_);
+            uint64_t end = origin;
+            for (const Piece &p : *pieces) {
+                if (p.data.empty()) continue;
+                if (!flash_contains(&probe_, p.addr, static_cast<uint32_t>(p.data.size()))) {
+                    char where[96];
+                    snprintf(where, sizeof where, "the image has data at 0x%x-0x%x, outside the flash of this part",
+                             static_cast<unsigned>(p.addr), static_cast<unsigned>(p.addr + p.data.size() - 1));
+                    return Outcome::Error("ERANGE", std::string(where) + ": nothing was erased");
+                }
+                end = std::max<uint64_t>(end, p.addr + p.data.size());
+            }
+            std::vector<uint8_t> buffer(static_cast<size_t>(end - origin));
+            std::vector<flash_extent> extents(pieces->size() ? pieces->size() : 1);
+            flash_image image;
+            flash_image_init(&image, origin, buffer.data(), buffer.size(), extents.data(), static_cast<unsigned>(extents.size()));
+            for (const Piece &p : *pieces) flash_image_add(&image, p.addr, p.data.data(), p.data.size());
             flash_ram ram = {0, 0};
             if (fast) flash_default_ram(&probe_, &ram);
-            int s = erase ? flash_write(&probe_, addr, data->data(), data->size(), &ram, verify, nullptr, nullptr)
-                          : flash_program(&probe_, addr, data->data(), data->size(), &ram, nullptr, nullptr);
-            if (s == 0 && verify && !erase) s = flash_verify_crc(&probe_, addr, data->data(), data->size(), &ram);
-            return Outcome::Status(s);
+            auto report = [](void *ctx, size_t done, size_t total) {
+                int32_t *cell = static_cast<int32_t *>(ctx);
+                __atomic_store_n(&cell[1], static_cast<int32_t>(total), __ATOMIC_RELAXED);
+                __atomic_store_n(&cell[0], static_cast<int32_t>(done), __ATOMIC_RELEASE);
+            };
+            return Outcome::Status(flash_image_write(&probe_, &image, &ram, verify, progress ? +report : nullptr, progress));
         });
     });
 }

@@ -58,7 +58,7 @@ private:
     Napi::Value Describe(const Napi::CallbackInfo &info);
     Napi::Value Close(const Napi::CallbackInfo &info);
     Napi::Value FlashErase(const Napi::CallbackInfo &info);
-    Napi::Value FlashProgram(const Napi::CallbackInfo &info);
+    Napi::Value FlashImage(const Napi::CallbackInfo &info);
     Napi::Value FlashMassErase(const Napi::CallbackInfo &info);
 
     int OpenLink(); // session thread

@@ -249,6 +249,8 @@ Napi::Value SimWrap::InjectFault(const Napi::CallbackInfo &info)
     if (!t) return info.Env().Undefined();
     std::string kind = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
     if (info.Length() > 1 && !ArgU32(info, 1, "count", &count)) return info.Env().Undefined();
+    uint32_t after = 0;
+    if (info.Length() > 2 && !info[2].IsUndefined() && !ArgU32(info, 2, "after", &after)) return info.Env().Undefined();
     if (kind == "wait") sim_fault_inject(t, SIM_FAULT_WAIT, count);
     else if (kind == "fault") sim_fault_inject(t, SIM_FAULT_FAULT, count);
     else if (kind == "no-ack") sim_fault_inject(t, SIM_FAULT_NO_ACK, count);
@@ -260,6 +262,7 @@ Napi::Value SimWrap::InjectFault(const Napi::CallbackInfo &info)
         return ThrowWithCode(info.Env(), "EINVAL",
                              "fault kind must be one of wait, fault, no-ack, sticky-orun, clear, "
                              "flash-error, target-reset");
+    if (after) sim_fault_defer(t, after); /* the injected faults act after that many transfers */
     return info.Env().Undefined();
 }
 

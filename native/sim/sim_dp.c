@@ -91,7 +91,7 @@ void sim_fault_inject(sim_target *t, sim_fault_kind kind, uint32_t count)
         break;
     case SIM_FAULT_STICKY_ORUN: dp->ctrl_stat |= STICKYORUN; break;
     case SIM_FAULT_CLEAR:
-        dp->inject_wait = dp->inject_fault = dp->inject_no_ack = 0;
+        dp->inject_wait = dp->inject_fault = dp->inject_no_ack = dp->inject_after = 0;
         dp->inject_no_ack_forever = false;
         break;
     }
@@ -204,11 +204,18 @@ static unsigned fail(sim_dp *dp, unsigned ack)
     return ack;
 }
 
+void sim_fault_defer(sim_target *t, uint32_t transfers)
+{
+    t->dp.inject_after = transfers;
+}
+
 unsigned sim_dp_begin(sim_target *t, bool ap, bool read, unsigned addr, uint32_t *data)
 {
     sim_dp *dp = &t->dp;
-    if (dp->inject_no_ack_forever) return SIM_ACK_NONE;
-    if (dp->inject_no_ack) {
+    bool deferred = dp->inject_after > 0;
+    if (deferred) dp->inject_after--;
+    if (!deferred && dp->inject_no_ack_forever) return SIM_ACK_NONE;
+    if (!deferred && dp->inject_no_ack) {
         dp->inject_no_ack--;
         return SIM_ACK_NONE;
     }
@@ -219,11 +226,11 @@ unsigned sim_dp_begin(sim_target *t, bool ap, bool read, unsigned addr, uint32_t
     }
     if ((dp->ctrl_stat & STICKY) && !allowed_while_sticky(ap, read, addr)) return fail(dp, SIM_ACK_FAULT);
     bool touches_ap = ap || (read && addr == 0xC);
-    if (touches_ap && dp->inject_wait) {
+    if (!deferred && touches_ap && dp->inject_wait) {
         dp->inject_wait--;
         return fail(dp, SIM_ACK_WAIT);
     }
-    if (ap && dp->inject_fault) {
+    if (!deferred && ap && dp->inject_fault) {
         dp->inject_fault--;
         dp->ctrl_stat |= STICKYERR;
         return fail(dp, SIM_ACK_FAULT);

@@ -75,6 +75,7 @@ typedef struct sim_dp {
     uint32_t inject_fault;
     uint32_t inject_no_ack;
     bool inject_no_ack_forever;
+    uint32_t inject_after;  /* transfers that pass untouched before the injected faults act */
 } sim_dp;
 
 void sim_dp_init(sim_target *t);                        /* from the profile */
@@ -92,6 +93,9 @@ void sim_wire_out(sim_target *t, uint32_t bits, unsigned n);
 uint32_t sim_wire_in(sim_target *t, unsigned n);
 
 void sim_fault_inject(sim_target *t, sim_fault_kind kind, uint32_t count);
+/* The injected faults wait until `transfers` more SWD transfers have passed: a fault in the
+ * middle of a long operation, scheduled before it starts. */
+void sim_fault_defer(sim_target *t, uint32_t transfers);
 void sim_dp_set_swd_hz(sim_target *t, uint32_t hz);
 /* TAR auto-increment block: 4096 on the Cortex-M AHB-APs modelled here (what OpenOCD relies on,
  * ADIv5 IHI0031C 7.2.2); 1024 is the architectural minimum, for testing hosts that must not rely

@@ -9,6 +9,7 @@
 #include "check.h"
 #include "fixture_target.h"
 #include "target/flash.h"
+#include "target/flash_image.h"
 #include "target/flash_loader.h"
 #include "target/probe_session.h"
 
@@ -272,6 +273,85 @@ static void test_write(void)
     each_part(write_blocks);
 }
 
+typedef struct progress_log {
+    size_t last, total;
+    unsigned calls;
+    bool monotonic;
+} progress_log;
+
+static void on_progress(void *ctx, size_t done, size_t total)
+{
+    progress_log *log = ctx;
+    if (done < log->last || done > total || (log->calls && total != log->total)) log->monotonic = false;
+    log->last = done;
+    log->total = total;
+    log->calls++;
+}
+
+/* The end of the part's flash. */
+static uint32_t flash_end(void)
+{
+    uint32_t end = 0;
+    for (unsigned i = 0; i < probe.part.memory_count; i++)
+        if (probe.part.memories[i].kind == PART_MEMORY_FLASH) end = probe.part.memories[i].start + probe.part.memories[i].length;
+    return end;
+}
+
+/* An image of pieces in any order, one overlapping another, in separate blocks: only the blocks
+ * they touch are erased, what lies between pieces of a run stays erased, the later piece wins
+ * where two overlap, it is verified, progress ends at the total, and the image is empty after.
+ * A piece past the end of flash refuses the whole image before anything is erased. */
+static void write_image(const part *pt)
+{
+    static uint8_t buffer[0xA0000]; /* flash from its start to past the H7's test area */
+    flash_extent extents[8];
+    flash_image im;
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    fill(pt->area, 4 * pt->block, 0x00);
+    flash_image_init(&im, flash_image_origin(&probe), buffer, sizeof buffer, extents, 8);
+    fill_random(data, 2048, 17);
+    uint32_t a = pt->area + pt->unit + 1, b = pt->area + 2 * pt->block + pt->block / 2;
+    CHECK(flash_image_add(&im, b, data + 1000, 100));
+    CHECK(flash_image_add(&im, a, data, 50));
+    CHECK(flash_image_add(&im, a + 40, data + 500, 30)); /* overlaps the end of the one before */
+    CHECK_EQ(im.count, 2);
+    progress_log log = {.monotonic = true};
+    CHECK_EQ(flash_image_write(&probe, &im, &ram, true, on_progress, &log), BMP_OK);
+    CHECK(log.monotonic && log.calls >= 2 && log.last == log.total && log.total >= 170);
+    CHECK(all(pt->area, a - pt->area, 0xFF));
+    CHECK(memcmp(flash_at(a, 40), data, 40) == 0);
+    CHECK(memcmp(flash_at(a + 40, 30), data + 500, 30) == 0);
+    CHECK(all(a + 70, pt->area + pt->block - (a + 70), 0xFF));
+    CHECK(all(pt->area + pt->block, pt->block, 0x00)); /* untouched */
+    CHECK(all(pt->area + 2 * pt->block, b - (pt->area + 2 * pt->block), 0xFF));
+    CHECK(memcmp(flash_at(b, 100), data + 1000, 100) == 0);
+    CHECK(all(pt->area + 3 * pt->block, pt->block, 0x00)); /* untouched */
+    CHECK_EQ(im.count, 0);
+    bool clean = true;
+    for (size_t i = 0; i < sizeof buffer; i++) clean &= buffer[i] == 0xFF;
+    CHECK(clean);
+    /* past the end: nothing erased, nothing written */
+    uint32_t end = flash_end(), last = end - pt->block;
+    fill(last, pt->block, 0x00);
+    flash_image_init(&im, last, buffer, 2 * pt->block, extents, 8);
+    CHECK(flash_image_add(&im, last, data, 64));
+    CHECK(flash_image_add(&im, end - 8, data, 16));
+    CHECK_EQ(flash_image_write(&probe, &im, &ram, true, NULL, NULL), BMP_ERR_FLASH_OUTSIDE);
+    CHECK(all(last, pt->block, 0x00));
+    /* too many separate pieces, or one outside the buffer: refused as they are added */
+    flash_image_init(&im, flash_image_origin(&probe), buffer, sizeof buffer, extents, 2);
+    CHECK(flash_image_add(&im, pt->area, data, 4) && flash_image_add(&im, pt->area + 64, data, 4));
+    CHECK(!flash_image_add(&im, pt->area + 128, data, 4));
+    CHECK(!flash_image_add(&im, flash_image_origin(&probe) + sizeof buffer - 2, data, 4));
+    flash_image_clear(&im);
+}
+
+static void test_image(void)
+{
+    each_part(write_image);
+}
+
 static void test_refusals(void)
 {
     each_part(refusals);
@@ -371,6 +451,7 @@ int main(void)
     RUN(test_program_direct);
     RUN(test_program_loader);
     RUN(test_write);
+    RUN(test_image);
     RUN(test_refusals);
     RUN(test_locked);
     RUN(test_protected);

@@ -86,76 +86,15 @@ static bmp_status flush_pending(gdb_server *g)
 
 void gdb_server_set_flash_buffer(gdb_server *g, uint8_t *buffer, size_t capacity)
 {
-    for (size_t i = 0; buffer && i < capacity; i++) buffer[i] = 0xFF; /* the erased value */
-    g->flash_image = buffer;
-    g->flash_image_capacity = buffer ? capacity : 0;
-    g->flash_extent_count = 0;
-}
-
-/* The first flash address: where the image buffer starts. */
-static uint32_t flash_origin(const gdb_server *g)
-{
-    for (unsigned i = 0; i < g->probe->part.memory_count; i++)
-        if (g->probe->part.memories[i].kind == PART_MEMORY_FLASH) return g->probe->part.memories[i].start;
-    return 0;
+    flash_image_init(&g->image, 0, buffer, capacity, g->image_extents, sizeof g->image_extents / sizeof g->image_extents[0]);
 }
 
 /* Collects a write in the image buffer; false if it does not fit (then it is written at once). */
 static bool collect(gdb_server *g, uint32_t addr, const uint8_t *data, size_t length)
 {
-    uint32_t origin = flash_origin(g);
-    if (!g->flash_image || !g->probe->part_known || addr < origin || length == 0 ||
-        (uint64_t)(addr - origin) + length > g->flash_image_capacity)
-        return false;
-    /* Extend an extent this write continues (or overlaps), else start one. */
-    unsigned i = 0;
-    for (; i < g->flash_extent_count; i++)
-        if (addr <= g->flash_extents[i].end && addr + length >= g->flash_extents[i].start) break;
-    if (i == g->flash_extent_count) {
-        if (i == 32) return false;
-        g->flash_extents[i].start = addr;
-        g->flash_extents[i].end = addr;
-        g->flash_extent_count++;
-    }
-    if (addr < g->flash_extents[i].start) g->flash_extents[i].start = addr;
-    if (addr + length > g->flash_extents[i].end) g->flash_extents[i].end = addr + (uint32_t)length;
-    for (size_t k = 0; k < length; k++) g->flash_image[addr - origin + k] = data[k];
-    return true;
-}
-
-/* vFlashDone with a collected image: extents that share an erase block become one run (their
- * gap is still 0xFF in the buffer, the erased value), widened to whole units; each run is
- * erased and programmed in one go, then verified. The buffer is left all 0xFF again. */
-static bmp_status write_collected(gdb_server *g)
-{
-    uint32_t origin = flash_origin(g), unit = flash_unit(g->probe);
-    flash_ram ram = {0, 0};
-    flash_default_ram(g->probe, &ram);
-    unsigned n = g->flash_extent_count;
-    for (unsigned i = 1; i < n; i++) /* insertion sort by start: at most 32 */
-        for (unsigned k = i; k > 0 && g->flash_extents[k].start < g->flash_extents[k - 1].start; k--) {
-            uint32_t s0 = g->flash_extents[k].start, e0 = g->flash_extents[k].end;
-            g->flash_extents[k] = g->flash_extents[k - 1];
-            g->flash_extents[k - 1].start = s0, g->flash_extents[k - 1].end = e0;
-        }
-    bmp_status s = BMP_OK;
-    for (unsigned i = 0; i < n;) {
-        uint32_t start = g->flash_extents[i].start / unit * unit, end = g->flash_extents[i].end;
-        unsigned j = i + 1;
-        for (; j < n; j++) {
-            uint32_t block = 0, span = 0;
-            if (!flash_block_span(g->probe, end - 1, 1, &block, &span) || g->flash_extents[j].start >= block + span) break;
-            if (g->flash_extents[j].end > end) end = g->flash_extents[j].end;
-        }
-        end = (end + unit - 1) / unit * unit;
-        if ((uint64_t)(end - origin) > g->flash_image_capacity) end = origin + (uint32_t)g->flash_image_capacity;
-        uint8_t *data = g->flash_image + (start - origin);
-        if (s == BMP_OK) s = flash_write(g->probe, start, data, end - start, &ram, true, 0, 0);
-        for (uint32_t a = start; a < end; a++) g->flash_image[a - origin] = 0xFF;
-        i = j;
-    }
-    g->flash_extent_count = 0;
-    return s;
+    if (!g->image.buffer || !g->probe->part_known) return false;
+    if (g->image.count == 0) g->image.origin = flash_image_origin(g->probe); /* the buffer mirrors flash */
+    return flash_image_add(&g->image, addr, data, length);
 }
 
 static void write_packet(gdb_server *g, char *p, size_t length)
@@ -256,8 +195,11 @@ void gdb_flash_packet(gdb_server *g, char *p, size_t length)
         write_packet(g, p, length);
     } else {
         bmp_status s = flush_pending(g);
-        if (s == BMP_OK && g->flash_extent_count) s = write_collected(g);
-        g->flash_extent_count = 0;
+        flash_ram ram = {0, 0};
+        flash_default_ram(g->probe, &ram);
+        /* The collected image: erased, programmed in long runs, verified (flash_image.h). */
+        if (s == BMP_OK && g->image.count) s = flash_image_write(g->probe, &g->image, &ram, true, 0, 0);
+        else flash_image_clear(&g->image); /* an error came first: nothing more is written */
         g->flash_unerased_count = 0; /* blocks nothing was written into stay as they were */
         reply_status(g, s);
     }

@@ -769,7 +769,7 @@ static void forget_target_state(gdb_server *g)
     gdb_forget_halt_state(g);
     g->flash_unerased_count = 0;
     g->flash_pending_length = 0;
-    g->flash_extent_count = 0;
+    flash_image_clear(&g->image); /* nothing collected survives */
     for (unsigned i = 0; i < GDB_MAX_SW_BREAKPOINTS; i++) g->sw[i].used = false;
     for (unsigned i = 0; i < CORTEXM_MAX_WATCHPOINTS; i++) g->watches[i].used = false;
     g->run = GDB_IDLE;

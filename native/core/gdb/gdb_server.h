@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "gdb/rsp_packet.h"
 #include "target/description.h"
+#include "target/flash_image.h"
 #include "target/probe_session.h"
 
 /* The buffers, from GDB_PACKET_SIZE (common/config.h): */
@@ -89,10 +90,8 @@ typedef struct gdb_server {
     /* Optional, given by the embedding (the Node addon; firmware has no room): a buffer that
      * mirrors flash from its first address, so that `load` collects the whole image and writes
      * it at vFlashDone in long runs, erase and transfer overlapping on the target. */
-    uint8_t *flash_image;
-    size_t flash_image_capacity;
-    struct { uint32_t start, end; } flash_extents[32];
-    unsigned flash_extent_count;
+    flash_image image;
+    flash_extent image_extents[32];
     size_t last_length;           /* the last framed reply, for retransmission on '-' */
     uint8_t in[GDB_INPUT_SIZE];
     uint8_t reply[GDB_REPLY_SIZE];

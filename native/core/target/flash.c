@@ -355,6 +355,13 @@ bmp_status flash_program(probe_session *p, uint32_t addr, const uint8_t *data, s
     return s;
 }
 
+void flash_progress_after(void *ctx, size_t done, size_t total)
+{
+    (void)total;
+    flash_progress_from *f = ctx;
+    f->progress(f->ctx, f->before + done, f->total);
+}
+
 bmp_status flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
                 bool verify, flash_progress progress, void *ctx)
 {
@@ -386,7 +393,9 @@ bmp_status flash_write(probe_session *p, uint32_t addr, const uint8_t *data, siz
         erased_to = end; /* the end of the last block erased */
         if (end > addr + whole) end = addr + (uint32_t)whole;
         if ((s = unlock(p, &c, base)) != 0 || (s = wait_done(p, &c, base)) != 0) break;
-        s = program_loader(p, &c, at, data + done, end - at, ram, erases, n, verify, 0, 0);
+        flash_progress_from from = {progress, ctx, done, length};
+        s = program_loader(p, &c, at, data + done, end - at, ram, erases, n, verify, progress ? flash_progress_after : 0,
+                           &from);
         relock(p, &c, base);
         done += end - at;
         if (progress && s == BMP_OK) progress(ctx, done, length);

@@ -19,6 +19,15 @@ typedef struct flash_ram {
 
 typedef void (*flash_progress)(void *ctx, size_t done, size_t total);
 
+/* Progress of a part of a longer job: `before` bytes were done already, of `total`. Pass
+ * flash_progress_after, with a pointer to one of these, where a flash_progress is taken. */
+typedef struct flash_progress_from {
+    flash_progress progress;
+    void *ctx;
+    size_t before, total;
+} flash_progress_from;
+void flash_progress_after(void *ctx, size_t done, size_t total);
+
 /* Whether the whole range lies in the part's flash. */
 bool flash_contains(const probe_session *p, uint32_t addr, uint32_t length);
 /* The erase blocks overlapping [addr, addr+length): their start and total span. */

@@ -146,7 +146,6 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
     bmp_status result = BMP_OK;
     uint32_t read_index = 0, state = FLASH_LOADER_STATE_RUNNING, dhcsr = 0, done_flag = 0, crc = 0;
     uint32_t last_read = 0;
-    size_t reported = 0;
     unsigned idle = 0;
     if (progress) progress(ctx, 0, length);
     for (;;) {
@@ -159,6 +158,7 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
             adiv5_mem_write_posted(c->dp, c->apsel, l.buffers + (write_index % l.count) * l.size, data + sent, n);
             sent += n;
             write_index++;
+            if (progress && sent < length) progress(ctx, sent, length); /* the total once it is done */
             if ((s = adiv5_banked_begin(c->dp, c->apsel, l.cb)) != 0) break;
             adiv5_banked_write(c->dp, 0, write_index);
             if (sent == length && !done_flag) {
@@ -189,9 +189,6 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
         if (read_index != last_read) {
             last_read = read_index;
             idle = 0;
-            uint64_t done_bytes = (uint64_t)read_index * l.size;
-            reported = done_bytes < length ? (size_t)done_bytes : length;
-            if (progress) progress(ctx, reported, length);
         } else if (state == FLASH_LOADER_STATE_RUNNING && ++idle > max_idle) {
             result = BMP_ERR_LOADER_TIMEOUT;
             break;
@@ -224,7 +221,7 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
     uint8_t saved_demcr[4];
     put_le32(saved_demcr, demcr);
     adiv5_mem_write_posted(c->dp, c->apsel, DEMCR, saved_demcr, 4);
-    if (result == 0 && progress && reported != length) progress(ctx, length, length);
+    if (result == BMP_OK && progress) progress(ctx, length, length);
     return result;
 }
 

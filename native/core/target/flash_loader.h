@@ -81,7 +81,8 @@ typedef void (*flash_loader_progress)(void *ctx, size_t done, size_t total);
  * BMP_ERR_LOADER_FLASH with *sr_out holding the status register's error bits. The core's registers are saved and
  * restored around the run.
  * Also BMP_ERR_LOADER_TIMEOUT (no progress) and BMP_ERR_LOADER_FAULT (the routine stopped early).
- * `progress`, if not NULL, gets the bytes programmed so far. The core is left halted; DEMCR is
+ * `progress`, if not NULL, gets the bytes handed to the routine so far (no round trip to ask
+ * how far it is), and the total once it has programmed them all. The core is left halted; DEMCR is
  * restored (VC_HARDERR is set while the routine runs, so that a HardFault halts it). */
 bmp_status flash_loader_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data,
                                 size_t length, uint32_t *sr_out, uint32_t *crc_out, flash_loader_progress progress,
