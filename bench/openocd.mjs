@@ -422,7 +422,7 @@ try {
       openocd_path: single ? `stock config: ${loader.path}; WORKAREASIZE 0: ${single.path}` : loader.path,
       openocd_flash_correct: theirFlash.correct,
       ...(single ? { openocd_loader_attempt_packets: loader.packets, openocd_loader_attempt_wall_s: Number(loader.wall_s.toFixed(3)) } : {}),
-      ours_path: 'on-target loader; verify: read-back compare on the host',
+      ours_path: 'on-target loader (each block erased just before it is programmed; buffers streamed without waiting); verify: the routine reads each buffer back from flash and keeps a CRC-32, compared with the host\'s',
     });
   }
 } catch (error) {

@@ -113,6 +113,26 @@ describe('GdbServer with a raw client', () => {
     await probe.close();
   });
 
+  it('a port already in use gives EADDRINUSE naming the port, from the API and from the CLI', async () => {
+    const { probe, server, port } = await serve();
+    const other = new GdbServer({ probe, port });
+    await assert.rejects(other.listen(), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'EADDRINUSE');
+      assert.match(e.message, new RegExp(`port ${port} is already in use`));
+      return true;
+    });
+    const cli = fileURLToPath(new URL('../lib/cli/bmp-gdbserver.js', import.meta.url));
+    const child = spawn(process.execPath, [cli, '--sim', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 1, out);
+    assert.match(out, new RegExp(`port ${port} is already in use.*\\[EADDRINUSE\\]`));
+    await server.close();
+    await probe.close();
+  });
+
   it('refuses a second client clearly and leaves the first undisturbed', async () => {
     const { probe, server, port } = await serve();
     const first = await RawClient.connect(port);
