@@ -1,0 +1,48 @@
+/* The probe's USB device, as the board's main sees it: a composite device with
+ *   - CDC-ACM 0: the GDB server (a byte stream),
+ *   - CDC-ACM 1: the target's UART (a byte stream, and the line coding the host asks for),
+ *   - HID: CMSIS-DAP v1 (64-byte reports each way),
+ *   - a vendor interface with bulk OUT and IN: CMSIS-DAP v2 (its interface string contains
+ *     "CMSIS-DAP"; MS OS 2.0 descriptors bind WinUSB on Windows without a driver),
+ * with interface association descriptors and the serial number from the chip's unique ID.
+ *
+ * Layers (firmware/usb/): the device core (standard requests, descriptors, endpoint dispatch)
+ * and the class drivers above the controller seam (usb_dcd.h); the Synopsys OTG controller
+ * driver below it (full speed, and high speed with the STM32F723's internal PHY). None of it
+ * touches a register outside the controller driver, so the rest runs on the PC unchanged. */
+#ifndef USB_PROBE_H
+#define USB_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "usb/usb_dcd.h"
+
+typedef struct usb_probe_config {
+    uint16_t vid, pid, bcd_device;
+    const char *manufacturer, *product; /* the product string contains "CMSIS-DAP" */
+    const char *serial;                 /* from the chip's unique ID, as hex */
+    bool high_speed;                    /* 512-byte bulk packets (else 64) */
+} usb_probe_config;
+
+/* Starts the device on the controller `dcd` (already initialised by the board). */
+void usb_probe_init(const usb_probe_config *config, const usb_dcd *dcd);
+/* Handles what the controller reported since the last call (setup packets, completed
+ * transfers, resets). Call it from the main loop; the controller's interrupt only records. */
+void usb_probe_task(void);
+
+/* CDC-ACM 0 (GDB) and 1 (target UART): non-blocking byte streams. */
+size_t usb_probe_cdc_read(unsigned port, uint8_t *buffer, size_t capacity);
+/* Queues bytes; returns how many fitted (the rest is the caller's to retry). */
+size_t usb_probe_cdc_write(unsigned port, const uint8_t *data, size_t length);
+/* The line coding the host set on port 1 (for the target UART): baud, and whether it changed
+ * since the last call. */
+bool usb_probe_line_coding(unsigned port, uint32_t *baud);
+
+/* CMSIS-DAP: one whole request from HID (source 0) or bulk (source 1), or 0. */
+size_t usb_probe_dap_read(uint8_t *buffer, size_t capacity, unsigned *source);
+/* Sends one response the way its request came. */
+void usb_probe_dap_write(unsigned source, const uint8_t *data, size_t length);
+
+#endif
