@@ -103,6 +103,65 @@ static void step_breakpoint_watchpoint_reset(const char *profile, unsigned p, bo
     close_fixture();
 }
 
+/* The batched step against the simulator's own state, instruction after instruction through
+ * the fixture (calls, returns, stores to the stack): the registers it read, the memory windows it
+ * read after the halt, the halt reason; stepping off an FPB breakpoint at the PC; a watchpoint
+ * hit by a step reported as such. */
+static void batched_steps(const char *profile, unsigned p, bool over_dap)
+{
+    (void)p;
+    CHECK(open_fixture(profile, over_dap));
+    uint32_t watched = elf_symbol(&image, "watched");
+    CHECK_EQ(cortexm_halt(&core), BMP_OK);
+    static const unsigned sels[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
+    uint32_t values[20], code[15], stack[30];
+    uint8_t expect[120];
+    unsigned watch_hits = 0;
+    for (unsigned n = 0; n < 400; n++) {
+        uint32_t pc = t.cpu.r[15], sp = t.cpu.r[13];
+        if (n == 50) CHECK_EQ(cortexm_set_breakpoint(&core, pc), BMP_OK); /* step off it */
+        if (n == 60) cortexm_clear_breakpoint(&core, core.breakpoint_at[0] & ~1u);
+        if (n == 100) CHECK_EQ(cortexm_set_watchpoint(&core, watched, 4, CORTEXM_WATCH_WRITE), BMP_OK);
+        cortexm_step_batch b = {.regsel = sels, .count = 20, .values = values, .pc_known = n % 2 == 0, .pc = pc};
+        b.windows[0].addr = (pc & ~3u) - 24;
+        b.windows[0].words = 15;
+        b.windows[0].data = code;
+        /* the stack window: from 64 bytes below SP, inside the RAM that holds the stack */
+        uint32_t ram_start = 0, ram_end = 0;
+        for (unsigned m = 0; m < t.profile->memory_count; m++) {
+            const sim_memory_desc *d = &t.profile->memories[m];
+            if (sp > d->base && sp - d->base <= d->size) ram_start = d->base, ram_end = d->base + d->size;
+        }
+        CHECK(ram_end != 0);
+        uint32_t from = (sp & ~3u) - 64 < ram_start ? ram_start : (sp & ~3u) - 64;
+        b.windows[1].addr = from;
+        b.windows[1].words = ram_end - from < 120 ? (ram_end - from) / 4 : 30;
+        b.windows[1].data = stack;
+        b.window_count = 2;
+        CHECK_EQ(cortexm_step_batched(&core, true, &b), BMP_OK);
+        CHECK(b.windows_read);
+        for (unsigned r = 0; r < 16; r++) CHECK_EQ(values[r], t.cpu.r[r]);
+        CHECK_EQ(values[16], t.cpu.xpsr);
+        CHECK_EQ(sim_target_peek(&t, b.windows[0].addr, expect, 60), SIM_OK);
+        for (unsigned i = 0; i < 60; i++) CHECK_EQ((uint8_t)(code[i / 4] >> (8 * (i % 4))), expect[i]);
+        CHECK_EQ(sim_target_peek(&t, b.windows[1].addr, expect, 4 * b.windows[1].words), SIM_OK);
+        for (unsigned i = 0; i < 4 * b.windows[1].words; i++) CHECK_EQ((uint8_t)(stack[i / 4] >> (8 * (i % 4))), expect[i]);
+        cortexm_halt_reason reason;
+        uint32_t where = 0;
+        CHECK_EQ(cortexm_halt_reason_from(&core, b.dhcsr, b.dfsr, &reason, &where), BMP_OK);
+        if (reason == CORTEXM_HALT_WATCHPOINT) {
+            CHECK_EQ(where, watched);
+            watch_hits++;
+        } else {
+            CHECK_EQ(reason, CORTEXM_HALT_STEP);
+        }
+    }
+    CHECK(watch_hits >= 1); /* the fixture writes `watched` in its loop */
+    close_fixture();
+}
+
+static void test_batched_steps(void) { each(batched_steps); }
+
 static void test_identify_halt_and_registers(void) { each(identify_halt_registers); }
 static void test_step_breakpoints_watchpoints_reset(void) { each(step_breakpoint_watchpoint_reset); }
 
@@ -110,5 +169,6 @@ int main(void)
 {
     RUN(test_identify_halt_and_registers);
     RUN(test_step_breakpoints_watchpoints_reset);
+    RUN(test_batched_steps);
     return CHECK_SUMMARY();
 }
