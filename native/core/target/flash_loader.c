@@ -211,6 +211,8 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
         s = cortexm_read32(c, l.cb + FLASH_LOADER_CB_STATUS, &status);
         result = s != BMP_OK ? s : BMP_ERR_LOADER_FLASH;
         if (s == BMP_OK && sr_out) *sr_out = status & p->error_mask;
+    } else if (result == BMP_OK && state == FLASH_LOADER_STATE_VERIFY_FAILED) {
+        result = BMP_ERR_VERIFY; /* a unit read back differs from its data */
     } else if (result == BMP_OK &&
                (state != FLASH_LOADER_STATE_FINISHED || read_index != write_index || sent != length)) {
         result = BMP_ERR_LOADER_FAULT; /* finished early, or a state the routine never writes */

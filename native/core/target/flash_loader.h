@@ -32,12 +32,13 @@
 #define FLASH_LOADER_CB_PG_CR 0x38u       /* CR for programming, restored after each erase */
 #define FLASH_LOADER_CB_ERASE_TABLE 0x3Cu /* 0, or the erase entries (flash_loader_erase) */
 #define FLASH_LOADER_CB_CRC_ON 0x40u      /* nonzero: the loader keeps CB_CRC */
-#define FLASH_LOADER_CB_CRC 0x44u         /* loader: CRC-32 of the flash programmed, read back */
+#define FLASH_LOADER_CB_CRC 0x44u         /* loader: CRC-32 of the data received (units read back are compared) */
 #define FLASH_LOADER_CB_SIZE 0x50u        /* the buffers follow */
 
 #define FLASH_LOADER_STATE_RUNNING 0u
 #define FLASH_LOADER_STATE_FINISHED 1u
 #define FLASH_LOADER_STATE_FLASH_ERROR 2u
+#define FLASH_LOADER_STATE_VERIFY_FAILED 3u
 
 #define FLASH_LOADER_STACK 256u               /* bytes reserved for the routine's stack */
 #define FLASH_LOADER_DEFAULT_BUFFER 4096u
@@ -73,9 +74,11 @@ typedef struct flash_loader_params {
 typedef void (*flash_loader_progress)(void *ctx, size_t done, size_t total);
 
 /* Programs `length` bytes at `dest` (unit-aligned; the caller pads) with the routine running on the
- * halted core `c`. With `crc_out`, the routine also reads back each buffer's flash after
- * programming it and *crc_out receives GDB's CRC-32 of the whole range as read back (compare it
- * with crc32_gdb of the data): verification that overlaps the transfer.
+ * halted core `c`. With `crc_out`, the routine also verifies as it goes: it reads back each
+ * unit after programming it and compares it with its data (BMP_ERR_VERIFY if it differs), and
+ * *crc_out receives GDB's CRC-32 of the data as it arrived in the target's RAM (compare it with
+ * crc32_gdb of the image): verification that costs no transfer and, computed while the flash is
+ * busy, almost no time.
  * The caller has prepared the flash controller (unlocked, erased, PG/PSIZE set)
  * and restores it afterwards. Returns BMP_OK, an error of the link or the core, or
  * BMP_ERR_LOADER_FLASH with *sr_out holding the status register's error bits. The core's registers are saved and

@@ -10,7 +10,8 @@
  *   0x00 write_index  host:   buffers filled so far (buffer i lives in slot i mod count)
  *   0x04 done         host:   nonzero when no buffer beyond write_index will come
  *   0x08 read_index   loader: buffers programmed so far
- *   0x0C state        loader: 0 running, 1 finished, 2 stopped on a flash error
+ *   0x0C state        loader: 0 running, 1 finished, 2 stopped on a flash error, 3 stopped
+ *                     because a programmed unit read back differs from its data
  *   0x10 status       loader: the status register's value when an error bit showed, else 0
  *   0x14 dest         loader: the next flash address (at an error: the failing unit's)
  *   0x18 remaining    host sets, loader decrements: bytes still to program
@@ -28,10 +29,13 @@
  *                     Erasing here, just in time, lets the host stream data during the erases.
  *                     The erase for the next address is made before waiting for its data, so
  *                     the first erase runs while the first buffer is still on its way.
- *   0x40 crc_on       host:   nonzero: keep `crc` over the flash programmed so far
+ *   0x40 crc_on       host:   nonzero: verify as it programs
  *   0x44 crc          host sets 0xFFFFFFFF; loader: GDB's CRC-32 (see flash_loader_crc) of
- *                     the flash as read back after each buffer is programmed, so that the
- *                     verification overlaps the transfer and costs the host one word
+ *                     the data as it arrived in RAM, computed while the flash is busy with
+ *                     each unit; each unit is then read back from flash and compared with its
+ *                     data (state 3 if it differs). The host compares the CRC with its own:
+ *                     the data that reached the target is the image, and the flash holds it,
+ *                     at no cost in transfers and almost none in time
  *   0x48, 0x4C        reserved
  *   0x50 the buffers  count × size bytes
  */
@@ -103,6 +107,15 @@ static inline uint32_t wait_ready(control_block *cb, volatile uint32_t *sr, uint
     return s;
 }
 
+/* Whether the flash at `dest` holds the `unit` bytes at `src`. */
+static inline int same(uint32_t dest, const volatile uint8_t *src, uint32_t unit)
+{
+    if (unit == 2) return *(volatile uint16_t *)(uintptr_t)dest == *(const volatile uint16_t *)src;
+    for (uint32_t k = 0; k < unit; k += 4)
+        if (*(volatile uint32_t *)(uintptr_t)(dest + k) != *(const volatile uint32_t *)(src + k)) return 0;
+    return 1;
+}
+
 /* Makes the erases due before programming at `dest`; nonzero at a flash error. */
 static inline uint32_t erase_due(control_block *cb, const erase_entry **erase, volatile uint32_t *sr,
                                  uint32_t busy_mask, uint32_t error_mask, uint32_t dest)
@@ -130,6 +143,7 @@ __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(contr
     const erase_entry *erase = (const erase_entry *)(uintptr_t)cb->erase_table;
     uint32_t table[16];
     const uint32_t crc_on = cb->crc_on;
+    uint32_t crc = cb->crc;
     if (crc_on) crc_table(table);
 
     while (remaining != 0) {
@@ -156,13 +170,22 @@ __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(contr
                 for (uint32_t k = 0; k < unit; k += 4)
                     *(volatile uint32_t *)(uintptr_t)(dest + k) = *(volatile uint32_t *)(src + k);
             }
+            /* While the flash programs the unit: the CRC of the data as it arrived (reading the
+             * flash now would stall until it is done; RAM does not). */
+            if (crc_on) crc = crc_update(table, crc, src, unit);
             if (wait_ready(cb, sr, busy_mask, error_mask, dest)) {
                 state = 2;
                 goto out;
             }
+            /* Then the unit as the flash holds it must equal the data. */
+            if (crc_on && !same(dest, src, unit)) {
+                cb->dest = dest;
+                state = 3;
+                goto out;
+            }
             dest += unit;
         }
-        if (crc_on) cb->crc = crc_update(table, cb->crc, (const volatile uint8_t *)(uintptr_t)(dest - n), n);
+        if (crc_on) cb->crc = crc;
         remaining -= n;
         cb->remaining = remaining;
         cb->dest = dest;
