@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The whole test suite, as `npm test` runs it: TypeScript build, native unit tests (plain and
-// under ASan/UBSan), mocha tests, and the build checks (cross-compile of the portable core,
-// byte-identical fixture rebuild, CMake build of the addon, and the release: npm pack in a clean
-// clone of HEAD, the tarball installed and put to work with no compiler). Every part adds to one
-// count; the last line is "N passed, M failed".
+// under ASan/UBSan), the probe firmware build (which the QEMU tests run), mocha tests, and the
+// build checks (cross-compile of the portable core, byte-identical fixture rebuild, CMake build
+// of the addon, and the release: npm pack in a clean clone of HEAD, the tarball installed and
+// put to work with no compiler). Every part adds to one count; the last line is
+// "N passed, M failed".
 //
 //   node scripts/test.mjs [--quick]   --quick skips the sanitizer build and the packaging checks
 import { spawnSync } from 'node:child_process';
@@ -165,6 +166,12 @@ check('node-gyp build of the addon', () => step('npm', ['run', 'build:addon']));
 log('Native unit tests');
 nativeTests('native', 'build-native', []);
 if (!quick) nativeTests('native+asan+ubsan', 'build-native-asan', ['-DBMP_SANITIZE=ON']);
+
+log('Probe firmware');
+// Before mocha: test/firmware-qemu.test.ts runs the QEMU image built here.
+check('probe firmware builds for Cortex-M7 with no warnings (npm run firmware) and each image fits its budget', () =>
+  step('npm', ['run', 'firmware']),
+);
 
 log('Mocha');
 await mochaTests();

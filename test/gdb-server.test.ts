@@ -70,6 +70,21 @@ describe('GdbServer with a raw client', () => {
     await probe.close();
   });
 
+  it('acknowledges again after qSupported in no-ack mode (a new GDB on a serial line, where no disconnect is seen)', async () => {
+    const { probe, server, port } = await serve();
+    const c = await RawClient.connect(port);
+    assert.equal(await c.request('QStartNoAckMode'), 'OK');
+    let from = c.received.length;
+    assert.equal(await c.request('vMustReplyEmpty'), '');
+    assert.ok(!c.received.slice(from).startsWith('+'), 'no ack in no-ack mode');
+    from = c.received.length;
+    c.send(frame('qSupported:multiprocess+'));
+    await c.expect(/^\+\$PacketSize=/, from);
+    c.close();
+    await server.close();
+    await probe.close();
+  });
+
   it('monitor swdp_scan while attached takes software breakpoints out of RAM first', async () => {
     const { probe, server, port } = await serve();
     const c = await RawClient.connect(port);

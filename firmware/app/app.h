@@ -4,7 +4,11 @@
  * cores in native/core are linked as they are; nothing here forks their logic.
  *
  * The embedding (a board's main, or the QEMU main) provides the transports as an app_io and
- * calls app_poll() from its loop; nothing blocks. */
+ * calls app_poll() from its loop; nothing blocks. When its transport can tell that GDB went away
+ * (CDC-ACM: the host dropped DTR), it calls gdb_server_disconnect(&a->gdb), which leaves the
+ * target running as the PC's server does on a closed socket. A UART cannot tell: there the
+ * server turns acknowledgements back on at the next GDB's first packet (qSupported), and the
+ * newcomer finds the target as the previous one left it. */
 #ifndef APP_H
 #define APP_H
 

@@ -954,6 +954,10 @@ void gdb_server_input(gdb_server *g, const uint8_t *data, size_t length)
     for (size_t i = 0; i < length; i++) {
         switch (rsp_parser_feed(&g->parser, data[i])) {
         case RSP_EVENT_PACKET:
+            /* GDB opens every connection with qSupported, and acknowledges until it has asked
+             * for no-ack mode. Over a UART the firmware cannot see a client leave, so this is
+             * how it learns that a new one came: acknowledgements are back on. */
+            if (g->parser.len >= 10 && starts((const char *)g->parser.buf, "qSupported")) g->noack = false;
             if (!g->noack) g->output(g->output_ctx, &ack, 1);
             handle_packet(g, (char *)g->parser.buf, g->parser.len);
             break;
