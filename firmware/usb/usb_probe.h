@@ -4,7 +4,8 @@
  *   - HID: CMSIS-DAP v1 (64-byte reports each way),
  *   - a vendor interface with bulk OUT and IN: CMSIS-DAP v2 (its interface string contains
  *     "CMSIS-DAP"; MS OS 2.0 descriptors bind WinUSB on Windows without a driver),
- * with interface association descriptors and the serial number from the chip's unique ID.
+ * with interface association descriptors and the serial number from the chip's unique ID. The
+ * interfaces, endpoints and strings are listed in usb_probe_desc.h.
  *
  * Layers (firmware/usb/): the device core (standard requests, descriptors, endpoint dispatch)
  * and the class drivers above the controller seam (usb_dcd.h); the Synopsys OTG controller
@@ -19,14 +20,28 @@
 
 #include "usb/usb_dcd.h"
 
+/* Vendor requests (bmRequestType type "vendor"):
+ *   USB_PROBE_VENDOR_MS_OS_20  device-to-host, recipient device, wIndex 7: the MS OS 2.0
+ *                              descriptor set (the BOS platform capability names this code);
+ *   USB_PROBE_VENDOR_DFU       host-to-device, recipient device (wIndex 0) or the CMSIS-DAP v2
+ *                              interface (wIndex 5), wValue 0, no data: reboot into the DFU
+ *                              bootloader. Recorded once the status stage is done, for the board
+ *                              to act on (usb_probe_dfu_requested). */
+#define USB_PROBE_VENDOR_MS_OS_20 0x01u
+#define USB_PROBE_VENDOR_DFU 0x02u
+
 typedef struct usb_probe_config {
     uint16_t vid, pid, bcd_device;
-    const char *manufacturer, *product; /* the product string contains "CMSIS-DAP" */
+    /* ASCII; they must stay valid while the device runs. The product string contains
+     * "CMSIS-DAP" (CMSIS-DAP v1 hosts find the HID interface by it). */
+    const char *manufacturer, *product;
     const char *serial;                 /* from the chip's unique ID, as hex */
-    bool high_speed;                    /* 512-byte bulk packets (else 64) */
+    bool high_speed;                    /* the controller can run at high speed: 512-byte bulk
+                                         * packets when the bus does, and a device qualifier */
 } usb_probe_config;
 
-/* Starts the device on the controller `dcd` (already initialised by the board). */
+/* Starts the device on the controller `dcd` (already initialised by the board): resets all of the
+ * device's state and connects. */
 void usb_probe_init(const usb_probe_config *config, const usb_dcd *dcd);
 /* Handles what the controller reported since the last call (setup packets, completed
  * transfers, resets). Call it from the main loop; the controller's interrupt only records. */
@@ -40,9 +55,20 @@ size_t usb_probe_cdc_write(unsigned port, const uint8_t *data, size_t length);
  * since the last call. */
 bool usb_probe_line_coding(unsigned port, uint32_t *baud);
 
-/* CMSIS-DAP: one whole request from HID (source 0) or bulk (source 1), or 0. */
+/* CMSIS-DAP: one whole request from HID (source 0) or bulk (source 1), or 0. A HID request is
+ * one 64-byte report; a bulk request is one transfer of at most a bulk packet (64 bytes at full
+ * speed, 512 at high speed: the packet size the DAP engine must report), ended by a short
+ * packet. A request is handed out only when its source has room for the response (two
+ * responses may wait per source), so that usb_probe_dap_write never has to drop one. */
 size_t usb_probe_dap_read(uint8_t *buffer, size_t capacity, unsigned *source);
-/* Sends one response the way its request came. */
+/* Sends one response the way its request came: on HID as a 64-byte report (zero padded), on
+ * bulk as a transfer of `length` bytes (at most 512) with a zero-length packet after it when it
+ * fills its last packet. */
 void usb_probe_dap_write(unsigned source, const uint8_t *data, size_t length);
+
+/* Whether the bus came up at high speed (at the last reset). */
+bool usb_probe_high_speed(void);
+/* Whether the host asked for the DFU bootloader (USB_PROBE_VENDOR_DFU) since usb_probe_init. */
+bool usb_probe_dfu_requested(void);
 
 #endif
