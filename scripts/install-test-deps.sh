@@ -7,6 +7,7 @@ packages=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi  # fixture firmware, core cross-compile
   gcc openocd python3-pyocd python3-usb  # interop: OpenOCD and pyOCD through the USB stand-ins
   gdb-multiarch                     # the GDB server, end to end with a real GDB
+  dfu-util                          # dfu-suffix and dfuse-pack check the firmware images' .dfu files
   clang libclang-rt-14-dev          # libFuzzer and its sanitizer runtimes
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu binutils-aarch64-linux-gnu  # the linux-arm64 prebuild (npm pack)
 )
