@@ -17,6 +17,7 @@ set(BMP_CHIP_COMMON_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/chip/chip_common.c
   ${CMAKE_CURRENT_SOURCE_DIR}/chip/gpio.c
   ${CMAKE_CURRENT_SOURCE_DIR}/chip/swd_gpio.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/chip/swd_clock.c
   ${CMAKE_CURRENT_SOURCE_DIR}/chip/uart_bridge.c)
 set(BMP_BOARD_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/board/main.c

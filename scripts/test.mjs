@@ -218,6 +218,15 @@ function dfuCheck(board) {
 }
 
 log('Firmware');
+check('firmware: the GPIO swd_phy\'s clock arithmetic (half periods, never above the request), on the PC', () => {
+  const exe = join(tmpdir(), `bmp-swd-clock-${process.pid}`);
+  const c = run('cc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-Ifirmware', '-Inative/core',
+    'test/firmware/swd_clock_test.c', 'firmware/chip/swd_clock.c', '-o', exe]);
+  if (c.status !== 0) return { ok: false, detail: c.out };
+  const r = run(exe, []);
+  rmSync(exe, { force: true });
+  return { ok: r.status === 0 && / 0 failed\s*$/.test(r.out), detail: r.out };
+});
 // The probe boards' images (npm run firmware: scripts/firmware.mjs builds them and fails past a
 // board's budget), before mocha, whose firmware-images test reads them.
 if (check('firmware: npm run firmware builds every board image within its budget', () =>

@@ -42,8 +42,10 @@ typedef struct swd_gpio {
 void swd_gpio_init(swd_gpio *g, const swd_gpio_config *config);
 
 /* The half period for a requested SWD clock, and the clock it gives: ceil(core / (2 hz)) cycles,
- * no fewer than the family's CHIP_SWD_MIN_HALF_PERIOD_CYCLES (below it the code cannot wait at
- * all and runs as fast as it can). Kept apart from the GPIO so that it can be tested on a PC. */
+ * so never faster than asked. A request that needs fewer than the family's
+ * CHIP_SWD_MIN_HALF_PERIOD_CYCLES gets 0 (no waiting: the code runs as fast as it can) and
+ * reports the clock that estimate gives. In swd_clock.c, apart from the GPIO, so that it can be
+ * tested on a PC (test/firmware/swd_clock_test.c). */
 uint32_t swd_gpio_half_period(uint32_t core_hz, uint32_t min_half, uint32_t hz, uint32_t *achieved_hz);
 
 #endif
