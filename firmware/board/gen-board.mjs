@@ -102,6 +102,7 @@ define('BOARD_USB_IRQ', num(usb.irq, 'usb.irq'));
 define('BOARD_USB_HIGH_SPEED', usb.speed === 'high' ? 1 : 0);
 define('BOARD_USB_PHY_INTERNAL_HS', usb.phy === 'internal-hs' ? 1 : 0);
 if (usb.phyControllerBase) define('BOARD_USB_PHYC_BASE', hex(num(usb.phyControllerBase, 'usb.phyControllerBase')));
+define('BOARD_USB_ENDPOINTS', num(usb.endpoints, 'usb.endpoints'), 'per direction, endpoint 0 included');
 define('BOARD_USB_FIFO_BYTES', num(usb.fifoBytes, 'usb.fifoBytes'));
 define('BOARD_USB_VBUS_SENSING', usb.vbusSensing ? 1 : 0);
 const id = json.usbIdentity;

@@ -22,6 +22,7 @@
 #define RCC_CFGR_SW_PLL 2u
 #define RCC_CFGR_SWS_SHIFT 2u
 #define RCC_AHB1_OTGHS (1u << 29)
+#define RCC_AHB1_OTGHSULPI (1u << 30)
 #define RCC_APB1_PWR (1u << 28)
 #define RCC_APB2_USART6 (1u << 5)
 #define RCC_APB2_OTGPHYC (1u << 31)
@@ -46,8 +47,6 @@
 #define USBPHYC_PLL1_SEL_SHIFT 1u
 #define USBPHYC_LDO_STATUS (1u << 1)
 #define USBPHYC_LDO_ON (1u << 2) /* named LDO_DISABLE in RM0431; set, it turns the LDO on (see below) */
-#define OTG_GCCFG(base) REG32((base) + 0x038u)
-#define OTG_GCCFG_PHYHSEN (1u << 23)
 
 /* The clock tree of board_config.h, checked against RM0431's limits. */
 #define PLL_IN_HZ (BOARD_HSE_HZ / BOARD_PLL_M)
@@ -137,37 +136,40 @@ uint32_t chip_target_uart_clock_enable(void)
 bool chip_usb_enable(chip_usb_controller *out)
 {
     _Static_assert(BOARD_USB_BASE == 0x40040000u, "the F72x's USB hook serves OTG_HS");
-    RCC_AHB1ENR |= RCC_AHB1_OTGHS;
-    RCC_APB2ENR |= RCC_APB2_OTGPHYC;
+    /* OTG_HS, its ULPI clock (the internal UTMI PHY's clock reaches the core through it) and the
+     * PHY controller; then a reset of the core. */
+    RCC_AHB1ENR |= RCC_AHB1_OTGHS | (BOARD_USB_PHY_INTERNAL_HS ? RCC_AHB1_OTGHSULPI : 0u);
+    RCC_APB2ENR |= BOARD_USB_PHY_INTERNAL_HS ? RCC_APB2_OTGPHYC : 0u;
     (void)RCC_APB2ENR;
     RCC_AHB1RSTR |= RCC_AHB1_OTGHS;
     RCC_AHB1RSTR &= ~RCC_AHB1_OTGHS;
     (void)RCC_AHB1RSTR;
-
-#if BOARD_USB_PHY_INTERNAL_HS
-    /* The HS PHY (RM0431): powered from the core (GCCFG.PHYHSEN), then its LDO, then its PLL
-     * from the HSE, which needs about 2 ms to lock before the core may use the PHY. The LDO bit
-     * is named LDO_DISABLE in RM0431 but turns the LDO on when set (as ST's own code uses it);
-     * LDO_STATUS says when it is up. */
-    OTG_GCCFG(BOARD_USB_BASE) |= OTG_GCCFG_PHYHSEN;
-    USBPHYC_LDO |= USBPHYC_LDO_ON;
-    uint32_t start = chip_millis();
-    while (!(USBPHYC_LDO & USBPHYC_LDO_STATUS)) {
-        if (chip_millis() - start > 10u) {
-            RCC_AHB1ENR &= ~RCC_AHB1_OTGHS;
-            return false;
-        }
-    }
-    USBPHYC_PLL1 = USBPHYC_PLL1_SEL_25MHZ << USBPHYC_PLL1_SEL_SHIFT;
-    USBPHYC_PLL1 |= USBPHYC_PLL1_EN;
-    chip_delay_us(2000);
-#endif
 
     out->base = BOARD_USB_BASE;
     out->irq = BOARD_USB_IRQ;
     out->high_speed = BOARD_USB_HIGH_SPEED != 0;
     out->internal_hs_phy = BOARD_USB_PHY_INTERNAL_HS != 0;
     out->vbus_sensing = BOARD_USB_VBUS_SENSING != 0;
+    out->endpoints = BOARD_USB_ENDPOINTS;
     out->fifo_bytes = BOARD_USB_FIFO_BYTES;
+    return true;
+}
+
+bool chip_usb_phy_start(void)
+{
+#if BOARD_USB_PHY_INTERNAL_HS
+    /* The HS PHY (RM0431, "USB PHY controller"), powered since the driver set GCCFG.PHYHSEN:
+     * its LDO, then its PLL from the HSE, which needs about 2 ms to lock before the core may use
+     * the PHY. The LDO bit is named LDO_DISABLE in RM0431 but turns the LDO on when set (as ST's
+     * own code uses it); LDO_STATUS says when it is up. The tuning register stays at reset. */
+    USBPHYC_LDO |= USBPHYC_LDO_ON;
+    uint32_t start = chip_millis();
+    while (!(USBPHYC_LDO & USBPHYC_LDO_STATUS)) {
+        if (chip_millis() - start > 10u) return false;
+    }
+    USBPHYC_PLL1 = USBPHYC_PLL1_SEL_25MHZ << USBPHYC_PLL1_SEL_SHIFT;
+    USBPHYC_PLL1 |= USBPHYC_PLL1_EN;
+    chip_delay_us(2000);
+#endif
     return true;
 }

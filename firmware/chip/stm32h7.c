@@ -181,6 +181,12 @@ bool chip_usb_enable(chip_usb_controller *out)
     out->high_speed = false;
     out->internal_hs_phy = false;
     out->vbus_sensing = BOARD_USB_VBUS_SENSING != 0;
+    out->endpoints = BOARD_USB_ENDPOINTS;
     out->fifo_bytes = BOARD_USB_FIFO_BYTES;
     return true;
+}
+
+bool chip_usb_phy_start(void)
+{
+    return true; /* the OTG_FS core's own transceiver: nothing outside the core to start */
 }
