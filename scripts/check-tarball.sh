@@ -48,23 +48,25 @@ ok "clean clone of HEAD ${head:0:10}: npm ci ($(elapsed))"
 
 mkdir "$work/pack"
 if ! out=$(cd "$src" && clean PATH="$PATH" npm pack --pack-destination "$work/pack" 2>&1); then
-  not_ok "npm pack in the clone (prepack builds dist and both prebuilds)" "$out"
+  not_ok "npm pack in the clone (prepack builds dist, both prebuilds and the firmware images)" "$out"
   exit 1
 fi
 tarball=$(ls "$work"/pack/*.tgz 2>/dev/null | head -n 1)
 if [ -z "$tarball" ]; then
-  not_ok "npm pack in the clone (prepack builds dist and both prebuilds)" "$out" "no tarball was written"
+  not_ok "npm pack in the clone (prepack builds dist, both prebuilds and the firmware images)" "$out" "no tarball was written"
   exit 1
 fi
 files=$(tar -tzf "$tarball" | sort)
 echo "    $(basename "$tarball"): $(stat -c %s "$tarball") bytes, $(grep -c . <<<"$files") files"
 grep '^prebuilds: linux-' <<<"$out" | sed 's/^/    /'
-ok "npm pack in the clone (prepack builds dist and both prebuilds) ($(elapsed))"
+ok "npm pack in the clone (prepack builds dist, both prebuilds and the firmware images) ($(elapsed))"
 
 # --- What the tarball holds ---------------------------------------------------------------------
 problems=()
 for required in 'prebuilds/linux-x64/[^/]*\.node' 'prebuilds/linux-arm64/[^/]*\.node' 'dist/lib/index\.js' \
-  'dist/lib/cli/bmp-gdbserver\.js' 'dist/lib/cli/bmp-dap\.js' 'scripts/install\.cjs' 'binding\.gyp' 'native/sources\.json'; do
+  'dist/lib/cli/bmp-gdbserver\.js' 'dist/lib/cli/bmp-dap\.js' 'scripts/install\.cjs' 'binding\.gyp' 'native/sources\.json' \
+  'firmware/images/manifest\.json' 'boards/stlink3mini\.json' 'firmware/images/stlink3mini\.dfu' 'firmware/images/stlink3mini\.bin' \
+  'firmware/images/devebox-stm32h743\.dfu' 'firmware/images/devebox-stm32h750\.dfu'; do
   grep -qE "^package/$required\$" <<<"$files" || problems+=("missing: $required")
 done
 unwanted=$(grep -E '^package/(test|bench|build[^/]*|dist/(test|bench)|node_modules|examples)/|/fixtures/|\.(elf|hex|tgz|o|a|log)$' <<<"$files")
@@ -72,9 +74,9 @@ unwanted=$(grep -E '^package/(test|bench|build[^/]*|dist/(test|bench)|node_modul
 stray=$(grep -E '^package/scripts/' <<<"$files" | grep -v '^package/scripts/install\.cjs$')
 [ -z "$stray" ] || problems+=("scripts other than install.cjs:" "$stray")
 if [ ${#problems[@]} -eq 0 ]; then
-  ok "tarball holds dist/lib, both prebuilds and the sources, and nothing of the tests, bench or builds"
+  ok "tarball holds dist/lib, both prebuilds, the sources, the board descriptions and firmware images (.dfu, .bin, manifest), and nothing of the tests, bench or builds"
 else
-  not_ok "tarball holds dist/lib, both prebuilds and the sources, and nothing of the tests, bench or builds" "${problems[@]}"
+  not_ok "tarball holds dist/lib, both prebuilds, the sources, the board descriptions and firmware images (.dfu, .bin, manifest), and nothing of the tests, bench or builds" "${problems[@]}"
 fi
 
 mkdir "$work/unpacked"

@@ -2,7 +2,9 @@
 /**
  * What the tarball needs, built fresh: npm runs this before `npm pack` and `npm publish`.
  *   1. dist/ from nothing (tsc), so that no compiled file of a deleted source is shipped;
- *   2. the prebuilt addons for linux-x64 and linux-arm64, checked (scripts/prebuilds.mjs).
+ *   2. the prebuilt addons for linux-x64 and linux-arm64, checked (scripts/prebuilds.mjs);
+ *   3. the probe boards' firmware images (scripts/firmware.mjs, `npm run firmware`: the images,
+ *      their .dfu files and manifest.json in firmware/images/, which the installer reads).
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -22,3 +24,4 @@ function run(what, args) {
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 run('tsc', [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')]);
 run('the prebuilt addons', [join(root, 'scripts', 'prebuilds.mjs')]);
+run('the firmware images', [join(root, 'scripts', 'firmware.mjs')]);

@@ -8,7 +8,8 @@
 //
 //   node scripts/test.mjs [--quick]   --quick skips the sanitizer build and the packaging checks
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -167,11 +168,75 @@ log('Native unit tests');
 nativeTests('native', 'build-native', []);
 if (!quick) nativeTests('native+asan+ubsan', 'build-native-asan', ['-DBMP_SANITIZE=ON']);
 
+/** DFU 1.1's CRC-32 (appendix B): reflected polynomial 0xEDB88320, preset to ones, no final XOR. */
+function dfuCrc(bytes) {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return crc >>> 0;
+}
+
+/**
+ * One board's .dfu through dfu-util's own tools: dfu-suffix -c reads the suffix (it prints the
+ * stored CRC without checking it, so the CRC is compared here), and dfuse-pack -d parses the
+ * DfuSe prefix, target and element and dumps the element, which must be the board's .bin.
+ */
+function dfuCheck(board) {
+  const json = JSON.parse(readFileSync(join(root, 'boards', `${board}.json`), 'utf8'));
+  const file = join(root, 'firmware', 'images', `${board}.dfu`);
+  const bytes = readFileSync(file);
+  const problems = [];
+  const want = (what, got, expected) => {
+    if (got !== expected) problems.push(`${what}: ${got} instead of ${expected}`);
+  };
+  const suffix = run('dfu-suffix', ['-c', file]);
+  if (suffix.status !== 0) return { ok: false, detail: suffix.out || String(suffix.error ?? '') };
+  const field = (name) => Number.parseInt(new RegExp(`^${name}:\\s*0x([0-9a-f]+)`, 'im').exec(suffix.out)?.[1] ?? 'NaN', 16);
+  want('dfu-suffix: Vendor ID', field('Vendor ID'), Number.parseInt(json.dfu.vid, 16));
+  want('dfu-suffix: Product ID', field('Product ID'), Number.parseInt(json.dfu.pid, 16));
+  want('dfu-suffix: BCD DFU', field('BCD DFU'), 0x011a);
+  want('dfu-suffix: CRC', field('CRC'), dfuCrc(bytes.subarray(0, bytes.length - 4)));
+  const dir = mkdtempSync(join(tmpdir(), 'bmp-dfuse-'));
+  try {
+    copyFileSync(file, join(dir, 'image.dfu')); // dfuse-pack dumps beside the file it reads
+    const dump = run('dfuse-pack', ['-d', join(dir, 'image.dfu')]);
+    if (dump.status !== 0) problems.push(`dfuse-pack -d: ${dump.out}`);
+    const element = /address: 0x([0-9a-f]+), size: (\d+)/i.exec(dump.out);
+    want('dfuse-pack: element address', Number.parseInt(element?.[1] ?? 'NaN', 16), Number.parseInt(json.flash.app.base, 16));
+    want('dfuse-pack: targets', /targets: (\d+)/.exec(dump.out)?.[1], '1');
+    want('dfuse-pack: VID:PID', /usb: ([0-9a-f]{4}:[0-9a-f]{4})/i.exec(dump.out)?.[1]?.toLowerCase(),
+      `${json.dfu.vid.slice(2)}:${json.dfu.pid.slice(2)}`.toLowerCase());
+    const dumped = readFileSync(join(dir, 'image.dfu.target0.image0.bin'));
+    if (!dumped.equals(readFileSync(join(root, 'firmware', 'images', `${board}.bin`)))) problems.push('the element dfuse-pack dumped is not the .bin');
+  } catch (error) {
+    problems.push(String(error));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { ok: problems.length === 0, detail: `${problems.join('\n')}\n${suffix.out}` };
+}
+
 log('Probe firmware');
-// Before mocha: test/firmware-qemu.test.ts runs the QEMU image built here.
-check('probe firmware builds for Cortex-M7 with no warnings (npm run firmware) and each image fits its budget', () =>
-  step('npm', ['run', 'firmware']),
-);
+check('firmware: the GPIO swd_phy\'s clock arithmetic (half periods, never above the request), on the PC', () => {
+  const exe = join(tmpdir(), `bmp-swd-clock-${process.pid}`);
+  const c = run('cc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-Ifirmware', '-Inative/core',
+    'test/firmware/swd_clock_test.c', 'firmware/chip/swd_clock.c', '-o', exe]);
+  if (c.status !== 0) return { ok: false, detail: c.out };
+  const r = run(exe, []);
+  rmSync(exe, { force: true });
+  return { ok: r.status === 0 && / 0 failed\s*$/.test(r.out), detail: r.out };
+});
+// Before mocha: test/firmware-qemu.test.ts runs the QEMU image built here, and
+// test/firmware-images.test.ts reads the board images.
+if (check('probe firmware builds for Cortex-M7 with no warnings (npm run firmware): the QEMU image and every board image, each within its budget', () =>
+  step('npm', ['run', 'firmware'], { timeout: 900_000 }),
+)) {
+  for (const board of readdirSync(join(root, 'boards')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort()) {
+    check(`firmware: ${board}.dfu passes dfu-suffix -c and dfuse-pack -d (VID:PID, element address, CRC, contents)`, () => dfuCheck(board));
+  }
+}
 
 log('Mocha');
 await mochaTests();

@@ -22,6 +22,10 @@ void app_init(app *a, const app_io *io, const swd_phy *phy, const dap_strings *s
 static void serve_dap(app *a, size_t length, unsigned source)
 {
     const app_io *io = a->io;
+    if (io->dap_packet_size) { /* DAP_Info and the engine's limits follow the request's source */
+        uint16_t size = io->dap_packet_size(io->ctx, source);
+        a->dap.packet_size = size < 64u ? 64u : size > DAP_MAX_PACKET_SIZE ? DAP_MAX_PACKET_SIZE : size;
+    }
     unsigned ready = dap_process(&a->dap, a->packet, length);
     for (unsigned i = 0; i < ready; i++) {
         size_t n = 0;

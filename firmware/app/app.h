@@ -38,6 +38,9 @@ typedef struct app_io {
     void (*dap_write)(void *ctx, unsigned source, const uint8_t *data, size_t length);
     /* Milliseconds since start (for the GDB server's poll interval while the target runs). */
     uint32_t (*millis)(void *ctx);
+    /* Optional: the CMSIS-DAP packet size of a source, when they differ (HID reports are 64
+     * bytes, bulk packets 512 at high speed); NULL: the size given to app_init for all. */
+    uint16_t (*dap_packet_size)(void *ctx, unsigned source);
 } app_io;
 
 /* A DAP_TransferAbort that arrives while a request runs is handled out of band, as the

@@ -1,0 +1,10 @@
+/* The word an application leaves at the board's boot-request address (boards/<name>.json:
+ * ram.bootRequest, kept out of the application's RAM) before it resets, to ask the bootloader to
+ * stay in DFU mode instead of starting the application. The bootloader clears it when it reads
+ * it, so a later reset starts the application again. */
+#ifndef BOOT_REQUEST_H
+#define BOOT_REQUEST_H
+
+#define BOOT_REQUEST_DFU 0xDF00B007u
+
+#endif

@@ -1,0 +1,199 @@
+/* Every board's main: the same code for each, its facts from the generated board_config.h
+ * (boards/<name>.json). Clocks, time, the SWD wire, the USB device, the probe application on
+ * them, the target UART bridge and the activity LED, then the main loop; no heap, no RTOS. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "board/board_usb.h"
+#include "board/boot_request.h"
+#include "chip/chip.h"
+#include "chip/swd_gpio.h"
+#include "chip/uart_bridge.h"
+#include "usb/usb_probe.h"
+
+#define GDB_PORT 0u                 /* usb_probe's CDC-ACM port of the GDB server */
+#define GDB_WRITE_TIMEOUT_MS 200u   /* a host that reads nothing for this long loses the reply */
+#define DAP_PACKET_COUNT 4u
+#define LED_ACTIVITY_MS 40u
+#define HEARTBEAT_PERIOD_MS 2000u
+#define HEARTBEAT_ON_MS 60u
+#define FAILURE_RESET_MS 5000u
+
+static app probe;
+static swd_gpio wire;
+static char serial[25];
+static uint32_t last_activity_ms;
+
+static const swd_gpio_config wire_config = {
+    .swclk = {BOARD_SWCLK_PORT, BOARD_SWCLK_PIN},
+    .swdio = {BOARD_SWDIO_PORT, BOARD_SWDIO_PIN},
+#ifdef BOARD_HAS_SWDIO_IN
+    .separate_input = true,
+    .swdio_in = {BOARD_SWDIO_IN_PORT, BOARD_SWDIO_IN_PIN},
+#endif
+#ifdef BOARD_HAS_SWDIO_DRIVER_ENABLE
+    .has_driver_enable = true,
+    .driver_enable = {BOARD_SWDIO_DRIVER_ENABLE_PORT, BOARD_SWDIO_DRIVER_ENABLE_PIN},
+    .driver_enable_level = BOARD_SWDIO_DRIVER_ENABLE_ACTIVE_LEVEL,
+#endif
+    .nrst = {BOARD_NRST_PORT, BOARD_NRST_PIN},
+    .nrst_assert_level = BOARD_NRST_ASSERT_LEVEL,
+    .nrst_open_drain = BOARD_NRST_OPEN_DRAIN,
+};
+
+static void activity(void)
+{
+    last_activity_ms = chip_millis();
+}
+
+/* The app's transports: GDB on CDC-ACM 0, CMSIS-DAP on HID and bulk (usb_probe.h). */
+static size_t gdb_read(void *ctx, uint8_t *buffer, size_t capacity)
+{
+    (void)ctx;
+    size_t n = usb_probe_cdc_read(GDB_PORT, buffer, capacity);
+    if (n) activity();
+    return n;
+}
+
+/* Waits for room while the USB device sends what it holds, and gives up on a host that has
+ * stopped reading (GDB gone without closing the port), so the probe never hangs on it. */
+static void gdb_write(void *ctx, const uint8_t *data, size_t length)
+{
+    (void)ctx;
+    uint32_t since = chip_millis();
+    while (length) {
+        size_t n = usb_probe_cdc_write(GDB_PORT, data, length);
+        if (n) {
+            data += n;
+            length -= n;
+            since = chip_millis();
+        } else if (chip_millis() - since > GDB_WRITE_TIMEOUT_MS) {
+            return;
+        } else {
+            usb_probe_task();
+        }
+    }
+}
+
+static size_t dap_read(void *ctx, uint8_t *buffer, size_t capacity, unsigned *source)
+{
+    (void)ctx;
+    size_t n = usb_probe_dap_read(buffer, capacity, source);
+    if (n) activity();
+    return n;
+}
+
+static void dap_write(void *ctx, unsigned source, const uint8_t *data, size_t length)
+{
+    (void)ctx;
+    usb_probe_dap_write(source, data, length);
+}
+
+static uint32_t millis(void *ctx)
+{
+    (void)ctx;
+    return chip_millis();
+}
+
+/* HID reports are 64 bytes; bulk packets 512 once the bus came up at high speed (a high-speed
+ * probe on a full-speed port has 64-byte ones). */
+static uint16_t dap_packet_size(void *ctx, unsigned source)
+{
+    (void)ctx;
+    return source == 1u && usb_probe_high_speed() ? 512u : 64u;
+}
+
+static const app_io io = {0, gdb_read, gdb_write, dap_read, dap_write, millis, dap_packet_size};
+
+/* The host asked for DFU mode (usb_probe's vendor request): with a bootloader of our own, leave
+ * it the boot-request word and reset into it; a board updated through ST's ROM bootloader
+ * (BOOT0) cannot be sent there by software, so the request is ignored there. */
+static void enter_dfu(void)
+{
+#if BOARD_BOOTLOADER_OWN
+    *(volatile uint32_t *)BOARD_BOOT_REQUEST_ADDRESS = BOOT_REQUEST_DFU;
+    chip_reset();
+#endif
+}
+
+/* The LED: a two-colour one shows its idle colour and turns to its activity colour while
+ * something moves; a single one flashes briefly every two seconds when idle and lights while
+ * something moves. */
+static void led_init(void)
+{
+#if BOARD_LED_BICOLOUR
+    gpio_setup(BOARD_LED_PORT, BOARD_LED_PIN, GPIO_MODE_OUTPUT, false, GPIO_SPEED_LOW, GPIO_PULL_NONE, 0,
+               BOARD_LED_IDLE_LEVEL);
+#else
+    gpio_setup(BOARD_LED_PORT, BOARD_LED_PIN, GPIO_MODE_OUTPUT, false, GPIO_SPEED_LOW, GPIO_PULL_NONE, 0,
+               !BOARD_LED_ACTIVE_LEVEL);
+#endif
+}
+
+static void led_show(bool busy, uint32_t now)
+{
+#if BOARD_LED_BICOLOUR
+    (void)now;
+    gpio_write(BOARD_LED_PORT, BOARD_LED_PIN, busy ? BOARD_LED_ACTIVITY_LEVEL : BOARD_LED_IDLE_LEVEL);
+#else
+    bool on = busy || now % HEARTBEAT_PERIOD_MS < HEARTBEAT_ON_MS;
+    gpio_write(BOARD_LED_PORT, BOARD_LED_PIN, on ? BOARD_LED_ACTIVE_LEVEL : !BOARD_LED_ACTIVE_LEVEL);
+#endif
+}
+
+/* The crystal, a PLL or the USB PHY did not start: blink fast, then reset and try again. */
+static _Noreturn void failure(void)
+{
+    uint32_t start = chip_millis();
+    while (chip_millis() - start < FAILURE_RESET_MS) led_show((chip_millis() / 100u) % 2u != 0, 0);
+    chip_reset();
+}
+
+int main(void)
+{
+    chip_icache_enable();
+    bool clocks = chip_clock_init();
+    chip_cycle_counter_init();
+    chip_systick_init();
+    led_init();
+    if (!clocks) failure();
+
+    swd_gpio_init(&wire, &wire_config);
+    chip_serial_number(serial);
+
+    const usb_dcd *dcd = board_usb_start();
+    if (!dcd) failure();
+    const usb_probe_config usb = {
+        .vid = BOARD_USB_VID,
+        .pid = BOARD_USB_PID,
+        .bcd_device = BOARD_USB_BCD_DEVICE,
+        .manufacturer = BOARD_USB_MANUFACTURER,
+        .product = BOARD_USB_PRODUCT,
+        .serial = serial,
+        .high_speed = BOARD_USB_HIGH_SPEED != 0,
+    };
+    usb_probe_init(&usb, dcd);
+
+    /* DAP_Info strings; the engine keeps the pointers, which all outlive it. */
+    const dap_strings strings = {
+        .vendor = BOARD_USB_MANUFACTURER,
+        .product = BOARD_USB_PRODUCT,
+        .serial = serial,
+        .protocol = "2.1.0",
+        .board_vendor = BOARD_VENDOR,
+        .board_name = BOARD_TITLE,
+        .firmware = BOARD_FIRMWARE_VERSION,
+    };
+    app_init(&probe, &io, &wire.phy, &strings, BOARD_USB_HIGH_SPEED ? 512u : 64u, DAP_PACKET_COUNT);
+    uart_bridge_init();
+
+    for (;;) {
+        usb_probe_task();
+        if (usb_probe_dfu_requested()) enter_dfu();
+        app_poll(&probe);
+        if (uart_bridge_poll()) activity();
+        uint32_t now = chip_millis();
+        led_show(now - last_activity_ms < LED_ACTIVITY_MS, now);
+    }
+}
