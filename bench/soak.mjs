@@ -102,6 +102,6 @@ for (const [n, m] of marks) {
 }
 const last = marks.get(total);
 const at1000 = marks.get(Math.min(1000, total));
-row.goal = 'no failures; memory levels off (growth from 1,000 to the end under 10 MiB); fds constant';
-row.met = failures === 0 && last.rss - at1000.rss < 10 && last.fds === marks.get(0).fds;
+row.goal = 'no failures; memory levels off (growth from 1,000 to the end under 10 MiB); no fd growth from 1,000 on';
+row.met = failures === 0 && last.rss - at1000.rss < 10 && last.fds <= at1000.fds;
 process.stdout.write(JSON.stringify(row) + '\n');

@@ -3,7 +3,7 @@
 // bench/results.json and a Markdown table to bench/RESULTS.md. Each benchmark prints JSON lines:
 // {"bench": name, ...figures, "goal"?: text, "met"?: boolean}.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,15 +19,24 @@ const sh = (cmd, args) => {
   return r.stdout;
 };
 
+// `npm run bench -- --only soak,gdb` re-runs those benchmarks (by file name) and keeps the other
+// rows of bench/results.json as they were.
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? process.argv[onlyAt + 1].split(',') : null;
+const selected = (file) => !only || only.some((name) => file.replace(/\.(mjs)$/, '').replace(/^bench_/, '') === name);
+const previous = only && existsSync(join(root, 'bench', 'results.json'))
+  ? JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')).results
+  : [];
+
 sh('cmake', ['-S', '.', '-B', dir, '-DCMAKE_BUILD_TYPE=Release']);
 sh('cmake', ['--build', dir, '-j2']);
-const results = [];
+const results = previous.filter((row) => row.source && !selected(row.source));
 for (const bin of readdirSync(join(root, dir)).filter((f) => f.startsWith('bench_')).sort()) {
-  if (!(statSync(join(root, dir, bin)).mode & 0o111)) continue;
+  if (!(statSync(join(root, dir, bin)).mode & 0o111) || !selected(bin)) continue;
   process.stdout.write(`running ${bin}\n`);
   for (const line of sh(join(root, dir, bin), []).split('\n')) {
     if (!line.startsWith('{')) continue;
-    const row = JSON.parse(line);
+    const row = { ...JSON.parse(line), source: bin };
     results.push(row);
     process.stdout.write(`  ${line}\n`);
   }
@@ -35,18 +44,20 @@ for (const bin of readdirSync(join(root, dir)).filter((f) => f.startsWith('bench
 
 // Benchmarks through Node and real clients (bench/*.mjs): the TypeScript build must be current.
 sh('npx', ['tsc', '-p', 'tsconfig.json']);
-for (const script of readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.mjs')).sort()) {
+for (const script of readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.mjs') && selected(f)).sort()) {
   process.stdout.write(`running ${script}\n`);
   for (const line of sh('node', [join(root, 'bench', script)]).split('\n')) {
     if (!line.startsWith('{')) continue;
-    results.push(JSON.parse(line));
+    results.push({ ...JSON.parse(line), source: script });
     process.stdout.write(`  ${line}\n`);
   }
 }
 
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`;
 writeFileSync(join(root, 'bench', 'results.json'), JSON.stringify({ machine, results }, null, 2) + '\n');
-const keys = (row) => Object.keys(row).filter((k) => !['bench', 'goal', 'met'].includes(k));
+const order = (row) => row.source ?? '';
+results.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+const keys = (row) => Object.keys(row).filter((k) => !['bench', 'goal', 'met', 'source'].includes(k));
 const md = [
   '# Benchmark results',
   '',
