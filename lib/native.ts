@@ -110,6 +110,8 @@ export interface NativeProbe {
     progress?: Int32Array,
   ): Promise<void>;
   flashMassErase(): Promise<void>;
+  flashReadProtection(): Promise<{ level: 0 | 1 | 2; rdp?: number }>;
+  flashRdpRegress(): Promise<void>;
 }
 
 /** The GDB server core on a probe's session thread. */
