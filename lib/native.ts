@@ -48,6 +48,8 @@ export interface NativeSim {
   injectFault(kind: string, count?: number, after?: number): void;
   setClocks(clocks: { swdHz?: number; coreHz?: number }): void;
   state(): NativeSimState;
+  setOptionBytes(options: { rdp?: number }): void;
+  optionBytes(): { rdp: number; rdpProgrammed: number; level: 0 | 1 | 2 };
 }
 
 export interface NativeDapEngine {
@@ -108,6 +110,8 @@ export interface NativeProbe {
     progress?: Int32Array,
   ): Promise<void>;
   flashMassErase(): Promise<void>;
+  flashReadProtection(): Promise<{ level: 0 | 1 | 2; rdp?: number }>;
+  flashRdpRegress(): Promise<void>;
 }
 
 /** The GDB server core on a probe's session thread. */

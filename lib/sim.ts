@@ -5,7 +5,7 @@
 import { fromNative } from './errors.js';
 import { native, type NativeProfile, type NativeSim, type NativeSimState } from './native.js';
 
-export type SimProfileName = 'stm32f103' | 'stm32f407' | 'stm32h743';
+export type SimProfileName = 'stm32f103' | 'stm32f407' | 'stm32h743' | 'stm32f723' | 'stm32h750';
 export type SimResetKind = 'power-on' | 'system' | 'core';
 export type SimFaultKind =
   | 'wait' // the next `count` AP accesses answer WAIT
@@ -118,6 +118,22 @@ export class Sim {
 
   state(): SimState {
     return this.call((s) => s.state());
+  }
+
+  /**
+   * Sets option bytes as if they had been programmed before this power-up, in effect at once.
+   * `rdp` is the read-out protection byte: 0xAA level 0, 0xCC level 2 (the debug port stops
+   * answering for good), anything else level 1 (a debugger's flash reads fault; changing it back
+   * to 0xAA through the option bytes mass-erases the flash). F4, F7 and H7 profiles (ENOTSUP on
+   * the F1).
+   */
+  setOptionBytes(options: { rdp?: number }): void {
+    this.call((s) => s.setOptionBytes(options));
+  }
+
+  /** The RDP byte in effect, the programmed one (an F4/F7 loads it at the next reset), the level. */
+  optionBytes(): { rdp: number; rdpProgrammed: number; level: 0 | 1 | 2 } {
+    return this.call((s) => s.optionBytes());
   }
 
   /** Virtual time in seconds (for reports). */

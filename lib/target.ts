@@ -426,6 +426,30 @@ export class Target extends EventEmitter {
     await this.call(() => this.handle.flashMassErase());
   }
 
+  /**
+   * The part's read-out protection: `level` 0 (none), 1 (the flash is closed to a debugger: reads
+   * fault, erasing and programming fail) or 2 (permanent: the debug port is disabled, so a part
+   * at level 2 normally cannot even be attached to). `rdp` is the RDP option byte on STM32F4/F7/H7
+   * (0xAA level 0, 0xCC level 2, any other value level 1); the F1 shows a flag only. On an F4/F7
+   * this is OPTCR as loaded at the last reset or as since written, so after
+   * `removeReadProtection()` it reads 0 before the reset that makes it so.
+   */
+  async readProtection(): Promise<{ level: 0 | 1 | 2; rdp?: number }> {
+    return this.call(() => this.handle.flashReadProtection());
+  }
+
+  /**
+   * Takes read-out protection from level 1 back to level 0 through the option bytes. THE PART
+   * MASS-ERASES ITS WHOLE FLASH as it does so: that is what level 1 guarantees. Waits until the
+   * erase is done (seconds). The core is halted first. An STM32F4/F7 loads the new level at its
+   * next reset: reset it (`reset({ halt: true })`) before using the flash. Level 0: nothing to do;
+   * level 2 is permanent (EPROTECTED).
+   */
+  async removeReadProtection(): Promise<void> {
+    await this.halt();
+    await this.call(() => this.handle.flashRdpRegress());
+  }
+
   setBreakpoint(addr: number): Promise<void> {
     return this.call(async () => {
       checkAddress(addr);

@@ -64,7 +64,8 @@ ok "npm pack in the clone (prepack builds dist, both prebuilds and the firmware 
 # --- What the tarball holds ---------------------------------------------------------------------
 problems=()
 for required in 'prebuilds/linux-x64/[^/]*\.node' 'prebuilds/linux-arm64/[^/]*\.node' 'dist/lib/index\.js' \
-  'dist/lib/cli/bmp-gdbserver\.js' 'dist/lib/cli/bmp-dap\.js' 'scripts/install\.cjs' 'binding\.gyp' 'native/sources\.json' \
+  'dist/lib/cli/bmp-gdbserver\.js' 'dist/lib/cli/bmp-dap\.js' 'dist/lib/cli/bmp-firmware\.js' 'udev/60-bmp-gdbserver\.rules' \
+  'scripts/install\.cjs' 'binding\.gyp' 'native/sources\.json' \
   'firmware/images/manifest\.json' 'boards/stlink3mini\.json' 'firmware/images/stlink3mini\.dfu' 'firmware/images/stlink3mini\.bin' \
   'firmware/images/devebox-stm32h743\.dfu' 'firmware/images/devebox-stm32h750\.dfu'; do
   grep -qE "^package/$required\$" <<<"$files" || problems+=("missing: $required")
@@ -116,6 +117,18 @@ if out=$(clean PATH="$user_path" node smoke.mjs 2>&1); then
 else
   not_ok "installed package: the prebuilt addon loads; scan, attach, flash, run on a simulated probe" "$out"
 fi
+
+# The installed bmp-firmware finds the boards and the bundled images where the package put them.
+name="installed npx bmp-firmware: list shows the bundled images; install --swd --sim writes and verifies one"
+problems=()
+out=$(clean PATH="$user_path" npx bmp-firmware list --json 2>&1) || problems+=("list: exit $?" "$out")
+for board in stlink3mini devebox-stm32h743 devebox-stm32h750; do
+  grep -q "\"file\": \"$board.bin\"" <<<"$out" || problems+=("list --json does not show $board.bin")
+done
+out=$(clean PATH="$user_path" npx bmp-firmware install --board devebox-stm32h750 --swd --sim stm32h750 --json 2>&1) ||
+  problems+=("install: exit $?" "$out")
+grep -q '"verified": true' <<<"$out" || problems+=("install did not verify the image:" "$out")
+if [ ${#problems[@]} -eq 0 ]; then ok "$name"; else not_ok "$name" "${problems[@]}"; fi
 
 # The install script (npm runs it where install scripts are allowed): the prebuild is enough.
 # Without one (as on a platform that has none) it cannot build here, and says what is needed;

@@ -16,6 +16,8 @@ const profiles: { name: SimProfileName; keyr: number }[] = [
   { name: 'stm32f103', keyr: 0x40022004 },
   { name: 'stm32f407', keyr: 0x40023c04 },
   { name: 'stm32h743', keyr: 0x52002004 },
+  { name: 'stm32f723', keyr: 0x40023c04 },
+  { name: 'stm32h750', keyr: 0x52002004 },
 ];
 
 function fixtureFile(profile: string, ext: string): Uint8Array {

@@ -9,10 +9,12 @@ const profiles: { name: SimProfileName; dpidr: number; cpuid: number; dpv2: bool
   { name: 'stm32f103', dpidr: 0x1ba01477, cpuid: 0x411fc231, dpv2: false, sram: 0x20000000 },
   { name: 'stm32f407', dpidr: 0x2ba01477, cpuid: 0x410fc241, dpv2: false, sram: 0x20000000 },
   { name: 'stm32h743', dpidr: 0x6ba02477, cpuid: 0x411fc271, dpv2: true, sram: 0x24000000 },
+  { name: 'stm32f723', dpidr: 0x5ba02477, cpuid: 0x411fc270, dpv2: true, sram: 0x20000000 },
+  { name: 'stm32h750', dpidr: 0x6ba02477, cpuid: 0x411fc271, dpv2: true, sram: 0x24000000 },
 ];
 
 describe('Sim (the simulated target from TypeScript)', () => {
-  it('lists the three profiles with their debug identities', () => {
+  it('lists the profiles with their debug identities', () => {
     const list = Sim.profiles();
     assert.deepEqual(
       list.map((p) => [p.name, p.dpidr >>> 0, p.cpuid >>> 0]),
@@ -82,6 +84,30 @@ describe('Sim (the simulated target from TypeScript)', () => {
       });
     });
   }
+
+  it('read-out protection: level 1 keeps a debugger out of the flash, level 2 silences the debug port', () => {
+    for (const [profile, dpv2] of [['stm32f723', true], ['stm32h750', true], ['stm32f407', false]] as const) {
+      const sim = new Sim(profile);
+      sim.load(0x08000000, Uint8Array.of(1, 2, 3, 4));
+      assert.deepEqual(sim.optionBytes(), { rdp: 0xaa, rdpProgrammed: 0xaa, level: 0 });
+      assert.equal(sim.busRead(0x08000000), 0x04030201);
+      sim.setOptionBytes({ rdp: 0x55 });
+      assert.deepEqual(sim.optionBytes(), { rdp: 0x55, rdpProgrammed: 0x55, level: 1 });
+      assert.throws(() => sim.busRead(0x08000000), { code: 'EBUSFAULT' });
+      assert.equal(swdConnect(sim, dpv2), Ack.OK); // the debug port still answers
+      sim.setOptionBytes({ rdp: 0xcc });
+      assert.equal(sim.optionBytes().level, 2);
+      assert.equal(swdConnect(sim, dpv2), Ack.NONE);
+      sim.reset('power-on');
+      assert.equal(swdConnect(sim, dpv2), Ack.NONE);
+      assert.deepEqual([...sim.peek(0x08000000, 4)], [1, 2, 3, 4]); // the flash is kept
+      sim.close();
+    }
+    const f1 = new Sim('stm32f103');
+    assert.throws(() => f1.setOptionBytes({ rdp: 0x55 }), { code: 'ENOTSUP' });
+    assert.throws(() => new Sim('stm32f407').setOptionBytes({ rdp: 256 }), { code: 'ERANGE' });
+    f1.close();
+  });
 
   it('injected WAITs answer WAIT, then the AP answers again', () => {
     const sim = new Sim('stm32f103');

@@ -37,6 +37,7 @@ const char *CodeOf(bmp_status status)
     case BMP_ERR_FLASH_UNKNOWN_PART: return "EFLASH";
     case BMP_ERR_VERIFY: return "EVERIFY";
     case BMP_ERR_MISMATCH: return "ETIMEDOUT";
+    case BMP_ERR_RDP_PERMANENT: return "EPROTECTED";
     }
     return nullptr;
 }

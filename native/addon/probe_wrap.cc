@@ -57,6 +57,8 @@ Napi::Object ProbeWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&ProbeWrap::FlashErase>("flashErase"),
                                          InstanceMethod<&ProbeWrap::FlashImage>("flashImage"),
                                          InstanceMethod<&ProbeWrap::FlashMassErase>("flashMassErase"),
+                                         InstanceMethod<&ProbeWrap::FlashReadProtection>("flashReadProtection"),
+                                         InstanceMethod<&ProbeWrap::FlashRdpRegress>("flashRdpRegress"),
                                      });
     AddonData::Of(env).probe = Napi::Persistent(cls);
     exports.Set("Probe", cls);
@@ -533,6 +535,37 @@ Napi::Value ProbeWrap::FlashMassErase(const Napi::CallbackInfo &info)
         return WithProbe([&] {
             if (probe_.attached < 0) return NeedAttached(&probe_);
             return Outcome::Status(flash_mass_erase(&probe_));
+        });
+    });
+}
+
+// flashReadProtection(): { level, rdp? } of the attached part (target/flash.h); rdp is the option
+// byte where the part has one (not on the F1).
+Napi::Value ProbeWrap::FlashReadProtection(const Napi::CallbackInfo &info)
+{
+    return Queue(info, [this] {
+        return WithProbe([&] {
+            if (probe_.attached < 0) return NeedAttached(&probe_);
+            flash_rdp rdp;
+            bmp_status s = flash_read_protection(&probe_, &rdp);
+            if (s != BMP_OK) return Outcome::Status(s);
+            return Outcome::Ok([rdp](Napi::Env env) -> Napi::Value {
+                Napi::Object o = Napi::Object::New(env);
+                o.Set("level", Napi::Number::New(env, rdp.level));
+                if (rdp.has_byte) o.Set("rdp", Napi::Number::New(env, rdp.byte));
+                return o;
+            });
+        });
+    });
+}
+
+// flashRdpRegress(): read-out protection level 1 back to 0, which mass-erases the flash.
+Napi::Value ProbeWrap::FlashRdpRegress(const Napi::CallbackInfo &info)
+{
+    return Queue(info, [this] {
+        return WithProbe([&] {
+            if (probe_.attached < 0) return NeedAttached(&probe_);
+            return Outcome::Status(flash_rdp_regress(&probe_));
         });
     });
 }

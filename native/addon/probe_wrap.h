@@ -60,6 +60,8 @@ private:
     Napi::Value FlashErase(const Napi::CallbackInfo &info);
     Napi::Value FlashImage(const Napi::CallbackInfo &info);
     Napi::Value FlashMassErase(const Napi::CallbackInfo &info);
+    Napi::Value FlashReadProtection(const Napi::CallbackInfo &info);
+    Napi::Value FlashRdpRegress(const Napi::CallbackInfo &info);
 
     int OpenLink(); // session thread
     Napi::Value Queue(const Napi::CallbackInfo &info, Session::Work work);

@@ -45,6 +45,8 @@ Napi::Object SimWrap::Init(Napi::Env env, Napi::Object exports)
             InstanceMethod<&SimWrap::InjectFault>("injectFault"),
             InstanceMethod<&SimWrap::SetClocks>("setClocks"),
             InstanceMethod<&SimWrap::State>("state"),
+            InstanceMethod<&SimWrap::SetOptionBytes>("setOptionBytes"),
+            InstanceMethod<&SimWrap::OptionBytes>("optionBytes"),
         });
     AddonData::Of(env).sim = Napi::Persistent(cls);
     exports.Set("Sim", cls);
@@ -311,6 +313,39 @@ Napi::Value SimWrap::State(const Napi::CallbackInfo &info)
     uint32_t pc = 0;
     sim_cpu_read_reg(t, SIM_REG_PC, &pc);
     o.Set("pc", Napi::Number::New(env, pc));
+    return o;
+}
+
+// setOptionBytes({ rdp }): the option bytes as if programmed before this power-up, in effect now
+// (read-out protection: sim_flash.h). ENOTSUP on a part without the model (the F1).
+Napi::Value SimWrap::SetOptionBytes(const Napi::CallbackInfo &info)
+{
+    SimAccess t = Target(info);
+    if (!t) return info.Env().Undefined();
+    if (info.Length() < 1 || !info[0].IsObject())
+        return ThrowTypeWithCode(info.Env(), "EINVAL", "option bytes must be an object");
+    Napi::Value rdp = info[0].As<Napi::Object>().Get("rdp");
+    uint32_t value = 0;
+    if (rdp.IsUndefined()) return info.Env().Undefined();
+    if (!ToU32(info.Env(), rdp, "rdp", 0xFF, &value)) return info.Env().Undefined();
+    if (!sim_flash_set_rdp(t, static_cast<uint8_t>(value)))
+        return ThrowWithCode(info.Env(), "ENOTSUP", std::string("the ") + t->profile->name + " model has no read-out protection");
+    return info.Env().Undefined();
+}
+
+// optionBytes(): { rdp, rdpProgrammed, level }: the RDP byte in effect, the one programmed (they
+// differ on F4/F7 parts from an option change to the next reset), and the level in effect.
+Napi::Value SimWrap::OptionBytes(const Napi::CallbackInfo &info)
+{
+    SimAccess t = Target(info);
+    if (!t) return info.Env().Undefined();
+    uint8_t loaded = 0, programmed = 0;
+    if (!sim_flash_get_rdp(t, &loaded, &programmed))
+        return ThrowWithCode(info.Env(), "ENOTSUP", std::string("the ") + t->profile->name + " model has no read-out protection");
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("rdp", Napi::Number::New(info.Env(), loaded));
+    o.Set("rdpProgrammed", Napi::Number::New(info.Env(), programmed));
+    o.Set("level", Napi::Number::New(info.Env(), sim_flash_rdp_level(t)));
     return o;
 }
 

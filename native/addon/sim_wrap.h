@@ -46,6 +46,8 @@ private:
     Napi::Value InjectFault(const Napi::CallbackInfo &info);
     Napi::Value SetClocks(const Napi::CallbackInfo &info);
     Napi::Value State(const Napi::CallbackInfo &info);
+    Napi::Value SetOptionBytes(const Napi::CallbackInfo &info);
+    Napi::Value OptionBytes(const Napi::CallbackInfo &info);
 
 public:
     // Null after close(); every method checks it first (throws ECLOSED).

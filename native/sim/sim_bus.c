@@ -54,7 +54,10 @@ sim_bus_status sim_bus_read(sim_target *t, uint32_t addr, unsigned size, uint32_
                             sim_master m)
 {
     const sim_region *r = route(t, addr, size, m);
+    if (m == SIM_MASTER_DEBUG) t->debugger_seen = true;
     if (!r) return SIM_BUS_FAULT;
+    /* RDP level 1: the flash answers a debugger's reads with a bus error (sim_flash.h). */
+    if (r->kind == SIM_REGION_FLASH && m == SIM_MASTER_DEBUG && sim_flash_debug_locked_out(t)) return SIM_BUS_FAULT;
     if (r->kind == SIM_REGION_MMIO) {
         if (!r->read) return SIM_BUS_FAULT;
         return r->read(t, r->ctx, addr - r->base, size, value, m);
@@ -67,6 +70,7 @@ sim_bus_status sim_bus_write(sim_target *t, uint32_t addr, unsigned size, uint32
                              sim_master m)
 {
     const sim_region *r = route(t, addr, size, m);
+    if (m == SIM_MASTER_DEBUG) t->debugger_seen = true;
     if (!r) return SIM_BUS_FAULT;
     switch (r->kind) {
     case SIM_REGION_RAM:

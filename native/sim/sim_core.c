@@ -579,8 +579,9 @@ static uint32_t scs_word(sim_target *t, uint32_t o, bool *ok)
     case 0xDF8: return c->dcrdr;
     case 0xDFC: return c->demcr;
     case 0xF34: return t->profile->has_fpu ? c->fpccr : 0;
-    /* Media and FP feature registers: single precision on the M4F, double on the M7 (B4.1.3) */
-    case 0xF40: return !t->profile->has_fpu ? 0 : t->profile->core == SIM_CORE_M7 ? 0x10110221u : 0x10110021u;
+    /* Media and FP feature registers: single precision on the M4F and the F7, double on the H7
+     * (B4.1.3) */
+    case 0xF40: return !t->profile->has_fpu ? 0 : t->profile->fpu_double ? 0x10110221u : 0x10110021u;
     case 0xF44: return !t->profile->has_fpu ? 0 : t->profile->core == SIM_CORE_M7 ? 0x12000011u : 0x11000011u;
     case 0xF48: return t->profile->has_fpu && t->profile->core == SIM_CORE_M7 ? 0x00000040u : 0;
     default: break;

@@ -220,6 +220,7 @@ unsigned sim_dp_begin(sim_target *t, bool ap, bool read, unsigned addr, uint32_t
         return SIM_ACK_NONE;
     }
     if (dp->deselected) return SIM_ACK_NONE;
+    if (sim_flash_debug_disabled(t)) return SIM_ACK_NONE; /* RDP level 2: the debug port is off */
     if (dp->need_dpidr) {
         if (ap || !read || addr != 0) return SIM_ACK_NONE; /* lock-out until DPIDR is read */
         dp->need_dpidr = false;

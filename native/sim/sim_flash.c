@@ -11,9 +11,53 @@ static const sim_flash_family_ops *ops_for(const sim_target *t)
 {
     switch (t->profile->flash_family) {
     case SIM_FLASH_F1: return &sim_flash_f1_ops;
-    case SIM_FLASH_F4: return &sim_flash_f4_ops;
+    case SIM_FLASH_F4:
+    case SIM_FLASH_F7: return &sim_flash_f4_ops;
     default: return &sim_flash_h7_ops;
     }
+}
+
+unsigned sim_flash_rdp_level(const sim_target *t)
+{
+    uint8_t rdp = t->flash.rdp_loaded;
+    return rdp == 0xAA ? 0 : rdp == 0xCC ? 2 : 1;
+}
+
+bool sim_flash_debug_locked_out(const sim_target *t)
+{
+    return t->debugger_seen && sim_flash_rdp_level(t) == 1;
+}
+
+bool sim_flash_debug_disabled(const sim_target *t)
+{
+    return sim_flash_rdp_level(t) == 2;
+}
+
+bool sim_flash_set_rdp(sim_target *t, uint8_t rdp)
+{
+    sim_flash *f = &t->flash;
+    switch (t->profile->flash_family) {
+    case SIM_FLASH_F4:
+    case SIM_FLASH_F7:
+        f->option_nv = (f->option_nv & ~0xFF00u) | (uint32_t)rdp << 8;
+        f->optcr = (f->optcr & ~0xFF00u) | (uint32_t)rdp << 8;
+        break;
+    case SIM_FLASH_H7:
+        f->option_nv = (f->option_nv & ~0xFF00u) | (uint32_t)rdp << 8;
+        f->optsr_prg = (f->optsr_prg & ~0xFF00u) | (uint32_t)rdp << 8;
+        break;
+    default: return false;
+    }
+    f->rdp_loaded = rdp;
+    return true;
+}
+
+bool sim_flash_get_rdp(const sim_target *t, uint8_t *loaded, uint8_t *programmed)
+{
+    if (t->profile->flash_family == SIM_FLASH_F1) return false;
+    *loaded = t->flash.rdp_loaded;
+    *programmed = (uint8_t)(t->flash.option_nv >> 8);
+    return true;
 }
 
 bool sim_flash_key(sim_flash_bank *bank, uint32_t value)
@@ -112,6 +156,8 @@ bool sim_flash_attach(sim_target *t)
     memset(f->mem, 0xFF, p->flash_size);
     f->base = p->flash_base;
     f->size = p->flash_size;
+    f->rdp_loaded = 0xAA;
+    if (ops_for(t)->attach) ops_for(t)->attach(t);
     uint32_t bank_size = p->flash_size / p->flash_banks;
     for (unsigned b = 0; b < p->flash_banks; b++) {
         sim_region r = {.name = b ? "flash bank 2" : "flash", .base = p->flash_base + b * bank_size,

@@ -33,9 +33,20 @@ typedef struct sim_flash {
     sim_flash_bank banks[2];
     bool opt_unlocked;
     bool opt_key1_seen;
-    uint32_t optcr;        /* F4 OPTCR, H7 OPTCR */
+    uint32_t optcr;        /* F4/F7 OPTCR as written, H7 OPTCR */
     uint32_t wrpr;         /* F1 WRPR (1 = not protected) */
     bool inject_error;     /* the next erase or program operation fails with an error flag */
+    /* Option bytes (F4/F7/H7): the programmed values, kept across every reset (the factory's
+     * until something programs them), and the RDP byte in effect. F4/F7 load the option bytes
+     * at reset, so a new RDP level protects from the next reset on; the H7 applies them when
+     * the programming ends (its OPTSR_CUR). */
+    uint32_t option_nv;    /* F4/F7: OPTCR's option fields; H7: OPTSR */
+    uint32_t option1_nv;   /* F7: OPTCR1 (boot addresses) */
+    uint32_t optcr1;       /* F7 OPTCR1 as written */
+    uint32_t optsr_prg;    /* H7 OPTSR_PRG */
+    uint8_t rdp_loaded;    /* the RDP byte that protects now */
+    uint64_t opt_busy_until_ps; /* H7: OPTSR_CUR.OPT_BUSY until then */
+    bool opt_change_error; /* H7: OPTSR_CUR.OPTCHANGEERR */
 } sim_flash;
 
 /* Allocates the array, adds the flash region(s), its boot alias and the controller to the bus.
@@ -44,6 +55,26 @@ bool sim_flash_attach(sim_target *t);
 void sim_flash_free(sim_target *t);
 void sim_flash_reset(sim_target *t, sim_reset_kind kind);
 void sim_flash_inject_error(sim_target *t);
+
+/* Read-out protection (RM0090, RM0431, RM0433, their sections on read protection): the RDP byte 0xAA is level 0,
+ * 0xCC level 2 (permanent), anything else level 1. The model of what a debugger meets:
+ *   level 1: once a debugger has accessed the system since power-on, its reads of the flash
+ *            fault on the bus and every erase or program operation fails with WRPERR, whoever
+ *            starts it (the core's own fetches and loads are not modelled as blocked); changing
+ *            RDP to 0xAA through the option bytes mass-erases the flash;
+ *   level 2: the debug port does not answer at all (sim_dp).
+ * F1 parts are always level 0 here. */
+unsigned sim_flash_rdp_level(const sim_target *t);
+/* Level 1 with a debugger seen since power-on. */
+bool sim_flash_debug_locked_out(const sim_target *t);
+/* Level 2: the debug port is disabled. */
+bool sim_flash_debug_disabled(const sim_target *t);
+/* Sets the programmed RDP byte and puts it in effect now, as if it had been programmed before
+ * this power-up (tests). False on a family without this model (F1). */
+bool sim_flash_set_rdp(sim_target *t, uint8_t rdp);
+/* The RDP byte in effect, and the programmed one (they differ on F4/F7 after an option change
+ * until the next reset). False on a family without this model. */
+bool sim_flash_get_rdp(const sim_target *t, uint8_t *loaded, uint8_t *programmed);
 
 /* --- shared by the per-family files (sim_flash_f1.c, _f4.c, _h7.c) ---------------------------- */
 
@@ -68,6 +99,8 @@ typedef struct sim_flash_family_ops {
     sim_bus_status (*reg_write)(sim_target *t, uint32_t offset, uint32_t value);
     sim_bus_status (*array_write)(sim_target *t, uint32_t offset, unsigned size, uint32_t value);
     void (*reset)(sim_target *t);
+    /* Sets the factory option bytes when the target is created; NULL: none modelled. */
+    void (*attach)(sim_target *t);
     uint32_t reg_base;
     uint32_t reg_size;
 } sim_flash_family_ops;

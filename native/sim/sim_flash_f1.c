@@ -153,4 +153,4 @@ static void reset(sim_target *t)
     t->flash.wrpr = 0xFFFFFFFFu;
 }
 
-const sim_flash_family_ops sim_flash_f1_ops = {reg_read, reg_write, array_write, reset, 0x40022000u, 0x400};
+const sim_flash_family_ops sim_flash_f1_ops = {reg_read, reg_write, array_write, reset, NULL, 0x40022000u, 0x400};

@@ -1,5 +1,11 @@
-/* STM32F4 flash controller, RM0090 §3: sector erase (4×16 KiB, 1×64 KiB, 7×128 KiB on the
- * 1 MiB parts), mass erase, programming at the parallelism PSIZE selects. */
+/* STM32F4 flash controller, RM0090 §3: sector erase (4×16 KiB, 1×64 KiB, then 128 KiB sectors:
+ * 12 on the 1 MiB parts), mass erase, programming at the parallelism PSIZE selects. The F7's
+ * (RM0431 §3) is the same controller with its own option bytes: OPTCR with 8 nWRP bits and the
+ * IWDG freeze bits, OPTCR1 with the boot addresses, and SR bit 7 named ERSERR rather than PGSERR
+ * (the same position, set here for the same sequence errors). The F723 has 8 sectors (512 KiB).
+ *
+ * Option bytes: OPTCR and OPTCR1 hold what is written; OPTSTRT programs them, and the next reset
+ * loads them (sim_flash.h). nWRP is modelled as acting from OPTCR at once. */
 #include "sim_flash.h"
 
 #include <string.h>
@@ -11,6 +17,7 @@
 #define SR 0x0Cu
 #define CR 0x10u
 #define OPTCR 0x14u
+#define OPTCR1 0x18u /* F7 */
 
 #define SR_EOP (1u << 0)
 #define SR_OPERR (1u << 1)
@@ -26,22 +33,50 @@
 #define CR_STRT (1u << 16)
 #define CR_EOPIE (1u << 24)
 #define CR_LOCK (1u << 31)
-#define OPTCR_RESET 0x0FFFAAEDu
+#define OPTCR_OPTLOCK (1u << 0)
+#define OPTCR_OPTSTRT (1u << 1)
+
+/* The option fields of OPTCR and their factory values (RDP 0xAA, nothing write-protected):
+ * F4 (RM0090): nWRP 27:16, RDP 15:8, user bits 7:5, BOR_LEV 3:2; the factory value 0x0FFFAAEC;
+ * F7 (RM0431): IWDG_STOP 31, IWDG_STDBY 30, nWRP 23:16, RDP 15:8, user bits 7:4, BOR_LEV 3:2;
+ * the factory value 0xC0FFAAFC, and OPTCR1 0x00400080 (BOOT_ADD1 0x0040: system memory;
+ * BOOT_ADD0 0x0080: the flash on the ITCM interface). The F7 factory values are derived from the
+ * register descriptions, not read from a part (unconfirmed). */
+typedef struct variant {
+    uint32_t option_mask, option_factory, option1_factory;
+    bool has_optcr1;
+} variant;
+
+static const variant f4_variant = {0x0FFFFFECu, 0x0FFFAAECu, 0, false};
+static const variant f7_variant = {0xC0FFFFFCu, 0xC0FFAAFCu, 0x00400080u, true};
+
+static const variant *variant_of(const sim_target *t)
+{
+    return t->profile->flash_family == SIM_FLASH_F7 ? &f7_variant : &f4_variant;
+}
 
 /* Typical times (FACTS.md, F407 datasheet): 16 µs per program write whatever its width;
  * sector erase 250 ms (16 KiB), 550 ms (64 KiB), 1 s (128 KiB); mass erase 8 s. */
 #define PROGRAM_PS 16000000ull
 #define MASS_ERASE_PS 8000000000000ull
+/* Programming the option bytes: no figure in FACTS.md; the model takes 1 ms. The F7 is taken
+ * to have the F4's timings (FACTS.md, unconfirmed). */
+#define OPTION_PS 1000000000ull
 
 static sim_flash_bank *bank(sim_target *t) { return &t->flash.banks[0]; }
 
-/* Sector geometry of the 1 MiB part. */
-static bool sector_of(uint32_t sector, uint32_t *offset, uint32_t *size)
+/* Sectors: 4 of 16 KiB, 1 of 64 KiB, then 128 KiB ones to the end of the flash. */
+static unsigned sector_count(const sim_target *t)
 {
+    return 5 + (t->flash.size - 0x20000) / 0x20000;
+}
+
+static bool sector_of(const sim_target *t, uint32_t sector, uint32_t *offset, uint32_t *size)
+{
+    if (sector >= sector_count(t)) return false;
     if (sector < 4) *offset = sector * 0x4000, *size = 0x4000;
     else if (sector == 4) *offset = 0x10000, *size = 0x10000;
-    else if (sector < 12) *offset = 0x20000 * (sector - 4), *size = 0x20000;
-    else return false;
+    else *offset = 0x20000 * (sector - 4), *size = 0x20000;
     return true;
 }
 
@@ -78,7 +113,8 @@ static sim_bus_status reg_read(sim_target *t, uint32_t offset, uint32_t *value)
     switch (offset) {
     case SR: *value = b->sr | (sim_flash_busy(t, b) ? SR_BSY : 0); break;
     case CR: *value = b->cr | (b->unlocked ? 0 : CR_LOCK); break;
-    case OPTCR: *value = (t->flash.optcr & ~1u) | (t->flash.opt_unlocked ? 0 : 1); break;
+    case OPTCR: *value = (t->flash.optcr & ~3u) | (t->flash.opt_unlocked ? 0 : OPTCR_OPTLOCK); break;
+    case OPTCR1: *value = variant_of(t)->has_optcr1 ? t->flash.optcr1 : 0; break;
     default: *value = 0; break;
     }
     return SIM_BUS_OK;
@@ -95,8 +131,12 @@ static void start_erase(sim_target *t, uint32_t cr)
         b->sr |= SR_PGSERR;
         return;
     }
+    if (sim_flash_debug_locked_out(t)) { /* RDP level 1 with a debugger: no erase */
+        b->sr |= SR_WRPERR;
+        return;
+    }
     if (cr & CR_MER) {
-        for (unsigned s = 0; s < 12; s++)
+        for (unsigned s = 0; s < sector_count(t); s++)
             if (write_protected(t, s)) {
                 b->sr |= SR_WRPERR;
                 return;
@@ -106,7 +146,7 @@ static void start_erase(sim_target *t, uint32_t cr)
         return;
     }
     uint32_t offset, size, sector = (cr >> 3) & 0xF;
-    if (!sector_of(sector, &offset, &size)) {
+    if (!sector_of(t, sector, &offset, &size)) {
         b->sr |= SR_PGSERR;
         return;
     }
@@ -116,6 +156,28 @@ static void start_erase(sim_target *t, uint32_t cr)
     }
     memset(t->flash.mem + offset, 0xFF, size);
     sim_flash_start(t, b, sector_erase_ps(size));
+}
+
+/* OPTSTRT: OPTCR (and OPTCR1) become the option bytes, loaded at the next reset. Going from RDP
+ * level 1 to level 0 mass-erases the flash first; at level 2 nothing can change. */
+static void program_options(sim_target *t)
+{
+    sim_flash *f = &t->flash;
+    sim_flash_bank *b = bank(t);
+    uint8_t to = (uint8_t)(f->optcr >> 8);
+    unsigned from_level = sim_flash_rdp_level(t), to_level = to == 0xAA ? 0 : to == 0xCC ? 2 : 1;
+    if (from_level == 2) {
+        b->sr |= SR_WRPERR;
+        return;
+    }
+    uint64_t time = OPTION_PS;
+    if (from_level == 1 && to_level == 0) {
+        memset(f->mem, 0xFF, f->size);
+        time += MASS_ERASE_PS;
+    }
+    f->option_nv = f->optcr & variant_of(t)->option_mask;
+    f->option1_nv = f->optcr1;
+    sim_flash_start(t, b, time);
 }
 
 static sim_bus_status reg_write(sim_target *t, uint32_t offset, uint32_t value)
@@ -140,9 +202,14 @@ static sim_bus_status reg_write(sim_target *t, uint32_t offset, uint32_t value)
         if ((value & CR_STRT) && !sim_flash_busy(t, b)) start_erase(t, value);
         return SIM_BUS_OK;
     case OPTCR:
-        /* Option bytes are held, not programmed: OPTSTRT is accepted and changes nothing. */
-        if (f->opt_unlocked) f->optcr = (value & 0x0FFFFFECu) | (f->optcr & 3);
-        if (value & 1) f->opt_unlocked = false;
+        if (f->opt_unlocked) {
+            f->optcr = value & variant_of(t)->option_mask;
+            if ((value & OPTCR_OPTSTRT) && !sim_flash_busy(t, b)) program_options(t);
+        }
+        if (value & OPTCR_OPTLOCK) f->opt_unlocked = false;
+        return SIM_BUS_OK;
+    case OPTCR1:
+        if (f->opt_unlocked && variant_of(t)->has_optcr1) f->optcr1 = value;
         return SIM_BUS_OK;
     default: return SIM_BUS_OK;
     }
@@ -170,7 +237,7 @@ static sim_bus_status array_write(sim_target *t, uint32_t offset, unsigned size,
         b->sr |= SR_OPERR;
         return SIM_BUS_OK;
     }
-    if (write_protected(t, sector_at(offset))) {
+    if (write_protected(t, sector_at(offset)) || sim_flash_debug_locked_out(t)) {
         b->sr |= SR_WRPERR;
         return SIM_BUS_OK;
     }
@@ -181,9 +248,19 @@ static sim_bus_status array_write(sim_target *t, uint32_t offset, unsigned size,
     return SIM_BUS_OK;
 }
 
+/* Every reset loads the option bytes. */
 static void reset(sim_target *t)
 {
-    t->flash.optcr = OPTCR_RESET;
+    sim_flash *f = &t->flash;
+    f->optcr = f->option_nv;
+    f->optcr1 = f->option1_nv;
+    f->rdp_loaded = (uint8_t)(f->option_nv >> 8);
 }
 
-const sim_flash_family_ops sim_flash_f4_ops = {reg_read, reg_write, array_write, reset, 0x40023C00u, 0x400};
+static void attach(sim_target *t)
+{
+    t->flash.option_nv = variant_of(t)->option_factory;
+    t->flash.option1_nv = variant_of(t)->option1_factory;
+}
+
+const sim_flash_family_ops sim_flash_f4_ops = {reg_read, reg_write, array_write, reset, attach, 0x40023C00u, 0x400};

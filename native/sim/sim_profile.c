@@ -4,7 +4,38 @@
 
 #define KIB(n) ((uint32_t)(n) * 1024u)
 
-/* Values from shared FACTS.md (reference manuals RM0008, RM0090, RM0433). */
+/* Values from shared FACTS.md (reference manuals RM0008, RM0090, RM0431, RM0433). What FACTS.md
+ * marks unconfirmed, or what it does not state and the model had to choose, is marked here too. */
+
+/* What the H743 and the H750 share: the same die (DEV_ID 0x450), so the same debug identity. */
+#define STM32H74X_DEBUG                                                                           \
+    .core = SIM_CORE_M7, .has_fpu = true, .fpu_double = true, .dpidr = 0x6BA02477, .dp_version = 2, \
+    .targetid = 0x04500041, /* TPARTNO 0x450, TDESIGNER ST (0x020) */                              \
+    .ap_count = 3,                                                                                 \
+    .aps =                                                                                         \
+        {                                                                                          \
+            {.idr = 0x84770001, .base = 0xE00FE003}, /* Cortex-M7 AHB-AP */                        \
+            {.idr = 0x84770001, .base = 0x00000002}, /* system AHB-AP: no debug entries */         \
+            {.idr = 0x54770002, .base = 0xE00E0003, .debug_bus = true}, /* APB-AP, debug bus */    \
+        },                                                                                         \
+    .cpuid = 0x411FC271, .dbgmcu_base = 0x5C001000, .dbgmcu_debug_base = 0xE00E1000,               \
+    .dbgmcu_idcode = 0x10036450, .rom_table_base = 0xE00FE000, .rom_part_number = 0x450,           \
+    .fpb_revision = 2, .fpb_code_comparators = 8, .fpb_literal_comparators = 0, .dwt_comparators = 4, \
+    .core_hz = 64000000 /* HSI */, .flash_family = SIM_FLASH_H7, .flash_base = 0x08000000,          \
+    .flash_alias_at_zero = false, .flash_size_reg = 0x1FF1E880, .uid_base = 0x1FF1E800
+
+/* The H7s' RAMs and system memory (ID registers follow it). */
+#define STM32H74X_MEMORIES                                                                        \
+    .memory_count = 6,                                                                             \
+    .memories = {                                                                                  \
+        {"ITCM", 0x00000000, KIB(64), SIM_REGION_RAM, 0},                                          \
+        {"DTCM", 0x20000000, KIB(128), SIM_REGION_RAM, 0},                                         \
+        {"AXI SRAM", 0x24000000, KIB(512), SIM_REGION_RAM, 0},                                     \
+        {"SRAM1-3", 0x30000000, KIB(288), SIM_REGION_RAM, 0},                                      \
+        {"SRAM4", 0x38000000, KIB(64), SIM_REGION_RAM, 0},                                         \
+        {"system memory", 0x1FF00000, 0x1E800, SIM_REGION_ROM, 0xFF},                              \
+    }
+
 static const sim_profile profiles[] = {
     {
         .name = "stm32f103",
@@ -76,44 +107,61 @@ static const sim_profile profiles[] = {
     {
         .name = "stm32h743",
         .part = "STM32H743",
+        STM32H74X_DEBUG,
+        .flash_size = KIB(2048),
+        .flash_banks = 2,
+        STM32H74X_MEMORIES,
+    },
+    {
+        /* The STLINK-V3MINI's MCU. FACTS.md gives the DPIDR 0x5BA02477: its VERSION field (15:12)
+         * says DPv2, although most documents describe the F7's SW-DP as DPv1; the model follows
+         * the DPIDR, so the part also has TARGETID and the dormant state. */
+        .name = "stm32f723",
+        .part = "STM32F723",
         .core = SIM_CORE_M7,
-        .has_fpu = true,
-        .dpidr = 0x6BA02477,
+        .has_fpu = true, /* FPv5, single precision only */
+        .dpidr = 0x5BA02477,
         .dp_version = 2,
-        .targetid = 0x04500041, /* TPARTNO 0x450, TDESIGNER ST (0x020) */
-        .ap_count = 3,
-        .aps = {
-            {.idr = 0x84770001, .base = 0xE00FE003}, /* Cortex-M7 AHB-AP */
-            {.idr = 0x84770001, .base = 0x00000002}, /* system AHB-AP: no debug entries */
-            {.idr = 0x54770002, .base = 0xE00E0003, .debug_bus = true}, /* APB-AP, debug bus */
-        },
-        .cpuid = 0x411FC271,
-        .dbgmcu_base = 0x5C001000,
-        .dbgmcu_debug_base = 0xE00E1000,
-        .dbgmcu_idcode = 0x10036450,
-        .rom_table_base = 0xE00FE000,
-        .rom_part_number = 0x450,
+        .targetid = 0x04520041, /* TPARTNO 0x452, TDESIGNER ST: by the H7's pattern, unconfirmed */
+        .ap_count = 1,
+        .aps = {{.idr = 0x74770001, .base = 0xE00FD003}}, /* AHB-AP as seen on F746/F767 */
+        .cpuid = 0x411FC270,                              /* Cortex-M7 r1p0: revision unconfirmed */
+        .dbgmcu_base = 0xE0042000,
+        .dbgmcu_idcode = 0x10006452, /* DEV_ID 0x452; REV_ID 0x1000 chosen, unconfirmed */
+        .rom_table_base = 0xE00FD000, /* ST table, then the Cortex-M7 ROM (0xE00FE000): the ST
+                                       * table's address is the model's choice */
+        .rom_part_number = 0x452,
         .fpb_revision = 2,
         .fpb_code_comparators = 8,
         .fpb_literal_comparators = 0,
         .dwt_comparators = 4,
-        .core_hz = 64000000, /* HSI */
-        .flash_family = SIM_FLASH_H7,
+        .core_hz = 16000000, /* HSI */
+        .flash_family = SIM_FLASH_F7,
         .flash_base = 0x08000000,
-        .flash_size = KIB(2048),
-        .flash_banks = 2,
-        .flash_alias_at_zero = false,
-        .flash_size_reg = 0x1FF1E880,
-        .uid_base = 0x1FF1E800,
-        .memory_count = 6,
+        .flash_size = KIB(512), /* sectors 4 x 16 KiB, 1 x 64 KiB, 3 x 128 KiB */
+        .flash_banks = 1,
+        .flash_alias_at_zero = false, /* ITCM RAM sits at 0; the core boots at BOOT_ADD0 */
+        .flash_size_reg = 0x1FF07A22,
+        .uid_base = 0x1FF07A10,
+        .memory_count = 5,
         .memories = {
-            {"ITCM", 0x00000000, KIB(64), SIM_REGION_RAM, 0},
-            {"DTCM", 0x20000000, KIB(128), SIM_REGION_RAM, 0},
-            {"AXI SRAM", 0x24000000, KIB(512), SIM_REGION_RAM, 0},
-            {"SRAM1-3", 0x30000000, KIB(288), SIM_REGION_RAM, 0},
-            {"SRAM4", 0x38000000, KIB(64), SIM_REGION_RAM, 0},
-            {"system memory", 0x1FF00000, 0x1E800, SIM_REGION_ROM, 0xFF}, /* ID registers follow */
+            {"ITCM RAM", 0x00000000, KIB(16), SIM_REGION_RAM, 0},
+            {"DTCM", 0x20000000, KIB(64), SIM_REGION_RAM, 0},
+            {"SRAM1", 0x20010000, KIB(176), SIM_REGION_RAM, 0},
+            {"SRAM2", 0x2003C000, KIB(16), SIM_REGION_RAM, 0},
+            /* system memory and OTP up to the unique ID (their extent is the model's choice) */
+            {"system memory", 0x1FF00000, 0x7A10, SIM_REGION_ROM, 0xFF},
         },
+    },
+    {
+        /* The H743's die with one 128 KiB flash sector: the same identity (DEV_ID 0x450); only
+         * the flash-size register tells them apart. */
+        .name = "stm32h750",
+        .part = "STM32H750",
+        STM32H74X_DEBUG,
+        .flash_size = KIB(128), /* bank 1, sector 0 only */
+        .flash_banks = 1,
+        STM32H74X_MEMORIES,
     },
 };
 

@@ -4,7 +4,9 @@
 
 #include "sim_bus.h"
 
-typedef enum { SIM_FLASH_F1, SIM_FLASH_F4, SIM_FLASH_H7 } sim_flash_family;
+/* SIM_FLASH_F7: the F4's controller with the F7's differences (OPTCR layout, OPTCR1, SR bit 7
+ * named ERSERR); sim_flash_f4.c models both. */
+typedef enum { SIM_FLASH_F1, SIM_FLASH_F4, SIM_FLASH_F7, SIM_FLASH_H7 } sim_flash_family;
 typedef enum { SIM_CORE_M3, SIM_CORE_M4, SIM_CORE_M7 } sim_core_kind;
 
 typedef struct sim_memory_desc {
@@ -30,6 +32,7 @@ typedef struct sim_profile {
     const char *part;       /* "STM32F103C8" */
     sim_core_kind core;
     bool has_fpu;           /* single-precision FPU (S0-S31, FPSCR) */
+    bool fpu_double;        /* the FPU also does double precision (MVFR0), as on the H7 */
     uint32_t dpidr;
     unsigned dp_version;    /* 1 = ADIv5 DPv1, 2 = DPv2 (TARGETID, DLPIDR, dormant state) */
     uint32_t targetid;      /* DPv2 only */
@@ -39,7 +42,8 @@ typedef struct sim_profile {
     uint32_t dbgmcu_base;   /* DBGMCU block as the core sees it (IDCODE at +0, CR at +4) */
     uint32_t dbgmcu_debug_base; /* DBGMCU as the debug-bus AP sees it, 0 if none */
     uint32_t dbgmcu_idcode;
-    uint32_t rom_table_base;      /* the top-level ROM table the core's AP points at */
+    uint32_t rom_table_base;      /* the top-level ROM table the core's AP points at (sim_rom.c
+                                   * picks the chain from it on Cortex-M7 parts) */
     uint16_t rom_part_number;     /* part number of the top-level ST table (= DEV_ID) */
     unsigned fpb_revision;        /* 1: Cortex-M3/M4, 2: Cortex-M7 */
     unsigned fpb_code_comparators;

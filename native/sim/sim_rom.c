@@ -72,6 +72,11 @@ static const rom_table ppb_m4 = {0xE00FF000, 0x413, JEP_ST, 4, {0xE000E000, 0xE0
 static const rom_table st_h7 = {0xE00FE000, 0x450, JEP_ST, 1, {0xE00FF000}};
 static const rom_table ppb_m7 = {0xE00FF000, 0x4C7, JEP_ARM, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 static const rom_table debug_bus_h7 = {0xE00E0000, 0x450, JEP_ST, 1, {0xE00E1000}};
+/* F7 (FACTS.md): AP0 BASE → ST table (part 0x452; its address 0xE00FD000 is the model's choice) →
+ * the Arm Cortex-M7 ROM table at 0xE00FE000 (part 0x4C8) → the PPB table at 0xE00FF000. The
+ * Cortex-M7 table's other entries (ETM, CTI) are not modelled. */
+static const rom_table st_f7 = {0xE00FD000, 0x452, JEP_ST, 1, {0xE00FE000}};
+static const rom_table cm7_f7 = {0xE00FE000, 0x4C8, JEP_ARM, 1, {0xE00FF000}};
 
 static void add_table(sim_target *t, const rom_table *table, bool debug_only)
 {
@@ -86,9 +91,15 @@ void sim_rom_attach(sim_target *t)
     case SIM_CORE_M3: add_table(t, &ppb_m3, false); break;
     case SIM_CORE_M4: add_table(t, &ppb_m4, false); break;
     case SIM_CORE_M7:
-        add_table(t, &st_h7, false);
-        add_table(t, &ppb_m7, false);
-        add_table(t, &debug_bus_h7, true);
+        if (t->profile->rom_table_base == st_f7.base) {
+            add_table(t, &st_f7, false);
+            add_table(t, &cm7_f7, false);
+            add_table(t, &ppb_m7, false);
+        } else {
+            add_table(t, &st_h7, false);
+            add_table(t, &ppb_m7, false);
+            add_table(t, &debug_bus_h7, true);
+        }
         break;
     }
 }

@@ -112,6 +112,7 @@ void sim_target_reset(sim_target *t, sim_reset_kind kind)
                 memset(t->memories[i], 0, t->profile->memories[i].size);
         t->dbgmcu_cr = 0;
         t->reset_count = 0;
+        t->debugger_seen = false;
     } else {
         t->reset_count++;
     }

@@ -24,6 +24,7 @@ struct sim_target {
     uint8_t id_block[0x100]; /* unique ID and flash-size registers */
     uint32_t dbgmcu_cr;
     bool nrst_low;           /* the reset pin is held low */
+    bool debugger_seen;      /* a debugger has accessed the bus since power-on (RDP level 1) */
     uint32_t reset_count;    /* system resets seen since power-on (for tests) */
 };
 

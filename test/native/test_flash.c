@@ -1,4 +1,5 @@
-/* The core's flash layer (native/core/target/flash.c) on the simulated STM32F103, F407 and H743,
+/* The core's flash layer (native/core/target/flash.c) on the simulated STM32F103, F407, H743 and
+ * F723 (the H750, whose one sector holds the fixture, has tests of its own below),
  * through a probe session as the GDB server and the addon use it: erasing the blocks a range
  * touches, programming directly through the MEM-AP and through the on-target loader, erasing
  * and programming in one go (flash_write), alignment and partial program units (padded with
@@ -26,6 +27,7 @@ static const part parts[] = {
     {"stm32f103", false, 0x08004000u, 1024u, 2, 0x40022004u},
     {"stm32f407", true, 0x08004000u, 0x4000u, 4, 0x40023C04u},
     {"stm32h743", false, 0x08020000u, 0x20000u, 32, 0x52002004u},
+    {"stm32f723", false, 0x08004000u, 0x4000u, 4, 0x40023C04u}, /* the F4's controller, F7 sectors */
 };
 
 static probe_session probe;
@@ -370,6 +372,9 @@ static void test_protected(void)
     CHECK(open_part(&parts[1]));
     protected_part(&parts[1], protect_f4);
     close_fixture();
+    CHECK(open_part(&parts[3]));
+    protected_part(&parts[3], protect_f4); /* the F7's nWRP bits sit where the F4's do */
+    close_fixture();
 }
 
 /* Errors the controller reports, decoded into statuses: programming over data that is not
@@ -445,6 +450,103 @@ static void test_mass_erase(void)
     close_fixture();
 }
 
+/* The H750: one 128 KiB sector (0x08000000, the fixture's): erased and written whole with the
+ * core halted, directly and through the loader; the mass erase has bank 1 only. */
+static void test_h750_one_sector(void)
+{
+    static const part h750 = {"stm32h750", true, 0x08000000u, 0x20000u, 32, 0x52002004u};
+    flash_ram ram;
+    CHECK(open_part(&h750));
+    CHECK_EQ(flash_end(), 0x08020000u);
+    CHECK(flash_default_ram(&probe, &ram));
+    CHECK_EQ(ram.base, 0x20000000u);
+    fill_random(data, sizeof data, 37);
+    uint32_t start = 0, span = 0;
+    CHECK(flash_block_span(&probe, 0x08001000u, 16, &start, &span));
+    CHECK_EQ(start, 0x08000000u);
+    CHECK_EQ(span, 0x20000u);
+    CHECK_EQ(flash_write(&probe, 0x08000000u, data, 0x20000u, &ram, true, NULL, NULL), BMP_OK);
+    CHECK(loader_in_ram(ram.base));
+    CHECK(memcmp(flash_at(0x08000000u, 0x20000u), data, 0x20000u) == 0);
+    CHECK_EQ(flash_write(&probe, 0x08010000u, data + 5, 999, NULL, true, NULL, NULL), BMP_OK);
+    CHECK(all(0x08000000u, 0x10000u, 0xFF)); /* the whole sector was erased */
+    CHECK(memcmp(flash_at(0x08010000u, 999), data + 5, 999) == 0);
+    CHECK_EQ(flash_write(&probe, 0x0801FFE0u, data, 64, NULL, true, NULL, NULL), BMP_ERR_FLASH_OUTSIDE);
+    CHECK_EQ(flash_mass_erase(&probe), BMP_OK);
+    CHECK(all(0x08000000u, 0x20000u, 0xFF));
+    close_fixture();
+}
+
+/* Read-out protection through the core, on the F723 (F4-style OPTCR) and the H750 (OPTSR_CUR):
+ * level 0 reported as the factory left it; at level 1 writing fails as protected and nothing
+ * changes; the regression mass-erases (the F7 takes the new level at its next reset, the H7 at
+ * once), after which the flash takes an image; a level-2 byte in the register is refused with
+ * nothing touched. */
+static void read_protection(const part *pt)
+{
+    flash_ram ram;
+    flash_rdp rdp;
+    CHECK(flash_default_ram(&probe, &ram));
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK(rdp.level == 0 && rdp.has_byte && rdp.byte == 0xAA);
+    CHECK_EQ(flash_rdp_regress(&probe), BMP_OK); /* level 0: nothing to do */
+    CHECK(!all(0x08000000u, 64, 0xFF));          /* the fixture is still there */
+    CHECK(sim_flash_set_rdp(&t, 0xBB));
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK(rdp.level == 1 && rdp.byte == 0xBB);
+    fill_random(data, 4096, 41);
+    CHECK_EQ(flash_write(&probe, pt->area, data, 4096, &ram, true, NULL, NULL), BMP_ERR_FLASH_PROTECTED);
+    CHECK_EQ(flash_write(&probe, pt->area, data, 64, NULL, true, NULL, NULL), BMP_ERR_FLASH_PROTECTED);
+    CHECK(!all(0x08000000u, 64, 0xFF));
+    uint8_t word[4];
+    CHECK_EQ(adiv5_mem_read(&probe.dp, probe.core.apsel, 0x08000000u, word, 4), BMP_ERR_FAULT);
+    CHECK_EQ(flash_rdp_regress(&probe), BMP_OK);
+    CHECK(all(0x08000000u, t.flash.size, 0xFF)); /* mass-erased */
+    if (pt->keyr == 0x40023C04u) {             /* F7: level 1 holds until the reset loads 0xAA */
+        CHECK_EQ(sim_flash_rdp_level(&t), 1);
+        CHECK_EQ(cortexm_reset(&probe.core, true), BMP_OK);
+        CHECK_EQ(probe_attach(&probe, 0), BMP_OK);
+        CHECK_EQ(cortexm_halt(&probe.core), BMP_OK);
+    }
+    CHECK_EQ(sim_flash_rdp_level(&t), 0);
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK(rdp.level == 0 && rdp.byte == 0xAA);
+    CHECK_EQ(flash_write(&probe, pt->area, data, 4096, &ram, true, NULL, NULL), BMP_OK);
+    CHECK(memcmp(flash_at(pt->area, 4096), data, 4096) == 0);
+    /* level 2 programmed but not yet loaded (an F7 before its reset): the register says 2 */
+    if (pt->keyr == 0x40023C04u) {
+        t.flash.optcr = (t.flash.optcr & ~0xFF00u) | 0xCC00u;
+        CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+        CHECK_EQ(rdp.level, 2);
+        CHECK_EQ(flash_rdp_regress(&probe), BMP_ERR_RDP_PERMANENT);
+        CHECK(memcmp(flash_at(pt->area, 4096), data, 4096) == 0);
+    }
+}
+
+static void test_read_protection(void)
+{
+    static const part h750 = {"stm32h750", false, 0x08000000u, 0x20000u, 32, 0x52002004u};
+    CHECK(open_part(&parts[3]));
+    read_protection(&parts[3]);
+    close_fixture();
+    CHECK(open_part(&h750));
+    read_protection(&h750);
+    close_fixture();
+    /* level 2 in effect: the debug port is silent, so nothing attaches at all */
+    CHECK(open_part(&parts[3]));
+    CHECK(sim_flash_set_rdp(&t, 0xCC));
+    CHECK(probe_attach(&probe, 0) != BMP_OK);
+    close_fixture();
+    /* the F1 shows a flag (OBR.RDPRT), and has no regression here */
+    flash_rdp rdp;
+    CHECK(open_part(&parts[0]));
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK(rdp.level == 0 && !rdp.has_byte);
+    CHECK_EQ(probe_detach(&probe), BMP_OK);
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_ERR_NOT_ATTACHED);
+    close_fixture();
+}
+
 int main(void)
 {
     RUN(test_erase);
@@ -458,5 +560,7 @@ int main(void)
     RUN(test_controller_errors);
     RUN(test_h7_banks);
     RUN(test_mass_erase);
+    RUN(test_h750_one_sector);
+    RUN(test_read_protection);
     return CHECK_SUMMARY();
 }

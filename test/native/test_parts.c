@@ -18,6 +18,47 @@ static void test_identify(void)
     CHECK_EQ(part_flash_size_register(0x450), 0x1FF1E880);
 }
 
+/* The flash's erase blocks as (start, size) pairs, in address order. */
+static unsigned blocks_of(const part_info *info, uint32_t *starts, uint32_t *sizes, unsigned max)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < info->memory_count; i++) {
+        const part_memory *m = &info->memories[i];
+        for (uint32_t at = m->start; m->kind == PART_MEMORY_FLASH && at < m->start + m->length && n < max; at += m->block_size) {
+            starts[n] = at;
+            sizes[n++] = m->block_size;
+        }
+    }
+    return n;
+}
+
+/* STM32F72x (DEV_ID 0x452): 4 x 16 KiB, 64 KiB, 3 x 128 KiB on the 512 KiB part; the H750 is
+ * the H743's DEV_ID with a 128 KiB flash-size register: one sector. */
+static void test_f72x_and_h750(void)
+{
+    part_info info;
+    uint32_t starts[16], sizes[16];
+    CHECK_EQ(part_flash_size_register(0x452), 0x1FF07A22);
+    CHECK(part_identify(0x452, 512, &info));
+    CHECK(strcmp(info.name, "STM32F72x/73x") == 0);
+    CHECK_EQ(blocks_of(&info, starts, sizes, 16), 8);
+    static const uint32_t want[8] = {0x08000000, 0x08004000, 0x08008000, 0x0800C000,
+                                     0x08010000, 0x08020000, 0x08040000, 0x08060000};
+    for (unsigned i = 0; i < 8; i++) CHECK_EQ(starts[i], want[i]);
+    CHECK_EQ(sizes[4], 0x10000);
+    CHECK_EQ(sizes[7], 0x20000);
+    bool dtcm = false;
+    for (unsigned i = 0; i < info.memory_count; i++)
+        dtcm |= info.memories[i].kind == PART_MEMORY_RAM && info.memories[i].start == 0x20000000 &&
+                info.memories[i].length == 256 * 1024;
+    CHECK(dtcm);
+    CHECK(part_identify(0x452, 256, &info)); /* the 256 KiB parts: one 128 KiB sector */
+    CHECK_EQ(blocks_of(&info, starts, sizes, 16), 6);
+    CHECK(part_identify(0x450, 128, &info));
+    CHECK_EQ(blocks_of(&info, starts, sizes, 16), 1);
+    CHECK_EQ(sizes[0], 128 * 1024);
+}
+
 static void test_memory_map_xml(void)
 {
     part_info info;
@@ -45,6 +86,7 @@ static void test_target_xml(void)
 int main(void)
 {
     RUN(test_identify);
+    RUN(test_f72x_and_h750);
     RUN(test_memory_map_xml);
     RUN(test_target_xml);
     return CHECK_SUMMARY();

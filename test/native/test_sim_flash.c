@@ -315,6 +315,177 @@ static void test_h7_erase_banks_and_reset(void)
     sim_target_free(&t);
 }
 
+/* ------------------------------------------------- STM32F72x (RM0431): the F4 controller */
+/* The option-key sequence (F4, F7 and H7 alike: OPTKEYR at +8, OPTLOCK in bit 0 of OPTCR). */
+static void opt_unlock(uint32_t controller, uint32_t optcr)
+{
+    CHECK_EQ(wr(controller + 8, 0x08192A3B), SIM_BUS_OK);
+    CHECK_EQ(wr(controller + 8, 0x4C5D6E7F), SIM_BUS_OK);
+    CHECK_EQ(rd(optcr) & 1, 0);
+}
+
+static uint32_t rd_fault(uint32_t addr, sim_bus_status *status)
+{
+    uint32_t v = 0;
+    *status = sim_bus_read(&t, addr, 4, &v, SIM_MASTER_DEBUG);
+    return v;
+}
+
+/* Eight sectors (4 x 16 KiB, 64 KiB, 3 x 128 KiB); the F7's option registers at the factory. */
+static void test_f7_geometry_and_options(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32f723"), SIM_OK);
+    CHECK_EQ(rd(F4_OPTCR), 0xC0FFAAFD); /* RDP 0xAA, no sector protected, OPTLOCK */
+    CHECK_EQ(rd(F4 + 0x18), 0x00400080); /* OPTCR1: BOOT_ADD1, BOOT_ADD0 */
+    sim_target_load(&t, 0x08060000, (const uint8_t *)"\0\0\0\0", 4);
+    sim_target_load(&t, 0x08040000, (const uint8_t *)"\0\0\0\0", 4);
+    f4_unlock();
+    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 2 | (7u << 3) | (1u << 16)), SIM_BUS_OK); /* sector 7 */
+    uint64_t took = wait_idle(F4_SR, 1u << 16, 10 * MS);
+    CHECK(took >= 1000 * MS && took <= 1010 * MS);
+    CHECK_EQ(rd(0x08060000), 0xFFFFFFFF);
+    CHECK_EQ(rd(0x08040000), 0); /* sector 6 untouched */
+    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 2 | (8u << 3) | (1u << 16)), SIM_BUS_OK); /* no sector 8 */
+    CHECK(rd(F4_SR) & 0x80);                                                 /* ERSERR */
+    /* OPTCR1 is written while the options are unlocked, and kept by OPTSTRT across a reset */
+    CHECK_EQ(wr(F4 + 0x18, 0x00402002), SIM_BUS_OK); /* locked: ignored */
+    CHECK_EQ(rd(F4 + 0x18), 0x00400080);
+    opt_unlock(F4, F4_OPTCR);
+    CHECK_EQ(wr(F4 + 0x18, 0x00402002), SIM_BUS_OK); /* BOOT_ADD0 0x2002: 0x08008000 */
+    CHECK_EQ(wr(F4_OPTCR, 0xC0FFAAFC | 2), SIM_BUS_OK);
+    wait_idle(F4_SR, 1u << 16, 1 * MS);
+    sim_target_reset(&t, SIM_RESET_SYSTEM);
+    CHECK_EQ(rd(F4 + 0x18), 0x00402002);
+    CHECK_EQ(rd(F4_OPTCR), 0xC0FFAAFD);
+    sim_target_free(&t);
+}
+
+/* RDP on the F4-style controller: level 1 blocks the flash from a debugger (reads fault, erase
+ * and program report WRPERR); programming RDP 0xAA mass-erases the flash and level 0 holds from
+ * the next reset; level 2 turns the debug port off. */
+static void test_f7_read_protection(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32f723"), SIM_OK);
+    sim_target_load(&t, 0x08000000, (const uint8_t *)"\x11\x22\x33\x44", 4);
+    sim_target_load(&t, 0x08070000, (const uint8_t *)"\x55\x66\x77\x88", 4);
+    CHECK(sim_flash_set_rdp(&t, 0xBB));
+    CHECK_EQ(sim_flash_rdp_level(&t), 1);
+    CHECK_EQ((rd(F4_OPTCR) >> 8) & 0xFF, 0xBB);
+    sim_bus_status st;
+    rd_fault(0x08000000, &st);
+    CHECK_EQ(st, SIM_BUS_FAULT);
+    CHECK_EQ(rd(0x20000000), 0); /* RAM stays readable */
+    f4_unlock();
+    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 2 | (1u << 3) | (1u << 16)), SIM_BUS_OK);
+    CHECK(rd(F4_SR) & 0x10); /* WRPERR */
+    CHECK_EQ(wr(F4_SR, 0xF3), SIM_BUS_OK);
+    CHECK_EQ(wr(F4_CR, PSIZE_X32 | 1), SIM_BUS_OK);
+    CHECK_EQ(wr(0x08004000, 0), SIM_BUS_OK);
+    CHECK(rd(F4_SR) & 0x10);
+    uint8_t check[4];
+    CHECK_EQ(sim_target_peek(&t, 0x08000000, check, 4), SIM_OK);
+    CHECK_EQ(check[0], 0x11); /* nothing changed */
+    /* regression: RDP 0xAA and OPTSTRT */
+    opt_unlock(F4, F4_OPTCR);
+    CHECK_EQ(wr(F4_OPTCR, 0xC0FFAAFC), SIM_BUS_OK);
+    CHECK_EQ(wr(F4_OPTCR, 0xC0FFAAFC | 2), SIM_BUS_OK);
+    CHECK(rd(F4_SR) & (1u << 16));
+    uint64_t took = wait_idle(F4_SR, 1u << 16, 10 * MS);
+    CHECK(took >= 8000 * MS && took <= 8020 * MS);
+    CHECK_EQ(sim_target_peek(&t, 0x08070000, check, 4), SIM_OK);
+    CHECK_EQ(check[0], 0xFF); /* mass-erased */
+    CHECK_EQ(sim_flash_rdp_level(&t), 1); /* until the option bytes are loaded again */
+    rd_fault(0x08000000, &st);
+    CHECK_EQ(st, SIM_BUS_FAULT);
+    sim_target_reset(&t, SIM_RESET_SYSTEM);
+    CHECK_EQ(sim_flash_rdp_level(&t), 0);
+    CHECK_EQ(rd(0x08000000), 0xFFFFFFFF);
+    CHECK_EQ((rd(F4_OPTCR) >> 8) & 0xFF, 0xAA);
+    /* level 2: the debug port stops answering; programming it cannot be undone */
+    CHECK(sim_flash_set_rdp(&t, 0xCC));
+    uint32_t data = 0;
+    CHECK_EQ(sim_dp_transfer(&t, false, true, 0, &data), SIM_ACK_NONE);
+    sim_target_reset(&t, SIM_RESET_POWER_ON);
+    CHECK_EQ(sim_dp_transfer(&t, false, true, 0, &data), SIM_ACK_NONE);
+    sim_target_free(&t);
+}
+
+/* ---------------------------------------------------- STM32H750: one 128 KiB sector; RDP */
+#define H7_OPTCR (H7 + 0x18)
+#define H7_OPTSR_CUR (H7 + 0x1C)
+#define H7_OPTSR_PRG (H7 + 0x20)
+#define H7_OPTCCR (H7 + 0x24)
+
+static void test_h750_geometry(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32h750"), SIM_OK);
+    sim_bus_status st;
+    rd_fault(0x08020000, &st);
+    CHECK_EQ(st, SIM_BUS_FAULT); /* no flash past 128 KiB */
+    sim_target_load(&t, 0x08010000, (const uint8_t *)"\0\0\0\0", 4);
+    h7_unlock(0);
+    CHECK_EQ(wr(H7_CR(0), H7_X64 | 4 | (1u << 8) | 0x80), SIM_BUS_OK); /* sector 1: absent */
+    CHECK(rd(H7_SR(0)) & (1u << 18));
+    CHECK_EQ(rd(0x08010000), 0);
+    CHECK_EQ(wr(H7_CCR(0), 0x0FEF0000), SIM_BUS_OK);
+    h7_unlock(1);
+    CHECK_EQ(wr(H7_CR(1), H7_X64 | 8 | 0x80), SIM_BUS_OK); /* bank 2's erase: no bank 2 */
+    CHECK(rd(H7_SR(1)) & (1u << 18));
+    CHECK_EQ(wr(H7_CR(0), H7_X64 | 4 | 0x80), SIM_BUS_OK); /* sector 0 */
+    uint64_t took = wait_idle(H7_SR(0), 1, 10 * MS);
+    CHECK(took >= 1000 * MS && took <= 1010 * MS);
+    CHECK_EQ(rd(0x08010000), 0xFFFFFFFF);
+    sim_target_free(&t);
+}
+
+/* RDP on the H7: OPTSR_CUR shows the level; level 1 blocks the flash from a debugger; OPTSR_PRG
+ * with RDP 0xAA and OPTSTART mass-erase it under OPT_BUSY, and level 0 holds at once; level 2
+ * cannot be changed back (OPTCHANGEERR from the core's side) and the debug port is off. */
+static void test_h7_read_protection(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32h750"), SIM_OK);
+    CHECK_EQ(rd(H7_OPTSR_CUR), 0x1006AAF0);
+    sim_target_load(&t, 0x08000000, (const uint8_t *)"\x11\x22\x33\x44", 4);
+    CHECK(sim_flash_set_rdp(&t, 0x00));
+    CHECK_EQ((rd(H7_OPTSR_CUR) >> 8) & 0xFF, 0x00);
+    sim_bus_status st;
+    rd_fault(0x08000000, &st);
+    CHECK_EQ(st, SIM_BUS_FAULT);
+    h7_unlock(0);
+    CHECK_EQ(wr(H7_CR(0), H7_X64 | 4 | 0x80), SIM_BUS_OK);
+    CHECK(rd(H7_SR(0)) & (1u << 17)); /* WRPERR */
+    CHECK_EQ(wr(H7_CCR(0), 0x0FEF0000), SIM_BUS_OK);
+    /* OPTSR_PRG is written only while the options are unlocked */
+    CHECK_EQ(wr(H7_OPTSR_PRG, 0x1006AAF0), SIM_BUS_OK);
+    CHECK_EQ((rd(H7_OPTSR_PRG) >> 8) & 0xFF, 0x00);
+    opt_unlock(H7, H7_OPTCR);
+    CHECK_EQ(wr(H7_OPTSR_PRG, 0x1006AAF0), SIM_BUS_OK);
+    CHECK_EQ(wr(H7_OPTCR, 2), SIM_BUS_OK); /* OPTSTART */
+    CHECK(rd(H7_OPTSR_CUR) & 1);           /* OPT_BUSY */
+    uint64_t took = wait_idle(H7_OPTSR_CUR, 1, 1 * MS);
+    CHECK(took >= 1000 * MS && took <= 1010 * MS);
+    CHECK_EQ(rd(H7_OPTSR_CUR), 0x1006AAF0);
+    CHECK_EQ(rd(0x08000000), 0xFFFFFFFF); /* erased, and readable at once */
+    /* level 2, then no way back */
+    CHECK_EQ(wr(H7_OPTSR_PRG, 0x1006CCF0), SIM_BUS_OK);
+    CHECK_EQ(wr(H7_OPTCR, 2), SIM_BUS_OK);
+    CHECK_EQ(sim_flash_rdp_level(&t), 2);
+    uint32_t data = 0;
+    CHECK_EQ(sim_dp_transfer(&t, false, true, 0, &data), SIM_ACK_NONE);
+    wait_idle(H7_OPTSR_CUR, 1, 1 * MS); /* the core still reaches the controller */
+    CHECK_EQ(wr(H7_OPTSR_PRG, 0x1006AAF0), SIM_BUS_OK);
+    CHECK_EQ(wr(H7_OPTCR, 2), SIM_BUS_OK);
+    CHECK(rd(H7_OPTSR_CUR) & (1u << 30)); /* OPTCHANGEERR */
+    CHECK_EQ(sim_flash_rdp_level(&t), 2);
+    CHECK_EQ(wr(H7_OPTCCR, 1u << 30), SIM_BUS_OK);
+    CHECK_EQ(rd(H7_OPTSR_CUR) & (1u << 30), 0);
+    /* F1 has no RDP model */
+    sim_target_free(&t);
+    CHECK_EQ(sim_target_init(&t, "stm32f103"), SIM_OK);
+    CHECK(!sim_flash_set_rdp(&t, 0xBB));
+    sim_target_free(&t);
+}
+
 int main(void)
 {
     RUN(test_f1_lock_and_keys);
@@ -323,5 +494,9 @@ int main(void)
     RUN(test_f4_sector_erase_and_protection);
     RUN(test_h7_write_buffer);
     RUN(test_h7_erase_banks_and_reset);
+    RUN(test_f7_geometry_and_options);
+    RUN(test_f7_read_protection);
+    RUN(test_h750_geometry);
+    RUN(test_h7_read_protection);
     return CHECK_SUMMARY();
 }

@@ -59,8 +59,10 @@ static void walk(sim_target *t, uint32_t table, walk_result *r, unsigned depth)
 static void test_walk_each_profile(void)
 {
     static const struct { const char *name; unsigned tables, top_part; } cases[] = {
-        {"stm32f103", 1, 0x410}, {"stm32f407", 1, 0x413}, {"stm32h743", 2, 0x450}};
-    for (unsigned i = 0; i < 3; i++) {
+        {"stm32f103", 1, 0x410}, {"stm32f407", 1, 0x413}, {"stm32h743", 2, 0x450},
+        {"stm32f723", 3, 0x452}, /* ST table, the Cortex-M7 ROM table (0x4C8), the PPB table */
+        {"stm32h750", 2, 0x450}};
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sim_target t;
         CHECK_EQ(sim_target_init(&t, cases[i].name), SIM_OK);
         uint32_t base = t.profile->aps[0].base & 0xFFFFF000u;
@@ -75,6 +77,27 @@ static void test_walk_each_profile(void)
         CHECK_EQ(r.component_addresses[0], 0xE000E000);
         sim_target_free(&t);
     }
+}
+
+/* F7: the chain FACTS.md gives, ST table -> Cortex-M7 ROM table at 0xE00FE000 (Arm, part 0x4C8)
+ * -> PPB table at 0xE00FF000 (Arm, part 0x4C7). */
+static void test_f7_chain(void)
+{
+    sim_target t;
+    CHECK_EQ(sim_target_init(&t, "stm32f723"), SIM_OK);
+    uint32_t st = t.profile->aps[0].base & 0xFFFFF000u;
+    uint32_t cm7 = st + (rd(&t, st) & 0xFFFFF000u);
+    CHECK_EQ(cm7, 0xE00FE000);
+    unsigned cls, part, designer;
+    read_ids(&t, cm7, &cls, &part, &designer);
+    CHECK_EQ(cls, 1);
+    CHECK_EQ(part, 0x4C8);
+    CHECK_EQ(designer, 0x43B);
+    uint32_t ppb = cm7 + (rd(&t, cm7) & 0xFFFFF000u);
+    CHECK_EQ(ppb, 0xE00FF000);
+    read_ids(&t, ppb, &cls, &part, &designer);
+    CHECK_EQ(part, 0x4C7);
+    sim_target_free(&t);
 }
 
 static void test_h7_debug_bus_table(void)
@@ -94,6 +117,7 @@ static void test_h7_debug_bus_table(void)
 int main(void)
 {
     RUN(test_walk_each_profile);
+    RUN(test_f7_chain);
     RUN(test_h7_debug_bus_table);
     return CHECK_SUMMARY();
 }

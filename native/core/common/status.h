@@ -51,7 +51,9 @@
     X(BMP_ERR_FLASH_UNKNOWN_PART, -22, "no flash driver for this part")                             \
     X(BMP_ERR_VERIFY, -23, "verification failed: the flash content differs from the image")         \
     /* dp_link read_match: the value never matched within the retries */                           \
-    X(BMP_ERR_MISMATCH, -24, "the target did not reach the state waited for")
+    X(BMP_ERR_MISMATCH, -24, "the target did not reach the state waited for")                     \
+    /* flash_rdp_regress at level 2 */                                                              \
+    X(BMP_ERR_RDP_PERMANENT, -25, "read-out protection is at level 2, which is permanent: nothing can change the part")
 
 #define BMP_STATUS_ENUMERATOR(name, value, message) name = value,
 typedef enum bmp_status { BMP_STATUS_LIST(BMP_STATUS_ENUMERATOR) } bmp_status;

@@ -5,6 +5,8 @@
 
 #define KEY1 0x45670123u /* RM0008 3.3.1, RM0090 3.5.1, RM0433 4.5.1 */
 #define KEY2 0xCDEF89ABu
+#define OPTKEY1 0x08192A3Bu /* F4, F7, H7 (FACTS.md) */
+#define OPTKEY2 0x4C5D6E7Fu
 #define BUSY_POLLS 20000000u
 
 typedef enum { FAMILY_NONE, FAMILY_F1, FAMILY_F4, FAMILY_H7 } family;
@@ -26,6 +28,10 @@ static family family_of(uint16_t dev_id)
     case 0x410: case 0x412: case 0x414: case 0x418: case 0x420: case 0x428: case 0x430: return FAMILY_F1;
     case 0x413: case 0x419: case 0x421: case 0x423: case 0x431: case 0x433: case 0x441: case 0x458:
     case 0x463: return FAMILY_F4;
+    /* STM32F72x/73x (RM0431): the F4's controller at the same address with the same CR and SR
+     * bits (SR bit 7 is ERSERR, a sequence error like the F4's PGSERR), PSIZE x32; its sectors
+     * come from parts.c. */
+    case 0x452: return FAMILY_F4;
     case 0x450: return FAMILY_H7;
     default: return FAMILY_NONE;
     }
@@ -227,7 +233,8 @@ bmp_status flash_mass_erase(probe_session *p)
     controller c;
     if (p->attached < 0) return BMP_ERR_NOT_ATTACHED;
     if (!controller_of(p, &c)) return BMP_ERR_FLASH_UNKNOWN_PART;
-    unsigned banks = c.kind == FAMILY_H7 ? 2 : 1;
+    /* H7: each bank by itself; the H750 has bank 1 only. */
+    unsigned banks = c.kind == FAMILY_H7 && flash_contains(p, 0x08100000u, 1) ? 2 : 1;
     for (unsigned b = 0; b < banks; b++) {
         uint32_t base = c.base + 0x100 * b;
         bmp_status s = unlock(p, &c, base);
@@ -447,4 +454,118 @@ bmp_status flash_verify_crc(probe_session *p, uint32_t addr, const uint8_t *data
         flash_loader_crc(&p->core, ram->base, ram->size, addr, (uint32_t)length, &target, 10000000u) == 0)
         return target == crc32_gdb(CRC32_GDB_INITIAL, data, length) ? 0 : BMP_ERR_VERIFY;
     return flash_verify(p, addr, data, length); /* no RAM, or the routine failed: read it back */
+}
+
+/* --- read-out protection ------------------------------------------------------------------ */
+
+/* Where each family shows it: F1 OBR.RDPRT (0x4002201C bit 1, RM0008); F4/F7 the RDP byte of
+ * FLASH_OPTCR (bits 15:8, as loaded at reset); H7 the RDP byte of FLASH_OPTSR_CUR (bits 15:8). */
+#define F1_OBR 0x1Cu
+#define F4_OPTKEYR 0x08u
+#define F4_OPTCR 0x14u
+#define H7_OPTKEYR 0x08u
+#define H7_OPTCR 0x18u
+#define H7_OPTSR_CUR 0x1Cu
+#define H7_OPTSR_PRG 0x20u
+#define H7_OPTCCR 0x24u
+#define OPTLOCK (1u << 0)          /* F4/F7/H7 OPTCR */
+#define F4_OPTSTRT (1u << 1)
+#define H7_OPTSTART (1u << 1)
+#define H7_OPT_BUSY (1u << 0)      /* OPTSR_CUR */
+#define H7_OPTCHANGEERR (1u << 30) /* OPTSR_CUR; cleared through OPTCCR bit 30 */
+#define RDP_LEVEL0 0xAAu
+#define RDP_LEVEL2 0xCCu
+
+static unsigned level_of(uint8_t rdp)
+{
+    return rdp == RDP_LEVEL0 ? 0 : rdp == RDP_LEVEL2 ? 2 : 1;
+}
+
+bmp_status flash_read_protection(probe_session *p, flash_rdp *rdp)
+{
+    controller c;
+    uint32_t v = 0;
+    if (p->attached < 0) return BMP_ERR_NOT_ATTACHED;
+    if (!controller_of(p, &c)) return BMP_ERR_FLASH_UNKNOWN_PART;
+    *rdp = (flash_rdp){0};
+    bmp_status s = cortexm_read32(&p->core, c.base + (c.kind == FAMILY_F1 ? F1_OBR : c.kind == FAMILY_F4 ? F4_OPTCR : H7_OPTSR_CUR), &v);
+    if (s != BMP_OK) return s;
+    if (c.kind == FAMILY_F1) {
+        rdp->level = (v >> 1) & 1;
+        return BMP_OK;
+    }
+    rdp->has_byte = true;
+    rdp->byte = (uint8_t)(v >> 8);
+    rdp->level = level_of(rdp->byte);
+    return BMP_OK;
+}
+
+/* Clears OPTLOCK with the option-key sequence (a wrong one would lock it until reset). */
+static bmp_status unlock_options(probe_session *p, uint32_t optkeyr, uint32_t optcr)
+{
+    uint32_t v = 0;
+    bmp_status s = cortexm_read32(&p->core, optcr, &v);
+    if (s != BMP_OK || !(v & OPTLOCK)) return s;
+    if (cortexm_write32(&p->core, optkeyr, OPTKEY1) != BMP_OK || cortexm_write32(&p->core, optkeyr, OPTKEY2) != BMP_OK)
+        return BMP_ERR_FLASH_LOCKED;
+    if ((s = cortexm_read32(&p->core, optcr, &v)) != BMP_OK) return s;
+    return v & OPTLOCK ? BMP_ERR_FLASH_LOCKED : BMP_OK;
+}
+
+/* F4/F7 (RM0090, RM0431): RDP 0xAA into OPTCR with the other option bits kept, OPTSTRT, wait for
+ * BSY (the mass erase takes seconds); the option bytes are loaded again at the next reset. */
+static bmp_status regress_f4(probe_session *p, const controller *c)
+{
+    uint32_t optcr = 0;
+    bmp_status s = unlock_options(p, c->base + F4_OPTKEYR, c->base + F4_OPTCR);
+    if (s == BMP_OK) s = wait_done(p, c, c->base);
+    if (s == BMP_OK) s = cortexm_read32(&p->core, c->base + F4_OPTCR, &optcr);
+    if (s != BMP_OK) return s;
+    uint32_t v = (optcr & ~(0xFF00u | OPTLOCK | F4_OPTSTRT)) | (RDP_LEVEL0 << 8);
+    s = cortexm_write32(&p->core, c->base + F4_OPTCR, v);
+    if (s == BMP_OK) s = cortexm_write32(&p->core, c->base + F4_OPTCR, v | F4_OPTSTRT);
+    if (s == BMP_OK) s = wait_done(p, c, c->base);
+    cortexm_write32(&p->core, c->base + F4_OPTCR, v | OPTLOCK);
+    return s;
+}
+
+/* H7 (RM0433): RDP 0xAA into OPTSR_PRG with the other option bits as OPTSR_CUR has them,
+ * OPTSTART, wait for OPT_BUSY (the mass erase of both banks takes seconds); OPTCHANGEERR means
+ * the change was refused. OPTSR_CUR shows the result at once. */
+static bmp_status regress_h7(probe_session *p, const controller *c)
+{
+    uint32_t cur = 0;
+    bmp_status s = unlock_options(p, c->base + H7_OPTKEYR, c->base + H7_OPTCR);
+    if (s == BMP_OK) s = cortexm_read32(&p->core, c->base + H7_OPTSR_CUR, &cur);
+    if (s != BMP_OK) return s;
+    uint32_t prg = (cur & ~(0xFF00u | H7_OPT_BUSY | H7_OPTCHANGEERR)) | (RDP_LEVEL0 << 8);
+    s = cortexm_write32(&p->core, c->base + H7_OPTSR_PRG, prg);
+    if (s == BMP_OK) s = cortexm_write32(&p->core, c->base + H7_OPTCR, H7_OPTSTART);
+    for (uint32_t i = 0; s == BMP_OK; i++) {
+        if ((s = cortexm_read32(&p->core, c->base + H7_OPTSR_CUR, &cur)) != BMP_OK) break;
+        if (!(cur & H7_OPT_BUSY)) break;
+        if (i == BUSY_POLLS) s = BMP_ERR_FLASH_TIMEOUT;
+    }
+    if (s == BMP_OK && (cur & H7_OPTCHANGEERR)) {
+        cortexm_write32(&p->core, c->base + H7_OPTCCR, H7_OPTCHANGEERR);
+        s = BMP_ERR_FLASH_SEQUENCE;
+    }
+    cortexm_write32(&p->core, c->base + H7_OPTCR, OPTLOCK);
+    return s;
+}
+
+bmp_status flash_rdp_regress(probe_session *p)
+{
+    controller c;
+    flash_rdp rdp;
+    bmp_status s = flash_read_protection(p, &rdp);
+    if (s != BMP_OK) return s;
+    if (!controller_of(p, &c)) return BMP_ERR_FLASH_UNKNOWN_PART;
+    if (rdp.level == 2) return BMP_ERR_RDP_PERMANENT;
+    if (rdp.level == 0) return BMP_OK;
+    switch (c.kind) {
+    case FAMILY_F4: return regress_f4(p, &c);
+    case FAMILY_H7: return regress_h7(p, &c);
+    default: return BMP_ERR_INVALID; /* F1: its option-byte erase and RDP key are not implemented */
+    }
 }

@@ -55,4 +55,21 @@ bmp_status flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, si
  * back to flash_verify without RAM or for short ranges. */
 bmp_status flash_verify_crc(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram);
 
+/* Read-out protection (RM0090, RM0431, RM0433: read protection): level 0 none; level 1 the
+ * flash is closed to a debugger (reads fault, erase and program fail) while one is connected;
+ * level 2 permanent, the debug port disabled. */
+typedef struct flash_rdp {
+    unsigned level;  /* 0, 1 or 2 */
+    bool has_byte;   /* F4/F7/H7: `byte` is the RDP option byte in effect (F1 shows a flag only) */
+    uint8_t byte;    /* 0xAA level 0, 0xCC level 2, anything else level 1 */
+} flash_rdp;
+
+bmp_status flash_read_protection(probe_session *p, flash_rdp *rdp);
+/* Brings level 1 back to level 0 through the option bytes (F4/F7 OPTCR, H7 OPTSR_PRG), which
+ * MASS-ERASES THE WHOLE FLASH: the part does that itself, nothing can stop it. Waits until the
+ * erase is done. An F4/F7 loads the new level at its next reset (reset it before using the flash);
+ * an H7 applies it at once. Level 0: nothing to do; level 2: BMP_ERR_RDP_PERMANENT; F1: not
+ * implemented (BMP_ERR_INVALID). */
+bmp_status flash_rdp_regress(probe_session *p);
+
 #endif

@@ -18,6 +18,7 @@ uint32_t part_flash_size_register(uint16_t dev_id)
     case 0x410: return 0x1FFFF7E0u; /* RM0008 30.1 */
     case 0x413: return 0x1FFF7A22u; /* RM0090 39.2 */
     case 0x450: return 0x1FF1E880u; /* RM0433 61.2 */
+    case 0x452: return 0x1FF07A22u; /* RM0431 (FACTS.md) */
     default: return 0;
     }
 }
@@ -61,7 +62,20 @@ bool part_identify(uint16_t dev_id, uint32_t flash_kib, part_info *info)
         add(info, PART_MEMORY_DEVICE, 0xA0000000u, 0x1000u, 0); /* FSMC control registers */
         return true;
     }
-    case 0x450: /* STM32H742/743/750/753: two banks of 128 KiB sectors */
+    case 0x452: { /* STM32F722/723/732/733: sectors 4×16 KiB, 1×64 KiB, then 128 KiB */
+        uint32_t total = KIB(flash_kib ? flash_kib : 512);
+        info->name = "STM32F72x/73x";
+        add(info, PART_MEMORY_RAM, 0x00000000u, KIB(16), 0); /* ITCM RAM */
+        add(info, PART_MEMORY_FLASH, 0x08000000u, KIB(64), KIB(16));
+        add(info, PART_MEMORY_FLASH, 0x08010000u, KIB(64), KIB(64));
+        if (total > KIB(128)) add(info, PART_MEMORY_FLASH, 0x08020000u, total - KIB(128), KIB(128));
+        /* RM0431: system memory from 0x1FF00000, OTP, unique ID 0x1FF07A10, flash size 0x1FF07A22 */
+        add(info, PART_MEMORY_ROM, 0x1FF00000u, 0x7A24u, 0);
+        add(info, PART_MEMORY_RAM, 0x20000000u, KIB(256), 0); /* DTCM 64, SRAM1 176, SRAM2 16 KiB */
+        add_system_regions(info);
+        return true;
+    }
+    case 0x450: /* STM32H742/743/750/753: two banks of 128 KiB sectors (the H750: one sector) */
         info->name = "STM32H74x/75x";
         add(info, PART_MEMORY_RAM, 0x00000000u, KIB(64), 0);  /* ITCM */
         add(info, PART_MEMORY_FLASH, 0x08000000u, KIB(flash_kib ? flash_kib : 2048), KIB(128));
