@@ -17,9 +17,9 @@
 //
 //   node scripts/firmware-images.mjs [--build-dir build-firmware] [--out firmware/images]
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { boardFiles, loadBoard, packageVersion, repoRoot } from '../firmware/board/board-json.mjs';
+import { boardFiles, crc32Gdb, loadBoard, packageVersion, repoRoot } from '../firmware/board/board-json.mjs';
 
 function option(name, fallback) {
   const at = process.argv.indexOf(name);
@@ -45,7 +45,7 @@ function readElf(bytes, what) {
     const p = phoff + i * phentsize;
     if (le.readUInt32LE(p) !== 1) continue; // PT_LOAD
     const offset = le.readUInt32LE(p + 4), paddr = le.readUInt32LE(p + 12), filesz = le.readUInt32LE(p + 16);
-    if (filesz) segments.push({ paddr, data: le.subarray(offset, offset + filesz) });
+    if (filesz) segments.push({ paddr, offset, data: le.subarray(offset, offset + filesz) });
   }
   const sections = [];
   for (let i = 0; i < shnum; i++) {
@@ -65,6 +65,27 @@ function flashImage(elf, base, what) {
   const image = Buffer.alloc(end - start, 0xff);
   for (const s of elf.segments) s.data.copy(image, s.paddr - start);
   return image;
+}
+
+/** The image trailer (native/core/dfu/dfu_boot.h), the image's last 16 bytes: checks what the
+ * linker put there (magic, the length, the board's tag; vector 7 pointing at it) and writes the
+ * CRC, over the image before the trailer and the trailer's first 12 bytes. Returns its offset. */
+const TRAILER_MAGIC = 0x54504d42; // "BMPT"
+function sealTrailer(image, board, what) {
+  const offset = image.readUInt32LE(7 * 4);
+  if (offset + 16 !== image.length) throw new Error(`${what}: vector 7 (${hex32(offset)}) does not point at the last 16 bytes`);
+  if (image.readUInt32LE(offset) !== TRAILER_MAGIC) throw new Error(`${what}: no trailer magic at ${hex32(offset)}`);
+  if (image.readUInt32LE(offset + 4) !== offset) throw new Error(`${what}: the trailer's length is not its offset`);
+  if (image.readUInt32LE(offset + 8) !== board.tag) throw new Error(`${what}: the trailer's board tag is not ${board.name}'s`);
+  image.writeUInt32LE(crc32Gdb(image.subarray(0, offset + 12)), offset + 12);
+  return offset;
+}
+
+/** Writes `bytes` at flash `address` into an ELF file's loadable segment that holds it. */
+function patchElf(elfBytes, elf, address, bytes, what) {
+  const s = elf.segments.find((x) => address >= x.paddr && address + bytes.length <= x.paddr + x.data.length);
+  if (!s) throw new Error(`${what}: no loadable segment holds ${hex32(address)}`);
+  bytes.copy(elfBytes, s.offset + (address - s.paddr));
 }
 
 /** Intel HEX: extended linear address records, 16 data bytes a record, the start address, EOF. */
@@ -156,6 +177,9 @@ function main() {
     const elfBytes = readFileSync(elfPath);
     const elf = readElf(elfBytes, elfPath);
     const image = flashImage(elf, board.app.base, elfPath);
+    // The trailer's CRC, in the image and in the ELF copy (so that a debugger's load writes it too).
+    const trailer = sealTrailer(image, board, elfPath);
+    patchElf(elfBytes, elf, board.app.base + trailer, image.subarray(trailer, trailer + 16), elfPath);
     const ramEnd = board.ramApp.base + board.ramApp.size;
     const staticRam = elf.sections.filter((s) => s.addr >= board.ramApp.base && s.addr < ramEnd).reduce((a, s) => a + s.size, 0);
     const ramUsed = staticRam + board.stackSize;
@@ -176,7 +200,7 @@ function main() {
       hex: { name: `${name}.hex`, bytes: Buffer.from(intelHex(image, board.app.base, elf.entry), 'latin1'), inPackage: false },
       dfu: { name: `${name}.dfu`, bytes: dfu, inPackage: true },
     };
-    copyFileSync(elfPath, join(outDir, files.elf.name));
+    writeFileSync(join(outDir, files.elf.name), elfBytes);
     for (const kind of ['bin', 'hex', 'dfu']) writeFileSync(join(outDir, files[kind].name), files[kind].bytes);
 
     const { json } = board;
@@ -192,6 +216,7 @@ function main() {
       ram: { base: hex32(board.ramApp.base), size: board.ramApp.size },
       initialStackPointer: hex32(image.readUInt32LE(0)),
       resetHandler: hex32(image.readUInt32LE(4)),
+      trailer: { offset: trailer, boardTag: hex32(board.tag), crc: hex32(image.readUInt32LE(trailer + 12)) },
       dfu: { receiver: board.dfu.receiver, vid: hex16(board.dfu.vid), pid: hex16(board.dfu.pid), alternate: board.dfu.alternate, address: hex32(board.app.base) },
       usage: {
         flash: { used: image.length, budget: board.app.size },
