@@ -9,7 +9,12 @@
 //                                 setting, named), one image element at the application's base,
 //                                 and the DFU 1.1 suffix with the VID:PID of the bootloader that
 //                                 receives it and its CRC-32
+//   firmware/images/<board>-bootloader.{elf,bin,hex}  for a board with a bootloader of its own
+//                                 (firmware/bootloader), at its flash.bootloader; and a .dfu of it
+//                                 for ST's ROM bootloader where the board's USB reaches that ROM
 //   firmware/images/manifest.json board, MCU, version, addresses, sizes and the sha256 of each file
+//
+// Every image ends with the trailer (native/core/dfu/dfu_boot.h) whose CRC this script writes.
 //
 // and a size report: each image's flash and RAM against its board's budget (boards/<name>.json:
 // the application's flash region; its RAM region with ram.stackSize kept for the stack). An
@@ -161,6 +166,53 @@ function kib(n) {
   return `${(n / 1024).toFixed(1)} KiB`;
 }
 
+/**
+ * One linked image of a board (its application, or its bootloader) made into the package's
+ * files: the trailer sealed in the image and the ELF copy, .elf, .bin, .hex, and a .dfu when a
+ * DFU device can receive it (`dfu`: its VID:PID, alternate setting and target name). Returns the
+ * files, the size report's line and the usage, or throws when the ELF is missing.
+ */
+function makeImage(board, target, region, dfu) {
+  const elfPath = join(buildDir, `${target}.elf`);
+  if (!existsSync(elfPath)) throw new Error(`${relative(repoRoot, elfPath)} is missing: build the firmware first`);
+  const elfBytes = readFileSync(elfPath);
+  const elf = readElf(elfBytes, elfPath);
+  const image = flashImage(elf, region.base, elfPath);
+  // The trailer's CRC, in the image and in the ELF copy (so that a debugger's load writes it too).
+  const trailer = sealTrailer(image, board, elfPath);
+  patchElf(elfBytes, elf, region.base + trailer, image.subarray(trailer, trailer + 16), elfPath);
+  const ramEnd = board.ramApp.base + board.ramApp.size;
+  const staticRam = elf.sections.filter((s) => s.addr >= board.ramApp.base && s.addr < ramEnd).reduce((a, s) => a + s.size, 0);
+  const ramUsed = staticRam + board.stackSize;
+  const flashOver = image.length > region.size;
+  const ramOver = ramUsed > board.ramApp.size;
+  const line =
+    `  ${target.padEnd(28)} flash ${kib(image.length).padStart(10)} of ${kib(region.size).padStart(10)} ` +
+    `(${((100 * image.length) / region.size).toFixed(1).padStart(5)}%)${flashOver ? ' OVER' : ''}   ` +
+    `RAM ${kib(staticRam).padStart(9)} + stack ${kib(board.stackSize)} of ${kib(board.ramApp.size).padStart(9)} ` +
+    `(${((100 * ramUsed) / board.ramApp.size).toFixed(1).padStart(5)}%)${ramOver ? ' OVER' : ''}`;
+  const files = {
+    elf: { name: `${target}.elf`, bytes: elfBytes, inPackage: false },
+    bin: { name: `${target}.bin`, bytes: image, inPackage: true },
+    hex: { name: `${target}.hex`, bytes: Buffer.from(intelHex(image, region.base, elf.entry), 'latin1'), inPackage: false },
+  };
+  if (dfu) files.dfu = { name: `${target}.dfu`, bytes: dfuseFile(image, region.base, dfu), inPackage: true };
+  for (const f of Object.values(files)) writeFileSync(join(outDir, f.name), f.bytes);
+  return {
+    image,
+    line,
+    over: flashOver || ramOver,
+    trailer: { offset: trailer, boardTag: hex32(board.tag), crc: hex32(image.readUInt32LE(trailer + 12)) },
+    usage: {
+      flash: { used: image.length, budget: region.size },
+      ram: { static: staticRam, stack: board.stackSize, used: ramUsed, budget: board.ramApp.size },
+    },
+    files: Object.fromEntries(
+      Object.entries(files).map(([kind, f]) => [kind, { name: f.name, bytes: f.bytes.length, sha256: sha256(f.bytes), inPackage: f.inPackage }]),
+    ),
+  };
+}
+
 function main() {
   const version = packageVersion();
   mkdirSync(outDir, { recursive: true });
@@ -172,38 +224,32 @@ function main() {
   for (const file of boardFiles()) {
     const board = loadBoard(file);
     const name = board.name;
-    const elfPath = join(buildDir, `${name}.elf`);
-    if (!existsSync(elfPath)) throw new Error(`${relative(repoRoot, elfPath)} is missing: build the firmware first`);
-    const elfBytes = readFileSync(elfPath);
-    const elf = readElf(elfBytes, elfPath);
-    const image = flashImage(elf, board.app.base, elfPath);
-    // The trailer's CRC, in the image and in the ELF copy (so that a debugger's load writes it too).
-    const trailer = sealTrailer(image, board, elfPath);
-    patchElf(elfBytes, elf, board.app.base + trailer, image.subarray(trailer, trailer + 16), elfPath);
-    const ramEnd = board.ramApp.base + board.ramApp.size;
-    const staticRam = elf.sections.filter((s) => s.addr >= board.ramApp.base && s.addr < ramEnd).reduce((a, s) => a + s.size, 0);
-    const ramUsed = staticRam + board.stackSize;
-    const flashOver = image.length > board.app.size;
-    const ramOver = ramUsed > board.ramApp.size;
-    over ||= flashOver || ramOver;
-    report.push(
-      `  ${name.padEnd(20)} flash ${kib(image.length).padStart(10)} of ${kib(board.app.size).padStart(10)} ` +
-        `(${((100 * image.length) / board.app.size).toFixed(1).padStart(5)}%)${flashOver ? ' OVER' : ''}   ` +
-        `RAM ${kib(staticRam).padStart(9)} + stack ${kib(board.stackSize)} of ${kib(board.ramApp.size).padStart(9)} ` +
-        `(${((100 * ramUsed) / board.ramApp.size).toFixed(1).padStart(5)}%)${ramOver ? ' OVER' : ''}`,
-    );
-
-    const dfu = dfuseFile(image, board.app.base, board.dfu);
-    const files = {
-      elf: { name: `${name}.elf`, bytes: elfBytes, inPackage: false },
-      bin: { name: `${name}.bin`, bytes: image, inPackage: true },
-      hex: { name: `${name}.hex`, bytes: Buffer.from(intelHex(image, board.app.base, elf.entry), 'latin1'), inPackage: false },
-      dfu: { name: `${name}.dfu`, bytes: dfu, inPackage: true },
-    };
-    writeFileSync(join(outDir, files.elf.name), elfBytes);
-    for (const kind of ['bin', 'hex', 'dfu']) writeFileSync(join(outDir, files[kind].name), files[kind].bytes);
-
     const { json } = board;
+    const app = makeImage(board, name, board.app, board.dfu);
+    report.push(app.line);
+    over ||= app.over;
+
+    // A bootloader of our own: its image at flash.bootloader, with a .dfu for ST's ROM
+    // bootloader where the board's USB connector reaches it (the way to install it without SWD).
+    let bootloaderImage;
+    if (board.bootloaderUsb) {
+      const rom = json.bootloader.stRomDfu?.reachable ? json.bootloader.stRomDfu.usb : null;
+      const dfu = rom ? { vid: Number.parseInt(rom.vid, 16), pid: Number.parseInt(rom.pid, 16), alternate: 0, targetName: 'Internal Flash' } : null;
+      const b = makeImage(board, `${name}-bootloader`, board.bootloader, dfu);
+      report.push(b.line);
+      over ||= b.over;
+      bootloaderImage = {
+        base: hex32(board.bootloader.base),
+        usb: { vid: hex16(board.bootloaderUsb.vid), pid: hex16(board.bootloaderUsb.pid) },
+        initialStackPointer: hex32(b.image.readUInt32LE(0)),
+        resetHandler: hex32(b.image.readUInt32LE(4)),
+        trailer: b.trailer,
+        dfu: dfu ? { receiver: 'st-rom', vid: hex16(dfu.vid), pid: hex16(dfu.pid), alternate: 0, address: hex32(board.bootloader.base) } : null,
+        usage: b.usage,
+        files: b.files,
+      };
+    }
+
     boards.push({
       board: name,
       title: json.title,
@@ -214,17 +260,13 @@ function main() {
       app: { base: hex32(board.app.base), size: board.app.size },
       bootloader: board.bootloader ? { base: hex32(board.bootloader.base), size: board.bootloader.size, kind: json.bootloader.kind } : { kind: json.bootloader.kind },
       ram: { base: hex32(board.ramApp.base), size: board.ramApp.size },
-      initialStackPointer: hex32(image.readUInt32LE(0)),
-      resetHandler: hex32(image.readUInt32LE(4)),
-      trailer: { offset: trailer, boardTag: hex32(board.tag), crc: hex32(image.readUInt32LE(trailer + 12)) },
+      initialStackPointer: hex32(app.image.readUInt32LE(0)),
+      resetHandler: hex32(app.image.readUInt32LE(4)),
+      trailer: app.trailer,
       dfu: { receiver: board.dfu.receiver, vid: hex16(board.dfu.vid), pid: hex16(board.dfu.pid), alternate: board.dfu.alternate, address: hex32(board.app.base) },
-      usage: {
-        flash: { used: image.length, budget: board.app.size },
-        ram: { static: staticRam, stack: board.stackSize, used: ramUsed, budget: board.ramApp.size },
-      },
-      files: Object.fromEntries(
-        Object.entries(files).map(([kind, f]) => [kind, { name: f.name, bytes: f.bytes.length, sha256: sha256(f.bytes), inPackage: f.inPackage }]),
-      ),
+      usage: app.usage,
+      files: app.files,
+      ...(bootloaderImage ? { bootloaderImage } : {}),
     });
   }
 

@@ -126,9 +126,16 @@ export function loadBoard(file) {
   check(['own', 'st-rom'].includes(dfu.receiver), `${where}: dfu.receiver must be "own" or "st-rom"`);
   if (dfu.receiver === 'own') check(bootloader && json.bootloader.kind === 'own', `${where}: an image for our bootloader needs flash.bootloader`);
 
+  const t = json.flash.timing ?? {};
+  const timing = {
+    eraseMsPerKiB: num(t.eraseMsPerKiB, `${where} flash.timing.eraseMsPerKiB`),
+    programMsPerKiB: num(t.programMsPerKiB, `${where} flash.timing.programMsPerKiB`),
+    programUnit: num(t.programUnit, `${where} flash.timing.programUnit`),
+  };
+  check(timing.programUnit > 0 && (timing.programUnit & (timing.programUnit - 1)) === 0, `${where}: flash.timing.programUnit must be a power of two`);
   const bootloaderUsb = json.bootloader.kind === 'own'
     ? { vid: num(json.bootloader.usb.vid, `${where} bootloader.usb.vid`), pid: num(json.bootloader.usb.pid, `${where} bootloader.usb.pid`) }
     : null;
 
-  return { json, name: json.name, file, flash, app, appSectors, bootloader, bootloaderUsb, ramApp, bootRequest, stackSize, pins, dfu, tag: boardTag(json.name) };
+  return { json, name: json.name, file, flash, timing, app, appSectors, bootloader, bootloaderUsb, ramApp, bootRequest, stackSize, pins, dfu, tag: boardTag(json.name) };
 }

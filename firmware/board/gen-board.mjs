@@ -73,9 +73,14 @@ define('BOARD_RAM_SIZE', hex(board.ramApp.size));
 define('BOARD_BOOT_REQUEST_ADDRESS', hex(board.bootRequest.address));
 define('BOARD_BOOTLOADER_OWN', json.bootloader.kind === 'own' ? 1 : 0, 'a DfuSe bootloader of our own (else ST\'s ROM)');
 define('BOARD_TAG', hex(board.tag), 'the image trailer\'s board tag: crc32_gdb of the name');
-// The application region's sectors, as the bootloader's DFU region table (count, size).
+// The application region's sectors, as the bootloader's DFU region table (count, size, and the
+// erase time its bwPollTimeout gives).
 define('BOARD_APP_SECTOR_GROUPS', board.appSectors.length);
-define('BOARD_APP_SECTORS', `{${board.appSectors.map((g) => `{${g.count}u, ${g.size}u}`).join(', ')}}`);
+const eraseMs = (size) => Math.ceil((size / 1024) * board.timing.eraseMsPerKiB);
+define('BOARD_APP_SECTORS', `{${board.appSectors.map((g) => `{${g.count}u, ${g.size}u, ${eraseMs(g.size)}u}`).join(', ')}}`);
+define('BOARD_FLASH_ERASE_MS_PER_KIB', `${board.timing.eraseMsPerKiB}u`, 'bwPollTimeout for an erase');
+define('BOARD_FLASH_PROGRAM_MS_PER_KIB', `${board.timing.programMsPerKiB}u`, 'bwPollTimeout for programming');
+define('BOARD_FLASH_PROGRAM_UNIT', `${board.timing.programUnit}u`, 'bytes programmed at once');
 if (board.bootloader) {
   define('BOARD_BOOTLOADER_BASE', hex(board.bootloader.base));
   define('BOARD_BOOTLOADER_SIZE', hex(board.bootloader.size));

@@ -25,11 +25,18 @@ export interface UsbId {
   pid: number;
 }
 
+/** What the board's bootloader reports as bwPollTimeout, and the bytes it programs at once. */
+export interface FlashTiming {
+  eraseMsPerKiB: number;
+  programMsPerKiB: number;
+  programUnit: number;
+}
+
 export interface DfuBoard {
   name: string;
   title: string;
   family: string;
-  flash: Region & { sectors: Region[] };
+  flash: Region & { sectors: Region[]; timing: FlashTiming };
   app: Region;
   /** Our bootloader's region (null: the board has none and uses ST's ROM). */
   bootloader: Region | null;
@@ -89,7 +96,16 @@ export function loadDfuBoard(board: string): DfuBoard {
     name: json.name,
     title: json.title,
     family: json.mcu.family,
-    flash: { base: flashBase, size: num(json.flash.size, `${where} flash.size`), sectors },
+    flash: {
+      base: flashBase,
+      size: num(json.flash.size, `${where} flash.size`),
+      sectors,
+      timing: {
+        eraseMsPerKiB: num(json.flash.timing?.eraseMsPerKiB, `${where} flash.timing.eraseMsPerKiB`),
+        programMsPerKiB: num(json.flash.timing?.programMsPerKiB, `${where} flash.timing.programMsPerKiB`),
+        programUnit: num(json.flash.timing?.programUnit, `${where} flash.timing.programUnit`),
+      },
+    },
     app: region(json.flash.app, 'flash.app'),
     bootloader: json.flash.bootloader ? region(json.flash.bootloader, 'flash.bootloader') : null,
     ram: region(json.ram.app, 'ram.app'),

@@ -20,13 +20,6 @@ export class VirtualClock {
   };
 }
 
-/** Erase and programming times by family, for bwPollTimeout (docs: /work/shared/FACTS.md; the
- * bootloader's flash code uses the same). */
-export const FLASH_TIMING: Record<string, { eraseMsPerKiB: number; programMsPerKiB: number; programUnit: number }> = {
-  stm32f72x: { eraseMsPerKiB: 16, programMsPerKiB: 8, programUnit: 4 },
-  stm32h7: { eraseMsPerKiB: 16, programMsPerKiB: 4, programUnit: 32 },
-};
-
 export interface VirtualDfuOptions {
   /** The board whose DFU device this is (its name or description). */
   board: string | DfuBoard;
@@ -87,8 +80,8 @@ export class VirtualDfuDevice implements DfuUsbDevice {
     const b = this.board;
     this.receiver = options.receiver ?? (b.dfu.receiver === 'own' ? 'own' : 'st-rom');
     this.clock = options.clock ?? new VirtualClock();
-    const timing = FLASH_TIMING[b.family];
-    if (!timing) throw new Error(`no flash timing for the family ${b.family}`);
+    // The times and program unit the board's bootloader reports (boards/<name>.json flash.timing).
+    const timing = b.flash.timing;
     const own = this.receiver === 'own';
     if (own && !b.bootloader) throw new Error(`${b.name} has no bootloader of our own`);
     const id: UsbId = own ? b.dfu : (b.stRom ?? { vid: 0x0483, pid: 0xdf11 });

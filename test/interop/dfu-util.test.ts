@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 import { loadDfuBoard, type DfuBoard } from '../../lib/firmware/dfu-board.js';
-import { FLASH_TIMING } from '../../lib/firmware/dfu-virtual.js';
 import { buildStandins, root } from './helpers.js';
 
 const images = join(root, 'firmware', 'images');
@@ -56,7 +55,7 @@ function rig(name: string, work: string): Rig {
       base: region.base,
       sectors: groups.map((g) => `${g.count}*${g.size}*${g.size >= 131072 ? 8 : 3}`).join(','),
       transfer_size: 2048,
-      program_unit: FLASH_TIMING[board.family].programUnit,
+      program_unit: board.flash.timing.programUnit,
       program_ms_per_kib: 1,
       attributes: 0x0b,
       flash_base: board.flash.base,
