@@ -59,7 +59,7 @@ export interface DfuUsbDevice {
   releaseInterface(number: number): Promise<void>;
   selectAlternateInterface(number: number, alternate: number): Promise<void>;
   controlTransferIn(setup: ControlSetup, length: number): Promise<{ data?: DataView; status: 'ok' | 'stall' | 'babble' }>;
-  controlTransferOut(setup: ControlSetup, data?: Uint8Array): Promise<{ bytesWritten: number; status: 'ok' | 'stall' }>;
+  controlTransferOut(setup: ControlSetup, data?: ArrayBuffer): Promise<{ bytesWritten: number; status: 'ok' | 'stall' }>;
   reset(): Promise<void>;
 }
 
@@ -310,7 +310,7 @@ class DfuseLink {
   }
 
   private async out(request: number, value: number, data: Uint8Array | undefined, what: string): Promise<void> {
-    const r = await this.device.controlTransferOut(this.setup(request, value), data);
+    const r = await this.device.controlTransferOut(this.setup(request, value), data?.slice().buffer);
     if (r.status !== 'ok') throw await this.stalled(what);
   }
 
@@ -401,14 +401,18 @@ export const nodeUsbSource: DfuDeviceSource = {
       throw new BmpError('ENOPROBE', `installing over USB needs the optional package "usb" (${(error as Error).message}); install it with "npm install usb"`);
     }
     const found: DfuUsbDevice[] = [];
+    const unopened: string[] = [];
     for (const device of usb.getDeviceList()) {
       const d = device.deviceDescriptor;
       if (!ids.some((id) => id.vid === d.idVendor && id.pid === d.idProduct)) continue;
       try {
-        found.push((await usb.WebUSBDevice.createInstance(device)) as unknown as DfuUsbDevice);
-      } catch {
-        /* a device we may not open (permissions): not a candidate */
+        found.push(await usb.WebUSBDevice.createInstance(device));
+      } catch (error) {
+        unopened.push((error as Error).message);
       }
+    }
+    if (!found.length && unopened.length) {
+      throw new BmpError('ENOPROBE', `${unopened.length} matching USB device(s) could not be opened (${unopened[0]}); on Linux, give your user access to them (a udev rule)`);
     }
     return found;
   },

@@ -199,8 +199,8 @@ export class VirtualDfuDevice implements DfuUsbDevice {
     return { status: 'ok', data: new DataView(data.buffer, data.byteOffset, data.byteLength) };
   }
 
-  async controlTransferOut(setup: Setup, data?: Uint8Array): Promise<{ bytesWritten: number; status: 'ok' | 'stall' }> {
-    const bytes = data ?? new Uint8Array(0);
+  async controlTransferOut(setup: Setup, data?: ArrayBuffer): Promise<{ bytesWritten: number; status: 'ok' | 'stall' }> {
+    const bytes = new Uint8Array(data ?? new ArrayBuffer(0));
     const r = this.transfer(setup, setupBytes(setup, false, bytes.length), bytes.length ? bytes : null);
     return r.result === 'stall' ? { status: 'stall', bytesWritten: 0 } : { status: 'ok', bytesWritten: bytes.length };
   }

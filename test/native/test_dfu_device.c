@@ -505,6 +505,11 @@ static void leave_detaches(void)
     CHECK_EQ(dev.device.state, DFU_STATE_MANIFEST_WAIT_RESET);
     uint8_t b[6];
     CHECK_EQ(control(0xA1, DFU_REQ_GETSTATUS, 0, 6, b, NULL), SIM_DFU_GONE);
+    /* The core itself takes nothing more and stays there until the reset. */
+    uint8_t setup[8] = {0xA1, DFU_REQ_GETSTATUS, 0, 0, 0, 0, 6, 0};
+    uint16_t n = 0;
+    CHECK(!dfu_device_request(&dev.device, setup, b, &n));
+    CHECK_EQ(dev.device.state, DFU_STATE_MANIFEST_WAIT_RESET);
     sim_dfu_reconnect(&dev);
     CHECK_EQ(get_status().state, DFU_STATE_IDLE);
     /* DfuSe's leave after an ABORT: from dfuIDLE */

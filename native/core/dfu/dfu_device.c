@@ -326,9 +326,10 @@ bool dfu_device_request(dfu_device *d, const uint8_t setup[8], uint8_t *data, ui
     if (d->work != DFU_WORK_NONE && d->delivered) dfu_device_run(d);
     bool in = (setup[0] & 0x80u) != 0;
     uint16_t value = get_le16(&setup[2]), asked = get_le16(&setup[6]);
-    /* Busy, or gone: nothing is taken (on a real device the host sees no answer at all). */
-    if (d->state == DFU_STATE_DNBUSY || d->state == DFU_STATE_MANIFEST || d->state == DFU_STATE_MANIFEST_WAIT_RESET)
-        return refuse(d);
+    /* Gone: waiting for the reset that ends DFU mode, it takes nothing and stays. */
+    if (d->state == DFU_STATE_MANIFEST_WAIT_RESET) return false;
+    /* Busy: a request the host should not have sent yet. */
+    if (d->state == DFU_STATE_DNBUSY || d->state == DFU_STATE_MANIFEST) return refuse(d);
     switch (setup[1]) {
     case DFU_REQ_GETSTATUS:
         if (!in || asked < DFU_STATUS_LENGTH) return refuse(d);
