@@ -1,5 +1,6 @@
-# The probe boards: one application image per board description (boards/<name>.json), included
-# at the end of firmware/CMakeLists.txt. Each image links the portable cores (bmp_core_fw), the
+# The probe boards: one application image per board description (boards/<name>.json), and a
+# bootloader image for each board with one of its own (bootloader/bootloader.cmake), included at
+# the end of firmware/CMakeLists.txt. Each image links the portable cores (bmp_core_fw), the
 # probe application (bmp_app), the USB stack (every firmware/usb/*.c), its family's chip support
 # (firmware/chip) and the board main (firmware/board), with a linker script generated from its
 # JSON. Then scripts/firmware-images.mjs makes the images the package ships (firmware/images/:
@@ -21,6 +22,7 @@ set(BMP_CHIP_COMMON_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/chip/uart_bridge.c)
 set(BMP_BOARD_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/board/main.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/board/board_base.c
   ${CMAKE_CURRENT_SOURCE_DIR}/board/board_usb.c)
 # The family's own file, by the JSON's mcu.family.
 set(BMP_CHIP_stm32f72x ${CMAKE_CURRENT_SOURCE_DIR}/chip/stm32f72x.c)
@@ -37,8 +39,13 @@ foreach(json ${BMP_BOARD_FILES})
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${json})
 
   set(gen ${CMAKE_CURRENT_BINARY_DIR}/boards/${board})
+  string(JSON bootloader_kind GET "${board_json}" bootloader kind)
+  set(gen_bootloader_ld)
+  if(bootloader_kind STREQUAL "own")
+    set(gen_bootloader_ld ${gen}/bootloader.ld)
+  endif()
   add_custom_command(
-    OUTPUT ${gen}/board_config.h ${gen}/board.ld
+    OUTPUT ${gen}/board_config.h ${gen}/board.ld ${gen_bootloader_ld}
     COMMAND ${BMP_NODE} ${BMP_BOARD_GEN} ${json} ${gen}
     DEPENDS ${json} ${BMP_BOARD_GEN} ${CMAKE_CURRENT_SOURCE_DIR}/board/board-json.mjs ${BMP_REPO_ROOT}/package.json
     COMMENT "board ${board}: board_config.h and board.ld from its JSON"
@@ -62,11 +69,14 @@ foreach(json ${BMP_BOARD_FILES})
   list(APPEND BMP_BOARD_TARGETS ${board})
 endforeach()
 
-# The images, the manifest and the size report, after every board is linked (part of `all`, so
-# `cmake --build` and `npm run firmware` make them; the script fails past a budget).
+include(${CMAKE_CURRENT_SOURCE_DIR}/bootloader/bootloader.cmake)
+
+# The images, the manifest and the size report, after every board and bootloader is linked
+# (part of `all`, so `cmake --build` and `npm run firmware` make them; the script fails past a
+# budget).
 add_custom_target(firmware_images ALL
   COMMAND ${BMP_NODE} ${BMP_REPO_ROOT}/scripts/firmware-images.mjs --build-dir ${CMAKE_CURRENT_BINARY_DIR}
           --out ${BMP_IMAGES_DIR}
-  DEPENDS ${BMP_BOARD_TARGETS} ${BMP_REPO_ROOT}/scripts/firmware-images.mjs
+  DEPENDS ${BMP_BOARD_TARGETS} ${BMP_BOOTLOADER_TARGETS} ${BMP_REPO_ROOT}/scripts/firmware-images.mjs
   COMMENT "board images: .bin, .hex, .dfu, manifest.json and the size report"
   VERBATIM)

@@ -130,11 +130,70 @@ export interface NativeGdbSession {
   configure(options: { connectUnderReset?: boolean }): Promise<void>;
 }
 
+/** The virtual DfuSe device's options (native/sim/sim_dfu.h, native/addon/dfu_wrap.cc). */
+export interface NativeVirtualDfuOptions {
+  vid: number;
+  pid: number;
+  bcdDevice: number;
+  manufacturer: string;
+  product: string;
+  serial: string;
+  highSpeed: boolean;
+  /** The region the device writes: its name in the layout string, base and sectors. */
+  name: string;
+  base: number;
+  sectors: { count: number; size: number; eraseMs: number }[];
+  transferSize: number;
+  programUnit: number;
+  programMsPerKiB: number;
+  /** bmAttributes of the DFU functional descriptor. */
+  attributes: number;
+  /** The modelled flash (it holds the region, and whatever else the board has). */
+  flashBase: number;
+  flashSize: number;
+}
+
+export type NativeDfuFault = 'none' | 'stall' | 'disconnect' | 'errTARGET' | 'errVERIFY' | 'errCHECK_ERASED';
+
+export interface NativeVirtualDfuState {
+  state: number;
+  status: number;
+  stateName: string;
+  statusName: string;
+  pointer: number;
+  connected: boolean;
+  left: boolean;
+  blocks: number;
+  erases: number;
+  programs: number;
+  outside: number;
+}
+
+export interface NativeVirtualDfu {
+  control(setup: Uint8Array, data?: Uint8Array | null): { result: 'ok' | 'stall' | 'gone'; data?: Uint8Array };
+  readFlash(address: number, length: number): Uint8Array;
+  writeFlash(address: number, bytes: Uint8Array): void;
+  setFault(kind: NativeDfuFault, at?: number): void;
+  reconnect(): void;
+  bootDecision(inputs: {
+    appBase: number;
+    appSize: number;
+    ramBase: number;
+    ramSize: number;
+    boardTag: number;
+    request: number;
+    button: boolean;
+  }): string;
+  altString(): string;
+  readonly state: NativeVirtualDfuState;
+}
+
 export interface NativeBinding {
   Sim: { new (profile: string): NativeSim; profiles(): NativeProfile[] };
   DapEngine: { new (sim: NativeSim, packetSize: number, packetCount: number): NativeDapEngine };
   Probe: { new (options: NativeProbeOptions): NativeProbe };
   GdbSession: { new (probe: NativeProbe): NativeGdbSession };
+  VirtualDfu: { new (options: NativeVirtualDfuOptions): NativeVirtualDfu };
 }
 
 const require = createRequire(import.meta.url);

@@ -9,7 +9,12 @@
 //                                 setting, named), one image element at the application's base,
 //                                 and the DFU 1.1 suffix with the VID:PID of the bootloader that
 //                                 receives it and its CRC-32
+//   firmware/images/<board>-bootloader.{elf,bin,hex}  for a board with a bootloader of its own
+//                                 (firmware/bootloader), at its flash.bootloader; and a .dfu of it
+//                                 for ST's ROM bootloader where the board's USB reaches that ROM
 //   firmware/images/manifest.json board, MCU, version, addresses, sizes and the sha256 of each file
+//
+// Every image ends with the trailer (native/core/dfu/dfu_boot.h) whose CRC this script writes.
 //
 // and a size report: each image's flash and RAM against its board's budget (boards/<name>.json:
 // the application's flash region; its RAM region with ram.stackSize kept for the stack). An
@@ -17,9 +22,9 @@
 //
 //   node scripts/firmware-images.mjs [--build-dir build-firmware] [--out firmware/images]
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { boardFiles, loadBoard, packageVersion, repoRoot } from '../firmware/board/board-json.mjs';
+import { boardFiles, crc32Gdb, loadBoard, packageVersion, repoRoot } from '../firmware/board/board-json.mjs';
 
 function option(name, fallback) {
   const at = process.argv.indexOf(name);
@@ -45,7 +50,7 @@ function readElf(bytes, what) {
     const p = phoff + i * phentsize;
     if (le.readUInt32LE(p) !== 1) continue; // PT_LOAD
     const offset = le.readUInt32LE(p + 4), paddr = le.readUInt32LE(p + 12), filesz = le.readUInt32LE(p + 16);
-    if (filesz) segments.push({ paddr, data: le.subarray(offset, offset + filesz) });
+    if (filesz) segments.push({ paddr, offset, data: le.subarray(offset, offset + filesz) });
   }
   const sections = [];
   for (let i = 0; i < shnum; i++) {
@@ -65,6 +70,27 @@ function flashImage(elf, base, what) {
   const image = Buffer.alloc(end - start, 0xff);
   for (const s of elf.segments) s.data.copy(image, s.paddr - start);
   return image;
+}
+
+/** The image trailer (native/core/dfu/dfu_boot.h), the image's last 16 bytes: checks what the
+ * linker put there (magic, the length, the board's tag; vector 7 pointing at it) and writes the
+ * CRC, over the image before the trailer and the trailer's first 12 bytes. Returns its offset. */
+const TRAILER_MAGIC = 0x54504d42; // "BMPT"
+function sealTrailer(image, board, what) {
+  const offset = image.readUInt32LE(7 * 4);
+  if (offset + 16 !== image.length) throw new Error(`${what}: vector 7 (${hex32(offset)}) does not point at the last 16 bytes`);
+  if (image.readUInt32LE(offset) !== TRAILER_MAGIC) throw new Error(`${what}: no trailer magic at ${hex32(offset)}`);
+  if (image.readUInt32LE(offset + 4) !== offset) throw new Error(`${what}: the trailer's length is not its offset`);
+  if (image.readUInt32LE(offset + 8) !== board.tag) throw new Error(`${what}: the trailer's board tag is not ${board.name}'s`);
+  image.writeUInt32LE(crc32Gdb(image.subarray(0, offset + 12)), offset + 12);
+  return offset;
+}
+
+/** Writes `bytes` at flash `address` into an ELF file's loadable segment that holds it. */
+function patchElf(elfBytes, elf, address, bytes, what) {
+  const s = elf.segments.find((x) => address >= x.paddr && address + bytes.length <= x.paddr + x.data.length);
+  if (!s) throw new Error(`${what}: no loadable segment holds ${hex32(address)}`);
+  bytes.copy(elfBytes, s.offset + (address - s.paddr));
 }
 
 /** Intel HEX: extended linear address records, 16 data bytes a record, the start address, EOF. */
@@ -140,6 +166,53 @@ function kib(n) {
   return `${(n / 1024).toFixed(1)} KiB`;
 }
 
+/**
+ * One linked image of a board (its application, or its bootloader) made into the package's
+ * files: the trailer sealed in the image and the ELF copy, .elf, .bin, .hex, and a .dfu when a
+ * DFU device can receive it (`dfu`: its VID:PID, alternate setting and target name). Returns the
+ * files, the size report's line and the usage, or throws when the ELF is missing.
+ */
+function makeImage(board, target, region, dfu) {
+  const elfPath = join(buildDir, `${target}.elf`);
+  if (!existsSync(elfPath)) throw new Error(`${relative(repoRoot, elfPath)} is missing: build the firmware first`);
+  const elfBytes = readFileSync(elfPath);
+  const elf = readElf(elfBytes, elfPath);
+  const image = flashImage(elf, region.base, elfPath);
+  // The trailer's CRC, in the image and in the ELF copy (so that a debugger's load writes it too).
+  const trailer = sealTrailer(image, board, elfPath);
+  patchElf(elfBytes, elf, region.base + trailer, image.subarray(trailer, trailer + 16), elfPath);
+  const ramEnd = board.ramApp.base + board.ramApp.size;
+  const staticRam = elf.sections.filter((s) => s.addr >= board.ramApp.base && s.addr < ramEnd).reduce((a, s) => a + s.size, 0);
+  const ramUsed = staticRam + board.stackSize;
+  const flashOver = image.length > region.size;
+  const ramOver = ramUsed > board.ramApp.size;
+  const line =
+    `  ${target.padEnd(28)} flash ${kib(image.length).padStart(10)} of ${kib(region.size).padStart(10)} ` +
+    `(${((100 * image.length) / region.size).toFixed(1).padStart(5)}%)${flashOver ? ' OVER' : ''}   ` +
+    `RAM ${kib(staticRam).padStart(9)} + stack ${kib(board.stackSize)} of ${kib(board.ramApp.size).padStart(9)} ` +
+    `(${((100 * ramUsed) / board.ramApp.size).toFixed(1).padStart(5)}%)${ramOver ? ' OVER' : ''}`;
+  const files = {
+    elf: { name: `${target}.elf`, bytes: elfBytes, inPackage: false },
+    bin: { name: `${target}.bin`, bytes: image, inPackage: true },
+    hex: { name: `${target}.hex`, bytes: Buffer.from(intelHex(image, region.base, elf.entry), 'latin1'), inPackage: false },
+  };
+  if (dfu) files.dfu = { name: `${target}.dfu`, bytes: dfuseFile(image, region.base, dfu), inPackage: true };
+  for (const f of Object.values(files)) writeFileSync(join(outDir, f.name), f.bytes);
+  return {
+    image,
+    line,
+    over: flashOver || ramOver,
+    trailer: { offset: trailer, boardTag: hex32(board.tag), crc: hex32(image.readUInt32LE(trailer + 12)) },
+    usage: {
+      flash: { used: image.length, budget: region.size },
+      ram: { static: staticRam, stack: board.stackSize, used: ramUsed, budget: board.ramApp.size },
+    },
+    files: Object.fromEntries(
+      Object.entries(files).map(([kind, f]) => [kind, { name: f.name, bytes: f.bytes.length, sha256: sha256(f.bytes), inPackage: f.inPackage }]),
+    ),
+  };
+}
+
 function main() {
   const version = packageVersion();
   mkdirSync(outDir, { recursive: true });
@@ -151,35 +224,32 @@ function main() {
   for (const file of boardFiles()) {
     const board = loadBoard(file);
     const name = board.name;
-    const elfPath = join(buildDir, `${name}.elf`);
-    if (!existsSync(elfPath)) throw new Error(`${relative(repoRoot, elfPath)} is missing: build the firmware first`);
-    const elfBytes = readFileSync(elfPath);
-    const elf = readElf(elfBytes, elfPath);
-    const image = flashImage(elf, board.app.base, elfPath);
-    const ramEnd = board.ramApp.base + board.ramApp.size;
-    const staticRam = elf.sections.filter((s) => s.addr >= board.ramApp.base && s.addr < ramEnd).reduce((a, s) => a + s.size, 0);
-    const ramUsed = staticRam + board.stackSize;
-    const flashOver = image.length > board.app.size;
-    const ramOver = ramUsed > board.ramApp.size;
-    over ||= flashOver || ramOver;
-    report.push(
-      `  ${name.padEnd(20)} flash ${kib(image.length).padStart(10)} of ${kib(board.app.size).padStart(10)} ` +
-        `(${((100 * image.length) / board.app.size).toFixed(1).padStart(5)}%)${flashOver ? ' OVER' : ''}   ` +
-        `RAM ${kib(staticRam).padStart(9)} + stack ${kib(board.stackSize)} of ${kib(board.ramApp.size).padStart(9)} ` +
-        `(${((100 * ramUsed) / board.ramApp.size).toFixed(1).padStart(5)}%)${ramOver ? ' OVER' : ''}`,
-    );
-
-    const dfu = dfuseFile(image, board.app.base, board.dfu);
-    const files = {
-      elf: { name: `${name}.elf`, bytes: elfBytes, inPackage: false },
-      bin: { name: `${name}.bin`, bytes: image, inPackage: true },
-      hex: { name: `${name}.hex`, bytes: Buffer.from(intelHex(image, board.app.base, elf.entry), 'latin1'), inPackage: false },
-      dfu: { name: `${name}.dfu`, bytes: dfu, inPackage: true },
-    };
-    copyFileSync(elfPath, join(outDir, files.elf.name));
-    for (const kind of ['bin', 'hex', 'dfu']) writeFileSync(join(outDir, files[kind].name), files[kind].bytes);
-
     const { json } = board;
+    const app = makeImage(board, name, board.app, board.dfu);
+    report.push(app.line);
+    over ||= app.over;
+
+    // A bootloader of our own: its image at flash.bootloader, with a .dfu for ST's ROM
+    // bootloader where the board's USB connector reaches it (the way to install it without SWD).
+    let bootloaderImage;
+    if (board.bootloaderUsb) {
+      const rom = json.bootloader.stRomDfu?.reachable ? json.bootloader.stRomDfu.usb : null;
+      const dfu = rom ? { vid: Number.parseInt(rom.vid, 16), pid: Number.parseInt(rom.pid, 16), alternate: 0, targetName: 'Internal Flash' } : null;
+      const b = makeImage(board, `${name}-bootloader`, board.bootloader, dfu);
+      report.push(b.line);
+      over ||= b.over;
+      bootloaderImage = {
+        base: hex32(board.bootloader.base),
+        usb: { vid: hex16(board.bootloaderUsb.vid), pid: hex16(board.bootloaderUsb.pid) },
+        initialStackPointer: hex32(b.image.readUInt32LE(0)),
+        resetHandler: hex32(b.image.readUInt32LE(4)),
+        trailer: b.trailer,
+        dfu: dfu ? { receiver: 'st-rom', vid: hex16(dfu.vid), pid: hex16(dfu.pid), alternate: 0, address: hex32(board.bootloader.base) } : null,
+        usage: b.usage,
+        files: b.files,
+      };
+    }
+
     boards.push({
       board: name,
       title: json.title,
@@ -190,16 +260,13 @@ function main() {
       app: { base: hex32(board.app.base), size: board.app.size },
       bootloader: board.bootloader ? { base: hex32(board.bootloader.base), size: board.bootloader.size, kind: json.bootloader.kind } : { kind: json.bootloader.kind },
       ram: { base: hex32(board.ramApp.base), size: board.ramApp.size },
-      initialStackPointer: hex32(image.readUInt32LE(0)),
-      resetHandler: hex32(image.readUInt32LE(4)),
+      initialStackPointer: hex32(app.image.readUInt32LE(0)),
+      resetHandler: hex32(app.image.readUInt32LE(4)),
+      trailer: app.trailer,
       dfu: { receiver: board.dfu.receiver, vid: hex16(board.dfu.vid), pid: hex16(board.dfu.pid), alternate: board.dfu.alternate, address: hex32(board.app.base) },
-      usage: {
-        flash: { used: image.length, budget: board.app.size },
-        ram: { static: staticRam, stack: board.stackSize, used: ramUsed, budget: board.ramApp.size },
-      },
-      files: Object.fromEntries(
-        Object.entries(files).map(([kind, f]) => [kind, { name: f.name, bytes: f.bytes.length, sha256: sha256(f.bytes), inPackage: f.inPackage }]),
-      ),
+      usage: app.usage,
+      files: app.files,
+      ...(bootloaderImage ? { bootloaderImage } : {}),
     });
   }
 

@@ -8,7 +8,7 @@
 //
 //   node scripts/test.mjs [--quick]   --quick skips the sanitizer build and the packaging checks
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -183,9 +183,13 @@ function dfuCrc(bytes) {
  * stored CRC without checking it, so the CRC is compared here), and dfuse-pack -d parses the
  * DfuSe prefix, target and element and dumps the element, which must be the board's .bin.
  */
-function dfuCheck(board) {
+function dfuCheck(board, image = board) {
   const json = JSON.parse(readFileSync(join(root, 'boards', `${board}.json`), 'utf8'));
-  const file = join(root, 'firmware', 'images', `${board}.dfu`);
+  const bootloader = image !== board;
+  // A bootloader's .dfu is for ST's ROM DFU, at the flash base.
+  const usb = bootloader ? json.bootloader.stRomDfu.usb : json.dfu;
+  const base = bootloader ? json.flash.bootloader.base : json.flash.app.base;
+  const file = join(root, 'firmware', 'images', `${image}.dfu`);
   const bytes = readFileSync(file);
   const problems = [];
   const want = (what, got, expected) => {
@@ -194,8 +198,8 @@ function dfuCheck(board) {
   const suffix = run('dfu-suffix', ['-c', file]);
   if (suffix.status !== 0) return { ok: false, detail: suffix.out || String(suffix.error ?? '') };
   const field = (name) => Number.parseInt(new RegExp(`^${name}:\\s*0x([0-9a-f]+)`, 'im').exec(suffix.out)?.[1] ?? 'NaN', 16);
-  want('dfu-suffix: Vendor ID', field('Vendor ID'), Number.parseInt(json.dfu.vid, 16));
-  want('dfu-suffix: Product ID', field('Product ID'), Number.parseInt(json.dfu.pid, 16));
+  want('dfu-suffix: Vendor ID', field('Vendor ID'), Number.parseInt(usb.vid, 16));
+  want('dfu-suffix: Product ID', field('Product ID'), Number.parseInt(usb.pid, 16));
   want('dfu-suffix: BCD DFU', field('BCD DFU'), 0x011a);
   want('dfu-suffix: CRC', field('CRC'), dfuCrc(bytes.subarray(0, bytes.length - 4)));
   const dir = mkdtempSync(join(tmpdir(), 'bmp-dfuse-'));
@@ -204,12 +208,12 @@ function dfuCheck(board) {
     const dump = run('dfuse-pack', ['-d', join(dir, 'image.dfu')]);
     if (dump.status !== 0) problems.push(`dfuse-pack -d: ${dump.out}`);
     const element = /address: 0x([0-9a-f]+), size: (\d+)/i.exec(dump.out);
-    want('dfuse-pack: element address', Number.parseInt(element?.[1] ?? 'NaN', 16), Number.parseInt(json.flash.app.base, 16));
+    want('dfuse-pack: element address', Number.parseInt(element?.[1] ?? 'NaN', 16), Number.parseInt(base, 16));
     want('dfuse-pack: targets', /targets: (\d+)/.exec(dump.out)?.[1], '1');
     want('dfuse-pack: VID:PID', /usb: ([0-9a-f]{4}:[0-9a-f]{4})/i.exec(dump.out)?.[1]?.toLowerCase(),
-      `${json.dfu.vid.slice(2)}:${json.dfu.pid.slice(2)}`.toLowerCase());
+      `${usb.vid.slice(2)}:${usb.pid.slice(2)}`.toLowerCase());
     const dumped = readFileSync(join(dir, 'image.dfu.target0.image0.bin'));
-    if (!dumped.equals(readFileSync(join(root, 'firmware', 'images', `${board}.bin`)))) problems.push('the element dfuse-pack dumped is not the .bin');
+    if (!dumped.equals(readFileSync(join(root, 'firmware', 'images', `${image}.bin`)))) problems.push('the element dfuse-pack dumped is not the .bin');
   } catch (error) {
     problems.push(String(error));
   } finally {
@@ -235,6 +239,9 @@ if (check('probe firmware builds for Cortex-M7 with no warnings (npm run firmwar
 )) {
   for (const board of readdirSync(join(root, 'boards')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort()) {
     check(`firmware: ${board}.dfu passes dfu-suffix -c and dfuse-pack -d (VID:PID, element address, CRC, contents)`, () => dfuCheck(board));
+    if (existsSync(join(root, 'firmware', 'images', `${board}-bootloader.dfu`))) {
+      check(`firmware: ${board}-bootloader.dfu (for ST's ROM DFU) passes dfu-suffix -c and dfuse-pack -d`, () => dfuCheck(board, `${board}-bootloader`));
+    }
   }
 }
 

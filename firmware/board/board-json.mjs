@@ -16,6 +16,21 @@ export function num(value, what) {
   throw new Error(`${what}: expected a non-negative integer or a 0x... string, got ${JSON.stringify(value)}`);
 }
 
+/** CRC-32 as the image trailer uses it (native/core/target/crc32.h: polynomial 0x04C11DB7, most
+ * significant bit first, preset to ones, no final inversion). */
+export function crc32Gdb(bytes, crc = 0xffffffff) {
+  for (const byte of bytes) {
+    crc = (crc ^ (byte << 24)) >>> 0;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x80000000 ? ((crc << 1) ^ 0x04c11db7) >>> 0 : (crc << 1) >>> 0;
+  }
+  return crc;
+}
+
+/** The board's tag in the image trailer: the CRC of its name (native/core/dfu/dfu_boot.h). */
+export function boardTag(name) {
+  return crc32Gdb(Buffer.from(name, 'latin1'));
+}
+
 /** "PH6" -> { port: 7, pin: 6 } (port A is 0). */
 export function parsePin(text, what) {
   const m = /^P([A-K])([0-9]|1[0-5])$/.exec(text ?? '');
@@ -61,16 +76,29 @@ export function loadBoard(file) {
   // The vector table's alignment (VTOR): 1 KiB covers the largest table of these parts.
   check(app.base % 1024 === 0, `${where}: the application's base must be 1 KiB aligned for VTOR`);
   // The erase unit: the application must start on a sector boundary so that it can be erased alone.
-  const sectorStarts = [];
+  const sectors = [];
   let at = flash.base;
   for (const group of json.flash.sectors) {
     for (let i = 0; i < group.count; i++) {
-      sectorStarts.push(at);
-      at += num(group.size, `${where} flash.sectors`);
+      const size = num(group.size, `${where} flash.sectors`);
+      sectors.push({ base: at, size });
+      at += size;
     }
   }
   check(at === flash.base + flash.size, `${where}: the sectors do not add up to the flash size`);
-  check(sectorStarts.includes(app.base), `${where}: the application does not start on a sector boundary`);
+  const startsSector = (address) => sectors.some((s) => s.base === address) || address === at;
+  check(startsSector(app.base), `${where}: the application does not start on a sector boundary`);
+  check(startsSector(app.base + app.size), `${where}: the application does not end on a sector boundary`);
+  if (bootloader) {
+    check(startsSector(bootloader.base) && startsSector(bootloader.base + bootloader.size), `${where}: the bootloader's region is not whole sectors`);
+  }
+  // The application's sectors as groups of equal sizes (the DFU layout: count * size, in order).
+  const appSectors = [];
+  for (const s of sectors.filter((x) => x.base >= app.base && x.base < app.base + app.size)) {
+    const last = appSectors[appSectors.length - 1];
+    if (last && last.size === s.size) last.count++;
+    else appSectors.push({ count: 1, size: s.size });
+  }
   const regions = json.ram.regions.map((r) => ({ name: r.name, base: num(r.base, `${where} ram.regions`), size: num(r.size, `${where} ram.regions`) }));
   // The application's RAM may span regions that follow one another.
   let covered = ramApp.base;
@@ -98,5 +126,16 @@ export function loadBoard(file) {
   check(['own', 'st-rom'].includes(dfu.receiver), `${where}: dfu.receiver must be "own" or "st-rom"`);
   if (dfu.receiver === 'own') check(bootloader && json.bootloader.kind === 'own', `${where}: an image for our bootloader needs flash.bootloader`);
 
-  return { json, name: json.name, file, flash, app, bootloader, ramApp, bootRequest, stackSize, pins, dfu };
+  const t = json.flash.timing ?? {};
+  const timing = {
+    eraseMsPerKiB: num(t.eraseMsPerKiB, `${where} flash.timing.eraseMsPerKiB`),
+    programMsPerKiB: num(t.programMsPerKiB, `${where} flash.timing.programMsPerKiB`),
+    programUnit: num(t.programUnit, `${where} flash.timing.programUnit`),
+  };
+  check(timing.programUnit > 0 && (timing.programUnit & (timing.programUnit - 1)) === 0, `${where}: flash.timing.programUnit must be a power of two`);
+  const bootloaderUsb = json.bootloader.kind === 'own'
+    ? { vid: num(json.bootloader.usb.vid, `${where} bootloader.usb.vid`), pid: num(json.bootloader.usb.pid, `${where} bootloader.usb.pid`) }
+    : null;
+
+  return { json, name: json.name, file, flash, timing, app, appSectors, bootloader, bootloaderUsb, ramApp, bootRequest, stackSize, pins, dfu, tag: boardTag(json.name) };
 }

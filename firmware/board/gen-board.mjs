@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Generates, from one board description (boards/<name>.json), the two files through which its
-// facts reach the firmware: board_config.h (macros the C includes) and board.ld (the memory
-// regions, then the shared sections.ld). The build runs it; its output is never committed.
+// Generates, from one board description (boards/<name>.json), the files through which its facts
+// reach the firmware: board_config.h (macros the C includes), board.ld (the application's memory
+// regions, then the shared sections.ld) and, for a board with a bootloader of our own,
+// bootloader.ld (the bootloader's flash region, the same RAM). The build runs it; its output is
+// never committed.
 //
 //   node firmware/board/gen-board.mjs boards/<name>.json <output directory>
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -70,6 +72,30 @@ define('BOARD_RAM_BASE', hex(board.ramApp.base));
 define('BOARD_RAM_SIZE', hex(board.ramApp.size));
 define('BOARD_BOOT_REQUEST_ADDRESS', hex(board.bootRequest.address));
 define('BOARD_BOOTLOADER_OWN', json.bootloader.kind === 'own' ? 1 : 0, 'a DfuSe bootloader of our own (else ST\'s ROM)');
+define('BOARD_TAG', hex(board.tag), 'the image trailer\'s board tag: crc32_gdb of the name');
+// The application region's sectors, as the bootloader's DFU region table (count, size, and the
+// erase time its bwPollTimeout gives).
+define('BOARD_APP_SECTOR_GROUPS', board.appSectors.length);
+const eraseMs = (size) => Math.ceil((size / 1024) * board.timing.eraseMsPerKiB);
+define('BOARD_APP_SECTORS', `{${board.appSectors.map((g) => `{${g.count}u, ${g.size}u, ${eraseMs(g.size)}u}`).join(', ')}}`);
+define('BOARD_FLASH_ERASE_MS_PER_KIB', `${board.timing.eraseMsPerKiB}u`, 'bwPollTimeout for an erase');
+define('BOARD_FLASH_PROGRAM_MS_PER_KIB', `${board.timing.programMsPerKiB}u`, 'bwPollTimeout for programming');
+define('BOARD_FLASH_PROGRAM_UNIT', `${board.timing.programUnit}u`, 'bytes programmed at once');
+if (board.bootloader) {
+  define('BOARD_BOOTLOADER_BASE', hex(board.bootloader.base));
+  define('BOARD_BOOTLOADER_SIZE', hex(board.bootloader.size));
+}
+if (board.bootloaderUsb) {
+  define('BOARD_BOOTLOADER_USB_VID', `0x${board.bootloaderUsb.vid.toString(16).padStart(4, '0')}u`);
+  define('BOARD_BOOTLOADER_USB_PID', `0x${board.bootloaderUsb.pid.toString(16).padStart(4, '0')}u`);
+  define('BOARD_BOOTLOADER_PRODUCT', cString(`bmp-gdbserver DFU (${json.title})`));
+  const button = json.bootloader.button;
+  const pin = board.pins[button];
+  if (!pin || pin.activeLevel === undefined) throw new Error(`${source}: bootloader.button must name a pin with an activeLevel`);
+  define('BOARD_BOOTLOADER_BUTTON_PORT', pin.port, pin.name);
+  define('BOARD_BOOTLOADER_BUTTON_PIN', pin.pin);
+  define('BOARD_BOOTLOADER_BUTTON_LEVEL', num(pin.activeLevel, `pins.${button}.activeLevel`), 'the level that asks for DFU mode');
+}
 blank();
 
 // Pins: BOARD_<KEY>_PORT (A = 0), BOARD_<KEY>_PIN, BOARD_HAS_<KEY>, and the levels the JSON gives.
@@ -126,17 +152,18 @@ ${lines.join('\n')}
 `;
 
 const k = (n) => (n % 1024 === 0 ? `${n / 1024}K` : String(n));
-const script = `/* Generated from ${source} by firmware/board/gen-board.mjs: do not edit.
- * The application's flash and RAM as the board description gives them; the sections are in
- * firmware/board/sections.ld (found through -L). */
+const linkerScript = (what, flash) => `/* Generated from ${source} by firmware/board/gen-board.mjs: do not edit.
+ * The ${what}'s flash and the application's RAM as the board description gives them; the
+ * sections are in firmware/board/sections.ld (found through -L). */
 MEMORY
 {
-  FLASH (rx) : ORIGIN = ${hex(board.app.base).slice(0, -1)}, LENGTH = ${k(board.app.size)}
+  FLASH (rx) : ORIGIN = ${hex(flash.base).slice(0, -1)}, LENGTH = ${k(flash.size)}
   RAM (rwx)  : ORIGIN = ${hex(board.ramApp.base).slice(0, -1)}, LENGTH = ${k(board.ramApp.size)}
 }
 
 __stack_reserve = ${board.stackSize};
 __boot_request = ${hex(board.bootRequest.address).slice(0, -1)};
+__board_tag = ${hex(board.tag).slice(0, -1)};
 
 INCLUDE sections.ld
 `;
@@ -153,4 +180,5 @@ const write = (name, text) => {
   if (old !== text) writeFileSync(path, text); // unchanged files keep their time: no needless rebuild
 };
 write('board_config.h', header);
-write('board.ld', script);
+write('board.ld', linkerScript('application', board.app));
+if (board.bootloaderUsb) write('bootloader.ld', linkerScript('bootloader', board.bootloader));

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "app/app.h"
+#include "board/board_base.h"
 #include "board/board_usb.h"
 #include "board/boot_request.h"
 #include "chip/chip.h"
@@ -18,7 +19,6 @@
 #define LED_ACTIVITY_MS 40u
 #define HEARTBEAT_PERIOD_MS 2000u
 #define HEARTBEAT_ON_MS 60u
-#define FAILURE_RESET_MS 5000u
 
 static app probe;
 static swd_gpio wire;
@@ -120,50 +120,25 @@ static void enter_dfu(void)
 /* The LED: a two-colour one shows its idle colour and turns to its activity colour while
  * something moves; a single one flashes briefly every two seconds when idle and lights while
  * something moves. */
-static void led_init(void)
-{
-#if BOARD_LED_BICOLOUR
-    gpio_setup(BOARD_LED_PORT, BOARD_LED_PIN, GPIO_MODE_OUTPUT, false, GPIO_SPEED_LOW, GPIO_PULL_NONE, 0,
-               BOARD_LED_IDLE_LEVEL);
-#else
-    gpio_setup(BOARD_LED_PORT, BOARD_LED_PIN, GPIO_MODE_OUTPUT, false, GPIO_SPEED_LOW, GPIO_PULL_NONE, 0,
-               !BOARD_LED_ACTIVE_LEVEL);
-#endif
-}
-
 static void led_show(bool busy, uint32_t now)
 {
 #if BOARD_LED_BICOLOUR
     (void)now;
-    gpio_write(BOARD_LED_PORT, BOARD_LED_PIN, busy ? BOARD_LED_ACTIVITY_LEVEL : BOARD_LED_IDLE_LEVEL);
+    board_led_set(busy);
 #else
-    bool on = busy || now % HEARTBEAT_PERIOD_MS < HEARTBEAT_ON_MS;
-    gpio_write(BOARD_LED_PORT, BOARD_LED_PIN, on ? BOARD_LED_ACTIVE_LEVEL : !BOARD_LED_ACTIVE_LEVEL);
+    board_led_set(busy || now % HEARTBEAT_PERIOD_MS < HEARTBEAT_ON_MS);
 #endif
-}
-
-/* The crystal, a PLL or the USB PHY did not start: blink fast, then reset and try again. */
-static _Noreturn void failure(void)
-{
-    uint32_t start = chip_millis();
-    while (chip_millis() - start < FAILURE_RESET_MS) led_show((chip_millis() / 100u) % 2u != 0, 0);
-    chip_reset();
 }
 
 int main(void)
 {
-    chip_icache_enable();
-    bool clocks = chip_clock_init();
-    chip_cycle_counter_init();
-    chip_systick_init();
-    led_init();
-    if (!clocks) failure();
+    board_start();
 
     swd_gpio_init(&wire, &wire_config);
     chip_serial_number(serial);
 
     const usb_dcd *dcd = board_usb_start();
-    if (!dcd) failure();
+    if (!dcd) board_failure();
     const usb_probe_config usb = {
         .vid = BOARD_USB_VID,
         .pid = BOARD_USB_PID,

@@ -12,6 +12,7 @@ typedef void (*vector)(void);
 
 extern uint32_t __data_load[], __data_start[], __data_end[], __bss_start[], __bss_end[];
 extern uint32_t __stack_top[];
+extern const uint8_t __trailer_offset[]; /* the linker's value (sections.ld), not an object */
 
 int main(void);
 void chip_reset_handler(void);
@@ -37,6 +38,9 @@ __attribute__((section(".vectors"), used)) const vector chip_vectors[16u + CHIP_
     [4] = fault_handler,  /* MemManage */
     [5] = fault_handler,  /* BusFault */
     [6] = fault_handler,  /* UsageFault */
+    /* Reserved by Armv7-M and never read by the core: the offset of the image's trailer, where
+     * the bootloader finds the length, board and CRC (native/core/dfu/dfu_boot.h). */
+    [7] = (vector)(uintptr_t)__trailer_offset,
     [11] = ignored_handler, /* SVCall */
     [12] = ignored_handler, /* DebugMonitor */
     [14] = ignored_handler, /* PendSV */

@@ -1,6 +1,6 @@
-/* The probe's USB device: the device core (control transfers, standard requests) and the class
- * drivers (CDC-ACM twice, HID and vendor bulk for CMSIS-DAP, MS OS 2.0), above the controller
- * seam (usb_dcd.h). See usb_probe.h for the API and usb_probe_desc.h for the layout.
+/* The probe's USB device: the class drivers (CDC-ACM twice, HID and vendor bulk for CMSIS-DAP,
+ * MS OS 2.0) on the device core (usb_device.h: control transfers, standard requests), above the
+ * controller seam (usb_dcd.h). See usb_probe.h for the API and usb_probe_desc.h for the layout.
  *
  * One device per firmware, so its state is a static of this file; usb_probe_init resets it.
  * Everything runs in the main loop (usb_probe_task and the calls of the API); the controller's
@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "usb/usb_device.h"
 #include "usb/usb_probe_desc.h"
 #include "usb/usb_std.h"
 
@@ -17,10 +18,6 @@
 #define DAP_RESPONSES 2u      /* responses that may wait per source */
 #define DAP_HID 0u
 #define DAP_BULK 1u
-
-typedef enum { CTRL_IDLE, CTRL_DATA_IN, CTRL_STATUS_OUT, CTRL_DATA_OUT, CTRL_STATUS_IN } ctrl_stage;
-/* What a control write's data is for */
-typedef enum { CTRL_DATA_NONE, CTRL_DATA_LINE_CODING } ctrl_data;
 
 typedef struct cdc_port {
     uint8_t line_coding[7]; /* dwDTERate, bCharFormat, bParityType, bDataBits */
@@ -46,43 +43,25 @@ typedef struct dap_source {
 } dap_source;
 
 static struct usb_probe_state {
-    const usb_dcd *dcd;
+    usb_device dev;
     usb_probe_config config;
-    bool high_speed, configured, suspended, dfu_requested;
-    uint32_t halted; /* endpoint halt features: bit n OUT n, bit 16 + n IN n */
+    bool dfu_requested;
     uint8_t hid_idle;
     unsigned dap_next; /* the source dap_read looks at first (round robin) */
-
-    uint8_t setup[8];
-    ctrl_stage stage;
-    ctrl_data data_kind;
-    uint8_t data_port;
-    bool ctrl_zlp;       /* the data stage ends with a ZLP (short of wLength, on a packet edge) */
-    bool dfu_on_status;  /* the request was the DFU request: record it when the status is done */
     uint8_t ctrl[CTRL_BUFFER];
 
     cdc_port cdc[2];
     dap_source dap[2];
 } s;
 
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
-
 static uint16_t bulk_size(void)
 {
-    return s.high_speed ? USB_PROBE_BULK_HS : USB_PROBE_BULK_FS;
+    return s.dev.high_speed ? USB_PROBE_BULK_HS : USB_PROBE_BULK_FS;
 }
 
 static bool xfer(uint8_t ep, uint8_t *buffer, uint16_t length)
 {
-    return s.dcd->ep_xfer(s.dcd->ctx, ep, buffer, length);
-}
-
-static uint32_t halt_bit(uint8_t ep)
-{
-    return 1u << ((ep & 0x0Fu) + (ep & 0x80u ? 16u : 0u));
+    return usb_device_xfer(&s.dev, ep, buffer, length);
 }
 
 /* ---- the class drivers' data paths ---- */
@@ -120,7 +99,7 @@ static uint16_t dap_request_size(unsigned source)
 /* Starts what can start: OUT endpoints whose buffer is free again, IN transfers of queued data. */
 static void service(void)
 {
-    if (!s.configured) return;
+    if (!s.dev.configured) return;
     for (unsigned i = 0; i < 2; i++) {
         cdc_port *c = &s.cdc[i];
         if (!c->rx_armed && c->rx_taken >= c->rx_length) {
@@ -184,9 +163,9 @@ static void dap_in_done(unsigned source)
     d->responses--;
 }
 
-static void on_transfer(uint8_t ep, uint16_t length)
+static void on_transfer(usb_device *d, uint8_t ep, uint16_t length)
 {
-    if (!s.configured) return;
+    (void)d; /* the device core calls this only while configured */
     for (unsigned i = 0; i < 2; i++) {
         cdc_port *c = &s.cdc[i];
         if (ep == cdc_out_ep(i) && c->rx_armed) {
@@ -227,25 +206,26 @@ static void dap_reset(unsigned source)
 /* Opens an interface's endpoints (data toggles back to DATA0) and resets its function. */
 static bool open_interface(unsigned number)
 {
-    const usb_dcd *dcd = s.dcd;
+    const usb_dcd *dcd = s.dev.dcd;
     void *ctx = dcd->ctx;
     uint16_t bulk = bulk_size();
     bool ok = true;
     switch (number) {
     case USB_PROBE_IF_GDB_COMM:
         ok = dcd->ep_open(ctx, USB_PROBE_EP_GDB_NOTIFY, USB_EP_INTERRUPT, USB_PROBE_NOTIFY_SIZE);
-        s.halted &= ~halt_bit(USB_PROBE_EP_GDB_NOTIFY);
+        usb_device_unhalt(&s.dev, USB_PROBE_EP_GDB_NOTIFY);
         break;
     case USB_PROBE_IF_UART_COMM:
         ok = dcd->ep_open(ctx, USB_PROBE_EP_UART_NOTIFY, USB_EP_INTERRUPT, USB_PROBE_NOTIFY_SIZE);
-        s.halted &= ~halt_bit(USB_PROBE_EP_UART_NOTIFY);
+        usb_device_unhalt(&s.dev, USB_PROBE_EP_UART_NOTIFY);
         break;
     case USB_PROBE_IF_GDB_DATA:
     case USB_PROBE_IF_UART_DATA: {
         unsigned port = number == USB_PROBE_IF_UART_DATA;
         ok = dcd->ep_open(ctx, cdc_out_ep(port), USB_EP_BULK, bulk) &&
              dcd->ep_open(ctx, cdc_in_ep(port), USB_EP_BULK, bulk);
-        s.halted &= ~(halt_bit(cdc_out_ep(port)) | halt_bit(cdc_in_ep(port)));
+        usb_device_unhalt(&s.dev, cdc_out_ep(port));
+        usb_device_unhalt(&s.dev, cdc_in_ep(port));
         cdc_reset(port);
         break;
     }
@@ -256,7 +236,8 @@ static bool open_interface(unsigned number)
         uint16_t size = source == DAP_HID ? USB_PROBE_HID_REPORT : bulk;
         /* The CMSIS-DAP v2 IN endpoint first: it gets a two-packet TX FIFO while there is room. */
         ok = dcd->ep_open(ctx, dap_in_ep(source), type, size) && dcd->ep_open(ctx, dap_out_ep(source), type, size);
-        s.halted &= ~(halt_bit(dap_out_ep(source)) | halt_bit(dap_in_ep(source)));
+        usb_device_unhalt(&s.dev, dap_out_ep(source));
+        usb_device_unhalt(&s.dev, dap_in_ep(source));
         dap_reset(source);
         break;
     }
@@ -266,8 +247,9 @@ static bool open_interface(unsigned number)
     return ok;
 }
 
-static bool configure(void)
+static bool configure(usb_device *d)
 {
+    (void)d;
     static const uint8_t order[USB_PROBE_INTERFACES] = {USB_PROBE_IF_VENDOR,    USB_PROBE_IF_HID,
                                                         USB_PROBE_IF_GDB_COMM,  USB_PROBE_IF_GDB_DATA,
                                                         USB_PROBE_IF_UART_COMM, USB_PROBE_IF_UART_DATA};
@@ -277,44 +259,6 @@ static bool configure(void)
 }
 
 /* ---- control transfers ---- */
-
-static void ctrl_stall(void)
-{
-    s.stage = CTRL_IDLE;
-    s.dcd->ep_stall(s.dcd->ctx, 0x80, true);
-}
-
-/* The data stage of a control read: `length` bytes of s.ctrl, cut to wLength. */
-static bool ctrl_send(uint16_t length)
-{
-    uint16_t asked = get16(&s.setup[6]);
-    if (length > asked) length = asked;
-    s.ctrl_zlp = length < asked && length > 0 && length % USB_PROBE_EP0_SIZE == 0;
-    s.stage = CTRL_DATA_IN;
-    return xfer(0x80, s.ctrl, length);
-}
-
-static bool ctrl_send_bytes(const uint8_t *data, uint16_t length)
-{
-    memcpy(s.ctrl, data, length);
-    return ctrl_send(length);
-}
-
-static bool ctrl_status(void)
-{
-    s.stage = CTRL_STATUS_IN;
-    return xfer(0x80, NULL, 0);
-}
-
-static bool ctrl_receive(ctrl_data kind, uint8_t port)
-{
-    uint16_t length = get16(&s.setup[6]);
-    if (length > CTRL_BUFFER) return false;
-    s.data_kind = kind;
-    s.data_port = port;
-    s.stage = CTRL_DATA_OUT;
-    return xfer(0x00, s.ctrl, length);
-}
 
 static bool endpoint_exists(uint8_t ep)
 {
@@ -327,257 +271,156 @@ static bool endpoint_exists(uint8_t ep)
     return false;
 }
 
-static bool get_descriptor(void)
+static uint16_t get_descriptor(usb_device *d, uint8_t *out, uint16_t cap)
 {
-    uint8_t type = s.setup[3], index = s.setup[2];
-    uint8_t recipient = s.setup[0] & USB_RECIP_MASK;
-    uint16_t length = 0;
+    uint8_t type = d->setup[3], index = d->setup[2];
+    uint8_t recipient = d->setup[0] & USB_RECIP_MASK;
     if (recipient == USB_RECIP_INTERFACE) {
-        if (get16(&s.setup[4]) != USB_PROBE_IF_HID) return false;
-        if (type == USB_DT_HID_REPORT) length = usb_probe_desc_hid_report(s.ctrl, CTRL_BUFFER);
-        if (type == USB_DT_HID) length = usb_probe_desc_hid(s.ctrl, CTRL_BUFFER);
-        return length && ctrl_send(length);
+        if ((d->setup[4] | d->setup[5] << 8) != USB_PROBE_IF_HID) return 0;
+        if (type == USB_DT_HID_REPORT) return usb_probe_desc_hid_report(out, cap);
+        if (type == USB_DT_HID) return usb_probe_desc_hid(out, cap);
+        return 0;
     }
-    if (recipient != USB_RECIP_DEVICE) return false;
+    if (recipient != USB_RECIP_DEVICE) return 0;
     switch (type) {
-    case USB_DT_DEVICE: length = usb_probe_desc_device(s.ctrl, CTRL_BUFFER, &s.config); break;
-    case USB_DT_CONFIGURATION:
-        if (index == 0) length = usb_probe_desc_configuration(s.ctrl, CTRL_BUFFER, s.high_speed, type);
-        break;
-    case USB_DT_STRING: length = usb_probe_desc_string(s.ctrl, CTRL_BUFFER, index, &s.config); break;
-    case USB_DT_BOS: length = usb_probe_desc_bos(s.ctrl, CTRL_BUFFER); break;
+    case USB_DT_DEVICE: return usb_probe_desc_device(out, cap, &s.config);
+    case USB_DT_CONFIGURATION: return index == 0 ? usb_probe_desc_configuration(out, cap, d->high_speed, type) : 0;
+    case USB_DT_STRING: return usb_probe_desc_string(out, cap, index, &s.config);
+    case USB_DT_BOS: return usb_probe_desc_bos(out, cap);
     /* Only a device that can run at high speed has these (a full-speed-only device stalls). */
-    case USB_DT_DEVICE_QUALIFIER:
-        if (s.config.high_speed) length = usb_probe_desc_qualifier(s.ctrl, CTRL_BUFFER);
-        break;
+    case USB_DT_DEVICE_QUALIFIER: return s.config.high_speed ? usb_probe_desc_qualifier(out, cap) : 0;
     case USB_DT_OTHER_SPEED_CONFIGURATION:
-        if (s.config.high_speed && index == 0)
-            length = usb_probe_desc_configuration(s.ctrl, CTRL_BUFFER, !s.high_speed, type);
-        break;
-    default: break;
-    }
-    return length && ctrl_send(length);
-}
-
-static bool standard_request(void)
-{
-    uint8_t recipient = s.setup[0] & USB_RECIP_MASK;
-    bool in = (s.setup[0] & USB_DIR_IN) != 0;
-    uint16_t value = get16(&s.setup[2]), index = get16(&s.setup[4]), length = get16(&s.setup[6]);
-    uint8_t reply[2] = {0, 0};
-    switch (s.setup[1]) {
-    case USB_REQ_GET_DESCRIPTOR:
-        return in && get_descriptor();
-    case USB_REQ_SET_ADDRESS:
-        if (recipient != USB_RECIP_DEVICE || in || value > 127 || index || length || s.configured) return false;
-        /* Before the status stage: the Synopsys core answers the status with the old address. */
-        s.dcd->set_address(s.dcd->ctx, (uint8_t)value);
-        return ctrl_status();
-    case USB_REQ_GET_CONFIGURATION:
-        if (!in || recipient != USB_RECIP_DEVICE) return false;
-        reply[0] = s.configured ? 1 : 0;
-        return ctrl_send_bytes(reply, 1);
-    case USB_REQ_SET_CONFIGURATION:
-        if (in || recipient != USB_RECIP_DEVICE || value > 1) return false;
-        s.configured = false;
-        if (value == 1) {
-            if (!configure()) return false;
-            s.configured = true;
-        }
-        return ctrl_status();
-    case USB_REQ_GET_STATUS:
-        if (!in) return false;
-        if (recipient == USB_RECIP_DEVICE) return ctrl_send_bytes(reply, 2); /* bus powered */
-        if (recipient == USB_RECIP_INTERFACE) return s.configured && index < USB_PROBE_INTERFACES && ctrl_send_bytes(reply, 2);
-        if (recipient == USB_RECIP_ENDPOINT) {
-            uint8_t ep = (uint8_t)index;
-            if ((ep & 0x7Fu) != 0 && !(s.configured && endpoint_exists(ep))) return false;
-            reply[0] = (s.halted & halt_bit(ep)) ? 1 : 0;
-            return ctrl_send_bytes(reply, 2);
-        }
-        return false;
-    case USB_REQ_CLEAR_FEATURE:
-    case USB_REQ_SET_FEATURE: {
-        if (in || recipient != USB_RECIP_ENDPOINT || value != USB_FEATURE_ENDPOINT_HALT) return false;
-        uint8_t ep = (uint8_t)index;
-        bool set = s.setup[1] == USB_REQ_SET_FEATURE;
-        if ((ep & 0x7Fu) == 0) return ctrl_status(); /* endpoint 0 is never halted for long */
-        if (!s.configured || !endpoint_exists(ep)) return false;
-        /* Clearing also puts the toggle back to DATA0, halted or not (USB 2.0, 9.4.5). */
-        s.dcd->ep_stall(s.dcd->ctx, ep, set);
-        if (set)
-            s.halted |= halt_bit(ep);
-        else
-            s.halted &= ~halt_bit(ep);
-        return ctrl_status();
-    }
-    case USB_REQ_GET_INTERFACE:
-        if (!in || recipient != USB_RECIP_INTERFACE || !s.configured || index >= USB_PROBE_INTERFACES) return false;
-        return ctrl_send_bytes(reply, 1); /* every interface has only alternate setting 0 */
-    case USB_REQ_SET_INTERFACE:
-        if (in || recipient != USB_RECIP_INTERFACE || !s.configured || index >= USB_PROBE_INTERFACES || value != 0)
-            return false;
-        return open_interface(index) && ctrl_status();
-    default: /* SET_DESCRIPTOR, SYNCH_FRAME, and anything else */
-        return false;
+        return s.config.high_speed && index == 0 ? usb_probe_desc_configuration(out, cap, !d->high_speed, type) : 0;
+    default: return 0;
     }
 }
 
-static bool cdc_request(unsigned port)
+static bool cdc_request(unsigned port, const usb_setup *setup)
 {
-    bool in = (s.setup[0] & USB_DIR_IN) != 0;
-    uint16_t length = get16(&s.setup[6]);
+    bool in = (setup->type & USB_DIR_IN) != 0;
     cdc_port *c = &s.cdc[port];
-    switch (s.setup[1]) {
-    case USB_CDC_REQ_SET_LINE_CODING:
-        return !in && length == sizeof c->line_coding && ctrl_receive(CTRL_DATA_LINE_CODING, (uint8_t)port);
+    switch (setup->request) {
+    case USB_CDC_REQ_SET_LINE_CODING: /* its data arrives in request_data */
+        return !in && setup->length == sizeof c->line_coding && usb_device_receive(&s.dev);
     case USB_CDC_REQ_GET_LINE_CODING:
-        return in && ctrl_send_bytes(c->line_coding, sizeof c->line_coding);
+        return in && usb_device_send_bytes(&s.dev, c->line_coding, sizeof c->line_coding);
     case USB_CDC_REQ_SET_CONTROL_LINE_STATE:
-        if (in || length) return false;
-        c->control_lines = get16(&s.setup[2]);
-        return ctrl_status();
+        if (in || setup->length) return false;
+        c->control_lines = setup->value;
+        return usb_device_status(&s.dev);
     case USB_CDC_REQ_SEND_BREAK:
-        return !in && !length && ctrl_status();
+        return !in && !setup->length && usb_device_status(&s.dev);
     default:
         return false;
     }
 }
 
-static bool hid_request(void)
+static bool hid_request(const usb_setup *setup)
 {
-    bool in = (s.setup[0] & USB_DIR_IN) != 0;
-    uint8_t report_type = s.setup[3];
-    uint16_t length = get16(&s.setup[6]);
+    bool in = (setup->type & USB_DIR_IN) != 0;
+    uint8_t report_type = (uint8_t)(setup->value >> 8);
     /* SET_REPORT is not taken: requests come on the interrupt OUT endpoint, which every host
      * uses when the interface has one. */
-    switch (s.setup[1]) {
+    switch (setup->request) {
     case USB_HID_REQ_GET_REPORT:
         /* Responses travel on the interrupt IN endpoint; asked here, the input report is empty. */
         if (!in || report_type != USB_HID_REPORT_INPUT) return false;
         memset(s.ctrl, 0, USB_PROBE_HID_REPORT);
-        return ctrl_send(USB_PROBE_HID_REPORT);
+        return usb_device_send(&s.dev, USB_PROBE_HID_REPORT);
     case USB_HID_REQ_GET_IDLE:
-        return in && ctrl_send_bytes(&s.hid_idle, 1);
+        return in && usb_device_send_bytes(&s.dev, &s.hid_idle, 1);
     case USB_HID_REQ_SET_IDLE:
-        if (in || length) return false;
-        s.hid_idle = s.setup[3]; /* the duration; reports go only when there is a response anyway */
-        return ctrl_status();
+        if (in || setup->length) return false;
+        /* the duration; reports go only when there is a response anyway */
+        s.hid_idle = (uint8_t)(setup->value >> 8);
+        return usb_device_status(&s.dev);
     default: /* GET/SET_PROTOCOL: not a boot device */
         return false;
     }
 }
 
-static bool class_request(void)
+static bool class_request(const usb_setup *setup)
 {
-    if ((s.setup[0] & USB_RECIP_MASK) != USB_RECIP_INTERFACE || !s.configured) return false;
-    switch (get16(&s.setup[4])) {
+    if ((setup->type & USB_RECIP_MASK) != USB_RECIP_INTERFACE || !s.dev.configured) return false;
+    switch (setup->index) {
     case USB_PROBE_IF_GDB_COMM:
-    case USB_PROBE_IF_GDB_DATA: return cdc_request(0);
+    case USB_PROBE_IF_GDB_DATA: return cdc_request(0, setup);
     case USB_PROBE_IF_UART_COMM:
-    case USB_PROBE_IF_UART_DATA: return cdc_request(1);
-    case USB_PROBE_IF_HID: return hid_request();
+    case USB_PROBE_IF_UART_DATA: return cdc_request(1, setup);
+    case USB_PROBE_IF_HID: return hid_request(setup);
     default: return false;
     }
 }
 
-static bool vendor_request(void)
+static bool vendor_request(const usb_setup *setup)
 {
-    uint8_t recipient = s.setup[0] & USB_RECIP_MASK;
-    bool in = (s.setup[0] & USB_DIR_IN) != 0;
-    uint16_t value = get16(&s.setup[2]), index = get16(&s.setup[4]), length = get16(&s.setup[6]);
-    if (s.setup[1] == USB_PROBE_VENDOR_MS_OS_20 && in && recipient == USB_RECIP_DEVICE &&
-        index == MS_OS_20_DESCRIPTOR_INDEX) {
+    uint8_t recipient = setup->type & USB_RECIP_MASK;
+    bool in = (setup->type & USB_DIR_IN) != 0;
+    if (setup->request == USB_PROBE_VENDOR_MS_OS_20 && in && recipient == USB_RECIP_DEVICE &&
+        setup->index == MS_OS_20_DESCRIPTOR_INDEX) {
         uint16_t n = usb_probe_desc_ms_os_20(s.ctrl, CTRL_BUFFER);
-        return n && ctrl_send(n);
+        return n && usb_device_send(&s.dev, n);
     }
-    if (s.setup[1] == USB_PROBE_VENDOR_DFU && !in && value == 0 && length == 0 &&
-        ((recipient == USB_RECIP_DEVICE && index == 0) ||
-         (recipient == USB_RECIP_INTERFACE && index == USB_PROBE_IF_VENDOR))) {
-        s.dfu_on_status = true;
-        return ctrl_status();
-    }
+    /* The DFU request is recorded once its status stage is done (request_done). */
+    if (setup->request == USB_PROBE_VENDOR_DFU && !in && setup->value == 0 && setup->length == 0 &&
+        ((recipient == USB_RECIP_DEVICE && setup->index == 0) ||
+         (recipient == USB_RECIP_INTERFACE && setup->index == USB_PROBE_IF_VENDOR)))
+        return usb_device_status(&s.dev);
     return false;
 }
 
-static void on_setup(const uint8_t *setup)
+static bool request(usb_device *d, const usb_setup *setup)
 {
-    memcpy(s.setup, setup, sizeof s.setup);
-    s.stage = CTRL_IDLE;
-    s.ctrl_zlp = false;
-    s.dfu_on_status = false;
-    s.data_kind = CTRL_DATA_NONE;
-    bool ok = false;
-    switch (s.setup[0] & USB_TYPE_MASK) {
-    case USB_TYPE_STANDARD: ok = standard_request(); break;
-    case USB_TYPE_CLASS: ok = class_request(); break;
-    case USB_TYPE_VENDOR: ok = vendor_request(); break;
-    default: break;
-    }
-    if (!ok) ctrl_stall();
+    (void)d;
+    return (setup->type & USB_TYPE_MASK) == USB_TYPE_CLASS ? class_request(setup) : vendor_request(setup);
 }
 
-/* A control write's data arrived. */
-static void on_ctrl_data(uint16_t length)
+/* A control write's data: only SET_LINE_CODING has one. */
+static bool request_data(usb_device *d, const usb_setup *setup, uint16_t length)
 {
-    bool ok = false;
-    if (s.data_kind == CTRL_DATA_LINE_CODING && length == sizeof s.cdc[0].line_coding) {
-        cdc_port *c = &s.cdc[s.data_port];
-        memcpy(c->line_coding, s.ctrl, sizeof c->line_coding);
-        c->line_changed = true;
-        ok = true;
-    }
-    if (ok)
-        ctrl_status();
-    else
-        ctrl_stall();
+    unsigned port = setup->index == USB_PROBE_IF_UART_COMM || setup->index == USB_PROBE_IF_UART_DATA;
+    cdc_port *c = &s.cdc[port];
+    if (setup->request != USB_CDC_REQ_SET_LINE_CODING || length != sizeof c->line_coding) return false;
+    memcpy(c->line_coding, d->ctrl, sizeof c->line_coding);
+    c->line_changed = true;
+    return usb_device_status(d);
 }
 
-static void on_ep0_done(uint8_t ep, uint16_t length)
+static void request_done(usb_device *d, const usb_setup *setup)
 {
-    bool in = (ep & 0x80u) != 0;
-    switch (s.stage) {
-    case CTRL_DATA_IN:
-        if (!in) break;
-        if (s.ctrl_zlp) {
-            s.ctrl_zlp = false;
-            xfer(0x80, NULL, 0);
-        } else {
-            s.stage = CTRL_STATUS_OUT;
-            xfer(0x00, NULL, 0);
-        }
-        break;
-    case CTRL_STATUS_OUT:
-        if (!in) s.stage = CTRL_IDLE;
-        break;
-    case CTRL_DATA_OUT:
-        if (!in) on_ctrl_data(length);
-        break;
-    case CTRL_STATUS_IN:
-        if (!in) break;
-        s.stage = CTRL_IDLE;
-        if (s.dfu_on_status) s.dfu_requested = true;
-        s.dfu_on_status = false;
-        break;
-    default:
-        break;
-    }
+    (void)d;
+    if ((setup->type & USB_TYPE_MASK) == USB_TYPE_VENDOR && setup->request == USB_PROBE_VENDOR_DFU)
+        s.dfu_requested = true;
 }
 
-static void on_bus_reset(bool high_speed)
+static bool set_interface(usb_device *d, uint16_t interface)
 {
-    s.high_speed = high_speed;
-    s.configured = false;
-    s.suspended = false;
-    s.halted = 0;
-    s.stage = CTRL_IDLE;
+    (void)d;
+    return open_interface(interface);
+}
+
+/* A bus reset or SET_CONFIGURATION: the functions start again. */
+static void deconfigured(usb_device *d)
+{
+    (void)d;
     for (unsigned i = 0; i < 2; i++) {
         cdc_reset(i);
         dap_reset(i);
     }
-    s.dcd->ep_open(s.dcd->ctx, 0x00, USB_EP_CONTROL, USB_PROBE_EP0_SIZE);
-    s.dcd->ep_open(s.dcd->ctx, 0x80, USB_EP_CONTROL, USB_PROBE_EP0_SIZE);
 }
+
+static const usb_device_class probe_class = {
+    .interfaces = USB_PROBE_INTERFACES,
+    .descriptor = get_descriptor,
+    .configure = configure,
+    .set_interface = set_interface,
+    .endpoint_exists = endpoint_exists,
+    .request = request,
+    .data = request_data,
+    .done = request_done,
+    .transfer = on_transfer,
+    .deconfigured = deconfigured,
+};
 
 /* ---- the API ---- */
 
@@ -585,32 +428,16 @@ void usb_probe_init(const usb_probe_config *config, const usb_dcd *dcd)
 {
     memset(&s, 0, sizeof s);
     s.config = *config;
-    s.dcd = dcd;
     for (unsigned i = 0; i < 2; i++) {
         static const uint8_t default_coding[7] = {0x00, 0xC2, 0x01, 0x00, 0, 0, 8}; /* 115200 8N1 */
         memcpy(s.cdc[i].line_coding, default_coding, sizeof default_coding);
     }
-    dcd->connect(dcd->ctx, true);
+    usb_device_init(&s.dev, dcd, &probe_class, NULL, s.ctrl, CTRL_BUFFER);
 }
 
 void usb_probe_task(void)
 {
-    usb_event e;
-    /* Bounded, so that a busy bus cannot keep the main loop here. */
-    for (unsigned n = 0; n < 64 && s.dcd->next_event(s.dcd->ctx, &e); n++) {
-        switch (e.kind) {
-        case USB_EVENT_RESET: on_bus_reset(e.high_speed); break;
-        case USB_EVENT_SETUP: on_setup(e.setup); break;
-        case USB_EVENT_XFER_DONE:
-            if ((e.ep & 0x7Fu) == 0)
-                on_ep0_done(e.ep, e.length);
-            else
-                on_transfer(e.ep, e.length);
-            break;
-        case USB_EVENT_SUSPEND: s.suspended = true; break;
-        case USB_EVENT_RESUME: s.suspended = false; break;
-        }
-    }
+    usb_device_task(&s.dev);
     service();
 }
 
@@ -683,7 +510,7 @@ void usb_probe_dap_write(unsigned source, const uint8_t *data, size_t length)
 
 bool usb_probe_high_speed(void)
 {
-    return s.high_speed;
+    return s.dev.high_speed;
 }
 
 bool usb_probe_dfu_requested(void)

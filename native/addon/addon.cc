@@ -3,6 +3,7 @@
 
 #include "addon_data.h"
 #include "dap_wrap.h"
+#include "dfu_wrap.h"
 #include "gdb_wrap.h"
 #include "probe_wrap.h"
 #include "sim_wrap.h"
@@ -14,6 +15,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports)
     bmp::DapWrap::Init(env, exports);
     bmp::ProbeWrap::Init(env, exports);
     bmp::GdbWrap::Init(env, exports);
+    bmp::DfuWrap::Init(env, exports);
     return exports;
 }
 

@@ -14,7 +14,7 @@ static bool board_phy_init(void *ctx)
     return usb_phyc_f72x_init(phyc_model_base(&r->phyc), 25000000u, 0);
 }
 
-bool usb_rig_start_with(usb_rig *r, otg_model_kind kind, const char *product)
+bool usb_rig_start_controller(usb_rig *r, otg_model_kind kind)
 {
     memset(r, 0, sizeof *r);
     phyc_model_init(&r->phyc, 5);
@@ -27,7 +27,12 @@ bool usb_rig_start_with(usb_rig *r, otg_model_kind kind, const char *product)
         .ctx = r,
         .phy_init = kind == OTG_MODEL_HS_UTMI ? board_phy_init : NULL,
     };
-    if (!usb_dwc2_init(&r->dwc2, &config)) return false;
+    return usb_dwc2_init(&r->dwc2, &config);
+}
+
+bool usb_rig_start_with(usb_rig *r, otg_model_kind kind, const char *product)
+{
+    if (!usb_rig_start_controller(r, kind)) return false;
     r->config = (usb_probe_config){
         .vid = 0x1d50,
         .pid = 0x6018,

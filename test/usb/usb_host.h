@@ -23,6 +23,8 @@ typedef struct usb_rig {
     bool started;
 } usb_rig;
 
+/* The controller alone (the DWC2 driver on the model), for a device other than the probe's. */
+bool usb_rig_start_controller(usb_rig *r, otg_model_kind kind);
 /* The STLINK-V3MINI (OTG_HS, UTMI PHY, 25 MHz HSE) or the DevEBox H7 (OTG_FS). */
 bool usb_rig_start(usb_rig *r, otg_model_kind kind);
 /* usb_rig_start with a product string of the caller's. */

@@ -13,19 +13,7 @@
 
 #include "dap_tcp_client.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
-enum {
-    LIBUSB_SUCCESS = 0,
-    LIBUSB_ERROR_IO = -1,
-    LIBUSB_ERROR_INVALID_PARAM = -2,
-    LIBUSB_ERROR_NO_DEVICE = -4,
-    LIBUSB_ERROR_NOT_FOUND = -5,
-    LIBUSB_ERROR_TIMEOUT = -7,
-    LIBUSB_ERROR_PIPE = -9,
-    LIBUSB_ERROR_NO_MEM = -11,
-    LIBUSB_ERROR_NOT_SUPPORTED = -12
-};
+#include "libusb_abi.h"
 
 #define VENDOR_ID 0x1d50
 #define PRODUCT_ID 0x6018
@@ -36,60 +24,12 @@ enum {
 #define MAX_PACKET 512
 #define HID_PACKET 64
 
-/* --- descriptor structs, laid out as libusb.h declares them ---------------------------------- */
-
-struct libusb_device_descriptor {
-    uint8_t bLength, bDescriptorType;
-    uint16_t bcdUSB;
-    uint8_t bDeviceClass, bDeviceSubClass, bDeviceProtocol, bMaxPacketSize0;
-    uint16_t idVendor, idProduct, bcdDevice;
-    uint8_t iManufacturer, iProduct, iSerialNumber, bNumConfigurations;
-};
-
-struct libusb_endpoint_descriptor {
-    uint8_t bLength, bDescriptorType, bEndpointAddress, bmAttributes;
-    uint16_t wMaxPacketSize;
-    uint8_t bInterval, bRefresh, bSynchAddress;
-    const unsigned char *extra;
-    int extra_length;
-};
-
-struct libusb_interface_descriptor {
-    uint8_t bLength, bDescriptorType, bInterfaceNumber, bAlternateSetting, bNumEndpoints;
-    uint8_t bInterfaceClass, bInterfaceSubClass, bInterfaceProtocol, iInterface;
-    const struct libusb_endpoint_descriptor *endpoint;
-    const unsigned char *extra;
-    int extra_length;
-};
-
-struct libusb_interface {
-    const struct libusb_interface_descriptor *altsetting;
-    int num_altsetting;
-};
-
-struct libusb_config_descriptor {
-    uint8_t bLength, bDescriptorType;
-    uint16_t wTotalLength;
-    uint8_t bNumInterfaces, bConfigurationValue, iConfiguration, bmAttributes, MaxPower;
-    const struct libusb_interface *interface;
-    const unsigned char *extra;
-    int extra_length;
-};
-
-struct libusb_version {
-    uint16_t major, minor, micro, nano;
-    const char *rc, *describe;
-};
-
-typedef struct libusb_context { int unused; } libusb_context;
-typedef struct libusb_device { int refs; } libusb_device;
-typedef struct libusb_device_handle {
+struct libusb_device_handle {
     libusb_device *dev;
     int fd;
-} libusb_device_handle;
+};
 
 static libusb_device the_device = {1};
-static libusb_context default_context;
 
 static const struct libusb_device_descriptor device_descriptor = {
     18, 1, 0x0200, 0xEF, 0x02, 0x01, 64, VENDOR_ID, PRODUCT_ID, 0x0100, 1, 2, 3, 1};
@@ -131,23 +71,7 @@ static const char *string_at(unsigned index)
 
 /* --- library, devices, descriptors -------------------------------------------------------------- */
 
-EXPORT int libusb_init(libusb_context **ctx)
-{
-    if (ctx) *ctx = &default_context;
-    return LIBUSB_SUCCESS;
-}
 
-EXPORT void libusb_exit(libusb_context *ctx) { (void)ctx; }
-EXPORT void libusb_set_debug(libusb_context *ctx, int level) { (void)ctx, (void)level; }
-EXPORT int libusb_set_option(libusb_context *ctx, int option, ...) { (void)ctx, (void)option; return LIBUSB_SUCCESS; }
-
-EXPORT const struct libusb_version *libusb_get_version(void)
-{
-    static const struct libusb_version version = {1, 0, 26, 0, "", "bmp-gdbserver stand-in"};
-    return &version;
-}
-
-EXPORT int libusb_has_capability(uint32_t capability) { (void)capability; return 0; }
 
 EXPORT long libusb_get_device_list(libusb_context *ctx, libusb_device ***list)
 {
@@ -159,14 +83,6 @@ EXPORT long libusb_get_device_list(libusb_context *ctx, libusb_device ***list)
     return 1;
 }
 
-EXPORT void libusb_free_device_list(libusb_device **list, int unref)
-{
-    (void)unref;
-    free(list);
-}
-
-EXPORT libusb_device *libusb_ref_device(libusb_device *dev) { return dev; }
-EXPORT void libusb_unref_device(libusb_device *dev) { (void)dev; }
 
 EXPORT int libusb_get_device_descriptor(libusb_device *dev, struct libusb_device_descriptor *desc)
 {
@@ -183,32 +99,9 @@ EXPORT int libusb_get_config_descriptor(libusb_device *dev, uint8_t index, struc
     return LIBUSB_SUCCESS;
 }
 
-EXPORT int libusb_get_active_config_descriptor(libusb_device *dev, struct libusb_config_descriptor **out)
-{
-    return libusb_get_config_descriptor(dev, 0, out);
-}
-
-EXPORT int libusb_get_config_descriptor_by_value(libusb_device *dev, uint8_t value, struct libusb_config_descriptor **out)
-{
-    return value == 1 ? libusb_get_config_descriptor(dev, 0, out) : LIBUSB_ERROR_NOT_FOUND;
-}
-
-EXPORT void libusb_free_config_descriptor(struct libusb_config_descriptor *c) { (void)c; /* static */ }
-EXPORT uint8_t libusb_get_bus_number(libusb_device *dev) { (void)dev; return 1; }
-EXPORT uint8_t libusb_get_device_address(libusb_device *dev) { (void)dev; return 42; }
-EXPORT uint8_t libusb_get_port_number(libusb_device *dev) { (void)dev; return 1; }
 EXPORT int libusb_get_device_speed(libusb_device *dev) { (void)dev; return 3; /* high speed */ }
-EXPORT libusb_device *libusb_get_parent(libusb_device *dev) { (void)dev; return NULL; }
 EXPORT int libusb_get_max_packet_size(libusb_device *dev, unsigned char endpoint) { (void)dev, (void)endpoint; return MAX_PACKET; }
 EXPORT int libusb_get_max_iso_packet_size(libusb_device *dev, unsigned char endpoint) { (void)dev, (void)endpoint; return LIBUSB_ERROR_NOT_FOUND; }
-
-EXPORT int libusb_get_port_numbers(libusb_device *dev, uint8_t *numbers, int length)
-{
-    (void)dev;
-    if (length < 1) return LIBUSB_ERROR_INVALID_PARAM;
-    numbers[0] = 1;
-    return 1;
-}
 
 /* --- handles ------------------------------------------------------------------------------------- */
 
@@ -250,12 +143,7 @@ EXPORT int libusb_set_configuration(libusb_device_handle *h, int value) { (void)
 EXPORT int libusb_claim_interface(libusb_device_handle *h, int n) { (void)h; return n == 0 || n == 1 ? 0 : LIBUSB_ERROR_NOT_FOUND; }
 EXPORT int libusb_release_interface(libusb_device_handle *h, int n) { (void)h; return n == 0 || n == 1 ? 0 : LIBUSB_ERROR_NOT_FOUND; }
 EXPORT int libusb_set_interface_alt_setting(libusb_device_handle *h, int n, int alt) { (void)h; return (n == 0 || n == 1) && alt == 0 ? 0 : LIBUSB_ERROR_NOT_FOUND; }
-EXPORT int libusb_clear_halt(libusb_device_handle *h, unsigned char endpoint) { (void)h, (void)endpoint; return LIBUSB_SUCCESS; }
 EXPORT int libusb_reset_device(libusb_device_handle *h) { (void)h; return LIBUSB_SUCCESS; }
-EXPORT int libusb_kernel_driver_active(libusb_device_handle *h, int n) { (void)h, (void)n; return 0; }
-EXPORT int libusb_detach_kernel_driver(libusb_device_handle *h, int n) { (void)h, (void)n; return LIBUSB_ERROR_NOT_FOUND; }
-EXPORT int libusb_attach_kernel_driver(libusb_device_handle *h, int n) { (void)h, (void)n; return LIBUSB_ERROR_NOT_FOUND; }
-EXPORT int libusb_set_auto_detach_kernel_driver(libusb_device_handle *h, int enable) { (void)h, (void)enable; return LIBUSB_SUCCESS; }
 
 /* --- transfers ------------------------------------------------------------------------------------- */
 
@@ -348,30 +236,4 @@ EXPORT int libusb_interrupt_transfer(libusb_device_handle *h, unsigned char endp
     return transfer(h, endpoint, data, length, transferred, timeout, EP_HID_OUT, EP_HID_IN, HID_PACKET);
 }
 
-/* Asynchronous transfers are not offered: no client of this device needs them. */
-EXPORT void *libusb_alloc_transfer(int iso_packets) { return calloc(1, 256 + (size_t)iso_packets * 16); }
-EXPORT void libusb_free_transfer(void *transfer) { free(transfer); }
-EXPORT int libusb_submit_transfer(void *transfer) { (void)transfer; return LIBUSB_ERROR_NOT_SUPPORTED; }
-EXPORT int libusb_cancel_transfer(void *transfer) { (void)transfer; return LIBUSB_ERROR_NOT_FOUND; }
-EXPORT int libusb_handle_events(libusb_context *ctx) { (void)ctx; return LIBUSB_SUCCESS; }
-EXPORT int libusb_handle_events_completed(libusb_context *ctx, int *completed) { (void)ctx, (void)completed; return LIBUSB_SUCCESS; }
-EXPORT int libusb_handle_events_timeout(libusb_context *ctx, void *tv) { (void)ctx, (void)tv; return LIBUSB_SUCCESS; }
-EXPORT int libusb_handle_events_timeout_completed(libusb_context *ctx, void *tv, int *completed) { (void)ctx, (void)tv, (void)completed; return LIBUSB_SUCCESS; }
 
-EXPORT const char *libusb_error_name(int code)
-{
-    switch (code) {
-    case LIBUSB_SUCCESS: return "LIBUSB_SUCCESS";
-    case LIBUSB_ERROR_IO: return "LIBUSB_ERROR_IO";
-    case LIBUSB_ERROR_INVALID_PARAM: return "LIBUSB_ERROR_INVALID_PARAM";
-    case LIBUSB_ERROR_NO_DEVICE: return "LIBUSB_ERROR_NO_DEVICE";
-    case LIBUSB_ERROR_NOT_FOUND: return "LIBUSB_ERROR_NOT_FOUND";
-    case LIBUSB_ERROR_TIMEOUT: return "LIBUSB_ERROR_TIMEOUT";
-    case LIBUSB_ERROR_PIPE: return "LIBUSB_ERROR_PIPE";
-    case LIBUSB_ERROR_NO_MEM: return "LIBUSB_ERROR_NO_MEM";
-    case LIBUSB_ERROR_NOT_SUPPORTED: return "LIBUSB_ERROR_NOT_SUPPORTED";
-    default: return "LIBUSB_ERROR_OTHER";
-    }
-}
-
-EXPORT const char *libusb_strerror(int code) { return libusb_error_name(code); }
