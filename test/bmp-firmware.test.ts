@@ -81,7 +81,11 @@ describe('bmp-firmware (CLI)', function () {
     for (const b of boards) {
       const entry = out.boards.find((x: { name: string }) => x.name === b.board);
       const data = bin(b.board);
+      const loader = b.bootloader ? bin(`${b.board}-bootloader`) : undefined;
       assert.deepEqual(entry.images, [
+        ...(loader
+          ? [{ kind: 'bootloader', file: `${b.board}-bootloader.bin`, address: '0x08000000', bytes: loader.length, sha256: sha256(loader) }]
+          : []),
         { kind: 'application', file: `${b.board}.bin`, address: `0x${b.app.toString(16).toUpperCase().padStart(8, '0')}`, bytes: data.length, sha256: sha256(data) },
       ]);
       assert.equal(entry.app.base, `0x${b.app.toString(16).toUpperCase().padStart(8, '0')}`);
@@ -103,18 +107,19 @@ describe('bmp-firmware (CLI)', function () {
       assert.equal(report.ok, true);
       assert.equal(report.target.devId, b.profile === 'stm32f723' ? '0x452' : '0x450');
       assert.deepEqual(report.readProtection, { level: 0, rdp: 0xaa, removed: false });
+      // the package's bootloader first, where the board has one of ours, then the application
+      const loader = b.bootloader ? bin(`${b.board}-bootloader`) : undefined;
       assert.deepEqual(
         report.images.map((i: { kind: string; bytes: number; sha256: string; verified: boolean }) => [i.kind, i.bytes, i.sha256, i.verified]),
-        [['application', image.length, sha256(image), true]],
+        [
+          ...(loader ? [['bootloader', loader.length, sha256(loader), true]] : []),
+          ['application', image.length, sha256(image), true],
+        ],
       );
       const { flash } = stateOf(part.file, b.profile);
       const at = b.app - 0x08000000;
       assert.ok(Buffer.from(flash.subarray(at, at + image.length)).equals(image), 'the application reads back as the image');
-      if (b.bootloader) {
-        // no bootloader image yet: its sectors are as they were, and the note says how to boot
-        assert.ok(Buffer.from(flash.subarray(0, b.bootloader.size)).equals(part.flash.subarray(0, b.bootloader.size)));
-        assert.match(report.note, /boot address option byte/);
-      }
+      if (loader) assert.ok(Buffer.from(flash.subarray(0, loader.length)).equals(loader), 'the bootloader reads back as its image');
     });
   }
 
@@ -131,7 +136,10 @@ describe('bmp-firmware (CLI)', function () {
       const loader = new Random(`bootloader:${b.board}`).bytes(b.bootloader.size - 1000);
       loaders.set(b.board, loader);
       writeFileSync(join(custom, `${b.board}-bootloader.bin`), loader);
-      entry.bootloader.files = { bin: { name: `${b.board}-bootloader.bin`, bytes: loader.length, sha256: sha256(loader) } };
+      entry.bootloaderImage = {
+        base: entry.bootloader.base,
+        files: { bin: { name: `${b.board}-bootloader.bin`, bytes: loader.length, sha256: sha256(loader) } },
+      };
     }
     writeFileSync(join(custom, 'manifest.json'), JSON.stringify(manifest, null, 2));
     for (const b of boards.filter((x) => x.bootloader)) {
@@ -149,7 +157,7 @@ describe('bmp-firmware (CLI)', function () {
     }
     // a manifest whose file does not match its digest is refused before the target is touched
     const entry = manifest.boards.find((e: { board: string }) => e.board === 'stlink3mini');
-    entry.bootloader.files.bin.sha256 = '0'.repeat(64);
+    entry.bootloaderImage.files.bin.sha256 = '0'.repeat(64);
     writeFileSync(join(custom, 'manifest.json'), JSON.stringify(manifest, null, 2));
     const part = usedPart('bad-digest', 'stm32f723');
     const r = run(['install', '--board', 'stlink3mini', '--swd', '--sim', 'stm32f723', '--sim-state', part.file, '--images', custom]);
@@ -234,7 +242,9 @@ describe('bmp-firmware (CLI)', function () {
       assert.equal(now.state.optionBytes?.rdp, 0xaa);
       const image = bin(b.board), at = b.app - 0x08000000;
       assert.ok(Buffer.from(now.flash.subarray(at, at + image.length)).equals(image), 'installed');
-      const rest = Buffer.concat([now.flash.subarray(0, at), now.flash.subarray(at + image.length)]);
+      const loader = b.bootloader ? bin(`${b.board}-bootloader`) : new Uint8Array(0);
+      assert.ok(Buffer.from(now.flash.subarray(0, loader.length)).equals(loader), 'the bootloader installed');
+      const rest = Buffer.concat([now.flash.subarray(loader.length, at), now.flash.subarray(at + image.length)]);
       assert.ok(rest.every((byte) => byte === 0xff), 'everything else was erased');
     });
   }
@@ -275,7 +285,7 @@ describe('bmp-firmware (CLI)', function () {
     assert.match(r.stdout, /^SUBSYSTEM=="tty", ATTRS\{idVendor\}=="1d50", ATTRS\{idProduct\}=="6018", .*ENV\{ID_MM_DEVICE_IGNORE\}="1"$/m);
   });
 
-  it('bad arguments exit 2 with a clear message; install without --swd says the DFU path is not there yet', () => {
+  it('bad arguments exit 2 with a clear message; over USB DFU with no device attached, it says how to get one and erases nothing', () => {
     const cases: [string[], RegExp][] = [
       [[], /a command is needed: list or install/],
       [['flash'], /unknown command 'flash'/],
@@ -289,12 +299,21 @@ describe('bmp-firmware (CLI)', function () {
       [['list', 'extra'], /unexpected argument 'extra'/],
       [['--udev-rules', 'list'], /--udev-rules is a command of its own/],
       [['install', '--bord', 'stlink3mini'], /Unknown option '--bord'/],
-      [['install', '--board', 'stlink3mini'], /USB DFU is not available yet: it will come from lib\/firmware\/dfu-install\.ts/],
+      [['install', '--board', 'stlink3mini', '--probe', 'X'], /--probe, --sim and --sim-state go with --swd/],
     ];
     for (const [args, message] of cases) {
       const r = run(args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message, args.join(' '));
     }
+    // No DFU device on this machine (the installer itself is tested against the virtual device
+    // in dfu-install.test.ts): a clear error naming the device and how to enter DFU mode.
+    const r = run(['install', '--board', 'stlink3mini']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /no DFU device for stlink3mini \(1d50:6017\).*Nothing was erased\. \[ENOPROBE\]/);
+    // An image for another board is refused before any device is looked for (exit 3).
+    const wrong = run(['install', '--board', 'stlink3mini', '--image', join(images, 'devebox-stm32h743.dfu')]);
+    assert.equal(wrong.status, 3, wrong.stderr);
+    assert.match(wrong.stderr, /is not for stlink3mini: .*Nothing was erased\. \[EIMAGE\]/);
   });
 });

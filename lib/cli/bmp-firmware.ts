@@ -20,6 +20,7 @@ import { Sim, type SimProfileName } from '../sim.js';
 import { loadSimStateFile, saveSimStateFile } from '../sim-state.js';
 import { openProbe, type Probe } from '../target.js';
 import { openTransport } from '../transports/enumerate.js';
+import { DfuInstallError, installDfu } from '../firmware/dfu-install.js';
 import { runCli, usageErrors, UsageError } from './common.js';
 
 const PROFILES = Sim.profiles().map((p) => p.name);
@@ -27,7 +28,7 @@ const PROFILES = Sim.profiles().map((p) => p.name);
 const USAGE = `Usage: bmp-firmware list [--json]
        bmp-firmware install --board <name> --swd [--probe <serial> | --sim <profile> [--sim-state <file>]]
                     [--image <file.bin|.hex|.elf>] [--images <dir>] [--yes] [--json]
-       bmp-firmware install --board <name>          (USB DFU: not available yet)
+       bmp-firmware install --board <name> [--image <file.dfu|.bin|.hex>] [--json]   (over USB DFU)
        bmp-firmware --udev-rules
 
 The probe boards this package has firmware for, and installing it.
@@ -44,7 +45,8 @@ Commands:
 
 Options:
   --board <name>        the board: ${listBoardNames()}
-  --swd                 install over SWD (the USB DFU path is not available yet)
+  --swd                 install over SWD (without it: over USB DFU, into our bootloader or ST's
+                        ROM bootloader; a probe running this firmware is asked to reboot into it)
   --probe <serial>      the CMSIS-DAP probe on USB, by serial number (default: the only one)
   --sim <profile>       a simulated target instead: ${PROFILES.join(', ')}
   --sim-state <file>    with --sim: the simulated part's flash and option bytes are read from this
@@ -119,14 +121,8 @@ async function main(): Promise<void> {
   const board = usageErrors(() => findBoard(values.board!));
   if (!values.swd) {
     if (values.probe || values.sim || values['sim-state']) throw new UsageError('--probe, --sim and --sim-state go with --swd');
-    // The USB DFU path plugs in here, from lib/firmware/dfu-install.ts (being written).
-    process.stderr.write(
-      `bmp-firmware: installing over USB DFU is not available yet: it will come from lib/firmware/dfu-install.ts.\n` +
-        `Install over SWD with a CMSIS-DAP probe wired to the board (--swd), or with dfu-util as the README shows ` +
-        `(${board.title}'s image is received by ${board.dfu.receiver === 'own' ? 'our own bootloader' : "ST's ROM bootloader"}, ` +
-        `USB ${hex16(board.dfu.vid)}:${hex16(board.dfu.pid)}).\n`,
-    );
-    process.exit(2);
+    await dfuCommand(board, values.image, values.images ?? imagesDir, values.json ?? false);
+    return;
   }
   if (values.sim !== undefined && values.probe !== undefined) throw new UsageError('--sim and --probe exclude each other');
   if (values.sim !== undefined && !PROFILES.includes(values.sim)) {
@@ -141,6 +137,54 @@ async function main(): Promise<void> {
     yes: values.yes ?? false,
     json: values.json ?? false,
   });
+}
+
+/**
+ * `install` over USB DFU (lib/firmware/dfu-install.ts): the package's application image for the
+ * board, or --image. Refusals before anything is erased exit 3, as on the SWD path.
+ */
+async function dfuCommand(board: Board, imageFile: string | undefined, dir: string, json: boolean): Promise<void> {
+  let image = imageFile;
+  if (image === undefined) {
+    const app = readImages(dir)?.boards.get(board.name)?.find((i) => i.kind === 'application');
+    if (!app) throw new BmpError('EIMAGE', `no application image for ${board.name} in ${dir} (build the images with \`npm run firmware\`, or give --image)`);
+    readImageFile(app); /* checked against the manifest's sha256 */
+    image = app.path;
+  }
+  const tty = process.stderr.isTTY && !json;
+  let lastPhase = '';
+  try {
+    const result = await installDfu({
+      board: board.name,
+      image,
+      onProgress: (p) => {
+        if (json) return;
+        if (p.phase !== lastPhase) {
+          if (tty && lastPhase) process.stderr.write('\n');
+          lastPhase = p.phase;
+          if (!tty || !p.total) process.stderr.write(`${p.message}\n`);
+        }
+        if (tty && p.total) process.stderr.write(`\r${p.message} ${p.done}/${p.total}`);
+      },
+    });
+    if (tty && lastPhase) process.stderr.write('\n');
+    if (json) {
+      process.stdout.write(JSON.stringify({ ok: true, ...result }, null, 2) + '\n');
+    } else {
+      process.stdout.write(
+        `Installed ${result.bytes} bytes at ${hex32(result.address)} into ${board.title} over USB DFU ` +
+          `(${hex16(result.device.vid)}:${hex16(result.device.pid)}), sha256 ${result.sha256}` +
+          `${result.verified ? ', read back and verified' : ''}${result.left ? '; the board starts the new firmware' : ''}.\n`,
+      );
+    }
+  } catch (error) {
+    if (error instanceof DfuInstallError && error.code === 'EIMAGE') { /* refused before anything was erased */
+      if (json) process.stdout.write(JSON.stringify({ ok: false, code: error.code, message: error.message }, null, 2) + '\n');
+      process.stderr.write(`bmp-firmware: ${error.message} [${error.code}]\n`);
+      process.exit(3);
+    }
+    throw error;
+  }
 }
 
 /** `list`: the boards and, for each, the images the package has. */

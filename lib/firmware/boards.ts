@@ -142,7 +142,7 @@ export function readImages(dir = imagesDir): BundledImages | undefined {
       if (!f) return;
       images.push({ kind, name: f.name, path: join(dir, f.name), address: num(base, `${entry.board} ${kind} base`), bytes: f.bytes, sha256: f.sha256 });
     };
-    add('bootloader', entry.bootloader?.files?.bin, entry.bootloader?.base);
+    add('bootloader', entry.bootloaderImage?.files?.bin, entry.bootloaderImage?.base);
     add('application', entry.files?.bin, entry.app?.base);
     boards.set(String(entry.board), images);
   }
