@@ -59,7 +59,7 @@ export interface NativeDapEngine {
 export interface NativeScan {
   dpidr: number;
   aps: number;
-  targets: { apsel: number; cpuid: number; core: number; idcode: number }[];
+  targets: { apsel: number; cpuid: number; core: number; idcode: number; part: string }[];
   components: { address: number; part: number; designer: number; class: number; depth: number }[];
 }
 
@@ -117,13 +117,22 @@ export interface NativeGdbResult {
   running: boolean;
   /** A target is attached (vAttach/vRun and no D or k since). */
   attached: boolean;
+  /** A monitor command of the embedding's, parked until monitorReply(seq, ...): its full name,
+   * then its arguments as typed. Reported once. */
+  monitor?: { seq: number; command: string };
 }
 
 export interface NativeGdbSession {
   input(bytes: Uint8Array): Promise<NativeGdbResult>;
   poll(runNs: number): Promise<NativeGdbResult>;
   disconnect(): Promise<NativeGdbResult>;
-  configure(options: { connectUnderReset?: boolean }): Promise<void>;
+  configure(options: {
+    connectUnderReset?: boolean;
+    monitorCommands?: { name: string; help: string }[];
+    cmdline?: string;
+    heapInfo?: number[];
+  }): Promise<void>;
+  monitorReply(seq: number, output: string, ok: boolean): Promise<NativeGdbResult>;
 }
 
 export interface NativeBinding {
