@@ -87,6 +87,8 @@ export interface ScanResult {
   core: CoreName;
   /** DBGMCU IDCODE read through the core's access port (0 if none answered). */
   idcode: number;
+  /** The part that IDCODE names ("STM32F40x/41x"), or '' if it is not one this package knows. */
+  part: string;
 }
 
 export interface CoreSightComponent {
@@ -163,6 +165,7 @@ export class Probe {
       cpuid: t.cpuid >>> 0,
       core: CORE_NAMES[t.core] ?? 'unknown',
       idcode: t.idcode >>> 0,
+      part: t.part,
     }));
   }
 
@@ -418,6 +421,19 @@ export class Target extends EventEmitter {
       if (timer) clearInterval(timer);
     }
     if (cells) report();
+  }
+
+  /**
+   * Erases every flash block that the range touches (the part's erase blocks: see memoryMap()).
+   * The range must lie in flash (ERANGE). The core is halted first.
+   */
+  async eraseFlash(addr: number, length: number): Promise<void> {
+    checkAddress(addr);
+    if (!Number.isInteger(length) || length < 1 || addr + length > 0x100000000) {
+      throw new BmpError('ERANGE', `length must be at least 1 and stay below 4 GiB, not ${length}`);
+    }
+    await this.halt();
+    await this.call(() => this.handle.flashErase(addr, length));
   }
 
   /** Erases the whole flash (every bank). The core is halted first. */
