@@ -80,6 +80,7 @@ export interface NativeProbe {
     cpuid: number; core: number; hasFpu: boolean; fpbRevision: number; breakpoints: number; watchpoints: number; part: string;
   }>;
   detach(): Promise<void>;
+  current(): Promise<{ index: number; core: number; hasFpu: boolean } | null>;
   readMemory(addr: number, length: number): Promise<Uint8Array>;
   writeMemory(addr: number, data: Uint8Array): Promise<void>;
   halt(): Promise<void>;

@@ -179,7 +179,19 @@ export class Probe {
     if (!Number.isInteger(index) || index < 1) throw new BmpError('EINVAL', `target numbers start at 1, not ${index}`);
     if (!this.#lastScan) await this.swdScan();
     const info = await call(() => this.#handle.attach(index - 1));
-    this.#target = new Target(this.#handle, this.sim, CORE_NAMES[info.core] ?? 'unknown', info.hasFpu);
+    this.#target = new Target(this.#handle, this.sim, index, CORE_NAMES[info.core] ?? 'unknown', info.hasFpu);
+    return this.#target;
+  }
+
+  /**
+   * The target attached now, whoever attached it: attach(), or a GDB session served on this
+   * probe (`attach 1` in GDB). Undefined if none is.
+   */
+  async currentTarget(): Promise<Target | undefined> {
+    const info = await call(() => this.#handle.current());
+    if (!info) return undefined;
+    if (this.#target?.isAttached && this.#target.index === info.index + 1) return this.#target;
+    this.#target = new Target(this.#handle, this.sim, info.index + 1, CORE_NAMES[info.core] ?? 'unknown', info.hasFpu);
     return this.#target;
   }
 
@@ -216,6 +228,8 @@ export function probeSession(probe: Probe): NativeProbe {
 }
 
 export class Target extends EventEmitter {
+  /** Its number in the scan (1-based). */
+  readonly index: number;
   readonly core: CoreName;
   readonly hasFpu: boolean;
   private attached = true;
@@ -223,12 +237,19 @@ export class Target extends EventEmitter {
   constructor(
     private readonly handle: NativeProbe,
     private readonly sim: Sim | undefined,
+    index: number,
     core: CoreName,
     hasFpu: boolean,
   ) {
     super();
+    this.index = index;
     this.core = core;
     this.hasFpu = hasFpu;
+  }
+
+  /** False once detach() was called on this object. */
+  get isAttached(): boolean {
+    return this.attached;
   }
 
   private call<T>(fn: () => Promise<T>): Promise<T> {

@@ -40,6 +40,7 @@ Napi::Object ProbeWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&ProbeWrap::Scan>("scan"),
                                          InstanceMethod<&ProbeWrap::Attach>("attach"),
                                          InstanceMethod<&ProbeWrap::Detach>("detach"),
+                                         InstanceMethod<&ProbeWrap::Current>("current"),
                                          InstanceMethod<&ProbeWrap::ReadMemory>("readMemory"),
                                          InstanceMethod<&ProbeWrap::WriteMemory>("writeMemory"),
                                          InstanceMethod<&ProbeWrap::Halt>("halt"),
@@ -245,6 +246,24 @@ Napi::Value ProbeWrap::Attach(const Napi::CallbackInfo &info)
 Napi::Value ProbeWrap::Detach(const Napi::CallbackInfo &info)
 {
     return Queue(info, [this] { return WithProbe([&] { return Outcome::Status(probe_detach(&probe_)); }); });
+}
+
+// current(): null, or { index, core, hasFpu } of the core attached now (by attach() or by a GDB
+// session on this probe)
+Napi::Value ProbeWrap::Current(const Napi::CallbackInfo &info)
+{
+    return Queue(info, [this] {
+        int index = probe_.attached;
+        cortexm c = probe_.core;
+        return Outcome::Ok([index, c](Napi::Env env) -> Napi::Value {
+            if (index < 0) return env.Null();
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("index", Napi::Number::New(env, index));
+            o.Set("core", Napi::Number::New(env, c.core));
+            o.Set("hasFpu", Napi::Boolean::New(env, c.has_fpu));
+            return o;
+        });
+    });
 }
 
 Napi::Value ProbeWrap::ReadMemory(const Napi::CallbackInfo &info)
