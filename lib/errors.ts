@@ -23,6 +23,8 @@ export type BmpErrorCode =
   | 'EVERIFY' // what was read back differs from what was written
   | 'EIMAGE' // a malformed image file (HEX, ELF) or one that does not fit the target
   | 'EADDRINUSE' // the TCP port asked for is taken
+  | 'EBUSY' // already started (a script's second bmp.init)
+  | 'ENOTSUP' // not available with this probe (the dap module on a USB probe)
   | 'EINTERNAL'; // a bug: please report it
 
 /** An Error with a stable `code`, so callers can branch without parsing messages. */

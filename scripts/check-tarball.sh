@@ -64,7 +64,8 @@ ok "npm pack in the clone (prepack builds dist and both prebuilds) ($(elapsed))"
 # --- What the tarball holds ---------------------------------------------------------------------
 problems=()
 for required in 'prebuilds/linux-x64/[^/]*\.node' 'prebuilds/linux-arm64/[^/]*\.node' 'dist/lib/index\.js' \
-  'dist/lib/cli/bmp-gdbserver\.js' 'dist/lib/cli/bmp-dap\.js' 'scripts/install\.cjs' 'binding\.gyp' 'native/sources\.json'; do
+  'dist/lib/cli/bmp-gdbserver\.js' 'dist/lib/cli/bmp-dap\.js' 'scripts/install\.cjs' 'binding\.gyp' 'native/sources\.json' \
+  'python/target\.py' 'python/bmp\.py' 'python/dap\.py' 'python/_bmp\.py' 'dist/lib/python/worker\.js'; do
   grep -qE "^package/$required\$" <<<"$files" || problems+=("missing: $required")
 done
 unwanted=$(grep -E '^package/(test|bench|build[^/]*|dist/(test|bench)|node_modules|examples)/|/fixtures/|\.(elf|hex|tgz|o|a|log)$' <<<"$files")
@@ -113,6 +114,15 @@ if out=$(clean PATH="$user_path" node smoke.mjs 2>&1); then
   ok "installed package: the prebuilt addon loads; scan, attach, flash, run on a simulated probe"
 else
   not_ok "installed package: the prebuilt addon loads; scan, attach, flash, run on a simulated probe" "$out"
+fi
+
+name="installed npx bmp-gdbserver run: a MicroPython script with the target module on a simulated probe"
+printf 'import target\nprint(target.swdp_scan())\n' >"$work/app/scan.py"
+if out=$(clean PATH="$user_path" timeout 60 npx bmp-gdbserver run scan.py --sim 2>&1) &&
+  grep -qF "['STM32F40x/41x Cortex-M4']" <<<"$out"; then
+  ok "$name"
+else
+  not_ok "$name" "$out"
 fi
 
 # The install script (npm runs it where install scripts are allowed): the prebuild is enough.
