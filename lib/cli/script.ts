@@ -44,16 +44,17 @@ export async function runScript(options: RunScriptOptions): Promise<number> {
   let phase: 'running' | 'serving' = 'running';
   let interrupts = 0;
   let scriptCode = 0;
+  const stuck = () => {
+    stderr('KeyboardInterrupt: the script did not notice it (a loop that never calls target, bmp, dap, time.sleep or print); stopped it\n');
+    stop(130);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     if (phase === 'serving') return stop(scriptCode);
     if (signal === 'SIGTERM') return stop(128 + 15);
     if (++interrupts > 1) return stop(130);
     host.interrupt();
     setTimeout(() => {
-      if (!host.interruptTaken) {
-        stderr('KeyboardInterrupt: the script did not notice it (a loop that never calls target, bmp, dap, time.sleep or print); stopped it\n');
-        stop(130);
-      }
+      if (!host.interruptTaken) stuck();
     }, 2000).unref();
   };
   process.on('SIGINT', onSignal);
@@ -67,7 +68,7 @@ export async function runScript(options: RunScriptOptions): Promise<number> {
     } else {
       stderr(`bmp-gdbserver: MicroPython with the modules target, bmp and dap on the ${opened.what}\n`);
       if (tty) process.stdin.setRawMode(true);
-      finished = host.repl(process.stdin, { tty });
+      finished = host.repl(process.stdin, { tty, onStuck: stuck });
     }
     let ended = false;
     scriptCode = await Promise.race([finished.then((code) => ((ended = true), code)), stopped]);

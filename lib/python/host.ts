@@ -91,15 +91,23 @@ export class ScriptHost {
    * The interactive prompt on `input` (bytes as typed: a TTY in raw mode, or a pipe, whose line
    * feeds become returns); resolves when it is left (Ctrl-D on an empty line, or the end of input).
    */
-  async repl(input: NodeJS.ReadableStream, options: { tty: boolean }): Promise<number> {
+  async repl(input: NodeJS.ReadableStream, options: { tty: boolean; onStuck?: () => void }): Promise<number> {
     await this.ready;
     const done = this.start({ type: 'repl' });
+    let pending = false; // an interrupt not taken yet
     input.on('data', (chunk: Buffer) => {
       let bytes = Uint8Array.from(chunk);
       if (!options.tty) bytes = bytes.map((b) => (b === 0x0a ? 0x0d : b));
       if (this.state === 'busy' && bytes.includes(0x03)) {
-        // Ctrl-C while a line runs interrupts it; at the prompt the REPL itself takes it.
+        // Ctrl-C while a line runs interrupts it; at the prompt the REPL itself takes it. A line
+        // that does not notice (a loop in pure Python) gets two seconds, or a second Ctrl-C.
+        if (pending && !this.interruptTaken) return options.onStuck?.();
         this.interrupt();
+        pending = true;
+        setTimeout(() => {
+          if (pending && !this.interruptTaken && this.state === 'busy') options.onStuck?.();
+          pending = false;
+        }, 2000).unref();
         bytes = bytes.filter((b) => b !== 0x03);
       }
       if (bytes.length) this.toIdleWorker({ type: 'stdin', data: bytes });

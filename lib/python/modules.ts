@@ -150,7 +150,7 @@ export class ScriptModules {
     return slot;
   }
 
-  private async readSlot(slot: RegisterSlot, values: Record<string, number>, out: Uint8Array, at: number): Promise<void> {
+  private readSlot(slot: RegisterSlot, values: Record<string, number>, out: Uint8Array, at: number): void {
     if (slot.size === 8) {
       putLE(out, at, values[slot.names[0]], 4);
       putLE(out, at + 4, values[slot.names[1]], 4);
@@ -261,7 +261,7 @@ export class ScriptModules {
       const out = new Uint8Array(size);
       let at = 0;
       for (const slot of layout) {
-        await this.readSlot(slot, values, out, at);
+        this.readSlot(slot, values, out, at);
         at += slot.size;
       }
       return toHex(out);
@@ -290,7 +290,7 @@ export class ScriptModules {
       const values: Record<string, number> = {};
       for (const name of slot.names) values[name] = await target.readRegister(name);
       const out = new Uint8Array(slot.size);
-      await this.readSlot(slot, values, out, 0);
+      this.readSlot(slot, values, out, 0);
       return toHex(out);
     },
     'target.reg_write': async ([n, hex]) => {
