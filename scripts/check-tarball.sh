@@ -118,7 +118,8 @@ fi
 
 name="installed npx bmp-gdbserver run: a MicroPython script with the target module on a simulated probe"
 printf 'import target\nprint(target.swdp_scan())\n' >"$work/app/scan.py"
-if out=$(clean PATH="$user_path" timeout 60 npx bmp-gdbserver run scan.py --sim 2>&1) &&
+if out=$(timeout 60 env -i HOME="$HOME" LANG="${LANG:-C.UTF-8}" TMPDIR="${TMPDIR:-/tmp}" PATH="$user_path" \
+  npx bmp-gdbserver run scan.py --sim 2>&1) &&
   grep -qF "['STM32F40x/41x Cortex-M4']" <<<"$out"; then
   ok "$name"
 else
