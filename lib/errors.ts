@@ -23,8 +23,9 @@ export type BmpErrorCode =
   | 'EVERIFY' // what was read back differs from what was written
   | 'EIMAGE' // a malformed image file (HEX, ELF) or one that does not fit the target
   | 'EADDRINUSE' // the TCP port asked for is taken
-  | 'ENOTSUP' // the part or the simulated model does not have the feature asked for
+  | 'ENOTSUP' // the part, the simulated model or this probe does not have the feature asked for (the dap module on a USB probe)
   | 'EREFUSED' // refused on purpose: read-out protection, a part that does not match, no confirmation
+  | 'EBUSY' // already started (a script's second bmp.init)
   | 'EINTERNAL'; // a bug: please report it
 
 /** An Error with a stable `code`, so callers can branch without parsing messages. */

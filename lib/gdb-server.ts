@@ -34,6 +34,22 @@ export interface GdbServerOptions {
   handoverMs?: number;
   /** Diagnostics (connections, protocol errors), one line each. */
   log?: (line: string) => void;
+  /**
+   * Monitor commands served here rather than by the core (at most two): `monitor help` lists
+   * them and unique prefixes reach them, as with the core's own. The core parks such a request
+   * and GDB waits for its reply while `run` works (docs/ARCHITECTURE.md, "Monitor commands of
+   * the embedding").
+   */
+  monitorCommands?: GdbMonitorCommand[];
+}
+
+export interface GdbMonitorCommand {
+  /** One word, not one of the core's commands. */
+  name: string;
+  help: string;
+  /** `monitor <name> <args>`: resolves with the text for GDB's console and whether it worked
+   * (GDB shows an error otherwise). A rejection counts as a failure with its message. */
+  run(args: string): Promise<{ output: string; ok: boolean }>;
 }
 
 /** Frames an RSP packet (for the refusal sent to a second client). */
@@ -53,7 +69,8 @@ export class GdbServer extends EventEmitter {
   private readonly server: net.Server;
   private readonly slot: ClientSlot;
   private polling = false;
-  private readonly options: Required<Omit<GdbServerOptions, 'probe' | 'log'>> & Pick<GdbServerOptions, 'log'>;
+  private readonly options: Required<Omit<GdbServerOptions, 'probe' | 'log' | 'monitorCommands'>> & Pick<GdbServerOptions, 'log'>;
+  private readonly monitorCommands: GdbMonitorCommand[];
   private configured: Promise<void>;
 
   constructor(options: GdbServerOptions) {
@@ -72,13 +89,30 @@ export class GdbServer extends EventEmitter {
     } catch (error) {
       throw fromNative(error);
     }
-    this.configured = this.session.configure({ connectUnderReset: this.options.connectUnderReset });
+    this.monitorCommands = options.monitorCommands ?? [];
+    this.configured = this.session.configure({
+      connectUnderReset: this.options.connectUnderReset,
+      ...(this.monitorCommands.length ? { monitorCommands: this.monitorCommands.map(({ name, help }) => ({ name, help })) } : {}),
+    });
     this.slot = new ClientSlot({ waitMs: this.options.handoverMs, log: (line) => this.log(line) });
     this.server = net.createServer((socket) => this.accept(socket));
   }
 
   private log(line: string): void {
     this.options.log?.(line);
+  }
+
+  /**
+   * What semihosting gives the program: the command line (SYS_GET_CMDLINE, empty unless set)
+   * and the four words of SYS_HEAPINFO (heap base, heap limit, stack base, stack limit; zeros
+   * unless set, which make the C library use its linker-script symbols).
+   */
+  async setSemihosting(options: { cmdline?: string; heapInfo?: [number, number, number, number] }): Promise<void> {
+    try {
+      await this.session.configure({ cmdline: options.cmdline, heapInfo: options.heapInfo });
+    } catch (error) {
+      throw fromNative(error);
+    }
   }
 
   /** Starts listening; resolves with the bound port. */
@@ -140,7 +174,28 @@ export class GdbServer extends EventEmitter {
   private deliver(client: GdbClient, result: NativeGdbResult): void {
     client.attached = result.attached;
     if (result.output.length && !client.socket.destroyed) client.socket.write(result.output);
+    if (result.monitor) void this.runMonitor(client, result.monitor);
     if (result.running && !this.polling) void this.pollWhileRunning(client);
+  }
+
+  /** A parked monitor command: run it here, then let the core send its output and reply. */
+  private async runMonitor(client: GdbClient, request: { seq: number; command: string }): Promise<void> {
+    const space = request.command.indexOf(' ');
+    const name = space < 0 ? request.command : request.command.slice(0, space);
+    const args = space < 0 ? '' : request.command.slice(space + 1).trim();
+    const command = this.monitorCommands.find((c) => c.name === name);
+    let answer: { output: string; ok: boolean };
+    try {
+      answer = command ? await command.run(args) : { output: `No handler for ${name}.\n`, ok: false };
+    } catch (error) {
+      answer = { output: `${(error as Error).message}\n`, ok: false };
+    }
+    try {
+      // Dropped by the core if this GDB has gone (or asked again) in the meantime.
+      this.deliver(client, await this.session.monitorReply(request.seq, answer.output, answer.ok));
+    } catch (error) {
+      this.log(`monitor ${name} failed: ${(error as Error).message}`);
+    }
   }
 
   /** While the target runs: ask the core, every few milliseconds, whether it has stopped. */

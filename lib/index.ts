@@ -25,7 +25,7 @@ export {
   type SimResetKind,
   type SimState,
 } from './sim.js';
-export { GdbServer, GDB_DEFAULT_PORT, type GdbServerOptions } from './gdb-server.js';
+export { GdbServer, GDB_DEFAULT_PORT, type GdbServerOptions, type GdbMonitorCommand } from './gdb-server.js';
 export { listProbes, openTransport } from './transports/enumerate.js';
 export type { DapTransport, ProbeInfo } from './transports/types.js';
 export { loadImage, parseIntelHex, detectFormat, type ImageSegment, type ImageFormat } from './image.js';

@@ -61,7 +61,7 @@ export interface NativeDapEngine {
 export interface NativeScan {
   dpidr: number;
   aps: number;
-  targets: { apsel: number; cpuid: number; core: number; idcode: number }[];
+  targets: { apsel: number; cpuid: number; core: number; idcode: number; part: string }[];
   components: { address: number; part: number; designer: number; class: number; depth: number }[];
 }
 
@@ -82,6 +82,7 @@ export interface NativeProbe {
     cpuid: number; core: number; hasFpu: boolean; fpbRevision: number; breakpoints: number; watchpoints: number; part: string;
   }>;
   detach(): Promise<void>;
+  current(): Promise<{ index: number; core: number; hasFpu: boolean } | null>;
   readMemory(addr: number, length: number): Promise<Uint8Array>;
   writeMemory(addr: number, data: Uint8Array): Promise<void>;
   halt(): Promise<void>;
@@ -121,13 +122,22 @@ export interface NativeGdbResult {
   running: boolean;
   /** A target is attached (vAttach/vRun and no D or k since). */
   attached: boolean;
+  /** A monitor command of the embedding's, parked until monitorReply(seq, ...): its full name,
+   * then its arguments as typed. Reported once. */
+  monitor?: { seq: number; command: string };
 }
 
 export interface NativeGdbSession {
   input(bytes: Uint8Array): Promise<NativeGdbResult>;
   poll(runNs: number): Promise<NativeGdbResult>;
   disconnect(): Promise<NativeGdbResult>;
-  configure(options: { connectUnderReset?: boolean }): Promise<void>;
+  configure(options: {
+    connectUnderReset?: boolean;
+    monitorCommands?: { name: string; help: string }[];
+    cmdline?: string;
+    heapInfo?: number[];
+  }): Promise<void>;
+  monitorReply(seq: number, output: string, ok: boolean): Promise<NativeGdbResult>;
 }
 
 /** The virtual DfuSe device's options (native/sim/sim_dfu.h, native/addon/dfu_wrap.cc). */

@@ -87,6 +87,8 @@ export interface ScanResult {
   core: CoreName;
   /** DBGMCU IDCODE read through the core's access port (0 if none answered). */
   idcode: number;
+  /** The part that IDCODE names ("STM32F40x/41x"), or '' if it is not one this package knows. */
+  part: string;
 }
 
 export interface CoreSightComponent {
@@ -163,6 +165,7 @@ export class Probe {
       cpuid: t.cpuid >>> 0,
       core: CORE_NAMES[t.core] ?? 'unknown',
       idcode: t.idcode >>> 0,
+      part: t.part,
     }));
   }
 
@@ -176,7 +179,19 @@ export class Probe {
     if (!Number.isInteger(index) || index < 1) throw new BmpError('EINVAL', `target numbers start at 1, not ${index}`);
     if (!this.#lastScan) await this.swdScan();
     const info = await call(() => this.#handle.attach(index - 1));
-    this.#target = new Target(this.#handle, this.sim, CORE_NAMES[info.core] ?? 'unknown', info.hasFpu);
+    this.#target = new Target(this.#handle, this.sim, index, CORE_NAMES[info.core] ?? 'unknown', info.hasFpu);
+    return this.#target;
+  }
+
+  /**
+   * The target attached now, whoever attached it: attach(), or a GDB session served on this
+   * probe (`attach 1` in GDB). Undefined if none is.
+   */
+  async currentTarget(): Promise<Target | undefined> {
+    const info = await call(() => this.#handle.current());
+    if (!info) return undefined;
+    if (this.#target?.isAttached && this.#target.index === info.index + 1) return this.#target;
+    this.#target = new Target(this.#handle, this.sim, info.index + 1, CORE_NAMES[info.core] ?? 'unknown', info.hasFpu);
     return this.#target;
   }
 
@@ -213,6 +228,8 @@ export function probeSession(probe: Probe): NativeProbe {
 }
 
 export class Target extends EventEmitter {
+  /** Its number in the scan (1-based). */
+  readonly index: number;
   readonly core: CoreName;
   readonly hasFpu: boolean;
   private attached = true;
@@ -220,12 +237,19 @@ export class Target extends EventEmitter {
   constructor(
     private readonly handle: NativeProbe,
     private readonly sim: Sim | undefined,
+    index: number,
     core: CoreName,
     hasFpu: boolean,
   ) {
     super();
+    this.index = index;
     this.core = core;
     this.hasFpu = hasFpu;
+  }
+
+  /** False once detach() was called on this object. */
+  get isAttached(): boolean {
+    return this.attached;
   }
 
   private call<T>(fn: () => Promise<T>): Promise<T> {
@@ -418,6 +442,19 @@ export class Target extends EventEmitter {
       if (timer) clearInterval(timer);
     }
     if (cells) report();
+  }
+
+  /**
+   * Erases every flash block that the range touches (the part's erase blocks: see memoryMap()).
+   * The range must lie in flash (ERANGE). The core is halted first.
+   */
+  async eraseFlash(addr: number, length: number): Promise<void> {
+    checkAddress(addr);
+    if (!Number.isInteger(length) || length < 1 || addr + length > 0x100000000) {
+      throw new BmpError('ERANGE', `length must be at least 1 and stay below 4 GiB, not ${length}`);
+    }
+    await this.halt();
+    await this.call(() => this.handle.flashErase(addr, length));
   }
 
   /** Erases the whole flash (every bank). The core is halted first. */

@@ -67,7 +67,8 @@ for required in 'prebuilds/linux-x64/[^/]*\.node' 'prebuilds/linux-arm64/[^/]*\.
   'dist/lib/cli/bmp-gdbserver\.js' 'dist/lib/cli/bmp-dap\.js' 'dist/lib/cli/bmp-firmware\.js' 'udev/60-bmp-gdbserver\.rules' \
   'scripts/install\.cjs' 'binding\.gyp' 'native/sources\.json' \
   'firmware/images/manifest\.json' 'boards/stlink3mini\.json' 'firmware/images/stlink3mini\.dfu' 'firmware/images/stlink3mini\.bin' \
-  'firmware/images/devebox-stm32h743\.dfu' 'firmware/images/devebox-stm32h750\.dfu'; do
+  'firmware/images/devebox-stm32h743\.dfu' 'firmware/images/devebox-stm32h750\.dfu' \
+  'python/target\.py' 'python/bmp\.py' 'python/dap\.py' 'python/_bmp\.py' 'dist/lib/python/worker\.js'; do
   grep -qE "^package/$required\$" <<<"$files" || problems+=("missing: $required")
 done
 unwanted=$(grep -E '^package/(test|bench|build[^/]*|dist/(test|bench)|node_modules|examples)/|/fixtures/|\.(elf|hex|tgz|o|a|log)$' <<<"$files")
@@ -129,6 +130,15 @@ out=$(clean PATH="$user_path" npx bmp-firmware install --board devebox-stm32h750
   problems+=("install: exit $?" "$out")
 grep -q '"verified": true' <<<"$out" || problems+=("install did not verify the image:" "$out")
 if [ ${#problems[@]} -eq 0 ]; then ok "$name"; else not_ok "$name" "${problems[@]}"; fi
+name="installed npx bmp-gdbserver run: a MicroPython script with the target module on a simulated probe"
+printf 'import target\nprint(target.swdp_scan())\n' >"$work/app/scan.py"
+if out=$(timeout 60 env -i HOME="$HOME" LANG="${LANG:-C.UTF-8}" TMPDIR="${TMPDIR:-/tmp}" PATH="$user_path" \
+  npx bmp-gdbserver run scan.py --sim 2>&1) &&
+  grep -qF "['STM32F40x/41x Cortex-M4']" <<<"$out"; then
+  ok "$name"
+else
+  not_ok "$name" "$out"
+fi
 
 # The install script (npm runs it where install scripts are allowed): the prebuild is enough.
 # Without one (as on a platform that has none) it cannot build here, and says what is needed;

@@ -11,6 +11,11 @@ import { openProbe, type Probe } from '../lib/target.js';
 import { installFixture, loadFixture } from './helpers/fixture.js';
 import { frame, RawClient } from './helpers/rsp.js';
 
+/** The text of the console output (O packets) in what a client received. */
+function consoleText(received: string): string {
+  return [...received.matchAll(/\$O([0-9a-f]+)#[0-9a-f]{2}/g)].map((m) => Buffer.from(m[1], 'hex').toString()).join('');
+}
+
 async function serve(usb?: 'hid' | 'bulk'): Promise<{ probe: Probe; server: GdbServer; port: number }> {
   const probe = await openProbe({ sim: 'stm32f103', usb });
   installFixture(probe.sim!, loadFixture('stm32f103'));
@@ -95,6 +100,112 @@ describe('GdbServer with a raw client', () => {
     assert.equal(await c.request('qRcmd,' + Buffer.from('swdp_scan').toString('hex')), 'OK');
     assert.equal(await c.request('vAttach;1'), 'T05thread:1;');
     assert.equal(await c.request('m20001000,2'), '3412');
+    c.close();
+    await server.close();
+    await probe.close();
+  });
+
+  it('hands the embedding\'s monitor commands to it and replies once it answers; the core\'s own commands are unchanged', async () => {
+    const probe = await openProbe({ sim: 'stm32f103' });
+    await probe.swdScan();
+    const calls: string[] = [];
+    let release: (() => void) | undefined;
+    const server = new GdbServer({
+      probe,
+      port: 0,
+      monitorCommands: [
+        {
+          name: 'python',
+          help: 'Evaluate a Python expression in the script',
+          run: async (args) => {
+            calls.push(args);
+            if (args === 'fail') return { output: 'ValueError: bad\n', ok: false };
+            if (args === 'slow') await new Promise<void>((resolve) => (release = resolve));
+            return { output: `got ${args}\n`, ok: true };
+          },
+        },
+      ],
+    });
+    const port = await server.listen();
+    const c = await RawClient.connect(port);
+    const monitor = async (command: string) => {
+      const from = c.received.length;
+      const reply = await c.request('qRcmd,' + Buffer.from(command).toString('hex'));
+      return { reply, console: consoleText(c.received.slice(from)) };
+    };
+    assert.match((await monitor('help')).console, /\tversion -- [^\n]*\n[^]*\tpython -- Evaluate a Python expression in the script\n$/);
+    assert.deepEqual(await monitor('py 1 + 1'), { reply: 'OK', console: 'got 1 + 1\n' });
+    assert.deepEqual(await monitor('python fail'), { reply: 'E01', console: 'ValueError: bad\n' });
+    assert.deepEqual(await monitor('version'), { reply: 'OK', console: 'bmp-gdbserver 0.1.0, a GDB server for Arm Cortex-M (Black Magic Probe compatible)\n' });
+    assert.equal((await monitor('pythonx')).reply, 'E01');
+
+    // GDB waits while the command runs, however long.
+    const from = c.received.length;
+    c.send(frame('qRcmd,' + Buffer.from('python slow').toString('hex')));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(c.received.slice(from), '+', 'acknowledged, not answered yet');
+    release!();
+    await c.expect(/\$OK#/, from);
+    assert.equal(consoleText(c.received.slice(from)), 'got slow\n');
+
+    // A GDB that goes away while its command runs: the late answer is dropped, the next GDB is served.
+    c.send(frame('qRcmd,' + Buffer.from('python slow').toString('hex')));
+    await c.expect(/^\+$/, c.received.length - 0);
+    c.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release!();
+    const d = await RawClient.connect(port);
+    assert.equal(await d.request('qRcmd,' + Buffer.from('python again').toString('hex')), 'OK');
+    assert.ok(!d.received.includes('got slow'), d.received);
+    assert.deepEqual(calls, ['1 + 1', 'fail', 'slow', 'slow', 'again']);
+    d.close();
+    await server.close();
+
+    // Without them, the name is unknown as before.
+    const plain = new GdbServer({ probe, port: 0 });
+    const e = await RawClient.connect(await plain.listen());
+    const fromE = e.received.length;
+    assert.equal(await e.request('qRcmd,' + Buffer.from('python 1').toString('hex')), 'E01');
+    assert.equal(consoleText(e.received.slice(fromE)), 'Unknown command; `monitor help` lists them.\n');
+    e.close();
+    await plain.close();
+    await probe.close();
+  });
+
+  it('semihosting gives the program the command line and heap information the embedding set', async () => {
+    const { probe, server, port } = await serve();
+    const c = await RawClient.connect(port);
+    const le = (v: number) => Buffer.from(Uint32Array.of(v).buffer).toString('hex');
+    const word = (hex: string) => Buffer.from(hex, 'hex').readUInt32LE(0);
+    assert.equal(await c.request('vAttach;1'), 'T05thread:1;');
+    // At 0x20000400: BKPT 0xAB, then a branch to itself.
+    assert.equal(await c.request('M20000400,4:abbefee7'), 'OK');
+    /** Runs one semihosting call (operation, parameter) and stops the core after it; resolves with r0. */
+    const call = async (op: number, param: number) => {
+      assert.equal(await c.request(`P0=${le(op)}`), 'OK');
+      assert.equal(await c.request(`P1=${le(param)}`), 'OK');
+      assert.equal(await c.request(`Pf=${le(0x20000400)}`), 'OK');
+      const from = c.received.length;
+      c.send(frame('c'));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      c.send('\x03');
+      await c.expect(/\$T02/, from);
+      assert.equal(word(await c.request('pf')), 0x20000402, 'past the BKPT, spinning');
+      return word(await c.request('p0'));
+    };
+    await server.setSemihosting({ cmdline: 'firmware.elf --fast 3', heapInfo: [0x20001000, 0x20008000, 0x2001c000, 0x20018000] });
+    // SYS_GET_CMDLINE: { buffer, its size } at 0x20000500
+    assert.equal(await c.request(`M20000500,8:${le(0x20000600)}${le(64)}`), 'OK');
+    assert.equal(await call(0x15, 0x20000500), 0);
+    assert.equal(word(await c.request('m20000504,4')), 21);
+    assert.equal(Buffer.from(await c.request('m20000600,16'), 'hex').toString('latin1'), 'firmware.elf --fast 3\0'); // 0x16 bytes
+    // A buffer too small for it: -1
+    assert.equal(await c.request(`M20000500,8:${le(0x20000600)}${le(21)}`), 'OK');
+    assert.equal(await call(0x15, 0x20000500), 0xffffffff);
+    // SYS_HEAPINFO: a pointer to four words
+    assert.equal(await c.request(`M20000510,4:${le(0x20000520)}`), 'OK');
+    assert.equal(await call(0x16, 0x20000510), 0);
+    assert.equal(await c.request('m20000520,10'), [0x20001000, 0x20008000, 0x2001c000, 0x20018000].map(le).join(''));
     c.close();
     await server.close();
     await probe.close();

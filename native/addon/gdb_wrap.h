@@ -4,7 +4,9 @@
 #pragma once
 #include <napi.h>
 
+#include <array>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "probe_wrap.h"
@@ -25,6 +27,7 @@ private:
     Napi::Value Poll(const Napi::CallbackInfo &info);
     Napi::Value Disconnect(const Napi::CallbackInfo &info);
     Napi::Value Configure(const Napi::CallbackInfo &info);
+    Napi::Value MonitorReply(const Napi::CallbackInfo &info);
 
     // Session thread: the bytes the core produced during one job, and whether it is running.
     Outcome Result();
@@ -35,6 +38,9 @@ private:
     std::unique_ptr<gdb_server> server_;
     std::vector<uint8_t> out_;
     std::vector<uint8_t> flash_image_; // 2 MiB: the largest flash of the supported parts
+    // The embedding's monitor commands: the core keeps pointers to these names and help texts.
+    std::array<std::string, 2 * GDB_EXTRA_MONITORS> monitor_text_;
+    uint32_t reported_seq_ = 0; // the last parked monitor request Result() reported
 };
 
 } // namespace bmp

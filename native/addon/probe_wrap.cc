@@ -40,6 +40,7 @@ Napi::Object ProbeWrap::Init(Napi::Env env, Napi::Object exports)
                                          InstanceMethod<&ProbeWrap::Scan>("scan"),
                                          InstanceMethod<&ProbeWrap::Attach>("attach"),
                                          InstanceMethod<&ProbeWrap::Detach>("detach"),
+                                         InstanceMethod<&ProbeWrap::Current>("current"),
                                          InstanceMethod<&ProbeWrap::ReadMemory>("readMemory"),
                                          InstanceMethod<&ProbeWrap::WriteMemory>("writeMemory"),
                                          InstanceMethod<&ProbeWrap::Halt>("halt"),
@@ -191,6 +192,9 @@ Napi::Value ProbeWrap::Scan(const Napi::CallbackInfo &info)
                     t.Set("cpuid", Napi::Number::New(env, copy.targets[i].cpuid));
                     t.Set("core", Napi::Number::New(env, copy.targets[i].core));
                     t.Set("idcode", Napi::Number::New(env, copy.targets[i].idcode));
+                    part_info part;
+                    bool known = part_identify(static_cast<uint16_t>(copy.targets[i].idcode & 0xFFF), 0, &part);
+                    t.Set("part", known ? part.name : "");
                     targets.Set(i, t);
                 }
                 o.Set("targets", targets);
@@ -244,6 +248,24 @@ Napi::Value ProbeWrap::Attach(const Napi::CallbackInfo &info)
 Napi::Value ProbeWrap::Detach(const Napi::CallbackInfo &info)
 {
     return Queue(info, [this] { return WithProbe([&] { return Outcome::Status(probe_detach(&probe_)); }); });
+}
+
+// current(): null, or { index, core, hasFpu } of the core attached now (by attach() or by a GDB
+// session on this probe)
+Napi::Value ProbeWrap::Current(const Napi::CallbackInfo &info)
+{
+    return Queue(info, [this] {
+        int index = probe_.attached;
+        cortexm c = probe_.core;
+        return Outcome::Ok([index, c](Napi::Env env) -> Napi::Value {
+            if (index < 0) return env.Null();
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("index", Napi::Number::New(env, index));
+            o.Set("core", Napi::Number::New(env, c.core));
+            o.Set("hasFpu", Napi::Boolean::New(env, c.has_fpu));
+            return o;
+        });
+    });
 }
 
 Napi::Value ProbeWrap::ReadMemory(const Napi::CallbackInfo &info)

@@ -43,6 +43,7 @@ private:
     Napi::Value Scan(const Napi::CallbackInfo &info);
     Napi::Value Attach(const Napi::CallbackInfo &info);
     Napi::Value Detach(const Napi::CallbackInfo &info);
+    Napi::Value Current(const Napi::CallbackInfo &info);
     Napi::Value ReadMemory(const Napi::CallbackInfo &info);
     Napi::Value WriteMemory(const Napi::CallbackInfo &info);
     Napi::Value Halt(const Napi::CallbackInfo &info);

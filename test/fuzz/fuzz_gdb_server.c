@@ -58,6 +58,28 @@ static void fail(const char *what)
         if (!(cond)) fail(#cond);    \
     } while (0)
 
+/* ---- the embedding ---- */
+
+static gdb_server server; /* about 80 KB: not on the stack */
+
+/* A parked monitor command of the embedding's: it names the command in full; answer it (its
+ * text echoed, success or failure), or now and then answer a request that is no longer parked,
+ * which the server must drop. */
+static void answer_monitor(uint32_t *rng)
+{
+    uint32_t seq = 0;
+    const char *request = gdb_server_monitor_request(&server, &seq);
+    if (!request) return;
+    CHECK(strncmp(request, "python", 6) == 0 && (request[6] == 0 || request[6] == ' ' || request[6] == '\t'));
+    *rng ^= *rng << 13, *rng ^= *rng >> 17, *rng ^= *rng << 5;
+    if ((*rng & 7u) == 0) {
+        gdb_server_monitor_reply(&server, seq - 1, "stale\n", 6, true);
+        CHECK(gdb_server_monitor_request(&server, 0) == request);
+    }
+    gdb_server_monitor_reply(&server, seq, request, strlen(request), (*rng & 8u) != 0);
+    CHECK(gdb_server_monitor_request(&server, 0) == 0);
+}
+
 /* ---- the fake target ---- */
 
 #define RAM_BASE 0x20000000u
@@ -572,7 +594,6 @@ static void target_init(const uint8_t cfg[4])
 
 /* ---- the GDB side ---- */
 
-static gdb_server server; /* about 80 KB: not on the stack */
 static probe_session probe;
 
 static int hex_digit(uint8_t c)
@@ -690,6 +711,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static bool initialised;
     if (!initialised) {
         gdb_server_init(&server, &probe, on_output, &server);
+        /* An embedding's monitor command, answered between chunks (see answer_monitor), and
+         * semihosting answers as a script sets them. */
+        CHECK(gdb_server_add_monitor(&server, "python", "a command the embedding serves"));
+        CHECK(!gdb_server_add_monitor(&server, "python", "taken"));
+        CHECK(!gdb_server_add_monitor(&server, "reset", "the core's own"));
+        CHECK(gdb_server_set_cmdline(&server, "fuzz --args", 11));
+        static const uint32_t heap[4] = {0x20001000u, 0x20002000u, 0x20004000u, 0x20003000u};
+        gdb_server_set_heapinfo(&server, heap);
         memcpy(&pristine, &server, sizeof server);
         initialised = true;
     }
@@ -705,6 +734,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n > length - at) n = length - at;
         gdb_server_input(&server, stream + at, n);
         at += n;
+        answer_monitor(&chunk_rng);
         poll_some(polls[mode]);
     }
     poll_some(64);

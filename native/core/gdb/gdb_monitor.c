@@ -299,21 +299,61 @@ static const monitor_command commands[] = {
     {"erase_mass", cmd_erase_mass, "Erase the whole flash"},
 };
 
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+static void help_line(gdb_server *g, const char *name, const char *help)
+{
+    gdb_console(g, "\t");
+    gdb_console(g, name);
+    gdb_console(g, " -- ");
+    gdb_console(g, help);
+    gdb_console(g, "\n");
+}
+
 static bool cmd_help(gdb_server *g, int argc, const char **argv)
 {
     (void)argc, (void)argv;
     gdb_console(g, "General commands:\n");
-    for (unsigned i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        gdb_console(g, "\t");
-        gdb_console(g, commands[i].name);
-        gdb_console(g, " -- ");
-        gdb_console(g, commands[i].help);
-        gdb_console(g, "\n");
-    }
+    for (unsigned i = 0; i < COMMAND_COUNT; i++) help_line(g, commands[i].name, commands[i].help);
+    for (unsigned i = 0; i < g->extra_monitor_count; i++) help_line(g, g->extra_monitors[i].name, g->extra_monitors[i].help);
     return true;
 }
 
-bool gdb_monitor(gdb_server *g, const char *command)
+/* The name of command `i`: the core's own, then the embedding's. */
+static const char *command_name(const gdb_server *g, unsigned i)
+{
+    return i < COMMAND_COUNT ? commands[i].name : g->extra_monitors[i - COMMAND_COUNT].name;
+}
+
+bool gdb_server_add_monitor(gdb_server *g, const char *name, const char *help)
+{
+    if (g->extra_monitor_count == GDB_EXTRA_MONITORS || !name || !*name || !help) return false;
+    for (const char *s = name; *s; s++)
+        if (*s == ' ' || *s == '\t') return false;
+    for (unsigned i = 0; i < COMMAND_COUNT + g->extra_monitor_count; i++)
+        if (same(name, command_name(g, i))) return false;
+    g->extra_monitors[g->extra_monitor_count].name = name;
+    g->extra_monitors[g->extra_monitor_count].help = help;
+    g->extra_monitor_count++;
+    return true;
+}
+
+/* Parks an embedding's command for gdb_server_monitor_request: its full name, then what followed
+ * the word that named it, as typed. */
+static gdb_monitor_result park(gdb_server *g, const char *name, const char *command)
+{
+    while (*command == ' ' || *command == '\t') command++;
+    while (*command && *command != ' ' && *command != '\t') command++;
+    size_t k = 0;
+    for (; *name && k + 1 < sizeof g->monitor_request; name++) g->monitor_request[k++] = *name;
+    for (; *command && k + 1 < sizeof g->monitor_request; command++) g->monitor_request[k++] = *command;
+    g->monitor_request[k] = 0;
+    g->monitor_parked = true;
+    g->monitor_seq++;
+    return GDB_MONITOR_PARKED;
+}
+
+gdb_monitor_result gdb_monitor(gdb_server *g, const char *command)
 {
     char words[256];
     const char *argv[8];
@@ -327,24 +367,25 @@ bool gdb_monitor(gdb_server *g, const char *command)
         while (*s && *s != ' ' && *s != '\t' && k + 1 < sizeof words) words[k++] = *s++;
         words[k++] = 0;
     }
-    if (argc == 0) return cmd_help(g, 0, argv);
-    const monitor_command *match = 0;
-    for (unsigned i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        if (same(argv[0], commands[i].name)) {
-            match = &commands[i];
+    if (argc == 0) return cmd_help(g, 0, argv) ? GDB_MONITOR_DONE : GDB_MONITOR_FAILED;
+    unsigned total = COMMAND_COUNT + g->extra_monitor_count, match = total;
+    for (unsigned i = 0; i < total; i++) {
+        if (same(argv[0], command_name(g, i))) {
+            match = i;
             break;
         }
-        if (prefix_of(argv[0], commands[i].name)) {
-            if (match) {
+        if (prefix_of(argv[0], command_name(g, i))) {
+            if (match != total) {
                 gdb_console(g, "Ambiguous command; `monitor help` lists them.\n");
-                return false;
+                return GDB_MONITOR_FAILED;
             }
-            match = &commands[i];
+            match = i;
         }
     }
-    if (!match) {
+    if (match == total) {
         gdb_console(g, "Unknown command; `monitor help` lists them.\n");
-        return false;
+        return GDB_MONITOR_FAILED;
     }
-    return match->run(g, argc, argv);
+    if (match >= COMMAND_COUNT) return park(g, command_name(g, match), command);
+    return commands[match].run(g, argc, argv) ? GDB_MONITOR_DONE : GDB_MONITOR_FAILED;
 }

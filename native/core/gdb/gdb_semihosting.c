@@ -172,17 +172,26 @@ bool gdb_semihosting_start(gdb_server *g)
         request(g, "gettimeofday", a, 2, 0);
         return true;
     case SYS_ERRNO: finish(g, g->semihost_errno); return true;
-    case SYS_GET_CMDLINE:
-        /* An empty command line. */
-        if (read_words(g, param, a, 2) != 0 || a[1] == 0) break;
-        cortexm_write32(c, param + 4, 0);
-        adiv5_mem_write(&g->probe->dp, c->apsel, a[0], (const uint8_t *)"", 1);
+    case SYS_GET_CMDLINE: {
+        /* The command line the embedding set (empty unless it did), NUL-terminated, if the
+         * program's buffer (a[0], a[1] bytes) holds it; its length goes back in the block. */
+        if (read_words(g, param, a, 2) != 0) break;
+        uint32_t n = 0;
+        while (g->cmdline[n]) n++;
+        if (a[1] < n + 1) {
+            finish(g, 0xFFFFFFFFu);
+            return true;
+        }
+        cortexm_write32(c, param + 4, n);
+        adiv5_mem_write(&g->probe->dp, c->apsel, a[0], (const uint8_t *)g->cmdline, n + 1);
         finish(g, 0);
         return true;
+    }
     case SYS_HEAPINFO:
-        /* Zeros: the C library then uses its linker-script symbols. */
+        /* As the embedding set them; zeros (the default) make the C library use its
+         * linker-script symbols. */
         if (read_words(g, param, a, 1) != 0) break;
-        for (unsigned i = 0; i < 4; i++) cortexm_write32(c, a[0] + 4 * i, 0);
+        for (unsigned i = 0; i < 4; i++) cortexm_write32(c, a[0] + 4 * i, g->heapinfo[i]);
         finish(g, 0);
         return true;
     case SYS_EXIT:

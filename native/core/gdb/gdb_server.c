@@ -116,9 +116,14 @@ static void send_str(gdb_server *g, const char *s)
 
 void gdb_console(gdb_server *g, const char *text)
 {
-    /* An O packet is built in scratch's upper half so that a reply under construction survives. */
+    gdb_console_bytes(g, text, text_length(text));
+}
+
+void gdb_console_bytes(gdb_server *g, const char *text, size_t n)
+{
+    /* O packets are built on the stack so that a reply under construction survives. */
     uint8_t packet[1 + 2 * 256];
-    size_t n = text_length(text), at = 0;
+    size_t at = 0;
     while (at < n) {
         size_t chunk = n - at < 256 ? n - at : 256, k = 1;
         packet[0] = 'O';
@@ -872,11 +877,12 @@ static void handle_query(gdb_server *g, const char *p, size_t length)
             send_error(g, 0x16);
             return;
         }
-        char command[256];
+        char command[GDB_MONITOR_REQUEST_SIZE];
         size_t k = 0;
         for (long i = 0; i < n && k + 1 < sizeof command; i++) command[k++] = (char)g->scratch[i];
         command[k] = 0;
-        send_str(g, gdb_monitor(g, command) ? "OK" : "E01");
+        gdb_monitor_result r = gdb_monitor(g, command);
+        if (r != GDB_MONITOR_PARKED) send_str(g, r == GDB_MONITOR_DONE ? "OK" : "E01");
     } else if (starts(p, "qCRC:")) {
         handle_crc(g, p + 5);
     } else if (starts(p, "qfThreadInfo")) {
@@ -990,8 +996,37 @@ void gdb_server_input(gdb_server *g, const uint8_t *data, size_t length)
     }
 }
 
+void gdb_server_monitor_reply(gdb_server *g, uint32_t seq, const char *output, size_t length, bool ok)
+{
+    if (!g->monitor_parked || seq != g->monitor_seq) return;
+    g->monitor_parked = false;
+    gdb_console_bytes(g, output, length);
+    send_str(g, ok ? "OK" : "E01");
+}
+
+const char *gdb_server_monitor_request(const gdb_server *g, uint32_t *seq)
+{
+    if (!g->monitor_parked) return 0;
+    if (seq) *seq = g->monitor_seq;
+    return g->monitor_request;
+}
+
+bool gdb_server_set_cmdline(gdb_server *g, const char *cmdline, size_t length)
+{
+    if (length >= sizeof g->cmdline) return false;
+    for (size_t i = 0; i < length; i++) g->cmdline[i] = cmdline[i];
+    g->cmdline[length] = 0;
+    return true;
+}
+
+void gdb_server_set_heapinfo(gdb_server *g, const uint32_t info[4])
+{
+    for (unsigned i = 0; i < 4; i++) g->heapinfo[i] = info[i];
+}
+
 void gdb_server_disconnect(gdb_server *g)
 {
+    g->monitor_parked = false; /* nobody waits for its reply any more */
     gdb_detach(g);
     g->noack = false;
     g->extended = false;

@@ -29,6 +29,9 @@ BMP_STATIC_ASSERT(GDB_SCRATCH_SIZE >= CORTEXM_TARGET_XML_MAX && GDB_SCRATCH_SIZE
 #define GDB_WINDOWS 3             /* read-ahead windows while halted */
 #define GDB_WINDOW_BYTES 120u     /* the largest window (the stack's) */
 #define GDB_VERSION "bmp-gdbserver 0.1.0"
+#define GDB_EXTRA_MONITORS 2          /* monitor commands an embedding may add (gdb_server_add_monitor) */
+#define GDB_MONITOR_REQUEST_SIZE 256u /* a parked monitor command line, NUL included */
+#define GDB_CMDLINE_SIZE 128u         /* the semihosting command line (SYS_GET_CMDLINE), NUL included */
 
 typedef void (*gdb_output_fn)(void *ctx, const uint8_t *data, size_t length);
 
@@ -68,6 +71,18 @@ typedef struct gdb_server {
     unsigned semihost_stage;      /* multi-step requests (FLEN) */
     uint32_t semihost_args[4];
     uint32_t semihost_errno;      /* for SYS_ERRNO */
+    char cmdline[GDB_CMDLINE_SIZE];  /* SYS_GET_CMDLINE's answer (gdb_server_set_cmdline) */
+    uint32_t heapinfo[4];         /* SYS_HEAPINFO's answer: heap base, heap limit, stack base, stack limit */
+    /* Monitor commands served by the embedding (gdb_server_add_monitor): their names and help,
+     * which the embedding keeps alive. Such a command is parked, not answered: the embedding
+     * fetches it (gdb_server_monitor_request), runs it as it likes (a script on the PC), and
+     * answers later (gdb_server_monitor_reply), as semihosting answers after GDB has served
+     * a File-I/O request. GDB waits for a qRcmd reply as long as it takes. */
+    struct { const char *name, *help; } extra_monitors[GDB_EXTRA_MONITORS];
+    unsigned extra_monitor_count;
+    bool monitor_parked;          /* a request waits for its reply */
+    uint32_t monitor_seq;         /* counts parked requests, so that a late reply to an old one is dropped */
+    char monitor_request[GDB_MONITOR_REQUEST_SIZE];
     /* What was read at this stop, valid while the core stays halted and nothing is written
      * (gdb_forget_halt_state): the core registers (REGSEL 0-18 and 20, in that order), and windows of
      * flash, ROM or RAM: around the PC and the stack (read with the step, in the same batch),
@@ -119,8 +134,9 @@ void gdb_resume(gdb_server *g);
 void gdb_detach(gdb_server *g);
 /* Sends a plain stop reply with this signal. */
 void gdb_report_stop(gdb_server *g, unsigned signal);
-/* Console output: an `O` packet (hex) sent at once. */
+/* Console output: `O` packets (hex) sent at once. */
 void gdb_console(gdb_server *g, const char *text);
+void gdb_console_bytes(gdb_server *g, const char *text, size_t length);
 
 /* The target may have changed (it ran, or something was written): drop the registers and
  * memory read at this stop. */
@@ -132,9 +148,28 @@ void gdb_server_set_flash_buffer(gdb_server *g, uint8_t *buffer, size_t capacity
 /* Flash commands (gdb_flash.c): vFlashErase, vFlashWrite, vFlashDone. */
 void gdb_flash_packet(gdb_server *g, char *p, size_t length);
 
-/* Monitor commands (gdb_monitor.c): runs `command`, printing to the console; returns false if
- * the command failed (the reply is then an error). */
-bool gdb_monitor(gdb_server *g, const char *command);
+/* Monitor commands (gdb_monitor.c): runs `command`, printing to the console. DONE or FAILED: the
+ * reply is OK or an error; PARKED: an embedding's command, answered by gdb_server_monitor_reply. */
+typedef enum { GDB_MONITOR_FAILED, GDB_MONITOR_DONE, GDB_MONITOR_PARKED } gdb_monitor_result;
+gdb_monitor_result gdb_monitor(gdb_server *g, const char *command);
+
+/* Adds a monitor command that the embedding serves (`monitor help` lists it, unique prefixes
+ * reach it). `name` and `help` must outlive the server. Returns false if the table is full, the
+ * name is empty or has a blank, or a command already has that name. */
+bool gdb_server_add_monitor(gdb_server *g, const char *name, const char *help);
+/* The parked request, or NULL: the command's full name, then its arguments as typed
+ * ("python 1+1" for `monitor py 1+1`); *seq identifies it for the reply. */
+const char *gdb_server_monitor_request(const gdb_server *g, uint32_t *seq);
+/* Answers parked request `seq`: `output` (length bytes) goes to GDB's console, then OK, or an
+ * error if !ok. A reply to a request that is no longer parked (GDB went away, or asked again)
+ * is dropped. */
+void gdb_server_monitor_reply(gdb_server *g, uint32_t seq, const char *output, size_t length, bool ok);
+
+/* Semihosting answers: the command line SYS_GET_CMDLINE gives the program (false if it is too
+ * long: GDB_CMDLINE_SIZE less one), and the four words of SYS_HEAPINFO (zeros: the C library
+ * uses its linker-script symbols). */
+bool gdb_server_set_cmdline(gdb_server *g, const char *cmdline, size_t length);
+void gdb_server_set_heapinfo(gdb_server *g, const uint32_t info[4]);
 
 /* Semihosting (gdb_semihosting.c): the core halted on BKPT 0xAB; start the request. Returns
  * true if it was a semihosting call (handled, possibly by an F packet to GDB). */

@@ -1,0 +1,8 @@
+/**
+ * Imported first by bmp-gdbserver: for `run` and `repl`, starts the MicroPython worker before the
+ * rest of the command loads, so that the two overlap (bench/python-startup.mjs).
+ */
+import { spawnScriptWorker, type SpawnedWorker } from '../python/spawn.js';
+
+const command = process.argv[2];
+export const earlyWorker: SpawnedWorker | undefined = command === 'run' || command === 'repl' ? spawnScriptWorker() : undefined;
