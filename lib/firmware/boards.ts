@@ -48,17 +48,18 @@ export interface Board {
 }
 
 /** A number written as a JSON number or as a "0x..." string (the boards' convention). */
-function num(value: unknown, what: string): number {
+export function num(value: unknown, what: string): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
   if (typeof value === 'string' && /^0x[0-9a-f]+$/i.test(value)) return Number.parseInt(value.slice(2), 16);
   throw new BmpError('EINVAL', `${what}: expected a non-negative integer or a 0x... string, got ${JSON.stringify(value)}`);
 }
 
-function region(value: { base: unknown; size: unknown }, what: string): Region {
+export function region(value: { base: unknown; size: unknown }, what: string): Region {
   return { base: num(value.base, `${what}.base`), size: num(value.size, `${what}.size`) };
 }
 
-function usbId(value: { vid: unknown; pid: unknown }, what: string): UsbId {
+export function usbId(value: { vid: unknown; pid: unknown } | undefined, what: string): UsbId {
+  if (!value) throw new BmpError('EINVAL', `${what}: missing`);
   return { vid: num(value.vid, `${what}.vid`), pid: num(value.pid, `${what}.pid`) };
 }
 
@@ -129,7 +130,7 @@ interface ManifestFile {
  * The images in `dir` as its manifest.json lists them, or undefined when there is no manifest
  * (a clone where `npm run firmware` has not run). Per board: the application's .bin at the
  * application's base (`files.bin`, `app.base`) and, when the manifest has one, the bootloader's
- * .bin at the bootloader's base (`bootloader.files.bin`, `bootloader.base`).
+ * .bin at the bootloader's base (`bootloaderImage.files.bin`, `bootloaderImage.base`).
  */
 export function readImages(dir = imagesDir): BundledImages | undefined {
   const file = join(dir, 'manifest.json');

@@ -7,23 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { BmpError } from '../errors.js';
+import { boardsDir, imagesDir, num, region, usbId, type Region, type UsbId } from './boards.js';
 import { boardTag } from './dfuse-file.js';
 
-/** The package's root (dist/lib/firmware/ is three levels below it). */
-export const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
-
-export interface Region {
-  base: number;
-  size: number;
-}
-
-export interface UsbId {
-  vid: number;
-  pid: number;
-}
+export type { Region, UsbId };
 
 /** What the board's bootloader reports as bwPollTimeout, and the bytes it programs at once. */
 export interface FlashTiming {
@@ -55,20 +44,9 @@ export interface DfuBoard {
   tag: number;
 }
 
-function num(value: unknown, what: string): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
-  if (typeof value === 'string' && /^0x[0-9a-f]+$/i.test(value)) return Number.parseInt(value.slice(2), 16);
-  throw new BmpError('EINVAL', `${what}: not an address or size (${JSON.stringify(value)})`);
-}
-
-function usbId(o: { vid: unknown; pid: unknown } | undefined, what: string): UsbId {
-  if (!o) throw new BmpError('EINVAL', `${what}: missing`);
-  return { vid: num(o.vid, `${what}.vid`), pid: num(o.pid, `${what}.pid`) };
-}
-
 /** A board by name (boards/<name>.json in the package) or by the path of its JSON file. */
 export function loadDfuBoard(board: string): DfuBoard {
-  const file = board.endsWith('.json') ? board : join(packageRoot, 'boards', `${board}.json`);
+  const file = board.endsWith('.json') ? board : join(boardsDir, `${board}.json`);
   let json;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
@@ -86,10 +64,6 @@ export function loadDfuBoard(board: string): DfuBoard {
       at += size;
     }
   }
-  const region = (r: { base: unknown; size: unknown }, what: string): Region => ({
-    base: num(r.base, `${where} ${what}.base`),
-    size: num(r.size, `${where} ${what}.size`),
-  });
   const entry = (json.bootloader.entry ?? []) as { how: string; detail: string }[];
   const stRom = json.bootloader.stRomDfu?.reachable ? usbId(json.bootloader.stRomDfu.usb, `${where} bootloader.stRomDfu.usb`) : null;
   return {
@@ -106,9 +80,9 @@ export function loadDfuBoard(board: string): DfuBoard {
         programUnit: num(json.flash.timing?.programUnit, `${where} flash.timing.programUnit`),
       },
     },
-    app: region(json.flash.app, 'flash.app'),
-    bootloader: json.flash.bootloader ? region(json.flash.bootloader, 'flash.bootloader') : null,
-    ram: region(json.ram.app, 'ram.app'),
+    app: region(json.flash.app, `${where} flash.app`),
+    bootloader: json.flash.bootloader ? region(json.flash.bootloader, `${where} flash.bootloader`) : null,
+    ram: region(json.ram.app, `${where} ram.app`),
     bootRequest: num(json.ram.bootRequest.address, `${where} ram.bootRequest.address`),
     probe: { ...usbId(json.usbIdentity, `${where} usbIdentity`), product: json.usbIdentity.product },
     dfu: {
@@ -125,5 +99,5 @@ export function loadDfuBoard(board: string): DfuBoard {
 
 /** The board's image shipped in the package (firmware/images/<board>.<kind>). */
 export function boardImagePath(board: string, kind: 'dfu' | 'bin' = 'dfu'): string {
-  return join(packageRoot, 'firmware', 'images', `${board}.${kind}`);
+  return join(imagesDir, `${board}.${kind}`);
 }

@@ -148,9 +148,9 @@ static void program_loader(const part *pt)
     CHECK_EQ(last_progress, length);
     CHECK(memcmp(flash_at(addr, length), data, length) == 0);
     CHECK(all(addr + length, pt->unit, 0xFF));
-    CHECK_EQ(flash_verify_crc(&probe, addr, data, length, &ram), BMP_OK);
+    CHECK_EQ(flash_verify(&probe, addr, data, length), BMP_OK);
     data[100] ^= 0x80;
-    CHECK_EQ(flash_verify_crc(&probe, addr, data, length, &ram), BMP_ERR_VERIFY);
+    CHECK_EQ(flash_verify(&probe, addr, data, length), BMP_ERR_VERIFY);
     /* the core is left halted and can run on */
     uint32_t dhcsr = 0;
     CHECK_EQ(cortexm_read32(&probe.core, 0xE000EDF0u, &dhcsr), BMP_OK);

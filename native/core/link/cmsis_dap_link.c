@@ -166,13 +166,13 @@ static bmp_status link_write(dp_link *link, bool ap, uint8_t addr, uint32_t valu
     return l->error;
 }
 
-/* A DAP_Transfer of writes only (typically SELECT, CSW, TAR) and the first chunk of a block in
- * one DAP_ExecuteCommands packet: one packet less per TAR block. Returns the words it took. */
-static size_t combined_block(cmsis_dap_link *l, bool read, uint32_t *in, const uint32_t *out, size_t count)
+/* A DAP_Transfer of writes only (typically SELECT, CSW, TAR) and the first chunk of a block
+ * read in one DAP_ExecuteCommands packet: one packet less per TAR block (writes instead join
+ * the assembled DAP_Transfer, see block()). Returns the words it took. */
+static size_t combined_block(cmsis_dap_link *l, uint32_t *in, size_t count)
 {
     size_t transfer = l->request_length;
-    size_t room_request = l->packet_size - (2 + transfer + 5), room_response = l->packet_size - (2 + 3 + 4);
-    size_t n = read ? room_response / 4 : room_request / 4;
+    size_t n = (l->packet_size - (2 + 3 + 4)) / 4; /* the response's room */
     if (n > count) n = count;
     if (n == 0) return 0;
     /* the assembled DAP_Transfer moves two bytes up, behind the ExecuteCommands header */
@@ -183,12 +183,10 @@ static size_t combined_block(cmsis_dap_link *l, bool read, uint32_t *in, const u
     b[0] = ID_TRANSFER_BLOCK;
     b[1] = 0;
     put_le16(b + 2, (uint16_t)n);
-    b[4] = (uint8_t)(REQ_AP | (read ? REQ_READ : 0) | 0xC);
-    for (size_t i = 0; !read && i < n; i++) put_le32(b + 5 + 4 * i, out[i]);
-    cmsis_dap_pending meta = {.combined = true, .transfers = l->request[2 + 2], .read = read,
-                              .dest = read ? in : NULL, .count = (uint16_t)n};
+    b[4] = (uint8_t)(REQ_AP | REQ_READ | 0xC);
+    cmsis_dap_pending meta = {.combined = true, .transfers = l->request[2 + 2], .read = true, .dest = in, .count = (uint16_t)n};
     l->request_length = 0;
-    send_packet(l, 2 + transfer + 5 + (read ? 0 : 4 * n), &meta);
+    send_packet(l, 2 + transfer + 5, &meta);
     return n;
 }
 
@@ -211,7 +209,7 @@ static bmp_status block(cmsis_dap_link *l, bool read, uint32_t *in, const uint32
     if (!read) {
         for (; first < count && write_fits(l); first++) link_write(&l->link, true, 0xC, out[first]);
     } else if (l->atomic && l->request_length && l->reads == 0) {
-        first = combined_block(l, read, in, out, count);
+        first = combined_block(l, in, count);
     }
     if (first == count) return l->error;
     send_transfers(l);

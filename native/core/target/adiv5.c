@@ -153,7 +153,7 @@ bmp_status adiv5_mem_read(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint8_t *d
 
 /* Queues the writes of [addr, addr+length): the link sends them (a pipelining link keeps them
  * in flight) and consumes the data before returning; errors show at the next flush. */
-static void queue_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
+void adiv5_mem_write_posted(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
 {
     uint32_t words[TAR_BLOCK / 4];
     while (length > 0) {
@@ -180,14 +180,10 @@ static void queue_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const ui
 
 bmp_status adiv5_mem_write(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
 {
-    queue_mem_write(dp, apsel, addr, data, length);
+    adiv5_mem_write_posted(dp, apsel, addr, data, length);
     return adiv5_flush(dp);
 }
 
-void adiv5_mem_write_posted(adiv5_dp *dp, uint8_t apsel, uint32_t addr, const uint8_t *data, size_t length)
-{
-    queue_mem_write(dp, apsel, addr, data, length);
-}
 
 bmp_status adiv5_mem_read32(adiv5_dp *dp, uint8_t apsel, uint32_t addr, uint32_t *value)
 {

@@ -298,7 +298,8 @@ static bmp_status prepare(const probe_session *p, controller *c, uint32_t addr, 
 
 /* The on-target loader over [addr, addr+length) (whole units, one bank), making `erase_count`
  * block erases on the way (flash_write) or none (flash_program); with `verify`, the routine
- * reads each buffer back after programming it and the CRC-32 of all it read must match. */
+ * compares each unit it programmed with its data, and the CRC-32 of the data it received must
+ * match the image's. */
 static bmp_status program_loader(probe_session *p, const controller *c, uint32_t addr, const uint8_t *data, size_t length,
                           const flash_ram *ram, const flash_loader_erase *erases, unsigned erase_count,
                           bool verify, flash_progress progress, void *ctx)
@@ -445,15 +446,6 @@ bmp_status flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, si
         done += n;
     }
     return BMP_OK;
-}
-
-bmp_status flash_verify_crc(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram)
-{
-    uint32_t target = 0;
-    if (ram && ram->size >= 1024 && length >= 1024 &&
-        flash_loader_crc(&p->core, ram->base, ram->size, addr, (uint32_t)length, &target, 10000000u) == 0)
-        return target == crc32_gdb(CRC32_GDB_INITIAL, data, length) ? 0 : BMP_ERR_VERIFY;
-    return flash_verify(p, addr, data, length); /* no RAM, or the routine failed: read it back */
 }
 
 /* --- read-out protection ------------------------------------------------------------------ */

@@ -45,15 +45,13 @@ bool flash_default_ram(const probe_session *p, flash_ram *ram);
 /* Erases the blocks the range touches and programs it: with RAM, the on-target loader erases
  * each block just before programming it while the host streams data (erase, transfer and
  * programming overlap); else flash_erase then flash_program. With `verify`, the loader reads
- * each buffer back from flash as it goes and the CRC-32 of the range must match the data's
- * (BMP_ERR_VERIFY), so verification costs no transfer; without the loader, it reads back. */
+ * each unit back after programming it and compares it, and the CRC-32 of the data it received
+ * must match the image's (BMP_ERR_VERIFY), so verification costs no transfer; without the
+ * loader, it reads back. */
 bmp_status flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
                        bool verify, flash_progress progress, void *ctx);
 /* Reads back and compares. */
 bmp_status flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, size_t length);
-/* Compares by CRC-32 computed on the target from RAM (nothing read back over the link); falls
- * back to flash_verify without RAM or for short ranges. */
-bmp_status flash_verify_crc(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram);
 
 /* Read-out protection (RM0090, RM0431, RM0433: read protection): level 0 none; level 1 the
  * flash is closed to a debugger (reads fault, erase and program fail) while one is connected;
