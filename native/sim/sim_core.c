@@ -3,6 +3,7 @@
  * DWT. The profiles are ARMv7-M parts that run ARMv6-M code, so the register map is ARMv7-M's. */
 #include <string.h>
 
+#include "sim_exc.h"
 #include "sim_rom.h"
 #include "sim_target.h"
 

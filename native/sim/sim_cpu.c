@@ -5,26 +5,8 @@
  * Cortex-M0+ treats as such, end the step with SIM_STEP_FAULT and change nothing. */
 #include <string.h>
 
+#include "sim_exc.h"
 #include "sim_target.h"
-
-#define XPSR_N (1u << 31)
-#define XPSR_Z (1u << 30)
-#define XPSR_C (1u << 29)
-#define XPSR_V (1u << 28)
-#define XPSR_T (1u << 24)
-#define XPSR_ALIGN (1u << 9) /* stacked xPSR: the frame was realigned (B1.5.6) */
-#define XPSR_IPSR 0x3Fu
-#define CONTROL_SPSEL (1u << 1)
-
-static bool handler_mode(const sim_cpu *c)
-{
-    return (c->xpsr & XPSR_IPSR) != 0;
-}
-
-static bool psp_active(const sim_cpu *c)
-{
-    return !handler_mode(c) && (c->control & CONTROL_SPSEL);
-}
 
 /* --- memory ------------------------------------------------------------------------------ */
 
@@ -73,6 +55,22 @@ static bool store(sim_target *t, uint32_t addr, unsigned size, uint32_t value)
     }
     if (t->core.dwt.active) sim_dwt_on_access(t, addr, size, true, value);
     return true;
+}
+
+bool sim_cpu_load(sim_target *t, uint32_t addr, unsigned size, uint32_t *out)
+{
+    if (load(t, addr, size, out)) return true;
+    sim_cpu_fault(&t->cpu, (addr & (size - 1)) ? SIM_CFSR_UNALIGNED : SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID,
+                  addr, !(addr & (size - 1)));
+    return false;
+}
+
+bool sim_cpu_store(sim_target *t, uint32_t addr, unsigned size, uint32_t value)
+{
+    if (store(t, addr, size, value)) return true;
+    sim_cpu_fault(&t->cpu, (addr & (size - 1)) ? SIM_CFSR_UNALIGNED : SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID,
+                  addr, !(addr & (size - 1)));
+    return false;
 }
 
 /* --- flags and arithmetic (A2.2.1) -------------------------------------------------------- */
@@ -161,40 +159,6 @@ static bool condition_passed(const sim_cpu *c, unsigned cond)
     return (cond & 1) ? !result : result;
 }
 
-/* --- stack pointer banking ----------------------------------------------------------------- */
-
-static uint32_t get_msp(const sim_cpu *c)
-{
-    return psp_active(c) ? c->sp_other : c->r[13];
-}
-
-static uint32_t get_psp(const sim_cpu *c)
-{
-    return psp_active(c) ? c->r[13] : c->sp_other;
-}
-
-static void set_msp(sim_cpu *c, uint32_t v)
-{
-    if (psp_active(c)) c->sp_other = v & ~3u;
-    else c->r[13] = v & ~3u;
-}
-
-static void set_psp(sim_cpu *c, uint32_t v)
-{
-    if (psp_active(c)) c->r[13] = v & ~3u;
-    else c->sp_other = v & ~3u;
-}
-
-/* Changes mode/SPSEL while keeping MSP and PSP where they belong. */
-static void switch_stack(sim_cpu *c, uint32_t new_ipsr, uint32_t new_control)
-{
-    uint32_t msp = get_msp(c), psp = get_psp(c);
-    c->xpsr = (c->xpsr & ~XPSR_IPSR) | (new_ipsr & XPSR_IPSR);
-    c->control = new_control;
-    set_msp(c, msp);
-    set_psp(c, psp);
-}
-
 /* --- reset and registers -------------------------------------------------------------------- */
 
 void sim_cpu_reset(sim_target *t)
@@ -233,8 +197,8 @@ bool sim_cpu_read_reg(sim_target *t, unsigned regsel, uint32_t *value)
     bool fpu = t->profile->has_fpu;
     if (regsel <= 15) *value = c->r[regsel];
     else if (regsel == SIM_REG_XPSR) *value = c->xpsr;
-    else if (regsel == SIM_REG_MSP) *value = get_msp(c);
-    else if (regsel == SIM_REG_PSP) *value = get_psp(c);
+    else if (regsel == SIM_REG_MSP) *value = sim_cpu_get_msp(c);
+    else if (regsel == SIM_REG_PSP) *value = sim_cpu_get_psp(c);
     else if (regsel == SIM_REG_SPECIAL)
         *value = (c->control & 0xFF) << 24 | (c->faultmask & 0xFF) << 16 |
                  (c->basepri & 0xFF) << 8 | (c->primask & 0xFF);
@@ -252,13 +216,13 @@ bool sim_cpu_write_reg(sim_target *t, unsigned regsel, uint32_t value)
     else if (regsel == 13) c->r[13] = value & ~3u;
     else if (regsel == 15) c->r[15] = value & ~1u;
     else if (regsel == SIM_REG_XPSR) {
-        switch_stack(c, value & XPSR_IPSR, c->control); /* IPSR decides which SP is active */
+        sim_cpu_switch_stack(c, value & XPSR_IPSR, c->control); /* IPSR decides which SP is active */
         c->xpsr = value & (0xF0000000u | XPSR_T | XPSR_IPSR);
     }
-    else if (regsel == SIM_REG_MSP) set_msp(c, value);
-    else if (regsel == SIM_REG_PSP) set_psp(c, value);
+    else if (regsel == SIM_REG_MSP) sim_cpu_set_msp(c, value);
+    else if (regsel == SIM_REG_PSP) sim_cpu_set_psp(c, value);
     else if (regsel == SIM_REG_SPECIAL) {
-        switch_stack(c, c->xpsr & XPSR_IPSR, (value >> 24) & 3);
+        sim_cpu_switch_stack(c, c->xpsr & XPSR_IPSR, (value >> 24) & 3);
         c->faultmask = (value >> 16) & 1;
         c->basepri = (value >> 8) & 0xFF;
         c->primask = value & 1;
@@ -268,68 +232,11 @@ bool sim_cpu_write_reg(sim_target *t, unsigned regsel, uint32_t value)
     return true;
 }
 
-/* --- exceptions (B1.5.6, B1.5.8) ------------------------------------------------------------ */
-
-bool sim_cpu_exception_entry(sim_target *t, unsigned number, uint32_t vtor)
-{
-    sim_cpu *c = &t->cpu;
-    uint32_t sp = c->r[13];
-    uint32_t realign = sp & 4;
-    uint32_t frame = (sp - 0x20) & ~4u;
-    uint32_t values[8] = {c->r[0], c->r[1], c->r[2], c->r[3], c->r[12], c->r[14], c->r[15],
-                          (c->xpsr & ~XPSR_ALIGN) | (realign ? XPSR_ALIGN : 0)};
-    for (unsigned i = 0; i < 8; i++)
-        if (sim_bus_write(t, frame + 4 * i, 4, values[i], SIM_MASTER_CPU) != SIM_BUS_OK) return false;
-    uint32_t vector;
-    if (sim_bus_read(t, vtor + 4 * number, 4, &vector, SIM_MASTER_CPU) != SIM_BUS_OK) return false;
-    c->r[13] = frame;
-    c->r[14] = handler_mode(c) ? 0xFFFFFFF1u : psp_active(c) ? 0xFFFFFFFDu : 0xFFFFFFF9u;
-    switch_stack(c, number, c->control & ~CONTROL_SPSEL);
-    c->xpsr = (vector & 1 ? XPSR_T : 0) | (number & XPSR_IPSR);
-    c->r[15] = vector & ~1u;
-    c->event = true;
-    return true;
-}
-
-/* Returns false if the EXC_RETURN value or the unstacking faults. */
-static bool exception_return(sim_target *t, uint32_t exc_return)
-{
-    sim_cpu *c = &t->cpu;
-    unsigned returning = c->xpsr & XPSR_IPSR;
-    uint32_t to_ipsr_nonzero, spsel;
-    switch (exc_return & 0x0FFFFFFFu) {
-    case 0x0FFFFFF1: to_ipsr_nonzero = 1; spsel = 0; break;
-    case 0x0FFFFFF9: to_ipsr_nonzero = 0; spsel = 0; break;
-    case 0x0FFFFFFD: to_ipsr_nonzero = 0; spsel = 1; break;
-    default: return false;
-    }
-    /* Select the stack the frame is on before reading it. */
-    uint32_t frame = spsel ? get_psp(c) : get_msp(c);
-    uint32_t v[8];
-    for (unsigned i = 0; i < 8; i++)
-        if (sim_bus_read(t, frame + 4 * i, 4, &v[i], SIM_MASTER_CPU) != SIM_BUS_OK) return false;
-    unsigned stacked_ipsr = v[7] & XPSR_IPSR;
-    if (to_ipsr_nonzero ? stacked_ipsr == 0 : stacked_ipsr != 0) return false;
-    sim_core_exception_returned(t, returning);
-    uint32_t new_sp = frame + 0x20 + ((v[7] & XPSR_ALIGN) ? 4 : 0);
-    switch_stack(c, stacked_ipsr, spsel ? (c->control | CONTROL_SPSEL) : (c->control & ~CONTROL_SPSEL));
-    c->r[13] = new_sp;
-    c->r[0] = v[0];
-    c->r[1] = v[1];
-    c->r[2] = v[2];
-    c->r[3] = v[3];
-    c->r[12] = v[4];
-    c->r[14] = v[5];
-    c->r[15] = v[6] & ~1u;
-    c->xpsr = (v[7] & 0xF9000000u & ~XPSR_ALIGN) | stacked_ipsr;
-    return true;
-}
-
 /* BXWritePC / LoadWritePC: interworking branch, or exception return in handler mode. */
 static bool bx_write_pc(sim_target *t, uint32_t target)
 {
     sim_cpu *c = &t->cpu;
-    if (handler_mode(c) && (target & 0xF0000000u) == 0xF0000000u) return exception_return(t, target);
+    if (sim_cpu_handler_mode(c) && (target & 0xF0000000u) == 0xF0000000u) return sim_exc_return(t, target);
     if (target & 1) c->xpsr |= XPSR_T;
     else c->xpsr &= ~XPSR_T; /* the next instruction faults (INVSTATE) */
     c->r[15] = target & ~1u;
@@ -338,7 +245,7 @@ static bool bx_write_pc(sim_target *t, uint32_t target)
 
 /* --- the executor ------------------------------------------------------------------------------ */
 
-#define FAULT() return SIM_STEP_FAULT
+#define FAULT() return sim_cpu_fault(&t->cpu, 0, 0, false)
 
 /* Reads a register as an operand: the PC reads as the instruction address + 4. */
 static uint32_t reg(const sim_cpu *c, unsigned n, uint32_t pc)
@@ -370,12 +277,12 @@ static sim_step_result step_32bit(sim_target *t, uint32_t hw1, uint32_t pc, unsi
             c->xpsr = (c->xpsr & ~0xF0000000u) | (value & 0xF0000000u); /* APSR only */
             break;
         case 5: case 6: case 7: break; /* IPSR/EPSR parts are read-only */
-        case 8: set_msp(c, value); break;
-        case 9: set_psp(c, value); break;
+        case 8: sim_cpu_set_msp(c, value); break;
+        case 9: sim_cpu_set_psp(c, value); break;
         case 16: c->primask = value & 1; break;
         case 20:
             /* CONTROL.SPSEL is writable only in thread mode (B1.4.4). */
-            if (!handler_mode(c)) switch_stack(c, 0, (c->control & ~CONTROL_SPSEL) | (value & CONTROL_SPSEL));
+            if (!sim_cpu_handler_mode(c)) sim_cpu_switch_stack(c, 0, (c->control & ~CONTROL_SPSEL) | (value & CONTROL_SPSEL));
             c->control = (c->control & ~1u) | (value & 1);
             break;
         default: FAULT();
@@ -396,8 +303,8 @@ static sim_step_result step_32bit(sim_target *t, uint32_t hw1, uint32_t pc, unsi
         case 5: value = c->xpsr & XPSR_IPSR; break;
         case 6: value = 0; break;
         case 7: value = c->xpsr & XPSR_IPSR; break;
-        case 8: value = get_msp(c); break;
-        case 9: value = get_psp(c); break;
+        case 8: value = sim_cpu_get_msp(c); break;
+        case 9: value = sim_cpu_get_psp(c); break;
         case 16: value = c->primask & 1; break;
         case 20: value = c->control & 3; break;
         default: FAULT();

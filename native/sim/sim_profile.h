@@ -7,7 +7,15 @@
 /* SIM_FLASH_F7: the F4's controller with the F7's differences (OPTCR layout, OPTCR1, SR bit 7
  * named ERSERR); sim_flash_f4.c models both. */
 typedef enum { SIM_FLASH_F1, SIM_FLASH_F4, SIM_FLASH_F7, SIM_FLASH_H7 } sim_flash_family;
-typedef enum { SIM_CORE_M3, SIM_CORE_M4, SIM_CORE_M7 } sim_core_kind;
+typedef enum { SIM_CORE_M0P, SIM_CORE_M3, SIM_CORE_M4, SIM_CORE_M7 } sim_core_kind;
+
+/* The instruction set a core executes: ARMv6-M (Cortex-M0/M0+), ARMv7-M (Cortex-M3) or ARMv7E-M
+ * with the DSP extension (Cortex-M4/M7). */
+typedef enum { SIM_ISA_V6M, SIM_ISA_V7M, SIM_ISA_V7EM } sim_isa;
+
+/* The floating-point extension: none, FPv4-SP (Cortex-M4F), FPv5 single precision, or FPv5 with
+ * double precision (Cortex-M7 parts with the DP FPU: D0-D15). */
+typedef enum { SIM_FPU_NONE, SIM_FPU_V4_SP, SIM_FPU_V5_SP, SIM_FPU_V5_DP } sim_fpu_kind;
 
 typedef struct sim_memory_desc {
     const char *name;
@@ -60,6 +68,18 @@ typedef struct sim_profile {
     unsigned memory_count;
     sim_memory_desc memories[SIM_PROFILE_MAX_MEMORIES];
 } sim_profile;
+
+static inline sim_isa sim_profile_isa(const sim_profile *p)
+{
+    return p->core == SIM_CORE_M0P ? SIM_ISA_V6M : p->core == SIM_CORE_M3 ? SIM_ISA_V7M : SIM_ISA_V7EM;
+}
+
+static inline sim_fpu_kind sim_profile_fpu(const sim_profile *p)
+{
+    if (!p->has_fpu) return SIM_FPU_NONE;
+    if (p->core == SIM_CORE_M4) return SIM_FPU_V4_SP;
+    return p->fpu_double ? SIM_FPU_V5_DP : SIM_FPU_V5_SP;
+}
 
 /* NULL if no profile has that name. */
 const sim_profile *sim_profile_find(const char *name);

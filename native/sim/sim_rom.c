@@ -88,6 +88,7 @@ static void add_table(sim_target *t, const rom_table *table, bool debug_only)
 void sim_rom_attach(sim_target *t)
 {
     switch (t->profile->core) {
+    case SIM_CORE_M0P: break; /* no Cortex-M0+ profile yet: its ROM table comes with the first */
     case SIM_CORE_M3: add_table(t, &ppb_m3, false); break;
     case SIM_CORE_M4: add_table(t, &ppb_m4, false); break;
     case SIM_CORE_M7:
