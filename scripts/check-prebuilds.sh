@@ -4,6 +4,8 @@
 # it runs on is no newer than Debian 12 has: symbol versions up to GLIBC_2.36 and, if it uses
 # the shared libstdc++ at all, GLIBCXX_3.4.30 and CXXABI_1.3.13. Any other versioned dependency
 # (libgcc_s's GCC_*, GLIBC_PRIVATE) fails too. Prints each binary's highest versions.
+# Every win32-x64/*.node is a PE32+ x86-64 DLL that imports only node.exe and DLLs every Windows
+# has (so libstdc++, libgcc and winpthread were linked in, not left as DLLs the user lacks).
 # Called by scripts/prebuilds.mjs after it builds them and by scripts/check-tarball.sh on the
 # packed tarball's copies.
 set -euo pipefail
@@ -54,12 +56,33 @@ for file in "$dir"/linux-*/*.node; do
   echo "$name: $got shared object, $(stat -c %s "$file") bytes; needs ${needed:-nothing};${summary%;}"
 done
 
+# DLLs a Windows addon may import: Node itself and the system's own.
+system_dlls='^(node\.exe|KERNEL32\.dll|msvcrt\.dll|ADVAPI32\.dll|WS2_32\.dll|USER32\.dll|ntdll\.dll|bcrypt\.dll|api-ms-win-[a-z0-9-]+\.dll)$'
+for file in "$dir"/win32-*/*.node; do
+  count=$((count + 1))
+  name=${file#"$dir"/}
+  bad() { echo "$name: $*" >&2; errors=$((errors + 1)); }
+  [[ "$name" == win32-x64/* ]] || { bad "no Windows prebuild is made for this architecture"; continue; }
+  if ! dump=$(x86_64-w64-mingw32-objdump -p "$file" 2>&1); then
+    bad "not readable as a PE file (x86_64-w64-mingw32-objdump, from binutils-mingw-w64-x86-64): $dump"
+    continue
+  fi
+  grep -q 'file format pei-x86-64' <<<"$dump" || bad "not a PE32+ x86-64 file"
+  sed -n '/^Characteristics/,/^$/p' <<<"$dump" | grep -qE '^\s+DLL$' || bad "not a DLL"
+  imports=$(sed -n 's/^\s*DLL Name: //p' <<<"$dump" | paste -sd ' ')
+  for dll in $imports; do
+    grep -qiE "$system_dlls" <<<"$dll" || bad "imports $dll, which a Windows machine without MinGW lacks"
+  done
+  grep -qw 'node.exe' <<<"$imports" || bad "does not import Node-API from node.exe"
+  echo "$name: PE32+ x86-64 DLL, $(stat -c %s "$file") bytes; imports $imports"
+done
+
 if [ "$count" -eq 0 ]; then
-  echo "no prebuilds/linux-*/*.node in $dir" >&2
+  echo "no prebuilds/*/*.node in $dir" >&2
   exit 1
 fi
 if [ "$errors" -gt 0 ]; then
   echo "$errors problem(s) with the prebuilt addons" >&2
   exit 1
 fi
-echo "prebuilds: $count checked, all within Debian 12 (GLIBC_${limit[GLIBC]}, GLIBCXX_${limit[GLIBCXX]}, CXXABI_${limit[CXXABI]})"
+echo "prebuilds: $count checked, the Linux ones within Debian 12 (GLIBC_${limit[GLIBC]}, GLIBCXX_${limit[GLIBCXX]}, CXXABI_${limit[CXXABI]}), the Windows ones needing only node.exe and system DLLs"

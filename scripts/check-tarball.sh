@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The release, end to end, as it is made and as a user meets it:
 #   - git clone of HEAD (committed work only, as CI sees it) into a scratch directory, npm ci;
-#   - plain `npm pack` there: the prepack script alone must build dist/ and both prebuilds;
+#   - plain `npm pack` there: the prepack script alone must build dist/ and the three prebuilds (linux-x64, linux-arm64, win32-x64);
 #   - the tarball's contents (prebuilds for linux-x64 and linux-arm64, nothing of the tests),
 #     and its prebuilt addons' ELF machine and glibc/libstdc++ needs (scripts/check-prebuilds.sh);
 #   - `npm install <tarball>` in an empty project with only node, npm, npx, sh, bash and env on
 #     the PATH (no compiler, make, cmake or Python), then real work there: scripts/smoke.mjs
 #     (scan, attach, flash, run), the install script finding the prebuild, and the message given
 #     when a platform has none; and the installed `npx bmp-gdbserver --sim --port 0` serving
-#     gdb-multiarch (which comes from the normal PATH: it is the client).
+#     gdb-multiarch (which comes from the normal PATH: it is the client);
+#   - each prebuild loaded and put to work by its own platform's official Node
+#     (scripts/check-platforms.mjs: natively, under qemu-aarch64, under wine64).
 # Prints one line per check, "ok - <name>" or "not ok - <name>" (scripts/test.mjs counts them),
 # and exits non-zero if any failed. Temporary directories and the server go away on exit.
 set -uo pipefail
@@ -48,22 +50,22 @@ ok "clean clone of HEAD ${head:0:10}: npm ci ($(elapsed))"
 
 mkdir "$work/pack"
 if ! out=$(cd "$src" && clean PATH="$PATH" npm pack --pack-destination "$work/pack" 2>&1); then
-  not_ok "npm pack in the clone (prepack builds dist, both prebuilds and the firmware images)" "$out"
+  not_ok "npm pack in the clone (prepack builds dist, the prebuilds and the firmware images)" "$out"
   exit 1
 fi
 tarball=$(ls "$work"/pack/*.tgz 2>/dev/null | head -n 1)
 if [ -z "$tarball" ]; then
-  not_ok "npm pack in the clone (prepack builds dist, both prebuilds and the firmware images)" "$out" "no tarball was written"
+  not_ok "npm pack in the clone (prepack builds dist, the prebuilds and the firmware images)" "$out" "no tarball was written"
   exit 1
 fi
 files=$(tar -tzf "$tarball" | sort)
 echo "    $(basename "$tarball"): $(stat -c %s "$tarball") bytes, $(grep -c . <<<"$files") files"
-grep '^prebuilds: linux-' <<<"$out" | sed 's/^/    /'
-ok "npm pack in the clone (prepack builds dist, both prebuilds and the firmware images) ($(elapsed))"
+grep -E '^prebuilds: (linux|win32)-' <<<"$out" | sed 's/^/    /'
+ok "npm pack in the clone (prepack builds dist, the prebuilds and the firmware images) ($(elapsed))"
 
 # --- What the tarball holds ---------------------------------------------------------------------
 problems=()
-for required in 'prebuilds/linux-x64/[^/]*\.node' 'prebuilds/linux-arm64/[^/]*\.node' 'dist/lib/index\.js' \
+for required in 'prebuilds/linux-x64/[^/]*\.node' 'prebuilds/linux-arm64/[^/]*\.node' 'prebuilds/win32-x64/[^/]*\.node' 'dist/lib/index\.js' \
   'dist/lib/cli/bmp-gdbserver\.js' 'dist/lib/cli/bmp-dap\.js' 'dist/lib/cli/bmp-firmware\.js' 'udev/60-bmp-gdbserver\.rules' \
   'scripts/install\.cjs' 'binding\.gyp' 'native/sources\.json' \
   'firmware/images/manifest\.json' 'boards/stlink3mini\.json' 'firmware/images/stlink3mini\.dfu' 'firmware/images/stlink3mini\.bin' \
@@ -76,18 +78,18 @@ unwanted=$(grep -E '^package/(test|bench|build[^/]*|dist/(test|bench)|node_modul
 stray=$(grep -E '^package/scripts/' <<<"$files" | grep -v '^package/scripts/install\.cjs$')
 [ -z "$stray" ] || problems+=("scripts other than install.cjs:" "$stray")
 if [ ${#problems[@]} -eq 0 ]; then
-  ok "tarball holds dist/lib, both prebuilds, the sources, the board descriptions and firmware images (.dfu, .bin, manifest), and nothing of the tests, bench or builds"
+  ok "tarball holds dist/lib, the three prebuilds, the sources, the board descriptions and firmware images (.dfu, .bin, manifest), and nothing of the tests, bench or builds"
 else
-  not_ok "tarball holds dist/lib, both prebuilds, the sources, the board descriptions and firmware images (.dfu, .bin, manifest), and nothing of the tests, bench or builds" "${problems[@]}"
+  not_ok "tarball holds dist/lib, the three prebuilds, the sources, the board descriptions and firmware images (.dfu, .bin, manifest), and nothing of the tests, bench or builds" "${problems[@]}"
 fi
 
 mkdir "$work/unpacked"
 tar -xzf "$tarball" -C "$work/unpacked"
 if out=$(bash "$src/scripts/check-prebuilds.sh" "$work/unpacked/package/prebuilds" 2>&1); then
   sed 's/^/    /' <<<"$out"
-  ok "prebuilt addons in the tarball: right ELF machine, glibc and libstdc++ needs met by Debian 12"
+  ok "prebuilt addons in the tarball: right ELF/PE machine; glibc and libstdc++ needs met by Debian 12; Windows DLL imports only node.exe and system DLLs"
 else
-  not_ok "prebuilt addons in the tarball: right ELF machine, glibc and libstdc++ needs met by Debian 12" "$out"
+  not_ok "prebuilt addons in the tarball: right ELF/PE machine; glibc and libstdc++ needs met by Debian 12; Windows DLL imports only node.exe and system DLLs" "$out"
 fi
 
 # --- A user's machine: node and npm, no compiler -----------------------------------------------
@@ -144,7 +146,7 @@ fi
 # Without one (as on a platform that has none) it cannot build here, and says what is needed;
 # the runtime loader's ENATIVE error says the same.
 pkg="$work/app/node_modules/bmp-gdbserver"
-help='Prebuilt addons ship for linux-x64 and linux-arm64'
+help='Prebuilt addons ship for linux-x64 and linux-arm64 (glibc 2.36 or later: Debian 12 or newer) and win32-x64'
 load='import("bmp-gdbserver").then((m) => new m.Sim("stm32f103")).catch((e) => { console.log(e.code, e.message); })'
 problems=()
 out=$(cd "$pkg" && clean PATH="$user_path" node scripts/install.cjs 2>&1) || problems+=("with the prebuild: exit $?" "$out")
@@ -208,6 +210,11 @@ else
   wait "$server" 2>/dev/null
   server=""
 fi
+
+# --- Each prebuild in its own platform's official Node ----------------------------------------
+# (natively; linux-arm64 under qemu-aarch64; win32-x64 under wine64), and the CLI under wine64
+# serving gdb-multiarch here. Its ok/not ok lines are counted like the ones above.
+node "$src/scripts/check-platforms.mjs" "$work/app" "$elf" || failed=$((failed + 1))
 
 echo "    tarball check: $(elapsed)"
 [ "$failed" -eq 0 ]

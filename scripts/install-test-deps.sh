@@ -11,6 +11,8 @@ packages=(
   dfu-util                          # dfu-suffix and dfuse-pack check the firmware images' .dfu files
   clang libclang-rt-14-dev          # libFuzzer and its sanitizer runtimes
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu binutils-aarch64-linux-gnu  # the linux-arm64 prebuild (npm pack)
+  g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64  # the win32-x64 prebuild (npm pack)
+  qemu-user wine64                  # each prebuild loaded by its platform's Node (arm64 under qemu, win32 under wine)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,7 @@
 'use strict';
 /**
  * The package's install script, in place of plain node-gyp-build:
- *   1. a prebuilt addon for this platform (prebuilds/linux-x64, prebuilds/linux-arm64) or an
+ *   1. a prebuilt addon for this platform (prebuilds/linux-x64, linux-arm64, win32-x64) or an
  *      earlier build that loads here: nothing to do;
  *   2. otherwise (another platform, another libc, a glibc too old for the prebuild, or
  *      npm_config_build_from_source=true) build it from source with node-gyp (binding.gyp);
@@ -15,7 +15,7 @@ const { existsSync } = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-const PREBUILT = 'linux-x64 and linux-arm64 (glibc 2.36 or later: Debian 12 or newer)';
+const PREBUILT = 'linux-x64 and linux-arm64 (glibc 2.36 or later: Debian 12 or newer) and win32-x64';
 
 /** This platform as prebuilds/ names it, with the libc on Linux. */
 function platformName() {

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * Builds the prebuilt addons the published tarball carries: prebuilds/linux-x64 and
- * prebuilds/linux-arm64 (Node-API, so one binary per platform serves every Node version), with
- * prebuildify and node-gyp. `npm pack` and `npm publish` run it (the prepack script, after tsc);
+ * Builds the prebuilt addons the published tarball carries: prebuilds/linux-x64,
+ * prebuilds/linux-arm64 (with prebuildify and node-gyp) and prebuilds/win32-x64 (with MinGW-w64:
+ * scripts/prebuild-win32.mjs). Node-API, so one binary per platform serves every Node version. `npm pack` and `npm publish` run it (the prepack script, after tsc);
  * so does `npm run build:prebuilds`.
  *
  * - No download: node-gyp gets its headers from a directory made here out of the node-api-headers
@@ -15,7 +15,10 @@
  * - The results are checked by scripts/check-prebuilds.sh (ELF machine; glibc and libstdc++
  *   versions no newer than Debian 12's), so a release cannot carry a binary that fails there.
  *
- *   node scripts/prebuilds.mjs [--arch x64,arm64]
+ * - win32-x64 is cross-compiled with Debian's MinGW-w64 (g++-mingw-w64-x86-64-posix), its C++
+ *   runtime and winpthreads linked in; scripts/check-prebuilds.sh checks what DLLs it imports.
+ *
+ *   node scripts/prebuilds.mjs [--arch x64,arm64] [--no-win32]
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -24,6 +27,8 @@ import os from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+
+import { buildWin32, WIN32_DEBIAN, WIN32_TOOLS } from './prebuild-win32.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const require = createRequire(join(root, 'package.json'));
@@ -43,7 +48,10 @@ function onPath(command) {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, command)));
 }
 
-const { values } = parseArgs({ options: { arch: { type: 'string', default: Object.keys(ARCHES).join(',') } } });
+const { values } = parseArgs({
+  options: { arch: { type: 'string', default: Object.keys(ARCHES).join(',') }, 'no-win32': { type: 'boolean', default: false } },
+});
+const win32 = !values['no-win32'];
 const arches = values.arch.split(',').filter(Boolean);
 for (const arch of arches) if (!ARCHES[arch]) fail(`no prebuild is made for '${arch}' (known: ${Object.keys(ARCHES).join(', ')})`);
 if (process.platform !== 'linux') fail('the prebuilt addons are built on Linux (x64 or arm64)');
@@ -60,6 +68,10 @@ function toolchain(arch) {
 }
 
 const toolchains = Object.fromEntries(arches.map((arch) => [arch, toolchain(arch)]));
+if (win32) {
+  const missing = Object.values(WIN32_TOOLS).filter((tool) => !onPath(tool));
+  if (missing.length) fail(`${missing.join(', ')} not found for the win32-x64 prebuild; on Debian: apt-get install ${WIN32_DEBIAN}`);
+}
 for (const tool of ['make', 'python3', 'readelf']) {
   if (!onPath(tool)) fail(`${tool} not found (node-gyp needs make and python3; the check needs readelf from binutils)`);
 }
@@ -117,6 +129,17 @@ for (const arch of arches) {
   for (const file of readdirSync(dir)) {
     const kib = Math.ceil(statSync(join(dir, file)).size / 1024);
     process.stdout.write(`prebuilds: linux-${arch}/${file}, ${kib} KiB (${tools.CXX}, ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  }
+}
+
+if (win32) {
+  const started = Date.now();
+  try {
+    const { kib } = await buildWin32(root, work, join(out, 'win32-x64'));
+    process.stdout.write(`prebuilds: win32-x64/bmp-gdbserver.node, ${kib} KiB (${WIN32_TOOLS.CXX}, ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  } catch (error) {
+    process.stderr.write(`${error.message}\n`);
+    fail(`the win32-x64 build failed (${WIN32_TOOLS.CXX})`);
   }
 }
 

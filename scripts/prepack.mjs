@@ -2,7 +2,7 @@
 /**
  * What the tarball needs, built fresh: npm runs this before `npm pack` and `npm publish`.
  *   1. dist/ from nothing (tsc), so that no compiled file of a deleted source is shipped;
- *   2. the prebuilt addons for linux-x64 and linux-arm64, checked (scripts/prebuilds.mjs);
+ *   2. the prebuilt addons for linux-x64, linux-arm64 and win32-x64, checked (scripts/prebuilds.mjs);
  *   3. the probe boards' firmware images (scripts/firmware.mjs, `npm run firmware`: the images,
  *      their .dfu files and manifest.json in firmware/images/, which the installer reads).
  */
