@@ -3,7 +3,8 @@
 // with the official win32-x64 Node):
 //   1. the prebuilt addon for this platform loads (node-gyp-build's pick);
 //   2. a simulated STM32F407 behind the virtual CMSIS-DAP probe: scan, attach, halt, write and
-//      read back 1 KiB of SRAM, read a register;
+//      read back 1 KiB of SRAM, read a register; errors raised in C++ (an unknown profile) and on
+//      the session thread (a read that bus-faults) arrive as BmpErrors with their codes;
 //   3. the GDB server on a loopback port, left for a client on the other side (the Linux
 //      checker) to send qSupported to; it stops when the file `<result>.stop` appears.
 // Lines go to the result file named by the first argument, never to stdout: under wine a pipe
@@ -21,7 +22,17 @@ const deadline = Date.now() + 180_000;
 
 try {
   say(`node ${process.version} on ${process.platform}-${process.arch}`);
-  const { openProbe, GdbServer } = await import('bmp-gdbserver');
+  const { openProbe, GdbServer, Sim } = await import('bmp-gdbserver');
+  const codeOf = async (what) => {
+    try {
+      await what();
+    } catch (error) {
+      return error.code;
+    }
+    return 'no error';
+  };
+  const unknown = await codeOf(() => new Sim('no-such-part'));
+  if (unknown !== 'EPROFILE') throw new Error(`new Sim('no-such-part') gave ${unknown}, not EPROFILE`);
   const probe = await openProbe({ sim: 'stm32f407', link: 'cmsis-dap' });
   try {
     const found = await probe.swdScan();
@@ -32,8 +43,10 @@ try {
     await target.writeMemory(0x20000400, pattern);
     const back = await target.readMemory(0x20000400, pattern.length);
     if (!back.every((byte, i) => byte === pattern[i])) throw new Error('SRAM did not read back as written');
+    const fault = await codeOf(() => target.readMemory(0x60000000, 16));
+    if (fault !== 'EBUSFAULT') throw new Error(`a read of unmapped memory gave ${fault}, not EBUSFAULT`);
     const sp = await target.readRegister('sp');
-    say(`attached ${await target.partName()}; 1 KiB of SRAM written and read back; sp = 0x${sp.toString(16)}`);
+    say(`attached ${await target.partName()}; 1 KiB of SRAM written and read back; sp = 0x${sp.toString(16)}; errors carry EPROFILE, EBUSFAULT`);
     await target.detach();
 
     const server = new GdbServer({ probe, port: 0 });
