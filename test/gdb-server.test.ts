@@ -298,6 +298,26 @@ describe('GdbServer with a raw client', () => {
     await server.close();
     await probe.close();
   });
+
+  it('a core that locks up stops with SIGSEGV and is halted, so GDB can read its registers', async () => {
+    const { probe, server, port } = await serve();
+    const c = await RawClient.connect(port);
+    assert.equal(await c.request('vAttach;1'), 'T05thread:1;');
+    // An undefined instruction (UDF) executed in the HardFault handler: a fault at priority -1
+    // locks the core up (ARMv7-M B1.5.15).
+    const le = (v: number) => Buffer.from(Uint32Array.of(v).buffer).toString('hex');
+    assert.equal(await c.request('M20000100,2:00de'), 'OK');
+    assert.equal(await c.request(`P19=${le(0x01000003)}`), 'OK'); // xPSR (regnum 25): Thumb, IPSR = 3 (HardFault)
+    assert.equal(await c.request(`Pf=${le(0x20000100)}`), 'OK');
+    assert.equal(await c.request('vCont;c'), 'T0bthread:1;');
+    const registers = await c.request('g');
+    assert.match(registers, /^[0-9a-f]{136}/, 'the registers read after the lockup');
+    const pc = Buffer.from(registers.slice(15 * 8, 16 * 8), 'hex').readUInt32LE(0);
+    assert.equal(pc >>> 0, 0xfffffffe, 'the PC shows the lockup address');
+    c.close();
+    await server.close();
+    await probe.close();
+  });
 });
 
 describe('bmp-gdbserver CLI', () => {

@@ -341,7 +341,12 @@ static void report_reason(gdb_server *g, cortexm_halt_reason reason, uint32_t wh
         }
         send_stop(g, SIGTRAP, "watch", where);
         return;
-    case CORTEXM_HALT_LOCKUP: send_stop(g, SIGSEGV, 0, 0); return;
+    case CORTEXM_HALT_LOCKUP:
+        /* Locked up is not halted: the registers stay out of reach until the core enters debug
+         * state, which also ends the lockup (ARMv7-M B1.5.15). GDB reads them next. */
+        cortexm_halt(core(g));
+        send_stop(g, SIGSEGV, 0, 0);
+        return;
     case CORTEXM_HALT_REQUEST: send_stop(g, SIGINT, 0, 0); return;
     default: send_stop(g, SIGTRAP, 0, 0); return;
     }
