@@ -256,7 +256,7 @@ check('fixture firmware rebuilds byte-identical', () =>
   step('bash', ['test/fixtures/firmware/build.sh', '--check']),
 );
 check('flash loader blob rebuilds byte-identical from its source', () =>
-  step('bash', ['native/core/target/flash_loader/build.sh', '--check']),
+  step('bash', ['native/core/flash/loader/build.sh', '--check']),
 );
 if (!quick) {
   check('CMake (cmake-js) build of the addon loads and works', () => {

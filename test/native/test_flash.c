@@ -1,4 +1,4 @@
-/* The core's flash layer (native/core/target/flash.c) on the simulated STM32F103, F407, H743 and
+/* The core's flash layer (native/core/flash/flash.c) on the simulated STM32F103, F407, H743 and
  * F723 (the H750, whose one sector holds the fixture, has tests of its own below),
  * through a probe session as the GDB server and the addon use it: erasing the blocks a range
  * touches, programming directly through the MEM-AP and through the on-target loader, erasing
@@ -9,10 +9,10 @@
  * tested in test_sim_flash.c. */
 #include "check.h"
 #include "fixture_target.h"
-#include "target/flash.h"
-#include "target/flash_image.h"
-#include "target/flash_loader.h"
-#include "target/probe_session.h"
+#include "flash/flash.h"
+#include "flash/flash_image.h"
+#include "flash/flash_loader.h"
+#include "cortexm/probe_session.h"
 
 typedef struct part {
     const char *profile;

@@ -6,8 +6,8 @@
  * the virtual time taken. */
 #include "check.h"
 #include "fixture_target.h"
-#include "target/crc32.h"
-#include "target/flash_loader.h"
+#include "flash/crc32.h"
+#include "flash/flash_loader.h"
 
 #define MS 1000000000ull /* picoseconds */
 #define DATA_SIZE (40u * 1024u)

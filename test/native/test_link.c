@@ -11,7 +11,7 @@
 #include "sim_swd_phy.h"
 #include "sim_target.h"
 #include "sim_usb_probe.h"
-#include "target/adiv5.h"
+#include "adiv5/adiv5.h"
 
 static sim_target t;
 static swd_phy phy;

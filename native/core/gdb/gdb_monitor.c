@@ -1,7 +1,7 @@
 /* Monitor commands (`monitor ...` in GDB, qRcmd), named and behaving as on the Black Magic
  * Probe where they apply. Unique prefixes are accepted, as there. */
 #include "gdb/gdb_server.h"
-#include "target/flash.h"
+#include "flash/flash.h"
 
 #define DEMCR 0xE000EDFCu
 

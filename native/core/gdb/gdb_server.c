@@ -2,10 +2,10 @@
 
 #include "common/bytes.h"
 #include "gdb/hex.h"
-#include "target/crc32.h"
-#include "target/description.h"
-#include "target/flash.h"
-#include "target/flash_loader.h"
+#include "flash/crc32.h"
+#include "cortexm/description.h"
+#include "flash/flash.h"
+#include "flash/flash_loader.h"
 
 #define SIGINT 2
 #define SIGTRAP 5

@@ -1,4 +1,4 @@
-#include "target/romtable.h"
+#include "adiv5/romtable.h"
 
 #define AP_BASE 0xF8
 #define AP_IDR 0xFC

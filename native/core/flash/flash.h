@@ -10,7 +10,7 @@
 #ifndef FLASH_H
 #define FLASH_H
 
-#include "target/probe_session.h"
+#include "cortexm/probe_session.h"
 
 /* RAM the fast path may use (0/0: direct writes only). */
 typedef struct flash_ram {

@@ -11,7 +11,7 @@
 #ifndef FLASH_IMAGE_H
 #define FLASH_IMAGE_H
 
-#include "target/flash.h"
+#include "flash/flash.h"
 
 typedef struct flash_extent {
     uint32_t start, end; /* [start, end) */

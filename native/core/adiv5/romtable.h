@@ -3,7 +3,7 @@
 #ifndef ROMTABLE_H
 #define ROMTABLE_H
 
-#include "target/adiv5.h"
+#include "adiv5/adiv5.h"
 
 typedef struct adiv5_ap_info {
     uint8_t apsel;

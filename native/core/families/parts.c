@@ -1,4 +1,4 @@
-#include "target/parts.h"
+#include "families/parts.h"
 
 #include "gdb/hex.h" /* the memory map is GDB's XML */
 

@@ -8,7 +8,7 @@
  * back read_index, state and DHCSR. On a slow link (full-speed HID: ~2 ms per round trip) that
  * keeps every USB frame carrying data. When the ring is full the batch alone polls; on a
  * simulated target that SWD traffic is also what lets virtual time pass. */
-#include "target/flash_loader.h"
+#include "flash/flash_loader.h"
 
 #include "common/bytes.h"
 

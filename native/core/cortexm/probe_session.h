@@ -5,9 +5,9 @@
 #ifndef PROBE_SESSION_H
 #define PROBE_SESSION_H
 
-#include "target/cortexm.h"
-#include "target/parts.h"
-#include "target/romtable.h"
+#include "cortexm/cortexm.h"
+#include "families/parts.h"
+#include "adiv5/romtable.h"
 
 #define PROBE_MAX_TARGETS 4
 #define PROBE_MAX_COMPONENTS 32

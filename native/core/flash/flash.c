@@ -1,7 +1,7 @@
-#include "target/flash.h"
+#include "flash/flash.h"
 
-#include "target/crc32.h"
-#include "target/flash_loader.h"
+#include "flash/crc32.h"
+#include "flash/flash_loader.h"
 
 #define KEY1 0x45670123u /* RM0008 3.3.1, RM0090 3.5.1, RM0433 4.5.1 */
 #define KEY2 0xCDEF89ABu

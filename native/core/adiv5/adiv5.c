@@ -1,4 +1,4 @@
-#include "target/adiv5.h"
+#include "adiv5/adiv5.h"
 
 #include "common/bytes.h"
 

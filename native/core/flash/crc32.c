@@ -1,4 +1,4 @@
-#include "target/crc32.h"
+#include "flash/crc32.h"
 
 uint32_t crc32_gdb(uint32_t crc, const uint8_t *data, size_t length)
 {

@@ -1,4 +1,4 @@
-#include "target/flash_image.h"
+#include "flash/flash_image.h"
 
 void flash_image_init(flash_image *im, uint32_t origin, uint8_t *buffer, size_t capacity, flash_extent *extents,
                       unsigned max_extents)

@@ -1,4 +1,4 @@
-#include "target/description.h"
+#include "cortexm/description.h"
 
 static const char head[] =
     "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target>\n"

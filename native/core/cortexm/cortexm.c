@@ -1,4 +1,4 @@
-#include "target/cortexm.h"
+#include "cortexm/cortexm.h"
 
 #define DHCSR 0xE000EDF0u
 #define DCRSR 0xE000EDF4u

@@ -1,4 +1,4 @@
-#include "target/probe_session.h"
+#include "cortexm/probe_session.h"
 
 #include "common/bytes.h"
 

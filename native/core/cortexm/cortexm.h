@@ -4,7 +4,7 @@
 #ifndef CORTEXM_H
 #define CORTEXM_H
 
-#include "target/adiv5.h"
+#include "adiv5/adiv5.h"
 
 typedef enum { CORTEXM_UNKNOWN, CORTEXM_M0, CORTEXM_M0P, CORTEXM_M3, CORTEXM_M4, CORTEXM_M7, CORTEXM_M33 } cortexm_core;
 

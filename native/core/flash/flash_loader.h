@@ -12,7 +12,7 @@
 #ifndef FLASH_LOADER_H
 #define FLASH_LOADER_H
 
-#include "target/cortexm.h"
+#include "cortexm/cortexm.h"
 
 /* Control-block offsets (words written by the host unless noted). */
 #define FLASH_LOADER_CB_WRITE_INDEX 0x00u /* buffers filled so far; buffer i is in slot i % count */
