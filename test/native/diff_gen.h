@@ -15,9 +15,13 @@
  * What a generated instruction may do (the harness sets the machine up so):
  *  - write only the registers diff_dest() returns: r0-r5 and r8-r12;
  *  - read any of r0-r12 (diff_src()); r6 holds DIFF_DATA_BASE and r7 a small word-aligned offset
- *    (0..DIFF_R7_MAX), neither ever changes;
- *  - access memory only through r6 (plus an immediate within +-DIFF_DATA_REACH, or r7, or r7
- *    shifted left by at most 2), or through SP within the DIFF_STACK_SLACK bytes above it;
+ *    (0..DIFF_R7_MAX); r7 never changes, r6 only by the base writeback of a load or store (the
+ *    harness compares it, then puts r6 back to DIFF_DATA_BASE before the next instruction);
+ *  - access memory only through r6 (plus an immediate within +-DIFF_DATA_REACH, or r7 shifted
+ *    left by at most 3), or through SP within the DIFF_STACK_SLACK bytes above it, or PC-relative
+ *    (literal) forward by at most 4 KiB;
+ *  - store to [r6 + DIFF_EXCL_OFFSET, r6 + DIFF_EXCL_END) only with STREX: that area belongs
+ *    to the exclusive monitor (Unicorn's STREX also compares the memory value);
  *  - never branch, never write SP or PC, never fault (no UNDEFINED or UNPREDICTABLE encodings, no
  *    unaligned LDM/STM/LDRD/STRD/LDREX forms), no SVC/BKPT/WFI/WFE, no MSR to special registers.
  *    What cannot be compared this way is tested by directed tests.
@@ -26,6 +30,8 @@
 #ifndef DIFF_GEN_H
 #define DIFF_GEN_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define DIFF_T16(hw) ((uint32_t)(uint16_t)(hw))
@@ -35,6 +41,8 @@
 #define DIFF_DATA_REACH 0x1000u    /* r6 +- this stays inside the data window */
 #define DIFF_R7_MAX 0x7Cu          /* r7: 0, 4, ..., 0x7C */
 #define DIFF_STACK_SLACK 256u      /* bytes at [SP, SP + slack) that may be read and written */
+#define DIFF_EXCL_OFFSET 0x3F0u    /* [r6 + this, r6 + END): the exclusive monitor's area */
+#define DIFF_EXCL_END 0x400u
 
 /* Which profiles a class runs on. */
 enum {
