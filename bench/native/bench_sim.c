@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../../test/native/thumb2_kernels.h"
 #include "sim_target.h"
 
 static double now_s(void)
@@ -76,40 +77,14 @@ static void bench_instructions(void)
     }
 }
 
-/* A Thumb-2 kernel as a compiler for Cortex-M3/M4 emits it: a CRC-like loop over a buffer with
- * LDR/STR (register offset), UBFX, an IT block, MLA/MLS, RBIT/CLZ, UDIV, LDRD/STRD and
- * PUSH.W/POP.W. Assembled with arm-none-eabi-as from this listing, linked at 0x08000000:
- *   .word 0x20002000, start + 1
- *   start: movw r0, #0; movt r0, #0x2000; mov.w r1, #256; movs r2, #0
- *   fill:  str.w r2, [r0, r2, lsl #2]; add.w r2, r2, #1; cmp r2, r1; bne.n fill
- *          ldr.w r7, =0xEDB88320
- *   outer: movs r3, #0; mvn r4, #0
- *   loop:  ldr.w r5, [r0, r3, lsl #2]; eor.w r4, r4, r5; ubfx r6, r4, #0, #1; lsrs r4, r4, #1
- *          cmp r6, #0; it ne; eorne.w r4, r4, r7; mla r8, r5, r3, r8; rbit r9, r5; clz r10, r9
- *          add.w r8, r8, r10; udiv r11, r8, r1; mls r11, r11, r1, r8; str.w r11, [r0, r3, lsl #2]
- *          adds r3, #1; cmp.w r3, #256; bne.w loop
- *          ldrd r5, r6, [r0, #8]; strd r5, r6, [r0, #16]; push.w {r4-r11}; pop.w {r4-r11}
- *          cmp r4, #0; b.w outer */
-static const uint16_t thumb2_kernel[] = {
-    0x2000, 0x2000, 0x0009, 0x0800, 0xF240, 0x0000, 0xF2C2, 0x0000, 0xF44F, 0x7180, 0x2200,
-    0xF840, 0x2022, 0xF102, 0x0201, 0x428A, 0xD1F9, 0xF8DF, 0x705C, 0x2300, 0xF06F, 0x0400,
-    0xF850, 0x5023, 0xEA84, 0x0405, 0xF3C4, 0x0600, 0x0864, 0x2E00, 0xBF18, 0xEA84, 0x0407,
-    0xFB05, 0x8803, 0xFA95, 0xF9A5, 0xFAB9, 0xFA89, 0xEB08, 0x080A, 0xFBB8, 0xFBF1, 0xFB0B,
-    0x8B11, 0xF840, 0xB023, 0x3301, 0xF5B3, 0x7F80, 0xF47F, 0xAFE2, 0xE9D0, 0x5602, 0xE9C0,
-    0x5604, 0xE92D, 0x0FF0, 0xE8BD, 0x0FF0, 0x2C00, 0xF7FF, 0xBFD4, 0x0000, 0x8320, 0xEDB8,
-};
-
 static void bench_thumb2(void)
 {
     static const char *const profiles[] = {"stm32f103", "stm32f407"};
-    uint8_t image[sizeof thumb2_kernel];
-    for (unsigned i = 0; i < sizeof thumb2_kernel / 2; i++) {
-        image[2 * i] = (uint8_t)thumb2_kernel[i];
-        image[2 * i + 1] = (uint8_t)(thumb2_kernel[i] >> 8);
-    }
+    uint8_t image[sizeof thumb2_kernel_crc];
+    thumb2_kernel_bytes(thumb2_kernel_crc, sizeof thumb2_kernel_crc / 2, image);
     for (unsigned p = 0; p < 2; p++) {
         sim_target t;
-        if (sim_target_init(&t, profiles[p]) != SIM_OK || sim_target_load(&t, 0x08000000, image, sizeof image) != SIM_OK) {
+        if (sim_target_init(&t, profiles[p]) != SIM_OK || sim_target_load(&t, THUMB2_KERNEL_BASE, image, sizeof image) != SIM_OK) {
             fprintf(stderr, "cannot set up %s\n", profiles[p]);
             exit(1);
         }

@@ -8,8 +8,9 @@
  *    IT blocks and short forward branches woven in by the harness.
  * BMP_DIFF_SEED=<n> repeats a run, BMP_DIFF_QUICK=1 runs a short one, BMP_DIFF_TRACE=1 prints
  * each instruction. Not compared here (they leave the stream or raise exceptions; see
- * test_sim_thumb2.c): SVC, BKPT, WFI/WFE, UDF, faults, MSR to special registers, PUSH.W/POP.W,
- * TBB/TBH, LDR/POP into PC, STREXB/STREXH. */
+ * test_sim_thumb2.c): SVC, BKPT, WFI/WFE, UDF, faults, MSR to special registers, STREXB/STREXH.
+ * Backward branches, TBB/TBH, calls, PUSH/POP and loads into PC run in the Thumb-2 kernels
+ * (thumb2_kernels.h), in lockstep like the fixture firmware. */
 #include <stdlib.h>
 #include <unicorn/unicorn.h>
 
@@ -17,6 +18,7 @@
 #include "diff_gen.h"
 #include "elf_load.h"
 #include "sim_target.h"
+#include "thumb2_kernels.h"
 
 #define RAM_BASE 0x20000000u
 #define RAM_SIZE (20u * 1024u)     /* the smallest SRAM of the profiles (stm32f103) */
@@ -551,6 +553,48 @@ static void test_m7_streams(void)
     v7_streams("stm32h743", UC_CPU_ARM_CORTEX_M7, DIFF_ISA_V7M | DIFF_ISA_DSP | DIFF_ISA_FPU | DIFF_ISA_FPDP);
 }
 
+/* The Thumb-2 kernels (thumb2_kernels.h) from their reset vector, in lockstep: what the streams
+ * leave out (backward branches, TBB/TBH, calls and returns, PUSH/POP and LDR into PC). */
+static void kernel_lockstep(const char *profile, int model, const uint16_t *kernel, unsigned halfwords)
+{
+    sim_target t;
+    CHECK_EQ(sim_target_init(&t, profile), SIM_OK);
+    static write_log log;
+    uc_engine *uc = new_unicorn(model, &log);
+    CHECK(uc != NULL);
+    if (!uc) return;
+    uc_mem_map(uc, THUMB2_KERNEL_BASE, 0x10000, UC_PROT_ALL);
+    static uint8_t image[1024];
+    unsigned len = thumb2_kernel_bytes(kernel, halfwords, image);
+    sim_target_load(&t, THUMB2_KERNEL_BASE, image, len);
+    uc_mem_write(uc, THUMB2_KERNEL_BASE, image, len);
+    sim_cpu_reset(&t);
+    CHECK(sim_cpu_load_reset_vector(&t, THUMB2_KERNEL_BASE));
+    copy_state(&t, uc);
+    bool ok = true;
+    unsigned long steps = 0;
+    const unsigned long goal = quick_run() ? 20000 : 200000;
+    while (steps < goal && ok) {
+        unsigned n;
+        ok = step_both(&t, uc, &log, 0xFF0FFC00u, steps, &n);
+        steps += n;
+    }
+    if (ok) ok = same_bytes(&t, uc, RAM_BASE, RAM_SIZE);
+    CHECK(ok);
+    printf("%s kernel: %lu instructions compared\n", profile, steps);
+    instructions_compared += steps;
+    uc_close(uc);
+    sim_target_free(&t);
+}
+
+static void test_thumb2_kernels(void)
+{
+    kernel_lockstep("stm32f103", UC_CPU_ARM_CORTEX_M3, thumb2_kernel_crc, sizeof thumb2_kernel_crc / 2);
+    kernel_lockstep("stm32f103", UC_CPU_ARM_CORTEX_M3, thumb2_kernel_branches, sizeof thumb2_kernel_branches / 2);
+    kernel_lockstep("stm32f407", UC_CPU_ARM_CORTEX_M4, thumb2_kernel_crc, sizeof thumb2_kernel_crc / 2);
+    kernel_lockstep("stm32h743", UC_CPU_ARM_CORTEX_M7, thumb2_kernel_branches, sizeof thumb2_kernel_branches / 2);
+}
+
 /* The fixture firmware from its reset vector; a semihosting BKPT is stepped over in both. */
 static void test_fixture_firmware(void)
 {
@@ -620,6 +664,7 @@ int main(void)
     RUN(test_m3_streams);
     RUN(test_m4_streams);
     RUN(test_m7_streams);
+    RUN(test_thumb2_kernels);
     RUN(test_fixture_firmware);
     printf("%lu instructions compared in all\n", instructions_compared);
     return CHECK_SUMMARY();
