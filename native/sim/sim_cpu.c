@@ -174,9 +174,10 @@ bool sim_cpu_bx_write_pc(sim_target *t, uint32_t target)
     sim_cpu *c = &t->cpu;
     if (sim_cpu_handler_mode(c) && (target & 0xF0000000u) == 0xF0000000u) {
         c->exc_returned = true;
+        c->fault.cfsr = 0;
         if (sim_exc_return(t, target)) return true;
-        /* the stacked state is not restored: the return faults (INVPC on ARMv7-M, B1.5.8) */
-        sim_cpu_fault(c, SIM_CFSR_INVPC, 0, false);
+        /* the return faults: INVPC (B1.5.8) unless sim_exc said why (UNSTKERR, ...) */
+        if (!c->fault.cfsr) sim_cpu_fault(c, SIM_CFSR_INVPC, 0, false);
         return false;
     }
     if (target & 1) c->xpsr |= XPSR_T;
