@@ -88,7 +88,9 @@ static inline unsigned diff_src(uint64_t *rng)
     return diff_pick(rng, 13);
 }
 
-/* The classes each file exports (a NULL-name entry ends each table). */
-extern const diff_gen_class diff_gen_base[]; /* ARMv7-M base: test_sim_diff_unicorn.c */
+/* The classes each file exports (a NULL-name entry ends each table). CMake compiles every
+ * test/native/gen_*.c into test_sim_diff_unicorn; a new table is declared here and added to
+ * class_tables[] in test_sim_diff_unicorn.c. */
+extern const diff_gen_class diff_gen_base[]; /* ARMv7-M base instruction set: gen_base.c */
 
 #endif
