@@ -171,8 +171,242 @@ static void test_against_unicorn(void)
            "SMLAD(X) with an intermediate overflow, a Unicorn bug)\n", total, unicorn_deviations);
 }
 
+/* --- directed tests: hand-worked from the pseudo-code --------------------------------------- */
+
+static sim_target directed;
+
+static void set_regs(uint32_t r0, uint32_t r1, uint32_t r2, uint32_t r3)
+{
+    directed.cpu.r[0] = r0, directed.cpu.r[1] = r1, directed.cpu.r[2] = r2, directed.cpu.r[3] = r3;
+}
+
+/* Runs one instruction at 0x08000100; returns r0. Checks DONE, 1 cycle, PC. */
+static uint32_t run1(uint32_t insn)
+{
+    unsigned cycles = 0;
+    directed.cpu.r[15] = 0x08000100u;
+    CHECK_EQ(sim_dsp_execute(&directed, insn, 0x08000100u, &cycles), SIM_DSP_DONE);
+    CHECK_EQ(cycles, 1);
+    CHECK_EQ(directed.cpu.r[15], 0x08000104u);
+    return directed.cpu.r[0];
+}
+
+static bool q_flag(void) { return (directed.cpu.xpsr & XPSR_Q) != 0; }
+static uint32_t ge_flags(void) { return (directed.cpu.xpsr & XPSR_GE_MASK) >> XPSR_GE_SHIFT; }
+static void clear_flags(void) { directed.cpu.xpsr = XPSR_T; }
+
+/* QADD/QSUB/QDADD/QDSUB r0, r1, r2 (Rd = r0, Rm = r1, Rn = r2) */
+static void test_saturating_arithmetic(void)
+{
+    clear_flags();
+    set_regs(0, 0x7FFFFFFF, 1, 0);
+    CHECK_EQ(run1(0xFA82F081), 0x7FFFFFFF); /* QADD saturates */
+    CHECK(q_flag());
+    set_regs(0, 5, (uint32_t)-3, 0);
+    CHECK_EQ(run1(0xFA82F081), 2);
+    CHECK(q_flag()); /* sticky */
+    clear_flags();
+    CHECK_EQ(run1(0xFA82F081), 2);
+    CHECK(!q_flag());
+    set_regs(0, 0x80000000u, 1, 0);
+    CHECK_EQ(run1(0xFA82F0A1), 0x80000000u); /* QSUB */
+    CHECK(q_flag());
+    clear_flags();
+    set_regs(0, (uint32_t)-1, 0x40000000, 0);
+    CHECK_EQ(run1(0xFA82F091), 0x7FFFFFFE); /* QDADD: only the doubling saturates, and sets Q */
+    CHECK(q_flag());
+    clear_flags();
+    set_regs(0, 0, 0xC0000000u, 0);
+    CHECK_EQ(run1(0xFA82F0B1), 0x7FFFFFFF); /* QDSUB: 0 - (-2^31) */
+    CHECK(q_flag());
+}
+
+static void test_parallel_and_sel(void)
+{
+    clear_flags();
+    set_regs(0, 0x01FF7F80, 0x01010101, 0);
+    CHECK_EQ(run1(0xFA81F002), 0x02008081); /* SADD8 r0, r1, r2 */
+    CHECK_EQ(ge_flags(), 0xE);
+    directed.cpu.r[4] = 0xAAAAAAAA, directed.cpu.r[5] = 0xBBBBBBBB;
+    run1(0xFAA4F385); /* SEL r3, r4, r5 */
+    CHECK_EQ(directed.cpu.r[3], 0xAAAAAABB);
+    set_regs(0, 0xFF01FF01, 0x01010101, 0);
+    CHECK_EQ(run1(0xFA81F042), 0x00020002); /* UADD8: GE from the carries */
+    CHECK_EQ(ge_flags(), 0xA);
+    set_regs(0, 0x00010005, 0x00020003, 0);
+    CHECK_EQ(run1(0xFAD1F042), 0xFFFF0002); /* USUB16: GE from no borrow */
+    CHECK_EQ(ge_flags(), 0x3);
+    set_regs(0, 0x00057FFF, 0x00010001, 0);
+    CHECK_EQ(run1(0xFAA1F002), 0x00067FFE); /* SASX: hi 5 + 1, lo 0x7FFF - 1 */
+    CHECK_EQ(ge_flags(), 0xF);
+    set_regs(0, 0x80807F7F, 0x80FF7F01, 0);
+    CHECK_EQ(run1(0xFA81F022), 0x80BF7F40); /* SHADD8: halved, rounding down */
+    CHECK_EQ(ge_flags(), 0xF);              /* the halving forms leave GE alone */
+    set_regs(0, 0x00050003, 0x00030005, 0);
+    CHECK_EQ(run1(0xFAD1F052), 0x00020000); /* UQSUB16: clips to 0 ... */
+    CHECK(!q_flag());                       /* ... without touching Q */
+    set_regs(0, 0x7FFF8000, 0x00010001, 0);
+    CHECK_EQ(run1(0xFA91F012), 0x7FFF8001); /* QADD16 */
+}
+
+static void test_multiplies(void)
+{
+    clear_flags();
+    set_regs(0, 0x80008000, 0x80008000, 0);
+    CHECK_EQ(run1(0xFB213002), 0x80000000); /* SMLAD r0, r1, r2, r3: 2^30 + 2^30 + 0 overflows */
+    CHECK(q_flag());
+    clear_flags();
+    set_regs(0, 0x80008000, 0x80008000, 0xFFFFFFFF);
+    CHECK_EQ(run1(0xFB213002), 0x7FFFFFFF); /* 2^31 - 1 fits: no Q (Unicorn sets it) */
+    CHECK(!q_flag());
+    CHECK_EQ(run1(0xFB21F002), 0x80000000); /* SMUAD overflows too */
+    CHECK(q_flag());
+    clear_flags();
+    set_regs(0, 0x7FFF, 0x7FFF, 0x7FFFFFFF);
+    CHECK_EQ(run1(0xFB113002), 0xBFFF0000); /* SMLABB */
+    CHECK(q_flag());
+    clear_flags();
+    set_regs(0, 0x7FFFFFFF, 0x7FFF, 0x7FFFFFFF);
+    CHECK_EQ(run1(0xFB313002), 0xBFFF7FFE); /* SMLAWB: bits 47:16 of Rn * Rm.lo + (Ra << 16) */
+    CHECK(q_flag());
+    clear_flags();
+    set_regs(0, 0x40000000, 3, 0);
+    CHECK_EQ(run1(0xFB51F002), 0); /* SMMUL */
+    CHECK_EQ(run1(0xFB51F012), 1); /* SMMULR rounds */
+    set_regs(0, 1, 1, 1);
+    CHECK_EQ(run1(0xFB613002), 0); /* SMMLS: (1 << 32) - 1 */
+    CHECK_EQ(run1(0xFB613012), 1); /* SMMLSR */
+    set_regs(0, 0x01FF0080, 0xFF010180, 100);
+    CHECK_EQ(run1(0xFB71F002), 509); /* USAD8 */
+    CHECK_EQ(run1(0xFB713002), 609); /* USADA8 */
+    set_regs(0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF);
+    run1(0xFBE20163); /* UMAAL r0, r1, r2, r3: (2^32-1)^2 + 2 (2^32-1) = 2^64 - 1 */
+    CHECK_EQ(directed.cpu.r[0], 0xFFFFFFFF);
+    CHECK_EQ(directed.cpu.r[1], 0xFFFFFFFF);
+    set_regs(0xFFFFFFFF, 0x7FFFFFFF, 1, 1);
+    run1(0xFBC20183); /* SMLALBB r0, r1, r2, r3: wraps at 64 bits, Q untouched */
+    CHECK_EQ(directed.cpu.r[0], 0);
+    CHECK_EQ(directed.cpu.r[1], 0x80000000);
+    CHECK(!q_flag());
+    set_regs(0, 0, 0x00020003, 0x00050007);
+    run1(0xFBD201C3); /* SMLSLD r0, r1, r2, r3: 3*7 - 2*5 */
+    CHECK_EQ(directed.cpu.r[0], 11);
+    CHECK_EQ(directed.cpu.r[1], 0);
+}
+
+static void test_pack_saturate_extend(void)
+{
+    clear_flags();
+    set_regs(0, 0x0100FF00, 0, 0);
+    CHECK_EQ(run1(0xF3210007), 0x007FFF80); /* SSAT16 r0, #8, r1 */
+    CHECK(q_flag());
+    clear_flags();
+    CHECK_EQ(run1(0xF3A10008), 0x00FF0000); /* USAT16 r0, #8, r1 */
+    CHECK(q_flag());
+    clear_flags();
+    set_regs(0, 0x00050FFF, 0, 0);
+    CHECK_EQ(run1(0xF3A1000C), 0x00050FFF); /* USAT16 #12: in range, no Q */
+    CHECK(!q_flag());
+    set_regs(0, 0x12345678, 0x80000000, 0);
+    CHECK_EQ(run1(0xEAC10022), 0x1234FFFF); /* PKHTB r0, r1, r2, ASR #32 */
+    set_regs(0, 0x12345678, 0x0000ABCD, 0);
+    CHECK_EQ(run1(0xEAC14002), 0xABCD5678); /* PKHBT r0, r1, r2, LSL #16 */
+    set_regs(0, 0x00010001, 0x80FF7F01, 0);
+    CHECK_EQ(run1(0xFA21F092), 0xFF810080); /* SXTAB16 r0, r1, r2, ROR #8 */
+    CHECK_EQ(run1(0xFA2FF092), 0xFF80007F); /* SXTB16 r0, r2, ROR #8 */
+    set_regs(0, 0xFFFFFFFF, 0x12340002, 0);
+    CHECK_EQ(run1(0xFA11F082), 1);          /* UXTAH r0, r1, r2 */
+}
+
+/* Runs `insn` on `t` and checks it faults with UNDEFINSTR and changes nothing. */
+static void check_undefined(sim_target *t, uint32_t insn)
+{
+    sim_cpu before = t->cpu;
+    unsigned cycles = 77;
+    CHECK_EQ(sim_dsp_execute(t, insn, t->cpu.r[15], &cycles), SIM_DSP_FAULT);
+    CHECK_EQ(t->cpu.fault.cfsr, SIM_CFSR_UNDEFINSTR);
+    CHECK(memcmp(t->cpu.r, before.r, sizeof before.r) == 0);
+    CHECK_EQ(t->cpu.xpsr, before.xpsr);
+    if (t->cpu.fault.cfsr != SIM_CFSR_UNDEFINSTR) fprintf(stderr, "    insn %08x\n", insn);
+}
+
+/* The Cortex-M3 has no DSP extension: every encoding of every class is UNDEFINED. */
+static void test_undefined_on_cortex_m3(void)
+{
+    sim_target t;
+    CHECK_EQ(sim_target_init(&t, "stm32f103"), SIM_OK);
+    uint64_t rng = 99;
+    for (unsigned c = 0; c < gen_dsp_class_count; c++) {
+        for (unsigned i = 0; i < 200; i++) {
+            for (unsigned r = 0; r < 13; r++) t.cpu.r[r] = gen_rand(&rng);
+            t.cpu.r[15] = 0x08000200;
+            t.cpu.xpsr = XPSR_T | (gen_rand(&rng) & FLAGS_COMPARED);
+            check_undefined(&t, gen_dsp_classes[c].gen(&rng));
+        }
+    }
+    sim_target_free(&t);
+}
+
+/* SP or PC where the pseudo-code says UNPREDICTABLE, and PKH with S or T set: UNDEFINSTR. */
+static void test_unpredictable_registers(void)
+{
+    static const uint32_t bad[] = {
+        0xFA82FD81, /* QADD sp, r1, r2 */
+        0xFA8FF002, /* SADD8 r0, pc, r2 */
+        0xFA81F00D, /* SADD8 r0, r1, sp */
+        0xFAA4FF85, /* SEL pc, r4, r5 */
+        0xFA2DF092, /* SXTAB16 r0, sp, r2 */
+        0xFA21F09F, /* SXTAB16 r0, r1, pc */
+        0xFB21D002, /* SMLAD r0, r1, r2, sp */
+        0xFB61F002, /* SMMLS r0, r1, r2, pc */
+        0xFBE20063, /* UMAAL r0, r0, r2, r3: RdHi == RdLo */
+        0xFBC2D183, /* SMLALBB sp, r1, r2, r3 */
+        0xF32D0007, /* SSAT16 r0, #8, sp */
+        0xEAC10D22, /* PKHTB sp, r1, r2 */
+        0xEAD10022, /* PKH with S = 1 */
+        0xEAC10032, /* PKH with T = 1 */
+    };
+    directed.cpu.r[15] = 0x08000300;
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) check_undefined(&directed, bad[i]);
+}
+
+/* Base ARMv7-M encodings in the same spaces are left to the integer decoder. */
+static void test_base_encodings_not_mine(void)
+{
+    static const uint32_t base[] = {
+        0xFB01F002, 0xFB013002, 0xFB013012, /* MUL, MLA, MLS */
+        0xFB810102, 0xFBA10102, 0xFBC10102, 0xFBE10102, /* SMULL, UMULL, SMLAL, UMLAL */
+        0xFB91F0F2, 0xFBB1F0F2,             /* SDIV, UDIV */
+        0xFAB1F081, 0xFA91F081, 0xFA91F091, 0xFA91F0A1, 0xFA91F0B1, /* CLZ REV REV16 RBIT REVSH */
+        0xFA0FF081, 0xFA1FF081, 0xFA4FF081, 0xFA5FF081, /* SXTH UXTH SXTB UXTB */
+        0xFA01F002, 0xFA21F002, 0xFA41F002, 0xFA61F002, /* LSL LSR ASR ROR (register) */
+        0xF3211007, 0xF3010007, 0xF3A11047, 0xF3810007, /* SSAT/USAT with a shift */
+        0xEB010002, 0xEA410002,             /* ADD.W, ORR.W */
+        0xFA81F0C2, 0xFAF1F081, 0xFB71F012, /* unallocated */
+    };
+    sim_target m3;
+    CHECK_EQ(sim_target_init(&m3, "stm32f103"), SIM_OK);
+    for (unsigned i = 0; i < sizeof base / sizeof base[0]; i++) {
+        unsigned cycles = 0;
+        sim_cpu before = directed.cpu;
+        CHECK_EQ(sim_dsp_execute(&directed, base[i], 0x08000100u, &cycles), SIM_DSP_NOT_MINE);
+        CHECK(memcmp(&before, &directed.cpu, sizeof before) == 0);
+        CHECK_EQ(sim_dsp_execute(&m3, base[i], 0x08000100u, &cycles), SIM_DSP_NOT_MINE);
+    }
+    sim_target_free(&m3);
+}
+
 int main(void)
 {
+    if (sim_target_init(&directed, "stm32f407") != SIM_OK) return 1;
+    RUN(test_saturating_arithmetic);
+    RUN(test_parallel_and_sel);
+    RUN(test_multiplies);
+    RUN(test_pack_saturate_extend);
+    RUN(test_undefined_on_cortex_m3);
+    RUN(test_unpredictable_registers);
+    RUN(test_base_encodings_not_mine);
     RUN(test_against_unicorn);
+    sim_target_free(&directed);
     return CHECK_SUMMARY();
 }
