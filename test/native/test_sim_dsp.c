@@ -3,6 +3,7 @@
  * simulated STM32F407, compared register by register with the N/Z/C/V/Q flags and the GE bits;
  * hand-worked examples from the manual's pseudo-code; UNDEFINSTR on the Cortex-M3 (STM32F103)
  * and for the UNPREDICTABLE uses of SP and PC. */
+#define _DEFAULT_SOURCE /* mkdtemp */
 #include <stdlib.h>
 #include <unicorn/unicorn.h>
 
@@ -55,8 +56,8 @@ static void randomize(sim_target *t, uc_engine *uc, uint64_t *rng)
 /* Unicorn 2.0.1 (QEMU 5.0's translator) checks SMLAD/SMLADX for overflow twice, after adding the
  * two products and after adding Ra, and sets Q when only the intermediate sum overflows (both
  * products 0x8000 * 0x8000 = 2^30, and a negative Ra bringing the total back into range). The
- * pseudo-code (ARMv7-M ARM A7.7.130) tests the complete sum once; QEMU fixed this in 6.0. Such
- * cases are checked by test_smlad_overflow here and against QEMU (test_smlad_against_qemu). */
+ * pseudo-code (ARMv7-M ARM, SMLAD) tests the complete sum once, and so does QEMU 7.2. Such cases
+ * are checked by hand in test_multiplies and against QEMU in test_against_qemu. */
 static bool unicorn_smlad_q_bug(uint32_t insn, const uint32_t r[16])
 {
     if ((insn & 0xFFF000E0u) != 0xFB200000u || (insn & 0xF000) == 0xF000) return false;
@@ -396,6 +397,123 @@ static void test_base_encodings_not_mine(void)
     sim_target_free(&m3);
 }
 
+/* --- a second reference: QEMU's Cortex-M4 (mps2-an386) ---------------------------------------- */
+
+/* The cases run under QEMU: random instructions of every class with random registers and flags,
+ * and the SMLAD cases where Unicorn is wrong. Each case is r0-r12 and the APSR in, the same out. */
+#define QEMU_PER_CLASS 300u
+#define QEMU_MAX_CASES (QEMU_PER_CLASS * 16u + 16u)
+
+typedef struct {
+    uint32_t insn;
+    uint32_t in[14]; /* r0-r12, APSR */
+} qemu_case;
+
+static unsigned make_qemu_cases(qemu_case *cases, uint64_t *rng)
+{
+    unsigned n = 0;
+    for (unsigned c = 0; c < gen_dsp_class_count; c++)
+        for (unsigned i = 0; i < QEMU_PER_CLASS; i++, n++) {
+            cases[n].insn = gen_dsp_classes[c].gen(rng);
+            for (unsigned r = 0; r < 13; r++) cases[n].in[r] = operand(rng);
+            cases[n].in[13] = gen_rand(rng) & FLAGS_COMPARED;
+        }
+    /* SMLAD r0, r1, r2, r3 and SMLADX with both products 2^30 and Ra cancelling the overflow */
+    static const uint32_t ras[] = {0xFFFFFFFF, 0x80000000, 0xC0000000, 0x80000001, 0, 0x7FFFFFFF};
+    for (unsigned i = 0; i < 2 * sizeof ras / sizeof ras[0]; i++, n++) {
+        cases[n].insn = i & 1 ? 0xFB213012 : 0xFB213002;
+        for (unsigned r = 0; r < 13; r++) cases[n].in[r] = 0;
+        cases[n].in[1] = cases[n].in[2] = 0x80008000;
+        cases[n].in[3] = ras[i / 2];
+        cases[n].in[13] = 0;
+    }
+    return n;
+}
+
+/* Writes the program: per case, load the APSR and r0-r12, run the instruction, store r0-r12 and
+ * the APSR; at the end write the results to a file by semihosting and exit. */
+static bool write_qemu_program(const char *path, const char *results, const qemu_case *cases, unsigned n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return false;
+    fprintf(f, "  .syntax unified\n  .cpu cortex-m4\n  .thumb\n  .text\n"
+               "  .word 0x20100000\n  .word _start\n  .thumb_func\n  .global _start\n_start:\n");
+    for (unsigned i = 0; i < n; i++)
+        fprintf(f, "  movw r0, #:lower16:in%u\n  movt r0, #:upper16:in%u\n  ldr r1, [r0, #52]\n"
+                   "  msr APSR_nzcvqg, r1\n  movw r1, #:lower16:out%u+52\n  movt r1, #:upper16:out%u+52\n"
+                   "  mov sp, r1\n  ldm r0, {r0-r12}\n  .inst.w 0x%08x\n  push {r0-r12}\n"
+                   "  mrs r0, APSR\n  str r0, [sp, #52]\n",
+                i, i, i, i, cases[i].insn);
+    /* SYS_OPEN(name, "wb", length), SYS_WRITE(handle, out, size), SYS_CLOSE, SYS_EXIT */
+    fprintf(f, "  ldr sp, =0x20100000\n  adr r1, open_args\n  movs r0, #1\n  bkpt 0xab\n"
+               "  adr r1, write_args\n  str r0, [r1]\n  movs r0, #5\n  bkpt 0xab\n"
+               "  adr r1, write_args\n  movs r0, #2\n  bkpt 0xab\n"
+               "  movs r0, #0x18\n  ldr r1, =0x20026\n  bkpt 0xab\n  b .\n  .ltorg\n  .align 2\n"
+               "open_args: .word name, 9, %u\nwrite_args: .word 0, out0, %u\n"
+               "name: .asciz \"%s\"\n  .align 2\n",
+            (unsigned)strlen(results), n * 56, results);
+    for (unsigned i = 0; i < n; i++) {
+        fprintf(f, "in%u: .word", i);
+        for (unsigned r = 0; r < 14; r++) fprintf(f, "%s0x%08x", r ? ", " : " ", cases[i].in[r]);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "  .data\n  .align 2\n");
+    for (unsigned i = 0; i < n; i++) fprintf(f, "out%u: .space 56\n", i);
+    return fclose(f) == 0;
+}
+
+static void test_against_qemu(void)
+{
+    static qemu_case cases[QEMU_MAX_CASES];
+    static uint32_t out[QEMU_MAX_CASES][14];
+    uint64_t seed = seed_from_env() ^ 0x51E0u, rng = seed;
+    unsigned n = make_qemu_cases(cases, &rng);
+    char dir[] = "/tmp/bmp-dsp-qemu-XXXXXX", cmd[2048], src[64], elf[64], results[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(src, sizeof src, "%s/dsp.S", dir);
+    snprintf(elf, sizeof elf, "%s/dsp.elf", dir);
+    snprintf(results, sizeof results, "%s/results.bin", dir);
+    CHECK(write_qemu_program(src, results, cases, n));
+    snprintf(cmd, sizeof cmd,
+             "arm-none-eabi-as -mcpu=cortex-m4 -mthumb %s -o %s/dsp.o && "
+             "arm-none-eabi-ld -Ttext=0 -Tdata=0x20000000 -e _start %s/dsp.o -o %s && "
+             "timeout 60 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none "
+             "-semihosting-config enable=on,target=native -kernel %s",
+             src, dir, dir, elf, elf);
+    int status = system(cmd);
+    CHECK_EQ(status, 0);
+    FILE *f = fopen(results, "rb");
+    size_t got = f ? fread(out, 56, n, f) : 0;
+    if (f) fclose(f);
+    CHECK_EQ(got, n);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_EQ(system(cmd), 0);
+    if (got != n) return;
+    sim_target t;
+    CHECK_EQ(sim_target_init(&t, "stm32f407"), SIM_OK);
+    unsigned same = 0;
+    for (unsigned i = 0; i < n; i++) {
+        memcpy(t.cpu.r, cases[i].in, 13 * 4);
+        t.cpu.xpsr = XPSR_T | cases[i].in[13];
+        unsigned cycles;
+        CHECK_EQ(sim_dsp_execute(&t, cases[i].insn, 0x100, &cycles), SIM_DSP_DONE);
+        bool ok = memcmp(t.cpu.r, out[i], 13 * 4) == 0 &&
+                  (t.cpu.xpsr & FLAGS_COMPARED) == (out[i][13] & FLAGS_COMPARED);
+        if (!ok) {
+            fprintf(stderr, "  %08x: apsr in 0x%08x, sim 0x%08x, qemu 0x%08x\n", cases[i].insn,
+                    cases[i].in[13], t.cpu.xpsr & FLAGS_COMPARED, out[i][13] & FLAGS_COMPARED);
+            for (unsigned r = 0; r < 13; r++)
+                if (t.cpu.r[r] != out[i][r])
+                    fprintf(stderr, "    r%u in 0x%08x sim 0x%08x qemu 0x%08x\n", r, cases[i].in[r], t.cpu.r[r], out[i][r]);
+        }
+        same += ok;
+    }
+    CHECK_EQ(same, n);
+    printf("DSP against QEMU (mps2-an386): %u of %u instructions the same (seed 0x%llx)\n", same, n,
+           (unsigned long long)seed);
+    sim_target_free(&t);
+}
+
 int main(void)
 {
     if (sim_target_init(&directed, "stm32f407") != SIM_OK) return 1;
@@ -407,6 +525,7 @@ int main(void)
     RUN(test_unpredictable_registers);
     RUN(test_base_encodings_not_mine);
     RUN(test_against_unicorn);
+    RUN(test_against_qemu);
     sim_target_free(&directed);
     return CHECK_SUMMARY();
 }
