@@ -91,7 +91,7 @@ static sim_step_result data_processing(sim_cpu *c, uint32_t hw1, uint32_t hw2, u
         set_c(c, carry);
     }
 write:
-    if (!test) c->r[d] = result;
+    if (!test) c->r[d] = d == 13 ? result & ~3u : result; /* SP[1:0] are zero */
     return done(c, pc, cycles, 1);
 }
 
@@ -120,10 +120,10 @@ static sim_step_result plain_immediate(sim_target *t, uint32_t hw1, uint32_t hw2
     uint32_t v = c->r[n];
     switch (op) {
     case 0x00: /* ADDW, ADR.W */
-        c->r[d] = n == 15 ? ((pc + 4) & ~3u) + imm12 : v + imm12;
+        c->r[d] = (n == 15 ? ((pc + 4) & ~3u) + imm12 : v + imm12) & (d == 13 ? ~3u : ~0u);
         break;
     case 0x0A: /* SUBW, ADR.W (subtract) */
-        c->r[d] = n == 15 ? ((pc + 4) & ~3u) - imm12 : v - imm12;
+        c->r[d] = (n == 15 ? ((pc + 4) & ~3u) - imm12 : v - imm12) & (d == 13 ? ~3u : ~0u);
         break;
     case 0x04: c->r[d] = imm16; break;                                /* MOVW */
     case 0x0C: c->r[d] = (c->r[d] & 0xFFFF) | imm16 << 16; break;     /* MOVT */
