@@ -90,5 +90,6 @@ static inline unsigned diff_src(uint64_t *rng)
 
 /* The classes each file exports (a NULL-name entry ends each table). */
 extern const diff_gen_class diff_gen_base[]; /* ARMv7-M base: test_sim_diff_unicorn.c */
+extern const diff_gen_class diff_gen_dsp[];  /* the DSP extension (gen_dsp.c): test_sim_dsp.c */
 
 #endif

@@ -8,7 +8,7 @@
 #include <unicorn/unicorn.h>
 
 #include "check.h"
-#include "gen_dsp.h"
+#include "diff_gen.h"
 #include "sim_dsp.h"
 #include "sim_target.h"
 
@@ -24,9 +24,23 @@ static const int uc_regs[16] = {UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_
 
 static uint64_t seed_from_env(void)
 {
-    const char *env = getenv("BMP_DSP_SEED");
+    const char *env = getenv("BMP_DIFF_SEED");
     uint64_t seed = env ? strtoull(env, NULL, 0) : 0xD5B0C0DEull;
     return seed ? seed : 1;
+}
+
+/* BMP_DIFF_QUICK=1 (the sanitizer build, npm test --quick): a tenth of the instructions. */
+static bool quick_run(void)
+{
+    const char *q = getenv("BMP_DIFF_QUICK");
+    return q && *q && strcmp(q, "0") != 0;
+}
+
+static unsigned class_count(void)
+{
+    unsigned n = 0;
+    while (diff_gen_dsp[n].name) n++;
+    return n;
 }
 
 /* Operands that reach the saturation and overflow edges more often than uniform values do. */
@@ -35,10 +49,10 @@ static uint32_t operand(uint64_t *rng)
     static const uint32_t edges[] = {0, 1, 0xFFFFFFFFu, 0x7FFFFFFFu, 0x80000000u, 0x7FFF, 0x8000,
                                      0xFFFF, 0x80008000u, 0x7FFF7FFFu, 0x7F7F7F7Fu, 0x80808080u,
                                      0xFF00FF00u, 0x00010001u, 0x40000000u, 0xC0000000u};
-    uint32_t r = gen_rand(rng);
+    uint32_t r = diff_rand(rng);
     if ((r & 7) == 0) return edges[(r >> 3) % (sizeof edges / sizeof edges[0])];
     if ((r & 7) == 1) return edges[(r >> 3) % 16] ^ (1u << ((r >> 8) & 31));
-    return gen_rand(rng);
+    return diff_rand(rng);
 }
 
 static void randomize(sim_target *t, uc_engine *uc, uint64_t *rng)
@@ -48,7 +62,7 @@ static void randomize(sim_target *t, uc_engine *uc, uint64_t *rng)
         t->cpu.r[i] = operand(rng);
         uc_reg_write(uc, uc_regs[i], &t->cpu.r[i]);
     }
-    t->cpu.xpsr = XPSR_T | (gen_rand(rng) & FLAGS_COMPARED);
+    t->cpu.xpsr = XPSR_T | (diff_rand(rng) & FLAGS_COMPARED);
     uint32_t xpsr = t->cpu.xpsr;
     uc_reg_write(uc, UC_ARM_REG_XPSR_NZCVQG, &xpsr); /* plain XPSR writes leave GE alone */
 }
@@ -85,27 +99,35 @@ static bool same_state(sim_target *t, uc_engine *uc, uint32_t insn, const uint32
     return false;
 }
 
-static uc_engine *new_unicorn_m4(void)
+static uc_engine *new_unicorn(int model)
 {
     uc_engine *uc = NULL;
     if (uc_open(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS, &uc) != UC_ERR_OK) return NULL;
-    uc_ctl_set_cpu_model(uc, UC_CPU_ARM_CORTEX_M4);
+    uc_ctl_set_cpu_model(uc, model);
     uc_mem_map(uc, CODE_BASE, CHUNK * 4 + 0x1000, UC_PROT_ALL);
     return uc;
 }
 
-#define PER_CLASS 100000u
+#define PER_CLASS 100000u /* a tenth of it in a quick run */
 
 static unsigned long unicorn_deviations; /* instructions where Unicorn's Q flag was overridden */
 
-/* One class: PER_CLASS instructions, each compared after one step. The state is re-randomised
+/* Where the simulator runs the instructions: sim_dsp_execute directly, or sim_cpu_step, whose
+ * Thumb-2 decoder fetches them from flash and routes them to sim_dsp. */
+typedef struct {
+    const char *profile;
+    int unicorn_model;
+    bool through_step;
+} dsp_run;
+
+/* One class: `count` instructions, each compared after one step. The state is re-randomised
  * before three in four instructions; the rest run on what the previous one left (GE then SEL,
  * the sticky Q flag). */
-static unsigned long run_class(const insn_gen_class *cls, uint64_t *rng, uint64_t seed)
+static unsigned long run_class(const dsp_run *how, const diff_gen_class *cls, unsigned count, uint64_t *rng, uint64_t seed)
 {
     sim_target t;
-    CHECK_EQ(sim_target_init(&t, "stm32f407"), SIM_OK);
-    uc_engine *uc = new_unicorn_m4();
+    CHECK_EQ(sim_target_init(&t, how->profile), SIM_OK);
+    uc_engine *uc = new_unicorn(how->unicorn_model);
     CHECK(uc != NULL);
     if (!uc) return 0;
     static uint32_t insns[CHUNK];
@@ -116,8 +138,8 @@ static unsigned long run_class(const insn_gen_class *cls, uint64_t *rng, uint64_
     t.cpu.r[13] = sp;
     uc_reg_write(uc, UC_ARM_REG_SP, &sp);
     randomize(&t, uc, rng);
-    for (unsigned done = 0; done < PER_CLASS && ok; done += CHUNK) {
-        unsigned n = PER_CLASS - done < CHUNK ? PER_CLASS - done : CHUNK;
+    for (unsigned done = 0; done < count && ok; done += CHUNK) {
+        unsigned n = count - done < CHUNK ? count - done : CHUNK;
         for (unsigned i = 0; i < n; i++) {
             insns[i] = cls->gen(rng);
             code[2 * i] = (uint16_t)(insns[i] >> 16);
@@ -125,19 +147,21 @@ static unsigned long run_class(const insn_gen_class *cls, uint64_t *rng, uint64_
         }
         uc_mem_write(uc, CODE_BASE, code, n * 4);
         uc_ctl_remove_cache(uc, CODE_BASE, CODE_BASE + CHUNK * 4);
+        if (how->through_step) CHECK_EQ(sim_target_load(&t, CODE_BASE, (const uint8_t *)code, n * 4), SIM_OK);
         for (unsigned i = 0; i < n && ok; i++) {
-            if (gen_rand(rng) & 3) randomize(&t, uc, rng);
+            if (diff_rand(rng) & 3) randomize(&t, uc, rng);
             uint32_t pc = CODE_BASE + 4 * i, before[16], xpsr_before = t.cpu.xpsr;
             t.cpu.r[15] = pc;
             memcpy(before, t.cpu.r, sizeof before);
             unsigned cycles = 0;
-            sim_dsp_result r = sim_dsp_execute(&t, insns[i], pc, &cycles);
+            bool done_ok = how->through_step ? sim_cpu_step(&t, &cycles) == SIM_STEP_OK
+                                             : sim_dsp_execute(&t, insns[i], pc, &cycles) == SIM_DSP_DONE;
             /* one instruction: up to the next address (a count of 1 makes Unicorn 2.0 retranslate
              * at every start, 100 times slower) */
             uc_err e = uc_emu_start(uc, pc | 1, pc + 4, 0, 0);
-            if (r != SIM_DSP_DONE || cycles != 1 || e != UC_ERR_OK) {
-                fprintf(stderr, "  %04x %04x: sim %d (%u cycles), unicorn %s\n", insns[i] >> 16,
-                        insns[i] & 0xFFFF, r, cycles, uc_strerror(e));
+            if (!done_ok || cycles != 1 || e != UC_ERR_OK) {
+                fprintf(stderr, "  %04x %04x on %s: sim %s (%u cycles), unicorn %s\n", insns[i] >> 16,
+                        insns[i] & 0xFFFF, how->profile, done_ok ? "done" : "refused", cycles, uc_strerror(e));
                 ok = false;
                 break;
             }
@@ -150,9 +174,9 @@ static unsigned long run_class(const insn_gen_class *cls, uint64_t *rng, uint64_
             ok = same_state(&t, uc, insns[i], before, xpsr_before);
         }
     }
-    if (!ok) fprintf(stderr, "  class %s, seed 0x%llx\n", cls->name, (unsigned long long)seed);
+    if (!ok) fprintf(stderr, "  class %s on %s, seed 0x%llx\n", cls->name, how->profile, (unsigned long long)seed);
     CHECK(ok);
-    CHECK_EQ(compared, PER_CLASS);
+    CHECK_EQ(compared, count);
     uc_close(uc);
     sim_target_free(&t);
     return compared;
@@ -161,15 +185,32 @@ static unsigned long run_class(const insn_gen_class *cls, uint64_t *rng, uint64_
 static void test_against_unicorn(void)
 {
     uint64_t seed = seed_from_env(), rng = seed;
-    printf("DSP against Unicorn: seed 0x%llx (set BMP_DSP_SEED to repeat another)\n", (unsigned long long)seed);
+    unsigned count = quick_run() ? PER_CLASS / 10 : PER_CLASS;
+    printf("DSP against Unicorn: seed 0x%llx (set BMP_DIFF_SEED to repeat another)\n", (unsigned long long)seed);
+    const dsp_run how = {"stm32f407", UC_CPU_ARM_CORTEX_M4, false};
     unsigned long total = 0;
-    for (unsigned c = 0; c < gen_dsp_class_count; c++) {
-        unsigned long n = run_class(&gen_dsp_classes[c], &rng, seed);
-        printf("  %-36s %lu instructions compared\n", gen_dsp_classes[c].name, n);
+    for (unsigned c = 0; c < class_count(); c++) {
+        unsigned long n = run_class(&how, &diff_gen_dsp[c], count, &rng, seed);
+        printf("  %-36s %lu instructions compared\n", diff_gen_dsp[c].name, n);
         total += n;
     }
     printf("DSP against Unicorn: %lu instructions compared (Q flag taken from the simulator on %lu "
            "SMLAD(X) with an intermediate overflow, a Unicorn bug)\n", total, unicorn_deviations);
+}
+
+/* The same through sim_cpu_step on the Cortex-M4 and Cortex-M7 parts: the Thumb-2 decoder sends
+ * every class to sim_dsp. */
+static void test_through_cpu_step(void)
+{
+    uint64_t seed = seed_from_env() ^ 0x57E9u, rng = seed;
+    unsigned count = quick_run() ? 500 : 5000;
+    static const dsp_run runs[] = {{"stm32f407", UC_CPU_ARM_CORTEX_M4, true},
+                                   {"stm32h743", UC_CPU_ARM_CORTEX_M7, true}};
+    unsigned long total = 0;
+    for (unsigned k = 0; k < 2; k++)
+        for (unsigned c = 0; c < class_count(); c++) total += run_class(&runs[k], &diff_gen_dsp[c], count, &rng, seed);
+    printf("DSP through sim_cpu_step (stm32f407, stm32h743): %lu instructions compared with Unicorn (seed 0x%llx)\n",
+           total, (unsigned long long)seed);
 }
 
 /* --- directed tests: hand-worked from the pseudo-code --------------------------------------- */
@@ -337,12 +378,12 @@ static void test_undefined_on_cortex_m3(void)
     sim_target t;
     CHECK_EQ(sim_target_init(&t, "stm32f103"), SIM_OK);
     uint64_t rng = 99;
-    for (unsigned c = 0; c < gen_dsp_class_count; c++) {
+    for (unsigned c = 0; c < class_count(); c++) {
         for (unsigned i = 0; i < 200; i++) {
-            for (unsigned r = 0; r < 13; r++) t.cpu.r[r] = gen_rand(&rng);
+            for (unsigned r = 0; r < 13; r++) t.cpu.r[r] = diff_rand(&rng);
             t.cpu.r[15] = 0x08000200;
-            t.cpu.xpsr = XPSR_T | (gen_rand(&rng) & FLAGS_COMPARED);
-            check_undefined(&t, gen_dsp_classes[c].gen(&rng));
+            t.cpu.xpsr = XPSR_T | (diff_rand(&rng) & FLAGS_COMPARED);
+            check_undefined(&t, diff_gen_dsp[c].gen(&rng));
         }
     }
     sim_target_free(&t);
@@ -412,11 +453,11 @@ typedef struct {
 static unsigned make_qemu_cases(qemu_case *cases, uint64_t *rng)
 {
     unsigned n = 0;
-    for (unsigned c = 0; c < gen_dsp_class_count; c++)
+    for (unsigned c = 0; c < class_count(); c++)
         for (unsigned i = 0; i < QEMU_PER_CLASS; i++, n++) {
-            cases[n].insn = gen_dsp_classes[c].gen(rng);
+            cases[n].insn = diff_gen_dsp[c].gen(rng);
             for (unsigned r = 0; r < 13; r++) cases[n].in[r] = operand(rng);
-            cases[n].in[13] = gen_rand(rng) & FLAGS_COMPARED;
+            cases[n].in[13] = diff_rand(rng) & FLAGS_COMPARED;
         }
     /* SMLAD r0, r1, r2, r3 and SMLADX with both products 2^30 and Ra cancelling the overflow */
     static const uint32_t ras[] = {0xFFFFFFFF, 0x80000000, 0xC0000000, 0x80000001, 0, 0x7FFFFFFF};
@@ -525,6 +566,7 @@ int main(void)
     RUN(test_unpredictable_registers);
     RUN(test_base_encodings_not_mine);
     RUN(test_against_unicorn);
+    RUN(test_through_cpu_step);
     RUN(test_against_qemu);
     sim_target_free(&directed);
     return CHECK_SUMMARY();
