@@ -386,6 +386,24 @@ static void test_undefined_on_cortex_m3(void)
             check_undefined(&t, diff_gen_dsp[c].gen(&rng));
         }
     }
+    /* and a whole step: SADD8 r0, r1, r2 from flash faults on the M3, runs on the M4 */
+    static const uint16_t sadd8[] = {0xFA81, 0xF002};
+    sim_target m4;
+    CHECK_EQ(sim_target_init(&m4, "stm32f407"), SIM_OK);
+    sim_target *both[2] = {&t, &m4};
+    for (unsigned k = 0; k < 2; k++) {
+        CHECK_EQ(sim_target_load(both[k], 0x08000000, (const uint8_t *)sadd8, sizeof sadd8), SIM_OK);
+        both[k]->cpu.r[15] = 0x08000000;
+        both[k]->cpu.xpsr = XPSR_T;
+        both[k]->cpu.r[1] = 0x01020304, both[k]->cpu.r[2] = 0x10101010;
+        unsigned cycles;
+        CHECK_EQ(sim_cpu_step(both[k], &cycles), k ? SIM_STEP_OK : SIM_STEP_FAULT);
+    }
+    CHECK_EQ(t.cpu.fault.cfsr, SIM_CFSR_UNDEFINSTR);
+    CHECK_EQ(t.cpu.r[15], 0x08000000);
+    CHECK_EQ(m4.cpu.r[0], 0x11121314);
+    CHECK_EQ(m4.cpu.r[15], 0x08000004);
+    sim_target_free(&m4);
     sim_target_free(&t);
 }
 
