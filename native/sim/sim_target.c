@@ -1,5 +1,7 @@
 #include "sim_target.h"
 
+#include "sim_bitband.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +81,7 @@ sim_status sim_target_init(sim_target *t, const char *profile_name)
     bool ok = add_id_block(t) && add_dbgmcu(t, t->profile->dbgmcu_base, false);
     if (ok && t->profile->dbgmcu_debug_base)
         ok = add_dbgmcu(t, t->profile->dbgmcu_debug_base, true);
+    ok = ok && sim_bitband_attach(t);
     if (!ok || !sim_flash_attach(t)) {
         sim_target_free(t);
         return ok ? SIM_ERR_NOMEM : SIM_ERR_RANGE;

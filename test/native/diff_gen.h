@@ -92,5 +92,6 @@ static inline unsigned diff_src(uint64_t *rng)
  * test/native/gen_*.c into test_sim_diff_unicorn; a new table is declared here and added to
  * class_tables[] in test_sim_diff_unicorn.c. */
 extern const diff_gen_class diff_gen_base[]; /* ARMv7-M base instruction set: gen_base.c */
+extern const diff_gen_class diff_gen_dsp[];  /* the DSP extension: gen_dsp.c (also test_sim_dsp.c) */
 
 #endif

@@ -29,7 +29,7 @@
 #define V7_SP 0x20004A00u          /* ARMv7-M streams: SP, with DIFF_STACK_SLACK above it */
 
 /* The encoding classes of the ARMv7-M streams: one table per gen_*.c file. */
-static const diff_gen_class *const class_tables[] = {diff_gen_base};
+static const diff_gen_class *const class_tables[] = {diff_gen_base, diff_gen_dsp};
 
 static bool quick_run(void)
 {
