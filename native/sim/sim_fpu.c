@@ -23,6 +23,7 @@ typedef struct fpu_exec {
     uint32_t insn;
     sim_fpu_kind kind;
     unsigned *cycles;
+    sf_ctx *fx; /* the arithmetic's controls, read again once the gate has passed */
 } fpu_exec;
 
 static sim_step_result undefined(fpu_exec *x)
@@ -38,6 +39,7 @@ static sim_step_result gate(fpu_exec *x)
     bool privileged = sim_cpu_handler_mode(x->c) || !(x->c->control & CONTROL_NPRIV);
     if (!(access == 3 || (access == 1 && privileged))) return sim_cpu_fault(x->c, SIM_CFSR_NOCP, 0, false);
     if (!sim_exc_fp_used(x->t)) return SIM_STEP_FAULT;
+    if (x->fx) x->fx->fpscr = x->c->fpscr; /* a new FP context may have loaded FPSCR from FPDSCR */
     return SIM_STEP_OK;
 }
 
@@ -239,6 +241,7 @@ static sim_step_result data_processing(fpu_exec *x)
     bool dp = (insn >> 8) & 1;
     if (dp && x->kind != SIM_FPU_V5_DP) return undefined(x);
     sf_ctx fx = {c->fpscr, 0};
+    x->fx = &fx;
     unsigned n = dp ? 64 : 32;
     *x->cycles = CYC_BASIC;
     sim_step_result res;
@@ -428,7 +431,7 @@ static sim_step_result load_store(fpu_exec *x, uint32_t pc)
 
 sim_step_result sim_fpu_execute(sim_target *t, uint32_t insn, uint32_t pc, unsigned *cycles)
 {
-    fpu_exec x = {t, &t->cpu, insn, sim_profile_fpu(t->profile), cycles};
+    fpu_exec x = {t, &t->cpu, insn, sim_profile_fpu(t->profile), cycles, NULL};
     *cycles = CYC_BASIC;
     if (x.kind == SIM_FPU_NONE || ((insn >> 9) & 7) != 5) return sim_cpu_fault(&t->cpu, SIM_CFSR_NOCP, 0, false);
     sim_step_result r;

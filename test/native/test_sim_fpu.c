@@ -13,8 +13,8 @@
  *    VFPv4 encodings in Thumb state, same QEMU softfloat with Arm's NaN and tininess rules). Its
  *    "max" CPU refuses double precision too, so the FPv5 instructions in double precision
  *    (VSEL/VMAXNM/VRINT/VCVTA .F64, VCVTB/VCVTT .F64.F16) have no Unicorn reference: they are
- *    directed tests here, and share the format-generic core that the single-precision and the
- *    VFPv4 double-precision comparisons cover.
+ *    checked against QEMU instead (qemu-arm -cpu max, ARMv8-A AArch32, running
+ *    fpu_qemu_runner.S), and by directed tests.
  *  - Unicorn has no SCS for M profile: CPACR cannot be cleared (the FPU is always on), so NOCP is
  *    a directed test.
  *
@@ -29,6 +29,8 @@
 #include "sim_target.h"
 
 #define CODE_BASE 0x20000000u
+#define STREAM_BASE 0x08000000u /* the random streams, in Unicorn only */
+#define STREAM_SIZE 0x100000u
 #define WIN_BASE 0x20002000u /* data (r6 = 0x20003000) and the stacks (r7, SP) */
 #define WIN_SIZE 0x6000u
 #define R7_BASE 0x20005800u
@@ -150,6 +152,7 @@ static bool machines_open(machines *m, const char *profile, ref_kind ref)
     uc_ctl_set_cpu_model(m->uc, ref == REF_M4 ? UC_CPU_ARM_CORTEX_M4 : ref == REF_M7 ? UC_CPU_ARM_CORTEX_M7
                                                                                    : UC_CPU_ARM_CORTEX_A15);
     uc_mem_map(m->uc, CODE_BASE, 0x10000, UC_PROT_ALL);
+    uc_mem_map(m->uc, STREAM_BASE, STREAM_SIZE, UC_PROT_ALL);
     if (!mclass) { /* the A-profile FPU is off after reset: FPEXC.EN and CPACR cp10/cp11 */
         uint32_t fpexc = 0x40000000u, cpacr = 0x00F00000u;
         uc_reg_write(m->uc, UC_ARM_REG_C1_C0_2, &cpacr);
@@ -245,17 +248,23 @@ static unsigned long run_class(machines *m, const gen_fpu_class *cls, unsigned l
     unsigned long done = 0;
     unsigned failures = 0;
     bool dp = (cls->needs & GEN_FPU_DP) != 0;
-    while (done < count && failures < 5) {
-        uint32_t code[BLOCK];
-        uint16_t hw[2 * BLOCK + 2];
-        for (unsigned i = 0; i < BLOCK; i++) {
-            code[i] = cls->gen(&rng);
-            hw[2 * i] = (uint16_t)(code[i] >> 16);
-            hw[2 * i + 1] = (uint16_t)code[i];
-        }
-        hw[2 * BLOCK] = hw[2 * BLOCK + 1] = 0xBF00;
-        uc_mem_write(m->uc, CODE_BASE, hw, sizeof hw);
-        uc_ctl_remove_cache(m->uc, CODE_BASE, CODE_BASE + sizeof hw);
+    /* The whole stream is written once, so Unicorn translates each instruction once. */
+    unsigned long total = (count + BLOCK - 1) / BLOCK * BLOCK;
+    uint32_t *code = malloc(total * 4);
+    uint16_t *hw = malloc(total * 4 + 4);
+    if (!code || !hw || total * 4 + 4 > STREAM_SIZE) {
+        free(code), free(hw);
+        return 0;
+    }
+    for (unsigned long i = 0; i < total; i++) {
+        code[i] = cls->gen(&rng);
+        hw[2 * i] = (uint16_t)(code[i] >> 16);
+        hw[2 * i + 1] = (uint16_t)code[i];
+    }
+    hw[2 * total] = hw[2 * total + 1] = 0xBF00;
+    uc_mem_write(m->uc, STREAM_BASE, hw, total * 4 + 4);
+    uc_ctl_remove_cache(m->uc, STREAM_BASE, STREAM_BASE + STREAM_SIZE);
+    for (unsigned long at = 0; at < total && failures < 5; at += BLOCK) {
         block_exp = 20 + (int)pick(214);
         uint32_t s[32], r[13];
         for (unsigned i = 0; i < 32; i += 2) {
@@ -277,13 +286,13 @@ static unsigned long run_class(machines *m, const gen_fpu_class *cls, unsigned l
         machines_set(m, s, fpscr, r, rnd() & 0xF0000000u, win);
         char why[160] = "";
         bool ok = true;
-        for (unsigned i = 0; i < BLOCK && ok; i++) {
-            uint32_t pc = CODE_BASE + 4 * i;
+        for (unsigned long i = at; i < at + BLOCK && ok; i++) {
+            uint32_t pc = STREAM_BASE + 4 * (uint32_t)i;
             uint32_t before_s[32], before_fpscr = m->t.cpu.fpscr;
             memcpy(before_s, m->t.cpu.s, sizeof before_s);
             unsigned cycles;
             sim_step_result res = sim_fpu_execute(&m->t, code[i], pc, &cycles);
-            uc_err e = uc_emu_start(m->uc, pc | 1, 0xFFFFFFFFu, 0, 1);
+            uc_err e = uc_emu_start(m->uc, pc | 1, pc + 4, 0, 0);
             if (res != SIM_STEP_OK || e != UC_ERR_OK) {
                 snprintf(why, sizeof why, "sim %d (cfsr %08x), unicorn %s", res, m->t.cpu.fault.cfsr, uc_strerror(e));
                 ok = false;
@@ -313,6 +322,8 @@ static unsigned long run_class(machines *m, const gen_fpu_class *cls, unsigned l
             failures++;
         }
     }
+    free(code);
+    free(hw);
     return failures ? 0 : done;
 }
 
@@ -352,6 +363,83 @@ static void differential(const char *profile, bool fpv5, bool dp)
 
 static void test_diff_stm32f407(void) { differential("stm32f407", false, false); }
 static void test_diff_stm32h743(void) { differential("stm32h743", true, true); }
+
+/* --- FPv5 double precision against qemu-arm -cpu max ------------------------------------------ */
+
+static sim_target *target(const char *profile);
+
+/* Records in the format of fpu_qemu_runner.S: all of them go through one qemu-arm run. */
+#define QREC_IN 35  /* words: insn, S0-S31, FPSCR, APSR */
+#define QREC_OUT 34 /* words: S0-S31, FPSCR, APSR */
+
+static void test_diff_fpv5_double_qemu(void)
+{
+#ifndef BMP_FPU_RUNNER
+    fprintf(stderr, "  built without arm-none-eabi-gcc or qemu-arm (scripts/install-test-deps.sh)\n");
+    CHECK(false);
+#else
+    uint64_t seed = the_seed();
+    rng = seed ^ 0xD0D0;
+    unsigned long count = per_class();
+    uint32_t *in = malloc(count * QREC_IN * 4), *out = malloc(count * QREC_OUT * 4);
+    CHECK(in && out);
+    if (!in || !out) return;
+    for (unsigned long i = 0; i < count; i++) {
+        uint32_t *r = in + i * QREC_IN;
+        if (i % BLOCK == 0) block_exp = 20 + (int)pick(214);
+        r[0] = gen_fpu_v5_dp(&rng);
+        for (unsigned k = 0; k < 32; k += 2) {
+            uint64_t v = pick(4) ? value64() : (uint64_t)value32() << 32 | value32();
+            r[1 + k] = (uint32_t)v, r[2 + k] = (uint32_t)(v >> 32);
+        }
+        r[33] = random_fpscr();
+        r[34] = rnd() & 0xF0000000u;
+    }
+    const char *in_path = BMP_FPU_RUNNER ".in", *out_path = BMP_FPU_RUNNER ".out";
+    FILE *f = fopen(in_path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    CHECK_EQ(fwrite(in, 4 * QREC_IN, count, f), count);
+    fclose(f);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s -cpu max %s < %s > %s", BMP_QEMU_ARM, BMP_FPU_RUNNER, in_path, out_path);
+    CHECK_EQ(system(cmd), 0);
+    f = fopen(out_path, "rb");
+    CHECK(f != NULL);
+    if (!f) return;
+    size_t got = fread(out, 4 * QREC_OUT, count, f);
+    fclose(f);
+    CHECK_EQ(got, count);
+    sim_target *t = target("stm32h743");
+    unsigned long compared = 0, failures = 0;
+    for (unsigned long i = 0; i < got && failures < 5; i++) {
+        const uint32_t *r = in + i * QREC_IN, *q = out + i * QREC_OUT;
+        memcpy(t->cpu.s, r + 1, 128);
+        t->cpu.fpscr = r[33];
+        t->cpu.xpsr = XPSR_T | r[34];
+        unsigned cycles;
+        sim_step_result res = sim_fpu_execute(t, r[0], CODE_BASE, &cycles);
+        bool ok = res == SIM_STEP_OK && !memcmp(t->cpu.s, q, 128) && t->cpu.fpscr == (q[32] & FPSCR_MASK) &&
+                  !((t->cpu.xpsr ^ q[33]) & 0xF0000000u);
+        if (!ok) {
+            failures++;
+            fprintf(stderr, "  fpv5 f64: %04x %04x (fpscr before %08x, seed 0x%llx): sim %d fpscr %08x, qemu fpscr %08x\n",
+                    r[0] >> 16, r[0] & 0xFFFF, r[33], (unsigned long long)seed, res, t->cpu.fpscr, q[32]);
+            for (unsigned k = 0; k < 32; k++)
+                if (t->cpu.s[k] != q[k])
+                    fprintf(stderr, "    s%u: before %08x sim %08x qemu %08x\n", k, r[1 + k], t->cpu.s[k], q[k]);
+        } else {
+            compared++;
+        }
+    }
+    printf("  %-16s %lu instructions compared against qemu-arm -cpu max\n", "fpv5 f64", compared);
+    CHECK_EQ(compared, count);
+    remove(in_path);
+    remove(out_path);
+    free(in);
+    free(out);
+#endif
+}
 
 /* --- directed tests ---------------------------------------------------------------------------- */
 
@@ -760,5 +848,6 @@ int main(void)
     RUN(test_moves);
     RUN(test_diff_stm32f407);
     RUN(test_diff_stm32h743);
+    RUN(test_diff_fpv5_double_qemu);
     return CHECK_SUMMARY();
 }
