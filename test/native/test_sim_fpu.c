@@ -616,6 +616,20 @@ static void test_fused_rounds_once(void)
     exec(t, VMLA_S0_S1_S2, 0);
     CHECK_EQ(t->cpu.s[0], 0x3A000000);
     CHECK_EQ(t->cpu.fpscr, 0x10);
+    /* a quiet NaN addend does not hide infinity times zero: default NaN, IOC */
+    t->cpu.s[0] = 0x7FC00123, t->cpu.s[1] = 0x7F800000, t->cpu.s[2] = 0x80000000;
+    exec(t, VFMA_S0_S1_S2, 0);
+    CHECK_EQ(t->cpu.s[0], 0x7FC00000);
+    CHECK_EQ(t->cpu.fpscr, 0x01);
+    /* otherwise the quiet NaN addend comes first, before a quiet NaN multiplicand */
+    t->cpu.s[0] = 0x7FC00123, t->cpu.s[1] = 0xFFC00456;
+    exec(t, VFMA_S0_S1_S2, 0);
+    CHECK_EQ(t->cpu.s[0], 0x7FC00123);
+    CHECK_EQ(t->cpu.fpscr, 0);
+    /* VFMS negates the multiplicand before NaN propagation: the NaN comes out with its sign flipped */
+    t->cpu.s[0] = 0x3F800000, t->cpu.s[1] = 0xFFC00456;
+    exec(t, VFMA_S0_S1_S2 | 0x40, 0);
+    CHECK_EQ(t->cpu.s[0], 0x7FC00456);
 }
 
 static void test_convert_saturation(void)
@@ -835,6 +849,36 @@ static void test_moves(void)
     CHECK_EQ(dreg(t, 9), 0x3333333344444444ull);
 }
 
+/* VLDR from the literal pool: the base is Align(PC + 4, 4); and the cycle counts of a few forms */
+static void test_literal_and_cycles(void)
+{
+    sim_target *t = target("stm32f407");
+    static const uint8_t word[4] = {0x78, 0x56, 0x34, 0x12};
+    sim_target_load(t, CODE_BASE + 12, word, 4);
+    unsigned cycles;
+    for (uint32_t pc = CODE_BASE; pc <= CODE_BASE + 2; pc += 2) {
+        t->cpu.s[0] = 0;
+        CHECK_EQ(sim_fpu_execute(t, 0xED9F0A02u /* VLDR s0, [pc, #8] */, pc, &cycles), SIM_STEP_OK);
+        CHECK_EQ(t->cpu.s[0], 0x12345678);
+        CHECK_EQ(t->cpu.r[15], pc + 4);
+        CHECK_EQ(cycles, 2);
+    }
+    /* VSTR to the literal pool is UNPREDICTABLE in Thumb: refused */
+    CHECK_EQ(sim_fpu_execute(t, 0xED8F0A02u, CODE_BASE, &cycles), SIM_STEP_FAULT);
+    CHECK_EQ(t->cpu.fault.cfsr, SIM_CFSR_UNDEFINSTR);
+    t->cpu.fpscr = 0;
+    CHECK_EQ(sim_fpu_execute(t, VMLA_S0_S1_S2, CODE_BASE, &cycles), SIM_STEP_OK);
+    CHECK_EQ(cycles, 3);
+    CHECK_EQ(sim_fpu_execute(t, VADD_S0_S1_S2, CODE_BASE, &cycles), SIM_STEP_OK);
+    CHECK_EQ(cycles, 1);
+    CHECK_EQ(sim_fpu_execute(t, VSQRT_S0_S1, CODE_BASE, &cycles), SIM_STEP_OK);
+    CHECK_EQ(cycles, 14);
+    t->cpu.r[13] = 0x20001000;
+    CHECK_EQ(sim_fpu_execute(t, 0xED2D8A04u /* VPUSH {s16-s19} */, CODE_BASE, &cycles), SIM_STEP_OK);
+    CHECK_EQ(cycles, 5);
+    CHECK_EQ(t->cpu.r[13], 0x20001000u - 16);
+}
+
 int main(void)
 {
     RUN(test_rounding_halfway);
@@ -846,6 +890,7 @@ int main(void)
     RUN(test_access_faults);
     RUN(test_fpv5_double);
     RUN(test_moves);
+    RUN(test_literal_and_cycles);
     RUN(test_diff_stm32f407);
     RUN(test_diff_stm32h743);
     RUN(test_diff_fpv5_double_qemu);
