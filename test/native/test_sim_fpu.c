@@ -739,6 +739,11 @@ static void test_access_faults(void)
     t = target("stm32f103");
     CHECK_EQ(exec(t, VADD_S0_S1_S2, 0), SIM_STEP_FAULT);
     CHECK_EQ(t->cpu.fault.cfsr, SIM_CFSR_NOCP);
+    /* the STM32F723's Cortex-M7 has FPv5 in single precision only */
+    t = target("stm32f723");
+    CHECK_EQ(exec(t, 0xFE000A81u, 0), SIM_STEP_OK);
+    CHECK_EQ(exec(t, 0xEE300B01u, 0), SIM_STEP_FAULT);
+    CHECK_EQ(t->cpu.fault.cfsr, SIM_CFSR_UNDEFINSTR);
     /* on the H7, D16-D31 do not exist: VADD.F64 d16, d0, d1 */
     t = target("stm32h743");
     CHECK_EQ(exec(t, 0xEE700B01u, 0), SIM_STEP_FAULT);
