@@ -18,7 +18,7 @@
  *  - Unicorn has no SCS for M profile: CPACR cannot be cleared (the FPU is always on), so NOCP is
  *    a directed test.
  *
- * BMP_FPU_SEED sets the seed (printed); BMP_FPU_QUICK=1 runs 5,000 instructions per class instead
+ * BMP_FPU_SEED (or BMP_DIFF_SEED) sets the seed (printed); BMP_FPU_QUICK=1 (or BMP_DIFF_QUICK=1) runs 5,000 instructions per class instead
  * of 100,000. */
 #include <stdlib.h>
 #include <unicorn/unicorn.h>
@@ -327,15 +327,22 @@ static unsigned long run_class(machines *m, const gen_fpu_class *cls, unsigned l
     return failures ? 0 : done;
 }
 
+/* The short form under BMP_FPU_QUICK=1 or BMP_DIFF_QUICK=1 (what `npm test -- --quick` and the
+ * sanitizer build set for every differential test). */
 static unsigned long per_class(void)
 {
-    const char *q = getenv("BMP_FPU_QUICK");
-    return q && *q && *q != '0' ? 5000 : 100000;
+    const char *names[] = {"BMP_FPU_QUICK", "BMP_DIFF_QUICK"};
+    for (unsigned i = 0; i < 2; i++) {
+        const char *q = getenv(names[i]);
+        if (q && *q && *q != '0') return 5000;
+    }
+    return 100000;
 }
 
 static uint64_t the_seed(void)
 {
     const char *env = getenv("BMP_FPU_SEED");
+    if (!env) env = getenv("BMP_DIFF_SEED");
     return env ? strtoull(env, NULL, 0) : 0xF10A7C0DEull;
 }
 
