@@ -78,9 +78,8 @@ static void code(sim_target *t, uint32_t addr, const uint16_t *insns, size_t cou
 
 /* A target whose vector table is at BASE: every handler a `b .` at HANDLER(n), the thread a
  * `b .` at THREAD_CODE, running in thread mode on MSP = STACK_TOP. */
-static void setup(sim_target *t, const char *profile)
+static void populate(sim_target *t)
 {
-    CHECK_EQ(sim_target_init(t, profile), SIM_OK);
     uint32_t vectors[48];
     const uint16_t loop = 0xE7FE, bx_lr = 0x4770;
     vectors[0] = STACK_TOP;
@@ -94,6 +93,25 @@ static void setup(sim_target *t, const char *profile)
     code(t, STUB, &bx_lr, 1);
     wr(t, VTOR, BASE);
     CHECK(sim_cpu_load_reset_vector(t, BASE));
+}
+
+static void setup(sim_target *t, const char *profile)
+{
+    CHECK_EQ(sim_target_init(t, profile), SIM_OK);
+    populate(t);
+}
+
+/* No ARMv6-M profile exists yet: the F103's memory map with a Cortex-M0+ core. */
+static sim_profile v6m_profile;
+
+static void setup_v6m(sim_target *t)
+{
+    CHECK_EQ(sim_target_init(t, "stm32f103"), SIM_OK);
+    v6m_profile = *t->profile;
+    v6m_profile.core = SIM_CORE_M0P;
+    t->profile = &v6m_profile;
+    sim_target_reset(t, SIM_RESET_POWER_ON);
+    populate(t);
 }
 
 static void run(sim_target *t, uint64_t ps)
@@ -915,6 +933,49 @@ static void test_sleep_on_exit(void)
     sim_target_free(&t);
 }
 
+
+/* ARMv6-M keeps its own model: every fault a HardFault, no fault status registers, no
+ * PRIGROUP, BASEPRI or FAULTMASK, two priority bits, a fixed CCR. */
+static void test_v6m_profile_keeps_the_v6m_model(void)
+{
+    sim_target t;
+    setup_v6m(&t);
+    CHECK_EQ(sim_profile_isa(t.profile), SIM_ISA_V6M);
+    CHECK_EQ(rd(&t, CCR), 0x208);
+    wr(&t, CCR, 0x18);
+    CHECK_EQ(rd(&t, CCR), 0x208);
+    wr(&t, AIRCR, 0x05FA0500u);
+    CHECK_EQ(rd(&t, AIRCR), 0xFA050000u);
+    CHECK_EQ(sim_bus_write(&t, IPR0, 1, 0xFF, SIM_MASTER_DEBUG), SIM_BUS_OK);
+    CHECK_EQ(rd(&t, IPR0) & 0xFF, 0xC0);
+    wr(&t, SHCSR, USGFAULTENA | BUSFAULTENA | MEMFAULTENA);
+    CHECK_EQ(rd(&t, SHCSR), 0);
+    inject(&t, SIM_CFSR_PRECISERR, 0x30000000u, true);
+    CHECK_EQ(ipsr(&t), 3);
+    CHECK_EQ(rd(&t, CFSR), 0);
+    CHECK_EQ(rd(&t, HFSR), 0);
+    CHECK_EQ(rd(&t, BFAR), 0);
+    inject(&t, SIM_CFSR_UNDEFINSTR, 0, false);
+    CHECK(t.core.lockup);
+    sim_target_free(&t);
+
+    /* BASEPRI does not exist: an interrupt at any priority is taken */
+    setup_v6m(&t);
+    wr(&t, ISER0, 1);
+    t.cpu.basepri = 0x40;
+    CHECK_EQ(sim_bus_write(&t, IPR0, 1, 0x80, SIM_MASTER_DEBUG), SIM_BUS_OK);
+    wr(&t, ISPR0, 1);
+    run(&t, 2 * US);
+    CHECK_EQ(ipsr(&t), 16);
+    /* an invalid EXC_RETURN is the executor's HardFault */
+    code(&t, HANDLER(16), bad_return, 3);
+    t.cpu.r[15] = HANDLER(16);
+    run(&t, 2 * US);
+    CHECK_EQ(ipsr(&t), 3);
+    CHECK_EQ(rd(&t, CFSR), 0);
+    sim_target_free(&t);
+}
+
 int main(void)
 {
     RUN(test_configurable_faults_taken_when_enabled);
@@ -941,5 +1002,6 @@ int main(void)
     RUN(test_scb_registers);
     RUN(test_stir_and_unprivileged_access);
     RUN(test_sleep_on_exit);
+    RUN(test_v6m_profile_keeps_the_v6m_model);
     return CHECK_SUMMARY();
 }
