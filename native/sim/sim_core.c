@@ -1,6 +1,12 @@
-/* The Cortex-M core around the executor: the run loop in virtual time, exceptions, SysTick,
- * the NVIC, halting debug (ARMv7-M ARM C1: DHCSR, DCRSR, DCRDR, DEMCR, DFSR), the FPB and the
- * DWT. The profiles are ARMv7-M parts that run ARMv6-M code, so the register map is ARMv7-M's. */
+/* The Cortex-M core around the executor: the run loop in virtual time, exception priorities
+ * (AIRCR.PRIGROUP, BASEPRI, FAULTMASK) and fault routing (ARMv7-M ARM B1.5: the configurable
+ * faults, escalation to HardFault, lockup), SysTick, the NVIC, the system control block with
+ * the fault status registers, halting debug (C1: DHCSR, DCRSR, DCRDR, DEMCR with vector catch,
+ * DFSR), the FPB and the DWT. An ARMv6-M profile keeps the ARMv6-M model: every fault a
+ * HardFault, no fault status registers, no BASEPRI, FAULTMASK or PRIGROUP. Not modelled: late
+ * arrival (an exception pending during an entry waits for the next boundary), the tail-chain
+ * shortcut (a return pops and the next entry pushes the same frame again), the DebugMonitor
+ * exception, CCR.BFHFNMIGN, SCR.SEVONPEND, imprecise bus faults. */
 #include <string.h>
 
 #include "sim_exc.h"
