@@ -70,8 +70,11 @@ static bool shared_fault_address(const sim_target *t)
     return t->profile->core == SIM_CORE_M3 || t->profile->core == SIM_CORE_M4;
 }
 
+#define SCR_SEVONPEND (1u << 4)
+
 static void set_pending(sim_core *c, unsigned n)
 {
+    if (!c->pending[n] && (c->scr & SCR_SEVONPEND)) c->sev_event = true;
     c->pending[n] = true;
     c->pending_any = true;
 }
@@ -103,7 +106,8 @@ unsigned sim_core_active_count(const sim_target *t)
     return count;
 }
 
-int sim_core_execution_priority(const sim_target *t)
+/* The execution priority, with PRIMASK counted or not (what wakes WFI ignores it, B1.5.19). */
+static int execution_priority(const sim_target *t, bool with_primask)
 {
     const sim_core *c = &t->core;
     int priority = 256;
@@ -115,9 +119,14 @@ int sim_core_execution_priority(const sim_target *t)
     int boosted = 256;
     if (!is_v6m(t) && (t->cpu.basepri & priority_mask(t)))
         boosted = group_priority(c, (int)(t->cpu.basepri & priority_mask(t)));
-    if (t->cpu.primask & 1) boosted = 0;
+    if (with_primask && (t->cpu.primask & 1)) boosted = 0;
     if (!is_v6m(t) && (t->cpu.faultmask & 1)) boosted = -1;
     return boosted < priority ? boosted : priority;
+}
+
+int sim_core_execution_priority(const sim_target *t)
+{
+    return execution_priority(t, true);
 }
 
 /* The highest-priority pending exception that is enabled (ICSR.VECTPENDING), or 0: the lowest
@@ -150,6 +159,14 @@ static unsigned pending_exception(const sim_target *t)
     if (n && group_priority(&t->core, sim_core_exception_priority(t, n)) < sim_core_execution_priority(t))
         return n;
     return 0;
+}
+
+/* WFI and WFE wake for a pending exception that would preempt if PRIMASK were clear. */
+static bool wakes_from_sleep(const sim_target *t)
+{
+    if (!t->core.pending_any) return false;
+    unsigned n = highest_pending(t);
+    return n && group_priority(&t->core, sim_core_exception_priority(t, n)) < execution_priority(t, false);
 }
 
 static void halt(sim_target *t, uint32_t reason)
@@ -446,8 +463,13 @@ void sim_core_run(sim_target *t, uint64_t until_ps)
                 c->pending_any = any;
             }
         }
+        if (c->sev_event) { /* SCR.SEVONPEND */
+            t->cpu.event = true;
+            c->sev_event = false;
+        }
         if (c->sleeping) {
-            if (next) {
+            if (next || wakes_from_sleep(t) || (c->sleep_wfe && t->cpu.event)) {
+                if (c->sleep_wfe) t->cpu.event = false; /* the WFE consumes the event */
                 c->sleeping = false;
             } else {
                 uint64_t idle = target - c->clock_cycles, to_fire = systick_cycles_to_fire(c);
@@ -486,7 +508,10 @@ void sim_core_run(sim_target *t, uint64_t until_ps)
         case SIM_STEP_SVC: svc(t); break;
         case SIM_STEP_WFI:
         case SIM_STEP_WFE:
-            if (!c->pending_any || !pending_exception(t)) c->sleeping = true;
+            if (!wakes_from_sleep(t)) {
+                c->sleeping = true;
+                c->sleep_wfe = r == SIM_STEP_WFE;
+            }
             break;
         case SIM_STEP_FAULT: sim_core_fault(t); break;
         }
@@ -989,8 +1014,8 @@ static sim_bus_status scs_write(sim_target *t, void *ctx, uint32_t offset, unsig
     if (o >= 0x100 && o < 0x100 + SIM_NVIC_IRQS / 8) set_bits(&c->irq_enabled[(o - 0x100) * 8], value, true);
     else if (o >= 0x180 && o < 0x180 + SIM_NVIC_IRQS / 8) set_bits(&c->irq_enabled[(o - 0x180) * 8], value, false);
     else if (o >= 0x200 && o < 0x200 + SIM_NVIC_IRQS / 8) {
-        set_bits(&c->pending[16 + (o - 0x200) * 8], value, true);
-        c->pending_any = true;
+        for (unsigned b = 0; b < 32; b++)
+            if (value & (1u << b)) set_pending(c, 16 + (o - 0x200) * 8 + b);
     }
     else if (o >= 0x280 && o < 0x280 + SIM_NVIC_IRQS / 8) set_bits(&c->pending[16 + (o - 0x280) * 8], value, false);
     else if (o >= 0x400 && o < 0x400 + SIM_NVIC_IRQS)

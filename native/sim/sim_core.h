@@ -40,6 +40,8 @@ typedef struct sim_core {
     uint32_t vtor;
     bool halted;
     bool sleeping;        /* WFI/WFE until an interrupt or event */
+    bool sleep_wfe;       /* ... asleep in WFE: an event wakes it too */
+    bool sev_event;       /* SCR.SEVONPEND: an interrupt became pending (sets the event register) */
     bool lockup;
     uint64_t time_ps;     /* virtual time the core has run up to */
     bool running;         /* inside sim_core_run: sim_core_now_ps follows the instructions */

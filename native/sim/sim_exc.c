@@ -215,7 +215,10 @@ bool sim_exc_return(sim_target *t, uint32_t exc_return)
     if ((mode == 0x1) != ((f.v[7] & XPSR_IPSR) != 0)) return return_fault(t, exc_return, SIM_CFSR_INVPC);
     commit_frame(t, &f, frame, fp, exc_return);
     /* SCR.SLEEPONEXIT: back in thread mode with nothing active, the core sleeps (B1.5.19). */
-    if (mode != 0x1 && (k->scr & 2) && sim_core_active_count(t) == 0) k->sleeping = true;
+    if (mode != 0x1 && (k->scr & 2) && sim_core_active_count(t) == 0) {
+        k->sleeping = true;
+        k->sleep_wfe = false;
+    }
     return true;
 }
 

@@ -976,6 +976,46 @@ static void test_v6m_profile_keeps_the_v6m_model(void)
     sim_target_free(&t);
 }
 
+
+/* WFI wakes for an interrupt that would preempt were PRIMASK clear, without taking it (the
+ * cpsid i; wfi idiom); WFE wakes for a newly pending interrupt, even disabled, with
+ * SCR.SEVONPEND. */
+static void test_wfi_wfe_wake_up(void)
+{
+    static const uint16_t wfi_masked[] = {0xB672, 0xBF30, 0x3001, 0xE7FE}; /* cpsid i; wfi; adds r0, #1; b . */
+    static const uint16_t wfe[] = {0xBF20, 0x3001, 0xE7FE};                /* wfe; adds r0, #1; b . */
+    sim_target t;
+    setup(&t, "stm32f407");
+    code(&t, THREAD_CODE, wfi_masked, 4);
+    t.cpu.r[0] = 0;
+    wr(&t, ISER0, 1);
+    run(&t, 2 * US);
+    CHECK(rd(&t, DHCSR) & (1u << 18)); /* S_SLEEP */
+    wr(&t, ISPR0, 1);
+    run(&t, 2 * US);
+    CHECK(!(rd(&t, DHCSR) & (1u << 18)));
+    CHECK_EQ(t.cpu.r[0], 1);
+    CHECK_EQ(ipsr(&t), 0); /* PRIMASK: not taken */
+    CHECK_EQ(t.cpu.r[15], THREAD_CODE + 6);
+    sim_target_free(&t);
+
+    for (unsigned sevonpend = 0; sevonpend < 2; sevonpend++) {
+        setup(&t, "stm32f407");
+        code(&t, THREAD_CODE, wfe, 3);
+        t.cpu.r[0] = 0;
+        t.cpu.event = false;
+        if (sevonpend) wr(&t, SCR, 1u << 4);
+        run(&t, 2 * US);
+        CHECK(rd(&t, DHCSR) & (1u << 18));
+        wr(&t, ISPR0, 1); /* IRQ 0 is not enabled */
+        run(&t, 2 * US);
+        CHECK_EQ(t.cpu.r[0], sevonpend);
+        CHECK_EQ((rd(&t, DHCSR) >> 18) & 1, !sevonpend);
+        CHECK_EQ(ipsr(&t), 0);
+        sim_target_free(&t);
+    }
+}
+
 int main(void)
 {
     RUN(test_configurable_faults_taken_when_enabled);
@@ -1002,6 +1042,7 @@ int main(void)
     RUN(test_scb_registers);
     RUN(test_stir_and_unprivileged_access);
     RUN(test_sleep_on_exit);
+    RUN(test_wfi_wfe_wake_up);
     RUN(test_v6m_profile_keeps_the_v6m_model);
     return CHECK_SUMMARY();
 }
