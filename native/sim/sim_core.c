@@ -6,7 +6,7 @@
  * HardFault, no fault status registers, no BASEPRI, FAULTMASK or PRIGROUP. Not modelled: late
  * arrival (an exception pending during an entry waits for the next boundary), the tail-chain
  * shortcut (a return pops and the next entry pushes the same frame again), the DebugMonitor
- * exception, CCR.BFHFNMIGN, SCR.SEVONPEND, imprecise bus faults. */
+ * exception, CCR.BFHFNMIGN, imprecise bus faults, NMI leaving lockup. */
 #include <string.h>
 
 #include "sim_exc.h"
