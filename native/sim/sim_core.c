@@ -6,7 +6,7 @@
  * HardFault, no fault status registers, no BASEPRI, FAULTMASK or PRIGROUP. Not modelled: late
  * arrival (an exception pending during an entry waits for the next boundary), the tail-chain
  * shortcut (a return pops and the next entry pushes the same frame again), the DebugMonitor
- * exception, CCR.BFHFNMIGN, imprecise bus faults, NMI leaving lockup. */
+ * exception, CCR.BFHFNMIGN, imprecise bus faults. */
 #include <string.h>
 
 #include "sim_exc.h"
@@ -450,6 +450,8 @@ void sim_core_run(sim_target *t, uint64_t until_ps)
     c->running = true; /* the core's own accesses see the time of their instruction */
 
     while (c->clock_cycles < target) {
+        /* NMI preempts a lockup at HardFault's priority (B1.5.15) */
+        if (c->lockup && c->pending[EXC_NMI] && sim_core_execution_priority(t) > -2) c->lockup = false;
         if (c->halted || c->lockup || t->nrst_low) {
             c->clock_cycles = target;
             break;

@@ -286,6 +286,17 @@ static void test_fault_priority_and_lockup(void)
     CHECK(t.core.lockup);
     CHECK_EQ(t.cpu.r[15], 0xFFFFFFFEu);
     CHECK(rd(&t, DHCSR) & (1u << 19));
+    /* NMI preempts the lockup; its frame holds the lockup address */
+    wr(&t, ICSR, 1u << 31);
+    run(&t, 2 * US);
+    CHECK(!t.core.lockup);
+    CHECK_EQ(ipsr(&t), 2);
+    CHECK_EQ(rd(&t, t.cpu.r[13] + 0x18), 0xFFFFFFFEu);
+    /* a fault in NMI locks up for good */
+    inject(&t, SIM_CFSR_UNDEFINSTR, 0, false);
+    wr(&t, ICSR, 1u << 31);
+    run(&t, 2 * US);
+    CHECK(t.core.lockup);
     sim_target_free(&t);
 
     /* UsageFault above PendSV: it preempts */
