@@ -74,6 +74,7 @@ static bool shared_fault_address(const sim_target *t)
 
 static void set_pending(sim_core *c, unsigned n)
 {
+    c->state_version++;
     if (!c->pending[n] && (c->scr & SCR_SEVONPEND)) c->sev_event = true;
     c->pending[n] = true;
     c->pending_any = true;
@@ -219,6 +220,7 @@ static void enter(sim_target *t, unsigned n, bool push)
 {
     sim_core *c = &t->core;
     int before = sim_core_execution_priority(t);
+    c->state_version++;
     c->pending[n] = false;
     c->sleeping = false;
     sim_exc_entry_result r = sim_exc_entry(t, n, push);
@@ -351,6 +353,7 @@ static void svc(sim_target *t)
 
 void sim_core_exception_returned(sim_target *t, unsigned number)
 {
+    t->core.state_version++;
     if (number < SIM_EXCEPTIONS) t->core.active[number] = false;
     if (number != EXC_NMI) t->cpu.faultmask = 0;
 }
@@ -457,12 +460,17 @@ void sim_core_run(sim_target *t, uint64_t until_ps)
             break;
         }
         unsigned next = 0;
-        if (c->pending_any) {
+        uint32_t masks = (t->cpu.primask & 1) | (t->cpu.basepri & 0xFF) << 8 | (t->cpu.faultmask & 1) << 16;
+        if (c->pending_any &&
+            !(c->masked_valid && c->masked_version == c->state_version && c->masked_masks == masks)) {
             next = pending_exception(t);
             if (!next) { /* nothing can be taken: is anything pending at all? */
                 bool any = false;
                 for (unsigned n = 0; n < SIM_EXCEPTIONS && !any; n++) any = c->pending[n];
                 c->pending_any = any;
+                c->masked_valid = true;
+                c->masked_version = c->state_version;
+                c->masked_masks = masks;
             }
         }
         if (c->sev_event) { /* SCR.SEVONPEND */
@@ -1006,6 +1014,7 @@ static sim_bus_status scs_write(sim_target *t, void *ctx, uint32_t offset, unsig
     uint32_t o = offset & ~3u;
     uint8_t pmask = priority_mask(t);
     if (scs_denied(t, o, m)) return SIM_BUS_FAULT;
+    c->state_version++; /* any SCS write may change what can be taken */
     /* Byte and halfword writes: priorities are byte-addressable; elsewhere they act on the lanes. */
     if (size < 4 && ((o >= 0x400 && o < 0x400 + SIM_NVIC_IRQS) || (o >= 0xD18 && o < 0xD24))) {
         uint8_t *p = o >= 0xD18 ? &c->shpr[offset - 0xD18] : &c->irq_priority[offset - 0x400];

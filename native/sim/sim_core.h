@@ -65,6 +65,12 @@ typedef struct sim_core {
     /* NVIC and exception state, by exception number */
     bool pending[SIM_EXCEPTIONS];
     bool pending_any;     /* some pending[] may be set: the run loop looks only then */
+    /* Bumped on every change of the pending, active, enabled or priority state; the run loop
+     * does not look again at pending exceptions it found masked until this or the masks
+     * (PRIMASK, BASEPRI, FAULTMASK) change. */
+    uint32_t state_version;
+    bool masked_valid;
+    uint32_t masked_version, masked_masks;
     bool active[SIM_EXCEPTIONS];
     bool irq_enabled[SIM_NVIC_IRQS];
     uint8_t irq_priority[SIM_NVIC_IRQS];

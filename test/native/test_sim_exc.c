@@ -403,6 +403,18 @@ static void test_basepri(void)
     CHECK_EQ(ipsr(&t), 17); /* 0x30 gets through */
     sim_target_free(&t);
 
+    /* lowering BASEPRI (as MSR does, nothing else changing) lets the masked one in */
+    setup(&t, "stm32f407");
+    enable_irqs(&t, prio, 2);
+    t.cpu.basepri = 0x40;
+    wr(&t, ISPR0, 1);
+    run(&t, 2 * US);
+    CHECK_EQ(ipsr(&t), 0);
+    t.cpu.basepri = 0x50;
+    run(&t, 2 * US);
+    CHECK_EQ(ipsr(&t), 16);
+    sim_target_free(&t);
+
     /* BASEPRI counts by its group priority: 0x50 with PRIGROUP 5 masks 0x40 */
     setup(&t, "stm32f407");
     enable_irqs(&t, prio, 2);
