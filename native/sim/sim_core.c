@@ -162,6 +162,12 @@ static unsigned pending_exception(const sim_target *t)
     return 0;
 }
 
+/* What the execution priority depends on besides the NVIC state: PRIMASK, BASEPRI, FAULTMASK. */
+static uint32_t mask_key(const sim_cpu *c)
+{
+    return (c->primask & 1) | (c->basepri & 0xFF) << 8 | (c->faultmask & 1) << 16;
+}
+
 /* WFI and WFE wake for a pending exception that would preempt if PRIMASK were clear. */
 static bool wakes_from_sleep(const sim_target *t)
 {
@@ -460,17 +466,18 @@ void sim_core_run(sim_target *t, uint64_t until_ps)
             break;
         }
         unsigned next = 0;
-        uint32_t masks = (t->cpu.primask & 1) | (t->cpu.basepri & 0xFF) << 8 | (t->cpu.faultmask & 1) << 16;
-        if (c->pending_any &&
-            !(c->masked_valid && c->masked_version == c->state_version && c->masked_masks == masks)) {
-            next = pending_exception(t);
-            if (!next) { /* nothing can be taken: is anything pending at all? */
-                bool any = false;
-                for (unsigned n = 0; n < SIM_EXCEPTIONS && !any; n++) any = c->pending[n];
-                c->pending_any = any;
-                c->masked_valid = true;
-                c->masked_version = c->state_version;
-                c->masked_masks = masks;
+        if (c->pending_any) {
+            uint32_t masks = mask_key(&t->cpu);
+            if (!c->masked_valid || c->masked_version != c->state_version || c->masked_masks != masks) {
+                next = pending_exception(t);
+                if (!next) { /* nothing can be taken: is anything pending at all? */
+                    bool any = false;
+                    for (unsigned n = 0; n < SIM_EXCEPTIONS && !any; n++) any = c->pending[n];
+                    c->pending_any = any;
+                    c->masked_valid = true;
+                    c->masked_version = c->state_version;
+                    c->masked_masks = masks;
+                }
             }
         }
         if (c->sev_event) { /* SCR.SEVONPEND */
