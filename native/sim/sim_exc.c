@@ -107,8 +107,7 @@ sim_exc_entry_result sim_exc_entry(sim_target *t, unsigned number, bool push)
     c->xpsr = (vector & 1 ? XPSR_T : 0) | (number & XPSR_IPSR);
     c->r[15] = vector & ~1u;
     c->event = true;
-    /* ClearExclusiveLocal(): sim_cpu_clear_exclusive(t) once the Thumb-2 executor (wt-isa) adds
-     * the local monitor; the ARMv6-M executor has none. */
+    sim_cpu_clear_exclusive(c);
     return stacked ? SIM_EXC_ENTRY_OK : SIM_EXC_ENTRY_STKERR;
 }
 
@@ -160,7 +159,7 @@ static void commit_frame(sim_target *t, const frame_values *f, uint32_t frame, b
     c->r[15] = f->v[6] & ~1u;
     c->xpsr = (f->v[7] & restored_xpsr_bits(t)) | ipsr;
     c->event = true;
-    /* ClearExclusiveLocal(): see sim_exc_entry. */
+    sim_cpu_clear_exclusive(c);
 }
 
 /* ARMv6-M (B1.5.8): a bad EXC_RETURN or unstacking fault is the executor's HardFault. */

@@ -1,9 +1,8 @@
 /* The ARMv7-M exception model of the simulated core (ARMv7-M ARM B1.5, B3.2): fault routing and
  * escalation with the fault status registers as a debugger reads them, priority grouping,
  * BASEPRI and FAULTMASK, the faults of exception entry and return, the FP extended frame and
- * lazy stacking, vector catch. Hand-assembled programs in SRAM (the ARMv6-M subset the executor
- * runs today); faults the executor cannot raise yet are injected through cpu.fault, as the
- * Thumb-2 decoder will report them. */
+ * lazy stacking, vector catch. Hand-assembled programs in SRAM raise the faults as the executor
+ * reports them; the cases no short program reaches are injected through cpu.fault. */
 #include "check.h"
 #include "sim_exc.h"
 #include "sim_target.h"
@@ -1039,6 +1038,95 @@ static void test_wfi_wfe_wake_up(void)
     }
 }
 
+/* --- faults raised by the executor -------------------------------------------------------------------- */
+
+/* Each program runs in thread mode from THREAD_CODE with r1, r2 preset; the handler is taken
+ * with the CFSR bits and address the architecture defines, at the faulting instruction. */
+static const struct {
+    const char *what;
+    uint16_t insns[3];
+    uint32_t r1, r2, ccr_set;
+    uint32_t cfsr, bfar;
+    unsigned exception;
+    uint32_t stacked_pc; /* offset from THREAD_CODE */
+} programs[] = {
+    {"udf #0", {0xDE00, 0xE7FE}, 0, 0, 0, SIM_CFSR_UNDEFINSTR, 0, 6, 0},
+    {"ldr r0, [r1] (unmapped)", {0x6808, 0xE7FE}, UNMAPPED + 0x10, 0, 0,
+     SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID, UNMAPPED + 0x10, 5, 0},
+    {"str r0, [r1] (unmapped)", {0x6008, 0xE7FE}, UNMAPPED + 0x20, 0, 0,
+     SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID, UNMAPPED + 0x20, 5, 0},
+    {"bx r1 (even)", {0x4708, 0xE7FE}, THREAD_CODE + 0x10, 0, 0, SIM_CFSR_INVSTATE, 0, 6, 0x10},
+    {"sdiv r0, r1, r2 (by zero, DIV_0_TRP)", {0xFB91, 0xF0F2, 0xE7FE}, 7, 0, SIM_CCR_DIV_0_TRP,
+     SIM_CFSR_DIVBYZERO, 0, 6, 0},
+    {"ldm r1!, {r0} (unaligned)", {0xC901, 0xE7FE}, BASE + 0x1002, 0, 0, SIM_CFSR_UNALIGNED, 0, 6, 0},
+    {"ldr r0, [r1] (unaligned, UNALIGN_TRP)", {0x6808, 0xE7FE}, BASE + 0x1001, 0, SIM_CCR_UNALIGN_TRP,
+     SIM_CFSR_UNALIGNED, 0, 6, 0},
+    {"vadd.f32 s0, s0, s0 (CPACR off)", {0xEE30, 0x0A00, 0xE7FE}, 0, 0, 0, SIM_CFSR_NOCP, 0, 6, 0},
+};
+
+static void test_faults_from_code(void)
+{
+    for (unsigned i = 0; i < sizeof programs / sizeof programs[0]; i++)
+        for (unsigned enabled = 0; enabled < 2; enabled++) {
+            sim_target t;
+            setup(&t, "stm32f407");
+            code(&t, THREAD_CODE, programs[i].insns, 3);
+            wr(&t, CCR, rd(&t, CCR) | programs[i].ccr_set);
+            if (enabled) wr(&t, SHCSR, USGFAULTENA | BUSFAULTENA | MEMFAULTENA);
+            t.cpu.r[1] = programs[i].r1;
+            t.cpu.r[2] = programs[i].r2;
+            run(&t, 2 * US);
+            unsigned expected = enabled ? programs[i].exception : 3;
+            if (ipsr(&t) != expected) fprintf(stderr, "  %s\n", programs[i].what);
+            CHECK_EQ(ipsr(&t), expected);
+            CHECK_EQ(t.cpu.r[15], HANDLER(expected));
+            CHECK_EQ(rd(&t, CFSR), programs[i].cfsr);
+            CHECK_EQ(rd(&t, HFSR), enabled ? 0 : FORCED);
+            if (programs[i].cfsr & SIM_CFSR_BFARVALID) CHECK_EQ(rd(&t, BFAR), programs[i].bfar);
+            CHECK_EQ(rd(&t, t.cpu.r[13] + 0x18), THREAD_CODE + programs[i].stacked_pc);
+            sim_target_free(&t);
+        }
+    /* the same instructions without the traps run */
+    sim_target t;
+    setup(&t, "stm32f407");
+    code(&t, THREAD_CODE, programs[4].insns, 3);
+    t.cpu.r[0] = 5;
+    t.cpu.r[1] = 7;
+    t.cpu.r[2] = 0;
+    run(&t, 2 * US);
+    CHECK_EQ(ipsr(&t), 0);
+    CHECK_EQ(t.cpu.r[0], 0); /* division by zero gives 0 */
+    CHECK_EQ(rd(&t, CFSR), 0);
+    sim_target_free(&t);
+}
+
+
+/* Exception entry clears the local exclusive monitor: a STREX after an interrupt fails. */
+static void test_exclusive_monitor_cleared_by_exceptions(void)
+{
+    static const uint16_t ldrex[] = {0xE851, 0x0F00, 0xE7FE};        /* ldrex r0, [r1]; b . */
+    static const uint16_t strex[] = {0xE841, 0x0200, 0xE7FE};        /* strex r2, r0, [r1]; b . */
+    for (unsigned interrupted = 0; interrupted < 2; interrupted++) {
+        sim_target t;
+        setup(&t, "stm32f407");
+        code(&t, THREAD_CODE, ldrex, 3);
+        code(&t, THREAD_CODE + 0x20, strex, 3);
+        t.cpu.r[1] = BASE + 0x1000;
+        run(&t, 2 * US);
+        if (interrupted) {
+            code(&t, HANDLER(14), (const uint16_t[]){0x4770}, 1); /* bx lr */
+            wr(&t, ICSR, 1u << 28);
+            run(&t, 2 * US);
+            CHECK_EQ(ipsr(&t), 0);
+        }
+        t.cpu.r[15] = THREAD_CODE + 0x20;
+        t.cpu.r[2] = 0xFF;
+        run(&t, 2 * US);
+        CHECK_EQ(t.cpu.r[2], interrupted); /* 1: the store did not happen */
+        sim_target_free(&t);
+    }
+}
+
 int main(void)
 {
     RUN(test_configurable_faults_taken_when_enabled);
@@ -1067,5 +1155,7 @@ int main(void)
     RUN(test_sleep_on_exit);
     RUN(test_wfi_wfe_wake_up);
     RUN(test_v6m_profile_keeps_the_v6m_model);
+    RUN(test_faults_from_code);
+    RUN(test_exclusive_monitor_cleared_by_exceptions);
     return CHECK_SUMMARY();
 }

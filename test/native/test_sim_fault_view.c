@@ -1,6 +1,6 @@
 /* A fault as a debugger sees it: the SCB fault registers read over the wire, through SWD and
- * through CMSIS-DAP (what `x/5wx 0xE000ED28` in GDB reads), give what silicon gives, while the
- * fixture firmware sits in its HardFault handler. */
+ * through CMSIS-DAP (what `x/5wx 0xE000ED28` in GDB reads), give what silicon gives, for a
+ * fault the fixture firmware makes itself and for faults injected while it is halted. */
 #include "check.h"
 #include "fixture_target.h"
 
@@ -42,10 +42,30 @@ static void fault_registers_over_the_wire(const char *profile, bool over_dap)
     close_fixture();
 }
 
+/* The fixture's own fault: its UDF, escalated (it enables no UsageFault handler), counted by
+ * its HardFault handler, and seen over the wire. */
+static void fixture_fault_over_the_wire(const char *profile, bool over_dap)
+{
+    CHECK(open_fixture(profile, over_dap));
+    uint32_t v = 0;
+    CHECK_EQ(adiv5_mem_write32(&dp, 0, elf_symbol(&image, "fault_request"), 1), BMP_OK);
+    sim_target_advance(&t, 1000000000ull);
+    CHECK_EQ(adiv5_mem_read32(&dp, 0, elf_symbol(&image, "hardfault_count"), &v), BMP_OK);
+    CHECK_EQ(v, 1);
+    CHECK_EQ(adiv5_mem_read32(&dp, 0, CFSR, &v), BMP_OK);
+    CHECK_EQ(v, SIM_CFSR_UNDEFINSTR);
+    CHECK_EQ(adiv5_mem_read32(&dp, 0, CFSR + 4, &v), BMP_OK); /* HFSR */
+    CHECK_EQ(v & (1u << 30), 1u << 30);
+    close_fixture();
+}
+
 static void test_fault_registers_over_swd_and_dap(void)
 {
     for (unsigned link = 0; link < 2; link++)
-        for (unsigned p = 0; p < 3; p++) fault_registers_over_the_wire(profiles[p], link == 1);
+        for (unsigned p = 0; p < 3; p++) {
+            fault_registers_over_the_wire(profiles[p], link == 1);
+            fixture_fault_over_the_wire(profiles[p], link == 1);
+        }
 }
 
 int main(void)
