@@ -104,7 +104,9 @@ sim_exc_entry_result sim_exc_entry(sim_target *t, unsigned number, bool push)
     uint32_t control = c->control & ~CONTROL_SPSEL;
     if (has_fp(t)) control &= ~CONTROL_FPCA;
     sim_cpu_switch_stack(c, number, control);
-    c->xpsr = (vector & 1 ? XPSR_T : 0) | (number & XPSR_IPSR);
+    /* APSR is UNKNOWN in the handler: the flags, Q and GE are left as they were (as silicon,
+     * QEMU and Unicorn leave them); the IT state is cleared, T comes from the vector. */
+    c->xpsr = (c->xpsr & 0xF80F0000u) | (vector & 1 ? XPSR_T : 0) | (number & XPSR_IPSR);
     c->r[15] = vector & ~1u;
     c->event = true;
     sim_cpu_clear_exclusive(c);

@@ -1127,6 +1127,38 @@ static void test_exclusive_monitor_cleared_by_exceptions(void)
     }
 }
 
+
+/* The xPSR across entry and return: the flags, Q and GE stay (APSR is UNKNOWN in the handler;
+ * silicon, QEMU and Unicorn leave it), the IT state is cleared; the frame holds all of it and
+ * the return brings it back. */
+static void test_xpsr_across_entry_and_return(void)
+{
+    sim_target t;
+    setup(&t, "stm32f407");
+    uint32_t thread_xpsr = 0xA8000000u | XPSR_T | 0x00050000u; /* N, C, Q, GE 0b0101 */
+    t.cpu.xpsr = thread_xpsr;
+    wr(&t, ICSR, 1u << 28);
+    run(&t, 2 * US);
+    CHECK_EQ(ipsr(&t), 14);
+    CHECK_EQ(t.cpu.xpsr, thread_xpsr | 14);
+    CHECK_EQ(rd(&t, t.cpu.r[13] + 0x1C), thread_xpsr);
+    /* a frame holding an IT state (ITSTATE 0x08: one instruction left, EQ) is restored whole */
+    uint32_t with_it = thread_xpsr | (0x2u << 10);
+    wr(&t, t.cpu.r[13] + 0x1C, with_it);
+    t.cpu.xpsr &= ~0xF8000000u; /* the handler changes the flags */
+    CHECK(sim_exc_return(&t, t.cpu.r[14]));
+    CHECK_EQ(t.cpu.xpsr, with_it);
+    CHECK_EQ(t.cpu.r[15], THREAD_CODE);
+    sim_target_free(&t);
+    /* entering with an IT state clears it */
+    setup(&t, "stm32f407");
+    t.cpu.xpsr = XPSR_T | (0x2u << 10) | (0x1u << 25);
+    inject(&t, 0, 0, false);
+    CHECK_EQ(t.cpu.xpsr, XPSR_T | 3);
+    CHECK_EQ(rd(&t, t.cpu.r[13] + 0x1C), XPSR_T | (0x2u << 10) | (0x1u << 25));
+    sim_target_free(&t);
+}
+
 int main(void)
 {
     RUN(test_configurable_faults_taken_when_enabled);
@@ -1144,6 +1176,7 @@ int main(void)
     RUN(test_vecttbl);
     RUN(test_stkalign);
     RUN(test_exc_return_values);
+    RUN(test_xpsr_across_entry_and_return);
     RUN(test_lazy_fp_stacking);
     RUN(test_lazy_fp_unused);
     RUN(test_eager_fp_stacking);
