@@ -70,6 +70,18 @@ static bool shared_fault_address(const sim_target *t)
     return t->profile->core == SIM_CORE_M3 || t->profile->core == SIM_CORE_M4;
 }
 
+/* Interrupt lines the NVIC implements, in whole registers of 32 (ICTR.INTLINESNUM + 1): the
+ * STM32F1 has up to 60 external interrupts, the F4 up to 91, the F7 up to 110 and the H7 150. */
+static unsigned irq_lines(const sim_target *t)
+{
+    switch (t->profile->core) {
+    case SIM_CORE_M0P: return 32;
+    case SIM_CORE_M3: return 64;
+    case SIM_CORE_M4: return 96;
+    default: return 160;
+    }
+}
+
 #define SCR_SEVONPEND (1u << 4)
 
 static void set_pending(sim_core *c, unsigned n)
@@ -366,7 +378,7 @@ void sim_core_exception_returned(sim_target *t, unsigned number)
 
 void sim_core_set_irq_pending(sim_target *t, unsigned irq)
 {
-    if (irq < SIM_NVIC_IRQS) set_pending(&t->core, 16 + irq);
+    if (irq < irq_lines(t)) set_pending(&t->core, 16 + irq);
 }
 
 /* --- SysTick (ARMv7-M B3.3) ------------------------------------------------------------------ */
@@ -924,28 +936,29 @@ static void fault_register_write(sim_target *t, uint32_t o, uint32_t value)
 static uint32_t scs_word(sim_target *t, uint32_t o, bool *ok)
 {
     sim_core *c = &t->core;
+    const unsigned lines = irq_lines(t);
     *ok = true;
-    if (o >= 0x100 && o < 0x100 + SIM_NVIC_IRQS / 8) { /* ISER */
+    if (o >= 0x100 && o < 0x100 + lines / 8) { /* ISER */
         uint32_t w = 0;
         for (unsigned b = 0; b < 32; b++) w |= (uint32_t)c->irq_enabled[(o - 0x100) * 8 + b] << b;
         return w;
     }
-    if (o >= 0x180 && o < 0x180 + SIM_NVIC_IRQS / 8) { /* ICER */
+    if (o >= 0x180 && o < 0x180 + lines / 8) { /* ICER */
         uint32_t w = 0;
         for (unsigned b = 0; b < 32; b++) w |= (uint32_t)c->irq_enabled[(o - 0x180) * 8 + b] << b;
         return w;
     }
-    if (o >= 0x200 && o < 0x300 && (o & 0x7F) < SIM_NVIC_IRQS / 8) { /* ISPR / ICPR */
+    if (o >= 0x200 && o < 0x300 && (o & 0x7F) < lines / 8) { /* ISPR / ICPR */
         uint32_t w = 0, base = 16 + (o & 0x7F) * 8;
         for (unsigned b = 0; b < 32; b++) w |= (uint32_t)c->pending[base + b] << b;
         return w;
     }
-    if (o >= 0x300 && o < 0x300 + SIM_NVIC_IRQS / 8) { /* IABR */
+    if (o >= 0x300 && o < 0x300 + lines / 8) { /* IABR */
         uint32_t w = 0, base = 16 + (o - 0x300) * 8;
         for (unsigned b = 0; b < 32; b++) w |= (uint32_t)c->active[base + b] << b;
         return w;
     }
-    if (o >= 0x400 && o < 0x400 + SIM_NVIC_IRQS) {
+    if (o >= 0x400 && o < 0x400 + lines) {
         const uint8_t *p = &c->irq_priority[o - 0x400];
         return sim_get_le(p, 4);
     }
@@ -957,7 +970,7 @@ static uint32_t scs_word(sim_target *t, uint32_t o, bool *ok)
     if ((o >= 0xD28 && o < 0xD30) || (o >= 0xD34 && o < 0xD40)) return fault_register(t, o);
     if (o == 0xD88 || (o >= 0xF34 && o < 0xF4C)) return fp_register(t, o);
     switch (o) {
-    case 0x004: return (SIM_NVIC_IRQS / 32) - 1; /* ICTR */
+    case 0x004: return lines / 32 - 1; /* ICTR */
     case 0x010: { uint32_t v = c->syst_csr; c->syst_csr &= ~(1u << 16); return v; }
     case 0x014: return c->syst_rvr;
     case 0x018: return c->syst_cvr;
@@ -1020,23 +1033,24 @@ static sim_bus_status scs_write(sim_target *t, void *ctx, uint32_t offset, unsig
     sim_core *c = &t->core;
     uint32_t o = offset & ~3u;
     uint8_t pmask = priority_mask(t);
+    const unsigned lines = irq_lines(t);
     if (scs_denied(t, o, m)) return SIM_BUS_FAULT;
     c->state_version++; /* any SCS write may change what can be taken */
     /* Byte and halfword writes: priorities are byte-addressable; elsewhere they act on the lanes. */
-    if (size < 4 && ((o >= 0x400 && o < 0x400 + SIM_NVIC_IRQS) || (o >= 0xD18 && o < 0xD24))) {
+    if (size < 4 && ((o >= 0x400 && o < 0x400 + lines) || (o >= 0xD18 && o < 0xD24))) {
         uint8_t *p = o >= 0xD18 ? &c->shpr[offset - 0xD18] : &c->irq_priority[offset - 0x400];
         for (unsigned i = 0; i < size; i++) p[i] = (uint8_t)(value >> (8 * i)) & pmask;
         return SIM_BUS_OK;
     }
     if (size < 4) value <<= (offset & 3) * 8;
-    if (o >= 0x100 && o < 0x100 + SIM_NVIC_IRQS / 8) set_bits(&c->irq_enabled[(o - 0x100) * 8], value, true);
-    else if (o >= 0x180 && o < 0x180 + SIM_NVIC_IRQS / 8) set_bits(&c->irq_enabled[(o - 0x180) * 8], value, false);
-    else if (o >= 0x200 && o < 0x200 + SIM_NVIC_IRQS / 8) {
+    if (o >= 0x100 && o < 0x100 + lines / 8) set_bits(&c->irq_enabled[(o - 0x100) * 8], value, true);
+    else if (o >= 0x180 && o < 0x180 + lines / 8) set_bits(&c->irq_enabled[(o - 0x180) * 8], value, false);
+    else if (o >= 0x200 && o < 0x200 + lines / 8) {
         for (unsigned b = 0; b < 32; b++)
             if (value & (1u << b)) set_pending(c, 16 + (o - 0x200) * 8 + b);
     }
-    else if (o >= 0x280 && o < 0x280 + SIM_NVIC_IRQS / 8) set_bits(&c->pending[16 + (o - 0x280) * 8], value, false);
-    else if (o >= 0x400 && o < 0x400 + SIM_NVIC_IRQS)
+    else if (o >= 0x280 && o < 0x280 + lines / 8) set_bits(&c->pending[16 + (o - 0x280) * 8], value, false);
+    else if (o >= 0x400 && o < 0x400 + lines)
         for (unsigned i = 0; i < 4; i++) c->irq_priority[o - 0x400 + i] = (uint8_t)(value >> (8 * i)) & pmask;
     else if (o >= 0xD18 && o < 0xD24)
         for (unsigned i = 0; i < 4; i++) c->shpr[o - 0xD18 + i] = (uint8_t)(value >> (8 * i)) & pmask;
@@ -1071,7 +1085,7 @@ static sim_bus_status scs_write(sim_target *t, void *ctx, uint32_t offset, unsig
             dwt_update_active(t);
             break;
         case 0xF00: /* STIR */
-            if (!is_v6m(t) && (value & 0x1FF) < SIM_NVIC_IRQS) set_pending(c, 16 + (value & 0x1FF));
+            if (!is_v6m(t) && (value & 0x1FF) < lines) set_pending(c, 16 + (value & 0x1FF));
             break;
         default: break;
         }

@@ -28,7 +28,7 @@ typedef struct sim_dwt {
     bool hit;             /* a comparator matched during the current instruction */
 } sim_dwt;
 
-#define SIM_NVIC_IRQS 96
+#define SIM_NVIC_IRQS 160 /* the most any profile implements (sim_core.c irq_lines) */
 #define SIM_EXCEPTIONS (16 + SIM_NVIC_IRQS)
 
 typedef struct sim_core {

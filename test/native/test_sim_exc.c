@@ -1159,6 +1159,32 @@ static void test_xpsr_across_entry_and_return(void)
     sim_target_free(&t);
 }
 
+
+/* The NVIC has as many interrupt lines as the part: 64 on the F103, 96 on the F407, 160 on the
+ * H743 (150 interrupts, the highest at IRQ 149). */
+static void test_interrupt_lines_per_part(void)
+{
+    static const uint32_t ictr[] = {1, 2, 4};
+    for (unsigned p = 0; p < 3; p++) {
+        sim_target t;
+        setup(&t, v7m_profiles[p]);
+        CHECK_EQ(rd(&t, 0xE000E004), ictr[p]);
+        wr(&t, ISER0 + 4 * 4, 1u << 21); /* IRQ 149 */
+        CHECK_EQ(rd(&t, ISER0 + 4 * 4), p == 2 ? 1u << 21 : 0);
+        sim_target_free(&t);
+    }
+    sim_target t;
+    setup(&t, "stm32h743");
+    const uint32_t vector = HANDLER(20) | 1;
+    CHECK_EQ(sim_target_load(&t, BASE + 4 * (16 + 149), (const uint8_t *)&vector, 4), SIM_OK);
+    wr(&t, ISER0 + 4 * 4, 1u << 21);
+    wr(&t, 0xE000EF00, 149); /* STIR */
+    run(&t, 2 * US);
+    CHECK_EQ(ipsr(&t), 16 + 149);
+    CHECK_EQ(t.cpu.r[15], HANDLER(20));
+    sim_target_free(&t);
+}
+
 int main(void)
 {
     RUN(test_configurable_faults_taken_when_enabled);
@@ -1189,6 +1215,7 @@ int main(void)
     RUN(test_wfi_wfe_wake_up);
     RUN(test_v6m_profile_keeps_the_v6m_model);
     RUN(test_faults_from_code);
+    RUN(test_interrupt_lines_per_part);
     RUN(test_exclusive_monitor_cleared_by_exceptions);
     return CHECK_SUMMARY();
 }
