@@ -147,6 +147,9 @@ static bool machines_open(machines *m, const char *profile, ref_kind ref)
     m->ref = ref;
     if (sim_target_init(&m->t, profile) != SIM_OK) return false;
     m->t.core.cpacr = 0x00F00000u;
+    /* An FP context is active in the simulator (CONTROL.FPCA), so that the FPSCR each case
+     * writes stays: the first FP instruction of a new context would load FPDSCR into it. */
+    m->t.cpu.control = CONTROL_FPCA;
     bool mclass = ref != REF_A15;
     if (uc_open(UC_ARCH_ARM, UC_MODE_THUMB | (mclass ? UC_MODE_MCLASS : 0), &m->uc) != UC_ERR_OK) return false;
     uc_ctl_set_cpu_model(m->uc, ref == REF_M4 ? UC_CPU_ARM_CORTEX_M4 : ref == REF_M7 ? UC_CPU_ARM_CORTEX_M7
@@ -167,7 +170,6 @@ static bool machines_open(machines *m, const char *profile, ref_kind ref)
         static const uint16_t vmrs[4] = {0xEEF1, 0x0A10, 0xBF00, 0xBF00};
         uc_mem_write(m->uc, CODE_BASE, vmrs, sizeof vmrs);
         uc_emu_start(m->uc, CODE_BASE | 1, 0xFFFFFFFFu, 0, 1);
-        m->t.cpu.control = CONTROL_FPCA;
     }
     return true;
 }
@@ -458,6 +460,7 @@ static sim_target *target(const char *profile)
     have = sim_target_init(&t, profile) == SIM_OK;
     t.core.cpacr = 0x00F00000u;
     t.cpu.xpsr = XPSR_T;
+    t.cpu.control = CONTROL_FPCA; /* an FP context is active: the FPSCR a test writes stays */
     return &t;
 }
 
@@ -698,6 +701,7 @@ static void test_access_faults(void)
     /* CPACR off: NOCP, nothing changes */
     sim_target *t = target("stm32f407");
     t->core.cpacr = 0;
+    t->cpu.control = 0; /* no FP context yet: a refused instruction must not make one */
     t->cpu.s[0] = 0x12345678, t->cpu.s[1] = t->cpu.s[2] = 0x3F800000;
     CHECK_EQ(exec(t, VADD_S0_S1_S2, 0), SIM_STEP_FAULT);
     CHECK_EQ(t->cpu.fault.cfsr, SIM_CFSR_NOCP);
