@@ -353,6 +353,7 @@ void sim_core_fault_on_return(sim_target *t)
 static void bkpt_fault(sim_target *t)
 {
     sim_fault_info none = {0, 0, false};
+    t->core.dfsr |= SIM_DFSR_BKPT; /* set as the BKPT escalates, debugger or not (C1.6.1) */
     route_fault(t, &none, true, is_v6m(t) ? 0 : SIM_HFSR_DEBUGEVT);
 }
 

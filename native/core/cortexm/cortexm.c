@@ -95,7 +95,13 @@ static bmp_status wait_for(cortexm *c, uint32_t bits)
 
 bmp_status cortexm_halt(cortexm *c)
 {
-    bmp_status s = cortexm_write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT);
+    /* A running core's DFSR may hold stale reasons (a BKPT executed with no debugger sets BKPT
+     * as it escalates to HardFault): cleared first, the halt reports itself as requested. */
+    uint32_t dhcsr = 0;
+    bmp_status s = cortexm_read32(c, DHCSR, &dhcsr);
+    if (s != 0) return s;
+    if (!(dhcsr & S_HALT)) cortexm_write32(c, DFSR, 0x1F);
+    s = cortexm_write32(c, DHCSR, DBGKEY | C_DEBUGEN | C_HALT);
     return s != 0 ? s : wait_for(c, S_HALT);
 }
 
