@@ -1,6 +1,6 @@
 /** bmp-gdbserver: the public API. */
 export { BmpError, type BmpErrorCode } from './errors.js';
-export { DapEngine, type DapEngineOptions } from './dap-engine.js';
+export { DapEngine, WallClockEngine, type DapEngineOptions } from './dap-engine.js';
 export { DapServer, type DapPacketEngine, type DapServerOptions } from './dap-server.js';
 export {
   openProbe,

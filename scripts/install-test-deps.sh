@@ -7,7 +7,7 @@ packages=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi  # fixture firmware, core cross-compile
   gcc openocd python3-pyocd python3-usb  # interop: OpenOCD and pyOCD through the USB stand-ins
   gdb-multiarch                     # the GDB server, end to end with a real GDB
-  qemu-system-arm                   # the probe firmware's QEMU build (mps2-an500), end to end
+  qemu-system-arm                   # the probe firmware's QEMU build (mps2-an500), end to end; whole programs against the simulator (test/sim-vs-qemu)
   qemu-user                         # qemu-arm -cpu max: the reference for FPv5 double precision
   dfu-util                          # dfu-suffix and dfuse-pack check the firmware images' .dfu files
   clang libclang-rt-14-dev          # libFuzzer and its sanitizer runtimes

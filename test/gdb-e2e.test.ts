@@ -24,9 +24,18 @@ const links = [
   { name: 'swd_link', link: 'swd' as const, usb: undefined },
 ];
 
-async function startServer(profile: SimProfileName, link: 'swd' | 'cmsis-dap', usb?: 'hid' | 'bulk') {
+/**
+ * The fixture builds: for ARMv6-M (Cortex-M0+), which every profile runs, and for the part's
+ * own core (`<profile>-own`: Cortex-M3, M4F, M7F with their FPUs), through the virtual probe.
+ */
+const builds = [
+  { name: '', suffix: '', links },
+  { name: ', built for its own core', suffix: '-own', links: links.slice(0, 1) },
+];
+
+async function startServer(profile: SimProfileName, link: 'swd' | 'cmsis-dap', usb?: 'hid' | 'bulk', fixture: string = profile) {
   const probe: Probe = await openProbe({ sim: profile, link, usb });
-  installFixture(probe.sim!, loadFixture(profile));
+  installFixture(probe.sim!, loadFixture(fixture));
   probe.sim!.reset('system');
   const server = new GdbServer({ probe, port: 0 });
   const port = await server.listen();
@@ -40,10 +49,11 @@ describe('gdb-multiarch end to end', function () {
   });
 
   for (const { name: profile, fpu, part, flashCr, locked } of profiles) {
-    for (const variant of links) {
-      it(`${profile} through ${variant.name}: scan, attach, break, step, watch, registers, memory, Ctrl-C, detach, kill, run, semihosting`, async () => {
-        const { probe, server, port } = await startServer(profile, variant.link, variant.usb);
-        const gdb = new GdbDriver(fixturePath(profile));
+    for (const build of builds) for (const variant of build.links) {
+      it(`${profile}${build.name} through ${variant.name}: scan, attach, break, step, watch, registers, memory, Ctrl-C, detach, kill, run, semihosting`, async () => {
+        const fixture = profile + build.suffix;
+        const { probe, server, port } = await startServer(profile, variant.link, variant.usb, fixture);
+        const gdb = new GdbDriver(fixturePath(fixture));
         try {
           await gdb.run('set confirm off');
           await gdb.run('set pagination off');

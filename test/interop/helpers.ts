@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+
 export const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/lib/cli/bmp-dap.js');
 
@@ -90,3 +91,4 @@ export async function openocdSramRoundTrip(options: {
   assert.deepEqual(readFileSync(output), pattern);
   return log;
 }
+
