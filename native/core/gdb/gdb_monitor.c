@@ -1,6 +1,7 @@
 /* Monitor commands (`monitor ...` in GDB, qRcmd), named and behaving as on the Black Magic
  * Probe where they apply. Unique prefixes are accepted, as there. */
 #include "gdb/gdb_server.h"
+#include "families/family.h"
 #include "flash/flash.h"
 
 #define DEMCR 0xE000EDFCu
@@ -89,10 +90,9 @@ static bool cmd_scan(gdb_server *g, int argc, const char **argv)
     gdb_console(g, "Available Targets:\nNo. Att Driver\n");
     for (unsigned i = 0; i < n; i++) {
         const probe_target *t = &g->probe->targets[i];
-        part_info info;
         char line[96], num[12];
         print_number(num, i + 1);
-        const char *name = part_identify((uint16_t)(t->idcode & 0xFFF), 0, &info) ? info.name : "Cortex-M";
+        const char *name = t->part_name ? t->part_name : "Cortex-M";
         unsigned k = 0;
         line[k++] = ' ';
         for (const char *s = num; *s; s++) line[k++] = *s;
@@ -122,7 +122,8 @@ static bool cmd_targets(gdb_server *g, int argc, const char **argv)
         line[k++] = ' ';
         for (const char *s = num; *s; s++) line[k++] = *s;
         for (const char *s = (int)i == g->probe->attached ? "   *  " : "      "; *s; s++) line[k++] = *s;
-        const char *name = (int)i == g->probe->attached ? probe_part_name(g->probe) : "Cortex-M";
+        const char *name = (int)i == g->probe->attached ? probe_part_name(g->probe)
+                           : g->probe->targets[i].part_name ? g->probe->targets[i].part_name : "Cortex-M";
         for (const char *s = name; *s && k < 60; s++) line[k++] = *s;
         line[k++] = ' ';
         for (const char *s = probe_core_name(g->probe->targets[i].core); *s && k < 90; s++) line[k++] = *s;
@@ -310,11 +311,29 @@ static void help_line(gdb_server *g, const char *name, const char *help)
     gdb_console(g, "\n");
 }
 
+/* The family's own commands (family.h): the attached part's, or the one the scan recognised. */
+static const target_family *family_of(const gdb_server *g)
+{
+    const target_family *f = probe_family(g->probe);
+    return f && f->command_count ? f : 0;
+}
+
+static void print_console(void *ctx, const char *text)
+{
+    gdb_console((gdb_server *)ctx, text);
+}
+
 static bool cmd_help(gdb_server *g, int argc, const char **argv)
 {
     (void)argc, (void)argv;
     gdb_console(g, "General commands:\n");
     for (unsigned i = 0; i < COMMAND_COUNT; i++) help_line(g, commands[i].name, commands[i].help);
+    const target_family *f = family_of(g);
+    if (f) {
+        gdb_console(g, f->name);
+        gdb_console(g, " commands:\n");
+        for (unsigned i = 0; i < f->command_count; i++) help_line(g, f->commands[i].name, f->commands[i].help);
+    }
     for (unsigned i = 0; i < g->extra_monitor_count; i++) help_line(g, g->extra_monitors[i].name, g->extra_monitors[i].help);
     return true;
 }
@@ -368,6 +387,14 @@ gdb_monitor_result gdb_monitor(gdb_server *g, const char *command)
         words[k++] = 0;
     }
     if (argc == 0) return cmd_help(g, 0, argv) ? GDB_MONITOR_DONE : GDB_MONITOR_FAILED;
+    /* The family's commands first: a family may give a general command its own meaning (the
+     * nRF52's erase_mass works on a protected part, through its CTRL-AP). */
+    const target_family *f = family_of(g);
+    for (unsigned i = 0; f && i < f->command_count; i++)
+        if (same(argv[0], f->commands[i].name)) {
+            gdb_forget_halt_state(g);
+            return f->commands[i].run(g->probe, argc, argv, print_console, g) ? GDB_MONITOR_DONE : GDB_MONITOR_FAILED;
+        }
     unsigned total = COMMAND_COUNT + g->extra_monitor_count, match = total;
     for (unsigned i = 0; i < total; i++) {
         if (same(argv[0], command_name(g, i))) {
