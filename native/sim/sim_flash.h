@@ -63,7 +63,7 @@ void sim_flash_inject_error(sim_target *t);
  *            starts it (the core's own fetches and loads are not modelled as blocked); changing
  *            RDP to 0xAA through the option bytes mass-erases the flash;
  *   level 2: the debug port does not answer at all (sim_dp).
- * F1 parts are always level 0 here. */
+ * F1, G0 and L4 parts are always level 0 here. */
 unsigned sim_flash_rdp_level(const sim_target *t);
 /* Level 1 with a debugger seen since power-on. */
 bool sim_flash_debug_locked_out(const sim_target *t);
@@ -108,5 +108,6 @@ typedef struct sim_flash_family_ops {
 extern const sim_flash_family_ops sim_flash_f1_ops;
 extern const sim_flash_family_ops sim_flash_f4_ops;
 extern const sim_flash_family_ops sim_flash_h7_ops;
+extern const sim_flash_family_ops sim_flash_g0_ops;
 
 #endif

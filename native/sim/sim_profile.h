@@ -6,7 +6,9 @@
 
 /* SIM_FLASH_F7: the F4's controller with the F7's differences (OPTCR layout, OPTCR1, SR bit 7
  * named ERSERR); sim_flash_f4.c models both. */
-typedef enum { SIM_FLASH_F1, SIM_FLASH_F4, SIM_FLASH_F7, SIM_FLASH_H7 } sim_flash_family;
+/* SIM_FLASH_G0 and SIM_FLASH_L4: the newer ST controller (double-word programming), both in
+ * sim_flash_g0.c. */
+typedef enum { SIM_FLASH_F1, SIM_FLASH_F4, SIM_FLASH_F7, SIM_FLASH_H7, SIM_FLASH_G0, SIM_FLASH_L4 } sim_flash_family;
 typedef enum { SIM_CORE_M0P, SIM_CORE_M3, SIM_CORE_M4, SIM_CORE_M7 } sim_core_kind;
 
 /* The instruction set a core executes: ARMv6-M (Cortex-M0/M0+), ARMv7-M (Cortex-M3) or ARMv7E-M
