@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 
 import { GdbServer } from '../lib/gdb-server.js';
-import { Sim, type SimProfileName } from '../lib/sim.js';
+import type { SimProfileName } from '../lib/sim.js';
 import { openProbe, type Probe } from '../lib/target.js';
-import { installFixture, loadFixture, fixturePath, symbol } from './helpers/fixture.js';
+import { installFixture, loadFixture, fixturePath, fixtureRuns } from './helpers/fixture.js';
 import { GdbDriver, haveGdb } from './helpers/gdb.js';
 
 const sources = fileURLToPath(new URL('../../test/fixtures/firmware', import.meta.url));
@@ -21,22 +21,9 @@ const profiles: { name: SimProfileName; fpu: boolean; part: RegExp; flashCr: num
   { name: 'stm32h743', fpu: true, part: /STM32H7/, flashCr: 0x5200200c, locked: 0x1 },
   { name: 'stm32g071', fpu: false, part: /STM32G07x/, flashCr: 0x40022014, locked: 0x80000000 },
   { name: 'stm32l476', fpu: true, part: /STM32L47x/, flashCr: 0x40022014, locked: 0x80000000 },
+  { name: 'nrf52840', fpu: true, part: /nRF52840/, flashCr: 0x4001e504, locked: 0x3, flash: 0 },
 ];
 
-/** Whether the simulator runs this profile's fixture (built for the part's own core: the M4F
- * parts' fixtures need the ARMv7E-M executor): after 2 ms from reset its main loop has counted. */
-function fixtureRuns(profile: SimProfileName): boolean {
-  const sim = new Sim(profile);
-  try {
-    const image = loadFixture(profile);
-    installFixture(sim, image);
-    sim.reset('system');
-    sim.advance(2_000_000);
-    return new DataView(sim.peek(symbol(image, 'counter'), 4).buffer).getUint32(0, true) > 0;
-  } finally {
-    sim.close();
-  }
-}
 const links = [
   { name: 'the virtual probe (high-speed bulk)', link: 'cmsis-dap' as const, usb: 'bulk' as const },
   { name: 'swd_link', link: 'swd' as const, usb: undefined },

@@ -15,6 +15,7 @@ static const sim_flash_family_ops *ops_for(const sim_target *t)
     case SIM_FLASH_F7: return &sim_flash_f4_ops;
     case SIM_FLASH_G0:
     case SIM_FLASH_L4: return &sim_flash_g0_ops;
+    case SIM_FLASH_NRF52: return &sim_flash_nrf52_ops;
     default: return &sim_flash_h7_ops;
     }
 }
@@ -183,6 +184,8 @@ void sim_flash_free(sim_target *t)
 {
     free(t->flash.mem);
     free(t->flash.programmed);
+    free(t->flash.uicr);
+    t->flash.uicr = NULL;
     t->flash.mem = NULL;
     t->flash.programmed = NULL;
 }

@@ -234,6 +234,38 @@ static const sim_profile profiles[] = {
             {"option bytes", 0x1FFF7800, 0x10, SIM_REGION_ROM, 0xFF},
         },
     },
+    {
+        /* The nRF52840 Product Specification; docs/TARGETS.md lists the facts. */
+        .name = "nrf52840",
+        .part = "nRF52840",
+        .core = SIM_CORE_M4,
+        .has_fpu = true,
+        .dpidr = 0x2BA01477,
+        .dp_version = 1,
+        .ap_count = 2,
+        .aps = {
+            {.idr = 0x24770011, .base = 0xE00FF003}, /* AHB-AP */
+            {.idr = 0x02880000, .ctrl_ap = true},    /* CTRL-AP (Nordic): not a MEM-AP */
+        },
+        .cpuid = 0x410FC241, /* Cortex-M4 r0p1 */
+        .dbgmcu_base = 0,    /* no DBGMCU: the FICR identifies the part */
+        .rom_table_base = 0xE00FF000,
+        .rom_part_number = 0x008, /* Nordic's table (JEP106 0x244); the part number is the model's choice */
+        .fpb_revision = 1,
+        .fpb_code_comparators = 6,
+        .fpb_literal_comparators = 2,
+        .dwt_comparators = 4,
+        .core_hz = 64000000,
+        .flash_family = SIM_FLASH_NRF52,
+        .flash_base = 0x00000000,
+        .flash_size = KIB(1024), /* 256 pages of 4 KiB */
+        .flash_banks = 1,
+        .flash_alias_at_zero = false,
+        .memory_count = 1,
+        .memories = {
+            {"RAM", 0x20000000, KIB(256), SIM_REGION_RAM, 0},
+        },
+    },
 };
 
 const sim_profile *sim_profile_at(unsigned index)

@@ -5,6 +5,7 @@
 /* JEP106 identities: Arm (bank 4, code 0x3B) and STMicroelectronics (bank 0, code 0x20). */
 #define JEP_ARM 0x43Bu
 #define JEP_ST 0x020u
+#define JEP_NORDIC 0x244u
 
 #define CLASS_ROM_TABLE 0x1u
 #define CLASS_GENERIC_IP 0xEu
@@ -68,6 +69,7 @@ static sim_bus_status rom_read(sim_target *t, void *ctx, uint32_t offset, unsign
 /* The tables are constant per profile, so they live in static storage (read-only). */
 static const rom_table ppb_m3 = {0xE00FF000, 0x410, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 static const rom_table ppb_m4 = {0xE00FF000, 0x413, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
+static const rom_table ppb_nrf52 = {0xE00FF000, 0x008, JEP_NORDIC, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 static const rom_table ppb_l4 = {0xE00FF000, 0x415, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 /* G0: AP BASE -> ST table at 0xF0000000 (part 0x460) -> the Cortex-M0+ ROM table at 0xE00FF000
  * (Arm part 0x4C0) -> SCS, DWT, BPU (the M0+ has no ITM). */
@@ -99,7 +101,11 @@ void sim_rom_attach(sim_target *t)
         add_table(t, &ppb_m0p, false);
         break;
     case SIM_CORE_M3: add_table(t, &ppb_m3, false); break;
-    case SIM_CORE_M4: add_table(t, t->profile->rom_part_number == 0x415 ? &ppb_l4 : &ppb_m4, false); break;
+    case SIM_CORE_M4:
+        add_table(t, t->profile->flash_family == SIM_FLASH_NRF52 ? &ppb_nrf52
+                     : t->profile->rom_part_number == 0x415       ? &ppb_l4
+                                                                  : &ppb_m4, false);
+        break;
     case SIM_CORE_M7:
         if (t->profile->rom_table_base == st_f7.base) {
             add_table(t, &st_f7, false);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { parseElf, type ElfImage } from '../../lib/elf.js';
-import type { Sim } from '../../lib/sim.js';
+import { Sim, type SimProfileName } from '../../lib/sim.js';
 
 export function fixturePath(profile: string): string {
   // Compiled tests live in dist/test/helpers; the fixtures stay in the source tree.
@@ -23,4 +23,19 @@ export function symbol(image: ElfImage, name: string): number {
   const s = image.symbols.get(name);
   if (!s) throw new Error(`fixture has no symbol ${name}`);
   return s.value;
+}
+
+/** Whether the simulator runs this profile's fixture (built for the part's own core: the M4F
+ * parts' fixtures need the ARMv7E-M executor): after 2 ms from reset its main loop has counted. */
+export function fixtureRuns(profile: SimProfileName): boolean {
+  const sim = new Sim(profile);
+  try {
+    const image = loadFixture(profile);
+    installFixture(sim, image);
+    sim.reset('system');
+    sim.advance(2_000_000);
+    return new DataView(sim.peek(symbol(image, 'counter'), 4).buffer.slice(0)).getUint32(0, true) > 0;
+  } finally {
+    sim.close();
+  }
 }

@@ -61,9 +61,11 @@ bmp_status probe_scan(probe_session *p)
         if (adiv5_mem_read32(&p->dp, aps[i].apsel, CPUID, &cpuid) != BMP_OK) {
             /* A MEM-AP that refuses access on a part whose family knows why (APPROTECT): listed,
              * so that attaching to it says why it fails and what to do. */
-            if (p->scan_family && p->scan_family->attach_check && p->target_count < PROBE_MAX_TARGETS)
-                p->targets[p->target_count++] = (probe_target){.apsel = aps[i].apsel, .core = CORTEXM_UNKNOWN,
-                                                               .part_name = p->scan_family->name};
+            if (p->scan_family && p->scan_family->attach_check && p->target_count < PROBE_MAX_TARGETS) {
+                probe_target *t = &p->targets[p->target_count++];
+                *t = (probe_target){.apsel = aps[i].apsel, .core = CORTEXM_UNKNOWN, .part_name = p->scan_family->name};
+                p->scan_family->attach_check(p, aps[i].apsel, &t->refusal);
+            }
             continue;
         }
         cortexm_core core = cortexm_core_from_cpuid(cpuid);

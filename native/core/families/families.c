@@ -1,7 +1,8 @@
 /* The list of families: the one place that names them all. */
 #include "families/family.h"
 
-extern const target_family stm32f1_family, stm32f4_family, stm32h7_family, stm32g0_family, stm32l4_family;
+extern const target_family stm32f1_family, stm32f4_family, stm32h7_family, stm32g0_family, stm32l4_family,
+    nrf52_family;
 
 const target_family *const target_families[] = {
     &stm32f1_family,
@@ -9,6 +10,7 @@ const target_family *const target_families[] = {
     &stm32h7_family,
     &stm32g0_family,
     &stm32l4_family,
+    &nrf52_family,
     0,
 };
 

@@ -103,6 +103,11 @@ static bool cmd_scan(gdb_server *g, int argc, const char **argv)
         line[k++] = '\n';
         line[k] = 0;
         gdb_console(g, line);
+        if (t->refusal) { /* it cannot be attached as it is: why, and what to do */
+            gdb_console(g, "    ");
+            gdb_console(g, t->refusal);
+            gdb_console(g, "\n");
+        }
     }
     return true;
 }
