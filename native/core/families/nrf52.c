@@ -166,6 +166,7 @@ static bool cmd_erase_mass(probe_session *p, int argc, const char **argv, family
     }
     print(ctx, "nRF52840: erasing ALL of the chip through the CTRL-AP: flash, UICR (its APPROTECT with it) and "
                "RAM; then a reset. The program and its settings are gone.\n");
+    int was_attached = p->attached;
     if (p->attached >= 0) probe_detach(p);
     p->attached = -1;
     p->part_known = false;
@@ -193,6 +194,10 @@ static bool cmd_erase_mass(probe_session *p, int argc, const char **argv, family
         return false;
     }
     probe_scan(p); /* the core answers now: list it as it is */
+    if (was_attached >= 0 && probe_attach(p, (unsigned)was_attached) == BMP_OK && cortexm_halt(&p->core) == BMP_OK) {
+        print(ctx, "Chip erased; APPROTECT is off; attached again, halted.\n");
+        return true;
+    }
     print(ctx, "Chip erased; APPROTECT is off. `attach 1` to debug it.\n");
     return true;
 }
