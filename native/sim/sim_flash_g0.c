@@ -1,5 +1,5 @@
-/* The flash controller of ST's newer generation as the STM32G0 (RM0444 §3) and STM32L4 (RM0351
- * §3) have it: 2 KiB pages, programming by 64-bit double word (two word writes, the second
+/* The flash controller of ST's newer generation as the STM32G0 (RM0444) and STM32L4 (RM0351)
+ * have it: 2 KiB pages, programming by 64-bit double word (two word writes, the second
  * completing it: then the double word programs), page and mass erase, and the error flags
  * PROGERR, SIZERR, PGAERR, PGSERR and WRPERR. The L476 has two banks of 256 pages, one register
  * set: CR.BKER picks the bank of a page erase, MER1 and MER2 erase a bank each. The G071 has one
@@ -33,7 +33,7 @@
 #define SR_CLEARABLE (SR_EOP | SR_OPERR | SR_PROGERR | SR_WRPERR | SR_PGAERR | SR_SIZERR | SR_PGSERR | SR_MISSERR | \
                       SR_FASTERR | SR_RDERR | SR_OPTVERR)
 /* Flags of an earlier programming error: while one is set, PGSERR refuses the next operation
- * (RM0351 3.7.5, RM0444 3.7.5). */
+ * (RM0351, RM0444: PGSERR). */
 #define SR_STALE (SR_PROGERR | SR_SIZERR | SR_PGAERR | SR_MISSERR | SR_FASTERR)
 #define CR_PG (1u << 0)
 #define CR_PER (1u << 1)

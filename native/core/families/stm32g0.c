@@ -16,10 +16,10 @@ static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
 
 static uint32_t flash_size_register(uint16_t dev_id)
 {
-    return dev_id == 0x460 ? 0x1FFF75E0u : 0; /* RM0444 40.1 */
+    return dev_id == 0x460 ? 0x1FFF75E0u : 0; /* RM0444, device electronic signature */
 }
 
-/* Page erase (RM0444 3.3.7): PER with PNB, then STRT. */
+/* Page erase (RM0444): PER with PNB, then STRT. */
 static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
 {
     flash_loader_erase e = {.start = start};
@@ -64,7 +64,7 @@ static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
     info->dev_id = dev_id;
     part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(flash_kib ? flash_kib : 128), STM32_KIB(2));
     part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(36), 0);
-    /* RM0444 3.3.1: system memory 0x1FFF0000, OTP 0x1FFF7000, engineering bytes with the unique
+    /* RM0444: system memory 0x1FFF0000, OTP 0x1FFF7000, engineering bytes with the unique
      * ID (0x1FFF7590) and the flash size (0x1FFF75E0), option bytes 0x1FFF7800 */
     part_add(info, PART_MEMORY_ROM, 0x1FFF0000u, 0x7880u, 0);
     part_add_system_regions(info);

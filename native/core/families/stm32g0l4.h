@@ -1,4 +1,4 @@
-/* The flash controller ST's G0 (RM0444 §3) and L4 (RM0351 §3) share: KEYR 0x08, OPTKEYR 0x0C,
+/* The flash controller ST's G0 (RM0444) and L4 (RM0351) share: KEYR 0x08, OPTKEYR 0x0C,
  * SR 0x10, CR 0x14 at 0x40022000; 64-bit double-word programming; 2 KiB page erase by page
  * number (CR.PNB, with CR.BKER for the bank on dual-bank parts); the error flags PROGERR,
  * SIZERR, PGAERR, PGSERR, WRPERR (with OPERR, MISSERR, FASTERR, RDERR, OPTVERR). The two

@@ -7,14 +7,14 @@ static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
 
 static uint32_t flash_size_register(uint16_t dev_id)
 {
-    return dev_id == 0x415 ? 0x1FFF75E0u : 0; /* RM0351 48.2 */
+    return dev_id == 0x415 ? 0x1FFF75E0u : 0; /* RM0351, device electronic signature */
 }
 
 /* Bank 2 starts halfway through the flash (the 1 MiB part's 0x08080000); `start` tells the bank
  * of a page (stm32_loader_erase passes the bank's start, which is 0x08000000 for bank 1). */
 #define BANK2 0x08080000u
 
-/* Page erase (RM0351 3.3.6): PER, PNB, BKER, then STRT. */
+/* Page erase (RM0351): PER, PNB, BKER, then STRT. */
 static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
 {
     flash_loader_erase e = {.start = start};
@@ -70,7 +70,7 @@ static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
     part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(flash_kib ? flash_kib : 1024), STM32_KIB(2));
     part_add(info, PART_MEMORY_RAM, 0x10000000u, STM32_KIB(32), 0); /* SRAM2 */
     part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(96), 0); /* SRAM1 */
-    /* RM0351 3.3.1: system memory 0x1FFF0000, OTP 0x1FFF7000, the unique ID (0x1FFF7590) and
+    /* RM0351: system memory 0x1FFF0000, OTP 0x1FFF7000, the unique ID (0x1FFF7590) and
      * flash size (0x1FFF75E0), option bytes 0x1FFF7800 */
     part_add(info, PART_MEMORY_ROM, 0x1FFF0000u, 0x7810u, 0);
     part_add_system_regions(info);
