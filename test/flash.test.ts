@@ -124,7 +124,7 @@ describe('Flash programming (Target API)', function () {
         await t.probe.close();
       });
 
-      it('locked flash gives ELOCKED with a clear message; an image outside flash is refused before erasing', async () => {
+      it('an image outside flash is refused before erasing; locked flash (a controller with keys) gives ELOCKED with a clear message', async () => {
         const t = await attached(name);
         await t.target.flash(fixtureFile(name, 'elf'));
         const before = t.sim.peek(flashBase, 256);

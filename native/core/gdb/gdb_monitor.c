@@ -328,6 +328,20 @@ static void print_console(void *ctx, const char *text)
     gdb_console((gdb_server *)ctx, text);
 }
 
+/* The family's command with this full name, or NULL. */
+static const family_command *family_command_named(const target_family *f, const char *name)
+{
+    for (unsigned i = 0; f && i < f->command_count; i++)
+        if (same(name, f->commands[i].name)) return &f->commands[i];
+    return 0;
+}
+
+static gdb_monitor_result run_family_command(gdb_server *g, const family_command *c, int argc, const char **argv)
+{
+    gdb_forget_halt_state(g);
+    return c->run(g->probe, argc, argv, print_console, g) ? GDB_MONITOR_DONE : GDB_MONITOR_FAILED;
+}
+
 static bool cmd_help(gdb_server *g, int argc, const char **argv)
 {
     (void)argc, (void)argv;
@@ -392,14 +406,9 @@ gdb_monitor_result gdb_monitor(gdb_server *g, const char *command)
         words[k++] = 0;
     }
     if (argc == 0) return cmd_help(g, 0, argv) ? GDB_MONITOR_DONE : GDB_MONITOR_FAILED;
-    /* The family's commands first: a family may give a general command its own meaning (the
-     * nRF52's erase_mass works on a protected part, through its CTRL-AP). */
     const target_family *f = family_of(g);
-    for (unsigned i = 0; f && i < f->command_count; i++)
-        if (same(argv[0], f->commands[i].name)) {
-            gdb_forget_halt_state(g);
-            return f->commands[i].run(g->probe, argc, argv, print_console, g) ? GDB_MONITOR_DONE : GDB_MONITOR_FAILED;
-        }
+    const family_command *own = family_command_named(f, argv[0]);
+    if (own) return run_family_command(g, own, argc, argv);
     unsigned total = COMMAND_COUNT + g->extra_monitor_count, match = total;
     for (unsigned i = 0; i < total; i++) {
         if (same(argv[0], command_name(g, i))) {
@@ -415,9 +424,17 @@ gdb_monitor_result gdb_monitor(gdb_server *g, const char *command)
         }
     }
     if (match == total) {
-        gdb_console(g, "Unknown command; `monitor help` lists them.\n");
+        /* A unique prefix of one of the family's own commands. */
+        const family_command *c = 0;
+        for (unsigned i = 0; f && i < f->command_count; i++)
+            if (prefix_of(argv[0], f->commands[i].name)) c = c ? (const family_command *)-1 : &f->commands[i];
+        if (c && c != (const family_command *)-1) return run_family_command(g, c, argc, argv);
+        gdb_console(g, c ? "Ambiguous command; `monitor help` lists them.\n" : "Unknown command; `monitor help` lists them.\n");
         return GDB_MONITOR_FAILED;
     }
+    /* A family may give a general command its own meaning (the nRF52's erase_mass works on a
+     * protected part, through its CTRL-AP): the family's command of that name runs instead. */
+    if ((own = family_command_named(f, command_name(g, match))) != 0) return run_family_command(g, own, argc, argv);
     if (match >= COMMAND_COUNT) return park(g, command_name(g, match), command);
     return commands[match].run(g, argc, argv) ? GDB_MONITOR_DONE : GDB_MONITOR_FAILED;
 }
