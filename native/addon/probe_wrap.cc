@@ -192,9 +192,8 @@ Napi::Value ProbeWrap::Scan(const Napi::CallbackInfo &info)
                     t.Set("cpuid", Napi::Number::New(env, copy.targets[i].cpuid));
                     t.Set("core", Napi::Number::New(env, copy.targets[i].core));
                     t.Set("idcode", Napi::Number::New(env, copy.targets[i].idcode));
-                    part_info part;
-                    bool known = part_identify(static_cast<uint16_t>(copy.targets[i].idcode & 0xFFF), 0, &part);
-                    t.Set("part", known ? part.name : "");
+                    const char *part = copy.targets[i].part_name;
+                    t.Set("part", part && std::string(part) != "Cortex-M" ? part : "");
                     targets.Set(i, t);
                 }
                 o.Set("targets", targets);

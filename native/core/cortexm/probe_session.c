@@ -1,6 +1,6 @@
 #include "cortexm/probe_session.h"
 
-#include "common/bytes.h"
+#include "families/family.h"
 
 #define CPUID 0xE000ED00u
 
@@ -31,6 +31,7 @@ bmp_status probe_scan(probe_session *p)
     p->attached = -1;
     p->part_known = false;
     p->target_count = p->ap_count = p->component_count = 0;
+    p->scan_family = 0;
     p->dp = (adiv5_dp){0};
     bmp_status s = adiv5_connect(&p->dp, p->link, p->dormant);
     if (s != BMP_OK && !p->dormant) {
@@ -46,6 +47,7 @@ bmp_status probe_scan(probe_session *p)
     unsigned n = 0;
     if ((s = adiv5_discover_aps(&p->dp, aps, 8, &n)) != BMP_OK) return s;
     p->ap_count = n;
+    p->scan_family = family_from_aps(aps, n);
     for (unsigned i = 0; i < n; i++) {
         if (!aps[i].mem_ap) continue;
         /* BASE bit 0: a debug entry is present (ADIv5.2 C2.6.1); bits 31:12 its address. */
@@ -56,32 +58,27 @@ bmp_status probe_scan(probe_session *p)
             p->component_count += c;
         }
         uint32_t cpuid = 0;
-        if (adiv5_mem_read32(&p->dp, aps[i].apsel, CPUID, &cpuid) != BMP_OK) continue;
+        if (adiv5_mem_read32(&p->dp, aps[i].apsel, CPUID, &cpuid) != BMP_OK) {
+            /* A MEM-AP that refuses access on a part whose family knows why (APPROTECT): listed,
+             * so that attaching to it says why it fails and what to do. */
+            if (p->scan_family && p->scan_family->attach_check && p->target_count < PROBE_MAX_TARGETS) {
+                probe_target *t = &p->targets[p->target_count++];
+                *t = (probe_target){.apsel = aps[i].apsel, .core = CORTEXM_UNKNOWN, .part_name = p->scan_family->name};
+                p->scan_family->attach_check(p, aps[i].apsel, &t->refusal);
+            }
+            continue;
+        }
         cortexm_core core = cortexm_core_from_cpuid(cpuid);
         if (core == CORTEXM_UNKNOWN || p->target_count == PROBE_MAX_TARGETS) continue;
         probe_target *t = &p->targets[p->target_count++];
-        *t = (probe_target){.apsel = aps[i].apsel, .cpuid = cpuid, .core = core};
-        for (unsigned a = 0; a < sizeof part_idcode_addresses / sizeof part_idcode_addresses[0] && !t->idcode; a++)
-            adiv5_mem_read32(&p->dp, aps[i].apsel, part_idcode_addresses[a], &t->idcode); /* 0 if it fails */
-    }
-    return BMP_OK;
-}
-
-static void identify_part(probe_session *p, uint8_t apsel)
-{
-    p->part_known = false;
-    for (unsigned i = 0; i < sizeof part_idcode_addresses / sizeof part_idcode_addresses[0]; i++) {
-        uint32_t idcode = 0;
-        uint8_t k[2] = {0};
-        if (adiv5_mem_read32(&p->dp, apsel, part_idcode_addresses[i], &idcode) != BMP_OK) continue;
-        uint16_t dev_id = (uint16_t)(idcode & 0xFFF);
-        uint32_t size_reg = part_flash_size_register(dev_id), kib = 0;
-        if (size_reg && adiv5_mem_read(&p->dp, apsel, size_reg, k, 2) == BMP_OK) kib = get_le16(k);
-        if (part_identify(dev_id, kib, &p->part)) {
-            p->part_known = true;
-            return;
+        *t = (probe_target){.apsel = aps[i].apsel, .cpuid = cpuid, .core = core, .part_name = "Cortex-M"};
+        part_info info;
+        if (family_identify(p, aps[i].apsel, &info)) {
+            t->idcode = info.idcode;
+            t->part_name = info.name;
         }
     }
+    return BMP_OK;
 }
 
 bmp_status probe_attach(probe_session *p, unsigned index)
@@ -97,12 +94,17 @@ bmp_status probe_attach(probe_session *p, unsigned index)
             return s;
         }
     }
+    p->attach_reason = 0;
     if (index >= p->target_count) return BMP_ERR_NO_TARGET;
     p->attached = -1;
     p->core = (cortexm){0};
-    if ((s = cortexm_attach(&p->core, &p->dp, p->targets[index].apsel)) != BMP_OK) return s;
+    p->part_known = false;
+    uint8_t apsel = p->targets[index].apsel;
+    const target_family *f = p->scan_family;
+    if (f && f->attach_check && (s = f->attach_check(p, apsel, &p->attach_reason)) != BMP_OK) return s;
+    if ((s = cortexm_attach(&p->core, &p->dp, apsel)) != BMP_OK) return s;
     p->attached = (int)index;
-    identify_part(p, p->targets[index].apsel);
+    p->part_known = family_identify(p, apsel, &p->part);
     return BMP_OK;
 }
 
@@ -111,6 +113,12 @@ bmp_status probe_detach(probe_session *p)
     if (p->attached < 0) return BMP_OK;
     p->attached = -1;
     return cortexm_detach(&p->core);
+}
+
+const target_family *probe_family(const probe_session *p)
+{
+    if (p->attached >= 0 && p->part_known) return p->part.family;
+    return p->scan_family;
 }
 
 const char *probe_part_name(const probe_session *p)

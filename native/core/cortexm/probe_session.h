@@ -12,11 +12,15 @@
 #define PROBE_MAX_TARGETS 4
 #define PROBE_MAX_COMPONENTS 32
 
+struct target_family;
+
 typedef struct probe_target {
     uint8_t apsel;      /* the MEM-AP the core sits behind */
     uint32_t cpuid;
     cortexm_core core;
-    uint32_t idcode;    /* DBGMCU IDCODE as read through that AP (0 if none answered) */
+    uint32_t idcode;    /* the part's identity register as its family read it (ST: DBGMCU IDCODE; 0 if unknown) */
+    const char *part_name; /* the part as its family identified it, "Cortex-M" if none did */
+    const char *refusal;   /* why this core cannot be attached as it is (its family's reason), or NULL */
 } probe_target;
 
 typedef struct probe_session {
@@ -28,6 +32,10 @@ typedef struct probe_session {
     probe_target targets[PROBE_MAX_TARGETS];
     unsigned ap_count;
     unsigned component_count;     /* CoreSight components found by the last scan's ROM walk */
+    /* The family the scan recognised from the APs alone (a part whose MEM-AP refuses access:
+     * its monitor commands, e.g. a recovery, are reachable without attaching), or NULL. */
+    const struct target_family *scan_family;
+    const char *attach_reason;    /* why the last attach was refused, if its family said (else NULL) */
     coresight_component components[PROBE_MAX_COMPONENTS];
     int attached;                 /* index into targets, or -1 */
     cortexm core;
@@ -42,8 +50,9 @@ void probe_session_init(probe_session *p, dp_link *link);
  * target_count): none is not an error. */
 bmp_status probe_scan(probe_session *p);
 
-/* Attaches to target `index` (0-based) of the last scan: reconnects to the DP, turns halting
- * debug on and identifies the part from DBGMCU IDCODE. Scans first if no scan has been done. */
+/* Attaches to target `index` (0-based) of the last scan: reconnects to the DP, asks the family
+ * whether the part can be attached as it is (attach_reason says why not), turns halting debug
+ * on and identifies the part through the family table. Scans first if no scan has been done. */
 bmp_status probe_attach(probe_session *p, unsigned index);
 
 /* Leaves the attached core running with debug off. No-op when nothing is attached. */
@@ -51,6 +60,10 @@ bmp_status probe_detach(probe_session *p);
 
 /* The part's name, or a generic one when it was not identified. */
 const char *probe_part_name(const probe_session *p);
+
+/* The family whose monitor commands apply now: the attached part's, else the one the scan
+ * recognised. NULL if none. */
+const struct target_family *probe_family(const probe_session *p);
 
 /* Names of core kinds, for messages ("Cortex-M4"). */
 const char *probe_core_name(cortexm_core core);

@@ -1,96 +1,42 @@
 #include "families/parts.h"
 
+#include "families/family.h"
+
 #include "gdb/hex.h" /* the memory map is GDB's XML */
 
-const uint32_t part_idcode_addresses[2] = {0xE0042000u, 0x5C001000u};
-
-#define KIB(n) ((uint32_t)(n) * 1024u)
-
-static void add(part_info *info, part_memory_kind kind, uint32_t start, uint32_t length, uint32_t block)
+void part_add(part_info *info, part_memory_kind kind, uint32_t start, uint32_t length, uint32_t block)
 {
     if (info->memory_count < PART_MAX_MEMORIES)
         info->memories[info->memory_count++] = (part_memory){kind, start, length, block};
-}
-
-uint32_t part_flash_size_register(uint16_t dev_id)
-{
-    switch (dev_id) {
-    case 0x410: return 0x1FFFF7E0u; /* RM0008 30.1 */
-    case 0x413: return 0x1FFF7A22u; /* RM0090 39.2 */
-    case 0x450: return 0x1FF1E880u; /* RM0433 61.2 */
-    case 0x452: return 0x1FF07A22u; /* RM0431 (FACTS.md) */
-    default: return 0;
-    }
 }
 
 /* What every Cortex-M part has: the peripheral region of the architecture's memory map
  * (0x40000000-0x5FFFFFFF) and the Private Peripheral Bus (SCS, DWT, FPB, ITM, DBGMCU on ST's
  * F1/F4), so that `x/x 0x40023800` or `set *(unsigned *)0xE000ED08 = ...` work in GDB without
  * `set mem inaccessible-by-default off`. */
-static void add_system_regions(part_info *info)
+void part_add_system_regions(part_info *info)
 {
-    add(info, PART_MEMORY_DEVICE, 0x40000000u, 0x20000000u, 0);
-    add(info, PART_MEMORY_DEVICE, 0xE0000000u, 0x00100000u, 0);
+    part_add(info, PART_MEMORY_DEVICE, 0x40000000u, 0x20000000u, 0);
+    part_add(info, PART_MEMORY_DEVICE, 0xE0000000u, 0x00100000u, 0);
 }
 
 bool part_identify(uint16_t dev_id, uint32_t flash_kib, part_info *info)
 {
-    info->memory_count = 0;
-    info->dev_id = dev_id;
-    switch (dev_id) {
-    case 0x410: /* STM32F101/102/103 medium density: 1 KiB pages */
-        info->name = "STM32F1 medium density";
-        add(info, PART_MEMORY_FLASH, 0x08000000u, KIB(flash_kib ? flash_kib : 128), KIB(1));
-        /* RM0008: system memory 0x1FFFF000, ID registers from 0x1FFFF7E0, option bytes 0x1FFFF800 */
-        add(info, PART_MEMORY_ROM, 0x1FFFF000u, 0x810u, 0);
-        add(info, PART_MEMORY_RAM, 0x20000000u, KIB(20), 0);
-        add_system_regions(info);
-        return true;
-    case 0x413: { /* STM32F405/407/415/417: sectors 4×16 KiB, 1×64 KiB, then 128 KiB */
-        uint32_t total = KIB(flash_kib ? flash_kib : 1024);
-        info->name = "STM32F40x/41x";
-        add(info, PART_MEMORY_FLASH, 0x08000000u, KIB(64), KIB(16));
-        add(info, PART_MEMORY_FLASH, 0x08010000u, KIB(64), KIB(64));
-        if (total > KIB(128)) add(info, PART_MEMORY_FLASH, 0x08020000u, total - KIB(128), KIB(128));
-        add(info, PART_MEMORY_RAM, 0x10000000u, KIB(64), 0); /* CCM */
-        /* RM0090: system memory 0x1FFF0000 (30 KiB), OTP 0x1FFF7800, unique ID 0x1FFF7A10, flash
-         * size 0x1FFF7A22; option bytes 0x1FFFC000 */
-        add(info, PART_MEMORY_ROM, 0x1FFF0000u, 0x7A24u, 0);
-        add(info, PART_MEMORY_ROM, 0x1FFFC000u, 0x10u, 0);
-        add(info, PART_MEMORY_RAM, 0x20000000u, KIB(128), 0);
-        add_system_regions(info);
-        add(info, PART_MEMORY_DEVICE, 0xA0000000u, 0x1000u, 0); /* FSMC control registers */
-        return true;
+    for (const target_family *const *f = target_families; *f; f++) {
+        *info = (part_info){0};
+        if ((*f)->part_by_dev_id && (*f)->part_by_dev_id(dev_id, flash_kib, info)) return true;
     }
-    case 0x452: { /* STM32F722/723/732/733: sectors 4×16 KiB, 1×64 KiB, then 128 KiB */
-        uint32_t total = KIB(flash_kib ? flash_kib : 512);
-        info->name = "STM32F72x/73x";
-        add(info, PART_MEMORY_RAM, 0x00000000u, KIB(16), 0); /* ITCM RAM */
-        add(info, PART_MEMORY_FLASH, 0x08000000u, KIB(64), KIB(16));
-        add(info, PART_MEMORY_FLASH, 0x08010000u, KIB(64), KIB(64));
-        if (total > KIB(128)) add(info, PART_MEMORY_FLASH, 0x08020000u, total - KIB(128), KIB(128));
-        /* RM0431: system memory from 0x1FF00000, OTP, unique ID 0x1FF07A10, flash size 0x1FF07A22 */
-        add(info, PART_MEMORY_ROM, 0x1FF00000u, 0x7A24u, 0);
-        add(info, PART_MEMORY_RAM, 0x20000000u, KIB(256), 0); /* DTCM 64, SRAM1 176, SRAM2 16 KiB */
-        add_system_regions(info);
-        return true;
+    info->name = "unknown";
+    return false;
+}
+
+uint32_t part_flash_size_register(uint16_t dev_id)
+{
+    for (const target_family *const *f = target_families; *f; f++) {
+        uint32_t a = (*f)->flash_size_register ? (*f)->flash_size_register(dev_id) : 0;
+        if (a) return a;
     }
-    case 0x450: /* STM32H742/743/750/753: two banks of 128 KiB sectors (the H750: one sector) */
-        info->name = "STM32H74x/75x";
-        add(info, PART_MEMORY_RAM, 0x00000000u, KIB(64), 0);  /* ITCM */
-        add(info, PART_MEMORY_FLASH, 0x08000000u, KIB(flash_kib ? flash_kib : 2048), KIB(128));
-        /* RM0433: system memory 0x1FF00000, unique ID 0x1FF1E800, flash size 0x1FF1E880 */
-        add(info, PART_MEMORY_ROM, 0x1FF00000u, KIB(128), 0);
-        add(info, PART_MEMORY_RAM, 0x20000000u, KIB(128), 0); /* DTCM */
-        add(info, PART_MEMORY_RAM, 0x24000000u, KIB(512), 0); /* AXI SRAM */
-        add(info, PART_MEMORY_RAM, 0x30000000u, KIB(288), 0); /* SRAM1-3 */
-        add(info, PART_MEMORY_RAM, 0x38000000u, KIB(64), 0);  /* SRAM4 */
-        add_system_regions(info);                             /* DBGMCU at 0x5C001000 included */
-        return true;
-    default:
-        info->name = "unknown";
-        return false;
-    }
+    return 0;
 }
 
 /* A small bounded writer: appends text and hex numbers, remembers overflow. */

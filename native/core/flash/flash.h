@@ -1,12 +1,8 @@
-/* Flash programming for the identified part (STM32F1, F4, H7), through the MEM-AP: unlock,
- * erase by page/sector (or mass erase), program, lock, with the controller's error flags
- * decoded. Geometry comes from the part's memory map (parts.c). The programming itself runs
- * either by direct writes to the flash array (any target) or, where the caller provides RAM,
- * through the on-target loader (flash_loader.c), which overlaps USB transfers with programming.
- *
- * Program width: F1 half-words; F4 words (PSIZE x32: assumes a 2.7-3.6 V supply, as boards
- * almost always have; x64 would need VPP); H7 256-bit flash words at PSIZE x32 (valid at every
- * voltage scaling). */
+/* Flash programming for the identified part, through its family's flash driver (family.h):
+ * erase by block (or mass erase), program, verify. Geometry comes from the part's memory map
+ * (filled in by its family). The programming itself runs either by the driver's direct path
+ * (writes through the MEM-AP) or, where the caller provides RAM and the driver allows it,
+ * through the on-target loader (flash_loader.c), which overlaps USB transfers with programming. */
 #ifndef FLASH_H
 #define FLASH_H
 
@@ -32,7 +28,7 @@ void flash_progress_after(void *ctx, size_t done, size_t total);
 bool flash_contains(const probe_session *p, uint32_t addr, uint32_t length);
 /* The erase blocks overlapping [addr, addr+length): their start and total span. */
 bool flash_block_span(const probe_session *p, uint32_t addr, uint32_t length, uint32_t *start, uint32_t *span);
-/* Bytes per program operation (2, 4 or 32): programs are padded to it with 0xFF. */
+/* Bytes per program operation (2, 4, 8 or 32): programs are padded to it with 0xFF. */
 uint32_t flash_unit(const probe_session *p);
 /* Erases every block overlapping the range. */
 bmp_status flash_erase(probe_session *p, uint32_t addr, uint32_t length);
@@ -61,6 +57,14 @@ typedef struct flash_rdp {
     bool has_byte;   /* F4/F7/H7: `byte` is the RDP option byte in effect (F1 shows a flag only) */
     uint8_t byte;    /* 0xAA level 0, 0xCC level 2, anything else level 1 */
 } flash_rdp;
+
+#define FLASH_RDP_LEVEL0 0xAAu
+#define FLASH_RDP_LEVEL2 0xCCu
+/* The level an ST RDP byte means. */
+static inline unsigned flash_rdp_level(uint8_t rdp)
+{
+    return rdp == FLASH_RDP_LEVEL0 ? 0 : rdp == FLASH_RDP_LEVEL2 ? 2 : 1;
+}
 
 bmp_status flash_read_protection(probe_session *p, flash_rdp *rdp);
 /* Brings level 1 back to level 0 through the option bytes (F4/F7 OPTCR, H7 OPTSR_PRG), which

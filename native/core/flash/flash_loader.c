@@ -78,7 +78,7 @@ static const unsigned saved_regs[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
 static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t dest, const uint8_t *data, size_t length,
                        uint32_t *sr_out, uint32_t *crc_out, flash_loader_progress progress, void *ctx)
 {
-    if (!c || !p || (p->unit != 2 && p->unit != 4 && p->unit != 32)) return BMP_ERR_INVALID;
+    if (!c || !p || (p->unit != 2 && p->unit != 4 && p->unit != 8 && p->unit != 32)) return BMP_ERR_INVALID;
     if (dest % p->unit || length % p->unit || (length && !data) || length > 0xFFFFFFFFu)
         return BMP_ERR_INVALID;
     if (length == 0) return BMP_OK;

@@ -61,7 +61,7 @@ typedef struct flash_loader_erase {
 typedef struct flash_loader_params {
     uint32_t ram_base, ram_size;   /* RAM the loader may use: code, control block, buffers, stack */
     uint32_t sr_addr, busy_mask, error_mask;
-    uint8_t unit;                  /* 2, 4 or 32 */
+    uint8_t unit;                  /* 2, 4, 8 or 32 */
     uint32_t buffer_size;          /* 0: choose (4 KiB, or less to fit at least two buffers) */
     uint32_t max_idle_polls;
     /* Optional erases by the loader, sorted by start (at most FLASH_LOADER_MAX_ERASES). */

@@ -20,7 +20,7 @@
  *   0x24 sr_addr      the flash status register
  *   0x28 busy_mask    SR bits that mean "operation in progress"
  *   0x2C error_mask   SR bits that mean "failed"
- *   0x30 unit         2 (half-words), 4 (words) or 32 (eight words, then wait)
+ *   0x30 unit         2 (half-words), 4 (words), 8 (double words) or 32 (eight words), then wait
  *   0x34 cr_addr      the flash control register (for erases done here; 0: none)
  *   0x38 pg_cr        the control register's value for programming, set again after each erase
  *   0x3C erase_table  0, or the address of erase entries sorted by start, ending with start
