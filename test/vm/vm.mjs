@@ -170,7 +170,7 @@ for d in /tmp /run /mnt /var/tmp; do mount -t tmpfs -o mode=1777 tmp $n$d; done
 mkdir -p $n/mnt/out
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out $n/mnt/out || echo "vm: cannot mount the results share"
 echo "vm: running the script"
-chroot $n /bin/sh -c 'cd "$VM_CWD" && exec /bin/sh /mnt/out/script.sh' < /dev/console > /dev/console 2>&1
+chroot $n /bin/sh /mnt/out/script.sh < /dev/console > /dev/console 2>&1
 echo $? > $n/mnt/out/status
 sync
 umount $n/mnt/out
@@ -220,7 +220,7 @@ export async function runVm(options) {
   const out = mkdtempSync(join(tmpdir(), 'bmp-vm-out-'));
   const env = { OUT: '/mnt/out', VM_CWD: options.cwd ?? repo, HOME: '/root', TERM: 'dumb', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...(options.env ?? {}) };
   const exports = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`).join('\n');
-  writeFileSync(join(out, 'script.sh'), `${exports}\n${options.script}\n`);
+  writeFileSync(join(out, 'script.sh'), `${exports}\ncd "$VM_CWD" || exit 125\n${options.script}\n`);
   const args = [
     '-accel', 'tcg', '-M', 'pc', '-cpu', 'max', '-m', String(options.memoryMb ?? 1536), '-smp', String(options.cpus ?? 1),
     '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
@@ -279,7 +279,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.stderr.write(`vm: ${why}\n`);
     process.exit(1);
   }
-  const r = await runVm({ modules, script, onConsole: (t) => process.stdout.write(t) });
+  const r = await runVm({ modules, script, timeoutMs: Number(process.env.BMP_VM_TIMEOUT ?? 150) * 1000, onConsole: (t) => process.stdout.write(t) });
   process.stdout.write(`\nvm: status ${r.status}${r.timedOut ? ' (timed out)' : ''}, ${r.seconds.toFixed(1)} s; files: ${Object.keys(r.files).join(' ')}\n`);
   process.exit(r.status ?? 1);
 }
