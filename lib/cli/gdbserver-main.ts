@@ -13,6 +13,7 @@ import { loadImage } from '../image.js';
 import { Sim, type SimProfileName } from '../sim.js';
 import { openProbe, type Probe, type ScanResult } from '../target.js';
 import { listProbes, openTransport } from '../transports/enumerate.js';
+import { ReconnectingTransport } from '../transports/reconnect.js';
 import { earlyWorker } from './early.js';
 import { onShutdown, parseFrequency, parsePort, runCli, usageErrors, UsageError } from './common.js';
 
@@ -42,7 +43,8 @@ Options:
   --sim [profile]          the built-in simulated target: ${PROFILES.join(', ')} (default ${DEFAULT_PROFILE})
   --link <swd|cmsis-dap>   simulated target: drive its wire directly (swd) or through the
                            virtual CMSIS-DAP probe (default)
-  --usb <hid|bulk>         virtual probe: model full-speed HID or high-speed bulk USB timing
+  --usb <hid|bulk>         virtual probe: model full-speed HID or high-speed bulk USB timing;
+                           with a USB probe: use its HID (v1) or bulk (v2) interface
   --image <file.elf>       simulated target: preload flash and RAM with an ELF file
   --probe <serial>         a CMSIS-DAP probe on USB, by serial number (default: the only one)
   --list                   list simulated targets and the CMSIS-DAP probes found, then exit
@@ -165,8 +167,8 @@ async function main(): Promise<void> {
   const usb = values.usb;
   if (usb !== undefined && usb !== 'hid' && usb !== 'bulk') throw new UsageError(`--usb must be hid or bulk, not '${usb}'`);
   if (usb && link === 'swd') throw new UsageError('--usb applies to the virtual CMSIS-DAP probe, not --link swd');
-  if (values.sim === undefined && (values.image || values.link || usb)) {
-    throw new UsageError('--image, --link and --usb apply to the simulated target (--sim)');
+  if (values.sim === undefined && (values.image || values.link)) {
+    throw new UsageError('--image and --link apply to the simulated target (--sim)');
   }
   const port = parsePort(values.port, GDB_DEFAULT_PORT);
   const host = values.host ?? '127.0.0.1';
@@ -186,8 +188,12 @@ async function main(): Promise<void> {
       const how = link === 'swd' ? 'on the SWD wire' : `behind the virtual CMSIS-DAP probe${usb ? ` (${usb === 'hid' ? 'full-speed HID' : 'high-speed bulk'} timing)` : ''}`;
       return { probe, what: `simulated ${values.sim} ${how}` };
     }
-    const transport = await openTransport(values.probe);
-    return { probe: await openProbe({ transport }), what: `CMSIS-DAP probe ${values.probe ?? ''}`.trim() };
+    // Unplugged and plugged in again, the probe is opened again (ReconnectingTransport).
+    const kind = usb === 'hid' ? 'hid' : usb === 'bulk' ? 'bulk' : undefined;
+    const first = await openTransport(values.probe, { kind });
+    const say = (line: string) => process.stderr.write(`bmp-gdbserver: ${line}\n`);
+    const transport = new ReconnectingTransport(first, () => openTransport(values.probe, { kind }), say);
+    return { probe: await openProbe({ transport }), what: `CMSIS-DAP probe ${values.probe ?? ''}${kind ? ` (${kind})` : ''}`.trim() };
   })();
 
   if (command === 'run' || command === 'repl') {

@@ -42,6 +42,8 @@ export const defaultBackends: readonly ProbeBackend[] = [bulkBackend, hidBackend
 export interface EnumerateOptions extends TransportOptions {
   /** Where probes come from (default: `defaultBackends`). */
   backends?: readonly ProbeBackend[];
+  /** Only this kind of interface (default: bulk when the probe has it, else HID). */
+  kind?: ProbeInfo['kind'];
 }
 
 interface Found {
@@ -127,7 +129,7 @@ function problemsNote(problems: readonly string[]): string {
  * several are and no serial was given; EPROBE when the probe cannot be opened.
  */
 export async function openTransport(serial?: string, options: EnumerateOptions = {}): Promise<DapTransport> {
-  const found = await scanAll(options.backends ?? defaultBackends);
+  const found = await scanAll((options.backends ?? defaultBackends).filter((b) => !options.kind || b.kind === options.kind));
   const groups = groupProbes(found.probes);
   let chosen: ProbeInfo[];
   if (serial !== undefined && serial !== '') {
