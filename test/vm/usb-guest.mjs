@@ -32,7 +32,7 @@ async function check(name, fn) {
   try {
     const note = await fn();
     timings[name] = (Date.now() - started) / 1000;
-    process.stdout.write(`ok - ${name}\n${note ? indent(note) + '\n' : ''}`);
+    process.stdout.write(`ok - ${name}\n    (${timings[name].toFixed(1)} s)\n${note ? indent(note) + '\n' : ''}`);
   } catch (error) {
     failures++;
     process.stdout.write(`not ok - ${name}\n${indent(error?.stack ?? error)}\n`);
@@ -102,8 +102,10 @@ await check('gadget: starts, binds to dummy_udc, and the kernel enumerates it (c
   assert.deepEqual(eps.map((m) => [m[2], m[3], Number.parseInt(m[4], 16) & 0x7ff]), [['OUT', 'Bulk', 512], ['IN', 'Bulk', 512]]);
   // Windows' WinUSB binding: the kernel answers the MS OS 1.0 string (0xEE) for FunctionFS.
   const listed = spawnSync(process.execPath, [cli, '--list'], { encoding: 'utf8' }).stdout;
-  assert.match(listed, new RegExp(`${SERIAL}\\s+bulk`));
-  assert.match(listed, new RegExp(`${SERIAL}\\s+hid`));
+  assert.match(listed, new RegExp(`${SERIAL}\\s+v2 bulk`));
+  assert.match(listed, new RegExp(`${SERIAL}\\s+v1 hid`));
+  assert.match(listed, /CMSIS-DAP 2\.\d\.\d[^\n]*512-byte packets; SWD/);
+  assert.match(listed, /CMSIS-DAP 2\.\d\.\d[^\n]*64-byte packets; SWD/);
   return `endpoints of the CMSIS-DAP v2 interface (dummy_udc numbers them): ${eps.map((m) => `0x${m[1]}`).join(', ')}\n${listed}`;
 });
 

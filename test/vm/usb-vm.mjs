@@ -22,7 +22,7 @@ const r = await runVm({
   modules: USB_MODULES,
   script: 'node test/vm/usb-guest.mjs',
   env: process.env.USB_VM_ONLY ? { USB_VM_ONLY: process.env.USB_VM_ONLY } : {},
-  timeoutMs: Number(process.env.USB_VM_TIMEOUT ?? 300) * 1000,
+  timeoutMs: Number(process.env.USB_VM_TIMEOUT ?? 900) * 1000,
   cpus: 2,
   onConsole: (text) => {
     if (process.env.USB_VM_CONSOLE) process.stderr.write(text);
