@@ -6,10 +6,9 @@
 // `npx tsc` first (it runs dist/).
 //
 //   node test/vm/usb-vm.mjs            USB_VM_ONLY=<regexp> runs only the checks it matches
+import { USB_MODULES } from './usb-modules.mjs';
 import { runVm, vmUnavailable } from './vm.mjs';
 
-/** The kernel modules: the gadget side, the host side's drivers, dummy_hcd between them. */
-export const USB_MODULES = ['dummy_hcd', 'udc-core', 'libcomposite', 'usb_f_hid', 'usb_f_acm', 'u_serial', 'usb_f_fs', 'usbhid', 'hid-generic', 'cdc_acm'];
 
 const why = vmUnavailable();
 if (why) {

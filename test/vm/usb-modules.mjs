@@ -1,0 +1,2 @@
+/** The kernel modules of the USB VM: the gadget side, the host side's drivers, dummy_hcd between them. */
+export const USB_MODULES = ['dummy_hcd', 'udc-core', 'libcomposite', 'usb_f_hid', 'usb_f_acm', 'u_serial', 'usb_f_fs', 'usbhid', 'hid-generic', 'cdc_acm'];
