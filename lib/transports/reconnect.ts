@@ -8,6 +8,7 @@ import { describeError, transportError, type DapTransport } from './types.js';
 export class ReconnectingTransport implements DapTransport {
   private current?: DapTransport;
   private reopening?: Promise<DapTransport>;
+  private lastFailure?: string;
   private readonly size: number;
   private readonly count?: number;
 
@@ -45,6 +46,7 @@ export class ReconnectingTransport implements DapTransport {
           throw transportError('EPROBE', `the probe came back with a packet size of ${t.packetSize}, not ${this.size}`);
         }
         this.current = t;
+        this.lastFailure = undefined;
         this.log('the probe is back');
         return t;
       } finally {
@@ -54,6 +56,9 @@ export class ReconnectingTransport implements DapTransport {
     try {
       return await this.reopening;
     } catch (error) {
+      const why = describeError(error);
+      if (why !== this.lastFailure) this.log(`the probe cannot be opened again yet: ${why}`);
+      this.lastFailure = why;
       throw transportError('EPROBE', `the probe is disconnected (${describeError(error)}); plug it in again and retry`, error);
     }
   }

@@ -196,7 +196,7 @@ await check('pyOCD 0.13 lists the probe, and writes and reads target memory thro
   assert.match(list, new RegExp(`CMSIS-DAP.*${SERIAL}`));
   const session = await runClient('pyocd-tool', ['-t', 'cortex_m'], '', 0,
     'write32 0x20004000 0x5eedf00d\nread32 0x20004000 4\nread32 0xe0042000 4\nexit\n');
-  assert.match(session, /20004000:\s+5eedf00d/);
+  assert.match(session, /20004000:\s+5eedf00d/, `${session}\ngadget:\n${gadget.text().slice(-1500)}`);
   assert.match(session, /e0042000:\s+[0-9a-f]{4}0413/, 'the F407 DBGMCU IDCODE');
   return list;
 });
@@ -222,7 +222,9 @@ await check('hot-unplug: the UDC unbound mid-session fails operations with EPROB
       await until('the gadget back on the bus', () => /bmp-gdbserver CMSIS-DAP/.test(sh('lsusb -d 1d50:6018')), 30_000);
       // Re-enumeration takes a moment: scan until the probe answers.
       let scan = '';
-      await until('a scan through the probe again', async () => /STM32F40x/.test((scan = await gdb.run('monitor swdp_scan', 30_000))), 40_000);
+      await until('a scan through the probe again', async () => /STM32F40x/.test((scan = await gdb.run('monitor swdp_scan', 30_000))), 40_000).catch((e) => {
+        throw new Error(`${e.message}\nlast scan: ${scan}\nbmp-gdbserver:\n${server.text()}\ngadget:\n${gadget.text().slice(-1500)}\n${sh('lsusb; ls -l /dev/hidraw* /dev/ttyACM*')}`);
+      });
       assert.match(await gdb.run('attach 1', 30_000), /Attaching to program/);
       assert.match(await gdb.run('x/4xw 0x08000000', 30_000), /0x8000000[^\n]*:\s+0x2/);
       assert.match(server.text(), /the probe is back/);

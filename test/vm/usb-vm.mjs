@@ -6,7 +6,7 @@
 // `npx tsc` first (it runs dist/).
 //
 //   node test/vm/usb-vm.mjs            USB_VM_ONLY=<regexp> runs only the checks it matches
-import { USB_MODULES } from './usb-modules.mjs';
+import { START_UDEVD, USB_MODULES } from './usb-modules.mjs';
 import { runVm, vmUnavailable } from './vm.mjs';
 
 
@@ -19,7 +19,8 @@ const started = Date.now();
 let printed = 0;
 const r = await runVm({
   modules: USB_MODULES,
-  script: 'node test/vm/usb-guest.mjs',
+  // udevd, as on any desktop: libusb (node-usb) learns of a device plugged in again from it.
+  script: `${START_UDEVD}\nnode test/vm/usb-guest.mjs`,
   env: process.env.USB_VM_ONLY ? { USB_VM_ONLY: process.env.USB_VM_ONLY } : {},
   timeoutMs: Number(process.env.USB_VM_TIMEOUT ?? 900) * 1000,
   cpus: 2,
