@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Packets per second and KB/s through a real Linux kernel's USB stack (bench/usb-vm-guest.mjs,
+// Packets per second and KB/s through a real Linux kernel's USB stack (bench/vm/usb-guest.mjs,
 // in the VM of test/vm/vm.mjs), beside the virtual probe's in the same VM. All of it is software
 // emulation under QEMU TCG: the figures compare paths, they are not a USB bus's speed.
 import { runVm, vmUnavailable } from '../test/vm/vm.mjs';
@@ -10,7 +10,7 @@ if (why) {
   process.stderr.write(`usb-vm bench skipped: ${why}\n`);
   process.exit(0);
 }
-const r = await runVm({ modules: USB_MODULES, script: `${START_UDEVD}\nnode bench/usb-vm-guest.mjs`, cpus: 2, timeoutMs: 600_000 });
+const r = await runVm({ modules: USB_MODULES, script: `${START_UDEVD}\nnode bench/vm/usb-guest.mjs`, cpus: 2, timeoutMs: 600_000 });
 if (r.status !== 0 || !r.files['bench.json']) {
   process.stderr.write(r.console.split('\n').slice(-40).join('\n'));
   process.exit(1);

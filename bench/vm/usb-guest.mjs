@@ -1,4 +1,4 @@
-// Runs inside the VM (bench/usb-vm.mjs): packets per second and KB/s through the real kernel USB
+// Runs inside the VM (bench/usb-vm.mjs, which boots the VM): packets per second and KB/s through the real kernel USB
 // stack (bmp-gdbserver gadget on dummy_hcd, this package's node-usb and node-hid transports),
 // and the same measurements on the in-process virtual probe, in the same VM.
 import { spawn } from 'node:child_process';
@@ -6,10 +6,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { openProbe } from '../dist/lib/target.js';
-import { openTransport } from '../dist/lib/transports/enumerate.js';
+import { openProbe } from '../../dist/lib/target.js';
+import { openTransport } from '../../dist/lib/transports/enumerate.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rows = [];
 const emit = (row) => {
