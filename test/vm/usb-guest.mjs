@@ -191,8 +191,11 @@ for (const backend of ['usb_bulk', 'hid']) {
   });
 }
 
-// pyOCD 0.13 (pyusb on the raw interrupt endpoints) reads an empty packet as its first response
-// through this gadget (IndexError in dap_info); not resolved yet, so it runs only when asked.
+// pyOCD 0.13 reads the HID interrupt IN endpoint raw (pyusb), and this kernel's f_hid follows
+// every full 64-byte report with a zero-length packet (seen with pyusb in this VM: 64 bytes, then
+// 0, for each command): pyOCD takes the empty packet for the next response (IndexError in
+// dap_info). hidraw drops the empty packets, so node-hid and OpenOCD are unaffected. Not resolved:
+// this check runs only when asked (USB_VM_PYOCD=1).
 if (process.env.USB_VM_PYOCD) await check('pyOCD 0.13 lists the probe, and writes and reads target memory through it (HID, pyusb)', async () => {
   const list = await runClient('pyocd-flashtool', ['--list'], '', 0);
   assert.match(list, new RegExp(`CMSIS-DAP.*${SERIAL}`));
