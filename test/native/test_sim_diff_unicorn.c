@@ -315,6 +315,16 @@ static bool step_both(sim_target *t, uc_engine *uc, write_log *log, uint32_t xps
     return ok;
 }
 
+/* The simulated part and its Unicorn model, writes logged in `log`; NULL (a failed check) if
+ * either does not open. */
+static uc_engine *open_both(sim_target *t, const char *profile, int model, write_log *log)
+{
+    CHECK_EQ(sim_target_init(t, profile), SIM_OK);
+    uc_engine *uc = new_unicorn(model, log);
+    CHECK(uc != NULL);
+    return uc;
+}
+
 /* Fresh random RAM with `code` at CODE_BASE, in both. */
 static void load_block(sim_target *t, uc_engine *uc, uint64_t *rng, const uint16_t *code, unsigned halfwords)
 {
@@ -572,10 +582,8 @@ static void v7_streams(const char *profile, int model, unsigned have)
     uint64_t seed = seed_from_env(), rng = seed ^ (uint64_t)model << 32;
     printf("%s streams: seed 0x%llx (set BMP_DIFF_SEED to repeat another)\n", profile, (unsigned long long)seed);
     sim_target t;
-    CHECK_EQ(sim_target_init(&t, profile), SIM_OK);
     static write_log log;
-    uc_engine *uc = new_unicorn(model, &log);
-    CHECK(uc != NULL);
+    uc_engine *uc = open_both(&t, profile, model, &log);
     if (!uc) return;
     class_set set;
     classes_for(&set, have, SKIPPED_CLASSES);
@@ -637,10 +645,8 @@ static void test_m7_streams(void)
 static void kernel_lockstep(const char *profile, int model, const uint16_t *kernel, unsigned halfwords)
 {
     sim_target t;
-    CHECK_EQ(sim_target_init(&t, profile), SIM_OK);
     static write_log log;
-    uc_engine *uc = new_unicorn(model, &log);
-    CHECK(uc != NULL);
+    uc_engine *uc = open_both(&t, profile, model, &log);
     if (!uc) return;
     uc_mem_map(uc, THUMB2_KERNEL_BASE, 0x10000, UC_PROT_ALL);
     static uint8_t image[1024];
