@@ -11,12 +11,15 @@
 //                                            to test/fuzz/regressions/<name>/ (replayed by the
 //                                            test run from then on); libFuzzer's output goes to
 //                                            build-fuzz/<name>.campaign.log as it runs
-//   options: --only <name>[,<name>]  some targets; --merge  minimize build-fuzz/corpus/<name>
-//            and the kept corpus into test/fuzz/corpus/<name>/ (libFuzzer -merge=1);
+//   options: --only <name>[,<name>]  some targets; --merge  add the inputs of
+//            build-fuzz/corpus/<name>/ that bring new coverage to test/fuzz/corpus/<name>/
+//            (libFuzzer -merge=1);
 //            --seconds S  the bounded run's length; --runs N  stop a campaign's target after N
 //            executions; --build-only;
 //            --import-dap <dir>  turn the DAP sessions captured there (BMP_DAP_CAPTURE, see
-//            lib/dap-server.ts) into fuzz_dap inputs in build-fuzz/corpus/fuzz_dap/ (then --merge)
+//            lib/dap-server.ts) into fuzz_dap inputs in build-fuzz/corpus/fuzz_dap/ (then --merge);
+//            --import-gdb <dir>  the same for GDB sessions (BMP_GDB_CAPTURE, lib/gdb-server.ts),
+//            into fuzz_gdb_server and fuzz_rsp_packet inputs
 //
 // A target names what it links on lines of its own near the top:
 //   // fuzz-sources: native/core/dap/dap.c [more paths, relative to the repository root]
@@ -27,7 +30,7 @@
 // end of each run; exits non-zero if anything failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -213,21 +216,18 @@ async function one(name, src) {
   say(`ok - ${name}: replayed ${keptCount} kept inputs in ${replaySecs.toFixed(1)} s; fuzzed ${limit} s: ${figs}`);
 
   if (merge) {
-    const merged = join(out, 'merged', name);
-    rmSync(merged, { recursive: true, force: true });
-    mkdirSync(merged, { recursive: true });
-    const m = await runFuzzer(b.bin, [...common, '-merge=1', merged, ...[kept, work].filter((d) => existsSync(d))], {
-      niced: true,
-    });
+    // Into the kept corpus: its inputs stay (named seeds among them), the new ones that add
+    // coverage join it.
+    mkdirSync(kept, { recursive: true });
+    const before = corpusSize(kept);
+    const m = await runFuzzer(b.bin, [...common, '-merge=1', kept, work], { niced: true });
     if (m.status !== 0) {
       say(`not ok - ${name}: merge`);
       detail(m.text);
       return false;
     }
-    rmSync(kept, { recursive: true, force: true });
-    renameSync(merged, kept);
     const s = corpusSize(kept);
-    say(`    merged into test/fuzz/corpus/${name}: ${s.files} inputs, ${s.bytes} bytes`);
+    say(`    merged into test/fuzz/corpus/${name}: ${before.files} -> ${s.files} inputs, ${s.bytes} bytes`);
   }
   return true;
 }
@@ -264,9 +264,41 @@ function importDap(dir) {
   say(`imported ${made} fuzz_dap inputs from ${dir} into ${dest}`);
 }
 
-if (option('--import-dap')) {
+/** Writes `input` into the work corpus of `target`, named by its hash. */
+function addInput(target, input) {
+  const dest = join(out, 'corpus', target);
+  mkdirSync(dest, { recursive: true });
+  writeFileSync(join(dest, createHash('sha1').update(input).digest('hex')), input);
+}
+
+/** Captured GDB sessions as inputs: the byte stream cut after every 24th packet ('$...#xx');
+ * for fuzz_gdb_server behind its four configuration bytes (attached first, the stream left as
+ * it is since its checksums are right, an STM32F4-like Cortex-M4, a packet at a time). */
+function importGdb(dir) {
+  let made = 0;
+  for (const f of dirFiles(dir).filter((f) => f.endsWith('.gdbcap'))) {
+    const data = readFileSync(join(dir, f));
+    const cuts = [0];
+    let packets = 0;
+    for (let i = 0; i + 2 < data.length; i++) {
+      if (data[i] === 0x23 /* '#' */ && ++packets % 24 === 0) cuts.push(i + 3);
+    }
+    cuts.push(data.length);
+    for (let c = 0; c + 1 < cuts.length; c++) {
+      const chunk = data.subarray(cuts[c], cuts[c + 1]);
+      if (!chunk.length) continue;
+      addInput('fuzz_gdb_server', Buffer.concat([Buffer.from([0x81, 0x00, 0x00, 0x00]), chunk]));
+      addInput('fuzz_rsp_packet', chunk);
+      made++;
+    }
+  }
+  say(`imported ${made} inputs each for fuzz_gdb_server and fuzz_rsp_packet from ${dir}`);
+}
+
+if (option('--import-dap') || option('--import-gdb')) {
   mkdirSync(out, { recursive: true });
-  importDap(resolve(option('--import-dap')));
+  if (option('--import-dap')) importDap(resolve(option('--import-dap')));
+  if (option('--import-gdb')) importGdb(resolve(option('--import-gdb')));
   process.exit(0);
 }
 
