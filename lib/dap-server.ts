@@ -8,7 +8,9 @@
  * It listens on 127.0.0.1 unless told otherwise: the protocol has no authentication.
  */
 import { EventEmitter } from 'node:events';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 
 import { ClientSlot, listenOn, peerOf, type SlotHolder } from './client-slot.js';
 import { BmpError } from './errors.js';
@@ -108,6 +110,7 @@ export class DapServer extends EventEmitter {
     const holder: SlotHolder = { socket, peer, busy: () => true };
     this.log(`dap: client ${peer} connected`);
     let pending: Buffer = Buffer.alloc(0);
+    const capture = captureFile(this.engine.packetSize);
     const drop = (reason: string) => {
       this.log(`dap: closing ${peer}: ${reason}`);
       this.emit('protocol-error', reason);
@@ -127,6 +130,7 @@ export class DapServer extends EventEmitter {
         if (pending.length < DAP_TCP_HEADER_SIZE + length) break;
         const request = new Uint8Array(pending.subarray(DAP_TCP_HEADER_SIZE, DAP_TCP_HEADER_SIZE + length));
         pending = pending.subarray(DAP_TCP_HEADER_SIZE + length);
+        capture?.(request);
         // DAP_TransferAbort is handled out of band, as the specification asks: it must reach
         // the engine while the transfer it aborts is still running.
         if (request[0] === 0x07) this.engine.abort?.();
@@ -150,6 +154,26 @@ export class DapServer extends EventEmitter {
     });
     return holder;
   }
+}
+
+let captures = 0;
+
+/**
+ * With BMP_DAP_CAPTURE set to a directory, every connection's requests are appended to a file of
+ * their own there (for seeding the fuzzers' corpora, see scripts/fuzz.mjs --import-dap): a line
+ * "bmp-dap-capture <packet size>", then each request as u16 little-endian length and its bytes.
+ */
+function captureFile(packetSize: number): ((request: Uint8Array) => void) | undefined {
+  const dir = process.env.BMP_DAP_CAPTURE;
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${process.pid}-${++captures}.dapcap`);
+  appendFileSync(file, `bmp-dap-capture ${packetSize}\n`);
+  return (request) => {
+    const header = Buffer.alloc(2);
+    header.writeUInt16LE(request.length, 0);
+    appendFileSync(file, Buffer.concat([header, request]));
+  };
 }
 
 /** True for addresses that only this machine can reach. */

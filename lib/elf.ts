@@ -84,9 +84,13 @@ export function parseElf(file: Uint8Array): ElfImage {
   if (shnum > 0 && shoff > 0) {
     if (shentsize < 40) fail('bad section header size');
     within(shoff, shentsize * shnum, 'section header table');
-    for (let i = 0; i < shnum; i++) {
+    // The first symbol table only: the gABI allows one SHT_SYMTAB per file, and reading every
+    // one of thousands of headers that name the same big table took quadratic time.
+    let read = false;
+    for (let i = 0; i < shnum && !read; i++) {
       const o = shoff + i * shentsize;
       if (u32(o + 4) !== SHT_SYMTAB) continue;
+      read = true;
       const symOffset = u32(o + 16);
       const symSize = u32(o + 20);
       const link = u32(o + 24);

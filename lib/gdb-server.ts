@@ -6,7 +6,9 @@
  * while one is attached, a second is told so and closed, and the first is undisturbed.
  */
 import { EventEmitter } from 'node:events';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 
 import { fromNative } from './errors.js';
 import { ClientSlot, listenOn, peerOf, type SlotHolder } from './client-slot.js';
@@ -166,7 +168,9 @@ export class GdbServer extends EventEmitter {
     this.emit('connect', peer);
     let seen = false;
     let lineQueue = Promise.resolve();
+    const capture = captureFile();
     socket.on('data', (data: Buffer) => {
+      capture?.(data);
       const feed = () =>
         this.session.input(new Uint8Array(data.buffer, data.byteOffset, data.length)).then(
           (r) => this.deliver(client, r),
@@ -252,4 +256,18 @@ export class GdbServer extends EventEmitter {
     this.slot.closeAll();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+let captures = 0;
+
+/**
+ * With BMP_GDB_CAPTURE set to a directory, every connection's bytes from GDB are appended to a
+ * file of their own there (for seeding the fuzzers' corpora, see scripts/fuzz.mjs --import-gdb).
+ */
+function captureFile(): ((data: Uint8Array) => void) | undefined {
+  const dir = process.env.BMP_GDB_CAPTURE;
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${process.pid}-${++captures}.gdbcap`);
+  return (data) => appendFileSync(file, data);
 }

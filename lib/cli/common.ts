@@ -1,7 +1,13 @@
 /** Shared pieces of the command-line tools: argument errors, logging, clean shutdown. */
 import { BmpError } from '../errors.js';
 
-export class UsageError extends Error {}
+/** A bad command line: a BmpError (EINVAL) that the tools answer with their usage text and exit 2. */
+export class UsageError extends BmpError {
+  constructor(message: string) {
+    super('EINVAL', message);
+    this.name = 'UsageError';
+  }
+}
 
 /** Turns node:util parseArgs errors (unknown option, missing value) into usage errors. */
 export function usageErrors<T>(parse: () => T): T {

@@ -231,7 +231,10 @@ function contiguous(segments: ImageSegment[], what: string): { address: number; 
   if (!segments.length) throw imageError(`${what}: no data`);
   const sorted = [...segments].sort((a, b) => a.address - b.address);
   const start = sorted[0].address;
-  const end = Math.max(...sorted.map((s) => s.address + s.data.length));
+  // A loop, not Math.max(...): spreading some 120,000 elements (a file of that many tiny
+  // elements or records) overflows the stack with a RangeError.
+  let end = start;
+  for (const s of sorted) end = Math.max(end, s.address + s.data.length);
   if (end - start > 64 * 1024 * 1024) throw imageError(`${what}: spans ${end - start} bytes, more than any probe's flash`);
   const data = new Uint8Array(end - start).fill(0xff);
   for (const s of sorted) data.set(s.data, s.address - start);

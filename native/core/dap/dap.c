@@ -35,7 +35,11 @@ enum { DAP_OK = 0x00, DAP_ERROR = 0xFF };
 #define RESP_MISMATCH 0x10u
 #define RDBUFF_READ (SWD_REQ_READ | SWD_REQ_A2 | SWD_REQ_A3)
 
+/* The longest DAP_SWJ_Pins wait (the specification's 3 s); a build may shorten it (the fuzzer
+ * does, so that a run stays short). */
+#ifndef SWJ_PINS_MAX_WAIT_US
 #define SWJ_PINS_MAX_WAIT_US 3000000u
+#endif
 
 void dap_init(dap_engine *e, const swd_phy *phy, const dap_strings *strings, uint16_t packet_size,
               uint8_t packet_count)
