@@ -119,7 +119,8 @@ function nativeTests(label, dir, extra, shortRuns) {
   for (const bin of binaries) {
     const env = shortRuns ? { ...process.env, BMP_DIFF_QUICK: '1' } : process.env;
     const r = run(join(root, dir, bin), [], { timeout: 600_000, env });
-    const m = /(\d+) passed, (\d+) failed\s*$/.exec(r.out.trim());
+    // The summary is the last such line (stderr's notes may follow stdout's in the capture).
+    const m = [...r.out.matchAll(/^(\d+) passed, (\d+) failed\s*$/gm)].at(-1);
     if (m && r.status === 0 === (Number(m[2]) === 0)) {
       passed += Number(m[1]);
       failed += Number(m[2]);

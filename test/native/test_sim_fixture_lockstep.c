@@ -243,7 +243,7 @@ static void run_case(const lockstep_case *c)
             continue;
         }
         if (r == SIM_STEP_FAULT) {
-            fprintf(stderr, "    %s: ends at 0x%08x, where the simulator faults (CFSR bit 0x%08x): Unicorn does not take exceptions\n",
+            printf("    %s: ends at 0x%08x, where the simulator faults (CFSR bit 0x%08x): Unicorn does not take exceptions\n",
                     c->elf, pc, (unsigned)t.cpu.fault.cfsr);
             ended = "the first fault";
             break;
