@@ -174,6 +174,56 @@ static void test_family_flash(void)
     close_fixture();
 }
 
+/* The fixture program, written by the family driver through the ROM functions, runs from the
+ * boot ROM's jump to 0x10000100 after a reset. */
+static void test_fixture_runs_from_flash(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/test/fixtures/firmware/build/rp2040.elf", BMP_SOURCE_DIR);
+    CHECK(elf_load_file(path, &image));
+    open_rp2040(false);
+    CHECK_EQ(probe_attach(&probe, 0), BMP_OK);
+    CHECK_EQ(cortexm_halt(&probe.core), BMP_OK);
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    /* One image of every loaded segment (each flash_write erases the blocks it touches). */
+    uint32_t lo = 0xFFFFFFFFu, hi = 0;
+    for (unsigned i = 0; i < image.count; i++) {
+        if (!image.segments[i].filesz) continue;
+        if (image.segments[i].paddr < lo) lo = image.segments[i].paddr;
+        if (image.segments[i].paddr + image.segments[i].filesz > hi) hi = image.segments[i].paddr + image.segments[i].filesz;
+    }
+    CHECK(lo == 0x10000100u && hi > lo && hi - lo <= sizeof data);
+    memset(data, 0xFF, sizeof data);
+    for (unsigned i = 0; i < image.count; i++)
+        memcpy(data + (image.segments[i].paddr - lo), image.segments[i].data, image.segments[i].filesz);
+    CHECK_EQ(flash_write(&probe, lo, data, hi - lo, &ram, true, NULL, NULL), BMP_OK);
+    uint32_t counter_at = elf_symbol(&image, "counter");
+    CHECK(counter_at >= 0x20000000u);
+    CHECK_EQ(cortexm_reset(&probe.core, false), BMP_OK);
+    sim_target_advance(&t, 5000000000ull); /* 5 ms */
+    /* Its first act is a semihosting call: with a debugger attached, its BKPT 0xAB halts the
+     * core there, in flash. Past it (as a debugger's semihosting does), the main loop runs. */
+    uint32_t dhcsr = 0;
+    CHECK_EQ(cortexm_read32(&probe.core, 0xE000EDF0u, &dhcsr), BMP_OK);
+    CHECK(dhcsr & (1u << 17));
+    uint32_t pc = reg(15);
+    uint8_t insn[2] = {0, 0};
+    CHECK_EQ(adiv5_mem_read(&probe.dp, probe.core.apsel, pc, insn, 2), BMP_OK);
+    CHECK(pc >= 0x10000100u && pc < 0x10200000u && insn[0] == 0xAB && insn[1] == 0xBE);
+    CHECK_EQ(cortexm_write_register(&probe.core, 15, pc + 2), BMP_OK);
+    CHECK_EQ(cortexm_resume(&probe.core), BMP_OK);
+    sim_target_advance(&t, 5000000000ull);
+    uint32_t first = 0, later = 0;
+    CHECK_EQ(cortexm_read32(&probe.core, counter_at, &first), BMP_OK);
+    sim_target_advance(&t, 5000000000ull);
+    CHECK_EQ(cortexm_read32(&probe.core, counter_at, &later), BMP_OK);
+    CHECK(later > first);
+    CHECK_EQ(cortexm_halt(&probe.core), BMP_OK);
+    CHECK(reg(15) >= 0x10000100u && reg(15) < 0x10200000u); /* running from XIP flash */
+    close_fixture();
+}
+
 /* The rescue DP: selecting it and requesting debug power resets the chip, and the boot ROM
  * stays in its loop instead of running the flash's program. */
 static void test_rescue(void)
@@ -201,6 +251,7 @@ int main(void)
     RUN(test_both_cores_dap);
     RUN(test_rom_functions_from_target);
     RUN(test_family_flash);
+    RUN(test_fixture_runs_from_flash);
     RUN(test_rescue);
     return CHECK_SUMMARY();
 }
