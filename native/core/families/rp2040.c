@@ -52,6 +52,7 @@ static bool identify(probe_session *p, uint8_t apsel, part_info *info)
     part_add(info, PART_MEMORY_ROM, 0x00000000u, 0x4000u, 0); /* boot ROM */
     part_add(info, PART_MEMORY_FLASH, XIP_BASE, FLASH_SIZE, SECTOR);
     part_add(info, PART_MEMORY_RAM, SRAM, SRAM_SIZE, 0);
+    part_add(info, PART_MEMORY_DEVICE, 0xD0000000u, 0x1000u, 0); /* SIO: CPUID, FIFOs, spinlocks */
     part_add_system_regions(info);
     return true;
 }
