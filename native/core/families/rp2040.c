@@ -58,36 +58,36 @@ static bool identify(probe_session *p, uint8_t apsel, part_info *info)
 }
 
 /* The ROM function with this two-letter code, read from the ROM's table (datasheet 2.7.3:
- * 16-bit pointer at 0x14 to pairs of code and address, ending with code 0). */
+ * 16-bit pointer at 0x14 to pairs of code and address, ending with code 0), in one read. */
 static bmp_status rom_function(probe_session *p, uint16_t code, uint32_t *addr)
 {
-    uint8_t b[4];
-    bmp_status s = adiv5_mem_read(&p->dp, p->core.apsel, ROM_FUNC_TABLE, b, 2);
-    uint32_t at = (uint32_t)b[0] | (uint32_t)b[1] << 8;
-    for (unsigned i = 0; s == BMP_OK && i < 64; i++, at += 4) {
-        if ((s = adiv5_mem_read(&p->dp, p->core.apsel, at, b, 4)) != BMP_OK) break;
-        uint16_t c = (uint16_t)(b[0] | b[1] << 8);
+    uint8_t ptr[2], table[64];
+    bmp_status s = adiv5_mem_read(&p->dp, p->core.apsel, ROM_FUNC_TABLE, ptr, 2);
+    if (s == BMP_OK) s = adiv5_mem_read(&p->dp, p->core.apsel, (uint32_t)ptr[0] | (uint32_t)ptr[1] << 8, table, sizeof table);
+    for (unsigned i = 0; s == BMP_OK && i + 4 <= sizeof table; i += 4) {
+        uint16_t c = (uint16_t)(table[i] | table[i + 1] << 8);
         if (c == 0) break;
         if (c == code) {
-            *addr = (uint32_t)b[2] | (uint32_t)b[3] << 8;
+            *addr = (uint32_t)table[i + 2] | (uint32_t)table[i + 3] << 8;
             return BMP_OK;
         }
     }
     return s != BMP_OK ? s : BMP_ERR_INVALID;
 }
 
-static const unsigned saved_regs[20] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20};
+/* What a call may change (AAPCS: r0-r3, r12, LR; and what the call sets up): put back after. */
+static const unsigned saved_regs[10] = {0, 1, 2, 3, 12, 13, 14, 15, 16, 20};
 
 /* Calls the ROM function `code` with r0-r3 = args on the attached (halted) core and waits for
  * it to return to the BKPT. */
 static bmp_status call_rom(probe_session *p, uint16_t code, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3)
 {
     cortexm *c = &p->core;
-    uint32_t fn = 0, saved[20], dhcsr = 0, pc = 0;
+    uint32_t fn = 0, saved[10], dhcsr = 0, pc = 0;
     static const uint8_t bkpt[2] = {0x00, 0xBE};
     bmp_status s = cortexm_halt(c);
     if (s == BMP_OK) s = rom_function(p, code, &fn);
-    if (s == BMP_OK) s = cortexm_read_registers(c, saved_regs, 20, saved);
+    if (s == BMP_OK) s = cortexm_read_registers(c, saved_regs, 10, saved);
     if (s != BMP_OK) return s;
     s = adiv5_mem_write(c->dp, c->apsel, BKPT_AT, bkpt, 2);
     const unsigned regs[9] = {20, 16, 13, 14, 0, 1, 2, 3, 15};
@@ -102,7 +102,7 @@ static bmp_status call_rom(probe_session *p, uint16_t code, uint32_t a0, uint32_
     bmp_status h = cortexm_halt(c);
     if (s == BMP_OK) s = h;
     if (s == BMP_OK && (s = cortexm_read_register(c, 15, &pc)) == BMP_OK && pc != BKPT_AT) s = BMP_ERR_LOADER_FAULT;
-    bmp_status r = cortexm_write_registers(c, saved_regs, 20, saved);
+    bmp_status r = cortexm_write_registers(c, saved_regs, 10, saved);
     return s != BMP_OK ? s : r;
 }
 
