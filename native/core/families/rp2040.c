@@ -14,6 +14,8 @@
 
 #include "flash/flash.h"
 
+#include <string.h>
+
 #define SYSINFO_CHIP_ID 0x40000000u
 #define CHIP_ID_MASK 0x0FFFFFFFu /* PART and MANUFACTURER; bits 31:28 are the revision */
 #define CHIP_ID_RP2040 0x00002927u
@@ -57,42 +59,47 @@ static bool identify(probe_session *p, uint8_t apsel, part_info *info)
     return true;
 }
 
-/* The ROM function with this two-letter code, read from the ROM's table (datasheet 2.7.3:
- * 16-bit pointer at 0x14 to pairs of code and address, ending with code 0), in one read. */
-static bmp_status rom_function(probe_session *p, uint16_t code, uint32_t *addr)
+/* The ROM's function table (datasheet 2.7.3: a 16-bit pointer at 0x14 to pairs of code and
+ * address, ending with code 0), in one read. */
+typedef struct rom_table {
+    uint8_t entries[64];
+} rom_table;
+
+static bmp_status read_rom_table(probe_session *p, rom_table *t)
 {
-    uint8_t ptr[2], table[64];
+    uint8_t ptr[2];
     bmp_status s = adiv5_mem_read(&p->dp, p->core.apsel, ROM_FUNC_TABLE, ptr, 2);
-    if (s == BMP_OK) s = adiv5_mem_read(&p->dp, p->core.apsel, (uint32_t)ptr[0] | (uint32_t)ptr[1] << 8, table, sizeof table);
-    for (unsigned i = 0; s == BMP_OK && i + 4 <= sizeof table; i += 4) {
-        uint16_t c = (uint16_t)(table[i] | table[i + 1] << 8);
-        if (c == 0) break;
-        if (c == code) {
-            *addr = (uint32_t)table[i + 2] | (uint32_t)table[i + 3] << 8;
-            return BMP_OK;
-        }
-    }
-    return s != BMP_OK ? s : BMP_ERR_INVALID;
+    return s == BMP_OK ? adiv5_mem_read(&p->dp, p->core.apsel, (uint32_t)ptr[0] | (uint32_t)ptr[1] << 8, t->entries,
+                                        sizeof t->entries)
+                       : s;
 }
+
+/* The address of the function with this two-letter code, 0 if the table has none. */
+static uint32_t rom_function(const rom_table *t, uint16_t code)
+{
+    for (unsigned i = 0; i + 4 <= sizeof t->entries; i += 4) {
+        uint16_t c = (uint16_t)(t->entries[i] | t->entries[i + 1] << 8);
+        if (c == 0) break;
+        if (c == code) return (uint32_t)t->entries[i + 2] | (uint32_t)t->entries[i + 3] << 8;
+    }
+    return 0;
+}
+
+typedef struct rom_call {
+    uint16_t code;
+    uint32_t args[4];
+} rom_call;
 
 /* What a call may change (AAPCS: r0-r3, r12, LR; and what the call sets up): put back after. */
 static const unsigned saved_regs[10] = {0, 1, 2, 3, 12, 13, 14, 15, 16, 20};
 
-/* Calls the ROM function `code` with r0-r3 = args on the attached (halted) core and waits for
- * it to return to the BKPT. */
-static bmp_status call_rom(probe_session *p, uint16_t code, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3)
+/* One call on the halted core: r0-r3, LR to the BKPT, run, wait until it halts there. */
+static bmp_status run_call(cortexm *c, uint32_t fn, const uint32_t args[4])
 {
-    cortexm *c = &p->core;
-    uint32_t fn = 0, saved[10], dhcsr = 0, pc = 0;
-    static const uint8_t bkpt[2] = {0x00, 0xBE};
-    bmp_status s = cortexm_halt(c);
-    if (s == BMP_OK) s = rom_function(p, code, &fn);
-    if (s == BMP_OK) s = cortexm_read_registers(c, saved_regs, 10, saved);
-    if (s != BMP_OK) return s;
-    s = adiv5_mem_write(c->dp, c->apsel, BKPT_AT, bkpt, 2);
     const unsigned regs[9] = {20, 16, 13, 14, 0, 1, 2, 3, 15};
-    const uint32_t values[9] = {1, XPSR_THUMB, STACK_TOP, BKPT_AT | 1u, a0, a1, a2, a3, fn & ~1u};
-    if (s == BMP_OK) s = cortexm_write_registers(c, regs, 9, values);
+    const uint32_t values[9] = {1, XPSR_THUMB, STACK_TOP, BKPT_AT | 1u, args[0], args[1], args[2], args[3], fn & ~1u};
+    uint32_t dhcsr = 0, pc = 0;
+    bmp_status s = cortexm_write_registers(c, regs, 9, values);
     if (s == BMP_OK) s = cortexm_resume(c);
     for (uint32_t i = 0; s == BMP_OK; i++) {
         if ((s = cortexm_read32(c, DHCSR, &dhcsr)) != BMP_OK) break;
@@ -102,58 +109,88 @@ static bmp_status call_rom(probe_session *p, uint16_t code, uint32_t a0, uint32_
     bmp_status h = cortexm_halt(c);
     if (s == BMP_OK) s = h;
     if (s == BMP_OK && (s = cortexm_read_register(c, 15, &pc)) == BMP_OK && pc != BKPT_AT) s = BMP_ERR_LOADER_FAULT;
+    return s;
+}
+
+/* Calls ROM functions one after the other on the attached core (halting it first), each
+ * returning to a BKPT in SRAM; the core's registers are put back after the last. */
+static bmp_status call_rom(probe_session *p, const rom_call *calls, unsigned count)
+{
+    cortexm *c = &p->core;
+    static const uint8_t bkpt[2] = {0x00, 0xBE};
+    rom_table table;
+    uint32_t saved[10];
+    bmp_status s = cortexm_halt(c);
+    if (s == BMP_OK) s = read_rom_table(p, &table);
+    if (s == BMP_OK) s = cortexm_read_registers(c, saved_regs, 10, saved);
+    if (s != BMP_OK) return s;
+    s = adiv5_mem_write(c->dp, c->apsel, BKPT_AT, bkpt, 2);
+    for (unsigned i = 0; s == BMP_OK && i < count; i++) {
+        uint32_t fn = rom_function(&table, calls[i].code);
+        s = fn ? run_call(c, fn, calls[i].args) : BMP_ERR_INVALID;
+    }
     bmp_status r = cortexm_write_registers(c, saved_regs, 10, saved);
     return s != BMP_OK ? s : r;
 }
 
+#define CALL(a, b, ...) {CODE(a, b), {__VA_ARGS__}}
+
+/* The datasheet's sequence: connect the QSPI pins to the SSI, leave XIP. */
 static bmp_status begin(probe_session *p, const family_flash *f, uint32_t addr)
 {
     (void)f, (void)addr;
-    bmp_status s = call_rom(p, CODE('I', 'F'), 0, 0, 0, 0);
-    return s == BMP_OK ? call_rom(p, CODE('E', 'X'), 0, 0, 0, 0) : s;
+    const rom_call calls[] = {CALL('I', 'F', 0), CALL('E', 'X', 0)};
+    return call_rom(p, calls, 2);
 }
 
 /* Back to XIP, so that reads (the debugger's, the program's) see the new contents. */
 static void end(probe_session *p, const family_flash *f, uint32_t addr)
 {
     (void)f, (void)addr;
-    if (call_rom(p, CODE('F', 'C'), 0, 0, 0, 0) == BMP_OK) call_rom(p, CODE('C', 'X'), 0, 0, 0, 0);
+    const rom_call calls[] = {CALL('F', 'C', 0), CALL('C', 'X', 0)};
+    call_rom(p, calls, 2);
+}
+
+/* An erase between begin and end, in one sequence: with a 64 KiB block erase (0xD8) where a
+ * whole block fits. */
+static bmp_status erase(probe_session *p, uint32_t offset, uint32_t count)
+{
+    const rom_call calls[] = {CALL('I', 'F', 0), CALL('E', 'X', 0), CALL('R', 'E', offset, count, BLOCK, 0xD8),
+                              CALL('F', 'C', 0), CALL('C', 'X', 0)};
+    return call_rom(p, calls, 5);
 }
 
 static bmp_status erase_block(probe_session *p, const family_flash *f, uint32_t start, uint32_t index)
 {
-    (void)index;
-    bmp_status s = begin(p, f, start);
-    if (s == BMP_OK) s = call_rom(p, CODE('R', 'E'), start - XIP_BASE, SECTOR, BLOCK, 0xD8);
-    end(p, f, start);
-    return s;
+    (void)f, (void)index;
+    return erase(p, start - XIP_BASE, SECTOR);
 }
 
 static bmp_status mass_erase(probe_session *p, const family_flash *f)
 {
-    bmp_status s = begin(p, f, XIP_BASE);
-    if (s == BMP_OK) s = call_rom(p, CODE('R', 'E'), 0, FLASH_SIZE, BLOCK, 0xD8); /* 64 KiB blocks */
-    end(p, f, XIP_BASE);
-    return s;
+    (void)f;
+    return erase(p, 0, FLASH_SIZE);
 }
 
 /* Whole pages through flash_range_program: the bytes of a page outside the data are 0xFF,
- * which leaves NOR flash as it is. Up to STAGING_SIZE at a time through SRAM. */
+ * which leaves NOR flash as it is. Up to STAGING_SIZE at a time through SRAM, the data written
+ * there straight from `data` (no copy on the probe's stack). */
 static bmp_status program(probe_session *p, const family_flash *f, uint32_t addr, const uint8_t *data, size_t length)
 {
     (void)f;
-    uint8_t buf[STAGING_SIZE];
+    uint8_t pad[PAGE];
+    memset(pad, 0xFF, sizeof pad);
     bmp_status s = BMP_OK;
     uint32_t end_addr = addr + (uint32_t)length;
     for (uint32_t page = addr & ~(PAGE - 1u); s == BMP_OK && page < end_addr;) {
         uint32_t n = end_addr - page;
         n = n > STAGING_SIZE ? STAGING_SIZE : (n + PAGE - 1u) & ~(PAGE - 1u);
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t at = page + i;
-            buf[i] = at >= addr && at < end_addr ? data[at - addr] : 0xFF;
-        }
-        s = adiv5_mem_write(&p->dp, p->core.apsel, STAGING, buf, n);
-        if (s == BMP_OK) s = call_rom(p, CODE('R', 'P'), page - XIP_BASE, STAGING, n, 0);
+        uint32_t from = addr > page ? addr : page, to = end_addr < page + n ? end_addr : page + n;
+        if (from > page) s = adiv5_mem_write(&p->dp, p->core.apsel, STAGING, pad, from - page);
+        if (s == BMP_OK) s = adiv5_mem_write(&p->dp, p->core.apsel, STAGING + (from - page), data + (from - addr), to - from);
+        if (s == BMP_OK && to < page + n) s = adiv5_mem_write(&p->dp, p->core.apsel, STAGING + (to - page), pad, page + n - to);
+        const rom_call call = CALL('R', 'P', page - XIP_BASE, STAGING, n, 0);
+        if (s == BMP_OK) s = call_rom(p, &call, 1);
         page += n;
     }
     return s;
