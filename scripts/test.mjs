@@ -87,6 +87,8 @@ function namedChecks(label, cmd, args, options) {
       }
     } else if (line.startsWith('    ')) {
       log('    ' + line);
+    } else if (line.startsWith('skipped: ')) {
+      log(`  skip  ${label}: ${line.slice(9)}`);
     }
   }
   if (r.status !== 0 && notOk === 0) {
@@ -252,6 +254,11 @@ if (check('probe firmware builds for Cortex-M7 with no warnings (npm run firmwar
 
 log('Mocha');
 await mochaTests();
+
+log('USB through a real Linux kernel');
+// Debian's kernel under QEMU: bmp-gdbserver gadget on dummy_hcd, and node-usb, node-hid,
+// gdb-multiarch (also over /dev/ttyACM0), OpenOCD and pyOCD as its USB host (test/vm/).
+namedChecks('USB VM', 'node', ['test/vm/usb-vm.mjs'], { timeout: 1_000_000 });
 
 log('Build checks');
 check('portable core cross-compiles for Cortex-M7 with no warnings and fits the firmware budget (code <= 48 KiB, static RAM <= 40 KiB)', () =>

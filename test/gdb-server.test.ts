@@ -321,11 +321,11 @@ describe('GdbServer with a raw client', () => {
   });
 });
 
-describe('bmp-gdbserver CLI', () => {
+describe('bmp-gdbserver CLI', function () {
+  this.timeout(20_000); // each case starts Node processes: seconds on a loaded two-core machine
   const cli = fileURLToPath(new URL('../lib/cli/bmp-gdbserver.js', import.meta.url));
 
   const runCli = (args: string[], until?: RegExp) => runNode(cli, args, until);
-
 
   it('starts on the simulated target, prints the target and the gdb command, and stops cleanly on SIGTERM', async () => {
     const r = await runCli(['--sim', '--port', '0'], /gdb-multiarch -ex "target extended-remote 127\.0\.0\.1:\d+"/);

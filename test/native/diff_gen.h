@@ -25,8 +25,8 @@
  *  - never branch, never write SP or PC, never fault (no UNDEFINED or UNPREDICTABLE encodings, no
  *    unaligned LDM/STM/LDRD/STRD/LDREX forms), no SVC/BKPT/WFI/WFE, no MSR to special registers.
  *    What cannot be compared this way is tested by directed tests.
- *  - FPU classes (DIFF_NEEDS_FPU): the harness enables CP10/CP11 in CPACR in both emulators and
- *    also compares S0-S31 (D16-D31 where present) and FPSCR. */
+ *  - FPU classes (DIFF_ISA_FPU and up, gen_fpu.c): the harness enables CP10/CP11 in CPACR in
+ *    both emulators, makes an FP context active, and also compares S0-S31 and FPSCR. */
 #ifndef DIFF_GEN_H
 #define DIFF_GEN_H
 
@@ -49,7 +49,8 @@ enum {
     DIFF_ISA_V7M = 1u << 0,  /* Cortex-M3 and up */
     DIFF_ISA_DSP = 1u << 1,  /* ARMv7E-M: Cortex-M4/M7 */
     DIFF_ISA_FPU = 1u << 2,  /* single precision FPU */
-    DIFF_ISA_FPDP = 1u << 3  /* double precision FPU */
+    DIFF_ISA_FPDP = 1u << 3, /* double precision FPU */
+    DIFF_ISA_FPV5 = 1u << 4  /* FPv5 (Cortex-M7): VSEL, VMAXNM, VRINT, VCVTA... */
 };
 
 typedef struct diff_gen_class {
@@ -75,6 +76,18 @@ static inline unsigned diff_pick(uint64_t *rng, unsigned n)
     return diff_rand(rng) % n;
 }
 
+/* A 32-bit Thumb-2 encoding from its two halfwords */
+static inline uint32_t diff_t32(uint32_t hw1, uint32_t hw2)
+{
+    return hw1 << 16 | (hw2 & 0xFFFFu);
+}
+
+/* Whether a store of `size` bytes at r6 + `off` reaches the exclusive monitor's area. */
+static inline bool diff_in_excl(uint32_t off, unsigned size)
+{
+    return off + size > DIFF_EXCL_OFFSET && off < DIFF_EXCL_END;
+}
+
 /* A register the instruction may write: r0-r5, r8-r12. */
 static inline unsigned diff_dest(uint64_t *rng)
 {
@@ -93,5 +106,6 @@ static inline unsigned diff_src(uint64_t *rng)
  * class_tables[] in test_sim_diff_unicorn.c. */
 extern const diff_gen_class diff_gen_base[]; /* ARMv7-M base instruction set: gen_base.c */
 extern const diff_gen_class diff_gen_dsp[];  /* the DSP extension: gen_dsp.c (also test_sim_dsp.c) */
+extern const diff_gen_class diff_gen_fpu[];  /* the FPU: gen_fpu.c (also test_sim_fpu.c) */
 
 #endif

@@ -9,12 +9,11 @@ static unsigned low_dest(uint64_t *rng) { return diff_pick(rng, 6); } /* r0-r5 *
 static unsigned low_src(uint64_t *rng) { return diff_pick(rng, 8); }  /* r0-r7 */
 static bool coin(uint64_t *rng) { return diff_rand(rng) & 1; }
 
-static uint32_t t32(uint32_t hw1, uint32_t hw2) { return hw1 << 16 | (hw2 & 0xFFFF); }
 
 /* An offset from r6 that a store may use: never into the exclusive monitor's area. */
 static uint32_t store_offset(uint32_t off)
 {
-    return (off + 4 > DIFF_EXCL_OFFSET && off < DIFF_EXCL_END) ? off + 0x20 : off;
+    return diff_in_excl(off, 4) ? off + 0x20 : off;
 }
 
 /* --- 16-bit encodings (A5.2) ---------------------------------------------------------------- */
@@ -85,7 +84,7 @@ static uint32_t gen_dp_modified_imm(uint64_t *rng)
     dp_regs(rng, op, &s, &n, &d);
     uint32_t imm12 = diff_pick(rng, 4096);
     if ((imm12 & 0xC00) == 0 && (imm12 & 0x300) && !(imm12 & 0xFF)) imm12 |= 1; /* UNPREDICTABLE zero */
-    return t32(0xF000 | ((imm12 >> 11) << 10) | (op << 5) | (s << 4) | n, (((imm12 >> 8) & 7) << 12) | (d << 8) | (imm12 & 0xFF));
+    return diff_t32(0xF000 | ((imm12 >> 11) << 10) | (op << 5) | (s << 4) | n, (((imm12 >> 8) & 7) << 12) | (d << 8) | (imm12 & 0xFF));
 }
 
 static uint32_t gen_dp_shifted_reg(uint64_t *rng)
@@ -93,7 +92,7 @@ static uint32_t gen_dp_shifted_reg(uint64_t *rng)
     unsigned op = dp_ops[diff_pick(rng, 10)], n, d, m = diff_src(rng), imm5 = diff_pick(rng, 32);
     bool s = coin(rng);
     dp_regs(rng, op, &s, &n, &d);
-    return t32(0xEA00 | (op << 5) | (s << 4) | n, ((imm5 >> 2) << 12) | (d << 8) | ((imm5 & 3) << 6) | (diff_pick(rng, 4) << 4) | m);
+    return diff_t32(0xEA00 | (op << 5) | (s << 4) | n, ((imm5 >> 2) << 12) | (d << 8) | ((imm5 & 3) << 6) | (diff_pick(rng, 4) << 4) | m);
 }
 
 static uint32_t gen_plain_imm(uint64_t *rng)
@@ -105,23 +104,23 @@ static uint32_t gen_plain_imm(uint64_t *rng)
     switch (diff_pick(rng, 8)) {
     case 0: /* ADDW, SUBW, ADR.W */
         if (diff_pick(rng, 4) == 0) n = 15;
-        return t32(0xF200 | (coin(rng) ? 0xA0 : 0) | n, d << 8) | i_imm3_imm8;
+        return diff_t32(0xF200 | (coin(rng) ? 0xA0 : 0) | n, d << 8) | i_imm3_imm8;
     case 1: /* MOVW, MOVT */
-        return t32(0xF240 | (coin(rng) ? 0x80 : 0) | (imm16 >> 12) | ((imm16 >> 11) & 1) << 10,
+        return diff_t32(0xF240 | (coin(rng) ? 0x80 : 0) | (imm16 >> 12) | ((imm16 >> 11) & 1) << 10,
                    (((imm16 >> 8) & 7) << 12) | (d << 8) | (imm16 & 0xFF));
     case 2: case 3: { /* SSAT, USAT: LSL, or ASR by 1-31 */
         bool asr = coin(rng);
         if (asr && imm5 == 0) imm5 = 1 + diff_pick(rng, 31);
         bits = ((imm5 >> 2) << 12) | (d << 8) | ((imm5 & 3) << 6);
-        return t32(0xF300 | (coin(rng) ? 0x80 : 0) | (asr ? 0x20 : 0) | n, bits | low5);
+        return diff_t32(0xF300 | (coin(rng) ? 0x80 : 0) | (asr ? 0x20 : 0) | n, bits | low5);
     }
     case 4: case 5: { /* SBFX, UBFX */
         unsigned width = 1 + diff_pick(rng, 32 - imm5);
-        return t32((coin(rng) ? 0xF340 : 0xF3C0) | n, bits | (width - 1));
+        return diff_t32((coin(rng) ? 0xF340 : 0xF3C0) | n, bits | (width - 1));
     }
     default: { /* BFI, BFC */
         unsigned msb = imm5 + diff_pick(rng, 32 - imm5);
-        return t32(0xF360 | (diff_pick(rng, 4) == 0 ? 15 : n), bits | msb);
+        return diff_t32(0xF360 | (diff_pick(rng, 4) == 0 ? 15 : n), bits | msb);
     }
     }
 }
@@ -134,14 +133,14 @@ static uint32_t gen_dp_register(uint64_t *rng)
     unsigned d = diff_dest(rng), n = diff_src(rng), m = diff_src(rng);
     switch (diff_pick(rng, 3)) {
     case 0: /* LSL, LSR, ASR, ROR (register) */
-        return t32(0xFA00 | (diff_pick(rng, 8) << 4) | n, 0xF000 | (d << 8) | m);
+        return diff_t32(0xFA00 | (diff_pick(rng, 8) << 4) | n, 0xF000 | (d << 8) | m);
     case 1: { /* SXTH, UXTH, SXTB, UXTB with rotation */
         static const unsigned ext[] = {0, 1, 4, 5};
-        return t32(0xFA0F | (ext[diff_pick(rng, 4)] << 4), 0xF080 | (d << 8) | (diff_pick(rng, 4) << 4) | m);
+        return diff_t32(0xFA0F | (ext[diff_pick(rng, 4)] << 4), 0xF080 | (d << 8) | (diff_pick(rng, 4) << 4) | m);
     }
     default: { /* REV, REV16, RBIT, REVSH, CLZ */
         unsigned k = misc[diff_pick(rng, 5)];
-        return t32(0xFA00 | ((k >> 4) & 0xF0) | m, 0xF000 | (d << 8) | ((k & 0xF) << 4) | m);
+        return diff_t32(0xFA00 | ((k >> 4) & 0xF0) | m, 0xF000 | (d << 8) | ((k & 0xF) << 4) | m);
     }
     }
 }
@@ -150,15 +149,15 @@ static uint32_t gen_multiply(uint64_t *rng)
 {
     unsigned d = diff_dest(rng), n = diff_src(rng), m = diff_src(rng), a = diff_src(rng), hi = diff_dest(rng);
     switch (diff_pick(rng, 4)) {
-    case 0: return t32(0xFB00 | n, (diff_pick(rng, 3) == 0 ? 0xF000 : a << 12) | (d << 8) | m); /* MUL, MLA */
-    case 1: return t32(0xFB00 | n, (a << 12) | (d << 8) | 0x10 | m);                            /* MLS */
+    case 0: return diff_t32(0xFB00 | n, (diff_pick(rng, 3) == 0 ? 0xF000 : a << 12) | (d << 8) | m); /* MUL, MLA */
+    case 1: return diff_t32(0xFB00 | n, (a << 12) | (d << 8) | 0x10 | m);                            /* MLS */
     case 2: { /* SMULL, UMULL, SMLAL, UMLAL */
         static const unsigned ops[] = {0x80, 0xA0, 0xC0, 0xE0};
         while (hi == d) hi = diff_dest(rng);
-        return t32(0xFB00 | ops[diff_pick(rng, 4)] | n, (d << 12) | (hi << 8) | m);
+        return diff_t32(0xFB00 | ops[diff_pick(rng, 4)] | n, (d << 12) | (hi << 8) | m);
     }
     default: /* SDIV, UDIV */
-        return t32(0xFB00 | (coin(rng) ? 0x90 : 0xB0) | n, 0xF0F0 | (d << 8) | m);
+        return diff_t32(0xFB00 | (coin(rng) ? 0x90 : 0xB0) | n, 0xF0F0 | (d << 8) | m);
     }
 }
 
@@ -185,20 +184,20 @@ static uint32_t gen_load_store(uint64_t *rng)
     switch (diff_pick(rng, 5)) {
     case 0: { /* imm12, unaligned offsets included */
         uint32_t off = diff_pick(rng, 4096);
-        return t32(hw1 | 0x80 | R6, (t << 12) | (load ? off : store_offset(off)));
+        return diff_t32(hw1 | 0x80 | R6, (t << 12) | (load ? off : store_offset(off)));
     }
     case 1: { /* imm8: offset, pre-indexed or post-indexed with writeback (r6 is put back) */
         static const unsigned puw[] = {0x4, 0x5, 0x7, 0x1, 0x3}; /* P U W */
         unsigned mode = puw[diff_pick(rng, 5)];
-        return t32(hw1 | R6, (t << 12) | 0x800 | (mode << 8) | diff_pick(rng, 256));
+        return diff_t32(hw1 | R6, (t << 12) | 0x800 | (mode << 8) | diff_pick(rng, 256));
     }
     case 2: /* register, LSL #0-3 */
-        return t32(hw1 | R6, (t << 12) | (diff_pick(rng, 4) << 4) | R7);
+        return diff_t32(hw1 | R6, (t << 12) | (diff_pick(rng, 4) << 4) | R7);
     case 3: /* the unprivileged T forms */
-        return t32(hw1 | R6, (t << 12) | 0xE00 | diff_pick(rng, 256));
+        return diff_t32(hw1 | R6, (t << 12) | 0xE00 | diff_pick(rng, 256));
     default: /* literal (loads), forward; PLD/PLI [r6, #imm] as hints otherwise */
-        if (load) return t32(hw1 | 0x80 | 15, (t << 12) | diff_pick(rng, 4096));
-        return t32((coin(rng) ? 0xF890 : 0xF990) | R6, 0xF000 | diff_pick(rng, 4096));
+        if (load) return diff_t32(hw1 | 0x80 | 15, (t << 12) | diff_pick(rng, 4096));
+        return diff_t32((coin(rng) ? 0xF890 : 0xF990) | R6, 0xF000 | diff_pick(rng, 4096));
     }
 }
 
@@ -220,7 +219,7 @@ static uint32_t gen_load_store_dual(uint64_t *rng)
         n = 15;
     }
     /* offsets up to 0x3E0: the stores stay below the exclusive area */
-    return t32(0xE840 | (mode << 4) | (load ? 0x10 : 0) | n, (t << 12) | (t2 << 8) | diff_pick(rng, 0xF9));
+    return diff_t32(0xE840 | (mode << 4) | (load ? 0x10 : 0) | n, (t << 12) | (t2 << 8) | diff_pick(rng, 0xF9));
 }
 
 static uint32_t gen_load_store_multiple(uint64_t *rng)
@@ -231,7 +230,7 @@ static uint32_t gen_load_store_multiple(uint64_t *rng)
         unsigned r = load ? diff_dest(rng) : diff_src(rng);
         if (!(wback && r == R6)) list |= 1u << r;
     }
-    return t32(0xE800 | (db ? 0x100 : 0x80) | (wback ? 0x20 : 0) | (load ? 0x10 : 0) | R6, list);
+    return diff_t32(0xE800 | (db ? 0x100 : 0x80) | (wback ? 0x20 : 0) | (load ? 0x10 : 0) | R6, list);
 }
 
 /* LDREX/STREX (word) in the exclusive area, so that no other store changes what Unicorn's STREX
@@ -242,13 +241,13 @@ static uint32_t gen_exclusive(uint64_t *rng)
 {
     unsigned t = diff_dest(rng), d = diff_dest(rng), word = (DIFF_EXCL_OFFSET >> 2) + diff_pick(rng, 4);
     switch (diff_pick(rng, 4)) {
-    case 0: return t32(0xE850 | R6, (t << 12) | 0xF00 | word);                        /* LDREX */
-    case 1: return t32(0xE8D0 | R6, (t << 12) | 0xF0F | (coin(rng) ? 0x50 : 0x40));   /* LDREXB/H */
+    case 0: return diff_t32(0xE850 | R6, (t << 12) | 0xF00 | word);                        /* LDREX */
+    case 1: return diff_t32(0xE8D0 | R6, (t << 12) | 0xF0F | (coin(rng) ? 0x50 : 0x40));   /* LDREXB/H */
     case 2: /* STREX */
         t = diff_src(rng);
         while (d == t) d = diff_dest(rng);
-        return t32(0xE840 | R6, (t << 12) | (d << 8) | word);
-    default: return t32(0xF3BF, 0x8F2F); /* CLREX */
+        return diff_t32(0xE840 | R6, (t << 12) | (d << 8) | word);
+    default: return diff_t32(0xF3BF, 0x8F2F); /* CLREX */
     }
 }
 
@@ -257,12 +256,12 @@ static uint32_t gen_exclusive(uint64_t *rng)
 static uint32_t gen_system(uint64_t *rng)
 {
     switch (diff_pick(rng, 4)) {
-    case 0: return t32(0xF3EF, 0x8000 | (diff_dest(rng) << 8)); /* MRS Rd, APSR */
-    case 1: return t32(0xF380 | diff_src(rng), 0x8800);          /* MSR APSR_nzcvq, Rn */
+    case 0: return diff_t32(0xF3EF, 0x8000 | (diff_dest(rng) << 8)); /* MRS Rd, APSR */
+    case 1: return diff_t32(0xF380 | diff_src(rng), 0x8800);          /* MSR APSR_nzcvq, Rn */
     /* NOP.W, SEV.W. YIELD stops Unicorn 2.0.1 with UC_ERR_INSN_INVALID (QEMU raises its internal
      * EXCP_YIELD for it): test_sim_thumb2.c checks YIELD. */
-    case 2: return t32(0xF3AF, coin(rng) ? 0x8000 : 0x8004);
-    default: return t32(0xF3BF, 0x8F4F | (diff_pick(rng, 3) << 4)); /* DSB, DMB, ISB */
+    case 2: return diff_t32(0xF3AF, coin(rng) ? 0x8000 : 0x8004);
+    default: return diff_t32(0xF3BF, 0x8F4F | (diff_pick(rng, 3) << 4)); /* DSB, DMB, ISB */
     }
 }
 

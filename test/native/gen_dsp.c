@@ -10,14 +10,13 @@ static uint32_t reg(uint64_t *rng) { return diff_src(rng); }                    
 static uint32_t dest(uint64_t *rng) { return diff_dest(rng); }                    /* r0-r5, r8-r12 */
 static uint32_t reg_or_pc(uint64_t *rng) { return pick(rng, 4) ? reg(rng) : 15; } /* 15: no Ra/Rn */
 
-static uint32_t insn(uint32_t hw1, uint32_t hw2) { return hw1 << 16 | hw2; }
 
 /* hw1[6:4] of the six parallel operations: ADD8, ADD16, ASX, SUB8, SUB16, SAX */
 static const uint32_t parallel_ops[6] = {0, 1, 2, 4, 5, 6};
 
 static uint32_t gen_parallel(uint64_t *rng, uint32_t is_unsigned)
 {
-    return insn(0xFA80 | parallel_ops[pick(rng, 6)] << 4 | reg(rng),
+    return diff_t32(0xFA80 | parallel_ops[pick(rng, 6)] << 4 | reg(rng),
                 0xF000 | dest(rng) << 8 | is_unsigned << 6 | pick(rng, 3) << 4 | reg(rng));
 }
 static uint32_t gen_parallel_signed(uint64_t *rng) { return gen_parallel(rng, 0); }
@@ -27,25 +26,25 @@ static uint32_t gen_parallel_unsigned(uint64_t *rng) { return gen_parallel(rng, 
 static uint32_t gen_extend(uint64_t *rng)
 {
     uint32_t op = pick(rng, 6), n = (op == 2 || op == 3) ? reg_or_pc(rng) : reg(rng);
-    return insn(0xFA00 | op << 4 | n, 0xF080 | dest(rng) << 8 | pick(rng, 4) << 4 | reg(rng));
+    return diff_t32(0xFA00 | op << 4 | n, 0xF080 | dest(rng) << 8 | pick(rng, 4) << 4 | reg(rng));
 }
 
 /* QADD QDADD QSUB QDSUB */
 static uint32_t gen_qarith(uint64_t *rng)
 {
-    return insn(0xFA80 | reg(rng), 0xF080 | dest(rng) << 8 | pick(rng, 4) << 4 | reg(rng));
+    return diff_t32(0xFA80 | reg(rng), 0xF080 | dest(rng) << 8 | pick(rng, 4) << 4 | reg(rng));
 }
 
 /* SEL: the harness gives the GE flags random values */
 static uint32_t gen_sel(uint64_t *rng)
 {
-    return insn(0xFAA0 | reg(rng), 0xF080 | dest(rng) << 8 | reg(rng));
+    return diff_t32(0xFAA0 | reg(rng), 0xF080 | dest(rng) << 8 | reg(rng));
 }
 
 /* The multiply table (A5.3.16): hw1 = 0xFB00 | op1 << 4 | Rn, hw2 = Ra Rd 00 op2 Rm */
 static uint32_t gen_mul(uint64_t *rng, uint32_t op1, uint32_t op2, uint32_t ra)
 {
-    return insn(0xFB00 | op1 << 4 | reg(rng), ra << 12 | dest(rng) << 8 | op2 << 4 | reg(rng));
+    return diff_t32(0xFB00 | op1 << 4 | reg(rng), ra << 12 | dest(rng) << 8 | op2 << 4 | reg(rng));
 }
 static uint32_t gen_smlaxy(uint64_t *rng) { return gen_mul(rng, 1, pick(rng, 4), reg_or_pc(rng)); }
 static uint32_t gen_smlad(uint64_t *rng) { return gen_mul(rng, 2, pick(rng, 2), reg_or_pc(rng)); }
@@ -64,21 +63,21 @@ static uint32_t gen_long(uint64_t *rng)
                                         {6, 6}};                          /* UMAAL */
     uint32_t f = pick(rng, 9), lo = dest(rng), hi = dest(rng);
     while (hi == lo) hi = dest(rng);
-    return insn(0xFB80 | forms[f][0] << 4 | reg(rng), lo << 12 | hi << 8 | forms[f][1] << 4 | reg(rng));
+    return diff_t32(0xFB80 | forms[f][0] << 4 | reg(rng), lo << 12 | hi << 8 | forms[f][1] << 4 | reg(rng));
 }
 
 /* PKHBT/PKHTB: hw2 = 0 imm3 Rd imm2 tb 0 Rm */
 static uint32_t gen_pkh(uint64_t *rng)
 {
     uint32_t shift = pick(rng, 32);
-    return insn(0xEAC0 | reg(rng), (shift >> 2) << 12 | dest(rng) << 8 | (shift & 3) << 6 |
+    return diff_t32(0xEAC0 | reg(rng), (shift >> 2) << 12 | dest(rng) << 8 | (shift & 3) << 6 |
                                         pick(rng, 2) << 5 | reg(rng));
 }
 
 /* SSAT16 / USAT16: hw2 = 0000 Rd 0000 sat_imm */
 static uint32_t gen_sat16(uint64_t *rng)
 {
-    return insn((pick(rng, 2) ? 0xF320 : 0xF3A0) | reg(rng), dest(rng) << 8 | pick(rng, 16));
+    return diff_t32((pick(rng, 2) ? 0xF320 : 0xF3A0) | reg(rng), dest(rng) << 8 | pick(rng, 16));
 }
 
 const diff_gen_class diff_gen_dsp[] = {

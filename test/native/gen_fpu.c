@@ -2,14 +2,18 @@
  * A6.4-A6.6 and, for FPv5, the ARMv8-M ARM. */
 #include "gen_fpu.h"
 
-#include <stdbool.h>
-#include <stddef.h>
+#define PICK(n) diff_pick(rng, (n))
 
-#define PICK(n) gen_fpu_pick(rng, (n))
-
-static const unsigned dest_regs[] = {0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12};
-static unsigned core_dest(uint64_t *rng) { return dest_regs[PICK(11)]; }
-static unsigned core_src(uint64_t *rng) { return PICK(13); }
+uint32_t gen_fpu_fpscr(uint64_t *rng)
+{
+    uint32_t f = diff_rand(rng) & 0xF0000000u;
+    if (PICK(4) == 0) f |= 1u << 26; /* AHP */
+    if (PICK(4) == 0) f |= 1u << 25; /* DN */
+    if (PICK(3) == 0) f |= 1u << 24; /* FZ */
+    f |= PICK(4) << 22;
+    if (PICK(4) == 0) f |= diff_rand(rng) & 0x9F;
+    return f;
+}
 
 /* A register number in the Vx/X fields: Vx:X for single, X:Vx for double. */
 static uint32_t fd(bool dp, unsigned r) { return dp ? ((r & 15) << 12 | (r >> 4) << 22) : ((r >> 1) << 12 | (r & 1) << 22); }
@@ -73,8 +77,11 @@ uint32_t gen_fpu_cvt_dp(uint64_t *rng) { return cvt(rng, true); }
 uint32_t gen_fpu_ldst(uint64_t *rng)
 {
     bool dp = PICK(2), load = PICK(2);
-    if (PICK(3)) /* VLDR / VSTR [r6, #+-imm8*4] */
-        return 0xED000A00u | PICK(2) << 23 | load << 20 | 6u << 16 | sz(dp) | fd(dp, reg(rng, dp)) | PICK(256);
+    if (PICK(3)) { /* VLDR / VSTR [r6, #+-imm8*4]; a store stays out of the exclusive monitor's area */
+        unsigned up = PICK(2), imm8 = PICK(256);
+        if (!load && up && diff_in_excl(imm8 * 4, dp ? 8 : 4)) imm8 -= 8;
+        return 0xED000A00u | up << 23 | load << 20 | 6u << 16 | sz(dp) | fd(dp, reg(rng, dp)) | imm8;
+    }
     /* VLDM / VSTM r6, {list}: increment after, no writeback */
     unsigned d = reg(rng, dp), max = (dp ? 16 : 32) - d, count = 1 + PICK(max);
     return 0xEC800A00u | load << 20 | 6u << 16 | sz(dp) | fd(dp, d) | (dp ? 2 * count : count);
@@ -85,23 +92,23 @@ uint32_t gen_fpu_move(uint64_t *rng)
     bool to_core = PICK(2);
     switch (PICK(6)) {
     case 0: /* VMOV Sn, Rt / Rt, Sn */
-        return 0xEE000A10u | to_core << 20 | fn(false, reg(rng, false)) | (to_core ? core_dest(rng) : core_src(rng)) << 12;
+        return 0xEE000A10u | to_core << 20 | fn(false, reg(rng, false)) | (to_core ? diff_dest(rng) : diff_src(rng)) << 12;
     case 1: { /* VMOV Sm, Sm1, Rt, Rt2 (and back) */
-        unsigned rt = to_core ? core_dest(rng) : core_src(rng), rt2 = to_core ? core_dest(rng) : core_src(rng);
-        while (to_core && rt2 == rt) rt2 = core_dest(rng);
+        unsigned rt = to_core ? diff_dest(rng) : diff_src(rng), rt2 = to_core ? diff_dest(rng) : diff_src(rng);
+        while (to_core && rt2 == rt) rt2 = diff_dest(rng);
         return 0xEC400A10u | to_core << 20 | rt2 << 16 | rt << 12 | fm(false, PICK(31));
     }
     case 2: { /* VMOV Dm, Rt, Rt2 (and back) */
-        unsigned rt = to_core ? core_dest(rng) : core_src(rng), rt2 = to_core ? core_dest(rng) : core_src(rng);
-        while (to_core && rt2 == rt) rt2 = core_dest(rng);
+        unsigned rt = to_core ? diff_dest(rng) : diff_src(rng), rt2 = to_core ? diff_dest(rng) : diff_src(rng);
+        while (to_core && rt2 == rt) rt2 = diff_dest(rng);
         return 0xEC400B10u | to_core << 20 | rt2 << 16 | rt << 12 | fm(true, PICK(16));
     }
     case 3: /* VMOV Dd[x], Rt / Rt, Dn[x] */
-        return 0xEE000B10u | to_core << 20 | PICK(2) << 21 | PICK(16) << 16 | (to_core ? core_dest(rng) : core_src(rng)) << 12;
+        return 0xEE000B10u | to_core << 20 | PICK(2) << 21 | PICK(16) << 16 | (to_core ? diff_dest(rng) : diff_src(rng)) << 12;
     case 4: /* VMRS Rt|APSR_nzcv, FPSCR */
-        return 0xEEF10A10u | (PICK(3) ? core_dest(rng) : 15u) << 12;
+        return 0xEEF10A10u | (PICK(3) ? diff_dest(rng) : 15u) << 12;
     default: /* VMSR FPSCR, Rt */
-        return 0xEEE10A10u | core_src(rng) << 12;
+        return 0xEEE10A10u | diff_src(rng) << 12;
     }
 }
 
@@ -138,17 +145,17 @@ static uint32_t v5(uint64_t *rng, bool dp)
 uint32_t gen_fpu_v5_sp(uint64_t *rng) { return v5(rng, false); }
 uint32_t gen_fpu_v5_dp(uint64_t *rng) { return v5(rng, true); }
 
-const gen_fpu_class gen_fpu_classes[] = {
-    {"fp arith", gen_fpu_arith_sp, GEN_FPU_SP, 4},
-    {"fp unary", gen_fpu_unary_sp, GEN_FPU_SP, 2},
-    {"fp convert", gen_fpu_cvt_sp, GEN_FPU_SP, 2},
-    {"fp load/store", gen_fpu_ldst, GEN_FPU_SP, 2},
-    {"fp moves", gen_fpu_move, GEN_FPU_SP, 2},
-    {"fp stack", gen_fpu_stack, GEN_FPU_SP | GEN_FPU_WRITEBACK, 1},
-    {"fpv5", gen_fpu_v5_sp, GEN_FPU_SP | GEN_FPU_V5, 2},
-    {"fp arith f64", gen_fpu_arith_dp, GEN_FPU_DP, 4},
-    {"fp unary f64", gen_fpu_unary_dp, GEN_FPU_DP, 2},
-    {"fp convert f64", gen_fpu_cvt_dp, GEN_FPU_DP, 2},
-    {"fpv5 f64", gen_fpu_v5_dp, GEN_FPU_DP | GEN_FPU_V5, 2},
+const diff_gen_class diff_gen_fpu[] = {
+    {"fp arith", gen_fpu_arith_sp, DIFF_ISA_FPU, 4},
+    {"fp unary", gen_fpu_unary_sp, DIFF_ISA_FPU, 2},
+    {"fp convert", gen_fpu_cvt_sp, DIFF_ISA_FPU, 2},
+    {"fp load/store", gen_fpu_ldst, DIFF_ISA_FPU, 2},
+    {"fp moves", gen_fpu_move, DIFF_ISA_FPU, 2},
+    {"fp stack", gen_fpu_stack, DIFF_ISA_FPU | GEN_FPU_WRITEBACK, 1},
+    {"fpv5", gen_fpu_v5_sp, DIFF_ISA_FPU | DIFF_ISA_FPV5, 2},
+    {"fp arith f64", gen_fpu_arith_dp, DIFF_ISA_FPU | DIFF_ISA_FPDP, 4},
+    {"fp unary f64", gen_fpu_unary_dp, DIFF_ISA_FPU | DIFF_ISA_FPDP, 2},
+    {"fp convert f64", gen_fpu_cvt_dp, DIFF_ISA_FPU | DIFF_ISA_FPDP, 2},
+    {"fpv5 f64", gen_fpu_v5_dp, DIFF_ISA_FPU | DIFF_ISA_FPDP | DIFF_ISA_FPV5, 2},
     {NULL, NULL, 0, 0},
 };

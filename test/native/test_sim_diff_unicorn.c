@@ -5,7 +5,9 @@
  *    taken as a Cortex-M0+), 16-bit streams.
  *  - ARMv7-M/ARMv7E-M: stm32f103 (Cortex-M3), stm32f407 (Cortex-M4), stm32h743 (Cortex-M7) against
  *    the same Unicorn models, streams drawn from the encoding classes of diff_gen.h (gen_*.c), with
- *    IT blocks and short forward branches woven in by the harness.
+ *    IT blocks and short forward branches woven in by the harness. On the FPU profiles the
+ *    streams include the single-precision FPU classes (gen_fpu.c; FPv5 on stm32h743), with the
+ *    FPU enabled and an FP context active in both, and S0-S31 and FPSCR are compared as well.
  * BMP_DIFF_SEED=<n> repeats a run, BMP_DIFF_QUICK=1 runs a short one, BMP_DIFF_TRACE=1 prints
  * each instruction. Not compared here (they leave the stream or raise exceptions; see
  * test_sim_thumb2.c): SVC, BKPT, WFI/WFE, UDF, faults, MSR to special registers, STREXB/STREXH.
@@ -17,6 +19,7 @@
 #include "check.h"
 #include "diff_gen.h"
 #include "elf_load.h"
+#include "gen_fpu.h"
 #include "sim_target.h"
 #include "thumb2_kernels.h"
 
@@ -29,7 +32,12 @@
 #define V7_SP 0x20004A00u          /* ARMv7-M streams: SP, with DIFF_STACK_SLACK above it */
 
 /* The encoding classes of the ARMv7-M streams: one table per gen_*.c file. */
-static const diff_gen_class *const class_tables[] = {diff_gen_base, diff_gen_dsp};
+static const diff_gen_class *const class_tables[] = {diff_gen_base, diff_gen_dsp, diff_gen_fpu};
+
+/* Classes the streams leave out: the FPU's SP and r7 writeback (VPUSH/VPOP, VLDM/VSTM!), which the
+ * stream's fixed SP and r7 cannot take, and double precision, which Unicorn's Cortex-M7 does not
+ * execute (test_sim_fpu.c runs both, against Unicorn and QEMU). */
+#define SKIPPED_CLASSES (GEN_FPU_WRITEBACK | DIFF_ISA_FPDP)
 
 static bool quick_run(void)
 {
@@ -195,8 +203,31 @@ static uc_engine *new_unicorn(int model, write_log *log)
     return uc;
 }
 
-/* Compares r0-r15, the xPSR bits in `xpsr_mask` and PRIMASK; prints the first difference. */
-static bool same_state(sim_target *t, uc_engine *uc, uint32_t xpsr_mask, const char *where, unsigned long index)
+/* S0-S31 and FPSCR (its ARMv7-M bits, as test_sim_fpu.c compares them). */
+static bool same_fp(sim_target *t, uc_engine *uc, const char *where, unsigned long index)
+{
+    for (unsigned i = 0; i < 32; i++) {
+        uint32_t v = 0;
+        uc_reg_read(uc, UC_ARM_REG_S0 + (int)i, &v);
+        if (v != t->cpu.s[i]) {
+            fprintf(stderr, "  %s #%lu: s%u sim 0x%08x unicorn 0x%08x\n", where, index, i, t->cpu.s[i], v);
+            return false;
+        }
+    }
+    uint32_t fpscr = 0;
+    uc_reg_read(uc, UC_ARM_REG_FPSCR, &fpscr);
+    if ((fpscr & GEN_FPU_FPSCR_MASK) != t->cpu.fpscr) {
+        fprintf(stderr, "  %s #%lu: FPSCR sim 0x%08x unicorn 0x%08x\n", where, index, t->cpu.fpscr,
+                fpscr & GEN_FPU_FPSCR_MASK);
+        return false;
+    }
+    return true;
+}
+
+/* Compares r0-r15, the xPSR bits in `xpsr_mask` and PRIMASK, and with `fp` S0-S31 and FPSCR;
+ * prints the first difference. */
+static bool same_state(sim_target *t, uc_engine *uc, uint32_t xpsr_mask, bool fp, const char *where,
+                       unsigned long index)
 {
     for (unsigned i = 0; i < 16; i++) {
         uint32_t v = 0;
@@ -215,7 +246,7 @@ static bool same_state(sim_target *t, uc_engine *uc, uint32_t xpsr_mask, const c
                 t->cpu.xpsr & xpsr_mask, xpsr & xpsr_mask, t->cpu.primask, primask);
         return false;
     }
-    return true;
+    return !fp || same_fp(t, uc, where, index);
 }
 
 static bool same_bytes(sim_target *t, uc_engine *uc, uint32_t base, uint32_t size)
@@ -246,7 +277,7 @@ static void print_instruction(sim_target *t, uint32_t pc, const char *what)
  * simulator, Unicorn is run until it reaches the same PC, and the two are compared at the end of
  * the block (ITSTATE inside blocks is checked by test_sim_thumb2.c).
  * `*count` gets the number of instructions the simulator executed. */
-static bool step_both(sim_target *t, uc_engine *uc, write_log *log, uint32_t xpsr_mask, unsigned long index,
+static bool step_both(sim_target *t, uc_engine *uc, write_log *log, uint32_t xpsr_mask, bool fp, unsigned long index,
                       unsigned *count)
 {
     uint32_t pc = t->cpu.r[15];
@@ -278,10 +309,20 @@ static bool step_both(sim_target *t, uc_engine *uc, write_log *log, uint32_t xps
         print_instruction(t, pc, "instruction");
         return false;
     }
-    bool ok = same_state(t, uc, xpsr_mask, "step", index);
+    bool ok = same_state(t, uc, xpsr_mask, fp, "step", index);
     for (unsigned i = 0; ok && log && i < log->count; i++) ok = same_bytes(t, uc, log->addr[i], log->size[i]);
     if (!ok) print_instruction(t, pc, "instruction");
     return ok;
+}
+
+/* The simulated part and its Unicorn model, writes logged in `log`; NULL (a failed check) if
+ * either does not open. */
+static uc_engine *open_both(sim_target *t, const char *profile, int model, write_log *log)
+{
+    CHECK_EQ(sim_target_init(t, profile), SIM_OK);
+    uc_engine *uc = new_unicorn(model, log);
+    CHECK(uc != NULL);
+    return uc;
 }
 
 /* Fresh random RAM with `code` at CODE_BASE, in both. */
@@ -363,7 +404,7 @@ static void test_v6m_streams(void)
         uint32_t end = CODE_BASE + (s.len - 8) * 2;
         while (t.cpu.r[15] < end && ok) {
             unsigned n;
-            ok = step_both(&t, uc, NULL, 0xF0000000u, compared, &n);
+            ok = step_both(&t, uc, NULL, 0xF0000000u, false, compared, &n);
             compared += n;
             clear_q_flag(uc);
             if (!ok) fprintf(stderr, "  block %u, seed 0x%llx\n", block, (unsigned long long)seed);
@@ -400,12 +441,12 @@ typedef struct {
     unsigned count, total_weight;
 } class_set;
 
-static void classes_for(class_set *set, unsigned have)
+static void classes_for(class_set *set, unsigned have, unsigned skip)
 {
     set->count = set->total_weight = 0;
     for (unsigned k = 0; k < sizeof class_tables / sizeof class_tables[0]; k++)
         for (const diff_gen_class *c = class_tables[k]; c->name; c++)
-            if ((c->needs & have) == c->needs && set->count < 64) {
+            if ((c->needs & have) == c->needs && !(c->needs & skip) && set->count < 64) {
                 set->classes[set->count++] = c;
                 set->total_weight += c->weight;
             }
@@ -439,15 +480,16 @@ static uint32_t branch_over(uint64_t *rng, unsigned halfwords)
 /* What an IT block in the streams leaves out:
  *  - a load or store that writes its base register back: the harness puts r6 back after each
  *    compared step, and an IT block is one step (see step_both);
- *  - MSR, MRS, hints and barriers: they end Unicorn's translation block, and Unicorn resumes
- *    after them as if outside the IT block (it loses ITSTATE when a run starts inside a block),
- *    so the rest of the block would run unconditionally there. test_sim_thumb2.c has an MSR
- *    inside an IT block. */
+ *  - MSR, MRS, VMSR, hints and barriers: they end Unicorn's translation block, and Unicorn
+ *    resumes after them as if outside the IT block (it loses ITSTATE when a run starts inside a
+ *    block), so the rest of the block would run unconditionally there. test_sim_thumb2.c has an
+ *    MSR inside an IT block. */
 static bool not_in_it_block(uint32_t insn)
 {
     uint32_t hw1 = insn >> 16, hw2 = insn & 0xFFFF;
     if (DIFF_IS_T16(insn)) return false;
     if ((hw1 & 0xF800) == 0xF000 && (hw2 & 0x8000)) return true;
+    if (hw1 == 0xEEE1 && (hw2 & 0x0FFF) == 0x0A10) return true;             /* VMSR FPSCR, Rt */
     if ((hw1 & 0xFE00) == 0xE800) return (hw1 & 0x20) != 0;                 /* LDM/STM, LDRD/STRD */
     if ((hw1 & 0xFE00) == 0xF800)                                           /* imm8 forms with W */
         return !(hw1 & 0x80) && (hw1 & 15) != 15 && (hw2 & 0x900) == 0x900;
@@ -493,18 +535,60 @@ static uint32_t interesting(uint64_t *rng)
     }
 }
 
+/* An FP context in Unicorn, as test_sim_fpu.c makes one: Unicorn's first FP instruction creates
+ * it and loads FPSCR from FPDSCR, and writing CONTROL.FPCA through Unicorn does not take. So one
+ * VMRS runs here, before any stream. */
+static void fp_context_on(uc_engine *uc)
+{
+    static const uint16_t vmrs[4] = {0xEEF1, 0x0A10, 0xBF00, 0xBF00}; /* VMRS r0, FPSCR */
+    uc_mem_write(uc, CODE_BASE, vmrs, sizeof vmrs);
+    uc_emu_start(uc, CODE_BASE | 1, 0xFFFFFFFFu, 0, 1);
+    uc_ctl_remove_cache(uc, CODE_BASE, CODE_BASE + 0x2000);
+}
+
+/* A floating-point value for S0-S31: zeros, infinities, NaNs of both kinds, denormals, the
+ * extremes, small integers and halves, or any bits. */
+static uint32_t fp_value(uint64_t *rng)
+{
+    uint32_t sign = diff_pick(rng, 2) << 31, r = diff_rand(rng);
+    switch (diff_pick(rng, 10)) {
+    case 0: return sign;
+    case 1: return sign | 0x7F800000u;
+    case 2: return sign | 0x7F800000u | (r & 0x7FFFFFu) | (diff_pick(rng, 2) ? 0x400000u : 1u); /* NaN */
+    case 3: return sign | (r & 0x7FFFFFu);                                                    /* denormal */
+    case 4: return sign | (diff_pick(rng, 2) ? 0x7F7FFFFFu : 0x00800000u);
+    case 5: return sign | (uint32_t)(126 + diff_pick(rng, 24)) << 23 | (r & 0x7FF000u);
+    case 6: case 7: return sign | (uint32_t)(100 + diff_pick(rng, 60)) << 23 | (r & 0x7FFFFFu);
+    default: return r;
+    }
+}
+
+/* Random S0-S31 and FPSCR in both; the simulator's FP context active (CONTROL.FPCA), so that the
+ * FPSCR written stays (a new context would take FPDSCR), and CP10/CP11 enabled. */
+static void random_fp_state(sim_target *t, uc_engine *uc, uint64_t *rng)
+{
+    t->core.cpacr = 0x00F00000u;
+    t->cpu.control |= CONTROL_FPCA;
+    for (unsigned i = 0; i < 32; i++) {
+        t->cpu.s[i] = fp_value(rng);
+        uc_reg_write(uc, UC_ARM_REG_S0 + (int)i, &t->cpu.s[i]);
+    }
+    t->cpu.fpscr = gen_fpu_fpscr(rng);
+    uc_reg_write(uc, UC_ARM_REG_FPSCR, &t->cpu.fpscr);
+}
+
 static void v7_streams(const char *profile, int model, unsigned have)
 {
     uint64_t seed = seed_from_env(), rng = seed ^ (uint64_t)model << 32;
     printf("%s streams: seed 0x%llx (set BMP_DIFF_SEED to repeat another)\n", profile, (unsigned long long)seed);
     sim_target t;
-    CHECK_EQ(sim_target_init(&t, profile), SIM_OK);
     static write_log log;
-    uc_engine *uc = new_unicorn(model, &log);
-    CHECK(uc != NULL);
+    uc_engine *uc = open_both(&t, profile, model, &log);
     if (!uc) return;
     class_set set;
-    classes_for(&set, have);
+    classes_for(&set, have, SKIPPED_CLASSES);
+    bool fp = (have & DIFF_ISA_FPU) != 0;
+    if (fp) fp_context_on(uc);
     uint32_t xpsr_mask = 0xFF00FC00u | ((have & DIFF_ISA_DSP) ? 0x000F0000u : 0);
     static t2_stream s;
     const unsigned long goal = quick_run() ? 30000 : 1000000;
@@ -523,11 +607,12 @@ static void v7_streams(const char *profile, int model, unsigned have)
         t.cpu.r[14] = diff_rand(&rng) | 1;
         t.cpu.r[15] = CODE_BASE;
         t.cpu.xpsr = XPSR_T | (diff_rand(&rng) & 0xF8000000u) | ((have & DIFF_ISA_DSP) ? diff_rand(&rng) & 0x000F0000u : 0);
+        if (fp) random_fp_state(&t, uc, &rng);
         copy_state(&t, uc);
         uint32_t end = CODE_BASE + code_len * 2;
         while (t.cpu.r[15] < end && ok) {
             unsigned n;
-            ok = step_both(&t, uc, &log, xpsr_mask, compared, &n);
+            ok = step_both(&t, uc, &log, xpsr_mask, fp, compared, &n);
             compared += n;
             if (!ok) {
                 fprintf(stderr, "  %s block %u, seed 0x%llx\n", profile, block, (unsigned long long)seed);
@@ -540,7 +625,8 @@ static void v7_streams(const char *profile, int model, unsigned have)
     }
     CHECK(ok);
     CHECK(compared >= goal);
-    printf("%s streams: %lu instructions compared\n", profile, compared);
+    printf("%s streams: %lu instructions compared, from %u encoding classes%s\n", profile, compared, set.count,
+           fp ? ", FPU ones included" : "");
     instructions_compared += compared;
     uc_close(uc);
     sim_target_free(&t);
@@ -550,7 +636,8 @@ static void test_m3_streams(void) { v7_streams("stm32f103", UC_CPU_ARM_CORTEX_M3
 static void test_m4_streams(void) { v7_streams("stm32f407", UC_CPU_ARM_CORTEX_M4, DIFF_ISA_V7M | DIFF_ISA_DSP | DIFF_ISA_FPU); }
 static void test_m7_streams(void)
 {
-    v7_streams("stm32h743", UC_CPU_ARM_CORTEX_M7, DIFF_ISA_V7M | DIFF_ISA_DSP | DIFF_ISA_FPU | DIFF_ISA_FPDP);
+    v7_streams("stm32h743", UC_CPU_ARM_CORTEX_M7,
+               DIFF_ISA_V7M | DIFF_ISA_DSP | DIFF_ISA_FPU | DIFF_ISA_FPDP | DIFF_ISA_FPV5);
 }
 
 /* The Thumb-2 kernels (thumb2_kernels.h) from their reset vector, in lockstep: what the streams
@@ -558,10 +645,8 @@ static void test_m7_streams(void)
 static void kernel_lockstep(const char *profile, int model, const uint16_t *kernel, unsigned halfwords)
 {
     sim_target t;
-    CHECK_EQ(sim_target_init(&t, profile), SIM_OK);
     static write_log log;
-    uc_engine *uc = new_unicorn(model, &log);
-    CHECK(uc != NULL);
+    uc_engine *uc = open_both(&t, profile, model, &log);
     if (!uc) return;
     uc_mem_map(uc, THUMB2_KERNEL_BASE, 0x10000, UC_PROT_ALL);
     static uint8_t image[1024];
@@ -576,7 +661,7 @@ static void kernel_lockstep(const char *profile, int model, const uint16_t *kern
     const unsigned long goal = quick_run() ? 20000 : 200000;
     while (steps < goal && ok) {
         unsigned n;
-        ok = step_both(&t, uc, &log, 0xFF0FFC00u, steps, &n);
+        ok = step_both(&t, uc, &log, 0xFF0FFC00u, false, steps, &n);
         steps += n;
     }
     if (ok) ok = same_bytes(&t, uc, RAM_BASE, RAM_SIZE);
@@ -646,7 +731,7 @@ static void test_fixture_firmware(void)
             ok = false;
             break;
         }
-        ok = same_state(&t, uc, 0xFF00FC00u, "fixture", steps);
+        ok = same_state(&t, uc, 0xFF00FC00u, false, "fixture", steps);
     }
     if (ok) ok = same_bytes(&t, uc, RAM_BASE, 4096);
     CHECK(ok);

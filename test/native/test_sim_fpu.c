@@ -36,10 +36,9 @@
 #define R7_BASE 0x20005800u
 #define SP_BASE 0x20007000u
 #define BLOCK 32
-#define FPSCR_MASK 0xF7C0009Fu
 
 static uint64_t rng;
-static uint32_t rnd(void) { return gen_fpu_rand(&rng); }
+static uint32_t rnd(void) { return diff_rand(&rng); }
 static unsigned pick(unsigned n) { return rnd() % n; }
 
 /* --- interesting values ------------------------------------------------------------------- */
@@ -121,16 +120,7 @@ static uint64_t value64(void)
     }
 }
 
-static uint32_t random_fpscr(void)
-{
-    uint32_t f = rnd() & 0xF0000000u;
-    if (pick(4) == 0) f |= 1u << 26; /* AHP */
-    if (pick(4) == 0) f |= 1u << 25; /* DN */
-    if (pick(3) == 0) f |= 1u << 24; /* FZ */
-    f |= pick(4) << 22;
-    if (pick(4) == 0) f |= rnd() & 0x9F;
-    return f;
-}
+static uint32_t random_fpscr(void) { return gen_fpu_fpscr(&rng); }
 
 /* --- the two machines ----------------------------------------------------------------------- */
 
@@ -219,8 +209,8 @@ static bool same_registers(machines *m, char *why, size_t len)
     }
     uint32_t f;
     uc_reg_read(m->uc, UC_ARM_REG_FPSCR, &f);
-    if ((f & FPSCR_MASK) != c->fpscr)
-        return snprintf(why, len, "fpscr sim %08x unicorn %08x", c->fpscr, f & FPSCR_MASK), false;
+    if ((f & GEN_FPU_FPSCR_MASK) != c->fpscr)
+        return snprintf(why, len, "fpscr sim %08x unicorn %08x", c->fpscr, f & GEN_FPU_FPSCR_MASK), false;
     for (unsigned i = 0; i < 14; i++) {
         uint32_t v;
         uc_reg_read(m->uc, i == 13 ? UC_ARM_REG_SP : UC_ARM_REG_R0 + (int)i, &v);
@@ -244,12 +234,12 @@ static bool same_memory(machines *m, char *why, size_t len)
 }
 
 /* Runs `count` random instructions of one class through both; returns the number compared. */
-static unsigned long run_class(machines *m, const gen_fpu_class *cls, unsigned long count, uint64_t seed)
+static unsigned long run_class(machines *m, const diff_gen_class *cls, unsigned long count, uint64_t seed)
 {
     static uint8_t win[WIN_SIZE];
     unsigned long done = 0;
     unsigned failures = 0;
-    bool dp = (cls->needs & GEN_FPU_DP) != 0;
+    bool dp = (cls->needs & DIFF_ISA_FPDP) != 0;
     /* The whole stream is written once, so Unicorn translates each instruction once. */
     unsigned long total = (count + BLOCK - 1) / BLOCK * BLOCK;
     uint32_t *code = malloc(total * 4);
@@ -278,7 +268,7 @@ static unsigned long run_class(machines *m, const gen_fpu_class *cls, unsigned l
             }
         }
         for (unsigned i = 0; i < 13; i++) r[i] = pick(2) ? value32() : rnd();
-        r[6] = GEN_FPU_DATA_BASE;
+        r[6] = DIFF_DATA_BASE;
         r[7] = R7_BASE;
         for (uint32_t i = 0; i < WIN_SIZE; i += 8) {
             uint64_t v = dp && pick(2) ? value64() : (uint64_t)value32() << 32 | value32();
@@ -354,8 +344,8 @@ static void differential(const char *profile, bool fpv5, bool dp)
     uint64_t seed = the_seed();
     rng = seed ^ (fpv5 ? 0x5555 : 0);
     printf("%s: seed 0x%llx (BMP_FPU_SEED repeats another)\n", profile, (unsigned long long)seed);
-    for (const gen_fpu_class *cls = gen_fpu_classes; cls->name; cls++) {
-        bool needs_dp = cls->needs & GEN_FPU_DP, needs_v5 = cls->needs & GEN_FPU_V5;
+    for (const diff_gen_class *cls = diff_gen_fpu; cls->name; cls++) {
+        bool needs_dp = cls->needs & DIFF_ISA_FPDP, needs_v5 = cls->needs & DIFF_ISA_FPV5;
         if ((needs_v5 && !fpv5) || (needs_dp && !dp)) continue;
         if (needs_dp && needs_v5) continue; /* no reference: directed tests */
         machines m;
@@ -428,7 +418,7 @@ static void test_diff_fpv5_double_qemu(void)
         t->cpu.xpsr = XPSR_T | r[34];
         unsigned cycles;
         sim_step_result res = sim_fpu_execute(t, r[0], CODE_BASE, &cycles);
-        bool ok = res == SIM_STEP_OK && !memcmp(t->cpu.s, q, 128) && t->cpu.fpscr == (q[32] & FPSCR_MASK) &&
+        bool ok = res == SIM_STEP_OK && !memcmp(t->cpu.s, q, 128) && t->cpu.fpscr == (q[32] & GEN_FPU_FPSCR_MASK) &&
                   !((t->cpu.xpsr ^ q[33]) & 0xF0000000u);
         if (!ok) {
             failures++;
