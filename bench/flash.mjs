@@ -48,6 +48,10 @@ const families = [
   { profile: 'stm32g071', base: 0x08000000, page: 2048, pageS: 22e-3, unit: 8, unitS: 85e-6 },
   { profile: 'stm32l476', base: 0x08000000, page: 2048, pageS: 22.02e-3, unit: 8, unitS: 81.69e-6 },
   { profile: 'nrf52840', base: 0x00000000, page: 4096, pageS: 85e-3, unit: 4, unitS: 41e-6 },
+  // The RP2040's W25Q16JV (sim_rp2040.c, typical times): a 4 KiB sector erase and a 256-byte
+  // page program. Through the boot ROM the SSI shifts each page at clk_sys / 6 (ROSC after reset),
+  // slower than the flash programs it: that, not the flash, bounds this row.
+  { profile: 'rp2040', base: 0x10000000, page: 4096, pageS: 45e-3, unit: 256, unitS: 0.4e-3 },
 ];
 const familyData = data.subarray(0, FAMILY_SIZE);
 for (const f of families) {

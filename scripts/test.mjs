@@ -271,6 +271,9 @@ check('fixture firmware rebuilds byte-identical', () =>
 check('flash loader blob rebuilds byte-identical from its source', () =>
   step('bash', ['native/core/flash/loader/build.sh', '--check']),
 );
+check('simulated RP2040 boot ROM rebuilds byte-identical from its source', () =>
+  step('bash', ['scripts/gen-rp2040-bootrom.sh', '--check']),
+);
 if (!quick) {
   check('CMake (cmake-js) build of the addon loads and works', () => {
     const b = run('npx', ['cmake-js', 'compile', '--out', 'build-cmake']);

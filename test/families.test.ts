@@ -22,6 +22,7 @@ const families: { profile: SimProfileName; part: RegExp }[] = [
   { profile: 'stm32g071', part: /STM32G07x/ },
   { profile: 'stm32l476', part: /STM32L47x/ },
   { profile: 'nrf52840', part: /nRF52840/ },
+  { profile: 'rp2040', part: /RP2040/ },
 ];
 
 describe('Target families', function () {
@@ -36,6 +37,37 @@ describe('Target families', function () {
       assert.match(r.out, /Programmed \d+ bytes and verified them/);
     });
   }
+
+  it('RP2040: the scan lists both cores, attach 1 and attach 2 each reach their core, stepi works on each', async function () {
+    if (!haveGdb()) throw new Error('gdb-multiarch is missing: run scripts/install-test-deps.sh');
+    const probe = await openProbe({ sim: 'rp2040', link: 'cmsis-dap', usb: 'bulk' });
+    installFixture(probe.sim!, loadFixture('rp2040'));
+    probe.sim!.reset('system');
+    const server = new GdbServer({ probe, port: 0 });
+    const port = await server.listen();
+    const gdb = new GdbDriver(fixturePath('rp2040'));
+    try {
+      await gdb.run('set confirm off');
+      await gdb.run(`target extended-remote 127.0.0.1:${port}`);
+      const scan = await gdb.run('monitor swdp_scan');
+      assert.match(scan, /Available Targets:[\s\S]* 1\s+RP2040[\s\S]* 2\s+RP2040/);
+      for (const core of [1, 2]) {
+        assert.match(await gdb.run(`attach ${core}`), /Attaching to program/);
+        // SIO CPUID: the number of the core that reads it.
+        assert.match(await gdb.run('x/xw 0xd0000000'), new RegExp(`:\\s+0x0000000${core - 1}`));
+        const before = /0x([0-9a-f]+)/.exec(await gdb.run('print/x $pc'))![1];
+        await gdb.run('stepi');
+        const after = /0x([0-9a-f]+)/.exec(await gdb.run('print/x $pc'))![1];
+        assert.notEqual(after, before, `core ${core}: stepi moved the PC`);
+        if (core === 2) assert.ok(Number.parseInt(after, 16) < 0x4000, 'core 1 sleeps in the boot ROM');
+        await gdb.run('detach');
+      }
+    } finally {
+      await gdb.quit();
+      await server.close();
+      await probe.close();
+    }
+  });
 
   it('nRF52840 with APPROTECT: the scan lists it, attach fails naming the recovery, monitor erase_mass erases the chip, then it attaches', async function () {
     if (!haveGdb()) throw new Error('gdb-multiarch is missing: run scripts/install-test-deps.sh');

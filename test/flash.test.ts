@@ -13,8 +13,9 @@ import { fixturePath, loadFixture, symbol } from './helpers/fixture.js';
 import { Random } from './helpers/random.js';
 
 /** `keyr`: the flash controller's key register (a wrong key locks it); `flash`: where the flash
- * starts (0x08000000 unless given). */
-const profiles: { name: SimProfileName; keyr?: number; flash?: number }[] = [
+ * starts (0x08000000 unless given); `bin`: where the fixture's BIN image starts (the flash's
+ * start unless given). */
+const profiles: { name: SimProfileName; keyr?: number; flash?: number; bin?: number }[] = [
   { name: 'stm32f103', keyr: 0x40022004 },
   { name: 'stm32f407', keyr: 0x40023c04 },
   { name: 'stm32h743', keyr: 0x52002004 },
@@ -23,6 +24,7 @@ const profiles: { name: SimProfileName; keyr?: number; flash?: number }[] = [
   { name: 'stm32g071', keyr: 0x40022008 },
   { name: 'stm32l476', keyr: 0x40022008 },
   { name: 'nrf52840', flash: 0 }, // the NVMC has no key
+  { name: 'rp2040', flash: 0x10000000, bin: 0x10000100 }, // QSPI flash through the boot ROM: no key; boot2's 256 bytes first
 ];
 
 function fixtureFile(profile: string, ext: string): Uint8Array {
@@ -89,12 +91,12 @@ describe('Flash programming (Target API)', function () {
     ]);
   });
 
-  for (const { name, keyr, flash: flashBase = 0x08000000 } of profiles) {
+  for (const { name, keyr, flash: flashBase = 0x08000000, bin: binBase = flashBase } of profiles) {
     describe(name, () => {
       it('programs the fixture from ELF, HEX and BIN; each runs; mass erase empties the flash', async function () {
         const t = await attached(name);
         const image = loadImage(fixtureFile(name, 'elf'));
-        for (const [ext, base] of [['elf', undefined], ['hex', undefined], ['bin', flashBase]] as const) {
+        for (const [ext, base] of [['elf', undefined], ['hex', undefined], ['bin', binBase]] as const) {
           await t.target.eraseMass();
           assert.ok(t.sim.peek(flashBase, 64).every((b) => b === 0xff), 'erased');
           const progress: [number, number][] = [];

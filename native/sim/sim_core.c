@@ -1137,7 +1137,9 @@ void sim_core_reset(sim_target *t, sim_reset_kind kind)
     c->ccr = ccr_reset(t);
     if (t->profile->has_fpu) c->fpccr = SIM_FPCCR_ASPEN | SIM_FPCCR_LSPEN;
     /* The H7 boots from BOOT_ADD0 (0x0800 << 16: flash); the others alias flash at 0. */
-    c->vtor = t->profile->flash_alias_at_zero ? 0 : t->profile->flash_base;
+    /* The RP2040 boots from its boot ROM at 0, which finds the program in flash (sim_rp2040.c). */
+    bool rom_boot = t->profile->flash_family == SIM_FLASH_RP2040;
+    c->vtor = t->profile->flash_alias_at_zero || rom_boot ? 0 : t->profile->flash_base;
     sim_cpu_reset(t);
     if (!sim_cpu_load_reset_vector(t, c->vtor)) lockup(t);
     if ((c->demcr & DEMCR_VC_CORERESET) && (c->dhcsr & C_DEBUGEN)) halt(t, SIM_DFSR_VCATCH);

@@ -70,6 +70,7 @@ void sim_dp_reset(sim_target *t, sim_reset_kind kind)
     dp->turnaround = 1;
     dp->need_dpidr = true;
     dp->deselected = false;
+    dp->rescue = false;
     dp->wire = (sim_wire){.state = SIM_WIRE_JTAG};
     reset_aps(dp);
 }
@@ -78,6 +79,7 @@ void sim_dp_line_reset(sim_target *t)
 {
     t->dp.need_dpidr = true;
     t->dp.deselected = false;
+    t->dp.rescue = false;
 }
 
 void sim_fault_inject(sim_target *t, sim_fault_kind kind, uint32_t count)
@@ -230,6 +232,7 @@ unsigned sim_dp_begin(sim_target *t, bool ap, bool read, unsigned addr, uint32_t
         return SIM_ACK_NONE;
     }
     if (dp->deselected) return SIM_ACK_NONE;
+    if (dp->rescue && ap) return SIM_ACK_NONE; /* the rescue DP has no access port */
     if (sim_flash_debug_disabled(t)) return SIM_ACK_NONE; /* RDP level 2: the debug port is off */
     if (dp->need_dpidr) {
         if (ap || !read || addr != 0) return SIM_ACK_NONE; /* lock-out until DPIDR is read */
@@ -268,7 +271,7 @@ unsigned sim_dp_begin(sim_target *t, bool ap, bool read, unsigned addr, uint32_t
         if (bank == 0) *data = ctrl_stat_value(t);
         else if (bank == 1) *data = (dp->turnaround - 1) << 8; /* DLCR.TURNROUND */
         else if (bank == 2 && t->profile->dp_version >= 2) *data = t->profile->targetid;
-        else if (bank == 3 && t->profile->dp_version >= 2) *data = 0x00000001u; /* DLPIDR: protocol 1, TINSTANCE 0 */
+        else if (bank == 3 && t->profile->dp_version >= 2) *data = (uint32_t)(dp->rescue ? t->profile->rescue_instance : t->instance) << 28 | 1u; /* DLPIDR: TINSTANCE, protocol 1 */
         else if (bank == 4 && t->profile->dp_version >= 2) *data = 0x00000001u; /* EVENTSTAT: no event */
         else *data = 0;
         break;
@@ -300,7 +303,9 @@ void sim_dp_finish_write(sim_target *t, bool ap, unsigned addr, uint32_t data, b
         if ((dp->select & 0xF) == 0) {
             uint32_t requests = CDBGPWRUPREQ | CSYSPWRUPREQ;
             if ((data ^ dp->ctrl_stat) & requests) dp->power_request_ps = t->now_ps;
+            bool rescue = dp->rescue && (data & ~dp->ctrl_stat & CDBGPWRUPREQ);
             dp->ctrl_stat = (dp->ctrl_stat & STICKY) | (data & CTRL_WRITABLE);
+            if (rescue) sim_rp2040_rescue(t);
         } else if ((dp->select & 0xF) == 1) {
             dp->turnaround = ((data >> 8) & 3) + 1; /* DLCR.TURNROUND */
         }

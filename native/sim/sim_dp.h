@@ -66,6 +66,7 @@ typedef struct sim_dp {
     uint32_t turnaround;  /* DLCR.TURNROUND + 1, in cycles */
     bool need_dpidr;      /* after a line reset only a DPIDR read is answered */
     bool deselected;      /* DPv2 multidrop: TARGETSEL did not match */
+    bool rescue;          /* the RP2040's rescue DP was selected (sim_rp2040.c) */
     unsigned ap_count;
     sim_ap aps[SIM_MAX_APS];
     uint32_t swd_hz;      /* SWD clock for virtual time; default 4 MHz */

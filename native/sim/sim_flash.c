@@ -16,6 +16,7 @@ static const sim_flash_family_ops *ops_for(const sim_target *t)
     case SIM_FLASH_G0:
     case SIM_FLASH_L4: return &sim_flash_g0_ops;
     case SIM_FLASH_NRF52: return &sim_flash_nrf52_ops;
+    case SIM_FLASH_RP2040: return &sim_flash_rp2040_ops;
     default: return &sim_flash_h7_ops;
     }
 }

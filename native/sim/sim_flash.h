@@ -122,4 +122,11 @@ uint32_t sim_nrf52_ctrl_ap_read(sim_target *t, unsigned reg);
 void sim_nrf52_ctrl_ap_write(sim_target *t, unsigned reg, uint32_t value);
 bool sim_nrf52_ap_refused(const sim_target *t, unsigned apsel);
 
+/* The RP2040 (sim_rp2040.c): its flash interface, boot ROM and system registers. */
+extern const sim_flash_family_ops sim_flash_rp2040_ops;
+/* The rescue DP saw CDBGPWRUPREQ: the whole chip resets, and the boot ROM stops (rescue). */
+void sim_rp2040_rescue(sim_target *t);
+/* Core 1's target: shares core 0's memories and flash (sim_target_init). */
+int sim_rp2040_add_core1(sim_target *t); /* a sim_status */
+
 #endif

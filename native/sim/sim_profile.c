@@ -266,6 +266,41 @@ static const sim_profile profiles[] = {
             {"RAM", 0x20000000, KIB(256), SIM_REGION_RAM, 0},
         },
     },
+    {
+        /* The RP2040 Datasheet; docs/TARGETS.md lists the facts. Two cores on one multidrop
+         * wire (sim_rp2040.c): this describes each core's DP and AP; core 1's TARGETSEL has
+         * TINSTANCE 1, the rescue DP TINSTANCE 0xF. */
+        .name = "rp2040",
+        .part = "RP2040",
+        .core = SIM_CORE_M0P,
+        .has_fpu = false,
+        .dpidr = 0x0BC12477, /* Cortex-M0+ SW-DP, DPv2 (multidrop) */
+        .dp_version = 2,
+        .targetid = 0x01002927, /* TPARTNO 0x0002, TDESIGNER 0x493 (Raspberry Pi) */
+        .core_count = 2,
+        .rescue_instance = 0xF,
+        .ap_count = 1,
+        .aps = {{.idr = 0x04770031, .base = 0xE00FF003}}, /* AHB-AP (Cortex-M0+) */
+        .cpuid = 0x410CC601,                               /* Cortex-M0+ r0p1 */
+        .dbgmcu_base = 0,                                  /* no DBGMCU: SYSINFO identifies it */
+        .rom_table_base = 0xE00FF000,
+        .rom_part_number = 0x4C0,
+        .fpb_revision = 1, /* the Cortex-M0+ BPU: four breakpoint comparators */
+        .fpb_code_comparators = 4,
+        .fpb_literal_comparators = 0,
+        .dwt_comparators = 2,
+        .core_hz = 6500000, /* ROSC, nominal, after reset */
+        .flash_family = SIM_FLASH_RP2040,
+        .flash_base = 0x10000000,
+        .flash_size = KIB(2048), /* a Pico's W25Q16JV */
+        .flash_banks = 1,
+        .flash_alias_at_zero = false,
+        .memory_count = 2,
+        .memories = {
+            {"boot ROM", 0x00000000, KIB(16), SIM_REGION_ROM, 0},
+            {"SRAM", 0x20000000, KIB(264), SIM_REGION_RAM, 0}, /* SRAM0-3 striped, SRAM4, SRAM5 */
+        },
+    },
 };
 
 const sim_profile *sim_profile_at(unsigned index)

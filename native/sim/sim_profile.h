@@ -10,7 +10,8 @@
  * sim_flash_g0.c. */
 typedef enum {
     SIM_FLASH_F1, SIM_FLASH_F4, SIM_FLASH_F7, SIM_FLASH_H7, SIM_FLASH_G0, SIM_FLASH_L4,
-    SIM_FLASH_NRF52 /* the NVMC, with FICR, UICR and the CTRL-AP: sim_nrf52.c */
+    SIM_FLASH_NRF52, /* the NVMC, with FICR, UICR and the CTRL-AP: sim_nrf52.c */
+    SIM_FLASH_RP2040 /* QSPI flash behind XIP, programmed by the boot ROM's functions: sim_rp2040.c */
 } sim_flash_family;
 typedef enum { SIM_CORE_M0P, SIM_CORE_M3, SIM_CORE_M4, SIM_CORE_M7 } sim_core_kind;
 
@@ -50,6 +51,9 @@ typedef struct sim_profile {
     uint32_t dpidr;
     unsigned dp_version;    /* 1 = ADIv5 DPv1, 2 = DPv2 (TARGETID, DLPIDR, dormant state) */
     uint32_t targetid;      /* DPv2 only */
+    unsigned core_count;    /* cores, each behind its own DP on one multidrop wire (RP2040: 2;
+                             * 0 means 1); DP n answers TARGETSEL with TINSTANCE n */
+    uint8_t rescue_instance; /* nonzero: the TINSTANCE of a rescue DP (RP2040: 0xF, sim_rp2040.c) */
     unsigned ap_count;
     sim_ap_desc aps[SIM_PROFILE_MAX_APS];
     uint32_t cpuid;

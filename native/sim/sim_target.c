@@ -59,7 +59,14 @@ static bool add_id_block(sim_target *t)
 
 sim_status sim_target_init(sim_target *t, const char *profile_name)
 {
+    return sim_target_init_instance(t, profile_name, 0);
+}
+
+sim_status sim_target_init_instance(sim_target *t, const char *profile_name, unsigned instance)
+{
     memset(t, 0, sizeof *t);
+    t->instance = (uint8_t)instance;
+    t->secondary = instance != 0;
     t->profile = sim_profile_find(profile_name);
     if (!t->profile) return SIM_ERR_PROFILE;
     t->core_hz = t->profile->core_hz;
@@ -90,11 +97,29 @@ sim_status sim_target_init(sim_target *t, const char *profile_name)
     sim_core_attach(t);
     sim_dp_init(t);
     sim_target_reset(t, SIM_RESET_POWER_ON);
+    if (t->profile->core_count > 1 && !t->secondary) {
+        sim_status s = (sim_status)sim_rp2040_add_core1(t);
+        if (s != SIM_OK) sim_target_free(t);
+        return s;
+    }
     return SIM_OK;
+}
+
+sim_target *sim_target_core(sim_target *t, unsigned index)
+{
+    if (index == 0) return t;
+    return index == 1 && t->peer && !t->secondary ? t->peer : NULL;
 }
 
 void sim_target_free(sim_target *t)
 {
+    if (t->peer && !t->secondary) { /* core 1, whose memories are core 0's */
+        sim_target_free(t->peer);
+        free(t->peer);
+        t->peer = NULL;
+    }
+    free(t->rp2040);
+    t->rp2040 = NULL;
     for (unsigned i = 0; i < SIM_PROFILE_MAX_MEMORIES; i++) {
         free(t->memories[i]);
         t->memories[i] = NULL;
@@ -106,13 +131,14 @@ void sim_target_advance(sim_target *t, uint64_t ps)
 {
     t->now_ps += ps;
     sim_core_run(t, t->now_ps);
+    if (t->peer && !t->secondary) sim_target_advance(t->peer, ps);
 }
 
 void sim_target_reset(sim_target *t, sim_reset_kind kind)
 {
     if (kind == SIM_RESET_POWER_ON) {
         for (unsigned i = 0; i < t->profile->memory_count; i++)
-            if (t->profile->memories[i].kind == SIM_REGION_RAM)
+            if (t->profile->memories[i].kind == SIM_REGION_RAM && t->memories[i]) /* core 1: core 0's */
                 memset(t->memories[i], 0, t->profile->memories[i].size);
         t->dbgmcu_cr = 0;
         t->reset_count = 0;
@@ -129,6 +155,7 @@ void sim_target_set_nrst(sim_target *t, bool low)
 {
     if (low && !t->nrst_low) sim_target_reset(t, SIM_RESET_SYSTEM);
     t->nrst_low = low;
+    if (t->peer && !t->secondary) sim_target_set_nrst(t->peer, low); /* one pin for the chip */
 }
 
 /* Finds backing storage for [addr, addr+len) within one region. */

@@ -26,6 +26,13 @@ struct sim_target {
     bool nrst_low;           /* the reset pin is held low */
     bool debugger_seen;      /* a debugger has accessed the bus since power-on (RDP level 1) */
     uint32_t reset_count;    /* system resets seen since power-on (for tests) */
+    /* Multidrop parts (profile core_count 2, the RP2040): core 0's target owns core 1's (peer),
+     * which shares its memories and flash and sits on the same wire (sim_rp2040.c). */
+    sim_target *peer;
+    bool secondary;          /* this is core 1: peer is core 0, the owner */
+    uint8_t instance;        /* TINSTANCE: which TARGETSEL selects this DP */
+    uint32_t chip_reset;     /* RP2040 CHIP_RESET (PSM_RESTART_FLAG), core 0's copy */
+    struct sim_rp2040 *rp2040; /* the RP2040's flash interface state, core 0's */
 };
 
 typedef enum {
@@ -36,6 +43,10 @@ typedef enum {
 } sim_status;
 
 sim_status sim_target_init(sim_target *t, const char *profile_name);
+/* Core `instance` (> 0) of a multidrop part, as its owner (core 0) creates it. */
+sim_status sim_target_init_instance(sim_target *t, const char *profile_name, unsigned instance);
+/* Core `index` of a multidrop part (0: t itself), or NULL. */
+sim_target *sim_target_core(sim_target *t, unsigned index);
 void sim_target_free(sim_target *t);
 
 /* Lets `ps` picoseconds of virtual time pass: the core runs, flash operations progress. */

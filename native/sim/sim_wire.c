@@ -226,10 +226,15 @@ static unsigned clock_one(sim_target *t, unsigned level)
             /* TARGETSEL: TINSTANCE[31:28], TPARTNO and TDESIGNER as in TARGETID (B2.2.10). */
             uint32_t value = (uint32_t)w->data;
             bool parity_ok = ((unsigned)__builtin_popcount(value) & 1) == ((w->data >> 32) & 1);
-            bool match = parity_ok && (value >> 28) == 0 &&
-                         (value & 0x0FFFFFFFu) == (t->profile->targetid & 0x0FFFFFFFu);
+            unsigned instance = value >> 28;
+            bool part = parity_ok && (value & 0x0FFFFFFFu) == (t->profile->targetid & 0x0FFFFFFFu);
+            /* The RP2040's rescue DP answers on core 0's side of the wire (sim_rp2040.c). */
+            bool rescue = part && !t->secondary && t->profile->rescue_instance &&
+                          instance == t->profile->rescue_instance;
+            bool match = (part && instance == t->instance) || rescue;
             w->select_bits = 0;
             t->dp.deselected = !match;
+            t->dp.rescue = rescue;
             w->state = match ? SIM_WIRE_IDLE : SIM_WIRE_LOCKOUT;
         }
         break;
@@ -238,11 +243,17 @@ static unsigned clock_one(sim_target *t, unsigned level)
     return out;
 }
 
+/* A multidrop part's DPs all listen to the wire (core 1's target is core 0's peer); a DP that
+ * is not selected does not drive it, so what the host samples is what the selected one drives
+ * (the line is pulled up: a DP that does not drive reads as 1). */
 void sim_wire_out(sim_target *t, uint32_t bits, unsigned n)
 {
     if (n == 0 || n > 32) return;
     sim_target_advance(t, sim_time_cycles_to_ps(n, t->dp.swd_hz));
-    for (unsigned i = 0; i < n; i++) clock_one(t, (bits >> i) & 1);
+    for (unsigned i = 0; i < n; i++) {
+        clock_one(t, (bits >> i) & 1);
+        if (t->peer && !t->secondary) clock_one(t->peer, (bits >> i) & 1);
+    }
 }
 
 uint32_t sim_wire_in(sim_target *t, unsigned n)
@@ -253,6 +264,7 @@ uint32_t sim_wire_in(sim_target *t, unsigned n)
     for (unsigned i = 0; i < n; i++) {
         /* With nobody driving, the pull-up makes the line read 1; the target samples that. */
         unsigned out = clock_one(t, 1);
+        if (t->peer && !t->secondary) out &= clock_one(t->peer, 1);
         value |= (uint32_t)out << i;
     }
     return value;

@@ -24,30 +24,45 @@ const char *probe_core_name(cortexm_core core)
     }
 }
 
-bmp_status probe_scan(probe_session *p)
+/* Connects with `targetsel` (0: point to point): JTAG-to-SWD, then the dormant wake-up if that
+ * finds nothing (a DPv2 part may sit dormant, deaf to JTAG-to-SWD: ADIv5.2 B5.3). */
+static bmp_status connect(probe_session *p, uint32_t targetsel)
 {
-    adiv5_ap_info aps[8];
-    p->connected = false;
-    p->attached = -1;
-    p->part_known = false;
-    p->target_count = p->ap_count = p->component_count = 0;
-    p->scan_family = 0;
+    p->link->targetsel = targetsel;
     p->dp = (adiv5_dp){0};
     bmp_status s = adiv5_connect(&p->dp, p->link, p->dormant);
     if (s != BMP_OK && !p->dormant) {
-        /* A DPv2 part may sit in the dormant state, deaf to JTAG-to-SWD (ADIv5.2 B5.3). */
         p->dp = (adiv5_dp){0};
-        if (adiv5_connect(&p->dp, p->link, true) == 0) {
+        if (adiv5_connect(&p->dp, p->link, true) == BMP_OK) {
             p->dormant = true;
-            s = 0;
+            s = BMP_OK;
         }
     }
-    if (s != BMP_OK) return s;
-    p->connected = true;
+    return s;
+}
+
+/* DP TARGETID (DPv2: bank 2 of register 0x4), 0 on a DPv1 part or on failure. */
+static uint32_t read_targetid(probe_session *p)
+{
+    if (((p->dp.dpidr >> 12) & 0xFu) < 2) return 0;
+    uint32_t id = 0;
+    const dp_link_ops *ops = p->link->ops;
+    ops->write(p->link, false, 0x8, 2);
+    ops->read(p->link, false, 0x4, &id);
+    ops->write(p->link, false, 0x8, 0);
+    p->dp.select_valid = false;
+    return ops->flush(p->link) == BMP_OK ? id : 0;
+}
+
+/* The APs of the DP connected now: their ROM tables, and the cores behind them. */
+static bmp_status scan_dp(probe_session *p, uint32_t targetsel)
+{
+    adiv5_ap_info aps[8];
     unsigned n = 0;
-    if ((s = adiv5_discover_aps(&p->dp, aps, 8, &n)) != BMP_OK) return s;
-    p->ap_count = n;
-    p->scan_family = family_from_aps(aps, n);
+    bmp_status s = adiv5_discover_aps(&p->dp, aps, 8, &n);
+    if (s != BMP_OK) return s;
+    p->ap_count += n;
+    if (!p->scan_family) p->scan_family = family_from_aps(aps, n);
     for (unsigned i = 0; i < n; i++) {
         if (!aps[i].mem_ap) continue;
         /* BASE bit 0: a debug entry is present (ADIv5.2 C2.6.1); bits 31:12 its address. */
@@ -63,7 +78,8 @@ bmp_status probe_scan(probe_session *p)
              * so that attaching to it says why it fails and what to do. */
             if (p->scan_family && p->scan_family->attach_check && p->target_count < PROBE_MAX_TARGETS) {
                 probe_target *t = &p->targets[p->target_count++];
-                *t = (probe_target){.apsel = aps[i].apsel, .core = CORTEXM_UNKNOWN, .part_name = p->scan_family->name};
+                *t = (probe_target){.targetsel = targetsel, .apsel = aps[i].apsel, .core = CORTEXM_UNKNOWN,
+                                    .part_name = p->scan_family->name};
                 p->scan_family->attach_check(p, aps[i].apsel, &t->refusal);
             }
             continue;
@@ -71,7 +87,8 @@ bmp_status probe_scan(probe_session *p)
         cortexm_core core = cortexm_core_from_cpuid(cpuid);
         if (core == CORTEXM_UNKNOWN || p->target_count == PROBE_MAX_TARGETS) continue;
         probe_target *t = &p->targets[p->target_count++];
-        *t = (probe_target){.apsel = aps[i].apsel, .cpuid = cpuid, .core = core, .part_name = "Cortex-M"};
+        *t = (probe_target){.targetsel = targetsel, .apsel = aps[i].apsel, .cpuid = cpuid, .core = core,
+                            .part_name = "Cortex-M"};
         part_info info;
         if (family_identify(p, aps[i].apsel, &info)) {
             t->idcode = info.idcode;
@@ -81,13 +98,48 @@ bmp_status probe_scan(probe_session *p)
     return BMP_OK;
 }
 
+/* A plain connection that failed: does a family's multidrop part answer its first TARGETSEL? */
+static const target_family *multidrop_answering(probe_session *p)
+{
+    for (const target_family *const *f = target_families; *f; f++)
+        if ((*f)->targetsel_count && connect(p, (*f)->targetsels[0]) == BMP_OK) return *f;
+    return 0;
+}
+
+bmp_status probe_scan(probe_session *p)
+{
+    p->connected = false;
+    p->attached = -1;
+    p->part_known = false;
+    p->target_count = p->ap_count = p->component_count = 0;
+    p->scan_family = 0;
+    const target_family *multidrop = 0;
+    bmp_status s = connect(p, 0);
+    if (s == BMP_OK) multidrop = family_from_targetid(read_targetid(p));
+    else if ((multidrop = multidrop_answering(p)) == 0) {
+        p->link->targetsel = 0;
+        return s;
+    }
+    p->connected = true;
+    if (!multidrop) return scan_dp(p, 0);
+    /* One DP per core: each selected in turn (the others keep off the wire). */
+    for (unsigned i = 0; i < multidrop->targetsel_count; i++) {
+        if (connect(p, multidrop->targetsels[i]) != BMP_OK) continue;
+        if ((s = scan_dp(p, multidrop->targetsels[i])) != BMP_OK) return s;
+    }
+    return p->target_count ? BMP_OK : BMP_ERR_NO_RESPONSE;
+}
+
 bmp_status probe_attach(probe_session *p, unsigned index)
 {
     bmp_status s;
     if (!p->connected) {
         if ((s = probe_scan(p)) != BMP_OK) return s;
     } else {
-        /* Connect again (line reset, power-up): the wire may have been lost since the scan. */
+        if (index >= p->target_count) return BMP_ERR_NO_TARGET;
+        /* Connect again (line reset, TARGETSEL, power-up): the wire may have been lost since
+         * the scan, and a multidrop part's core sits behind its own DP. */
+        p->link->targetsel = p->targets[index].targetsel;
         p->dp = (adiv5_dp){0};
         if ((s = adiv5_connect(&p->dp, p->link, p->dormant)) != BMP_OK) {
             p->connected = false;
@@ -96,6 +148,11 @@ bmp_status probe_attach(probe_session *p, unsigned index)
     }
     p->attach_reason = 0;
     if (index >= p->target_count) return BMP_ERR_NO_TARGET;
+    if (p->link->targetsel != p->targets[index].targetsel) { /* just scanned: another DP selected */
+        p->link->targetsel = p->targets[index].targetsel;
+        p->dp = (adiv5_dp){0};
+        if ((s = adiv5_connect(&p->dp, p->link, p->dormant)) != BMP_OK) return s;
+    }
     p->attached = -1;
     p->core = (cortexm){0};
     p->part_known = false;

@@ -15,6 +15,7 @@
 struct target_family;
 
 typedef struct probe_target {
+    uint32_t targetsel; /* the TARGETSEL that selects its DP on a multidrop wire (0: none) */
     uint8_t apsel;      /* the MEM-AP the core sits behind */
     uint32_t cpuid;
     cortexm_core core;
@@ -46,6 +47,8 @@ typedef struct probe_session {
 void probe_session_init(probe_session *p, dp_link *link);
 
 /* Connects to the DP (JTAG-to-SWD, then the dormant wake-up if that finds nothing), finds the MEM-APs, walks their ROM tables and lists the Cortex-M cores.
+ * A multidrop part (its DP TARGETID, or a plain connection failing where one of the families'
+ * TARGETSELs answers) is scanned DP by DP through its family's TARGETSEL list.
  * Forgets any attached target (without touching it). The cores found are in targets[0,
  * target_count): none is not an error. */
 bmp_status probe_scan(probe_session *p);

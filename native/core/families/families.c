@@ -2,7 +2,7 @@
 #include "families/family.h"
 
 extern const target_family stm32f1_family, stm32f4_family, stm32h7_family, stm32g0_family, stm32l4_family,
-    nrf52_family;
+    nrf52_family, rp2040_family;
 
 const target_family *const target_families[] = {
     &stm32f1_family,
@@ -11,6 +11,7 @@ const target_family *const target_families[] = {
     &stm32g0_family,
     &stm32l4_family,
     &nrf52_family,
+    &rp2040_family,
     0,
 };
 
@@ -29,5 +30,12 @@ const target_family *family_from_aps(const adiv5_ap_info *aps, unsigned count)
 {
     for (const target_family *const *f = target_families; *f; f++)
         if ((*f)->recognise_aps && (*f)->recognise_aps(aps, count)) return *f;
+    return 0;
+}
+
+const target_family *family_from_targetid(uint32_t targetid)
+{
+    for (const target_family *const *f = target_families; *f; f++)
+        if ((*f)->targetsel_count && ((*f)->multidrop_targetid & 0x0FFFFFFFu) == (targetid & 0x0FFFFFFFu)) return *f;
     return 0;
 }

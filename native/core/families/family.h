@@ -21,7 +21,8 @@ typedef struct family_flash family_flash;
  * `index` is the erase block's number within its bank. */
 struct family_flash {
     const void *data;
-    uint8_t unit; /* bytes per program operation (2, 4, 8 or 32): programs are padded to it */
+    uint8_t unit; /* bytes per program operation (2, 4, 8 or 32): programs are padded to it (a driver
+                   * whose flash programs larger pages pads those itself, with 0xFF) */
     /* The bank holding `addr`: [*start, *end) (NULL: one bank, all of the flash). A run of the
      * loader never crosses into another bank; block numbers restart at each. */
     void (*bank)(const probe_session *p, const family_flash *f, uint32_t addr, uint32_t *start, uint32_t *end);
@@ -73,6 +74,12 @@ typedef struct target_family {
     bmp_status (*attach_check)(probe_session *p, uint8_t apsel, const char **reason);
     /* A reset other than SYSRESETREQ with vector catch (NULL: cortexm_reset). */
     bmp_status (*reset)(probe_session *p, bool halt);
+    /* SWD multidrop (ADIv5.2 B4.3.4): a part whose cores sit behind several DPs on one wire.
+     * `multidrop_targetid` is its DP TARGETID without TREVISION (bits 27:0); `targetsels` the
+     * TARGETSEL of each DP with a core, in the order the scan lists them (0 count: none). */
+    uint32_t multidrop_targetid;
+    const uint32_t *targetsels;
+    unsigned targetsel_count;
     const family_flash *flash;
     const family_command *commands;
     unsigned command_count;
@@ -83,6 +90,8 @@ extern const target_family *const target_families[];
 
 /* Identifies the part behind `apsel` through the table; false if no family knows it. */
 bool family_identify(probe_session *p, uint8_t apsel, part_info *info);
+/* The family whose multidrop TARGETID this is (bits 27:0 compared), or NULL. */
+const target_family *family_from_targetid(uint32_t targetid);
 /* The family a scan recognises from its APs alone, or NULL. */
 const target_family *family_from_aps(const adiv5_ap_info *aps, unsigned count);
 
