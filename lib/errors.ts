@@ -25,7 +25,8 @@ export type BmpErrorCode =
   | 'EADDRINUSE' // the TCP port asked for is taken
   | 'ENOTSUP' // the part, the simulated model or this probe does not have the feature asked for (the dap module on a USB probe)
   | 'EREFUSED' // refused on purpose: read-out protection, a part that does not match, no confirmation
-  | 'EBUSY' // already started (a script's second bmp.init)
+  | 'EBUSY' // already started (a script's second bmp.init), or a USB gadget of that name exists
+  | 'EACCES' // permission denied (a USB device without a udev rule, configfs without root)
   | 'EINTERNAL'; // a bug: please report it
 
 /** An Error with a stable `code`, so callers can branch without parsing messages. */

@@ -121,6 +121,20 @@ export class GdbServer extends EventEmitter {
     return listenOn(this.server, this.options.host, this.options.port);
   }
 
+  /**
+   * Serves GDB on a serial line rather than a TCP connection (the USB gadget's /dev/ttyGS*, a
+   * tty.ReadStream in raw mode). The line never closes between GDB sessions: a new GDB announces
+   * itself with qSupported, and the session is reset first (as a closed socket resets it).
+   */
+  async serveLine(line: net.Socket, name: string): Promise<void> {
+    await this.configured;
+    this.slot.offer(
+      line,
+      () => this.serve(line, name),
+      () => line.destroy(),
+    );
+  }
+
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
     socket.on('error', (error) => this.log(`${peerOf(socket)}: ${error.message}`));
@@ -140,8 +154,8 @@ export class GdbServer extends EventEmitter {
     socket.setTimeout(2000, () => socket.destroy());
   }
 
-  private serve(socket: net.Socket): GdbClient {
-    const peer = peerOf(socket);
+  private serve(socket: net.Socket, line?: string): GdbClient {
+    const peer = line ?? peerOf(socket);
     const client: GdbClient = {
       socket,
       peer,
@@ -150,11 +164,27 @@ export class GdbServer extends EventEmitter {
     };
     this.log(`GDB connected from ${peer}`);
     this.emit('connect', peer);
+    let seen = false;
+    let lineQueue = Promise.resolve();
     socket.on('data', (data: Buffer) => {
-      this.session.input(new Uint8Array(data.buffer, data.byteOffset, data.length)).then(
-        (r) => this.deliver(client, r),
-        (error) => this.log(`input failed: ${(error as Error).message}`),
-      );
+      const feed = () =>
+        this.session.input(new Uint8Array(data.buffer, data.byteOffset, data.length)).then(
+          (r) => this.deliver(client, r),
+          (error) => this.log(`input failed: ${(error as Error).message}`),
+        );
+      if (line === undefined) {
+        void feed();
+        return;
+      }
+      const restart = seen && data.includes('$qSupported');
+      seen = true;
+      lineQueue = lineQueue.then(async () => {
+        if (restart) {
+          this.log(`a new GDB on ${line}`);
+          await this.session.disconnect().catch(() => {});
+        }
+        await feed();
+      });
     });
     socket.on('close', () => {
       this.log(`GDB disconnected (${peer})`);

@@ -5,4 +5,6 @@
 import { spawnScriptWorker, type SpawnedWorker } from '../python/spawn.js';
 
 const command = process.argv[2];
+// The USB gadget keeps three blocking reads on the thread pool (FunctionFS ep0 and ep1, the HID node).
+if (command === 'gadget') process.env.UV_THREADPOOL_SIZE ??= '8';
 export const earlyWorker: SpawnedWorker | undefined = command === 'run' || command === 'repl' ? spawnScriptWorker() : undefined;

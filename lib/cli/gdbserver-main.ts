@@ -24,6 +24,8 @@ const USAGE = `Usage: bmp-gdbserver [options]
                      [--no-verify] [--reset]
        bmp-gdbserver run <script.py> [--sim <profile> | --probe <serial>] [-- args...]
        bmp-gdbserver repl [--sim <profile> | --probe <serial>]
+       bmp-gdbserver gadget [--sim <profile>] [--udc <name>] [--serial <text>] [--image <file.elf>]
+       bmp-gdbserver --udev-rules
 
 A GDB server for Arm Cortex-M (Black Magic Probe compatible: extended-remote, monitor swdp_scan,
 attach N). Connect with: gdb-multiarch -ex "target extended-remote 127.0.0.1:${GDB_DEFAULT_PORT}"
@@ -31,6 +33,10 @@ attach N). Connect with: gdb-multiarch -ex "target extended-remote 127.0.0.1:${G
 run and repl: MicroPython with the original probe's modules target, bmp and dap (see README.md,
 "MicroPython scripts"). The script's exit status is the command's; Ctrl-C raises
 KeyboardInterrupt in it.
+
+gadget (Linux, root): this machine's USB device port becomes a probe shaped like this project's
+firmware (configfs: CDC-ACM with the GDB server, CMSIS-DAP v1 over HID, v2 over FunctionFS bulk),
+debugging the simulated target. See README.md, "A Linux board as a probe".
 
 Options:
   --sim [profile]          the built-in simulated target: ${PROFILES.join(', ')} (default ${DEFAULT_PROFILE})
@@ -46,6 +52,9 @@ Options:
                            authentication: anything else exposes the target to the network)
   --speed <hz>             SWD clock (e.g. 4M)
   --connect-under-reset    hold nRST while attaching
+  --udc <name>             gadget: the USB device controller (default: the first in /sys/class/udc)
+  --serial <text>          gadget: the USB serial number (default: from /etc/machine-id)
+  --udev-rules             print the udev rules that give users access to probes (udev/60-bmp-gdbserver.rules)
   --base <addr>            flash: where a raw binary goes (e.g. 0x08000000)
   --no-verify              flash: skip reading back what was programmed
   --reset                  flash: reset and run the target afterwards
@@ -90,6 +99,9 @@ async function main(): Promise<void> {
         base: { type: 'string' },
         'no-verify': { type: 'boolean' },
         reset: { type: 'boolean' },
+        udc: { type: 'string' },
+        serial: { type: 'string' },
+        'udev-rules': { type: 'boolean' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -99,7 +111,7 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const command = ['flash', 'run', 'repl'].includes(positionals[0]) ? positionals[0] : undefined;
+  const command = ['flash', 'run', 'repl', 'gadget'].includes(positionals[0]) ? positionals[0] : undefined;
   const flashFile = command === 'flash' ? positionals[1] : undefined;
   if (command === 'flash' && (!flashFile || positionals.length > 2)) throw new UsageError('flash needs one file');
   if (command === 'run' && (positionals.length !== 2 || !positionals[1])) throw new UsageError('run needs one script (arguments for it go after --)');
@@ -111,6 +123,23 @@ async function main(): Promise<void> {
   }
   if (scripting && (values.port || values.host || values.json || values['connect-under-reset'])) {
     throw new UsageError('--port, --host, --json and --connect-under-reset apply to the GDB server (a script starts its own with bmp.init)');
+  }
+
+  if ((values.udc !== undefined || values.serial !== undefined) && command !== 'gadget') throw new UsageError('--udc and --serial apply to the gadget command');
+  if (command === 'gadget') {
+    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+    if (values.probe !== undefined) throw new UsageError('gadget debugs the simulated target (--sim); --probe does not apply');
+    const profile = values.sim ?? DEFAULT_PROFILE;
+    if (!PROFILES.includes(profile)) throw new UsageError(`unknown profile '${profile}' (one of ${PROFILES.join(', ')})`);
+    const { gadgetCommand } = await import('./gadget.js');
+    await gadgetCommand({ profile: profile as SimProfileName, udc: values.udc, serial: values.serial, image: values.image, json: values.json, verbose: values.verbose });
+    return;
+  }
+  if (values['udev-rules']) {
+    const { udevRules } = await import('../firmware/udev.js');
+    const { listBoards } = await import('../firmware/boards.js');
+    process.stdout.write(udevRules(listBoards()));
+    return;
   }
 
   if (values.list) {
