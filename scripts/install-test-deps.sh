@@ -8,7 +8,7 @@ packages=(
   gcc openocd python3-pyocd python3-usb  # interop: OpenOCD and pyOCD through the USB stand-ins
   gdb-multiarch                     # the GDB server, end to end with a real GDB
   qemu-system-arm                   # the probe firmware's QEMU build (mps2-an500), end to end
-  qemu-system-x86 cpio xz-utils kmod usbutils  # test/vm: Debian's kernel in a VM (apt-get download, modinfo), lsusb in it
+  qemu-system-x86 cpio xz-utils kmod usbutils usbip  # test/vm: Debian's kernel in a VM (apt-get download, modinfo), lsusb in it
   dfu-util                          # dfu-suffix and dfuse-pack check the firmware images' .dfu files
   clang libclang-rt-14-dev          # libFuzzer and its sanitizer runtimes
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu binutils-aarch64-linux-gnu  # the linux-arm64 prebuild (npm pack)
