@@ -64,7 +64,18 @@ static uint16_t dap_packet_size(void *ctx, unsigned source)
     return source == 1u && usb_probe_high_speed() ? 512u : 64u;
 }
 
-static const app_io io = {0, gdb_read, gdb_write, dap_read, dap_write, millis, dap_packet_size};
+/* The host reset or reconfigured the device since the last look: the GDB session is over. */
+static bool gdb_hangup(void *ctx)
+{
+    (void)ctx;
+    static uint32_t seen;
+    uint32_t now = usb_probe_restarts();
+    bool changed = now != seen;
+    seen = now;
+    return changed;
+}
+
+static const app_io io = {0, gdb_read, gdb_write, dap_read, dap_write, millis, dap_packet_size, gdb_hangup};
 
 const app_io *app_usb_io(const app_usb_hooks *given)
 {

@@ -229,14 +229,23 @@ static void control(urb *u)
     complete(u, r == HOST_OK ? 0 : r == HOST_STALL ? -32 /* EPIPE */ : -110 /* ETIMEDOUT */);
 }
 
+/* The oldest pending URB of an endpoint (the kernel's queue order is its seqnum order). */
+static urb *oldest(bool in, uint8_t ep)
+{
+    urb *first = NULL;
+    for (unsigned i = 0; i < MAX_URBS; i++) {
+        urb *u = &s.urbs[i];
+        if (u->used && u->in == in && u->ep == ep && (!first || (int32_t)(u->seqnum - first->seqnum) < 0)) first = u;
+    }
+    return first;
+}
+
 /* One transaction for the oldest pending URB of each endpoint: bulk and interrupt. */
 static void service_urbs(void)
 {
-    bool busy[2][16] = {{false}};
-    for (unsigned i = 0; i < MAX_URBS; i++) {
-        urb *u = &s.urbs[i];
-        if (!u->used || busy[u->in][u->ep]) continue;
-        busy[u->in][u->ep] = true;
+    for (unsigned e = 0; e < 32; e++) {
+        urb *u = oldest(e >= 16, (uint8_t)(e & 15u));
+        if (!u) continue;
         uint16_t max = s.max_packet[u->in][u->ep];
         if (!max) {
             complete(u, -32);
