@@ -19,13 +19,16 @@
  *   bmp-usbip-probe-<board> [--port N] [--sim <profile>] [--image <file.bin>]
  *
  * One line on stdout when ready: "ready: USB/IP on 127.0.0.1:<port> busid 1-1; target UART
- * <pty>". The program runs until killed. POSIX (sockets, poll, pty): a test tool, not core code. */
+ * <pty>". The program runs until killed. SIGUSR1 prints the traffic so far as one line,
+ * 'stats: {"packets": N, "bytes": N, "dap_requests": N}' (data packets on the endpoints other
+ * than 0, CMSIS-DAP request transfers). POSIX (sockets, poll, pty): a test tool, not core code. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,7 @@
 #include "usb/usb_dwc2.h"
 #include "usb/usb_phyc_f72x.h"
 #include "usb/usb_probe.h"
+#include "usb/usb_probe_desc.h"
 #include "usb_host.h"
 #include "usbip_proto.h"
 
@@ -78,7 +82,18 @@ static struct {
     bool imported;
     urb urbs[MAX_URBS];
     bool progress; /* something moved in this turn */
+    /* Traffic since start (printed on SIGUSR1, for bench/usbip.mjs): data packets and their
+     * bytes on the non-control endpoints, CMSIS-DAP requests (HID and bulk OUT transfers). */
+    unsigned long long packets, bytes, dap_requests;
 } s;
+
+static volatile sig_atomic_t stats_wanted;
+
+static void on_usr1(int signal)
+{
+    (void)signal;
+    stats_wanted = 1;
+}
 
 static uint32_t now_ms(void)
 {
@@ -263,6 +278,8 @@ static void service_urbs(void)
             }
             if (data1 != s.host.in_data1[u->ep]) continue; /* a repeat of the last packet */
             s.host.in_data1[u->ep] = !data1;
+            s.packets++;
+            s.bytes += got;
             size_t room = u->length - u->done;
             memcpy(u->data + u->done, packet, got < room ? got : room);
             u->done += (uint32_t)(got < room ? got : room);
@@ -282,12 +299,17 @@ static void service_urbs(void)
                 continue;
             }
             s.host.out_data1[u->ep] = !s.host.out_data1[u->ep];
+            s.packets++;
+            s.bytes += chunk;
             u->done += (uint32_t)chunk;
             if (chunk == 0) u->zlp_sent = true;
             s.progress = true;
             bool more = u->done < u->length ||
                         ((u->flags & USBIP_URB_ZERO_PACKET) && u->length && u->length % max == 0 && !u->zlp_sent);
-            if (!more || chunk < max) complete(u, 0);
+            if (!more || chunk < max) {
+                if (u->ep == (USB_PROBE_EP_HID_OUT & 0x0Fu) || u->ep == (USB_PROBE_EP_DAP_OUT & 0x0Fu)) s.dap_requests++;
+                complete(u, 0);
+            }
         }
     }
 }
@@ -493,7 +515,12 @@ int main(int argc, char **argv)
            s.device.speed == USBIP_SPEED_HIGH ? "high speed" : "full speed", profile, ntohs(address.sin_port),
            ptsname(s.pty));
 
+    signal(SIGUSR1, on_usr1);
     for (;;) {
+        if (stats_wanted) {
+            stats_wanted = 0;
+            printf("stats: {\"packets\": %llu, \"bytes\": %llu, \"dap_requests\": %llu}\n", s.packets, s.bytes, s.dap_requests);
+        }
         s.progress = false;
         bool running = s.app.gdb.run == GDB_RUNNING;
         server_turn(true, 0);

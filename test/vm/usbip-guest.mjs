@@ -4,13 +4,17 @@
 // real clients made of it. It asserts nothing itself: every step's output (or its error) goes to
 // $OUT/<board>.json as { step: { ok, ms, text } } for the test on the host to judge.
 //
-//   node test/vm/usbip-guest.mjs stlink3mini devebox-stm32h743
+//   node test/vm/usbip-guest.mjs stlink3mini devebox-stm32h743:pyocd
+//   node test/vm/usbip-guest.mjs --bench stlink3mini devebox-stm32h743   (figures for bench/usbip.mjs)
+//
+// A board may name steps to leave out after a colon (board:step,step): the slow clients (Python,
+// Node) run for one configuration each, to keep the VM within its time.
 //
 // Steps: enumeration (drivers bound, device nodes, lsusb -v, dmesg), GDB on /dev/ttyACM0 (scan,
-// attach, load, compare-sections, break, step, watch, Ctrl-C), the target UART (second ttyACM <->
-// the program's pty), OpenOCD over usb_bulk and hid, pyOCD, this package's own --probe path
-// (node-usb through bmp-gdbserver, node-hid through the transport), a detach in the middle of a
-// GDB session, then re-attach. Every child is bounded in time; the probe program is killed.
+// attach, load, compare-sections, break, step, watch, Ctrl-C, then `usbip detach` while the target
+// runs), re-attach and a new GDB session, the target UART (second ttyACM <-> the program's pty),
+// OpenOCD over usb_bulk and hid, pyOCD, this package's own --probe path (node-usb through
+// bmp-gdbserver, node-hid through the transport). Every child is bounded in time; the probe program is killed.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -126,9 +130,9 @@ function gdbBatch(commands, { during = {}, timeoutMs = 90_000 } = {}) {
 
 const only = process.env.USBIP_STEPS?.split(',');
 
-async function boardSteps(board, results, save) {
+async function boardSteps(board, skip, results, save) {
   const step = async (name, fn) => {
-    if (only && !only.includes(name)) return;
+    if ((only && !only.includes(name)) || skip.includes(name)) return;
     const started = Date.now();
     try {
       results[name] = { ok: true, text: String((await fn()) ?? '') };
@@ -150,8 +154,10 @@ async function boardSteps(board, results, save) {
       return JSON.stringify({ drivers: interfaceDrivers(), ttys: ttys(), hidraws: hidraws(), ...id, speed });
     });
     await step('lsusb', async () => (await run('lsusb', ['-v', '-d', `${vidPid().vid}:${vidPid().pid}`])).out);
+    await step('dmesg', async () => (await sh('dmesg')).out); /* the enumeration's */
     await step('gdb', async () => {
       await sh('stty -F /dev/ttyACM0 raw -echo');
+      let detach;
       return gdbBatch([
         'set confirm off', 'set pagination off',
         'target extended-remote /dev/ttyACM0',
@@ -170,8 +176,24 @@ async function boardSteps(board, results, save) {
         'delete',
         '!ctrl-c continue',
         'print counter',
-        'detach',
-      ], { during: { 'ctrl-c': (gdb) => setTimeout(() => gdb.kill('SIGINT'), 2000) } });
+        '!unplug continue',
+        'info registers pc',
+      ], {
+        during: {
+          'ctrl-c': (gdb) => setTimeout(() => gdb.kill('SIGINT'), 2000),
+          unplug: () => setTimeout(() => (detach = run('usbip', ['detach', '-p', '0'])), 2000),
+        },
+      });
+      const d = detach ? await detach : { status: 'never run', out: '' };
+      await waitFor('the device to go', () => ttys().length === 0 && hidraws().length === 0, 20_000);
+      return `${transcript}\nusbip detach: status ${d.status}\n${d.out}\nprobe program still running: ${probe.child.exitCode === null}`;
+    });
+    await step('reattach', async () => {
+      const out = await attach(probe);
+      await sh('stty -F /dev/ttyACM0 raw -echo');
+      const transcript = await gdbBatch(['set confirm off', 'target extended-remote /dev/ttyACM0', 'monitor swdp_scan',
+        'attach 1', 'x/xw 0x20004000', 'detach']);
+      return `${out}\n${transcript}`;
     });
     await step('uart', async () => {
       const r = await sh(`stty -F /dev/ttyACM1 raw -echo && stty -F ${probe.pty} raw -echo &&
@@ -230,25 +252,7 @@ async function boardSteps(board, results, save) {
         await transport.close();
       }
     });
-    await step('detach mid-session', async () => {
-      await sh('stty -F /dev/ttyACM0 raw -echo');
-      let detach;
-      const transcript = await gdbBatch(['set confirm off', 'target extended-remote /dev/ttyACM0', 'monitor swdp_scan',
-        'attach 1', '!unplug continue', 'info registers pc'], {
-        during: { unplug: () => setTimeout(() => (detach = run('usbip', ['detach', '-p', '0'])), 2000) },
-      });
-      const d = detach ? await detach : { status: 'never run', out: '' };
-      await waitFor('the device to go', () => ttys().length === 0 && hidraws().length === 0, 20_000);
-      return `${transcript}\nusbip detach: status ${d.status}\n${d.out}\nprobe program still running: ${probe.child.exitCode === null}`;
-    });
-    await step('reattach', async () => {
-      const out = await attach(probe);
-      await sh('stty -F /dev/ttyACM0 raw -echo');
-      const transcript = await gdbBatch(['set confirm off', 'target extended-remote /dev/ttyACM0', 'monitor swdp_scan',
-        'attach 1', 'x/xw 0x20004000', 'detach']);
-      return `${out}\n${transcript}`;
-    });
-    await step('dmesg', async () => (await sh('dmesg')).out);
+    await step('dmesg at the end', async () => (await sh('dmesg')).out);
   } finally {
     await run('usbip', ['detach', '-p', '0'], { timeoutMs: 10_000 });
     probe.child.kill('SIGKILL');
@@ -256,12 +260,90 @@ async function boardSteps(board, results, save) {
   }
 }
 
-for (const board of process.argv.slice(2)) {
+/** The probe program's traffic counters so far (SIGUSR1 makes it print them). */
+async function probeStats(probe) {
+  const before = probe.log().length;
+  probe.child.kill('SIGUSR1');
+  const m = await waitFor('the stats line', () => /stats: (\{.*\})/.exec(probe.log().slice(before)), 10_000);
+  return JSON.parse(m[1]);
+}
+
+/** Traffic of one client run: its output and the counters' growth. */
+async function measured(probe, fn) {
+  const a = await probeStats(probe);
+  const out = await fn();
+  const b = await probeStats(probe);
+  return { out, packets: b.packets - a.packets, bytes: b.bytes - a.bytes, dap: b.dap_requests - a.dap_requests };
+}
+
+/**
+ * Figures for bench/usbip.mjs: OpenOCD reading 64 KiB of SRAM (against a session that only
+ * examines and halts, so the difference is the read's), over usb_bulk and hid; and CMSIS-DAP
+ * packets per GDB single step through bmp-gdbserver --probe (node-usb), from two GDB sessions
+ * that differ by 100 steps.
+ */
+async function benchBoard(board) {
+  const figures = { board };
+  const probe = await startProbe(board);
+  try {
+    await attach(probe);
+    figures.ready = probe.ready;
+    const { vid, pid, serial } = vidPid();
+    for (const backend of ['usb_bulk', 'hid']) {
+      const openocd = (extra) => run('openocd', ['-f', 'interface/cmsis-dap.cfg', '-c', `cmsis_dap_vid_pid 0x${vid} 0x${pid}`,
+        '-c', `cmsis_dap_backend ${backend}`, '-c', 'transport select swd', '-c', 'adapter speed 4000',
+        '-f', 'target/stm32f4x.cfg', '-c', 'gdb_port disabled', '-c', 'tcl_port disabled', '-c', 'telnet_port disabled',
+        '-c', 'init', '-c', 'halt', ...extra, '-c', 'shutdown'], { timeoutMs: 120_000 }).then((r) => r.out);
+      const base = await measured(probe, () => openocd([]));
+      const read = await measured(probe, () => openocd(['-c', 'dump_image /tmp/bench.bin 0x20000000 65536']));
+      const m = /dumped 65536 bytes in ([\d.]+)s/.exec(read.out);
+      if (!m) throw new Error(`OpenOCD did not read:\n${read.out}`);
+      const seconds = Number(m[1]);
+      const packets = read.packets - base.packets;
+      figures[backend] = { seconds, packets, dap: read.dap - base.dap, packets_per_s: packets / seconds, KB_per_s: 64 / seconds };
+    }
+    const server = spawn(process.execPath, ['dist/lib/cli/bmp-gdbserver.js', '--probe', serial, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    server.stdout.on('data', (d) => (out += d));
+    server.stderr.on('data', (d) => (out += d));
+    try {
+      const m = await waitFor('bmp-gdbserver to listen', () => /127\.0\.0\.1:(\d+)/.exec(out), 60_000);
+      const session = (steps) => gdbBatch(['set confirm off', `target extended-remote 127.0.0.1:${m[1]}`, 'attach 1',
+        ...(steps ? [`stepi ${steps}`] : []), 'detach']);
+      const base = await measured(probe, () => session(0));
+      const stepped = await measured(probe, () => session(100));
+      figures.gdb_step = { steps: 100, dap: stepped.dap - base.dap, per_step: (stepped.dap - base.dap) / 100, transcript: stepped.out.slice(-400) };
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('close', resolve));
+    }
+  } finally {
+    await run('usbip', ['detach', '-p', '0'], { timeoutMs: 10_000 });
+    probe.child.kill('SIGKILL');
+  }
+  return figures;
+}
+
+if (process.argv[2] === '--bench') {
+  for (const board of process.argv.slice(3)) {
+    let figures;
+    try {
+      figures = await benchBoard(board);
+    } catch (e) {
+      figures = { board, error: String(e?.stack ?? e) };
+    }
+    writeFileSync(join(OUT, `${board}-bench.json`), JSON.stringify(figures, null, 1));
+  }
+  process.exit(0);
+}
+
+for (const arg of process.argv.slice(2)) {
+  const [board, skipped = ''] = arg.split(':');
   const results = {};
   const started = Date.now();
   const save = () => writeFileSync(join(OUT, `${board}.json`), JSON.stringify(results, null, 1));
   try {
-    await boardSteps(board, results, save);
+    await boardSteps(board, skipped.split(',').filter(Boolean), results, save);
   } catch (e) {
     results.setup = { ok: false, text: String(e?.stack ?? e), ms: 0 };
   }
