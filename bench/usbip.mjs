@@ -35,7 +35,6 @@ const r = await runVm({
   modules: ['usbip-core', 'vhci-hcd', 'cdc_acm', 'usbhid', 'hid-generic'],
   script: `ip link set lo up\nnode test/vm/usbip-guest.mjs --bench ${boards.map((b) => b.board).join(' ')}`,
   timeoutMs: 480_000,
-  cpus: 2,
 });
 if (r.timedOut) fail(`the VM timed out:\n${r.console.slice(-3000)}`);
 const round = (x) => +x.toPrecision(4);

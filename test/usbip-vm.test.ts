@@ -6,9 +6,10 @@
  * enumerates it with its own drivers, then real clients use it as a board's user would:
  * gdb-multiarch on /dev/ttyACM0, the target UART on the second ttyACM, OpenOCD over usb_bulk and
  * hid, pyOCD, and this package's node-usb and node-hid paths; then a detach in the middle of a
- * GDB session and a re-attach. test/vm/usbip-guest.mjs runs all of that in the guest for both
- * configurations (STLINK-V3MINI at high speed, DevEBox STM32H743 at full speed) in one boot; the
- * checks are here.
+ * GDB session and a re-attach. test/vm/usbip-guest.mjs runs all of that in the guest, one VM per
+ * configuration (STLINK-V3MINI at high speed, DevEBox STM32H743 at full speed), the two side by
+ * side; the checks are here. A step that did not finish in a VM that ran out of time fails its
+ * own test, not the others.
  *
  * What this proves and what it cannot: the descriptors, the class requests and the OTG driver's
  * logic (FIFOs, toggles, short and zero-length packets) against the kernel users run; not the
@@ -78,24 +79,23 @@ describe('the probe firmware over USB/IP, enumerated and used through a Linux ke
       const program = join(root, 'build-native', `bmp-usbip-probe-${board}`);
       assert.ok(existsSync(program), `${program} is not built (cmake --build build-native)`);
     }
-    const r = await vm.runVm({
+    // One VM per configuration, side by side (each is one QEMU thread).
+    const runs = await Promise.all(boards.map((b) => vm.runVm({
       modules: ['usbip-core', 'vhci-hcd', 'cdc_acm', 'usbhid', 'hid-generic'],
-      script: `ip link set lo up\nnode test/vm/usbip-guest.mjs ${boards.map((b) => `${b.board}:${b.skip.join(',')}`).join(' ')}`,
-      timeoutMs: 280_000,
-      cpus: 2, // the probe program and its client side by side
-    });
-    seconds = r.seconds;
-    assert.equal(r.timedOut, false, `the VM timed out:\n${r.console.slice(-4000)}`);
-    for (const { board } of boards) {
+      script: `ip link set lo up\nnode test/vm/usbip-guest.mjs ${b.board}:${b.skip.join(',')}`,
+      timeoutMs: 240_000,
+    })));
+    boards.forEach(({ board }, i) => {
+      const r = runs[i];
+      seconds = Math.max(seconds, r.seconds);
       const file = r.files[`${board}.json`];
-      assert.ok(file, `no results for ${board}:\n${r.console.slice(-4000)}`);
+      assert.ok(file, `no results for ${board}${r.timedOut ? ' (the VM timed out)' : ''}:\n${r.console.slice(-4000)}`);
       results[board] = JSON.parse(file.toString()) as Results;
-    }
-    assert.equal(r.status, 0, r.console.slice(-4000));
-    console.log(`      VM: ${seconds.toFixed(0)} s for both configurations`);
+      console.log(`      ${board}: VM ${r.seconds.toFixed(0)} s${r.timedOut ? ', timed out' : ''}`);
+    });
   });
 
-  it('both configurations in one boot, within 3 minutes', () => {
+  it('both configurations, booted side by side, within 3 minutes', () => {
     assert.ok(seconds < 180, `${seconds} s`);
   });
 
