@@ -134,7 +134,6 @@ describe('the probe firmware over USB/IP, enumerated and used through a Linux ke
         `0x02 ${bulk}`, `0x04 ${bulk}`, '0x05 0x0040', `0x06 ${bulk}`,
         '0x81 0x0010', `0x82 ${bulk}`, '0x83 0x0010', `0x84 ${bulk}`, '0x85 0x0040', `0x86 ${bulk}`,
       ]);
-      if (highSpeed) assert.match(lsusb, /Device Qualifier \(for other device speed\):/);
       assert.doesNotMatch(lsusb, /can't get|cannot get|unable to|invalid|\*\* UNRECOGNIZED/i);
 
       const dmesg = stepText(r, 'dmesg');

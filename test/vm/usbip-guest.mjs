@@ -158,7 +158,7 @@ async function boardSteps(board, skip, results, save) {
     await step('gdb', async () => {
       await sh('stty -F /dev/ttyACM0 raw -echo');
       let detach;
-      return gdbBatch([
+      const transcript = await gdbBatch([
         'set confirm off', 'set pagination off',
         'target extended-remote /dev/ttyACM0',
         'monitor swdp_scan',
@@ -213,7 +213,7 @@ async function boardSteps(board, skip, results, save) {
         '-f', 'target/stm32f4x.cfg', '-c', 'gdb_port disabled', '-c', 'tcl_port disabled', '-c', 'telnet_port disabled',
         '-c', 'init', '-c', 'halt', '-c', 'reg pc', '-c', 'mww 0x20004000 0xcafef00d', '-c', 'mdw 0x20004000',
         '-c', `load_image /tmp/pattern-${backend}.bin 0x20000000 bin`,
-        '-c', `dump_image /tmp/dump-${backend}.bin 0x20000000 16384`, '-c', 'shutdown'], { timeoutMs: 60_000 });
+        '-c', `dump_image /tmp/dump-${backend}.bin 0x20000000 16384`, '-c', 'resume', '-c', 'shutdown'], { timeoutMs: 60_000 });
       const same = existsSync(`/tmp/dump-${backend}.bin`) && readFileSync(`/tmp/dump-${backend}.bin`).equals(pattern);
       return `${r.out}\nround trip: ${same ? 'identical' : 'DIFFERENT'}\n`;
     };
