@@ -53,8 +53,8 @@ async function waitFor(what, test, timeoutMs = 20_000) {
 }
 
 /** The probe program: resolves once it printed its ready line. */
-async function startProbe(board) {
-  const child = spawn(`build-native/bmp-usbip-probe-${board}`, ['--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startProbe(board, extra = []) {
+  const child = spawn(`build-native/bmp-usbip-probe-${board}`, ['--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -279,12 +279,11 @@ async function measured(probe, fn) {
 /**
  * Figures for bench/usbip.mjs: OpenOCD reading 64 KiB of SRAM (against a session that only
  * examines and halts, so the difference is the read's), over usb_bulk and hid; and CMSIS-DAP
- * packets per GDB single step through bmp-gdbserver --probe (node-usb), from two GDB sessions
- * that differ by 100 steps.
+ * packets per GDB single step through bmp-gdbserver --probe (node-usb), over 100 `stepi`.
  */
 async function benchBoard(board) {
   const figures = { board };
-  const probe = await startProbe(board);
+  const probe = await startProbe(board, ['--image', elf.replace(/\.elf$/, '.bin')]); /* the fixture runs */
   try {
     await attach(probe);
     figures.ready = probe.ready;
@@ -308,11 +307,16 @@ async function benchBoard(board) {
     server.stderr.on('data', (d) => (out += d));
     try {
       const m = await waitFor('bmp-gdbserver to listen', () => /127\.0\.0\.1:(\d+)/.exec(out), 60_000);
-      const session = (steps) => gdbBatch(['set confirm off', `target extended-remote 127.0.0.1:${m[1]}`, 'attach 1',
-        ...(steps ? [`stepi ${steps}`] : []), 'detach']);
-      const base = await measured(probe, () => session(0));
-      const stepped = await measured(probe, () => session(100));
-      figures.gdb_step = { steps: 100, dap: stepped.dap - base.dap, per_step: (stepped.dap - base.dap) / 100, transcript: stepped.out.slice(-400) };
+      // Counters read by GDB's own `shell` just before and after the steps (synchronous: GDB
+      // waits for kill(1), and the probe prints before the next USB packet can arrive).
+      const mark = probe.log().length;
+      const stats = `shell kill -USR1 ${probe.child.pid}; sleep 0.3`;
+      const transcript = await gdbBatch(['set confirm off', `target extended-remote 127.0.0.1:${m[1]}`, 'attach 1',
+        'break fixture_tick', 'continue', 'delete', stats, 'stepi 100', stats, 'info registers pc', 'detach']);
+      const lines = [...probe.log().slice(mark).matchAll(/stats: (\{.*\})/g)].map((x) => JSON.parse(x[1]));
+      if (lines.length !== 2) throw new Error(`expected two stats lines around the steps:\n${transcript}`);
+      const dap = lines[1].dap_requests - lines[0].dap_requests;
+      figures.gdb_step = { steps: 100, dap, per_step: dap / 100, transcript: transcript.slice(-400) };
     } finally {
       server.kill('SIGTERM');
       await new Promise((resolve) => server.once('close', resolve));
