@@ -10,12 +10,20 @@
 // simulated target's time run on by the wall time since the previous packet, as a real chip's
 // would. Our side: the virtual probe on the same USB models, with GdbServer, as bench/gdb.mjs.
 //
-// Flash: OpenOCD's `program` (through GDB's `monitor`) on a fresh target, against the library's
-// flash() on a fresh virtual probe. OpenOCD's stm32f4x loader is Thumb-2 code, which the
-// simulator (ARMv6-M instructions only) cannot run: with the stock configuration it times out
-// and OpenOCD gives up; it falls back to single half-word writes only when it has no work area,
-// so a second run with WORKAREASIZE 0 takes that path. The line reports the completed run; the
-// path field quotes OpenOCD's log for both.
+// Flash, on the STM32F407 (256 KiB) and the STM32F103 (its whole 128 KiB): OpenOCD's `program`
+// (through GDB's `monitor`) with the stock target configuration on a fresh target, against the
+// library's flash() on a fresh virtual probe. OpenOCD's stm32f4x/stm32f1x drivers run their own
+// on-target loaders (Thumb-2 code, which the simulated Cortex-M3/M4 runs). Should a loader fail,
+// OpenOCD gives up; it falls back to single half-word writes only when it has no work area, so
+// a second run with WORKAREASIZE 0 would take that path: the line reports the completed run and
+// the path field quotes OpenOCD's log for both. Virtual time: the simulated target's clock from
+// the start of programming to the end of verification (for OpenOCD it includes the wall time
+// of its sleeps between polls, as a real chip's would).
+//
+// pyOCD 0.13 (Debian) too, where it knows the part: its stm32f103rc target's flash algorithm on
+// the STM32F103, over HID, against ours. pyocd-flashtool connects, programs and resets in one
+// run, so its count covers the whole run; it does not verify. (Its nearest F4 target,
+// stm32f439xi, reloads the IWDG first, which the simulated F407 lacks: no F407 row.)
 //
 // Prints JSON lines as the other benchmarks do. Needs `npx tsc -p tsconfig.json` (dist/),
 // openocd, gdb-multiarch and the stand-ins (built here by test/interop/build.sh when missing).
@@ -46,7 +54,7 @@ if (!existsSync(join(root, 'dist/lib/index.js')) || !existsSync(join(root, 'dist
 }
 
 const dist = new URL('../dist/', import.meta.url);
-const { DapEngine, DapServer, GdbServer, Sim, openProbe } = await import(new URL('lib/index.js', dist));
+const { DapEngine, DapServer, GdbServer, Sim, WallClockEngine, openProbe } = await import(new URL('lib/index.js', dist));
 const { GdbDriver } = await import(new URL('test/helpers/gdb.js', dist));
 const { installFixture, loadFixture, fixturePath } = await import(new URL('test/helpers/fixture.js', dist));
 
@@ -61,7 +69,11 @@ const SRAM = 0x20000000;
 const SIZE = 64 << 10;
 const STEPS = 200;
 const FLASH = 0x08000000;
-const FLASH_SIZE = 256 << 10;
+/** The flash rows: OpenOCD's stock configuration for each part, and how much to program. */
+const FLASH_PARTS = [
+  { profile: 'stm32f407', config: 'target/stm32f4x.cfg', size: 256 << 10 },
+  { profile: 'stm32f103', config: 'target/stm32f1x.cfg', size: 128 << 10, pyocd: 'stm32f103rc' },
+];
 const BACKENDS = [
   { name: 'HID', openocd: 'hid', usb: 'hid', packetSize: 64 },
   { name: 'bulk', openocd: 'usb_bulk', usb: 'bulk', packetSize: 512 },
@@ -77,9 +89,11 @@ const DAP_COMMANDS = {
 
 const work = mkdtempSync(join(tmpdir(), 'bmp-openocd-bench-'));
 const dumpFile = join(work, 'sram.bin');
-const flashFile = join(work, 'flash.bin');
-const flashData = new Uint8Array(randomBytes(FLASH_SIZE));
-writeFileSync(flashFile, flashData);
+for (const part of FLASH_PARTS) {
+  part.file = join(work, `flash-${part.profile}.bin`);
+  part.data = new Uint8Array(randomBytes(part.size));
+  writeFileSync(part.file, part.data);
+}
 
 /** Everything to stop on the way out, newest first. */
 const cleanups = new Set();
@@ -111,14 +125,12 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-/** Counts the CMSIS-DAP requests the server hands to the engine; lets target time follow wall time. */
+/** Counts the CMSIS-DAP requests the server hands to the engine. */
 class CountingEngine {
-  constructor(engine, sim) {
+  constructor(engine) {
     this.engine = engine;
-    this.sim = sim;
     this.requests = 0;
     this.byCommand = new Map();
-    this.last = 0n;
   }
 
   get packetSize() {
@@ -126,16 +138,10 @@ class CountingEngine {
   }
 
   async execute(request) {
-    const now = process.hrtime.bigint();
-    if (this.last) this.sim.advance(Math.min(Number(now - this.last), MAX_GAP_NS));
     this.requests++;
     const name = DAP_COMMANDS[request[0]] ?? `0x${request[0].toString(16)}`;
     this.byCommand.set(name, (this.byCommand.get(name) ?? 0) + 1);
-    try {
-      return await this.engine.execute(request);
-    } finally {
-      this.last = process.hrtime.bigint();
-    }
+    return this.engine.execute(request);
   }
 
   abort() {
@@ -168,11 +174,12 @@ function freePort() {
 }
 
 /** The simulated target with the fixture in place, as `bmp-dap serve --image` prepares it. */
-async function startDap(packetSize) {
-  const sim = new Sim(PROFILE);
-  installFixture(sim, loadFixture(PROFILE));
+async function startDap(packetSize, profile = PROFILE) {
+  const sim = new Sim(profile);
+  installFixture(sim, loadFixture(profile));
   sim.reset('system');
-  const engine = new CountingEngine(new DapEngine(sim, { packetSize, packetCount: 8 }), sim);
+  // As bmp-dap serve: the target's time follows wall time between packets (WallClockEngine).
+  const engine = new CountingEngine(new WallClockEngine(new DapEngine(sim, { packetSize, packetCount: 8 }), sim, MAX_GAP_NS));
   const server = new DapServer({ engine, host: '127.0.0.1', port: 0 });
   const port = await server.listen();
   const stop = track(async () => {
@@ -183,9 +190,9 @@ async function startDap(packetSize) {
 }
 
 /** Runs OpenOCD with the stand-ins; its log is collected as it comes. */
-function startOpenocd(backend, dapPort, gdbPort, { workArea = true } = {}) {
+function startOpenocd(backend, dapPort, gdbPort, { workArea = true, config = 'target/stm32f4x.cfg' } = {}) {
   const args = ['-f', 'interface/cmsis-dap.cfg', '-c', `cmsis_dap_backend ${backend.openocd}`,
-    '-c', 'transport select swd', ...(workArea ? [] : ['-c', 'set WORKAREASIZE 0']), '-f', 'target/stm32f4x.cfg',
+    '-c', 'transport select swd', ...(workArea ? [] : ['-c', 'set WORKAREASIZE 0']), '-f', config,
     '-c', `gdb_port ${gdbPort}`, '-c', 'tcl_port disabled', '-c', 'telnet_port disabled', '-c', 'bindto 127.0.0.1'];
   const child = spawn('openocd', args, {
     env: { ...process.env, LD_LIBRARY_PATH: libs, BMP_DAP_PORT: String(dapPort) },
@@ -292,23 +299,25 @@ async function oursGdb(usb) {
 }
 
 /** Our side of the flash: the library's flash() on a fresh virtual probe. */
-async function oursFlash(usb) {
-  const probe = await openProbe({ sim: PROFILE, usb });
+async function oursFlash(usb, part) {
+  const probe = await openProbe({ sim: part.profile, usb });
   const closeProbe = track(() => probe.close());
-  installFixture(probe.sim, loadFixture(PROFILE));
+  installFixture(probe.sim, loadFixture(part.profile));
   probe.sim.reset('system');
   const target = await probe.attach();
   const before = await probe.stats();
   const wall = process.hrtime.bigint();
-  await target.flash([{ address: FLASH, data: flashData }], { verify: true });
+  const simStart = probe.sim.seconds;
+  await target.flash([{ address: FLASH, data: part.data }], { verify: true });
   const after = await probe.stats();
   const result = {
     packets: after.packets - before.packets,
     wall_s: Number(process.hrtime.bigint() - wall) / 1e9,
     virtual_s: (after.hostNs - before.hostNs) / 1e9,
+    target_s: probe.sim.seconds - simStart,
   };
-  const written = probe.sim.peek(FLASH, FLASH_SIZE);
-  if (Buffer.compare(Buffer.from(written), Buffer.from(flashData)) !== 0) throw new Error('our flash: contents differ');
+  const written = probe.sim.peek(FLASH, part.size);
+  if (Buffer.compare(Buffer.from(written), Buffer.from(part.data)) !== 0) throw new Error('our flash: contents differ');
   await closeProbe();
   return result;
 }
@@ -329,8 +338,8 @@ async function gdbPhases(gdb, phase) {
 }
 
 /** A fresh simulated target behind the DAP server, OpenOCD on it, and gdb-multiarch connected and halted. */
-async function openocdWithGdb(backend, options) {
-  const dap = await startDap(backend.packetSize);
+async function openocdWithGdb(backend, options = {}) {
+  const dap = await startDap(backend.packetSize, options.profile);
   const gdbPort = await freePort();
   const openocd = startOpenocd(backend, dap.port, gdbPort, options);
   await waitForLog(openocd, new RegExp(`Listening on port ${gdbPort} for gdb connections`), 60_000);
@@ -367,24 +376,56 @@ async function openocdGdb(backend) {
  * OpenOCD's `program <file> <address> verify` on a fresh target, through GDB's `monitor`. With
  * `workArea: false` (WORKAREASIZE 0) its flash driver has no RAM for the on-target loader.
  */
-async function openocdFlash(backend, options) {
+async function openocdFlash(backend, part, options) {
   // Connect through GDB as a user would, then program with a monitor command so that the count
   // covers the programming only (not OpenOCD's start-up and examination).
-  const { dap, openocd, gdb } = await openocdWithGdb(backend, options);
+  const { dap, openocd, gdb } = await openocdWithGdb(backend, { ...options, profile: part.profile, config: part.config });
   const before = dap.engine.snapshot();
   const logStart = openocd.log.length;
   const wall = process.hrtime.bigint();
-  const out = await gdb.run(`monitor program ${flashFile} 0x${FLASH.toString(16)} verify`, 900_000);
+  const simStart = dap.sim.seconds;
+  const out = await gdb.run(`monitor program ${part.file} 0x${FLASH.toString(16)} verify`, 900_000);
   const wall_s = Number(process.hrtime.bigint() - wall) / 1e9;
+  const virtual_s = dap.sim.seconds - simStart;
   await new Promise((resolve) => setTimeout(resolve, 200));
   const counted = dap.engine.since(before);
   const log = openocd.log.slice(logStart) + out;
-  const written = dap.sim.peek(FLASH, FLASH_SIZE);
-  const correct = Buffer.compare(Buffer.from(written), Buffer.from(flashData)) === 0;
+  const written = dap.sim.peek(FLASH, part.size);
+  const correct = Buffer.compare(Buffer.from(written), Buffer.from(part.data)) === 0;
   await gdb.stop();
   await openocd.stop();
   await dap.stop();
-  return { ...counted, wall_s, log, path: flashPath(log), correct };
+  return { ...counted, wall_s, virtual_s, log, path: flashPath(log), correct };
+}
+
+/** pyOCD's flash programming (pyocd-flashtool with its target's flash algorithm) on a fresh target. */
+async function pyocdFlash(backend, part) {
+  const dap = await startDap(backend.packetSize, part.profile);
+  const before = dap.engine.snapshot();
+  const wall = process.hrtime.bigint();
+  const simStart = dap.sim.seconds;
+  const log = await new Promise((resolve) => {
+    const child = spawn('pyocd-flashtool', ['-t', part.pyocd, '-a', `0x${FLASH.toString(16)}`, part.file, 'bin'], {
+      env: { ...process.env, LD_LIBRARY_PATH: libs, BMP_DAP_PORT: String(dap.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d.toString()));
+    child.stderr.on('data', (d) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    child.once('error', (error) => resolve(`could not start pyocd-flashtool: ${error.message}`));
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
+  const wall_s = Number(process.hrtime.bigint() - wall) / 1e9;
+  const virtual_s = dap.sim.seconds - simStart;
+  const counted = dap.engine.since(before);
+  const correct = Buffer.compare(Buffer.from(dap.sim.peek(FLASH, part.size)), Buffer.from(part.data)) === 0;
+  await dap.stop();
+  if (!correct) throw new Error(`pyOCD did not program the flash:\n${log.slice(-2000)}`);
+  return { ...counted, wall_s, virtual_s, summary: /Programmed .*/.exec(log)?.[0] ?? 'no summary' };
 }
 
 function line(phase, backend, openocd, ours, extra = {}) {
@@ -410,20 +451,40 @@ try {
     line('GDB dump of 64 KiB SRAM', backend, theirs.read, ours.read);
     line('GDB restore of 64 KiB SRAM', backend, theirs.write, ours.write);
     line(`GDB stepi ${STEPS}`, backend, theirs.step, ours.step, { openocd_pc: theirs.step.pc, ours_pc: ours.step.pc });
-    // Stock stm32f4x.cfg first: the on-target loader, Thumb-2 code the ARMv6-M simulator cannot
-    // run. OpenOCD falls back to single accesses only when it has no work area for the loader,
-    // so a second run takes that path (WORKAREASIZE 0) and completes.
-    const loader = await openocdFlash(backend, { workArea: true });
-    const single = loader.correct ? null : await openocdFlash(backend, { workArea: false });
-    if (process.env.BENCH_VERBOSE) process.stderr.write(loader.log + (single?.log ?? ''));
-    const theirFlash = single ?? loader;
-    const ourFlash = await oursFlash(backend.usb);
-    line('flash 256 KiB and verify', backend, theirFlash, ourFlash, {
-      openocd_path: single ? `stock config: ${loader.path}; WORKAREASIZE 0: ${single.path}` : loader.path,
-      openocd_flash_correct: theirFlash.correct,
-      ...(single ? { openocd_loader_attempt_packets: loader.packets, openocd_loader_attempt_wall_s: Number(loader.wall_s.toFixed(3)) } : {}),
-      ours_path: 'on-target loader (each block erased just before it is programmed; buffers streamed without waiting); verify: the routine reads each buffer back from flash and keeps a CRC-32, compared with the host\'s',
-    });
+    for (const part of FLASH_PARTS) {
+      // Stock configuration first: OpenOCD's on-target loader. Should it fail, OpenOCD falls
+      // back to single accesses only when it has no work area: a second run takes that path.
+      const loader = await openocdFlash(backend, part, { workArea: true });
+      const single = loader.correct ? null : await openocdFlash(backend, part, { workArea: false });
+      if (process.env.BENCH_VERBOSE) process.stderr.write(loader.log + (single?.log ?? ''));
+      const theirFlash = single ?? loader;
+      const ourFlash = await oursFlash(backend.usb, part);
+      line(`flash ${part.size >> 10} KiB and verify (${part.profile})`, backend, theirFlash, ourFlash, {
+        openocd_path: single ? `stock config: ${loader.path}; WORKAREASIZE 0: ${single.path}` : loader.path,
+        openocd_flash_correct: theirFlash.correct,
+        openocd_virtual_s: Number(theirFlash.virtual_s.toFixed(3)),
+        ours_target_s: Number(ourFlash.target_s.toFixed(3)),
+        ...(single ? { openocd_loader_attempt_packets: loader.packets, openocd_loader_attempt_wall_s: Number(loader.wall_s.toFixed(3)) } : {}),
+        ours_path: 'on-target loader (each block erased just before it is programmed; buffers streamed without waiting); verify: the routine reads each buffer back from flash and keeps a CRC-32, compared with the host\'s',
+      });
+      if (part.pyocd && backend.openocd === 'hid') {
+        const pyocd = await pyocdFlash(backend, part);
+        console.log(JSON.stringify({
+          bench: `pyOCD vs bmp-gdbserver: flash ${part.size >> 10} KiB (${part.profile}) on ${backend.name}`,
+          pyocd_packets: pyocd.packets,
+          ours_packets: ourFlash.packets,
+          ratio: Number((pyocd.packets / ourFlash.packets).toFixed(3)),
+          pyocd_wall_s: Number(pyocd.wall_s.toFixed(3)),
+          ours_wall_s: Number(ourFlash.wall_s.toFixed(3)),
+          pyocd_virtual_s: Number(pyocd.virtual_s.toFixed(3)),
+          ours_target_s: Number(ourFlash.target_s.toFixed(3)),
+          pyocd_path: `pyocd-flashtool -t ${part.pyocd}: its flash algorithm (on-target); counted: the whole run (connect, program, reset), no verify; "${pyocd.summary}"`,
+          pyocd_by_command: pyocd.byCommand,
+          goal: 'fewer packets than pyOCD',
+          met: ourFlash.packets < pyocd.packets,
+        }));
+      }
+    }
   }
 } catch (error) {
   process.stderr.write(`bench/openocd.mjs: ${error.stack ?? error}\n`);

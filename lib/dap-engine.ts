@@ -54,3 +54,38 @@ export class DapEngine implements DapPacketEngine {
     this.handle.abort();
   }
 }
+
+/**
+ * A CMSIS-DAP engine whose simulated target's time follows wall time between packets, as a real
+ * chip's does while the host sleeps between polls: OpenOCD and pyOCD time their waits for the
+ * flash (an F1 page erase takes 20-40 ms) by the clock, and would give up on a target whose time
+ * moves only with the packets. One gap adds at most `maxGapNs` (a stalled host is not a long
+ * wait for the target).
+ */
+export class WallClockEngine implements DapPacketEngine {
+  #last = 0n;
+
+  constructor(
+    private readonly engine: DapPacketEngine,
+    private readonly sim: Sim,
+    private readonly maxGapNs = 1e9,
+  ) {}
+
+  get packetSize(): number {
+    return this.engine.packetSize;
+  }
+
+  async execute(request: Uint8Array): Promise<Uint8Array[]> {
+    const now = process.hrtime.bigint();
+    if (this.#last) this.sim.advance(Math.min(Number(now - this.#last), this.maxGapNs));
+    try {
+      return await this.engine.execute(request);
+    } finally {
+      this.#last = process.hrtime.bigint();
+    }
+  }
+
+  abort(): void {
+    this.engine.abort?.();
+  }
+}

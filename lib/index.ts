@@ -1,6 +1,6 @@
 /** bmp-gdbserver: the public API. */
 export { BmpError, type BmpErrorCode } from './errors.js';
-export { DapEngine, type DapEngineOptions } from './dap-engine.js';
+export { DapEngine, WallClockEngine, type DapEngineOptions } from './dap-engine.js';
 export { DapServer, type DapPacketEngine, type DapServerOptions } from './dap-server.js';
 export {
   openProbe,
@@ -26,6 +26,7 @@ export {
   type SimState,
 } from './sim.js';
 export { GdbServer, GDB_DEFAULT_PORT, type GdbServerOptions, type GdbMonitorCommand } from './gdb-server.js';
-export { listProbes, openTransport } from './transports/enumerate.js';
+export { listProbeDetails, listProbes, openTransport, type ProbeDetails } from './transports/enumerate.js';
+export { ReconnectingTransport } from './transports/reconnect.js';
 export type { DapTransport, ProbeInfo } from './transports/types.js';
 export { loadImage, parseIntelHex, detectFormat, type ImageSegment, type ImageFormat } from './image.js';

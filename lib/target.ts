@@ -423,7 +423,7 @@ export class Target extends EventEmitter {
   async flash(image: Uint8Array | ImageSegment[], options: FlashOptions = {}): Promise<void> {
     const segments = Array.isArray(image) ? image : loadImage(image, { base: options.base, format: options.format });
     await this.halt();
-    // The core plans and writes the image (native/core/target/flash_image.h); progress comes
+    // The core plans and writes the image (native/core/flash/flash_image.h); progress comes
     // back through shared memory that the session thread writes as it goes.
     const cells = options.progress ? new Int32Array(new SharedArrayBuffer(8)) : undefined;
     let reported = -1;

@@ -6,7 +6,8 @@
 // put to work with no compiler). Every part adds to one count; the last line is
 // "N passed, M failed".
 //
-//   node scripts/test.mjs [--quick]   --quick skips the sanitizer build and the packaging checks
+//   node scripts/test.mjs [--quick]   --quick skips the sanitizer build and the packaging checks,
+//                                     and shortens the differential tests (BMP_DIFF_QUICK=1)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,6 +87,8 @@ function namedChecks(label, cmd, args, options) {
       }
     } else if (line.startsWith('    ')) {
       log('    ' + line);
+    } else if (line.startsWith('skipped: ')) {
+      log(`  skip  ${label}: ${line.slice(9)}`);
     }
   }
   if (r.status !== 0 && notOk === 0) {
@@ -101,8 +104,9 @@ function step(cmd, args, options) {
   return { ok: r.status === 0, detail: r.out || String(r.error ?? '') };
 }
 
-/** Builds the native unit tests in `dir` and runs every test_* binary, adding up their counts. */
-function nativeTests(label, dir, extra) {
+/** Builds the native unit tests in `dir` and runs every test_* binary, adding up their counts.
+ * `shortRuns`: the differential tests run their short form (BMP_DIFF_QUICK=1). */
+function nativeTests(label, dir, extra, shortRuns) {
   const built = check(`${label}: build`, () => {
     const c = run('cmake', ['-S', '.', '-B', dir, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', ...extra]);
     if (c.status !== 0) return { ok: false, detail: c.out };
@@ -113,7 +117,8 @@ function nativeTests(label, dir, extra) {
     .filter((f) => f.startsWith('test_') && statSync(join(root, dir, f)).mode & 0o111)
     .sort();
   for (const bin of binaries) {
-    const r = run(join(root, dir, bin), [], { timeout: 600_000 });
+    const env = shortRuns ? { ...process.env, BMP_DIFF_QUICK: '1' } : process.env;
+    const r = run(join(root, dir, bin), [], { timeout: 600_000, env });
     const m = /(\d+) passed, (\d+) failed\s*$/.exec(r.out.trim());
     if (m && r.status === 0 === (Number(m[2]) === 0)) {
       passed += Number(m[1]);
@@ -165,8 +170,10 @@ log('Native addon');
 check('node-gyp build of the addon', () => step('npm', ['run', 'build:addon']));
 
 log('Native unit tests');
-nativeTests('native', 'build-native', []);
-if (!quick) nativeTests('native+asan+ubsan', 'build-native-asan', ['-DBMP_SANITIZE=ON']);
+// --quick also shortens the differential tests against Unicorn; the sanitizer build always runs
+// them short (it looks for memory errors, the plain build does the million instructions).
+nativeTests('native', 'build-native', [], quick);
+if (!quick) nativeTests('native+asan+ubsan', 'build-native-asan', ['-DBMP_SANITIZE=ON'], true);
 
 /** DFU 1.1's CRC-32 (appendix B): reflected polynomial 0xEDB88320, preset to ones, no final XOR. */
 function dfuCrc(bytes) {
@@ -248,6 +255,11 @@ if (check('probe firmware builds for Cortex-M7 with no warnings (npm run firmwar
 log('Mocha');
 await mochaTests();
 
+log('USB through a real Linux kernel');
+// Debian's kernel under QEMU: bmp-gdbserver gadget on dummy_hcd, and node-usb, node-hid,
+// gdb-multiarch (also over /dev/ttyACM0), OpenOCD and pyOCD as its USB host (test/vm/).
+namedChecks('USB VM', 'node', ['test/vm/usb-vm.mjs'], { timeout: 1_000_000 });
+
 log('Build checks');
 check('portable core cross-compiles for Cortex-M7 with no warnings and fits the firmware budget (code <= 48 KiB, static RAM <= 40 KiB)', () =>
   step('bash', ['scripts/cross-compile-core.sh']),
@@ -256,7 +268,7 @@ check('fixture firmware rebuilds byte-identical', () =>
   step('bash', ['test/fixtures/firmware/build.sh', '--check']),
 );
 check('flash loader blob rebuilds byte-identical from its source', () =>
-  step('bash', ['native/core/target/flash_loader/build.sh', '--check']),
+  step('bash', ['native/core/flash/loader/build.sh', '--check']),
 );
 if (!quick) {
   check('CMake (cmake-js) build of the addon loads and works', () => {

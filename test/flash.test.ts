@@ -12,12 +12,17 @@ import { openProbe } from '../lib/target.js';
 import { fixturePath, loadFixture, symbol } from './helpers/fixture.js';
 import { Random } from './helpers/random.js';
 
-const profiles: { name: SimProfileName; keyr: number }[] = [
+/** `keyr`: the flash controller's key register (a wrong key locks it); `flash`: where the flash
+ * starts (0x08000000 unless given). */
+const profiles: { name: SimProfileName; keyr?: number; flash?: number }[] = [
   { name: 'stm32f103', keyr: 0x40022004 },
   { name: 'stm32f407', keyr: 0x40023c04 },
   { name: 'stm32h743', keyr: 0x52002004 },
   { name: 'stm32f723', keyr: 0x40023c04 },
   { name: 'stm32h750', keyr: 0x52002004 },
+  { name: 'stm32g071', keyr: 0x40022008 },
+  { name: 'stm32l476', keyr: 0x40022008 },
+  { name: 'nrf52840', flash: 0 }, // the NVMC has no key
 ];
 
 function fixtureFile(profile: string, ext: string): Uint8Array {
@@ -84,12 +89,11 @@ describe('Flash programming (Target API)', function () {
     ]);
   });
 
-  for (const { name, keyr } of profiles) {
+  for (const { name, keyr, flash: flashBase = 0x08000000 } of profiles) {
     describe(name, () => {
-      it('programs the fixture from ELF, HEX and BIN; each runs; mass erase empties the flash', async () => {
+      it('programs the fixture from ELF, HEX and BIN; each runs; mass erase empties the flash', async function () {
         const t = await attached(name);
         const image = loadImage(fixtureFile(name, 'elf'));
-        const flashBase = 0x08000000;
         for (const [ext, base] of [['elf', undefined], ['hex', undefined], ['bin', flashBase]] as const) {
           await t.target.eraseMass();
           assert.ok(t.sim.peek(flashBase, 64).every((b) => b === 0xff), 'erased');
@@ -110,26 +114,27 @@ describe('Flash programming (Target API)', function () {
         const t = await attached(name);
         const random = new Random(`flash 96 KiB ${name}`);
         const data = random.bytes(96 << 10);
-        await t.target.flash([{ address: 0x08000000, data }]);
-        assert.deepEqual(t.sim.peek(0x08000000, data.length), data);
+        await t.target.flash([{ address: flashBase, data }]);
+        assert.deepEqual(t.sim.peek(flashBase, data.length), data);
         const again = random.bytes(5000 + 3);
-        await t.target.flash([{ address: 0x08018000 + 6, data: again }], { fast: false });
-        assert.deepEqual(t.sim.peek(0x08018006, again.length), again);
-        assert.ok(t.sim.peek(0x08018000, 6).every((b) => b === 0xff), 'the bytes before the image stay erased');
+        await t.target.flash([{ address: flashBase + 0x18000 + 8, data: again }], { fast: false });
+        assert.deepEqual(t.sim.peek(flashBase + 0x18008, again.length), again);
+        assert.ok(t.sim.peek(flashBase + 0x18000, 8).every((b) => b === 0xff), 'the bytes before the image stay erased');
         await t.probe.close();
       });
 
-      it('locked flash gives ELOCKED with a clear message; an image outside flash is refused before erasing', async () => {
+      it('an image outside flash is refused before erasing; locked flash (a controller with keys) gives ELOCKED with a clear message', async () => {
         const t = await attached(name);
         await t.target.flash(fixtureFile(name, 'elf'));
-        const before = t.sim.peek(0x08000000, 256);
-        const outside = [{ address: 0x08000000, data: new Uint8Array(16) }, { address: 0x20000000, data: new Uint8Array(16) }];
+        const before = t.sim.peek(flashBase, 256);
+        const outside = [{ address: flashBase, data: new Uint8Array(16) }, { address: 0x20000000, data: new Uint8Array(16) }];
         await assert.rejects(t.target.flash(outside), (e: Error & { code?: string }) => {
           assert.equal(e.code, 'ERANGE');
           assert.match(e.message, /outside the flash.*nothing was erased/);
           return true;
         });
-        assert.deepEqual(t.sim.peek(0x08000000, 256), before, 'nothing was erased');
+        assert.deepEqual(t.sim.peek(flashBase, 256), before, 'nothing was erased');
+        if (keyr === undefined) return t.probe.close();
         // A wrong key locks the controller until reset (and the bus faults on the write).
         await t.target.write32(keyr, 0x12345678).catch(() => {});
         await assert.rejects(t.target.flash(fixtureFile(name, 'elf')), (e: Error & { code?: string }) => {

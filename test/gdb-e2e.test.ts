@@ -13,20 +13,39 @@ import { installFixture, loadFixture, fixturePath } from './helpers/fixture.js';
 import { GdbDriver, haveGdb } from './helpers/gdb.js';
 
 const sources = fileURLToPath(new URL('../../test/fixtures/firmware', import.meta.url));
-/** `flashCr`: the flash controller's control register, locked after reset (a peripheral). */
-const profiles: { name: SimProfileName; fpu: boolean; part: RegExp; flashCr: number; locked: number }[] = [
+/** `flashCr`: the flash controller's control register, locked after reset (a peripheral): its
+ * `locked` bits read as `lockedValue` (all ones unless given). `flash`: where the flash starts
+ * (0x08000000 unless given). */
+const profiles: {
+  name: SimProfileName; fpu: boolean; part: RegExp; flashCr: number; locked: number; lockedValue?: number; flash?: number;
+}[] = [
   { name: 'stm32f103', fpu: false, part: /STM32F1/, flashCr: 0x40022010, locked: 0x80 },
   { name: 'stm32f407', fpu: true, part: /STM32F40x/, flashCr: 0x40023c10, locked: 0x80000000 },
   { name: 'stm32h743', fpu: true, part: /STM32H7/, flashCr: 0x5200200c, locked: 0x1 },
+  { name: 'stm32g071', fpu: false, part: /STM32G07x/, flashCr: 0x40022014, locked: 0x80000000 },
+  { name: 'stm32l476', fpu: true, part: /STM32L47x/, flashCr: 0x40022014, locked: 0x80000000 },
+  { name: 'nrf52840', fpu: true, part: /nRF52840/, flashCr: 0x4001e504, locked: 0x3, lockedValue: 0, flash: 0 }, // NVMC CONFIG: read only
 ];
+
 const links = [
   { name: 'the virtual probe (high-speed bulk)', link: 'cmsis-dap' as const, usb: 'bulk' as const },
   { name: 'swd_link', link: 'swd' as const, usb: undefined },
 ];
 
-async function startServer(profile: SimProfileName, link: 'swd' | 'cmsis-dap', usb?: 'hid' | 'bulk') {
+/**
+ * The fixture builds: the STM32F1/F4/H7 fixtures in their ARMv6-M (Cortex-M0+) build, which every
+ * profile runs, and for the part's own core (`<profile>-own`: Cortex-M3, M4F, M7F with their
+ * FPUs), through the virtual probe; the newer families' fixtures are built for their own core.
+ */
+const ownCoreBuilds = new Set<SimProfileName>(['stm32f103', 'stm32f407', 'stm32h743']);
+const builds = [
+  { name: '', suffix: '', links },
+  { name: ', built for its own core', suffix: '-own', links: links.slice(0, 1) },
+];
+
+async function startServer(profile: SimProfileName, link: 'swd' | 'cmsis-dap', usb?: 'hid' | 'bulk', fixture: string = profile) {
   const probe: Probe = await openProbe({ sim: profile, link, usb });
-  installFixture(probe.sim!, loadFixture(profile));
+  installFixture(probe.sim!, loadFixture(fixture));
   probe.sim!.reset('system');
   const server = new GdbServer({ probe, port: 0 });
   const port = await server.listen();
@@ -39,11 +58,13 @@ describe('gdb-multiarch end to end', function () {
     if (!haveGdb()) throw new Error('gdb-multiarch is missing: run scripts/install-test-deps.sh');
   });
 
-  for (const { name: profile, fpu, part, flashCr, locked } of profiles) {
-    for (const variant of links) {
-      it(`${profile} through ${variant.name}: scan, attach, break, step, watch, registers, memory, Ctrl-C, detach, kill, run, semihosting`, async () => {
-        const { probe, server, port } = await startServer(profile, variant.link, variant.usb);
-        const gdb = new GdbDriver(fixturePath(profile));
+  for (const { name: profile, fpu, part, flashCr, locked, lockedValue = locked, flash = 0x08000000 } of profiles) {
+    const flashHex = `0x${flash.toString(16).padStart(8, '0')}`;
+    for (const build of builds.filter((b) => !b.suffix || ownCoreBuilds.has(profile))) for (const variant of build.links) {
+      it(`${profile}${build.name} through ${variant.name}: scan, attach, break, step, watch, registers, memory, Ctrl-C, detach, kill, run, semihosting`, async () => {
+        const fixture = profile + build.suffix;
+        const { probe, server, port } = await startServer(profile, variant.link, variant.usb, fixture);
+        const gdb = new GdbDriver(fixturePath(fixture));
         try {
           await gdb.run('set confirm off');
           await gdb.run('set pagination off');
@@ -82,16 +103,16 @@ describe('gdb-multiarch end to end', function () {
             assert.match(await gdb.run('print $d1'), /void/);
           }
           const mem = await gdb.run('info mem');
-          assert.match(mem, /0x08000000 0x[0-9a-f]+ flash blocksize 0x/);
+          assert.match(mem, new RegExp(`${flashHex} 0x[0-9a-f]+ flash blocksize 0x`));
           // Peripherals and the SCB out of the box (no `set mem inaccessible-by-default off`),
           // while flash stays protected from plain writes.
           const cr = /:\s+0x([0-9a-f]{8})/.exec(await gdb.run(`x/xw 0x${flashCr.toString(16)}`));
-          assert.ok(cr && ((Number.parseInt(cr[1], 16) & locked) >>> 0) === locked, `flash controller register: ${cr?.[0]}`);
+          assert.ok(cr && ((Number.parseInt(cr[1], 16) & locked) >>> 0) === lockedValue, `flash controller register: ${cr?.[0]}`);
           const vtor = /:\s+(0x[0-9a-f]{8})/.exec(await gdb.run('x/xw 0xE000ED08'))![1];
           await gdb.run('set *(unsigned int *)0xE000ED08 = 0x08000200');
           assert.match(await gdb.run('x/xw 0xE000ED08'), /:\s+0x08000200/);
           await gdb.run(`set *(unsigned int *)0xE000ED08 = ${vtor}`);
-          assert.match(await gdb.run('set *(unsigned int *)0x08000000 = 0'), /Writing to flash memory forbidden/);
+          assert.match(await gdb.run(`set *(unsigned int *)${flashHex} = 0`), /Writing to flash memory forbidden/);
           const words = await gdb.run('x/64xw &counter');
           assert.equal(words.match(/0x[0-9a-f]{8}/g)!.length >= 64 + 16, true, words);
 
@@ -114,9 +135,9 @@ describe('gdb-multiarch end to end', function () {
       });
     }
 
-    it(`${profile}: load, compare-sections, the loaded program runs, monitor erase_mass empties the flash`, async () => {
+    it(`${profile}: load, compare-sections, the loaded program runs, monitor erase_mass empties the flash`, async function () {
       const { probe, server, port } = await startServer(profile, 'cmsis-dap', 'hid');
-      probe.sim!.load(0x08000000, new Uint8Array(512).fill(0xff)); // not the fixture: load must put it there
+      probe.sim!.load(flash, new Uint8Array(512).fill(0xff)); // not the fixture: load must put it there
       const gdb = new GdbDriver(fixturePath(profile));
       try {
         await gdb.run('set confirm off');
@@ -124,7 +145,8 @@ describe('gdb-multiarch end to end', function () {
         await gdb.run('monitor swdp_scan');
         await gdb.run('attach 1');
         const load = await gdb.run('load', 60_000);
-        assert.match(load, /Loading section \.text, size 0x[0-9a-f]+ lma 0x8/);
+        const lma = /Loading section \.text, size 0x[0-9a-f]+ lma (0x[0-9a-f]+)/.exec(load);
+        assert.ok(lma && Number(lma[1]) >= flash && Number(lma[1]) < flash + 0x100000, load);
         assert.match(load, /Transfer rate:/);
         const compare = await gdb.run('compare-sections');
         assert.doesNotMatch(compare, /MIS-MATCHED/);
@@ -139,9 +161,9 @@ describe('gdb-multiarch end to end', function () {
         assert.ok(Number((await gdb.run('print counter')).match(/= (\d+)/)![1]) > 1, 'the loaded program ran');
         await gdb.run('delete');
         const erase = await gdb.run('monitor erase_mass', 60_000);
-        assert.match(erase, /Flash erased/);
+        assert.match(erase, /Flash erased|Chip erased; APPROTECT is off; attached again/);
         assert.match(await gdb.run('compare-sections'), /MIS-MATCHED/);
-        assert.match(await gdb.run('x/2xw 0x08000000'), /0xffffffff\s+0xffffffff/);
+        assert.match(await gdb.run(`x/2xw ${flashHex}`), /0xffffffff\s+0xffffffff/);
       } finally {
         await gdb.quit();
         await server.close();

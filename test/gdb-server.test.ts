@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { GdbServer } from '../lib/gdb-server.js';
 import { openProbe, type Probe } from '../lib/target.js';
 import { installFixture, loadFixture } from './helpers/fixture.js';
+import { runNode } from './helpers/cli.js';
 import { frame, RawClient } from './helpers/rsp.js';
 
 /** The text of the console output (O packets) in what a client received. */
@@ -320,26 +321,11 @@ describe('GdbServer with a raw client', () => {
   });
 });
 
-describe('bmp-gdbserver CLI', () => {
+describe('bmp-gdbserver CLI', function () {
+  this.timeout(20_000); // each case starts Node processes: seconds on a loaded two-core machine
   const cli = fileURLToPath(new URL('../lib/cli/bmp-gdbserver.js', import.meta.url));
 
-  function runCli(args: string[], until?: RegExp): Promise<{ code: number | null; out: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      const onData = (d: Buffer) => {
-        out += d.toString();
-        if (until && until.test(out)) child.kill('SIGTERM');
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code, out });
-      });
-    });
-  }
+  const runCli = (args: string[], until?: RegExp) => runNode(cli, args, until);
 
   it('starts on the simulated target, prints the target and the gdb command, and stops cleanly on SIGTERM', async () => {
     const r = await runCli(['--sim', '--port', '0'], /gdb-multiarch -ex "target extended-remote 127\.0\.0\.1:\d+"/);
@@ -370,6 +356,6 @@ describe('bmp-gdbserver CLI', () => {
     assert.match(port.out, /--port must be/);
     const list = await runCli(['--list', '--json']);
     assert.equal(list.code, 0);
-    assert.deepEqual(JSON.parse(list.out).simulated.map((s: { profile: string }) => s.profile), ['stm32f103', 'stm32f407', 'stm32h743', 'stm32f723', 'stm32h750']);
+    assert.deepEqual(JSON.parse(list.out).simulated.map((s: { profile: string }) => s.profile), ['stm32f103', 'stm32f407', 'stm32h743', 'stm32f723', 'stm32h750', 'stm32g071', 'stm32l476', 'nrf52840']);
   });
 });

@@ -11,6 +11,9 @@ const profiles: { name: SimProfileName; dpidr: number; cpuid: number; dpv2: bool
   { name: 'stm32h743', dpidr: 0x6ba02477, cpuid: 0x411fc271, dpv2: true, sram: 0x24000000 },
   { name: 'stm32f723', dpidr: 0x5ba02477, cpuid: 0x411fc270, dpv2: true, sram: 0x20000000 },
   { name: 'stm32h750', dpidr: 0x6ba02477, cpuid: 0x411fc271, dpv2: true, sram: 0x24000000 },
+  { name: 'stm32g071', dpidr: 0x0bc11477, cpuid: 0x410cc601, dpv2: false, sram: 0x20000000 },
+  { name: 'stm32l476', dpidr: 0x2ba01477, cpuid: 0x410fc241, dpv2: false, sram: 0x20000000 },
+  { name: 'nrf52840', dpidr: 0x2ba01477, cpuid: 0x410fc241, dpv2: false, sram: 0x20000000 },
 ];
 
 describe('Sim (the simulated target from TypeScript)', () => {

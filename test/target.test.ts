@@ -177,3 +177,29 @@ for (const variant of variants) {
     });
   });
 }
+
+describe('Bit-banding through the Target API', () => {
+  for (const name of ['stm32f103', 'stm32f407'] as const) {
+    it(`${name}: a write to an SRAM alias word sets one bit, a read gives it back`, async () => {
+      const probe = await withFixture(name, 'swd');
+      const target = await probe.attach();
+      await target.halt();
+      const word = 0x20000800;
+      const alias = (byte: number, bit: number) => 0x22000000 + (byte - 0x20000000) * 32 + bit * 4;
+      await target.write32(word, 0x0000ff00);
+      await target.write32(alias(word + 2, 3), 1);
+      await target.write32(alias(word + 1, 0), 0xfffffffe);
+      assert.equal(await target.read32(word), 0x0008fe00);
+      assert.equal(await target.read32(alias(word + 2, 3)), 1);
+      assert.equal(await target.read32(alias(word + 1, 0)), 0);
+      await probe.close();
+    });
+  }
+
+  it('stm32h743 (Cortex-M7) has no alias region', async () => {
+    const probe = await withFixture('stm32h743', 'swd');
+    const target = await probe.attach();
+    await assert.rejects(target.read32(0x22000000), { code: 'EBUSFAULT' });
+    await probe.close();
+  });
+});

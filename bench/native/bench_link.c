@@ -15,7 +15,7 @@
 #include "sim_swd_phy.h"
 #include "sim_target.h"
 #include "sim_usb_probe.h"
-#include "target/cortexm.h"
+#include "cortexm/cortexm.h"
 
 #define SWD_HZ 10000000u
 #define BYTES (64u * 1024u)

@@ -20,7 +20,7 @@
 #include "gdb/gdb_server.h"
 #include "link/swd_link.h"
 #include "swd/swd_phy.h"
-#include "target/probe_session.h"
+#include "cortexm/probe_session.h"
 
 typedef struct app_io {
     void *ctx;

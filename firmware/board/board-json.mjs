@@ -16,7 +16,7 @@ export function num(value, what) {
   throw new Error(`${what}: expected a non-negative integer or a 0x... string, got ${JSON.stringify(value)}`);
 }
 
-/** CRC-32 as the image trailer uses it (native/core/target/crc32.h: polynomial 0x04C11DB7, most
+/** CRC-32 as the image trailer uses it (native/core/flash/crc32.h: polynomial 0x04C11DB7, most
  * significant bit first, preset to ones, no final inversion). */
 export function crc32Gdb(bytes, crc = 0xffffffff) {
   for (const byte of bytes) {

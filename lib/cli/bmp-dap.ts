@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
-import { DapEngine } from '../dap-engine.js';
+import { DapEngine, WallClockEngine } from '../dap-engine.js';
 import { DAP_TCP_DEFAULT_PORT, DapServer, isLoopback } from '../dap-server.js';
 import { parseElf } from '../elf.js';
 import { Sim } from '../sim.js';
@@ -76,7 +76,8 @@ async function main(): Promise<void> {
     for (const segment of image.segments) if (segment.data.length) sim.load(segment.paddr, segment.data);
     sim.reset('system');
   }
-  const engine = new DapEngine(sim, { packetSize, packetCount: 8 });
+  // The target's time runs on between packets, as a real chip's does while the host waits.
+  const engine = new WallClockEngine(new DapEngine(sim, { packetSize, packetCount: 8 }), sim);
   const log = values.verbose ? (line: string) => process.stderr.write(line + '\n') : () => {};
   const server = new DapServer({ engine, host, port, log });
   if (!isLoopback(host)) {

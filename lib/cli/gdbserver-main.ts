@@ -2,6 +2,7 @@
  * bmp-gdbserver's command line (the entry, bmp-gdbserver.ts, loads it once the MicroPython
  * worker is on its way for `run` and `repl`).
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
@@ -12,7 +13,8 @@ import { GDB_DEFAULT_PORT, GdbServer } from '../gdb-server.js';
 import { loadImage } from '../image.js';
 import { Sim, type SimProfileName } from '../sim.js';
 import { openProbe, type Probe, type ScanResult } from '../target.js';
-import { listProbes, openTransport } from '../transports/enumerate.js';
+import { listProbeDetails, openTransport } from '../transports/enumerate.js';
+import { ReconnectingTransport } from '../transports/reconnect.js';
 import { earlyWorker } from './early.js';
 import { onShutdown, parseFrequency, parsePort, runCli, usageErrors, UsageError } from './common.js';
 
@@ -42,7 +44,8 @@ Options:
   --sim [profile]          the built-in simulated target: ${PROFILES.join(', ')} (default ${DEFAULT_PROFILE})
   --link <swd|cmsis-dap>   simulated target: drive its wire directly (swd) or through the
                            virtual CMSIS-DAP probe (default)
-  --usb <hid|bulk>         virtual probe: model full-speed HID or high-speed bulk USB timing
+  --usb <hid|bulk>         virtual probe: model full-speed HID or high-speed bulk USB timing;
+                           with a USB probe: use its HID (v1) or bulk (v2) interface
   --image <file.elf>       simulated target: preload flash and RAM with an ELF file
   --probe <serial>         a CMSIS-DAP probe on USB, by serial number (default: the only one)
   --list                   list simulated targets and the CMSIS-DAP probes found, then exit
@@ -143,15 +146,35 @@ async function main(): Promise<void> {
   }
 
   if (values.list) {
-    const probes = await listProbes().catch(() => []);
+    // In a container without the host's USB, there is nothing to look at: say so, once.
+    const noUsb = process.platform === 'linux' && !existsSync('/sys/bus/usb');
+    let problem = '';
+    const probes = noUsb
+      ? []
+      : await listProbeDetails().catch((error: Error) => {
+          problem = error.message;
+          return [];
+        });
     const sims = Sim.profiles().map((p) => ({ profile: p.name, part: p.part }));
     if (values.json) {
-      process.stdout.write(JSON.stringify({ simulated: sims, probes }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ simulated: sims, probes, ...(noUsb ? { usb: 'none: no /sys/bus/usb' } : {}) }, null, 2) + '\n');
     } else {
       process.stdout.write('Simulated targets (--sim <profile>):\n');
       for (const s of sims) process.stdout.write(`  ${s.profile.padEnd(12)} ${s.part}\n`);
-      process.stdout.write(probes.length ? 'CMSIS-DAP probes (--probe <serial>):\n' : 'No CMSIS-DAP probe found on USB.\n');
-      for (const p of probes) process.stdout.write(`  ${p.serial.padEnd(24)} ${p.kind.padEnd(5)} ${p.manufacturer} ${p.product}\n`);
+      if (noUsb) {
+        process.stdout.write('No USB here (no /sys/bus/usb: a container?): pass the probe in (e.g. docker run --device /dev/bus/usb) or debug --sim.\n');
+      } else {
+        process.stdout.write(probes.length ? 'CMSIS-DAP probes (--probe <serial> [--usb bulk|hid]):\n' : `No CMSIS-DAP probe found on USB${problem ? ` (${problem})` : ''}.\n`);
+      }
+      for (const p of probes) {
+        const id = `${p.vendorId.toString(16).padStart(4, '0')}:${p.productId.toString(16).padStart(4, '0')}`;
+        process.stdout.write(`  ${p.serial.padEnd(24)} ${p.protocol} ${p.kind.padEnd(4)} ${id} ${p.manufacturer} ${p.product}\n`);
+        if (p.error) process.stdout.write(`      ${p.error}\n`);
+        else {
+          const version = `CMSIS-DAP ${p.dapVersion ?? '?'}${p.firmwareVersion ? `, firmware ${p.firmwareVersion}` : ''}`;
+          process.stdout.write(`      ${version}, ${p.packetSize}-byte packets; ${(p.capabilities ?? []).join(', ') || 'no capabilities given'}\n`);
+        }
+      }
     }
     return;
   }
@@ -165,8 +188,8 @@ async function main(): Promise<void> {
   const usb = values.usb;
   if (usb !== undefined && usb !== 'hid' && usb !== 'bulk') throw new UsageError(`--usb must be hid or bulk, not '${usb}'`);
   if (usb && link === 'swd') throw new UsageError('--usb applies to the virtual CMSIS-DAP probe, not --link swd');
-  if (values.sim === undefined && (values.image || values.link || usb)) {
-    throw new UsageError('--image, --link and --usb apply to the simulated target (--sim)');
+  if (values.sim === undefined && (values.image || values.link)) {
+    throw new UsageError('--image and --link apply to the simulated target (--sim)');
   }
   const port = parsePort(values.port, GDB_DEFAULT_PORT);
   const host = values.host ?? '127.0.0.1';
@@ -186,8 +209,12 @@ async function main(): Promise<void> {
       const how = link === 'swd' ? 'on the SWD wire' : `behind the virtual CMSIS-DAP probe${usb ? ` (${usb === 'hid' ? 'full-speed HID' : 'high-speed bulk'} timing)` : ''}`;
       return { probe, what: `simulated ${values.sim} ${how}` };
     }
-    const transport = await openTransport(values.probe);
-    return { probe: await openProbe({ transport }), what: `CMSIS-DAP probe ${values.probe ?? ''}`.trim() };
+    // Unplugged and plugged in again, the probe is opened again (ReconnectingTransport).
+    const kind = usb === 'hid' ? 'hid' : usb === 'bulk' ? 'bulk' : undefined;
+    const first = await openTransport(values.probe, { kind });
+    const say = (line: string) => process.stderr.write(`bmp-gdbserver: ${line}\n`);
+    const transport = new ReconnectingTransport(first, () => openTransport(values.probe, { kind }), say);
+    return { probe: await openProbe({ transport }), what: `CMSIS-DAP probe ${values.probe ?? ''}${kind ? ` (${kind})` : ''}`.trim() };
   })();
 
   if (command === 'run' || command === 'repl') {

@@ -25,7 +25,7 @@ export function dfuCrc(bytes: Uint8Array): number {
   return crc >>> 0;
 }
 
-/** The image trailer's CRC (native/core/target/crc32.h: polynomial 0x04C11DB7, most significant
+/** The image trailer's CRC (native/core/flash/crc32.h: polynomial 0x04C11DB7, most significant
  * bit first, preset to ones, no final inversion). */
 export function crc32Gdb(bytes: Uint8Array, crc = 0xffffffff): number {
   for (const byte of bytes) {

@@ -258,15 +258,34 @@ export class UsbGadget {
     }
   }
 
-  /** GDB on the CDC-ACM function's tty, raw. */
+  /**
+   * GDB on the CDC-ACM function's tty, raw. The tty hangs up when the USB host goes away (the
+   * stream closes): it is opened again, so that GDB works once the host is back.
+   */
   private startLine(): void {
     const path = this.gadget.gdbTty;
-    const fd = openSync(path, 'r+');
+    let fd: number;
+    try {
+      fd = openSync(path, 'r+');
+    } catch (error) {
+      this.log(`${path}: ${(error as Error).message}`);
+      setTimeout(() => this.stopping || this.startLine(), 500);
+      return;
+    }
     this.lineFd = fd;
     this.lineRdev = fstatSync(fd).rdev;
     const line = new tty.ReadStream(fd);
     line.setRawMode(true);
     line.on('error', (error) => this.log(`${path}: ${error.message}`));
+    line.once('close', () => {
+      if (this.stopping) return;
+      try {
+        if (fstatSync(fd).rdev === this.lineRdev) closeSync(fd);
+      } catch {
+        // closed already
+      }
+      setTimeout(() => this.stopping || this.startLine(), 200);
+    });
     this.line = line;
     this.ttyPath = path;
     void this.server.serveLine(line, path);

@@ -21,7 +21,7 @@ const HALT_ERROR = 1, HALT_REQUEST = 2, HALT_STEPPING = 3, HALT_BREAKPOINT = 4, 
 const BREAK_SOFT = 0, BREAK_HARD = 1, WATCH_WRITE = 2, WATCH_READ = 3, WATCH_ACCESS = 4;
 const BKPT_0 = [0x00, 0xbe]; // BKPT #0, little-endian
 
-/** One register as GDB numbers and lays it out (the target description, native/core/target/description.c). */
+/** One register as GDB numbers and lays it out (the target description, native/core/cortexm/description.c). */
 interface RegisterSlot {
   gdb: number;
   size: 1 | 4 | 8;

@@ -42,6 +42,8 @@ export const defaultBackends: readonly ProbeBackend[] = [bulkBackend, hidBackend
 export interface EnumerateOptions extends TransportOptions {
   /** Where probes come from (default: `defaultBackends`). */
   backends?: readonly ProbeBackend[];
+  /** Only this kind of interface (default: bulk when the probe has it, else HID). */
+  kind?: ProbeInfo['kind'];
 }
 
 interface Found {
@@ -127,7 +129,7 @@ function problemsNote(problems: readonly string[]): string {
  * several are and no serial was given; EPROBE when the probe cannot be opened.
  */
 export async function openTransport(serial?: string, options: EnumerateOptions = {}): Promise<DapTransport> {
-  const found = await scanAll(options.backends ?? defaultBackends);
+  const found = await scanAll((options.backends ?? defaultBackends).filter((b) => !options.kind || b.kind === options.kind));
   const groups = groupProbes(found.probes);
   let chosen: ProbeInfo[];
   if (serial !== undefined && serial !== '') {
@@ -168,4 +170,56 @@ export async function openTransport(serial?: string, options: EnumerateOptions =
     `cannot open the CMSIS-DAP probe ${describeGroup(chosen)}: ${errors.map(describeError).join('; ')}`,
     errors[0],
   );
+}
+
+/** What `bmp-gdbserver --list` shows of a probe: what USB says, and what the probe says in DAP_Info. */
+export interface ProbeDetails extends ProbeInfo {
+  /** CMSIS-DAP v1 (HID) or v2 (bulk). */
+  protocol: 'v1' | 'v2';
+  /** DAP_Info: the CMSIS-DAP version, and the product firmware version when the probe gives it. */
+  dapVersion?: string;
+  firmwareVersion?: string;
+  /** DAP_Info capabilities: SWD, JTAG, SWO UART, ... */
+  capabilities?: string[];
+  packetSize?: number;
+  /** Why the probe could not be asked (no permission: the udev rule). */
+  error?: string;
+}
+
+const CAPABILITY_BITS = ['SWD', 'JTAG', 'SWO UART', 'SWO Manchester', 'atomic commands', 'test domain timer', 'SWO streaming', 'UART'];
+
+async function dapInfo(transport: DapTransport, id: number): Promise<Uint8Array | undefined> {
+  const r = await transport.transfer(Uint8Array.from([0x00, id]));
+  if (r[0] !== 0x00 || r[1] === 0 || r.length < 2 + r[1]) return undefined;
+  return r.subarray(2, 2 + r[1]);
+}
+
+const infoText = (bytes: Uint8Array | undefined) => (bytes ? Buffer.from(bytes).toString('latin1').replace(/\0.*$/s, '') : undefined);
+
+/** Every probe interface, opened in turn and asked for its versions and capabilities. */
+export async function listProbeDetails(options: EnumerateOptions = {}): Promise<ProbeDetails[]> {
+  const backends = options.backends ?? defaultBackends;
+  const found = await scanAll(backends);
+  if (backends.length > 0 && found.failed === backends.length) {
+    throw transportError('EPROBE', `cannot look for CMSIS-DAP probes: ${found.problems.join('; ')}`);
+  }
+  const details: ProbeDetails[] = [];
+  for (const probe of found.probes) {
+    const entry: ProbeDetails = { ...probe, protocol: probe.kind === 'bulk' ? 'v2' : 'v1' };
+    details.push(entry);
+    let transport: DapTransport | undefined;
+    try {
+      transport = await found.owners.get(probe)!.open(probe, { timeoutMs: options.timeoutMs ?? 500 });
+      entry.packetSize = transport.packetSize;
+      entry.dapVersion = infoText(await dapInfo(transport, 0x04));
+      entry.firmwareVersion = infoText(await dapInfo(transport, 0x09).catch(() => undefined));
+      const caps = await dapInfo(transport, 0xf0);
+      if (caps) entry.capabilities = CAPABILITY_BITS.filter((_, bit) => caps[0] & (1 << bit));
+    } catch (error) {
+      entry.error = describeError(error);
+    } finally {
+      await transport?.close().catch(() => {});
+    }
+  }
+  return details;
 }

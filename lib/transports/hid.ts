@@ -4,7 +4,7 @@
 // numbered reports), then the packet padded with zeros to the report size. Every response is one
 // input report. node-hid is an optional dependency, imported only when a HID probe is used.
 import { PipelinedTransport } from './pipeline.js';
-import { describeError, optionalPackage, transportError, type ProbeInfo, type TransportOptions } from './types.js';
+import { describeError, openError, optionalPackage, transportError, type ProbeInfo, type TransportOptions } from './types.js';
 
 /** The part of an open HID device the transport uses (node-hid's HIDAsync has this shape). */
 export interface HidDevice {
@@ -53,7 +53,7 @@ export class HidTransport extends PipelinedTransport<HidDevice> {
     try {
       device = await hid.HIDAsync.open(path);
     } catch (cause) {
-      throw transportError('EPROBE', `cannot open the CMSIS-DAP HID probe at ${path}: ${describeError(cause)}`, cause);
+      throw openError(`the CMSIS-DAP HID probe at ${path}`, cause);
     }
     return HidTransport.connect(
       {

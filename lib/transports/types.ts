@@ -42,6 +42,22 @@ export function transportError(code: BmpErrorCode, message: string, cause?: unkn
   return error;
 }
 
+/**
+ * The error for a probe that cannot be opened: EACCES with the udev rule that fixes it when the
+ * cause is a permission problem on Linux, EPROBE otherwise.
+ */
+export function openError(what: string, cause: unknown): BmpError {
+  const text = describeError(cause);
+  if (/LIBUSB_ERROR_ACCESS|EACCES|EPERM|permission denied|cannot open device/i.test(text)) {
+    const hint =
+      process.platform === 'linux'
+        ? '; on Linux, a udev rule gives users access: bmp-gdbserver --udev-rules | sudo tee /etc/udev/rules.d/60-bmp-gdbserver.rules, then `sudo udevadm control --reload-rules && sudo udevadm trigger` and plug the probe in again'
+        : '';
+    return transportError('EACCES', `no permission to open ${what} (${text})${hint}`, cause);
+  }
+  return transportError('EPROBE', `cannot open ${what}: ${text}`, cause);
+}
+
 /** The text of an unknown thrown value. */
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -10,6 +10,7 @@ import { PipelinedTransport } from './pipeline.js';
 import {
   checkTimeout,
   describeError,
+  openError,
   optionalPackage,
   transportError,
   type ProbeInfo,
@@ -294,7 +295,7 @@ async function openInterface(candidate: BulkCandidate, timeoutMs: number): Promi
   try {
     device.open();
   } catch (cause) {
-    throw transportError('EPROBE', `cannot open ${what}: ${describeError(cause)}`, cause);
+    throw openError(what, cause);
   }
   let iface: UsbInterface | undefined;
   let claimed = false;

@@ -38,6 +38,7 @@ const char *CodeOf(bmp_status status)
     case BMP_ERR_VERIFY: return "EVERIFY";
     case BMP_ERR_MISMATCH: return "ETIMEDOUT";
     case BMP_ERR_RDP_PERMANENT: return "EPROTECTED";
+    case BMP_ERR_AP_PROTECTED: return "EPROTECTED";
     }
     return nullptr;
 }

@@ -11,9 +11,9 @@
 
 extern "C" {
 #include "sim_swd_phy.h"
-#include "target/description.h"
-#include "target/flash.h"
-#include "target/flash_image.h"
+#include "cortexm/description.h"
+#include "flash/flash.h"
+#include "flash/flash_image.h"
 }
 
 namespace bmp {
@@ -192,9 +192,8 @@ Napi::Value ProbeWrap::Scan(const Napi::CallbackInfo &info)
                     t.Set("cpuid", Napi::Number::New(env, copy.targets[i].cpuid));
                     t.Set("core", Napi::Number::New(env, copy.targets[i].core));
                     t.Set("idcode", Napi::Number::New(env, copy.targets[i].idcode));
-                    part_info part;
-                    bool known = part_identify(static_cast<uint16_t>(copy.targets[i].idcode & 0xFFF), 0, &part);
-                    t.Set("part", known ? part.name : "");
+                    const char *part = copy.targets[i].part_name;
+                    t.Set("part", part && std::string(part) != "Cortex-M" ? part : "");
                     targets.Set(i, t);
                 }
                 o.Set("targets", targets);
@@ -480,7 +479,7 @@ Napi::Value ProbeWrap::FlashErase(const Napi::CallbackInfo &info)
 }
 
 // flashImage(segments: { address, data }[], verify, fast = true, progress?: Int32Array):
-// programs an image as the core plans it (target/flash_image.h): refused before anything is
+// programs an image as the core plans it (flash/flash_image.h): refused before anything is
 // erased if any byte lies outside flash; only the blocks it touches are erased; verified by the
 // on-target routine's CRC (or by reading back). `fast` uses the loader in the part's RAM, else
 // direct writes. `progress` (two elements, on a SharedArrayBuffer that the caller keeps until
@@ -561,7 +560,7 @@ Napi::Value ProbeWrap::FlashMassErase(const Napi::CallbackInfo &info)
     });
 }
 
-// flashReadProtection(): { level, rdp? } of the attached part (target/flash.h); rdp is the option
+// flashReadProtection(): { level, rdp? } of the attached part (flash/flash.h); rdp is the option
 // byte where the part has one (not on the F1).
 Napi::Value ProbeWrap::FlashReadProtection(const Napi::CallbackInfo &info)
 {

@@ -17,7 +17,7 @@ extern "C" {
 #include "link/cmsis_dap_link.h"
 #include "link/swd_link.h"
 #include "sim_usb_probe.h"
-#include "target/probe_session.h"
+#include "cortexm/probe_session.h"
 }
 
 namespace bmp {

@@ -1,6 +1,12 @@
-/* The Cortex-M core around the executor: the run loop in virtual time, exceptions, SysTick,
- * the NVIC, halting debug (ARMv7-M ARM C1: DHCSR, DCRSR, DCRDR, DEMCR, DFSR), the FPB and the
- * DWT. The profiles are ARMv7-M parts that run ARMv6-M code, so the register map is ARMv7-M's. */
+/* The Cortex-M core around the executor: the run loop in virtual time, exception priorities
+ * (AIRCR.PRIGROUP, BASEPRI, FAULTMASK) and fault routing (ARMv7-M ARM B1.5: the configurable
+ * faults, escalation to HardFault, lockup), SysTick, the NVIC, the system control block with
+ * the fault status registers, halting debug (C1: DHCSR, DCRSR, DCRDR, DEMCR with vector catch,
+ * DFSR), the FPB and the DWT. An ARMv6-M profile keeps the ARMv6-M model: every fault a
+ * HardFault, no fault status registers, no BASEPRI, FAULTMASK or PRIGROUP. Not modelled: late
+ * arrival (an exception pending during an entry waits for the next boundary), the tail-chain
+ * shortcut (a return pops and the next entry pushes the same frame again), the DebugMonitor
+ * exception, CCR.BFHFNMIGN, imprecise bus faults. */
 #include <string.h>
 
 #include "sim_exc.h"
@@ -21,27 +27,76 @@
 #define S_RESET_ST (1u << 25)
 
 #define DEMCR_VC_CORERESET (1u << 0)
+#define DEMCR_VC_MMERR (1u << 4)
+#define DEMCR_VC_NOCPERR (1u << 5)
+#define DEMCR_VC_CHKERR (1u << 6)
+#define DEMCR_VC_STATERR (1u << 7)
+#define DEMCR_VC_BUSERR (1u << 8)
+#define DEMCR_VC_INTERR (1u << 9)
 #define DEMCR_VC_HARDERR (1u << 10)
 #define DEMCR_TRCENA (1u << 24)
 #define DEMCR_WRITABLE 0x010F07F1u
 
-enum { EXC_RESET = 1, EXC_NMI = 2, EXC_HARDFAULT = 3, EXC_SVCALL = 11, EXC_PENDSV = 14, EXC_SYSTICK = 15 };
+#define CFSR_MUNSTKERR (1u << 3)
+#define CFSR_MSTKERR (1u << 4)
 
-/* Priority bits implemented: 4 on STM32 parts (the low nibble reads as zero). */
-#define PRIORITY_MASK 0xF0u
+enum {
+    EXC_RESET = SIM_EXC_RESET,
+    EXC_NMI = SIM_EXC_NMI,
+    EXC_HARDFAULT = SIM_EXC_HARDFAULT,
+    EXC_SVCALL = SIM_EXC_SVCALL,
+    EXC_PENDSV = SIM_EXC_PENDSV,
+    EXC_SYSTICK = SIM_EXC_SYSTICK
+};
 
 static sim_core *core_of(sim_target *t) { return &t->core; }
 
+static bool is_v6m(const sim_target *t)
+{
+    return sim_profile_isa(t->profile) == SIM_ISA_V6M;
+}
+
+/* Priority bits implemented: 4 on the STM32 Cortex-M3/M4/M7 parts, 2 on ARMv6-M parts; the
+ * low bits read as zero. */
+static uint8_t priority_mask(const sim_target *t)
+{
+    return is_v6m(t) ? 0xC0u : 0xF0u;
+}
+
+/* M3 and M4 implement BFAR and MMFAR as one register (Cortex-M3/M4 TRM): a fault address
+ * written to one reads back from both, and the VALID bits exclude each other. */
+static bool shared_fault_address(const sim_target *t)
+{
+    return t->profile->core == SIM_CORE_M3 || t->profile->core == SIM_CORE_M4;
+}
+
+/* Interrupt lines the NVIC implements, in whole registers of 32 (ICTR.INTLINESNUM + 1): the
+ * STM32F1 has up to 60 external interrupts, the F4 up to 91, the F7 up to 110 and the H7 150. */
+static unsigned irq_lines(const sim_target *t)
+{
+    switch (t->profile->core) {
+    case SIM_CORE_M0P: return 32;
+    case SIM_CORE_M3: return 64;
+    case SIM_CORE_M4: return 96;
+    default: return 160;
+    }
+}
+
+#define SCR_SEVONPEND (1u << 4)
+
 static void set_pending(sim_core *c, unsigned n)
 {
+    c->state_version++;
+    if (!c->pending[n] && (c->scr & SCR_SEVONPEND)) c->sev_event = true;
     c->pending[n] = true;
     c->pending_any = true;
 }
 
-/* --- exceptions ------------------------------------------------------------------------------ */
+/* --- exception priorities (B1.5.4) ----------------------------------------------------------- */
 
-static int exception_priority(const sim_core *c, unsigned n)
+int sim_core_exception_priority(const sim_target *t, unsigned n)
 {
+    const sim_core *c = &t->core;
     if (n == EXC_RESET) return -3;
     if (n == EXC_NMI) return -2;
     if (n == EXC_HARDFAULT) return -1;
@@ -49,40 +104,88 @@ static int exception_priority(const sim_core *c, unsigned n)
     return c->irq_priority[n - 16];
 }
 
-/* Execution priority (ARMv7-M B1.5.4): the highest active priority, boosted by PRIMASK. */
-static int execution_priority(const sim_target *t)
+/* The group priority: the sub-priority field (AIRCR.PRIGROUP + 1 low bits) does not count for
+ * preemption. */
+static int group_priority(const sim_core *c, int priority)
+{
+    if (priority < 0) return priority;
+    return priority & ~((2 << c->aircr_prigroup) - 1);
+}
+
+unsigned sim_core_active_count(const sim_target *t)
+{
+    unsigned count = 0;
+    for (unsigned n = 1; n < SIM_EXCEPTIONS; n++) count += t->core.active[n];
+    return count;
+}
+
+/* The execution priority, with PRIMASK counted or not (what wakes WFI ignores it, B1.5.19). */
+static int execution_priority(const sim_target *t, bool with_primask)
 {
     const sim_core *c = &t->core;
     int priority = 256;
     for (unsigned n = 2; n < SIM_EXCEPTIONS; n++)
         if (c->active[n]) {
-            int p = exception_priority(c, n);
+            int p = group_priority(c, sim_core_exception_priority(t, n));
             if (p < priority) priority = p;
         }
-    if ((t->cpu.primask & 1) && priority > 0) priority = 0;
-    if ((t->cpu.faultmask & 1) && priority > -1) priority = -1;
-    return priority;
+    int boosted = 256;
+    if (!is_v6m(t) && (t->cpu.basepri & priority_mask(t)))
+        boosted = group_priority(c, (int)(t->cpu.basepri & priority_mask(t)));
+    if (with_primask && (t->cpu.primask & 1)) boosted = 0;
+    if (!is_v6m(t) && (t->cpu.faultmask & 1)) boosted = -1;
+    return boosted < priority ? boosted : priority;
 }
 
-/* The pending exception that would preempt now, or 0. */
-static unsigned pending_exception(const sim_target *t)
+int sim_core_execution_priority(const sim_target *t)
+{
+    return execution_priority(t, true);
+}
+
+/* The highest-priority pending exception that is enabled (ICSR.VECTPENDING), or 0: the lowest
+ * priority value, then the lowest number. */
+static unsigned highest_pending(const sim_target *t)
 {
     const sim_core *c = &t->core;
     bool masked = (c->dhcsr & C_MASKINTS) != 0;
     unsigned best = 0;
-    int best_priority = execution_priority(t);
+    int best_priority = 1000;
     for (unsigned n = 2; n < SIM_EXCEPTIONS; n++) {
         if (!c->pending[n]) continue;
         if (n >= 16 && !c->irq_enabled[n - 16]) continue;
         /* C_MASKINTS masks PendSV, SysTick and external interrupts (C1.6.2). */
         if (masked && (n == EXC_PENDSV || n == EXC_SYSTICK || n >= 16)) continue;
-        int p = exception_priority(c, n);
+        int p = sim_core_exception_priority(t, n);
         if (p < best_priority) {
             best_priority = p;
             best = n;
         }
     }
     return best;
+}
+
+/* The pending exception that preempts now (its group priority is above the execution
+ * priority), or 0. */
+static unsigned pending_exception(const sim_target *t)
+{
+    unsigned n = highest_pending(t);
+    if (n && group_priority(&t->core, sim_core_exception_priority(t, n)) < sim_core_execution_priority(t))
+        return n;
+    return 0;
+}
+
+/* What the execution priority depends on besides the NVIC state: PRIMASK, BASEPRI, FAULTMASK. */
+static uint32_t mask_key(const sim_cpu *c)
+{
+    return (c->primask & 1) | (c->basepri & 0xFF) << 8 | (c->faultmask & 1) << 16;
+}
+
+/* WFI and WFE wake for a pending exception that would preempt if PRIMASK were clear. */
+static bool wakes_from_sleep(const sim_target *t)
+{
+    if (!t->core.pending_any) return false;
+    unsigned n = highest_pending(t);
+    return n && group_priority(&t->core, sim_core_exception_priority(t, n)) < execution_priority(t, false);
 }
 
 static void halt(sim_target *t, uint32_t reason)
@@ -98,43 +201,185 @@ static void halt(sim_target *t, uint32_t reason)
 static void lockup(sim_target *t)
 {
     t->core.lockup = true;
+    t->core.sleeping = false;
     t->cpu.r[15] = 0xFFFFFFFEu;
 }
 
-static void take_exception(sim_target *t, unsigned n)
+/* Vector catch (C1.6.5): halts on the first instruction of the handler just entered. */
+static void catch_vector(sim_target *t, uint32_t vc)
 {
     sim_core *c = &t->core;
+    if ((c->demcr & vc) && (c->dhcsr & C_DEBUGEN) && !c->lockup) halt(t, SIM_DFSR_VCATCH);
+}
+
+/* The DEMCR vector catch bits a fault answers to: its cause, and HardFault when that is the
+ * exception taken (escalated or not). */
+static uint32_t vector_catch_bits(uint32_t cfsr, unsigned taken)
+{
+    uint32_t vc = 0;
+    if (cfsr & (SIM_CFSR_UNDEFINSTR | SIM_CFSR_INVSTATE | SIM_CFSR_INVPC)) vc |= DEMCR_VC_STATERR;
+    if (cfsr & (SIM_CFSR_UNALIGNED | SIM_CFSR_DIVBYZERO)) vc |= DEMCR_VC_CHKERR;
+    if (cfsr & SIM_CFSR_NOCP) vc |= DEMCR_VC_NOCPERR;
+    if (cfsr & 0x7F00u) vc |= DEMCR_VC_BUSERR;
+    if (cfsr & 0x7Fu) vc |= DEMCR_VC_MMERR;
+    /* faults on exception entry and return */
+    if (cfsr & (SIM_CFSR_STKERR | SIM_CFSR_UNSTKERR | CFSR_MSTKERR | CFSR_MUNSTKERR | SIM_CFSR_INVPC))
+        vc |= DEMCR_VC_INTERR;
+    if (taken == EXC_HARDFAULT) vc |= DEMCR_VC_HARDERR;
+    return vc;
+}
+
+static void route_fault(sim_target *t, const sim_fault_info *f, bool push, uint32_t hfsr_bits);
+
+/* Enters exception `n` (B1.5.6), with the faults of the entry itself: a vector table read
+ * error becomes HardFault (HFSR.VECTTBL) on the frame already pushed, a stacking error a
+ * BusFault (STKERR) once `n` is active. `push` false: tail-chain on a frame already there. */
+static void enter(sim_target *t, unsigned n, bool push)
+{
+    sim_core *c = &t->core;
+    int before = sim_core_execution_priority(t);
+    c->state_version++;
     c->pending[n] = false;
-    if (!sim_cpu_exception_entry(t, n, c->vtor)) {
+    c->sleeping = false;
+    sim_exc_entry_result r = sim_exc_entry(t, n, push);
+    if (r != SIM_EXC_ENTRY_OK && is_v6m(t)) { /* ARMv6-M: as before, the core locks up */
         lockup(t);
+        return;
+    }
+    if (r == SIM_EXC_ENTRY_VECTTBL) {
+        if (n == EXC_HARDFAULT || n == EXC_NMI || before < 0) {
+            lockup(t);
+            return;
+        }
+        c->hfsr |= SIM_HFSR_VECTTBL;
+        n = EXC_HARDFAULT;
+        if (sim_exc_entry(t, n, false) != SIM_EXC_ENTRY_OK) {
+            lockup(t);
+            return;
+        }
+        c->active[n] = true;
+        catch_vector(t, DEMCR_VC_HARDERR | DEMCR_VC_INTERR);
         return;
     }
     c->active[n] = true;
-    c->sleeping = false;
+    if (r == SIM_EXC_ENTRY_STKERR) {
+        sim_fault_info stkerr = {SIM_CFSR_STKERR, 0, false};
+        route_fault(t, &stkerr, true, 0);
+    }
 }
 
-/* A fault during execution: HardFault, or lockup when already at priority -1 or higher. */
-static void hard_fault(sim_target *t)
+/* The exception a fault's CFSR bit belongs to (B1.5.16); HardFault when it has none. */
+static unsigned fault_exception(uint32_t cfsr)
+{
+    if (cfsr & 0xFFFF0000u) return SIM_EXC_USAGEFAULT;
+    if (cfsr & 0x0000FF00u) return SIM_EXC_BUSFAULT;
+    if (cfsr & 0x000000FFu) return SIM_EXC_MEMMANAGE;
+    return EXC_HARDFAULT;
+}
+
+/* Records the fault in CFSR and BFAR/MMFAR (B3.2.15-B3.2.18). */
+static void record_fault(sim_target *t, const sim_fault_info *f, uint32_t *cfsr_out)
 {
     sim_core *c = &t->core;
-    if (execution_priority(t) < 0) {
+    uint32_t cfsr = f->cfsr & ~(SIM_CFSR_BFARVALID | SIM_CFSR_MMARVALID);
+    uint32_t valid = 0, invalid = 0;
+    if (f->address_valid && (cfsr & 0xFF00u)) {
+        c->bfar = f->address;
+        valid = SIM_CFSR_BFARVALID;
+        if (shared_fault_address(t)) {
+            c->mmfar = f->address;
+            invalid = SIM_CFSR_MMARVALID;
+        }
+    } else if (f->address_valid && (cfsr & 0xFFu)) {
+        c->mmfar = f->address;
+        valid = SIM_CFSR_MMARVALID;
+        if (shared_fault_address(t)) {
+            c->bfar = f->address;
+            invalid = SIM_CFSR_BFARVALID;
+        }
+    }
+    c->cfsr = (c->cfsr & ~invalid) | cfsr | valid;
+    *cfsr_out = cfsr;
+}
+
+/* Takes a synchronous fault: its own handler when enabled in SHCSR and its group priority is
+ * above the execution priority, else HardFault (HFSR.FORCED), else lockup (B1.5.15). */
+static void route_fault(sim_target *t, const sim_fault_info *f, bool push, uint32_t hfsr_bits)
+{
+    sim_core *c = &t->core;
+    int priority = sim_core_execution_priority(t);
+    if (is_v6m(t)) { /* ARMv6-M: every fault is a HardFault, no status registers */
+        if (priority < 0) {
+            lockup(t);
+            return;
+        }
+        enter(t, EXC_HARDFAULT, push);
+        catch_vector(t, DEMCR_VC_HARDERR);
+        return;
+    }
+    uint32_t cfsr;
+    record_fault(t, f, &cfsr);
+    unsigned n = fault_exception(cfsr);
+    if (n != EXC_HARDFAULT) {
+        bool enabled = (c->shcsr & (SIM_SHCSR_MEMFAULTENA << (n - SIM_EXC_MEMMANAGE))) != 0;
+        if (!enabled || group_priority(c, sim_core_exception_priority(t, n)) >= priority) {
+            n = EXC_HARDFAULT;
+            hfsr_bits |= SIM_HFSR_FORCED;
+        }
+    }
+    if (n == EXC_HARDFAULT && priority < 0) {
         lockup(t);
         return;
     }
-    c->hfsr |= 1u << 30; /* FORCED: escalated from a configurable fault */
-    take_exception(t, EXC_HARDFAULT);
-    if ((c->demcr & DEMCR_VC_HARDERR) && (c->dhcsr & C_DEBUGEN) && !c->lockup)
-        halt(t, SIM_DFSR_VCATCH);
+    c->hfsr |= hfsr_bits;
+    enter(t, n, push);
+    catch_vector(t, vector_catch_bits(cfsr, n));
+}
+
+void sim_core_fault(sim_target *t)
+{
+    route_fault(t, &t->cpu.fault, true, 0);
+}
+
+void sim_core_fault_on_return(sim_target *t)
+{
+    route_fault(t, &t->cpu.fault, false, 0);
+}
+
+/* BKPT with halting debug off: HardFault, HFSR.DEBUGEVT on ARMv7-M (C1.4). Silicon also sets
+ * DFSR.BKPT (Cortex-M3 TRM, HFSR.DEBUGEVT); not done here yet: the target layer (cortexm.c)
+ * reads DFSR without clearing it at attach and would then report a halt request as a
+ * breakpoint. */
+static void bkpt_fault(sim_target *t)
+{
+    sim_fault_info none = {0, 0, false};
+    t->core.dfsr |= SIM_DFSR_BKPT; /* set as the BKPT escalates, debugger or not (C1.6.1) */
+    route_fault(t, &none, true, is_v6m(t) ? 0 : SIM_HFSR_DEBUGEVT);
+}
+
+/* SVC: SVCall pends if it can preempt; executed at or above its priority it escalates to
+ * HardFault (B1.5.15). */
+static void svc(sim_target *t)
+{
+    sim_core *c = &t->core;
+    if (group_priority(c, sim_core_exception_priority(t, EXC_SVCALL)) < sim_core_execution_priority(t)) {
+        set_pending(c, EXC_SVCALL);
+    } else {
+        sim_fault_info none = {0, 0, false};
+        route_fault(t, &none, true, SIM_HFSR_FORCED);
+    }
 }
 
 void sim_core_exception_returned(sim_target *t, unsigned number)
 {
+    t->core.state_version++;
     if (number < SIM_EXCEPTIONS) t->core.active[number] = false;
+    if (number != EXC_NMI) t->cpu.faultmask = 0;
 }
 
 void sim_core_set_irq_pending(sim_target *t, unsigned irq)
 {
-    if (irq < SIM_NVIC_IRQS) set_pending(&t->core, 16 + irq);
+    if (irq < irq_lines(t)) set_pending(&t->core, 16 + irq);
 }
 
 /* --- SysTick (ARMv7-M B3.3) ------------------------------------------------------------------ */
@@ -227,21 +472,34 @@ void sim_core_run(sim_target *t, uint64_t until_ps)
     c->running = true; /* the core's own accesses see the time of their instruction */
 
     while (c->clock_cycles < target) {
+        /* NMI preempts a lockup at HardFault's priority (B1.5.15) */
+        if (c->lockup && c->pending[EXC_NMI] && sim_core_execution_priority(t) > -2) c->lockup = false;
         if (c->halted || c->lockup || t->nrst_low) {
             c->clock_cycles = target;
             break;
         }
         unsigned next = 0;
         if (c->pending_any) {
-            next = pending_exception(t);
-            if (!next) { /* nothing can be taken: is anything pending at all? */
-                bool any = false;
-                for (unsigned n = 0; n < SIM_EXCEPTIONS && !any; n++) any = c->pending[n];
-                c->pending_any = any;
+            uint32_t masks = mask_key(&t->cpu);
+            if (!c->masked_valid || c->masked_version != c->state_version || c->masked_masks != masks) {
+                next = pending_exception(t);
+                if (!next) { /* nothing can be taken: is anything pending at all? */
+                    bool any = false;
+                    for (unsigned n = 0; n < SIM_EXCEPTIONS && !any; n++) any = c->pending[n];
+                    c->pending_any = any;
+                    c->masked_valid = true;
+                    c->masked_version = c->state_version;
+                    c->masked_masks = masks;
+                }
             }
         }
+        if (c->sev_event) { /* SCR.SEVONPEND */
+            t->cpu.event = true;
+            c->sev_event = false;
+        }
         if (c->sleeping) {
-            if (next) {
+            if (next || wakes_from_sleep(t) || (c->sleep_wfe && t->cpu.event)) {
+                if (c->sleep_wfe) t->cpu.event = false; /* the WFE consumes the event */
                 c->sleeping = false;
             } else {
                 uint64_t idle = target - c->clock_cycles, to_fire = systick_cycles_to_fire(c);
@@ -252,7 +510,7 @@ void sim_core_run(sim_target *t, uint64_t until_ps)
             }
         }
         if (next) {
-            take_exception(t, next);
+            enter(t, next, true);
             c->clock_cycles += 12; /* exception entry latency (Cortex-M3/M4: 12 cycles) */
             systick_advance(c, 12);
             if (c->step_pending) halt(t, SIM_DFSR_HALTED); /* stepping into a handler */
@@ -275,14 +533,17 @@ void sim_core_run(sim_target *t, uint64_t until_ps)
                 halt(t, SIM_DFSR_BKPT);
                 continue;
             }
-            hard_fault(t);
+            bkpt_fault(t);
             break;
-        case SIM_STEP_SVC: set_pending(c, EXC_SVCALL); break;
+        case SIM_STEP_SVC: svc(t); break;
         case SIM_STEP_WFI:
         case SIM_STEP_WFE:
-            if (!c->pending_any || !pending_exception(t)) c->sleeping = true;
+            if (!wakes_from_sleep(t)) {
+                c->sleeping = true;
+                c->sleep_wfe = r == SIM_STEP_WFE;
+            }
             break;
-        case SIM_STEP_FAULT: hard_fault(t); break;
+        case SIM_STEP_FAULT: sim_core_fault(t); break;
         }
         c->retire_st = true;
         t->cpu.instructions++;
@@ -511,31 +772,194 @@ static void dhcsr_write(sim_target *t, uint32_t value)
     }
 }
 
+/* SHCSR's active and pending bits (B3.2.13): bit, exception, pending (else active). ARMv6-M has
+ * only SVCALLPENDED. */
+static const struct { uint8_t bit, exception; bool pending; } shcsr_state[] = {
+    {0, SIM_EXC_MEMMANAGE, false}, {1, SIM_EXC_BUSFAULT, false}, {3, SIM_EXC_USAGEFAULT, false},
+    {7, EXC_SVCALL, false},        {8, SIM_EXC_DEBUGMON, false}, {10, EXC_PENDSV, false},
+    {11, EXC_SYSTICK, false},      {12, SIM_EXC_USAGEFAULT, true}, {13, SIM_EXC_MEMMANAGE, true},
+    {14, SIM_EXC_BUSFAULT, true},  {15, EXC_SVCALL, true},
+};
+
+static uint32_t shcsr_value(const sim_target *t)
+{
+    const sim_core *c = &t->core;
+    uint32_t v = is_v6m(t) ? 0 : c->shcsr & (SIM_SHCSR_MEMFAULTENA | SIM_SHCSR_BUSFAULTENA | SIM_SHCSR_USGFAULTENA);
+    for (unsigned i = 0; i < sizeof shcsr_state / sizeof shcsr_state[0]; i++) {
+        if (is_v6m(t) && shcsr_state[i].bit != 15) continue;
+        unsigned n = shcsr_state[i].exception;
+        if (shcsr_state[i].pending ? c->pending[n] : c->active[n]) v |= 1u << shcsr_state[i].bit;
+    }
+    return v;
+}
+
+static void shcsr_write(sim_target *t, uint32_t value)
+{
+    sim_core *c = &t->core;
+    if (!is_v6m(t)) c->shcsr = value & (SIM_SHCSR_MEMFAULTENA | SIM_SHCSR_BUSFAULTENA | SIM_SHCSR_USGFAULTENA);
+    for (unsigned i = 0; i < sizeof shcsr_state / sizeof shcsr_state[0]; i++) {
+        if (is_v6m(t) && shcsr_state[i].bit != 15) continue;
+        bool on = (value >> shcsr_state[i].bit) & 1;
+        unsigned n = shcsr_state[i].exception;
+        if (!shcsr_state[i].pending) c->active[n] = on;
+        else if (on) set_pending(c, n);
+        else c->pending[n] = false;
+    }
+}
+
+/* ICSR (B3.2.4): NMIPENDSET, PENDSVSET, PENDSTSET, ISRPREEMPT, ISRPENDING, VECTPENDING,
+ * RETTOBASE, VECTACTIVE. */
+static uint32_t icsr_value(const sim_target *t)
+{
+    const sim_core *c = &t->core;
+    unsigned pend = highest_pending(t), active = t->cpu.xpsr & XPSR_IPSR;
+    bool others = false, irq_pending = false;
+    for (unsigned n = 2; n < SIM_EXCEPTIONS; n++) {
+        if (c->active[n] && n != active) others = true;
+        if (n >= 16 && c->pending[n]) irq_pending = true;
+    }
+    uint32_t v = (c->pending[EXC_NMI] ? 1u << 31 : 0) | (c->pending[EXC_PENDSV] ? 1u << 28 : 0) |
+                 (c->pending[EXC_SYSTICK] ? 1u << 26 : 0) | (pend << 12) | active;
+    if (irq_pending) v |= 1u << 22;
+    if (!is_v6m(t)) v |= (others ? 0 : 1u << 11) | (pending_exception(t) ? 1u << 23 : 0);
+    return v;
+}
+
+/* CCR (B3.2.8) after reset: STKALIGN set (PM0056, PM0214, PM0253), the Cortex-M7's branch
+ * prediction bit reads as one; ARMv6-M's CCR is fixed (UNALIGN_TRP, STKALIGN). */
+static uint32_t ccr_reset(const sim_target *t)
+{
+    if (is_v6m(t)) return SIM_CCR_STKALIGN | SIM_CCR_UNALIGN_TRP;
+    return SIM_CCR_STKALIGN | (t->profile->core == SIM_CORE_M7 ? 1u << 18 : 0);
+}
+
+static void ccr_write(sim_target *t, uint32_t value)
+{
+    sim_core *c = &t->core;
+    if (is_v6m(t)) return;
+    uint32_t writable = SIM_CCR_NONBASETHRDENA | SIM_CCR_USERSETMPEND | SIM_CCR_UNALIGN_TRP | SIM_CCR_DIV_0_TRP |
+                        SIM_CCR_BFHFNMIGN | SIM_CCR_STKALIGN;
+    if (t->profile->core == SIM_CORE_M7) writable |= 3u << 16; /* DC, IC (the caches are not modelled) */
+    c->ccr = (c->ccr & ~writable) | (value & writable);
+}
+
+/* VTOR.TBLOFF (B3.2.5): bits 29:7 on the Cortex-M3 r1p1 (bit 29 selects code or SRAM), 31:7 on
+ * the Cortex-M4/M7, 31:8 on ARMv6-M. */
+static uint32_t vtor_mask(const sim_target *t)
+{
+    if (is_v6m(t)) return 0xFFFFFF00u;
+    return t->profile->core == SIM_CORE_M3 ? 0x3FFFFF80u : 0xFFFFFF80u;
+}
+
+static void aircr_write(sim_target *t, uint32_t value)
+{
+    sim_core *c = &t->core;
+    if ((value >> 16) != 0x05FA) return; /* VECTKEY */
+    if (!is_v6m(t)) c->aircr_prigroup = (value >> 8) & 7;
+    if ((value & 2) && c->halted) { /* VECTCLRACTIVE: debug only; clears the active state and IPSR */
+        memset(c->active, 0, sizeof c->active);
+        sim_cpu_switch_stack(&t->cpu, 0, t->cpu.control);
+    }
+    if (value & 4) sim_target_reset(t, SIM_RESET_SYSTEM);                        /* SYSRESETREQ */
+    else if ((value & 1) && !is_v6m(t)) sim_target_reset(t, SIM_RESET_CORE); /* VECTRESET */
+}
+
+/* The registers of the FP extension, RAZ/WI without it: CPACR, FPCCR, FPCAR, FPDSCR, MVFR0-2. */
+static uint32_t fp_register(sim_target *t, uint32_t o)
+{
+    const sim_profile *p = t->profile;
+    const sim_core *c = &t->core;
+    if (!p->has_fpu) return 0;
+    switch (o) {
+    case 0xD88: return c->cpacr;
+    case 0xF34: return c->fpccr;
+    case 0xF38: return c->fpcar;
+    case 0xF3C: return c->fpdscr;
+    /* Media and FP feature registers: single precision on the M4F and the F7, double on the H7
+     * (B4.1.3) */
+    case 0xF40: return p->fpu_double ? 0x10110221u : 0x10110021u;
+    case 0xF44: return p->core == SIM_CORE_M7 ? 0x12000011u : 0x11000011u;
+    case 0xF48: return p->core == SIM_CORE_M7 ? 0x00000040u : 0;
+    default: return 0;
+    }
+}
+
+static void fp_register_write(sim_target *t, uint32_t o, uint32_t value)
+{
+    sim_core *c = &t->core;
+    if (!t->profile->has_fpu) return;
+    switch (o) {
+    case 0xD88: c->cpacr = value & 0x00F00000u; break; /* CP10, CP11 */
+    case 0xF34:
+        c->fpccr = value & (SIM_FPCCR_ASPEN | SIM_FPCCR_LSPEN | SIM_FPCCR_MONRDY | SIM_FPCCR_BFRDY |
+                            SIM_FPCCR_MMRDY | SIM_FPCCR_HFRDY | SIM_FPCCR_THREAD | SIM_FPCCR_USER |
+                            SIM_FPCCR_LSPACT);
+        break;
+    case 0xF38: c->fpcar = value & ~7u; break;
+    case 0xF3C: c->fpdscr = value & 0x07C00000u; break; /* AHP, DN, FZ, RMode */
+    default: break;
+    }
+}
+
+/* The fault status and address registers (B3.2.15-B3.2.18): reserved on ARMv6-M. */
+static uint32_t fault_register(sim_target *t, uint32_t o)
+{
+    const sim_core *c = &t->core;
+    if (is_v6m(t)) return 0;
+    switch (o) {
+    case 0xD28: return c->cfsr;
+    case 0xD2C: return c->hfsr;
+    case 0xD34: return c->mmfar;
+    case 0xD38: return c->bfar;
+    default: return 0; /* AFSR: no auxiliary faults */
+    }
+}
+
+static void fault_register_write(sim_target *t, uint32_t o, uint32_t value)
+{
+    sim_core *c = &t->core;
+    if (is_v6m(t)) return;
+    switch (o) {
+    case 0xD28: c->cfsr &= ~value; break; /* write one to clear */
+    case 0xD2C: c->hfsr &= ~(value & (SIM_HFSR_DEBUGEVT | SIM_HFSR_FORCED | SIM_HFSR_VECTTBL)); break;
+    case 0xD34:
+        c->mmfar = value;
+        if (shared_fault_address(t)) c->bfar = value;
+        break;
+    case 0xD38:
+        c->bfar = value;
+        if (shared_fault_address(t)) c->mmfar = value;
+        break;
+    default: break;
+    }
+}
+
 static uint32_t scs_word(sim_target *t, uint32_t o, bool *ok)
 {
     sim_core *c = &t->core;
+    const unsigned lines = irq_lines(t);
     *ok = true;
-    if (o >= 0x100 && o < 0x100 + SIM_NVIC_IRQS / 8) { /* ISER */
+    if (o >= 0x100 && o < 0x100 + lines / 8) { /* ISER */
         uint32_t w = 0;
         for (unsigned b = 0; b < 32; b++) w |= (uint32_t)c->irq_enabled[(o - 0x100) * 8 + b] << b;
         return w;
     }
-    if (o >= 0x180 && o < 0x180 + SIM_NVIC_IRQS / 8) { /* ICER */
+    if (o >= 0x180 && o < 0x180 + lines / 8) { /* ICER */
         uint32_t w = 0;
         for (unsigned b = 0; b < 32; b++) w |= (uint32_t)c->irq_enabled[(o - 0x180) * 8 + b] << b;
         return w;
     }
-    if (o >= 0x200 && o < 0x300 && (o & 0x7F) < SIM_NVIC_IRQS / 8) { /* ISPR / ICPR */
+    if (o >= 0x200 && o < 0x300 && (o & 0x7F) < lines / 8) { /* ISPR / ICPR */
         uint32_t w = 0, base = 16 + (o & 0x7F) * 8;
         for (unsigned b = 0; b < 32; b++) w |= (uint32_t)c->pending[base + b] << b;
         return w;
     }
-    if (o >= 0x300 && o < 0x300 + SIM_NVIC_IRQS / 8) { /* IABR */
+    if (o >= 0x300 && o < 0x300 + lines / 8) { /* IABR */
         uint32_t w = 0, base = 16 + (o - 0x300) * 8;
         for (unsigned b = 0; b < 32; b++) w |= (uint32_t)c->active[base + b] << b;
         return w;
     }
-    if (o >= 0x400 && o < 0x400 + SIM_NVIC_IRQS) {
+    if (o >= 0x400 && o < 0x400 + lines) {
         const uint8_t *p = &c->irq_priority[o - 0x400];
         return sim_get_le(p, 4);
     }
@@ -544,32 +968,22 @@ static uint32_t scs_word(sim_target *t, uint32_t o, bool *ok)
         return sim_get_le(p, 4);
     }
     if (o >= 0xFD0) return sim_rom_component_id(t, SIM_COMPONENT_SCS, o);
+    if ((o >= 0xD28 && o < 0xD30) || (o >= 0xD34 && o < 0xD40)) return fault_register(t, o);
+    if (o == 0xD88 || (o >= 0xF34 && o < 0xF4C)) return fp_register(t, o);
     switch (o) {
-    case 0x004: return (SIM_NVIC_IRQS / 32) - 1; /* ICTR */
+    case 0x004: return lines / 32 - 1; /* ICTR */
     case 0x010: { uint32_t v = c->syst_csr; c->syst_csr &= ~(1u << 16); return v; }
     case 0x014: return c->syst_rvr;
     case 0x018: return c->syst_cvr;
     case 0x01C: return 0x40000000u | (t->core_hz / 8 / 100 - 1); /* CALIB: NOREF=0, SKEW, 10 ms */
     case 0xD00: return t->profile->cpuid;
-    case 0xD04: { /* ICSR */
-        unsigned pend = pending_exception(t), active = t->cpu.xpsr & 0x1FF;
-        bool others = false;
-        for (unsigned n = 2; n < SIM_EXCEPTIONS; n++) if (c->active[n] && n != active) others = true;
-        return (c->pending[EXC_NMI] ? 1u << 31 : 0) | (c->pending[EXC_PENDSV] ? 1u << 28 : 0) |
-               (c->pending[EXC_SYSTICK] ? 1u << 26 : 0) | (pend ? 1u << 22 : 0) | (pend << 12) |
-               (others ? 0 : 1u << 11) | active;
-    }
+    case 0xD04: return icsr_value(t);
     case 0xD08: return c->vtor;
     case 0xD0C: return 0xFA050000u | c->aircr_prigroup << 8;
     case 0xD10: return c->scr;
     case 0xD14: return c->ccr;
-    case 0xD24: return c->shcsr;
-    case 0xD28: return c->cfsr;
-    case 0xD2C: return c->hfsr;
+    case 0xD24: return shcsr_value(t);
     case 0xD30: return c->dfsr;
-    case 0xD34: return c->mmfar;
-    case 0xD38: return c->bfar;
-    case 0xD88: return t->profile->has_fpu ? c->cpacr : 0;
     case 0xDF0: {
         uint32_t v = dhcsr_value(t);
         c->retire_st = false;
@@ -579,12 +993,6 @@ static uint32_t scs_word(sim_target *t, uint32_t o, bool *ok)
     case 0xDF4: return 0; /* DCRSR is write-only */
     case 0xDF8: return c->dcrdr;
     case 0xDFC: return c->demcr;
-    case 0xF34: return t->profile->has_fpu ? c->fpccr : 0;
-    /* Media and FP feature registers: single precision on the M4F and the F7, double on the H7
-     * (B4.1.3) */
-    case 0xF40: return !t->profile->has_fpu ? 0 : t->profile->fpu_double ? 0x10110221u : 0x10110021u;
-    case 0xF44: return !t->profile->has_fpu ? 0 : t->profile->core == SIM_CORE_M7 ? 0x12000011u : 0x11000011u;
-    case 0xF48: return t->profile->has_fpu && t->profile->core == SIM_CORE_M7 ? 0x00000040u : 0;
     default: break;
     }
     if ((o >= 0xD40 && o < 0xD80) || o < 0xD00) return 0; /* feature registers, reserved: RAZ */
@@ -592,12 +1000,21 @@ static uint32_t scs_word(sim_target *t, uint32_t o, bool *ok)
     return 0;
 }
 
+/* Unprivileged software reaching the SCS gets a BusFault (B3.2.2), but for STIR when
+ * CCR.USERSETMPEND allows it. */
+static bool scs_denied(const sim_target *t, uint32_t o, sim_master m)
+{
+    const sim_cpu *c = &t->cpu;
+    if (m != SIM_MASTER_CPU || sim_cpu_handler_mode(c) || !(c->control & CONTROL_NPRIV)) return false;
+    return !(o == 0xF00 && (t->core.ccr & SIM_CCR_USERSETMPEND) && !is_v6m(t));
+}
+
 static sim_bus_status scs_read(sim_target *t, void *ctx, uint32_t offset, unsigned size,
                                uint32_t *value, sim_master m)
 {
     (void)ctx;
-    (void)m;
     bool ok;
+    if (scs_denied(t, offset & ~3u, m)) return SIM_BUS_FAULT;
     uint32_t w = scs_word(t, offset & ~3u, &ok);
     if (!ok) return SIM_BUS_FAULT;
     *value = sim_lanes(w, offset, size);
@@ -616,24 +1033,30 @@ static sim_bus_status scs_write(sim_target *t, void *ctx, uint32_t offset, unsig
     (void)ctx;
     sim_core *c = &t->core;
     uint32_t o = offset & ~3u;
+    uint8_t pmask = priority_mask(t);
+    const unsigned lines = irq_lines(t);
+    if (scs_denied(t, o, m)) return SIM_BUS_FAULT;
+    c->state_version++; /* any SCS write may change what can be taken */
     /* Byte and halfword writes: priorities are byte-addressable; elsewhere they act on the lanes. */
-    if (size < 4 && ((o >= 0x400 && o < 0x400 + SIM_NVIC_IRQS) || (o >= 0xD18 && o < 0xD24))) {
+    if (size < 4 && ((o >= 0x400 && o < 0x400 + lines) || (o >= 0xD18 && o < 0xD24))) {
         uint8_t *p = o >= 0xD18 ? &c->shpr[offset - 0xD18] : &c->irq_priority[offset - 0x400];
-        for (unsigned i = 0; i < size; i++) p[i] = (uint8_t)(value >> (8 * i)) & PRIORITY_MASK;
+        for (unsigned i = 0; i < size; i++) p[i] = (uint8_t)(value >> (8 * i)) & pmask;
         return SIM_BUS_OK;
     }
     if (size < 4) value <<= (offset & 3) * 8;
-    if (o >= 0x100 && o < 0x100 + SIM_NVIC_IRQS / 8) set_bits(&c->irq_enabled[(o - 0x100) * 8], value, true);
-    else if (o >= 0x180 && o < 0x180 + SIM_NVIC_IRQS / 8) set_bits(&c->irq_enabled[(o - 0x180) * 8], value, false);
-    else if (o >= 0x200 && o < 0x200 + SIM_NVIC_IRQS / 8) {
-        set_bits(&c->pending[16 + (o - 0x200) * 8], value, true);
-        c->pending_any = true;
+    if (o >= 0x100 && o < 0x100 + lines / 8) set_bits(&c->irq_enabled[(o - 0x100) * 8], value, true);
+    else if (o >= 0x180 && o < 0x180 + lines / 8) set_bits(&c->irq_enabled[(o - 0x180) * 8], value, false);
+    else if (o >= 0x200 && o < 0x200 + lines / 8) {
+        for (unsigned b = 0; b < 32; b++)
+            if (value & (1u << b)) set_pending(c, 16 + (o - 0x200) * 8 + b);
     }
-    else if (o >= 0x280 && o < 0x280 + SIM_NVIC_IRQS / 8) set_bits(&c->pending[16 + (o - 0x280) * 8], value, false);
-    else if (o >= 0x400 && o < 0x400 + SIM_NVIC_IRQS)
-        for (unsigned i = 0; i < 4; i++) c->irq_priority[o - 0x400 + i] = (uint8_t)(value >> (8 * i)) & PRIORITY_MASK;
+    else if (o >= 0x280 && o < 0x280 + lines / 8) set_bits(&c->pending[16 + (o - 0x280) * 8], value, false);
+    else if (o >= 0x400 && o < 0x400 + lines)
+        for (unsigned i = 0; i < 4; i++) c->irq_priority[o - 0x400 + i] = (uint8_t)(value >> (8 * i)) & pmask;
     else if (o >= 0xD18 && o < 0xD24)
-        for (unsigned i = 0; i < 4; i++) c->shpr[o - 0xD18 + i] = (uint8_t)(value >> (8 * i)) & PRIORITY_MASK;
+        for (unsigned i = 0; i < 4; i++) c->shpr[o - 0xD18 + i] = (uint8_t)(value >> (8 * i)) & pmask;
+    else if ((o >= 0xD28 && o < 0xD30) || (o >= 0xD34 && o < 0xD40)) fault_register_write(t, o, value);
+    else if (o == 0xD88 || (o >= 0xF34 && o < 0xF40)) fp_register_write(t, o, value);
     else
         switch (o) {
         case 0x010:
@@ -648,24 +1071,12 @@ static sim_bus_status scs_write(sim_target *t, void *ctx, uint32_t offset, unsig
             if (value & (1u << 26)) set_pending(c, EXC_SYSTICK);
             if (value & (1u << 25)) c->pending[EXC_SYSTICK] = false;
             break;
-        case 0xD08: c->vtor = value & 0xFFFFFF80u; break;
-        case 0xD0C:
-            if ((value >> 16) != 0x05FA) break; /* VECTKEY */
-            c->aircr_prigroup = (value >> 8) & 7;
-            if ((value & 2) && c->halted) memset(c->active, 0, sizeof c->active); /* VECTCLRACTIVE */
-            if (value & 4) sim_target_reset(t, SIM_RESET_SYSTEM);            /* SYSRESETREQ */
-            else if (value & 1) sim_target_reset(t, SIM_RESET_CORE);         /* VECTRESET */
-            break;
+        case 0xD08: c->vtor = value & vtor_mask(t); break;
+        case 0xD0C: aircr_write(t, value); break;
         case 0xD10: c->scr = value & 0x16; break;
-        case 0xD14: c->ccr = value & 0x31B; break;
-        case 0xD24: c->shcsr = value & 0x70000; break;
-        case 0xD28: c->cfsr &= ~value; break;
-        case 0xD2C: c->hfsr &= ~value; break;
+        case 0xD14: ccr_write(t, value); break;
+        case 0xD24: shcsr_write(t, value); break;
         case 0xD30: c->dfsr &= ~value; break; /* write one to clear */
-        case 0xD34: c->mmfar = value; break;
-        case 0xD38: c->bfar = value; break;
-        case 0xD88: if (t->profile->has_fpu) c->cpacr = value & 0x00F00000u; break;
-        case 0xF34: if (t->profile->has_fpu) c->fpccr = value & 0xC0000000u; break;
         case 0xDF0: if (m == SIM_MASTER_DEBUG) dhcsr_write(t, value); break;
         case 0xDF4: if (m == SIM_MASTER_DEBUG) register_transfer(t, value); break;
         case 0xDF8: c->dcrdr = value; break;
@@ -674,7 +1085,9 @@ static sim_bus_status scs_write(sim_target *t, void *ctx, uint32_t offset, unsig
             dwt_freeze(t);
             dwt_update_active(t);
             break;
-        case 0xF00: if ((value & 0x1FF) < SIM_NVIC_IRQS) set_pending(c, 16 + (value & 0x1FF)); break; /* STIR */
+        case 0xF00: /* STIR */
+            if (!is_v6m(t) && (value & 0x1FF) < lines) set_pending(c, 16 + (value & 0x1FF));
+            break;
         default: break;
         }
     return SIM_BUS_OK;
@@ -721,6 +1134,8 @@ void sim_core_reset(sim_target *t, sim_reset_kind kind)
     c->epoch_hz = epoch_hz;
     c->reset_st = true;
     c->syst_csr = 0; /* STK_CTRL reset value (PM0056, PM0214) */
+    c->ccr = ccr_reset(t);
+    if (t->profile->has_fpu) c->fpccr = SIM_FPCCR_ASPEN | SIM_FPCCR_LSPEN;
     /* The H7 boots from BOOT_ADD0 (0x0800 << 16: flash); the others alias flash at 0. */
     c->vtor = t->profile->flash_alias_at_zero ? 0 : t->profile->flash_base;
     sim_cpu_reset(t);

@@ -1,6 +1,7 @@
 /* The Cortex-M core around the executor: the System Control Space (DHCSR, DCRSR, DCRDR,
- * DEMCR, AIRCR, DFSR, VTOR, ICSR, SHPR, SysTick, NVIC), halting debug, the FPB, the DWT,
- * the ITM stub and the ROM tables that let a debugger discover them. */
+ * DEMCR, AIRCR, DFSR, VTOR, ICSR, SHPR, SHCSR, the fault status registers, the FP context
+ * registers, SysTick, NVIC), exception priorities and fault routing, halting debug, the FPB,
+ * the DWT, the ITM stub and the ROM tables that let a debugger discover them. */
 #ifndef SIM_CORE_H
 #define SIM_CORE_H
 
@@ -27,7 +28,7 @@ typedef struct sim_dwt {
     bool hit;             /* a comparator matched during the current instruction */
 } sim_dwt;
 
-#define SIM_NVIC_IRQS 96
+#define SIM_NVIC_IRQS 160 /* the most any profile implements (sim_core.c irq_lines) */
 #define SIM_EXCEPTIONS (16 + SIM_NVIC_IRQS)
 
 typedef struct sim_core {
@@ -39,6 +40,8 @@ typedef struct sim_core {
     uint32_t vtor;
     bool halted;
     bool sleeping;        /* WFI/WFE until an interrupt or event */
+    bool sleep_wfe;       /* ... asleep in WFE: an event wakes it too */
+    bool sev_event;       /* SCR.SEVONPEND: an interrupt became pending (sets the event register) */
     bool lockup;
     uint64_t time_ps;     /* virtual time the core has run up to */
     bool running;         /* inside sim_core_run: sim_core_now_ps follows the instructions */
@@ -50,9 +53,11 @@ typedef struct sim_core {
     bool regrdy;          /* DHCSR.S_REGRDY */
     bool retire_st;       /* DHCSR.S_RETIRE_ST (clears on read) */
     bool reset_st;        /* DHCSR.S_RESET_ST (clears on read) */
-    /* System control block */
+    /* System control block. `shcsr` holds only the enable bits (16-18); the active and pending
+     * bits are read from active[] and pending[]. */
     uint32_t aircr_prigroup;
-    uint32_t scr, ccr, shcsr, cfsr, hfsr, mmfar, bfar, cpacr, fpccr;
+    uint32_t scr, ccr, shcsr, cfsr, hfsr, mmfar, bfar, cpacr;
+    uint32_t fpccr, fpcar, fpdscr; /* FP context control (ARMv7-M B3.2.20-B3.2.22) */
     uint8_t shpr[12];     /* SHPR1-3: priorities of exceptions 4..15 */
     /* SysTick (B3.3) */
     uint32_t syst_csr, syst_rvr, syst_cvr;
@@ -60,6 +65,12 @@ typedef struct sim_core {
     /* NVIC and exception state, by exception number */
     bool pending[SIM_EXCEPTIONS];
     bool pending_any;     /* some pending[] may be set: the run loop looks only then */
+    /* Bumped on every change of the pending, active, enabled or priority state; the run loop
+     * does not look again at pending exceptions it found masked until this or the masks
+     * (PRIMASK, BASEPRI, FAULTMASK) change. */
+    uint32_t state_version;
+    bool masked_valid;
+    uint32_t masked_version, masked_masks;
     bool active[SIM_EXCEPTIONS];
     bool irq_enabled[SIM_NVIC_IRQS];
     uint8_t irq_priority[SIM_NVIC_IRQS];
@@ -81,8 +92,65 @@ void sim_core_reset(sim_target *t, sim_reset_kind kind);
 /* Lets the core run (if it is not halted or asleep) up to virtual time `until_ps`. */
 void sim_core_run(sim_target *t, uint64_t until_ps);
 
-/* Called by the executor when an exception return has unstacked exception `number`. */
+/* Exception numbers (ARMv7-M B1.5.2) */
+enum {
+    SIM_EXC_RESET = 1,
+    SIM_EXC_NMI = 2,
+    SIM_EXC_HARDFAULT = 3,
+    SIM_EXC_MEMMANAGE = 4,
+    SIM_EXC_BUSFAULT = 5,
+    SIM_EXC_USAGEFAULT = 6,
+    SIM_EXC_SVCALL = 11,
+    SIM_EXC_DEBUGMON = 12,
+    SIM_EXC_PENDSV = 14,
+    SIM_EXC_SYSTICK = 15
+};
+
+/* HFSR, SHCSR, CCR and FPCCR bits (ARMv7-M B3.2) */
+#define SIM_HFSR_VECTTBL (1u << 1)
+#define SIM_HFSR_FORCED (1u << 30)
+#define SIM_HFSR_DEBUGEVT (1u << 31)
+#define SIM_SHCSR_MEMFAULTENA (1u << 16)
+#define SIM_SHCSR_BUSFAULTENA (1u << 17)
+#define SIM_SHCSR_USGFAULTENA (1u << 18)
+#define SIM_CCR_NONBASETHRDENA (1u << 0)
+#define SIM_CCR_USERSETMPEND (1u << 1)
+#define SIM_CCR_UNALIGN_TRP (1u << 3)
+#define SIM_CCR_DIV_0_TRP (1u << 4)
+#define SIM_CCR_BFHFNMIGN (1u << 8)
+#define SIM_CCR_STKALIGN (1u << 9)
+#define SIM_FPCCR_LSPACT (1u << 0)
+#define SIM_FPCCR_USER (1u << 1)
+#define SIM_FPCCR_THREAD (1u << 3)
+#define SIM_FPCCR_HFRDY (1u << 4)
+#define SIM_FPCCR_MMRDY (1u << 5)
+#define SIM_FPCCR_BFRDY (1u << 6)
+#define SIM_FPCCR_MONRDY (1u << 8)
+#define SIM_FPCCR_LSPEN (1u << 30)
+#define SIM_FPCCR_ASPEN (1u << 31)
+
+/* Execution priority (B1.5.4): the group priority of the highest-priority active exception,
+ * boosted by BASEPRI, PRIMASK and FAULTMASK; 256 in thread mode with nothing boosting. */
+int sim_core_execution_priority(const sim_target *t);
+/* The priority of exception `number` as programmed (-3, -2, -1 for Reset, NMI, HardFault). */
+int sim_core_exception_priority(const sim_target *t, unsigned number);
+
+/* Takes the fault cpu.fault describes (the step that returned SIM_STEP_FAULT): records it in
+ * CFSR/BFAR/MMFAR, then enters its handler, escalates it to HardFault (HFSR.FORCED) when the
+ * handler is disabled or cannot preempt, or locks up at priority -1/-2. On ARMv6-M profiles:
+ * HardFault, no status registers. Vector catch halts as DEMCR asks. */
+void sim_core_fault(sim_target *t);
+
+/* For sim_exc: an exception return failed (INVPC, UNSTKERR in cpu.fault) after the returning
+ * exception was deactivated. The fault is taken without stacking: the frame is still on the
+ * stack and LR holds the EXC_RETURN value (B1.5.8). */
+void sim_core_fault_on_return(sim_target *t);
+
+/* Called by sim_exc when an exception return deactivates exception `number`: clears its
+ * active state and, unless it is NMI, FAULTMASK (B1.5.8 DeActivate). */
 void sim_core_exception_returned(sim_target *t, unsigned number);
+/* Number of active exceptions. */
+unsigned sim_core_active_count(const sim_target *t);
 /* Raises an interrupt line (external interrupt `irq`): sets it pending. */
 void sim_core_set_irq_pending(sim_target *t, unsigned irq);
 

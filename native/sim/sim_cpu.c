@@ -1,12 +1,14 @@
-/* ARMv6-M Thumb executor (ARMv6-M Architecture Reference Manual, DDI 0419: A5 encodings,
- * A6 instruction pseudo-code, B1.5 exception model). One instruction per sim_cpu_step.
+/* Thumb executor: the 16-bit encodings, the step with its IT-block handling, the memory
+ * accesses and the register file (ARMv6-M ARM DDI 0419 A5/A6; ARMv7-M ARM DDI 0403 A5/A7/B1).
+ * The 32-bit encodings of ARMv7-M are in sim_thumb2.c; ARMv6-M profiles get only the 32-bit
+ * instructions that ARMv6-M has (BL, MSR, MRS, the barriers).
  *
- * Instructions that the manual calls UNDEFINED, and the UNPREDICTABLE encodings that a
- * Cortex-M0+ treats as such, end the step with SIM_STEP_FAULT and change nothing. */
+ * Instructions that the manual calls UNDEFINED, and the UNPREDICTABLE encodings that the core
+ * treats as such, end the step with SIM_STEP_FAULT (UNDEFINSTR) and change no register. */
 #include <string.h>
 
+#include "sim_cpu_impl.h"
 #include "sim_exc.h"
-#include "sim_target.h"
 
 /* --- memory ------------------------------------------------------------------------------ */
 
@@ -16,147 +18,79 @@ static const sim_region *region_for(sim_target *t, const sim_region *cached, uin
     return sim_bus_find(&t->bus, addr);
 }
 
-static bool fetch16(sim_target *t, uint32_t addr, uint32_t *out)
+/* One naturally aligned access; a bus error faults PRECISERR with BFAR. */
+static bool access_aligned(sim_target *t, uint32_t addr, unsigned size, uint32_t *value, bool write)
 {
     sim_cpu *c = &t->cpu;
-    const sim_region *r = region_for(t, c->fetch_region, addr);
-    if (!r || !r->mem || r->debug_only || (addr & 1) || addr - r->base + 2 > r->size) return false;
-    c->fetch_region = r;
-    const uint8_t *p = r->mem + (addr - r->base);
-    *out = sim_get_le(p, 2);
+    const sim_region *r = region_for(t, c->data_region, addr);
+    bool direct = r && r->mem && !r->debug_only && addr - r->base + size <= r->size &&
+                  (!write || r->kind == SIM_REGION_RAM);
+    if (direct) {
+        c->data_region = r;
+        if (write) sim_put_le(r->mem + (addr - r->base), size, *value);
+        else *value = sim_get_le(r->mem + (addr - r->base), size);
+        return true;
+    }
+    sim_bus_status s = write ? sim_bus_write(t, addr, size, *value, SIM_MASTER_CPU)
+                             : sim_bus_read(t, addr, size, value, SIM_MASTER_CPU);
+    if (s == SIM_BUS_OK) return true;
+    sim_cpu_fault(c, SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID, addr, true);
+    return false;
+}
+
+/* ARMv6-M faults every unaligned access (A3.2); ARMv7-M makes LDR/STR/LDRH/STRH (and their T
+ * forms) unaligned accesses unless CCR.UNALIGN_TRP, as byte accesses on the bus (A3.2.1). */
+static bool access_slow(sim_target *t, uint32_t addr, unsigned size, uint32_t *value, bool write, bool aligned)
+{
+    if (addr & (size - 1)) {
+        if (aligned || isa_v6m(t) || (t->core.ccr & CCR_UNALIGN_TRP)) {
+            sim_cpu_fault(&t->cpu, SIM_CFSR_UNALIGNED, addr, false);
+            return false;
+        }
+        uint32_t v = write ? *value : 0;
+        for (unsigned i = 0; i < size; i++) {
+            uint32_t b = (v >> (8 * i)) & 0xFF;
+            if (!access_aligned(t, addr + i, 1, &b, write)) return false;
+            if (!write) v |= b << (8 * i);
+        }
+        if (!write) *value = v;
+    } else if (!access_aligned(t, addr, size, value, write)) {
+        return false;
+    }
+    if (t->core.dwt.active) sim_dwt_on_access(t, addr, size, write, *value);
     return true;
 }
 
-static bool load(sim_target *t, uint32_t addr, unsigned size, uint32_t *out)
+bool sim_cpu_load_slow(sim_target *t, uint32_t addr, unsigned size, uint32_t *out, bool aligned)
 {
-    sim_cpu *c = &t->cpu;
-    if (addr & (size - 1)) return false; /* ARMv6-M: every unaligned access faults (A3.2) */
-    const sim_region *r = region_for(t, c->data_region, addr);
-    if (r && r->mem && !r->debug_only && addr - r->base + size <= r->size) {
-        c->data_region = r;
-        *out = sim_get_le(r->mem + (addr - r->base), size);
-    } else if (sim_bus_read(t, addr, size, out, SIM_MASTER_CPU) != SIM_BUS_OK) {
-        return false;
-    }
-    if (t->core.dwt.active) sim_dwt_on_access(t, addr, size, false, *out);
-    return true;
+    return access_slow(t, addr, size, out, false, aligned);
 }
 
-static bool store(sim_target *t, uint32_t addr, unsigned size, uint32_t value)
+bool sim_cpu_store_slow(sim_target *t, uint32_t addr, unsigned size, uint32_t value, bool aligned)
 {
-    sim_cpu *c = &t->cpu;
-    if (addr & (size - 1)) return false;
-    const sim_region *r = region_for(t, c->data_region, addr);
-    if (r && r->kind == SIM_REGION_RAM && !r->debug_only && addr - r->base + size <= r->size) {
-        c->data_region = r;
-        sim_put_le(r->mem + (addr - r->base), size, value);
-    } else if (sim_bus_write(t, addr, size, value, SIM_MASTER_CPU) != SIM_BUS_OK) {
-        return false;
-    }
-    if (t->core.dwt.active) sim_dwt_on_access(t, addr, size, true, value);
-    return true;
+    return access_slow(t, addr, size, &value, true, aligned);
 }
 
 bool sim_cpu_load(sim_target *t, uint32_t addr, unsigned size, uint32_t *out)
 {
-    if (load(t, addr, size, out)) return true;
-    sim_cpu_fault(&t->cpu, (addr & (size - 1)) ? SIM_CFSR_UNALIGNED : SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID,
-                  addr, !(addr & (size - 1)));
-    return false;
+    return cpu_load(t, addr, size, out, true);
 }
 
 bool sim_cpu_store(sim_target *t, uint32_t addr, unsigned size, uint32_t value)
 {
-    if (store(t, addr, size, value)) return true;
-    sim_cpu_fault(&t->cpu, (addr & (size - 1)) ? SIM_CFSR_UNALIGNED : SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID,
-                  addr, !(addr & (size - 1)));
-    return false;
+    return cpu_store(t, addr, size, value, true);
 }
 
-/* --- flags and arithmetic (A2.2.1) -------------------------------------------------------- */
-
-static void set_nz(sim_cpu *c, uint32_t result)
+/* The 16-bit encodings' accesses: natural alignment faults on ARMv6-M, and on ARMv7-M only for
+ * LDM/STM/PUSH/POP (which pass `aligned`). */
+static inline bool load(sim_target *t, uint32_t addr, unsigned size, uint32_t *out)
 {
-    c->xpsr = (c->xpsr & ~(XPSR_N | XPSR_Z)) | (result & XPSR_N) | (result ? 0 : XPSR_Z);
+    return cpu_load(t, addr, size, out, false);
 }
 
-static void set_c(sim_cpu *c, bool carry)
+static inline bool store(sim_target *t, uint32_t addr, unsigned size, uint32_t value)
 {
-    c->xpsr = carry ? c->xpsr | XPSR_C : c->xpsr & ~XPSR_C;
-}
-
-static bool carry_in(const sim_cpu *c)
-{
-    return (c->xpsr & XPSR_C) != 0;
-}
-
-/* AddWithCarry(x, y, carry_in), setting N, Z, C and V when `set_flags`. */
-static uint32_t add_with_carry(sim_cpu *c, uint32_t x, uint32_t y, bool carry, bool set_flags)
-{
-    uint64_t unsigned_sum = (uint64_t)x + y + carry;
-    uint32_t result = (uint32_t)unsigned_sum;
-    if (set_flags) {
-        bool overflow = ((~(x ^ y) & (x ^ result)) >> 31) != 0;
-        set_nz(c, result);
-        set_c(c, (unsigned_sum >> 32) != 0);
-        c->xpsr = overflow ? c->xpsr | XPSR_V : c->xpsr & ~XPSR_V;
-    }
-    return result;
-}
-
-typedef enum { SHIFT_LSL, SHIFT_LSR, SHIFT_ASR, SHIFT_ROR } shift_type;
-
-/* Shift_C with an amount already decoded (0..255 for register shifts). */
-static uint32_t shift_c(sim_cpu *c, uint32_t value, shift_type type, unsigned amount, bool set_carry)
-{
-    if (amount == 0) return value;
-    uint32_t result;
-    bool carry;
-    switch (type) {
-    case SHIFT_LSL:
-        result = amount < 32 ? value << amount : 0;
-        carry = amount <= 32 ? (value >> (32 - amount)) & 1 : 0;
-        break;
-    case SHIFT_LSR:
-        result = amount < 32 ? value >> amount : 0;
-        carry = amount <= 32 ? (value >> (amount - 1)) & 1 : 0;
-        break;
-    case SHIFT_ASR:
-        if (amount >= 32) {
-            result = (value & 0x80000000u) ? 0xFFFFFFFFu : 0;
-            carry = value >> 31;
-        } else {
-            result = (uint32_t)((int32_t)value >> amount);
-            carry = (value >> (amount - 1)) & 1;
-        }
-        break;
-    default: {
-        unsigned r = amount & 31;
-        result = r ? (value >> r) | (value << (32 - r)) : value;
-        carry = result >> 31;
-        break;
-    }
-    }
-    if (set_carry) set_c(c, carry);
-    return result;
-}
-
-static bool condition_passed(const sim_cpu *c, unsigned cond)
-{
-    uint32_t f = c->xpsr;
-    bool n = f & XPSR_N, z = f & XPSR_Z, cy = f & XPSR_C, v = f & XPSR_V;
-    bool result;
-    switch (cond >> 1) {
-    case 0: result = z; break;
-    case 1: result = cy; break;
-    case 2: result = n; break;
-    case 3: result = v; break;
-    case 4: result = cy && !z; break;
-    case 5: result = n == v; break;
-    case 6: result = n == v && !z; break;
-    default: return true;
-    }
-    return (cond & 1) ? !result : result;
+    return cpu_store(t, addr, size, value, false);
 }
 
 /* --- reset and registers -------------------------------------------------------------------- */
@@ -173,6 +107,8 @@ void sim_cpu_reset(sim_target *t)
     c->faultmask = 0;
     c->fpscr = 0;
     c->event = false;
+    c->excl_open = false;
+    c->exc_returned = false;
     c->r[14] = 0xFFFFFFFFu; /* LR reset value is UNKNOWN; Cortex-M parts read 0xFFFFFFFF */
     c->fetch_region = NULL;
     c->data_region = NULL;
@@ -211,20 +147,21 @@ bool sim_cpu_read_reg(sim_target *t, unsigned regsel, uint32_t *value)
 bool sim_cpu_write_reg(sim_target *t, unsigned regsel, uint32_t value)
 {
     sim_cpu *c = &t->cpu;
-    bool fpu = t->profile->has_fpu;
+    bool fpu = t->profile->has_fpu, v6m = isa_v6m(t);
     if (regsel < 13 || regsel == 14) c->r[regsel] = value;
     else if (regsel == 13) c->r[13] = value & ~3u;
     else if (regsel == 15) c->r[15] = value & ~1u;
     else if (regsel == SIM_REG_XPSR) {
         sim_cpu_switch_stack(c, value & XPSR_IPSR, c->control); /* IPSR decides which SP is active */
-        c->xpsr = value & (0xF0000000u | XPSR_T | XPSR_IPSR);
+        /* ARMv7-M adds Q, GE and ITSTATE to what ARMv6-M has */
+        c->xpsr = value & (v6m ? 0xF0000000u | XPSR_T | XPSR_IPSR : 0xFF0FFDFFu);
     }
     else if (regsel == SIM_REG_MSP) sim_cpu_set_msp(c, value);
     else if (regsel == SIM_REG_PSP) sim_cpu_set_psp(c, value);
     else if (regsel == SIM_REG_SPECIAL) {
-        sim_cpu_switch_stack(c, c->xpsr & XPSR_IPSR, (value >> 24) & 3);
-        c->faultmask = (value >> 16) & 1;
-        c->basepri = (value >> 8) & 0xFF;
+        sim_cpu_switch_stack(c, c->xpsr & XPSR_IPSR, (value >> 24) & (fpu ? 7 : 3));
+        c->faultmask = v6m ? 0 : (value >> 16) & 1;
+        c->basepri = v6m ? 0 : (value >> 8) & 0xF0;
         c->primask = value & 1;
     } else if (fpu && regsel == SIM_REG_FPSCR) c->fpscr = value;
     else if (fpu && regsel >= SIM_REG_S0 && regsel < SIM_REG_S0 + 32) c->s[regsel - SIM_REG_S0] = value;
@@ -232,11 +169,17 @@ bool sim_cpu_write_reg(sim_target *t, unsigned regsel, uint32_t value)
     return true;
 }
 
-/* BXWritePC / LoadWritePC: interworking branch, or exception return in handler mode. */
-static bool bx_write_pc(sim_target *t, uint32_t target)
+bool sim_cpu_bx_write_pc(sim_target *t, uint32_t target)
 {
     sim_cpu *c = &t->cpu;
-    if (sim_cpu_handler_mode(c) && (target & 0xF0000000u) == 0xF0000000u) return sim_exc_return(t, target);
+    if (sim_cpu_handler_mode(c) && (target & 0xF0000000u) == 0xF0000000u) {
+        c->exc_returned = true;
+        c->fault.cfsr = 0;
+        if (sim_exc_return(t, target)) return true;
+        /* the return faults: INVPC (B1.5.8) unless sim_exc said why (UNSTKERR, ...) */
+        if (!c->fault.cfsr) sim_cpu_fault(c, SIM_CFSR_INVPC, 0, false);
+        return false;
+    }
     if (target & 1) c->xpsr |= XPSR_T;
     else c->xpsr &= ~XPSR_T; /* the next instruction faults (INVSTATE) */
     c->r[15] = target & ~1u;
@@ -245,19 +188,16 @@ static bool bx_write_pc(sim_target *t, uint32_t target)
 
 /* --- the executor ------------------------------------------------------------------------------ */
 
-#define FAULT() return sim_cpu_fault(&t->cpu, 0, 0, false)
+#define UNDEF() return undefined(c)
+#define MEMFAULT() return SIM_STEP_FAULT /* cpu.fault set by the access */
 
-/* Reads a register as an operand: the PC reads as the instruction address + 4. */
-static uint32_t reg(const sim_cpu *c, unsigned n, uint32_t pc)
-{
-    return n == 15 ? pc + 4 : c->r[n];
-}
-
-static sim_step_result step_32bit(sim_target *t, uint32_t hw1, uint32_t pc, unsigned *cycles)
+/* The 32-bit instructions of ARMv6-M (A5.3): BL, MSR, MRS, DSB/DMB/ISB; everything else is
+ * UNDEFINED there. */
+static sim_step_result step_32bit_v6m(sim_target *t, uint32_t hw1, uint32_t pc, unsigned *cycles)
 {
     sim_cpu *c = &t->cpu;
     uint32_t hw2;
-    if (!fetch16(t, pc + 2, &hw2)) FAULT();
+    if (!fetch16(t, pc + 2, &hw2)) return sim_cpu_fault(c, SIM_CFSR_IBUSERR, 0, false);
     if ((hw1 & 0xF800) == 0xF000 && (hw2 & 0xD000) == 0xD000) { /* BL (A6.7.13) */
         uint32_t s = (hw1 >> 10) & 1, j1 = (hw2 >> 13) & 1, j2 = (hw2 >> 11) & 1;
         uint32_t i1 = !(j1 ^ s), i2 = !(j2 ^ s);
@@ -271,7 +211,7 @@ static sim_step_result step_32bit(sim_target *t, uint32_t hw1, uint32_t pc, unsi
     if ((hw1 & 0xFFF0) == 0xF380 && (hw2 & 0xFF00) == 0x8800) { /* MSR (A6.7.46, B5.2.3) */
         uint32_t value = c->r[hw1 & 0xF];
         unsigned sysm = hw2 & 0xFF;
-        if ((hw1 & 0xF) == 13 || (hw1 & 0xF) == 15) FAULT();
+        if ((hw1 & 0xF) == 13 || (hw1 & 0xF) == 15) UNDEF();
         switch (sysm) {
         case 0: case 1: case 2: case 3:
             c->xpsr = (c->xpsr & ~0xF0000000u) | (value & 0xF0000000u); /* APSR only */
@@ -285,7 +225,7 @@ static sim_step_result step_32bit(sim_target *t, uint32_t hw1, uint32_t pc, unsi
             if (!sim_cpu_handler_mode(c)) sim_cpu_switch_stack(c, 0, (c->control & ~CONTROL_SPSEL) | (value & CONTROL_SPSEL));
             c->control = (c->control & ~1u) | (value & 1);
             break;
-        default: FAULT();
+        default: UNDEF();
         }
         c->r[15] = pc + 4;
         *cycles = 3;
@@ -293,7 +233,7 @@ static sim_step_result step_32bit(sim_target *t, uint32_t hw1, uint32_t pc, unsi
     }
     if (hw1 == 0xF3EF && (hw2 & 0xF000) == 0x8000) { /* MRS (A6.7.45) */
         unsigned d = (hw2 >> 8) & 0xF;
-        if (d == 13 || d == 15) FAULT();
+        if (d == 13 || d == 15) UNDEF();
         uint32_t value;
         switch (hw2 & 0xFF) {
         case 0: value = c->xpsr & 0xF0000000u; break;
@@ -307,7 +247,7 @@ static sim_step_result step_32bit(sim_target *t, uint32_t hw1, uint32_t pc, unsi
         case 9: value = sim_cpu_get_psp(c); break;
         case 16: value = c->primask & 1; break;
         case 20: value = c->control & 3; break;
-        default: FAULT();
+        default: UNDEF();
         }
         c->r[d] = value;
         c->r[15] = pc + 4;
@@ -316,21 +256,38 @@ static sim_step_result step_32bit(sim_target *t, uint32_t hw1, uint32_t pc, unsi
     }
     if ((hw1 & 0xFFF0) == 0xF3B0 && (hw2 & 0xFF00) == 0x8F00) { /* DSB, DMB, ISB (A6.7.21...) */
         unsigned op = (hw2 >> 4) & 0xF;
-        if (op != 4 && op != 5 && op != 6) FAULT();
+        if (op != 4 && op != 5 && op != 6) UNDEF();
         c->r[15] = pc + 4;
         *cycles = 3;
         return SIM_STEP_OK;
     }
-    FAULT(); /* UDF.W and everything else */
+    UNDEF(); /* UDF.W and everything ARMv7-M adds */
 }
 
-sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
+/* CPS (B5.2.1): PRIMASK with I, FAULTMASK with F (ARMv7-M); ignored when unprivileged. */
+static void cps(sim_target *t, uint32_t op)
 {
     sim_cpu *c = &t->cpu;
-    uint32_t pc = c->r[15];
-    uint32_t op;
-    *cycles = 1;
-    if (!(c->xpsr & XPSR_T) || !fetch16(t, pc, &op)) FAULT();
+    bool disable = op & 0x10;
+    if (isa_v6m(t)) {
+        c->primask = disable;
+        return;
+    }
+    if (!privileged(c)) return;
+    if (op & 2) c->primask = disable;
+    if (op & 1) {
+        unsigned ipsr = c->xpsr & XPSR_IPSR;
+        if (!disable) c->faultmask = 0;
+        else if (ipsr != 2 && ipsr != 3) c->faultmask = 1; /* not at priority -1 or -2 already */
+    }
+}
+
+/* One 16-bit instruction, or the dispatch of a 32-bit one. `sf`: outside an IT block, where the
+ * 16-bit data-processing instructions set the flags (A6.3: inside one they do not). */
+static inline __attribute__((always_inline)) sim_step_result exec(sim_target *t, uint32_t op, uint32_t pc, bool sf,
+                                                                 unsigned *cycles)
+{
+    sim_cpu *c = &t->cpu;
     uint32_t next = pc + 2;
     unsigned rd = op & 7, rn = (op >> 3) & 7, rm = (op >> 6) & 7;
 
@@ -339,42 +296,44 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
         unsigned imm5 = (op >> 6) & 31;
         shift_type type = (shift_type)(op >> 11);
         unsigned amount = (type != SHIFT_LSL && imm5 == 0) ? 32 : imm5;
-        uint32_t result = shift_c(c, c->r[rn], type, amount, true);
+        uint32_t result = shift_c(c, c->r[rn], type, amount, sf);
         c->r[rd] = result;
-        set_nz(c, result);
+        if (sf) set_nz(c, result);
         break;
     }
     case 0x03: { /* ADD/SUB register or 3-bit immediate */
         uint32_t operand = (op & 0x400) ? rm : c->r[rm];
         bool sub = op & 0x200;
-        c->r[rd] = add_with_carry(c, c->r[rn], sub ? ~operand : operand, sub, true);
+        c->r[rd] = add_with_carry(c, c->r[rn], sub ? ~operand : operand, sub, sf);
         break;
     }
-    case 0x04: c->r[(op >> 8) & 7] = op & 0xFF; set_nz(c, op & 0xFF); break;         /* MOVS */
+    case 0x04: c->r[(op >> 8) & 7] = op & 0xFF; if (sf) set_nz(c, op & 0xFF); break;    /* MOVS */
     case 0x05: add_with_carry(c, c->r[(op >> 8) & 7], ~(op & 0xFF), true, true); break; /* CMP */
-    case 0x06: { unsigned d = (op >> 8) & 7; c->r[d] = add_with_carry(c, c->r[d], op & 0xFF, false, true); break; }
-    case 0x07: { unsigned d = (op >> 8) & 7; c->r[d] = add_with_carry(c, c->r[d], ~(op & 0xFF), true, true); break; }
+    case 0x06: { unsigned d = (op >> 8) & 7; c->r[d] = add_with_carry(c, c->r[d], op & 0xFF, false, sf); break; }
+    case 0x07: { unsigned d = (op >> 8) & 7; c->r[d] = add_with_carry(c, c->r[d], ~(op & 0xFF), true, sf); break; }
     case 0x08:
         if (!(op & 0x400)) { /* data processing (A5.2.2) */
             uint32_t a = c->r[rd], b = c->r[rn], result;
             switch ((op >> 6) & 15) {
-            case 0x0: result = a & b; set_nz(c, result); c->r[rd] = result; break;
-            case 0x1: result = a ^ b; set_nz(c, result); c->r[rd] = result; break;
-            case 0x2: result = shift_c(c, a, SHIFT_LSL, b & 0xFF, true); set_nz(c, result); c->r[rd] = result; break;
-            case 0x3: result = shift_c(c, a, SHIFT_LSR, b & 0xFF, true); set_nz(c, result); c->r[rd] = result; break;
-            case 0x4: result = shift_c(c, a, SHIFT_ASR, b & 0xFF, true); set_nz(c, result); c->r[rd] = result; break;
-            case 0x5: c->r[rd] = add_with_carry(c, a, b, carry_in(c), true); break;
-            case 0x6: c->r[rd] = add_with_carry(c, a, ~b, carry_in(c), true); break;
-            case 0x7: result = shift_c(c, a, SHIFT_ROR, b & 0xFF, true); set_nz(c, result); c->r[rd] = result; break;
-            case 0x8: set_nz(c, a & b); break;
-            case 0x9: c->r[rd] = add_with_carry(c, ~b, 0, true, true); break; /* RSBS #0 */
-            case 0xA: add_with_carry(c, a, ~b, true, true); break;
-            case 0xB: add_with_carry(c, a, b, false, true); break;
-            case 0xC: result = a | b; set_nz(c, result); c->r[rd] = result; break;
-            case 0xD: result = a * b; set_nz(c, result); c->r[rd] = result; break;
-            case 0xE: result = a & ~b; set_nz(c, result); c->r[rd] = result; break;
-            default: result = ~b; set_nz(c, result); c->r[rd] = result; break;
+            case 0x0: result = a & b; break;
+            case 0x1: result = a ^ b; break;
+            case 0x2: result = shift_c(c, a, SHIFT_LSL, b & 0xFF, sf); break;
+            case 0x3: result = shift_c(c, a, SHIFT_LSR, b & 0xFF, sf); break;
+            case 0x4: result = shift_c(c, a, SHIFT_ASR, b & 0xFF, sf); break;
+            case 0x5: c->r[rd] = add_with_carry(c, a, b, carry_in(c), sf); goto done;
+            case 0x6: c->r[rd] = add_with_carry(c, a, ~b, carry_in(c), sf); goto done;
+            case 0x7: result = shift_c(c, a, SHIFT_ROR, b & 0xFF, sf); break;
+            case 0x8: set_nz(c, a & b); goto done;                                     /* TST */
+            case 0x9: c->r[rd] = add_with_carry(c, ~b, 0, true, sf); goto done;        /* RSBS #0 */
+            case 0xA: add_with_carry(c, a, ~b, true, true); goto done;                 /* CMP */
+            case 0xB: add_with_carry(c, a, b, false, true); goto done;                 /* CMN */
+            case 0xC: result = a | b; break;
+            case 0xD: result = a * b; break;
+            case 0xE: result = a & ~b; break;
+            default: result = ~b; break;
             }
+            if (sf) set_nz(c, result);
+            c->r[rd] = result;
             break;
         }
         /* special data processing and branch-exchange (A5.2.3) */
@@ -382,9 +341,9 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
             unsigned d = (op & 7) | ((op >> 4) & 8), m = (op >> 3) & 15;
             switch ((op >> 8) & 3) {
             case 0: /* ADD (register), high registers */
-                if (d == 13 && m == 13) FAULT();
+                if (d == 13 && m == 13) UNDEF();
                 if (d == 15) {
-                    if (m == 15) FAULT();
+                    if (m == 15) UNDEF();
                     next = (reg(c, 15, pc) + c->r[m]) & ~1u;
                     *cycles = 2;
                 } else {
@@ -393,7 +352,7 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
                 }
                 break;
             case 1: /* CMP (register), high registers */
-                if ((d < 8 && m < 8) || d == 15 || m == 15) FAULT();
+                if ((d < 8 && m < 8) || d == 15 || m == 15) UNDEF();
                 add_with_carry(c, c->r[d], ~c->r[m], true, true);
                 break;
             case 2: /* MOV (register) */
@@ -406,14 +365,17 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
                 }
                 break;
             default: /* BX, BLX */
-                if (op & 7) FAULT();
+                if (op & 7) UNDEF();
                 if (op & 0x80) {
-                    if (m == 15) FAULT();
-                    uint32_t target = c->r[m];
+                    if (m == 15) UNDEF();
+                    uint32_t target = c->r[m], lr = c->r[14];
                     c->r[14] = (pc + 2) | 1;
-                    if (!bx_write_pc(t, target)) FAULT();
-                } else {
-                    if (!bx_write_pc(t, reg(c, m, pc))) FAULT();
+                    if (!sim_cpu_bx_write_pc(t, target)) {
+                        c->r[14] = lr;
+                        return SIM_STEP_FAULT;
+                    }
+                } else if (!sim_cpu_bx_write_pc(t, reg(c, m, pc))) {
+                    return SIM_STEP_FAULT;
                 }
                 *cycles = 2;
                 c->cycles += *cycles;
@@ -423,7 +385,7 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
         break;
     case 0x09: { /* LDR (literal) */
         uint32_t v;
-        if (!load(t, ((pc + 4) & ~3u) + (op & 0xFF) * 4, 4, &v)) FAULT();
+        if (!load(t, ((pc + 4) & ~3u) + (op & 0xFF) * 4, 4, &v)) MEMFAULT();
         c->r[(op >> 8) & 7] = v;
         *cycles = 2;
         break;
@@ -432,14 +394,14 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
         uint32_t addr = c->r[rn] + c->r[rm], v;
         *cycles = 2;
         switch ((op >> 9) & 7) {
-        case 0: if (!store(t, addr, 4, c->r[rd])) FAULT(); break;
-        case 1: if (!store(t, addr, 2, c->r[rd] & 0xFFFF)) FAULT(); break;
-        case 2: if (!store(t, addr, 1, c->r[rd] & 0xFF)) FAULT(); break;
-        case 3: if (!load(t, addr, 1, &v)) FAULT(); c->r[rd] = (uint32_t)(int32_t)(int8_t)v; break;
-        case 4: if (!load(t, addr, 4, &v)) FAULT(); c->r[rd] = v; break;
-        case 5: if (!load(t, addr, 2, &v)) FAULT(); c->r[rd] = v; break;
-        case 6: if (!load(t, addr, 1, &v)) FAULT(); c->r[rd] = v; break;
-        default: if (!load(t, addr, 2, &v)) FAULT(); c->r[rd] = (uint32_t)(int32_t)(int16_t)v; break;
+        case 0: if (!store(t, addr, 4, c->r[rd])) MEMFAULT(); break;
+        case 1: if (!store(t, addr, 2, c->r[rd] & 0xFFFF)) MEMFAULT(); break;
+        case 2: if (!store(t, addr, 1, c->r[rd] & 0xFF)) MEMFAULT(); break;
+        case 3: if (!load(t, addr, 1, &v)) MEMFAULT(); c->r[rd] = (uint32_t)(int32_t)(int8_t)v; break;
+        case 4: if (!load(t, addr, 4, &v)) MEMFAULT(); c->r[rd] = v; break;
+        case 5: if (!load(t, addr, 2, &v)) MEMFAULT(); c->r[rd] = v; break;
+        case 6: if (!load(t, addr, 1, &v)) MEMFAULT(); c->r[rd] = v; break;
+        default: if (!load(t, addr, 2, &v)) MEMFAULT(); c->r[rd] = (uint32_t)(int32_t)(int16_t)v; break;
         }
         break;
     }
@@ -448,10 +410,10 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
         uint32_t addr = c->r[rn] + imm5 * size, v;
         *cycles = 2;
         if (op & 0x800) {
-            if (!load(t, addr, size, &v)) FAULT();
+            if (!load(t, addr, size, &v)) MEMFAULT();
             c->r[rd] = v;
         } else if (!store(t, addr, size, c->r[rd] & (size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1))) {
-            FAULT();
+            MEMFAULT();
         }
         break;
     }
@@ -460,10 +422,10 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
         uint32_t addr = c->r[13] + (op & 0xFF) * 4, v;
         *cycles = 2;
         if (op & 0x800) {
-            if (!load(t, addr, 4, &v)) FAULT();
+            if (!load(t, addr, 4, &v)) MEMFAULT();
             c->r[d] = v;
         } else if (!store(t, addr, 4, c->r[d])) {
-            FAULT();
+            MEMFAULT();
         }
         break;
     }
@@ -484,17 +446,17 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
         } else if ((op & 0xFE00) == 0xB400) { /* PUSH */
             uint32_t list = (op & 0xFF) | ((op & 0x100) ? 1u << 14 : 0);
             unsigned count = (unsigned)__builtin_popcount(list);
-            if (count == 0) FAULT();
+            if (count == 0) UNDEF();
             uint32_t addr = c->r[13] - 4 * count;
             for (unsigned i = 0, a = addr; i < 15; i++)
                 if (list & (1u << i)) {
-                    if (!store(t, a, 4, c->r[i])) FAULT();
+                    if (!cpu_store(t, a, 4, c->r[i], true)) MEMFAULT();
                     a += 4;
                 }
             c->r[13] = addr;
             *cycles = 1 + count;
-        } else if ((op & 0xFFEF) == 0xB662) { /* CPSIE/CPSID i */
-            c->primask = (op & 0x10) ? 1 : 0;
+        } else if ((op & 0xFFE8) == 0xB660 && (op & 3) && !(op & 4) && (!isa_v6m(t) || (op & 0xF) == 2)) {
+            cps(t, op); /* CPSIE/CPSID */
         } else if ((op & 0xFF00) == 0xBA00 && ((op >> 6) & 3) != 2) { /* REV, REV16, REVSH */
             uint32_t v = c->r[rn];
             switch ((op >> 6) & 3) {
@@ -505,23 +467,33 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
         } else if ((op & 0xFE00) == 0xBC00) { /* POP */
             uint32_t list = (op & 0xFF) | ((op & 0x100) ? 1u << 15 : 0), v[16];
             unsigned count = (unsigned)__builtin_popcount(list);
-            if (count == 0) FAULT();
+            if (count == 0) UNDEF();
             uint32_t a = c->r[13];
             for (unsigned i = 0; i < 16; i++)
                 if (list & (1u << i)) {
-                    if (!load(t, a, 4, &v[i])) FAULT();
+                    if (!cpu_load(t, a, 4, &v[i], true)) MEMFAULT();
                     a += 4;
                 }
-            for (unsigned i = 0; i < 8; i++)
-                if (list & (1u << i)) c->r[i] = v[i];
-            c->r[13] = a;
             *cycles = 1 + count;
             if (list & 0x8000) {
+                uint32_t saved[9];
+                memcpy(saved, c->r, 8 * sizeof(uint32_t));
+                saved[8] = c->r[13];
+                for (unsigned i = 0; i < 8; i++)
+                    if (list & (1u << i)) c->r[i] = v[i];
+                c->r[13] = a;
                 *cycles += 2;
-                if (!bx_write_pc(t, v[15])) FAULT();
+                if (!sim_cpu_bx_write_pc(t, v[15])) {
+                    memcpy(c->r, saved, 8 * sizeof(uint32_t));
+                    c->r[13] = saved[8];
+                    return SIM_STEP_FAULT;
+                }
                 c->cycles += *cycles;
                 return SIM_STEP_OK;
             }
+            for (unsigned i = 0; i < 8; i++)
+                if (list & (1u << i)) c->r[i] = v[i];
+            c->r[13] = a;
         } else if ((op & 0xFF00) == 0xBE00) { /* BKPT */
             c->bkpt_imm = op & 0xFF;
             return SIM_STEP_BKPT;
@@ -541,19 +513,35 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
             case 4: c->event = true; break; /* SEV */
             default: break;                 /* other hints execute as NOP */
             }
+        } else if (isa_v6m(t)) {
+            UNDEF(); /* CBZ/CBNZ, IT and the rest are ARMv7-M only */
+        } else if ((op & 0xF500) == 0xB100) { /* CBZ, CBNZ (A7.7.21) */
+            if (!sf) UNDEF(); /* in an IT block: UNPREDICTABLE */
+            bool nonzero = op & 0x800;
+            if ((c->r[rd] != 0) == nonzero) {
+                next = pc + 4 + (((op >> 3) & 0x1F) << 1) + (((op >> 9) & 1) << 6);
+                *cycles = 2;
+            }
+        } else if ((op & 0xFF00) == 0xBF00) { /* IT (A7.7.37) */
+            unsigned firstcond = (op >> 4) & 15;
+            if (!sf || firstcond == 15 || (firstcond == 14 && __builtin_popcount(op & 0xF) != 1)) UNDEF();
+            c->r[15] = next;
+            it_set(c, op & 0xFF);
+            c->cycles += 1;
+            return SIM_STEP_OK;
         } else {
-            FAULT(); /* CBZ/CBNZ, IT and the rest are ARMv7-M only */
+            UNDEF();
         }
         break;
     case 0x18: { /* STM (STMIA Rn!, {list}) */
         unsigned n = (op >> 8) & 7, count = (unsigned)__builtin_popcount(op & 0xFF);
-        if (count == 0) FAULT();
+        if (count == 0) UNDEF();
         /* Rn in the list but not the lowest register: UNPREDICTABLE. */
-        if ((op & (1u << n)) && (op & ((1u << n) - 1))) FAULT();
+        if ((op & (1u << n)) && (op & ((1u << n) - 1))) UNDEF();
         uint32_t a = c->r[n];
         for (unsigned i = 0; i < 8; i++)
             if (op & (1u << i)) {
-                if (!store(t, a, 4, c->r[i])) FAULT();
+                if (!cpu_store(t, a, 4, c->r[i], true)) MEMFAULT();
                 a += 4;
             }
         c->r[n] = a;
@@ -563,10 +551,10 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
     case 0x19: { /* LDM (LDMIA Rn{!}, {list}): writeback unless Rn is in the list */
         unsigned n = (op >> 8) & 7, count = (unsigned)__builtin_popcount(op & 0xFF);
         uint32_t a = c->r[n], v[8];
-        if (count == 0) FAULT();
+        if (count == 0) UNDEF();
         for (unsigned i = 0; i < 8; i++)
             if (op & (1u << i)) {
-                if (!load(t, a, 4, &v[i])) FAULT();
+                if (!cpu_load(t, a, 4, &v[i], true)) MEMFAULT();
                 a += 4;
             }
         for (unsigned i = 0; i < 8; i++)
@@ -577,12 +565,13 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
     }
     case 0x1A: case 0x1B: { /* B<cond>, UDF, SVC */
         unsigned cond = (op >> 8) & 15;
-        if (cond == 14) FAULT(); /* UDF */
+        if (cond == 14) UNDEF(); /* UDF */
         if (cond == 15) {       /* SVC */
             c->r[15] = next;
             c->cycles += 1;
             return SIM_STEP_SVC;
         }
+        if (!sf) UNDEF(); /* B<cond> in an IT block: UNPREDICTABLE */
         if (condition_passed(c, cond)) {
             next = pc + 4 + (uint32_t)((int32_t)(int8_t)(op & 0xFF) * 2);
             *cycles = 2;
@@ -593,15 +582,56 @@ sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
         next = pc + 4 + (uint32_t)(((int32_t)(op << 21)) >> 20);
         *cycles = 2;
         break;
-    default: /* 32-bit encodings */
-        if ((op >> 11) == 0x1D) FAULT();
-        {
-            sim_step_result r = step_32bit(t, op, pc, cycles);
-            if (r == SIM_STEP_OK) c->cycles += *cycles;
-            return r;
+    default: { /* 32-bit encodings */
+        sim_step_result r;
+        if (isa_v6m(t)) {
+            if ((op >> 11) == 0x1D) UNDEF();
+            r = step_32bit_v6m(t, op, pc, cycles);
+        } else {
+            r = sim_thumb2_step(t, op, pc, cycles);
         }
+        if (r == SIM_STEP_OK) c->cycles += *cycles;
+        return r;
     }
+    }
+done:
     c->r[15] = next;
     c->cycles += *cycles;
     return SIM_STEP_OK;
+}
+
+/* The IT block (A7.3): the condition of the current instruction, the flags rule, and the
+ * advance of ITSTATE once the instruction has completed. Also the EPSR.T = 0 fault. */
+static sim_step_result step_special(sim_target *t, unsigned *cycles)
+{
+    sim_cpu *c = &t->cpu;
+    uint32_t pc = c->r[15], op;
+    if (!(c->xpsr & XPSR_T)) return sim_cpu_fault(c, SIM_CFSR_INVSTATE, 0, false);
+    if (!fetch16(t, pc, &op)) return sim_cpu_fault(c, SIM_CFSR_IBUSERR, 0, false);
+    unsigned it = it_get(c);
+    unsigned next_it = (it & 7) == 0 ? 0 : (it & 0xE0) | ((it << 1) & 0x1F);
+    sim_step_result r;
+    if ((op & 0xFF00) == 0xBE00) return exec(t, op, pc, false, cycles); /* BKPT: unconditional */
+    if (!condition_passed(c, it >> 4)) {
+        c->r[15] = pc + ((op >> 11) >= 0x1D ? 4 : 2);
+        c->cycles += 1;
+        r = SIM_STEP_OK;
+    } else {
+        c->exc_returned = false;
+        r = exec(t, op, pc, false, cycles);
+        if (r == SIM_STEP_FAULT || c->exc_returned) return r;
+    }
+    it_set(c, next_it);
+    return r;
+}
+
+sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles)
+{
+    sim_cpu *c = &t->cpu;
+    uint32_t op;
+    *cycles = 1;
+    if (UNLIKELY((c->xpsr & (XPSR_T | XPSR_IT_MASK)) != XPSR_T)) return step_special(t, cycles);
+    uint32_t pc = c->r[15];
+    if (UNLIKELY(!fetch16(t, pc, &op))) return sim_cpu_fault(c, SIM_CFSR_IBUSERR, 0, false);
+    return exec(t, op, pc, true, cycles);
 }

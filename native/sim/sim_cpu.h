@@ -75,6 +75,10 @@ typedef struct sim_cpu {
     uint32_t fpscr;
     sim_fault_info fault; /* set whenever a step returns SIM_STEP_FAULT */
     bool event;           /* the event register (SEV, WFE) */
+    bool excl_open;       /* the local exclusive monitor is in the Exclusive Access state */
+    uint8_t excl_size;    /* ... for the LDREX{B,H} of this size (1, 2, 4) */
+    uint32_t excl_addr;   /* ... at this address */
+    bool exc_returned;    /* the current step made an exception return (keeps the restored IT) */
     uint8_t bkpt_imm;     /* immediate of the last BKPT that stopped a step */
     uint64_t cycles;      /* core cycles executed since power-on */
     uint64_t instructions;/* instructions retired since power-on (counted by the run loop) */
@@ -98,12 +102,14 @@ void sim_cpu_reset(sim_target *t); /* registers to their reset values; does not 
 /* Loads SP_main from vtor+0 and PC (with the T bit) from vtor+4, as a reset does. */
 bool sim_cpu_load_reset_vector(sim_target *t, uint32_t vtor);
 
-/* Executes one instruction. `*cycles` gets the cycles it took (Cortex-M0+ timing). */
+/* Executes one instruction. `*cycles` gets the cycles it took (Cortex-M0+ timing on ARMv6-M
+ * profiles, Cortex-M3/M4 figures for the 32-bit encodings). */
 sim_step_result sim_cpu_step(sim_target *t, unsigned *cycles);
 
-/* Data accesses as the core's load/store unit makes them (alignment rules of the profile's
- * architecture, the bus, the DWT watchpoints). False on a fault, with cpu.fault set.
- * Used by sim_fpu and sim_dsp for their loads and stores. */
+/* Data accesses as the core's load/store unit makes them (the bus, the DWT watchpoints), for
+ * sim_fpu and sim_dsp. The address must be aligned to `size` (as VLDR/VSTR/VLDM/VSTM require):
+ * an unaligned one faults UNALIGNED; a bus error faults PRECISERR with BFAR. False on a fault,
+ * with cpu.fault set. */
 bool sim_cpu_load(sim_target *t, uint32_t addr, unsigned size, uint32_t *out);
 bool sim_cpu_store(sim_target *t, uint32_t addr, unsigned size, uint32_t value);
 
@@ -114,6 +120,12 @@ static inline sim_step_result sim_cpu_fault(sim_cpu *c, uint32_t cfsr_bit, uint3
     c->fault.address = address;
     c->fault.address_valid = address_valid;
     return SIM_STEP_FAULT;
+}
+
+/* Clears the local exclusive monitor (CLREX; exception entry and return do it too, B1.5.6). */
+static inline void sim_cpu_clear_exclusive(sim_cpu *c)
+{
+    c->excl_open = false;
 }
 
 /* Debugger access to the register file by DCRSR.REGSEL. False for a REGSEL that does not exist

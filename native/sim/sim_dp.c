@@ -48,6 +48,7 @@ void sim_dp_init(sim_target *t)
         dp->aps[i].base = t->profile->aps[i].base;
         dp->aps[i].cfg = t->profile->aps[i].cfg;
         dp->aps[i].debug_bus = t->profile->aps[i].debug_bus;
+        dp->aps[i].ctrl_ap = t->profile->aps[i].ctrl_ap;
     }
 }
 
@@ -124,6 +125,7 @@ static bool ap_bus(sim_target *t, const sim_ap *ap, uint32_t addr, unsigned size
  * transfers, and auto-increment within the TAR block (dp.tar_wrap). */
 static bool ap_data(sim_target *t, sim_ap *ap, uint32_t addr, bool increment, bool read, uint32_t *data)
 {
+    if (sim_nrf52_ap_refused(t, (unsigned)(ap - t->dp.aps))) return false; /* APPROTECT */
     unsigned size = 1u << (ap->csw & CSW_SIZE);
     unsigned inc_mode = increment ? (ap->csw & CSW_ADDRINC) >> 4 : 0;
     unsigned transfers = (inc_mode == 2) ? 4 / size : 1;
@@ -150,6 +152,10 @@ static void ap_read(sim_target *t, unsigned apsel, unsigned reg, uint32_t *value
     *value = 0;
     if (apsel >= dp->ap_count) return; /* no AP there: reads as zero */
     sim_ap *ap = &dp->aps[apsel];
+    if (ap->ctrl_ap) {
+        *value = sim_nrf52_ctrl_ap_read(t, reg);
+        return;
+    }
     switch (reg) {
     case 0x00: *value = ap->csw; break;
     case 0x04: *value = ap->tar; break;
@@ -171,6 +177,10 @@ static void ap_write(sim_target *t, unsigned apsel, unsigned reg, uint32_t value
     sim_dp *dp = &t->dp;
     if (apsel >= dp->ap_count) return;
     sim_ap *ap = &dp->aps[apsel];
+    if (ap->ctrl_ap) {
+        sim_nrf52_ctrl_ap_write(t, reg, value);
+        return;
+    }
     switch (reg) {
     case 0x00: {
         uint32_t size = value & CSW_SIZE;

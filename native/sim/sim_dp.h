@@ -21,6 +21,7 @@ typedef enum {
 typedef struct sim_ap {
     uint32_t csw, tar, idr, base, cfg;
     bool debug_bus;       /* APB-AP onto the debug bus: reaches only debug_only regions */
+    bool ctrl_ap;         /* the nRF52's CTRL-AP */
 } sim_ap;
 
 /* Protocol state of the SWD wire, seen from the target (ADIv5.2 B4, B5). */

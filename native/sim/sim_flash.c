@@ -13,6 +13,9 @@ static const sim_flash_family_ops *ops_for(const sim_target *t)
     case SIM_FLASH_F1: return &sim_flash_f1_ops;
     case SIM_FLASH_F4:
     case SIM_FLASH_F7: return &sim_flash_f4_ops;
+    case SIM_FLASH_G0:
+    case SIM_FLASH_L4: return &sim_flash_g0_ops;
+    case SIM_FLASH_NRF52: return &sim_flash_nrf52_ops;
     default: return &sim_flash_h7_ops;
     }
 }
@@ -54,7 +57,8 @@ bool sim_flash_set_rdp(sim_target *t, uint8_t rdp)
 
 bool sim_flash_get_rdp(const sim_target *t, uint8_t *loaded, uint8_t *programmed)
 {
-    if (t->profile->flash_family == SIM_FLASH_F1) return false;
+    sim_flash_family k = t->profile->flash_family;
+    if (k != SIM_FLASH_F4 && k != SIM_FLASH_F7 && k != SIM_FLASH_H7) return false;
     *loaded = t->flash.rdp_loaded;
     *programmed = (uint8_t)(t->flash.option_nv >> 8);
     return true;
@@ -180,6 +184,8 @@ void sim_flash_free(sim_target *t)
 {
     free(t->flash.mem);
     free(t->flash.programmed);
+    free(t->flash.uicr);
+    t->flash.uicr = NULL;
     t->flash.mem = NULL;
     t->flash.programmed = NULL;
 }

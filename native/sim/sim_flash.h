@@ -47,6 +47,11 @@ typedef struct sim_flash {
     uint8_t rdp_loaded;    /* the RDP byte that protects now */
     uint64_t opt_busy_until_ps; /* H7: OPTSR_CUR.OPT_BUSY until then */
     bool opt_change_error; /* H7: OPTSR_CUR.OPTCHANGEERR */
+    /* nRF52 (sim_nrf52.c) */
+    uint8_t *uicr;         /* the UICR's 4 KiB of NVM */
+    bool ap_protected;     /* APPROTECT as read from the UICR at the last reset */
+    bool ctrl_reset;       /* CTRL-AP RESET holds the chip in reset */
+    uint64_t eraseall_until_ps; /* CTRL-AP ERASEALL busy until then */
 } sim_flash;
 
 /* Allocates the array, adds the flash region(s), its boot alias and the controller to the bus.
@@ -63,7 +68,7 @@ void sim_flash_inject_error(sim_target *t);
  *            starts it (the core's own fetches and loads are not modelled as blocked); changing
  *            RDP to 0xAA through the option bytes mass-erases the flash;
  *   level 2: the debug port does not answer at all (sim_dp).
- * F1 parts are always level 0 here. */
+ * F1, G0 and L4 parts are always level 0 here. */
 unsigned sim_flash_rdp_level(const sim_target *t);
 /* Level 1 with a debugger seen since power-on. */
 bool sim_flash_debug_locked_out(const sim_target *t);
@@ -108,5 +113,13 @@ typedef struct sim_flash_family_ops {
 extern const sim_flash_family_ops sim_flash_f1_ops;
 extern const sim_flash_family_ops sim_flash_f4_ops;
 extern const sim_flash_family_ops sim_flash_h7_ops;
+extern const sim_flash_family_ops sim_flash_g0_ops;
+extern const sim_flash_family_ops sim_flash_nrf52_ops;
+
+/* The nRF52's CTRL-AP registers (sim_nrf52.c), and whether APPROTECT makes AP `apsel` refuse
+ * memory accesses. */
+uint32_t sim_nrf52_ctrl_ap_read(sim_target *t, unsigned reg);
+void sim_nrf52_ctrl_ap_write(sim_target *t, unsigned reg, uint32_t value);
+bool sim_nrf52_ap_refused(const sim_target *t, unsigned apsel);
 
 #endif

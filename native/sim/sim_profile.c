@@ -163,6 +163,109 @@ static const sim_profile profiles[] = {
         .flash_banks = 1,
         STM32H74X_MEMORIES,
     },
+    {
+        /* RM0444 and the STM32G071 datasheet (DS12232); docs/TARGETS.md lists the facts. */
+        .name = "stm32g071",
+        .part = "STM32G071",
+        .core = SIM_CORE_M0P,
+        .has_fpu = false,
+        .dpidr = 0x0BC11477, /* Cortex-M0+ SW-DP, DPv1 */
+        .dp_version = 1,
+        .ap_count = 1,
+        .aps = {{.idr = 0x04770031, .base = 0xF0000003}}, /* AHB-AP (Cortex-M0+) */
+        .cpuid = 0x410CC601,                               /* Cortex-M0+ r0p1 */
+        .dbgmcu_base = 0x40015800,
+        .dbgmcu_idcode = 0x20006460, /* DEV_ID 0x460; REV_ID 0x2000 (rev B) */
+        .rom_table_base = 0xF0000000, /* the ST table, then the Cortex-M0+ table at 0xE00FF000 */
+        .rom_part_number = 0x460,
+        .fpb_revision = 1, /* the Cortex-M0+ BPU: four breakpoint comparators */
+        .fpb_code_comparators = 4,
+        .fpb_literal_comparators = 0,
+        .dwt_comparators = 2,
+        .core_hz = 16000000, /* HSI16 */
+        .flash_family = SIM_FLASH_G0,
+        .flash_base = 0x08000000,
+        .flash_size = KIB(128), /* 64 pages of 2 KiB */
+        .flash_banks = 1,
+        .flash_alias_at_zero = true,
+        .flash_size_reg = 0x1FFF75E0,
+        .uid_base = 0x1FFF7590,
+        .memory_count = 4,
+        .memories = {
+            {"SRAM", 0x20000000, KIB(36), SIM_REGION_RAM, 0},
+            {"system memory", 0x1FFF0000, 0x7000, SIM_REGION_ROM, 0xFF},
+            {"OTP", 0x1FFF7000, 0x400, SIM_REGION_ROM, 0xFF},
+            {"option bytes", 0x1FFF7800, 0x80, SIM_REGION_ROM, 0xFF},
+        },
+    },
+    {
+        /* RM0351 and the STM32L476 datasheet (DS10198); docs/TARGETS.md lists the facts. */
+        .name = "stm32l476",
+        .part = "STM32L476",
+        .core = SIM_CORE_M4,
+        .has_fpu = true,
+        .dpidr = 0x2BA01477,
+        .dp_version = 1,
+        .ap_count = 1,
+        .aps = {{.idr = 0x24770011, .base = 0xE00FF003}},
+        .cpuid = 0x410FC241, /* Cortex-M4 r0p1 */
+        .dbgmcu_base = 0xE0042000,
+        .dbgmcu_idcode = 0x10076415, /* DEV_ID 0x415 */
+        .rom_table_base = 0xE00FF000,
+        .rom_part_number = 0x415,
+        .fpb_revision = 1,
+        .fpb_code_comparators = 6,
+        .fpb_literal_comparators = 2,
+        .dwt_comparators = 4,
+        .core_hz = 4000000, /* MSI 4 MHz after reset */
+        .flash_family = SIM_FLASH_L4,
+        .flash_base = 0x08000000,
+        .flash_size = KIB(1024), /* two banks of 256 pages of 2 KiB */
+        .flash_banks = 2,
+        .flash_alias_at_zero = true,
+        .flash_size_reg = 0x1FFF75E0,
+        .uid_base = 0x1FFF7590,
+        .memory_count = 5,
+        .memories = {
+            {"SRAM2", 0x10000000, KIB(32), SIM_REGION_RAM, 0},
+            {"SRAM1", 0x20000000, KIB(96), SIM_REGION_RAM, 0},
+            {"system memory", 0x1FFF0000, 0x7000, SIM_REGION_ROM, 0xFF},
+            {"OTP", 0x1FFF7000, 0x400, SIM_REGION_ROM, 0xFF},
+            {"option bytes", 0x1FFF7800, 0x10, SIM_REGION_ROM, 0xFF},
+        },
+    },
+    {
+        /* The nRF52840 Product Specification; docs/TARGETS.md lists the facts. */
+        .name = "nrf52840",
+        .part = "nRF52840",
+        .core = SIM_CORE_M4,
+        .has_fpu = true,
+        .dpidr = 0x2BA01477,
+        .dp_version = 1,
+        .ap_count = 2,
+        .aps = {
+            {.idr = 0x24770011, .base = 0xE00FF003}, /* AHB-AP */
+            {.idr = 0x02880000, .ctrl_ap = true},    /* CTRL-AP (Nordic): not a MEM-AP */
+        },
+        .cpuid = 0x410FC241, /* Cortex-M4 r0p1 */
+        .dbgmcu_base = 0,    /* no DBGMCU: the FICR identifies the part */
+        .rom_table_base = 0xE00FF000,
+        .rom_part_number = 0x008, /* Nordic's table (JEP106 0x244); the part number is the model's choice */
+        .fpb_revision = 1,
+        .fpb_code_comparators = 6,
+        .fpb_literal_comparators = 2,
+        .dwt_comparators = 4,
+        .core_hz = 64000000,
+        .flash_family = SIM_FLASH_NRF52,
+        .flash_base = 0x00000000,
+        .flash_size = KIB(1024), /* 256 pages of 4 KiB */
+        .flash_banks = 1,
+        .flash_alias_at_zero = false,
+        .memory_count = 1,
+        .memories = {
+            {"RAM", 0x20000000, KIB(256), SIM_REGION_RAM, 0},
+        },
+    },
 };
 
 const sim_profile *sim_profile_at(unsigned index)

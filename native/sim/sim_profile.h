@@ -6,7 +6,12 @@
 
 /* SIM_FLASH_F7: the F4's controller with the F7's differences (OPTCR layout, OPTCR1, SR bit 7
  * named ERSERR); sim_flash_f4.c models both. */
-typedef enum { SIM_FLASH_F1, SIM_FLASH_F4, SIM_FLASH_F7, SIM_FLASH_H7 } sim_flash_family;
+/* SIM_FLASH_G0 and SIM_FLASH_L4: the newer ST controller (double-word programming), both in
+ * sim_flash_g0.c. */
+typedef enum {
+    SIM_FLASH_F1, SIM_FLASH_F4, SIM_FLASH_F7, SIM_FLASH_H7, SIM_FLASH_G0, SIM_FLASH_L4,
+    SIM_FLASH_NRF52 /* the NVMC, with FICR, UICR and the CTRL-AP: sim_nrf52.c */
+} sim_flash_family;
 typedef enum { SIM_CORE_M0P, SIM_CORE_M3, SIM_CORE_M4, SIM_CORE_M7 } sim_core_kind;
 
 /* The instruction set a core executes: ARMv6-M (Cortex-M0/M0+), ARMv7-M (Cortex-M3) or ARMv7E-M
@@ -33,6 +38,7 @@ typedef struct sim_ap_desc {
     uint32_t base;     /* BASE register: ROM table address with bit 0 (entry present) and bit 1 (format) */
     uint32_t cfg;
     bool debug_bus;    /* an APB-AP onto the debug bus (H7 AP2): sees only debug components */
+    bool ctrl_ap;      /* the nRF52's CTRL-AP: not a MEM-AP (sim_nrf52.c answers it) */
 } sim_ap_desc;
 
 typedef struct sim_profile {
@@ -47,7 +53,7 @@ typedef struct sim_profile {
     unsigned ap_count;
     sim_ap_desc aps[SIM_PROFILE_MAX_APS];
     uint32_t cpuid;
-    uint32_t dbgmcu_base;   /* DBGMCU block as the core sees it (IDCODE at +0, CR at +4) */
+    uint32_t dbgmcu_base;   /* DBGMCU block as the core sees it (IDCODE at +0, CR at +4); 0: none (not ST) */
     uint32_t dbgmcu_debug_base; /* DBGMCU as the debug-bus AP sees it, 0 if none */
     uint32_t dbgmcu_idcode;
     uint32_t rom_table_base;      /* the top-level ROM table the core's AP points at (sim_rom.c
@@ -64,7 +70,7 @@ typedef struct sim_profile {
     unsigned flash_banks;
     bool flash_alias_at_zero;     /* boot from flash: 0x00000000 mirrors the flash */
     uint32_t flash_size_reg;      /* address of the flash-size register (KiB, 16 bit) */
-    uint32_t uid_base;            /* 96-bit unique device ID */
+    uint32_t uid_base;            /* 96-bit unique device ID (0 with flash_size_reg 0: none, not ST) */
     unsigned memory_count;
     sim_memory_desc memories[SIM_PROFILE_MAX_MEMORIES];
 } sim_profile;

@@ -5,6 +5,7 @@
 /* JEP106 identities: Arm (bank 4, code 0x3B) and STMicroelectronics (bank 0, code 0x20). */
 #define JEP_ARM 0x43Bu
 #define JEP_ST 0x020u
+#define JEP_NORDIC 0x244u
 
 #define CLASS_ROM_TABLE 0x1u
 #define CLASS_GENERIC_IP 0xEu
@@ -31,11 +32,12 @@ static uint32_t id_register(uint32_t offset, unsigned part, unsigned jep106, uns
 uint32_t sim_rom_component_id(const sim_target *t, sim_component component, uint32_t offset)
 {
     bool m3 = t->profile->core == SIM_CORE_M3, m7 = t->profile->core == SIM_CORE_M7;
+    bool m0p = t->profile->core == SIM_CORE_M0P;
     unsigned part;
     switch (component) {
-    case SIM_COMPONENT_SCS: part = m3 ? 0x000 : 0x00C; break;
-    case SIM_COMPONENT_DWT: part = 0x002; break;
-    case SIM_COMPONENT_FPB: part = m7 ? 0x00E : 0x003; break;
+    case SIM_COMPONENT_SCS: part = m0p ? 0x008 : m3 ? 0x000 : 0x00C; break;
+    case SIM_COMPONENT_DWT: part = m0p ? 0x00A : 0x002; break;
+    case SIM_COMPONENT_FPB: part = m0p ? 0x00B : m7 ? 0x00E : 0x003; break; /* the M0+ has the BPU */
     default: part = 0x001; break; /* ITM */
     }
     return id_register(offset, part, JEP_ARM, m3 ? 3 : 0, CLASS_GENERIC_IP);
@@ -67,6 +69,12 @@ static sim_bus_status rom_read(sim_target *t, void *ctx, uint32_t offset, unsign
 /* The tables are constant per profile, so they live in static storage (read-only). */
 static const rom_table ppb_m3 = {0xE00FF000, 0x410, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 static const rom_table ppb_m4 = {0xE00FF000, 0x413, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
+static const rom_table ppb_nrf52 = {0xE00FF000, 0x008, JEP_NORDIC, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
+static const rom_table ppb_l4 = {0xE00FF000, 0x415, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
+/* G0: AP BASE -> ST table at 0xF0000000 (part 0x460) -> the Cortex-M0+ ROM table at 0xE00FF000
+ * (Arm part 0x4C0) -> SCS, DWT, BPU (the M0+ has no ITM). */
+static const rom_table st_g0 = {0xF0000000, 0x460, JEP_ST, 1, {0xE00FF000}};
+static const rom_table ppb_m0p = {0xE00FF000, 0x4C0, JEP_ARM, 3, {0xE000E000, 0xE0001000, 0xE0002000}};
 /* H7: AP0 BASE → ST table at 0xE00FE000 (part 0x450) → Cortex-M7 PPB table at 0xE00FF000
  * (part 0x4C7) → SCS, DWT, FPB, ITM. The debug-bus AP sees its own table listing DBGMCU. */
 static const rom_table st_h7 = {0xE00FE000, 0x450, JEP_ST, 1, {0xE00FF000}};
@@ -88,9 +96,16 @@ static void add_table(sim_target *t, const rom_table *table, bool debug_only)
 void sim_rom_attach(sim_target *t)
 {
     switch (t->profile->core) {
-    case SIM_CORE_M0P: break; /* no Cortex-M0+ profile yet: its ROM table comes with the first */
+    case SIM_CORE_M0P:
+        if (t->profile->rom_table_base == st_g0.base) add_table(t, &st_g0, false);
+        add_table(t, &ppb_m0p, false);
+        break;
     case SIM_CORE_M3: add_table(t, &ppb_m3, false); break;
-    case SIM_CORE_M4: add_table(t, &ppb_m4, false); break;
+    case SIM_CORE_M4:
+        add_table(t, t->profile->flash_family == SIM_FLASH_NRF52 ? &ppb_nrf52
+                     : t->profile->rom_part_number == 0x415       ? &ppb_l4
+                                                                  : &ppb_m4, false);
+        break;
     case SIM_CORE_M7:
         if (t->profile->rom_table_base == st_f7.base) {
             add_table(t, &st_f7, false);

@@ -1,5 +1,7 @@
 #include "sim_target.h"
 
+#include "sim_bitband.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,7 @@ static bool add_dbgmcu(sim_target *t, uint32_t base, bool debug_only)
 static bool add_id_block(sim_target *t)
 {
     const sim_profile *p = t->profile;
+    if (!p->uid_base && !p->flash_size_reg) return true; /* not ST: none */
     uint32_t base = (p->uid_base < p->flash_size_reg ? p->uid_base : p->flash_size_reg) & ~0xFu;
     uint32_t top = (p->uid_base + 12 > p->flash_size_reg + 2 ? p->uid_base + 12 : p->flash_size_reg + 2);
     uint32_t size = (top - base + 3) & ~3u;
@@ -76,9 +79,10 @@ sim_status sim_target_init(sim_target *t, const char *profile_name)
             return SIM_ERR_RANGE;
         }
     }
-    bool ok = add_id_block(t) && add_dbgmcu(t, t->profile->dbgmcu_base, false);
+    bool ok = add_id_block(t) && (!t->profile->dbgmcu_base || add_dbgmcu(t, t->profile->dbgmcu_base, false));
     if (ok && t->profile->dbgmcu_debug_base)
         ok = add_dbgmcu(t, t->profile->dbgmcu_debug_base, true);
+    ok = ok && sim_bitband_attach(t);
     if (!ok || !sim_flash_attach(t)) {
         sim_target_free(t);
         return ok ? SIM_ERR_NOMEM : SIM_ERR_RANGE;

@@ -24,3 +24,4 @@ export function symbol(image: ElfImage, name: string): number {
   if (!s) throw new Error(`fixture has no symbol ${name}`);
   return s.value;
 }
+

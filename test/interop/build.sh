@@ -17,5 +17,5 @@ fi
 # The DfuSe device core and the virtual device's flash model, linked into the stand-in.
 gcc "${flags[@]}" -I"$root/native/core" -I"$root/native/sim" -Wl,-soname,libusb-1.0.so.0 -o "$dfu/libusb-1.0.so.0" \
   "$src/libusb_dfu.c" "$src/libusb_common.c" "$root/native/sim/sim_dfu.c" "$root/native/core/dfu/dfu_device.c" \
-  "$root/native/core/dfu/dfu_desc.c" "$root/native/core/dfu/dfu_boot.c" "$root/native/core/target/crc32.c"
+  "$root/native/core/dfu/dfu_desc.c" "$root/native/core/dfu/dfu_boot.c" "$root/native/core/flash/crc32.c"
 echo "$out"

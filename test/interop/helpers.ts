@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+
 export const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist/lib/cli/bmp-dap.js');
 
@@ -70,13 +71,15 @@ export async function openocdSramRoundTrip(options: {
   port: number;
   work: string;
   pattern: Buffer;
+  /** Commands after `init` (a target left halted by an earlier session needs `resume` to show the halt). */
+  afterInit?: string[];
 }): Promise<string> {
   const { backend, pattern } = options;
   const input = join(options.work, `pattern-${backend}.bin`);
   const output = join(options.work, `dump-${backend}.bin`);
   writeFileSync(input, pattern);
   // No GDB, Tcl or telnet server: this session only runs its commands.
-  const commands = ['gdb_port disabled', 'tcl_port disabled', 'telnet_port disabled', 'init', 'halt', 'reg pc', 'reg sp',
+  const commands = ['gdb_port disabled', 'tcl_port disabled', 'telnet_port disabled', 'init', ...(options.afterInit ?? []), 'halt', 'reg pc', 'reg sp',
     'mww 0x20004000 0xcafef00d', 'mdw 0x20004000', `load_image ${input} 0x20000000 bin`,
     `dump_image ${output} 0x20000000 ${pattern.length}`, 'shutdown'];
   const log = await runClient('openocd', ['-f', 'interface/cmsis-dap.cfg', '-c', `cmsis_dap_backend ${backend}`,
@@ -90,3 +93,4 @@ export async function openocdSramRoundTrip(options: {
   assert.deepEqual(readFileSync(output), pattern);
   return log;
 }
+

@@ -12,7 +12,7 @@
 #include "link/swd_link.h"
 #include "sim_swd_phy.h"
 #include "sim_target.h"
-#include "target/cortexm.h"
+#include "cortexm/cortexm.h"
 
 static sim_target t;
 static swd_phy phy;

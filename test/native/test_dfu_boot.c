@@ -6,7 +6,7 @@
 
 #include "check.h"
 #include "dfu/dfu_boot.h"
-#include "target/crc32.h"
+#include "flash/crc32.h"
 
 #define APP_BASE 0x08008000u
 #define APP_SIZE (480u * 1024u)

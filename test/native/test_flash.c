@@ -1,5 +1,5 @@
-/* The core's flash layer (native/core/target/flash.c) on the simulated STM32F103, F407, H743 and
- * F723 (the H750, whose one sector holds the fixture, has tests of its own below),
+/* The core's flash layer (native/core/flash/flash.c) on the simulated STM32F103, F407, H743,
+ * F723, G071 and L476 (the H750, whose one sector holds the fixture, has tests of its own below),
  * through a probe session as the GDB server and the addon use it: erasing the blocks a range
  * touches, programming directly through the MEM-AP and through the on-target loader, erasing
  * and programming in one go (flash_write), alignment and partial program units (padded with
@@ -9,10 +9,10 @@
  * tested in test_sim_flash.c. */
 #include "check.h"
 #include "fixture_target.h"
-#include "target/flash.h"
-#include "target/flash_image.h"
-#include "target/flash_loader.h"
-#include "target/probe_session.h"
+#include "flash/flash.h"
+#include "flash/flash_image.h"
+#include "flash/flash_loader.h"
+#include "cortexm/probe_session.h"
 
 typedef struct part {
     const char *profile;
@@ -28,6 +28,8 @@ static const part parts[] = {
     {"stm32f407", true, 0x08004000u, 0x4000u, 4, 0x40023C04u},
     {"stm32h743", false, 0x08020000u, 0x20000u, 32, 0x52002004u},
     {"stm32f723", false, 0x08004000u, 0x4000u, 4, 0x40023C04u}, /* the F4's controller, F7 sectors */
+    {"stm32g071", false, 0x08004000u, 0x800u, 8, 0x40022008u},  /* double words, 2 KiB pages */
+    {"stm32l476", true, 0x08004000u, 0x800u, 8, 0x40022008u},   /* the G0's controller, two banks */
 };
 
 static probe_session probe;
@@ -439,6 +441,73 @@ static void test_h7_banks(void)
     close_fixture();
 }
 
+/* G0 and L4 (RM0444, RM0351): programming a double word that is not erased is PROGERR (not
+ * erased), directly and through the loader; an operation that fails is OPERR (a sequence
+ * error); the flag of an earlier error is cleared, so the next operation works. */
+static void g0l4_errors(const part *pt)
+{
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    fill_random(data, 4096, 37);
+    fill(0x08008000u, 0x2000, 0x5A);
+    CHECK_EQ(flash_program(&probe, 0x08008000u, data, 64, NULL, NULL, NULL), BMP_ERR_FLASH_NOT_ERASED);
+    CHECK_EQ(flash_program(&probe, 0x08008800u, data, 4096, &ram, NULL, NULL), BMP_ERR_FLASH_NOT_ERASED);
+    CHECK(all(0x08008000u, 0x2000, 0x5A));
+    sim_flash_inject_error(&t);
+    CHECK_EQ(flash_erase(&probe, 0x08008000u, 4), BMP_ERR_FLASH_SEQUENCE);
+    CHECK(all(0x08008000u, pt->block, 0x5A));
+    CHECK_EQ(flash_write(&probe, 0x08008000u, data, 4096, &ram, true, NULL, NULL), BMP_OK);
+    CHECK(memcmp(flash_at(0x08008000u, 4096), data, 4096) == 0);
+    /* the controller takes words only: a half-word write is SIZERR */
+    uint8_t half[2] = {0, 0};
+    CHECK_EQ(cortexm_write32(&probe.core, 0x40022008u, 0x45670123u), BMP_OK);
+    CHECK_EQ(cortexm_write32(&probe.core, 0x40022008u, 0xCDEF89ABu), BMP_OK);
+    CHECK_EQ(cortexm_write32(&probe.core, 0x40022014u, 1u), BMP_OK); /* PG */
+    CHECK_EQ(adiv5_mem_write16(&probe.dp, probe.core.apsel, 0x0800A000u, half, 2), BMP_OK);
+    uint32_t sr = 0;
+    CHECK_EQ(cortexm_read32(&probe.core, 0x40022010u, &sr), BMP_OK);
+    CHECK(sr & (1u << 6));
+    CHECK(all(0x0800A000u, 8, 0xFF));
+    cortexm_write32(&probe.core, 0x40022014u, 0x80000000u); /* locked again */
+    CHECK_EQ(flash_write(&probe, 0x0800A000u, data, 16, NULL, true, NULL, NULL), BMP_ERR_FLASH_ALIGNMENT);
+    CHECK_EQ(flash_write(&probe, 0x0800A000u, data, 16, NULL, true, NULL, NULL), BMP_OK); /* flag cleared */
+}
+
+static void test_g0l4_errors(void)
+{
+    for (unsigned i = 4; i < 6; i++) {
+        CHECK(open_part(&parts[i]));
+        g0l4_errors(&parts[i]);
+        close_fixture();
+    }
+}
+
+/* L476: bank 2 from 0x08080000, its pages numbered from 0 again (CR.BKER): a range across the
+ * banks, directly and by the loader, erases and programs the right pages; the mass erase
+ * empties both banks. */
+static void test_l4_banks(void)
+{
+    flash_ram ram;
+    CHECK(open_part(&parts[5]));
+    CHECK(flash_default_ram(&probe, &ram));
+    fill(0x08080000u - 0x1000, 0x2000, 0x00);
+    fill(0x08000000u + 0x3F000, 0x800, 0x11); /* bank 1 page 126: must stay */
+    fill(0x08080000u + 0x800, 0x800, 0x22);   /* bank 2 page 1: must be erased */
+    fill_random(data, 8192, 41);
+    CHECK_EQ(flash_write(&probe, 0x08080000u - 0x800, data, 0x1000, &ram, true, NULL, NULL), BMP_OK);
+    CHECK(memcmp(flash_at(0x08080000u - 0x800, 0x1000), data, 0x1000) == 0);
+    CHECK(all(0x08080000u - 0x1000, 0x800, 0x00)); /* the page before: untouched */
+    CHECK(all(0x08000000u + 0x3F000, 0x800, 0x11));
+    CHECK(all(0x08080000u + 0x800, 0x800, 0x22)); /* bank 2 page 1 not touched yet */
+    CHECK_EQ(flash_write(&probe, 0x08080000u + 0x800 - 200, data, 400, NULL, true, NULL, NULL), BMP_OK);
+    CHECK(memcmp(flash_at(0x08080000u + 0x800 - 200, 400), data, 400) == 0);
+    CHECK(all(0x08080000u + 0x800 + 200, 0x800 - 200, 0xFF));
+    CHECK(all(0x08000000u + 0x3F000, 0x800, 0x11));
+    CHECK_EQ(flash_mass_erase(&probe), BMP_OK);
+    for (uint32_t at = 0x08000000u; at < 0x08100000u; at += sizeof seen) CHECK(all(at, sizeof seen, 0xFF));
+    close_fixture();
+}
+
 /* F1: the mass erase empties the whole flash (the fixture firmware included). */
 static void test_mass_erase(void)
 {
@@ -559,6 +628,8 @@ int main(void)
     RUN(test_protected);
     RUN(test_controller_errors);
     RUN(test_h7_banks);
+    RUN(test_g0l4_errors);
+    RUN(test_l4_banks);
     RUN(test_mass_erase);
     RUN(test_h750_one_sector);
     RUN(test_read_protection);

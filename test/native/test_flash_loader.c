@@ -6,8 +6,8 @@
  * the virtual time taken. */
 #include "check.h"
 #include "fixture_target.h"
-#include "target/crc32.h"
-#include "target/flash_loader.h"
+#include "flash/crc32.h"
+#include "flash/flash_loader.h"
 
 #define MS 1000000000ull /* picoseconds */
 #define DATA_SIZE (40u * 1024u)
@@ -236,8 +236,8 @@ static void f1(bool over_dap)
     tiny.ram_size = 256;
     CHECK_EQ(flash_loader_program(&core, &tiny, dest, data, 2, &sr, NULL, NULL, NULL), BMP_ERR_INVALID);
     flash_loader_params odd = p;
-    odd.unit = 8;
-    CHECK_EQ(flash_loader_program(&core, &odd, dest, data, 8, &sr, NULL, NULL, NULL), BMP_ERR_INVALID);
+    odd.unit = 16; /* units are 2, 4, 8 (double words) or 32 */
+    CHECK_EQ(flash_loader_program(&core, &odd, dest, data, 16, &sr, NULL, NULL, NULL), BMP_ERR_INVALID);
     CHECK_EQ(flash_loader_program(&core, &p, dest, data, 0, &sr, NULL, NULL, NULL), 0);
     close_fixture();
 }

@@ -11,7 +11,7 @@
 #include "sim_swd_phy.h"
 #include "sim_target.h"
 #include "sim_usb_probe.h"
-#include "target/adiv5.h"
+#include "adiv5/adiv5.h"
 
 static sim_target t;
 static swd_phy phy;
@@ -61,6 +61,34 @@ static void test_connect_each_profile(void)
         CHECK_EQ(cpuid, t.profile->cpuid);
         sim_target_free(&t);
     }
+}
+
+/* SWD multidrop (ADIv5.2 B4.3.4): with link->targetsel, connect selects the DP by TARGETSEL
+ * after the line reset. The H743's DPv2 answers its own TARGETID (instance 0) and stays silent
+ * for another instance, until a connect with the right one. */
+static void test_multidrop_targetsel(void)
+{
+    CHECK(open_target("stm32h743"));
+    link_in_use->targetsel = 0x04500041u; /* TARGETID: TPARTNO 0x450, TDESIGNER ST, instance 0 */
+    dp = (adiv5_dp){0};
+    CHECK_EQ(adiv5_connect(&dp, link_in_use, true), BMP_OK);
+    CHECK_EQ(dp.dpidr, t.profile->dpidr);
+    uint32_t idr = 0;
+    CHECK_EQ(adiv5_ap_read(&dp, 0, 0xFC, &idr), BMP_OK);
+    CHECK_EQ(idr, t.profile->aps[0].idr);
+    link_in_use->targetsel = 0x14500041u; /* instance 1: nobody */
+    dp = (adiv5_dp){0};
+    CHECK(adiv5_connect(&dp, link_in_use, true) != BMP_OK);
+    CHECK(t.dp.deselected);
+    link_in_use->targetsel = 0x04500042u; /* another part: nobody */
+    dp = (adiv5_dp){0};
+    CHECK(adiv5_connect(&dp, link_in_use, true) != BMP_OK);
+    link_in_use->targetsel = 0x04500041u;
+    dp = (adiv5_dp){0};
+    CHECK_EQ(adiv5_connect(&dp, link_in_use, true), BMP_OK);
+    CHECK(!t.dp.deselected);
+    link_in_use->targetsel = 0;
+    sim_target_free(&t);
 }
 
 static void test_random_round_trips_across_1k(void)
@@ -160,6 +188,7 @@ int main(void)
         RUN(test_fault_recovery);
         RUN(test_target_goes_away_and_comes_back);
         RUN(test_edges_use_halfwords);
+        RUN(test_multidrop_targetsel);
     }
     RUN(test_dap_link_packs_transfers);
     return CHECK_SUMMARY();

@@ -1,7 +1,7 @@
 /* Part identification, GDB's memory map and target description: content and bounds. */
 #include "check.h"
-#include "target/description.h"
-#include "target/parts.h"
+#include "cortexm/description.h"
+#include "families/parts.h"
 
 static void test_identify(void)
 {

@@ -4,7 +4,7 @@
 #include "link/swd_link.h"
 #include "sim_swd_phy.h"
 #include "sim_target.h"
-#include "target/romtable.h"
+#include "adiv5/romtable.h"
 
 static sim_target t;
 static swd_phy phy;

@@ -1,4 +1,4 @@
-/* The simulated flash controllers, driven through the bus as a debugger's flash driver drives them
+/* The simulated flash controllers (F1, F4/F7, H7, G0/L4), driven through the bus as a debugger's flash driver drives them
  * (the core's flash drivers over the debug link: test_flash.c). */
 #include "check.h"
 #include "sim_target.h"
@@ -486,6 +486,93 @@ static void test_h7_read_protection(void)
     sim_target_free(&t);
 }
 
+/* ------------------------------------------------- STM32G0 / STM32L4 (RM0444 / RM0351) */
+#define G0 0x40022000u
+#define G0_KEYR (G0 + 0x08)
+#define G0_SR (G0 + 0x10)
+#define G0_CR (G0 + 0x14)
+
+static void g0_unlock(void)
+{
+    CHECK_EQ(wr(G0_KEYR, 0x45670123u), SIM_BUS_OK);
+    CHECK_EQ(wr(G0_KEYR, 0xCDEF89ABu), SIM_BUS_OK);
+    CHECK(!(rd(G0_CR) & (1u << 31)));
+}
+
+/* Double-word programming: the second word starts it and takes the datasheet's 85 µs; the
+ * error flags PGAERR (a misaligned first word, a second word elsewhere), SIZERR (a half-word),
+ * PGSERR (no PG; an earlier error still flagged), PROGERR (not erased); page erase 22 ms. */
+static void test_g0_double_words_and_errors(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32g071"), SIM_OK);
+    CHECK_EQ(wr(G0_KEYR, 0x11111111u), SIM_BUS_FAULT); /* a wrong key: locked until reset */
+    sim_target_reset(&t, SIM_RESET_SYSTEM);
+    g0_unlock();
+    CHECK_EQ(wr(0x08001000u, 0x11223344u), SIM_BUS_OK); /* without PG */
+    CHECK(rd(G0_SR) & (1u << 7));
+    CHECK_EQ(wr(G0_SR, 0xFFFFu), SIM_BUS_OK);
+    CHECK_EQ(wr(G0_CR, 1u), SIM_BUS_OK); /* PG */
+    CHECK_EQ(wr(0x08001000u, 0x11223344u), SIM_BUS_OK);
+    CHECK_EQ(rd(0x08001000u), 0xFFFFFFFFu); /* the first word alone programs nothing */
+    CHECK_EQ(wr(0x08001004u, 0x55667788u), SIM_BUS_OK);
+    CHECK(rd(G0_SR) & (1u << 16));                       /* busy */
+    uint64_t took = wait_idle(G0_SR, 1u << 16, US);
+    CHECK(took >= 84 * US && took <= 86 * US);
+    CHECK_EQ(rd(0x08001000u), 0x11223344u);
+    CHECK_EQ(rd(0x08001004u), 0x55667788u);
+    CHECK_EQ(rd(G0_SR) & 0xFFFEu, 0u);
+    CHECK_EQ(wr(0x08001014u, 1u), SIM_BUS_OK); /* the first word not at a double word */
+    CHECK(rd(G0_SR) & (1u << 5));
+    CHECK_EQ(wr(0x08001010u, 1u), SIM_BUS_OK); /* with PGAERR still set: PGSERR */
+    CHECK(rd(G0_SR) & (1u << 7));
+    CHECK_EQ(wr(G0_SR, 0xFFFFu), SIM_BUS_OK);
+    CHECK_EQ(wr(0x08001010u, 1u), SIM_BUS_OK);
+    CHECK_EQ(wr(0x08001018u, 2u), SIM_BUS_OK); /* the second word in another double word */
+    CHECK(rd(G0_SR) & (1u << 5));
+    CHECK_EQ(rd(0x08001010u), 0xFFFFFFFFu);
+    CHECK_EQ(wr(G0_SR, 0xFFFFu), SIM_BUS_OK);
+    CHECK_EQ(wr16(0x08001020u, 0x1234u), SIM_BUS_OK); /* a half-word */
+    CHECK(rd(G0_SR) & (1u << 6));
+    CHECK_EQ(wr(G0_SR, 0xFFFFu), SIM_BUS_OK);
+    CHECK_EQ(wr(0x08001000u, 0u), SIM_BUS_OK); /* over programmed data: PROGERR */
+    CHECK_EQ(wr(0x08001004u, 0xFFFFFFF0u), SIM_BUS_OK);
+    CHECK(rd(G0_SR) & (1u << 3));
+    CHECK_EQ(rd(0x08001004u), 0x55667788u);
+    CHECK_EQ(wr(G0_SR, 0xFFFFu), SIM_BUS_OK);
+    /* page erase of page 2 (0x08001000) */
+    CHECK_EQ(wr(G0_CR, (1u << 1) | (2u << 3)), SIM_BUS_OK);
+    CHECK_EQ(wr(G0_CR, (1u << 1) | (2u << 3) | (1u << 16)), SIM_BUS_OK);
+    took = wait_idle(G0_SR, 1u << 16, 100 * US);
+    CHECK(took >= 21 * MS && took <= 23 * MS);
+    CHECK_EQ(rd(0x08001000u), 0xFFFFFFFFu);
+    CHECK_EQ(wr(G0_CR, 1u << 31), SIM_BUS_OK);
+    CHECK(rd(G0_CR) & (1u << 31));
+    sim_target_free(&t);
+}
+
+/* The L476's second bank: BKER picks it for a page erase; MER2 erases it alone. */
+static void test_l4_banks(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32l476"), SIM_OK);
+    static const uint8_t zeros[16] = {0};
+    CHECK_EQ(sim_target_load(&t, 0x08000800u, zeros, 16), SIM_OK); /* bank 1 page 1 */
+    CHECK_EQ(sim_target_load(&t, 0x08080800u, zeros, 16), SIM_OK); /* bank 2 page 1 */
+    g0_unlock();
+    uint32_t per = (1u << 1) | (1u << 3) | (1u << 11); /* PER, PNB 1, BKER */
+    CHECK_EQ(wr(G0_CR, per), SIM_BUS_OK);
+    CHECK_EQ(wr(G0_CR, per | (1u << 16)), SIM_BUS_OK);
+    wait_idle(G0_SR, 1u << 16, 100 * US);
+    CHECK_EQ(rd(0x08080800u), 0xFFFFFFFFu);
+    CHECK_EQ(rd(0x08000800u), 0u);
+    CHECK_EQ(sim_target_load(&t, 0x08080800u, zeros, 16), SIM_OK);
+    CHECK_EQ(wr(G0_CR, 1u << 15), SIM_BUS_OK); /* MER2 */
+    CHECK_EQ(wr(G0_CR, (1u << 15) | (1u << 16)), SIM_BUS_OK);
+    wait_idle(G0_SR, 1u << 16, 100 * US);
+    CHECK_EQ(rd(0x08080800u), 0xFFFFFFFFu);
+    CHECK_EQ(rd(0x08000800u), 0u);
+    sim_target_free(&t);
+}
+
 int main(void)
 {
     RUN(test_f1_lock_and_keys);
@@ -498,5 +585,7 @@ int main(void)
     RUN(test_f7_read_protection);
     RUN(test_h750_geometry);
     RUN(test_h7_read_protection);
+    RUN(test_g0_double_words_and_errors);
+    RUN(test_l4_banks);
     return CHECK_SUMMARY();
 }

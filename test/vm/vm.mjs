@@ -157,6 +157,7 @@ const INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+ip link set lo up
 while read -r name params; do
   insmod /modules/$name.ko $params || echo "vm: insmod $name failed"
 done < /modules/order

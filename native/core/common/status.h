@@ -53,7 +53,9 @@
     /* dp_link read_match: the value never matched within the retries */                           \
     X(BMP_ERR_MISMATCH, -24, "the target did not reach the state waited for")                     \
     /* flash_rdp_regress at level 2 */                                                              \
-    X(BMP_ERR_RDP_PERMANENT, -25, "read-out protection is at level 2, which is permanent: nothing can change the part")
+    X(BMP_ERR_RDP_PERMANENT, -25, "read-out protection is at level 2, which is permanent: nothing can change the part") \
+    /* a family's attach check: the part's access-port protection refuses the debugger */           \
+    X(BMP_ERR_AP_PROTECTED, -26, "the part's access-port protection refuses the debugger: its recovery erases the chip (monitor erase_mass)")
 
 #define BMP_STATUS_ENUMERATOR(name, value, message) name = value,
 typedef enum bmp_status { BMP_STATUS_LIST(BMP_STATUS_ENUMERATOR) } bmp_status;

@@ -2,7 +2,7 @@
 #include "dfu/dfu_boot.h"
 
 #include "common/bytes.h"
-#include "target/crc32.h"
+#include "flash/crc32.h"
 
 #define VECTOR_TABLE_MIN 0x40u /* 16 system vectors: the trailer comes after them */
 

@@ -8,7 +8,7 @@
  *   +0  magic      DFU_TRAILER_MAGIC, the bytes "BMPT"
  *   +4  length     the image's length before the trailer (= the trailer's offset), a multiple of 4
  *   +8  board tag  dfu_board_tag(board name): the image is for this board
- *   +12 CRC        crc32_gdb (target/crc32.h: polynomial 0x04C11DB7, MSB first, preset to ones,
+ *   +12 CRC        crc32_gdb (flash/crc32.h: polynomial 0x04C11DB7, MSB first, preset to ones,
  *                  no final inversion: what the STM32 CRC unit computes by default) over the
  *                  image's first `length` bytes and the trailer's first 12
  *

@@ -4,7 +4,7 @@
  * next contiguous write, or for vFlashDone, padded with 0xFF), and read back to verify. */
 #include "gdb/gdb_server.h"
 #include "gdb/hex.h"
-#include "target/flash.h"
+#include "flash/flash.h"
 
 static void reply_status(gdb_server *g, bmp_status s)
 {

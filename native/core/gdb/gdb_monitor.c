@@ -1,7 +1,8 @@
 /* Monitor commands (`monitor ...` in GDB, qRcmd), named and behaving as on the Black Magic
  * Probe where they apply. Unique prefixes are accepted, as there. */
 #include "gdb/gdb_server.h"
-#include "target/flash.h"
+#include "families/family.h"
+#include "flash/flash.h"
 
 #define DEMCR 0xE000EDFCu
 
@@ -89,10 +90,9 @@ static bool cmd_scan(gdb_server *g, int argc, const char **argv)
     gdb_console(g, "Available Targets:\nNo. Att Driver\n");
     for (unsigned i = 0; i < n; i++) {
         const probe_target *t = &g->probe->targets[i];
-        part_info info;
         char line[96], num[12];
         print_number(num, i + 1);
-        const char *name = part_identify((uint16_t)(t->idcode & 0xFFF), 0, &info) ? info.name : "Cortex-M";
+        const char *name = t->part_name ? t->part_name : "Cortex-M";
         unsigned k = 0;
         line[k++] = ' ';
         for (const char *s = num; *s; s++) line[k++] = *s;
@@ -103,6 +103,11 @@ static bool cmd_scan(gdb_server *g, int argc, const char **argv)
         line[k++] = '\n';
         line[k] = 0;
         gdb_console(g, line);
+        if (t->refusal) { /* it cannot be attached as it is: why, and what to do */
+            gdb_console(g, "    ");
+            gdb_console(g, t->refusal);
+            gdb_console(g, "\n");
+        }
     }
     return true;
 }
@@ -122,7 +127,8 @@ static bool cmd_targets(gdb_server *g, int argc, const char **argv)
         line[k++] = ' ';
         for (const char *s = num; *s; s++) line[k++] = *s;
         for (const char *s = (int)i == g->probe->attached ? "   *  " : "      "; *s; s++) line[k++] = *s;
-        const char *name = (int)i == g->probe->attached ? probe_part_name(g->probe) : "Cortex-M";
+        const char *name = (int)i == g->probe->attached ? probe_part_name(g->probe)
+                           : g->probe->targets[i].part_name ? g->probe->targets[i].part_name : "Cortex-M";
         for (const char *s = name; *s && k < 60; s++) line[k++] = *s;
         line[k++] = ' ';
         for (const char *s = probe_core_name(g->probe->targets[i].core); *s && k < 90; s++) line[k++] = *s;
@@ -310,11 +316,43 @@ static void help_line(gdb_server *g, const char *name, const char *help)
     gdb_console(g, "\n");
 }
 
+/* The family's own commands (family.h): the attached part's, or the one the scan recognised. */
+static const target_family *family_of(const gdb_server *g)
+{
+    const target_family *f = probe_family(g->probe);
+    return f && f->command_count ? f : 0;
+}
+
+static void print_console(void *ctx, const char *text)
+{
+    gdb_console((gdb_server *)ctx, text);
+}
+
+/* The family's command with this full name, or NULL. */
+static const family_command *family_command_named(const target_family *f, const char *name)
+{
+    for (unsigned i = 0; f && i < f->command_count; i++)
+        if (same(name, f->commands[i].name)) return &f->commands[i];
+    return 0;
+}
+
+static gdb_monitor_result run_family_command(gdb_server *g, const family_command *c, int argc, const char **argv)
+{
+    gdb_forget_halt_state(g);
+    return c->run(g->probe, argc, argv, print_console, g) ? GDB_MONITOR_DONE : GDB_MONITOR_FAILED;
+}
+
 static bool cmd_help(gdb_server *g, int argc, const char **argv)
 {
     (void)argc, (void)argv;
     gdb_console(g, "General commands:\n");
     for (unsigned i = 0; i < COMMAND_COUNT; i++) help_line(g, commands[i].name, commands[i].help);
+    const target_family *f = family_of(g);
+    if (f) {
+        gdb_console(g, f->name);
+        gdb_console(g, " commands:\n");
+        for (unsigned i = 0; i < f->command_count; i++) help_line(g, f->commands[i].name, f->commands[i].help);
+    }
     for (unsigned i = 0; i < g->extra_monitor_count; i++) help_line(g, g->extra_monitors[i].name, g->extra_monitors[i].help);
     return true;
 }
@@ -368,6 +406,9 @@ gdb_monitor_result gdb_monitor(gdb_server *g, const char *command)
         words[k++] = 0;
     }
     if (argc == 0) return cmd_help(g, 0, argv) ? GDB_MONITOR_DONE : GDB_MONITOR_FAILED;
+    const target_family *f = family_of(g);
+    const family_command *own = family_command_named(f, argv[0]);
+    if (own) return run_family_command(g, own, argc, argv);
     unsigned total = COMMAND_COUNT + g->extra_monitor_count, match = total;
     for (unsigned i = 0; i < total; i++) {
         if (same(argv[0], command_name(g, i))) {
@@ -383,9 +424,17 @@ gdb_monitor_result gdb_monitor(gdb_server *g, const char *command)
         }
     }
     if (match == total) {
-        gdb_console(g, "Unknown command; `monitor help` lists them.\n");
+        /* A unique prefix of one of the family's own commands. */
+        const family_command *c = 0;
+        for (unsigned i = 0; f && i < f->command_count; i++)
+            if (prefix_of(argv[0], f->commands[i].name)) c = c ? (const family_command *)-1 : &f->commands[i];
+        if (c && c != (const family_command *)-1) return run_family_command(g, c, argc, argv);
+        gdb_console(g, c ? "Ambiguous command; `monitor help` lists them.\n" : "Unknown command; `monitor help` lists them.\n");
         return GDB_MONITOR_FAILED;
     }
+    /* A family may give a general command its own meaning (the nRF52's erase_mass works on a
+     * protected part, through its CTRL-AP): the family's command of that name runs instead. */
+    if ((own = family_command_named(f, command_name(g, match))) != 0) return run_family_command(g, own, argc, argv);
     if (match >= COMMAND_COUNT) return park(g, command_name(g, match), command);
     return commands[match].run(g, argc, argv) ? GDB_MONITOR_DONE : GDB_MONITOR_FAILED;
 }

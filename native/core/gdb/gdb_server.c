@@ -2,10 +2,10 @@
 
 #include "common/bytes.h"
 #include "gdb/hex.h"
-#include "target/crc32.h"
-#include "target/description.h"
-#include "target/flash.h"
-#include "target/flash_loader.h"
+#include "flash/crc32.h"
+#include "cortexm/description.h"
+#include "flash/flash.h"
+#include "flash/flash_loader.h"
 
 #define SIGINT 2
 #define SIGTRAP 5
@@ -835,7 +835,16 @@ static void handle_v(gdb_server *g, const char *p, size_t length)
         } else if ((!g->probe->connected && probe_scan(g->probe) != BMP_OK) || pid > g->probe->target_count) {
             send_error(g, 0x01); /* no console output here: GDB takes O packets only while running */
         } else if (!attach_to(g, pid - 1)) {
-            send_error(g, 0x01);
+            if (g->probe->attach_reason) { /* GDB 13 shows an E.text reply: "Attaching to ... failed with: text" */
+                char *r = (char *)g->scratch;
+                size_t n = 0;
+                for (const char *t = "E."; *t; t++) r[n++] = *t;
+                for (const char *t = g->probe->attach_reason; *t && n + 1 < sizeof g->scratch; t++) r[n++] = *t;
+                r[n] = 0;
+                send_str(g, r);
+            } else {
+                send_error(g, 0x01);
+            }
         } else {
             send_stop(g, SIGTRAP, 0, 0);
         }

@@ -10,9 +10,9 @@
 
 #include "common/config.h"
 #include "gdb/rsp_packet.h"
-#include "target/description.h"
-#include "target/flash_image.h"
-#include "target/probe_session.h"
+#include "cortexm/description.h"
+#include "flash/flash_image.h"
+#include "cortexm/probe_session.h"
 
 /* The buffers, from GDB_PACKET_SIZE (common/config.h): */
 #define GDB_INPUT_SIZE (GDB_PACKET_SIZE + 16u)       /* a packet as received, escapes in, and its terminator */

@@ -1,11 +1,12 @@
 #include "link/cmsis_dap_link.h"
 
 #include "common/bytes.h"
+#include "swd/swd.h" /* the TARGETSEL bits */
 
 #include <string.h>
 
 enum { ID_INFO = 0x00, ID_CONNECT = 0x02, ID_TRANSFER_CONFIGURE = 0x04, ID_TRANSFER = 0x05,
-       ID_TRANSFER_BLOCK = 0x06, ID_SWJ_SEQUENCE = 0x12, ID_SWD_CONFIGURE = 0x13,
+       ID_TRANSFER_BLOCK = 0x06, ID_SWJ_SEQUENCE = 0x12, ID_SWD_CONFIGURE = 0x13, ID_SWD_SEQUENCE = 0x1D,
        ID_EXECUTE_COMMANDS = 0x7F };
 enum { REQ_AP = 1, REQ_READ = 2, REQ_MATCH_VALUE = 0x10, REQ_MATCH_MASK = 0x20 };
 
@@ -282,6 +283,11 @@ static bmp_status link_connect(dp_link *link, bool dormant, uint32_t *dpidr)
         return BMP_ERR_TRANSPORT;
     }
     if (command(l, reset_idle, sizeof reset_idle) < 2) return BMP_ERR_TRANSPORT;
+    if (link->targetsel) { /* DAP_SWD_Sequence: the request out, 5 cycles in, value and parity out */
+        uint8_t sequence[11] = {ID_SWD_SEQUENCE, 3, 8, 0, 0x80 | 5, 33};
+        swd_targetsel_bits(link->targetsel, &sequence[3], &sequence[6]);
+        if (command(l, sequence, sizeof sequence) < 3 || l->response[1] != 0) return BMP_ERR_TRANSPORT;
+    }
     link_read(link, false, 0, dpidr);
     return link_flush(link);
 }

@@ -18,7 +18,8 @@ typedef struct dp_link dp_link;
 
 typedef struct dp_link_ops {
     /* Select SWD on the wire (JTAG-to-SWD, or the dormant wake-up for DPv2 parts), line reset,
-     * and read DPIDR, which must follow a line reset. Executes at once. */
+     * TARGETSEL when link->targetsel is set, and read DPIDR, which must follow a line reset.
+     * Executes at once. */
     bmp_status (*connect)(dp_link *link, bool dormant, uint32_t *dpidr);
     /* Queue a DP (ap = false) or AP register access; `addr` is A[3:2] as 0, 4, 8 or 0xC.
      * A read's value lands in *value by the time flush returns. */
@@ -41,6 +42,10 @@ typedef struct dp_link_ops {
 
 struct dp_link {
     const dp_link_ops *ops;
+    /* SWD multidrop (ADIv5.2 B4.3.4): nonzero, connect writes this to TARGETSEL right after the
+     * line reset (no target answers that write) and reads DPIDR of the DP it selected; 0 for a
+     * plain point-to-point wire. */
+    uint32_t targetsel;
 };
 
 #endif

@@ -38,6 +38,7 @@ static bmp_status link_connect(dp_link *link, bool dormant, uint32_t *dpidr)
     l->error = BMP_OK;
     if (dormant) swd_dormant_to_swd(l->phy);
     else swd_jtag_to_swd(l->phy);
+    if (link->targetsel) swd_targetsel(l->phy, link->targetsel);
     bmp_status s = xfer(l, request_bits(false, true, 0), dpidr);
     l->error = BMP_OK;
     return s;
@@ -121,6 +122,7 @@ static const dp_link_ops swd_link_ops = {
 void swd_link_init(swd_link *l, const swd_phy *phy)
 {
     l->link.ops = &swd_link_ops;
+    l->link.targetsel = 0;
     l->phy = phy;
     l->config = (swd_config){.turnaround = 1, .data_phase = false, .idle_cycles = 2};
     l->wait_retries = 100;

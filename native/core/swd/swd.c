@@ -115,3 +115,22 @@ void swd_dormant_to_swd(const swd_phy *phy)
     phy->write_bits(phy->ctx, 0x1A, 8); /* SWD activation code */
     swd_line_reset(phy);
 }
+
+void swd_targetsel_bits(uint32_t targetsel, uint8_t request[1], uint8_t data[5])
+{
+    /* start 1, APnDP 0, RnW 0, A[3:2] = 11, parity 0, stop 0, park 1 */
+    request[0] = 0x99;
+    unsigned parity = 0;
+    for (unsigned i = 0; i < 32; i++) parity ^= (targetsel >> i) & 1u;
+    for (unsigned i = 0; i < 4; i++) data[i] = (uint8_t)(targetsel >> (8 * i));
+    data[4] = (uint8_t)parity;
+}
+
+void swd_targetsel(const swd_phy *phy, uint32_t targetsel)
+{
+    uint8_t request[1], data[5], ignored[1];
+    swd_targetsel_bits(targetsel, request, data);
+    swd_write_sequence(phy, request, 8);
+    swd_read_sequence(phy, ignored, 5);
+    swd_write_sequence(phy, data, 33);
+}

@@ -38,4 +38,11 @@ void swd_jtag_to_swd(const swd_phy *phy);
 /* Line reset, JTAG-to-dormant, selection alert, SWD activation, line reset (B5.3): for DPv2. */
 void swd_dormant_to_swd(const swd_phy *phy);
 
+/* The multidrop TARGETSEL write (B4.3.4), after a line reset: the request (8 bits out), five
+ * cycles nobody drives (turnaround, the ACK no target gives, turnaround), then the value and
+ * its parity (33 bits out). swd_targetsel_bits gives the two outgoing parts as bit strings
+ * (LSB first): `request` 1 byte, `data` 5 bytes. */
+void swd_targetsel_bits(uint32_t targetsel, uint8_t request[1], uint8_t data[5]);
+void swd_targetsel(const swd_phy *phy, uint32_t targetsel);
+
 #endif

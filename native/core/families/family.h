@@ -1,0 +1,89 @@
+/* Target families as a table: everything the debugger knows of a family of parts, in one
+ * constant struct per family, one file per family (stm32f1.c, stm32g0.c, nrf52.c, ...). The
+ * probe session identifies the part through the table, the flash layer (flash/flash.c) programs
+ * it through the family's flash driver, and the GDB server's monitor command list is extended by
+ * the family's own commands. Nothing here is mutable: a family's state lives in the
+ * probe_session (the part it filled in), so sessions on different probes never meet.
+ *
+ * Adding a family: write its file with a `const target_family`, add it to families.c. Nothing
+ * else changes (not the GDB server, not the other families). */
+#ifndef FAMILY_H
+#define FAMILY_H
+
+#include "flash/flash_loader.h"
+#include "cortexm/probe_session.h"
+
+struct flash_rdp;
+typedef struct family_flash family_flash;
+
+/* The flash driver. `f` is the driver itself (drivers shared by several families read their
+ * constants from f->data). The flash layer checks the range and the alignment before it calls;
+ * `index` is the erase block's number within its bank. */
+struct family_flash {
+    const void *data;
+    uint8_t unit; /* bytes per program operation (2, 4, 8 or 32): programs are padded to it */
+    /* The bank holding `addr`: [*start, *end) (NULL: one bank, all of the flash). A run of the
+     * loader never crosses into another bank; block numbers restart at each. */
+    void (*bank)(const probe_session *p, const family_flash *f, uint32_t addr, uint32_t *start, uint32_t *end);
+    /* Before programming in the bank of `addr` (unlock, clear stale flags), and after it (lock). */
+    bmp_status (*begin)(probe_session *p, const family_flash *f, uint32_t addr);
+    void (*end)(probe_session *p, const family_flash *f, uint32_t addr);
+    bmp_status (*erase_block)(probe_session *p, const family_flash *f, uint32_t start, uint32_t index);
+    bmp_status (*mass_erase)(probe_session *p, const family_flash *f);
+    /* Programs whole units through the MEM-AP (between begin and end). */
+    bmp_status (*program)(probe_session *p, const family_flash *f, uint32_t addr, const uint8_t *data, size_t length);
+    /* The on-target loader (flash_loader.h), NULL where the part cannot use it: loader_begin sets
+     * the controller up for programming in the bank of `addr` and fills the controller fields of
+     * `params`; loader_erase gives the register writes that erase one block; loader_end turns
+     * the loader's result (with the status register it saw) into a flash status and leaves the
+     * controller idle. */
+    bmp_status (*loader_begin)(probe_session *p, const family_flash *f, uint32_t addr, flash_loader_params *params);
+    flash_loader_erase (*loader_erase)(const family_flash *f, uint32_t bank, uint32_t start, uint32_t index);
+    bmp_status (*loader_end)(probe_session *p, const family_flash *f, uint32_t addr, bmp_status s, uint32_t sr);
+    /* Read-out protection (flash.h), NULL where the family has none modelled. */
+    bmp_status (*read_protection)(probe_session *p, const family_flash *f, struct flash_rdp *rdp);
+    bmp_status (*rdp_regress)(probe_session *p, const family_flash *f);
+};
+
+/* Where a family's monitor command writes its output (the GDB console). */
+typedef void (*family_print)(void *ctx, const char *text);
+
+typedef struct family_command {
+    const char *name;
+    const char *help;
+    /* Runs with the session scanned (attached or not: a recovery must work on a part that
+     * refuses to attach). True on success. */
+    bool (*run)(probe_session *p, int argc, const char **argv, family_print print, void *ctx);
+} family_command;
+
+typedef struct target_family {
+    const char *name; /* "STM32G0" */
+    /* Identifies the part behind the MEM-AP `apsel` (reading its ID registers) and fills `info`
+     * (name, memory map, info->family). False: not this family. */
+    bool (*identify)(probe_session *p, uint8_t apsel, part_info *info);
+    /* ST parts: the part with this DBGMCU DEV_ID (`flash_kib` from the flash-size register, 0 if
+     * unknown) and the address of its flash-size register (0: none). NULL for other vendors. */
+    bool (*part_by_dev_id)(uint16_t dev_id, uint32_t flash_kib, part_info *info);
+    uint32_t (*flash_size_register)(uint16_t dev_id);
+    /* Recognises the family from the debug port alone, for a part whose MEM-AP refuses access
+     * (the nRF52's APPROTECT): the APs found by the scan. NULL: never. */
+    bool (*recognise_aps)(const adiv5_ap_info *aps, unsigned count);
+    /* Before the core is attached: refuses, with a status and a reason naming what to do, a part
+     * that cannot be debugged as it is (NULL: no check). */
+    bmp_status (*attach_check)(probe_session *p, uint8_t apsel, const char **reason);
+    /* A reset other than SYSRESETREQ with vector catch (NULL: cortexm_reset). */
+    bmp_status (*reset)(probe_session *p, bool halt);
+    const family_flash *flash;
+    const family_command *commands;
+    unsigned command_count;
+} target_family;
+
+/* Every family, in the order identification tries them; NULL-terminated. */
+extern const target_family *const target_families[];
+
+/* Identifies the part behind `apsel` through the table; false if no family knows it. */
+bool family_identify(probe_session *p, uint8_t apsel, part_info *info);
+/* The family a scan recognises from its APs alone, or NULL. */
+const target_family *family_from_aps(const adiv5_ap_info *aps, unsigned count);
+
+#endif

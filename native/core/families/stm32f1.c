@@ -1,0 +1,88 @@
+/* STM32F1 (RM0008): medium density parts (DEV_ID 0x410) by their memory map; the flash
+ * controller of the whole family (1 or 2 KiB pages, half-word programming). */
+#include "families/stm32.h"
+
+#include "flash/flash.h"
+
+static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info);
+
+static uint32_t flash_size_register(uint16_t dev_id)
+{
+    return dev_id == 0x410 ? 0x1FFFF7E0u : 0; /* RM0008 30.1 */
+}
+
+/* The controller (RM0008 3.4): KEYR 0x04, SR 0x0C (BSY 0, PGERR 2, WRPRTERR 4, EOP 5), CR 0x10
+ * (PG 0, PER 1, MER 2, STRT 6, LOCK 7), AR 0x14. */
+static bmp_status decode(uint32_t sr)
+{
+    if (sr & (1u << 4)) return BMP_ERR_FLASH_PROTECTED;
+    if (sr & (1u << 2)) return BMP_ERR_FLASH_NOT_ERASED;
+    return BMP_OK;
+}
+
+/* Page erase (RM0008 3.3.3): PER, AR, PER|STRT. */
+static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
+{
+    (void)index;
+    flash_loader_erase e = {.start = start};
+    e.writes[0][0] = regs + 0x10, e.writes[0][1] = 1u << 1;
+    e.writes[1][0] = regs + 0x14, e.writes[1][1] = start;
+    e.writes[2][0] = regs + 0x10, e.writes[2][1] = (1u << 1) | (1u << 6);
+    return e;
+}
+
+static const stm32_flash controller = {
+    .base = 0x40022000u, .keyr = 0x04, .sr = 0x0C, .cr = 0x10, .clear = 0x0C, .busy = 1u << 0,
+    .errors = (1u << 2) | (1u << 4), .eop = 1u << 5, .lock = 1u << 7, .pg_cr = 1u << 0,
+    .decode = decode, .erase = erase,
+};
+
+static bmp_status mass_erase(probe_session *p, const family_flash *f)
+{
+    return stm32_mass_erase_regs(p, stm32_flash_of(f), stm32_flash_of(f)->base, 1u << 2, 1u << 6);
+}
+
+/* RDP shows as OBR.RDPRT (0x4002201C bit 1); its regression is not implemented. */
+static bmp_status read_protection(probe_session *p, const family_flash *f, flash_rdp *rdp)
+{
+    uint32_t v = 0;
+    bmp_status s = cortexm_read32(&p->core, stm32_flash_of(f)->base + 0x1C, &v);
+    if (s == BMP_OK) rdp->level = (v >> 1) & 1;
+    return s;
+}
+
+static const family_flash flash = {
+    .data = &controller, .unit = 2, .begin = stm32_begin, .end = stm32_end, .erase_block = stm32_erase_block,
+    .mass_erase = mass_erase, .program = stm32_program, .loader_begin = stm32_loader_begin,
+    .loader_erase = stm32_loader_erase, .loader_end = stm32_loader_end, .read_protection = read_protection,
+};
+
+static bool identify(probe_session *p, uint8_t apsel, part_info *info);
+
+const target_family stm32f1_family = {
+    .name = "STM32F1",
+    .identify = identify,
+    .part_by_dev_id = part_by_dev_id,
+    .flash_size_register = flash_size_register,
+    .flash = &flash,
+};
+
+static bool identify(probe_session *p, uint8_t apsel, part_info *info)
+{
+    return stm32_identify(p, apsel, 0xE0042000u, &stm32f1_family, info);
+}
+
+static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
+{
+    if (dev_id != 0x410) return false;
+    /* STM32F101/102/103 medium density: 1 KiB pages */
+    info->name = "STM32F1 medium density";
+    info->family = &stm32f1_family;
+    info->dev_id = dev_id;
+    part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(flash_kib ? flash_kib : 128), STM32_KIB(1));
+    /* RM0008: system memory 0x1FFFF000, ID registers from 0x1FFFF7E0, option bytes 0x1FFFF800 */
+    part_add(info, PART_MEMORY_ROM, 0x1FFFF000u, 0x810u, 0);
+    part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(20), 0);
+    part_add_system_regions(info);
+    return true;
+}

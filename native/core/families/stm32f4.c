@@ -1,0 +1,144 @@
+/* STM32F4 (RM0090: F405/407/415/417, DEV_ID 0x413) and STM32F72x/73x (RM0431, DEV_ID 0x452):
+ * the same flash controller at the same address with the same CR and SR bits (the F7's SR bit 7
+ * is ERSERR, a sequence error like the F4's PGSERR), sectors of 16, 64 and 128 KiB, word
+ * programming (PSIZE x32: assumes a 2.7-3.6 V supply, as boards almost always have; x64 would
+ * need VPP), and read-out protection through OPTCR. */
+#include "families/stm32.h"
+
+#include "flash/flash.h"
+
+static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info);
+
+static uint32_t flash_size_register(uint16_t dev_id)
+{
+    switch (dev_id) {
+    case 0x413: return 0x1FFF7A22u; /* RM0090 39.2 */
+    case 0x452: return 0x1FF07A22u; /* RM0431 (FACTS.md) */
+    default: return 0;
+    }
+}
+
+/* SR (RM0090 3.9.4): EOP 0, OPERR 1, WRPERR 4, PGAERR 5, PGPERR 6, PGSERR 7, BSY 16. */
+static bmp_status decode(uint32_t sr)
+{
+    if (sr & (1u << 4)) return BMP_ERR_FLASH_PROTECTED;
+    if (sr & ((1u << 5) | (1u << 6))) return BMP_ERR_FLASH_ALIGNMENT;
+    if (sr & ((1u << 7) | (1u << 1))) return BMP_ERR_FLASH_SEQUENCE;
+    return BMP_OK;
+}
+
+/* Sector erase (RM0090 3.6.3): SER, SNB, PSIZE x32, then STRT. */
+static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
+{
+    flash_loader_erase e = {.start = start};
+    e.writes[0][0] = regs + 0x10, e.writes[0][1] = (1u << 1) | (index << 3) | (2u << 8);
+    e.writes[1][0] = regs + 0x10, e.writes[1][1] = (1u << 1) | (index << 3) | (2u << 8) | (1u << 16);
+    return e;
+}
+
+static const stm32_flash controller = {
+    .base = 0x40023C00u, .keyr = 0x04, .sr = 0x0C, .cr = 0x10, .clear = 0x0C, .busy = 1u << 16,
+    .errors = 0xF2u, .eop = 1u << 0, .lock = 1u << 31, .pg_cr = 1u | (2u << 8),
+    .decode = decode, .erase = erase,
+};
+
+/* MER (PSIZE x32), then STRT. */
+static bmp_status mass_erase(probe_session *p, const family_flash *f)
+{
+    return stm32_mass_erase_regs(p, stm32_flash_of(f), stm32_flash_of(f)->base, (1u << 2) | (2u << 8), 1u << 16);
+}
+
+/* Read-out protection: the RDP byte of FLASH_OPTCR (bits 15:8, as loaded at reset). */
+#define OPTKEYR 0x08u
+#define OPTCR 0x14u
+#define OPTLOCK (1u << 0)
+#define OPTSTRT (1u << 1)
+
+static bmp_status read_protection(probe_session *p, const family_flash *f, flash_rdp *rdp)
+{
+    uint32_t v = 0;
+    bmp_status s = cortexm_read32(&p->core, stm32_flash_of(f)->base + OPTCR, &v);
+    if (s != BMP_OK) return s;
+    rdp->has_byte = true;
+    rdp->byte = (uint8_t)(v >> 8);
+    rdp->level = flash_rdp_level(rdp->byte);
+    return BMP_OK;
+}
+
+/* RDP 0xAA into OPTCR with the other option bits kept, OPTSTRT, wait for BSY (the mass erase
+ * takes seconds); the option bytes are loaded again at the next reset. */
+static bmp_status rdp_regress(probe_session *p, const family_flash *f)
+{
+    const stm32_flash *c = stm32_flash_of(f);
+    uint32_t optcr = 0;
+    bmp_status s = stm32_unlock_options(p, c->base + OPTKEYR, c->base + OPTCR, OPTLOCK);
+    if (s == BMP_OK) s = stm32_wait(p, c, c->base);
+    if (s == BMP_OK) s = cortexm_read32(&p->core, c->base + OPTCR, &optcr);
+    if (s != BMP_OK) return s;
+    uint32_t v = (optcr & ~(0xFF00u | OPTLOCK | OPTSTRT)) | (FLASH_RDP_LEVEL0 << 8);
+    s = cortexm_write32(&p->core, c->base + OPTCR, v);
+    if (s == BMP_OK) s = cortexm_write32(&p->core, c->base + OPTCR, v | OPTSTRT);
+    if (s == BMP_OK) s = stm32_wait(p, c, c->base);
+    cortexm_write32(&p->core, c->base + OPTCR, v | OPTLOCK);
+    return s;
+}
+
+static const family_flash flash = {
+    .data = &controller, .unit = 4, .begin = stm32_begin, .end = stm32_end, .erase_block = stm32_erase_block,
+    .mass_erase = mass_erase, .program = stm32_program, .loader_begin = stm32_loader_begin,
+    .loader_erase = stm32_loader_erase, .loader_end = stm32_loader_end, .read_protection = read_protection,
+    .rdp_regress = rdp_regress,
+};
+
+static bool identify(probe_session *p, uint8_t apsel, part_info *info);
+
+const target_family stm32f4_family = {
+    .name = "STM32F4/F7",
+    .identify = identify,
+    .part_by_dev_id = part_by_dev_id,
+    .flash_size_register = flash_size_register,
+    .flash = &flash,
+};
+
+static bool identify(probe_session *p, uint8_t apsel, part_info *info)
+{
+    return stm32_identify(p, apsel, 0xE0042000u, &stm32f4_family, info);
+}
+
+/* Sectors 4 x 16 KiB, 1 x 64 KiB, then 128 KiB up to `total`. */
+static void sectors(part_info *info, uint32_t total)
+{
+    part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(64), STM32_KIB(16));
+    part_add(info, PART_MEMORY_FLASH, 0x08010000u, STM32_KIB(64), STM32_KIB(64));
+    if (total > STM32_KIB(128)) part_add(info, PART_MEMORY_FLASH, 0x08020000u, total - STM32_KIB(128), STM32_KIB(128));
+}
+
+static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
+{
+    info->family = &stm32f4_family;
+    info->dev_id = dev_id;
+    switch (dev_id) {
+    case 0x413: /* STM32F405/407/415/417 */
+        info->name = "STM32F40x/41x";
+        sectors(info, STM32_KIB(flash_kib ? flash_kib : 1024));
+        part_add(info, PART_MEMORY_RAM, 0x10000000u, STM32_KIB(64), 0); /* CCM */
+        /* RM0090: system memory 0x1FFF0000 (30 KiB), OTP 0x1FFF7800, unique ID 0x1FFF7A10, flash
+         * size 0x1FFF7A22; option bytes 0x1FFFC000 */
+        part_add(info, PART_MEMORY_ROM, 0x1FFF0000u, 0x7A24u, 0);
+        part_add(info, PART_MEMORY_ROM, 0x1FFFC000u, 0x10u, 0);
+        part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(128), 0);
+        part_add_system_regions(info);
+        part_add(info, PART_MEMORY_DEVICE, 0xA0000000u, 0x1000u, 0); /* FSMC control registers */
+        return true;
+    case 0x452: /* STM32F722/723/732/733 */
+        info->name = "STM32F72x/73x";
+        part_add(info, PART_MEMORY_RAM, 0x00000000u, STM32_KIB(16), 0); /* ITCM RAM */
+        sectors(info, STM32_KIB(flash_kib ? flash_kib : 512));
+        /* RM0431: system memory from 0x1FF00000, OTP, unique ID 0x1FF07A10, flash size 0x1FF07A22 */
+        part_add(info, PART_MEMORY_ROM, 0x1FF00000u, 0x7A24u, 0);
+        part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(256), 0); /* DTCM 64, SRAM1 176, SRAM2 16 KiB */
+        part_add_system_regions(info);
+        return true;
+    default: return false;
+    }
+}

@@ -1,0 +1,78 @@
+/* STM32L4 (RM0351): the L476/L486 (DEV_ID 0x415), a Cortex-M4F with 1 MiB of flash in two banks
+ * of 256 pages of 2 KiB (bank 2 from the middle of the flash, page numbers from 0 again, chosen
+ * by CR.BKER), programmed by 64-bit double word (stm32g0l4.h). */
+#include "families/stm32g0l4.h"
+
+static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info);
+
+static uint32_t flash_size_register(uint16_t dev_id)
+{
+    return dev_id == 0x415 ? 0x1FFF75E0u : 0; /* RM0351, device electronic signature */
+}
+
+/* Bank 2 starts halfway through the flash (the 1 MiB part's 0x08080000); `start` tells the bank
+ * of a page (stm32_loader_erase passes the bank's start, which is 0x08000000 for bank 1). */
+#define BANK2 0x08080000u
+
+/* Page erase (RM0351): PER, PNB, BKER, then STRT. */
+static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
+{
+    flash_loader_erase e = {.start = start};
+    uint32_t cr = G0L4_CR_PER | (index << 3) | (start >= BANK2 ? G0L4_CR_BKER : 0);
+    e.writes[0][0] = regs + 0x14, e.writes[0][1] = cr;
+    e.writes[1][0] = regs + 0x14, e.writes[1][1] = cr | G0L4_CR_STRT;
+    return e;
+}
+
+static const stm32_flash controller = G0L4_CONTROLLER(erase);
+
+static void bank(const probe_session *p, const family_flash *f, uint32_t addr, uint32_t *start, uint32_t *end)
+{
+    (void)p, (void)f;
+    *start = addr >= BANK2 ? BANK2 : 0x08000000u;
+    *end = addr >= BANK2 ? 0x08100000u : BANK2;
+}
+
+/* MER1 and MER2 together: both banks in one operation. */
+static bmp_status mass_erase(probe_session *p, const family_flash *f)
+{
+    return stm32_mass_erase_regs(p, stm32_flash_of(f), stm32_flash_of(f)->base, G0L4_CR_MER1 | G0L4_CR_MER2,
+                                 G0L4_CR_STRT);
+}
+
+static const family_flash flash = {
+    .data = &controller, .unit = 8, .bank = bank, .begin = stm32_begin, .end = stm32_end,
+    .erase_block = stm32_erase_block, .mass_erase = mass_erase, .program = stm32_program,
+    .loader_begin = stm32_loader_begin, .loader_erase = stm32_loader_erase, .loader_end = stm32_loader_end,
+};
+
+static bool identify(probe_session *p, uint8_t apsel, part_info *info);
+
+const target_family stm32l4_family = {
+    .name = "STM32L4",
+    .identify = identify,
+    .part_by_dev_id = part_by_dev_id,
+    .flash_size_register = flash_size_register,
+    .flash = &flash,
+};
+
+static bool identify(probe_session *p, uint8_t apsel, part_info *info)
+{
+    return stm32_identify(p, apsel, 0xE0042000u, &stm32l4_family, info);
+}
+
+static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
+{
+    if (dev_id != 0x415) return false;
+    info->name = "STM32L47x/48x";
+    info->family = &stm32l4_family;
+    info->dev_id = dev_id;
+    part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(flash_kib ? flash_kib : 1024), STM32_KIB(2));
+    part_add(info, PART_MEMORY_RAM, 0x10000000u, STM32_KIB(32), 0); /* SRAM2 */
+    part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(96), 0); /* SRAM1 */
+    /* RM0351: system memory 0x1FFF0000, OTP 0x1FFF7000, the unique ID (0x1FFF7590) and
+     * flash size (0x1FFF75E0), option bytes 0x1FFF7800 */
+    part_add(info, PART_MEMORY_ROM, 0x1FFF0000u, 0x7810u, 0);
+    part_add_system_regions(info);
+    return true;
+}
