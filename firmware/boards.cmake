@@ -23,7 +23,8 @@ set(BMP_CHIP_COMMON_SOURCES
 set(BMP_BOARD_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/board/main.c
   ${CMAKE_CURRENT_SOURCE_DIR}/board/board_base.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/board/board_usb.c)
+  ${CMAKE_CURRENT_SOURCE_DIR}/board/board_usb.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/app/app_usb.c)
 # The family's own file, by the JSON's mcu.family.
 set(BMP_CHIP_stm32f72x ${CMAKE_CURRENT_SOURCE_DIR}/chip/stm32f72x.c)
 set(BMP_CHIP_stm32h7 ${CMAKE_CURRENT_SOURCE_DIR}/chip/stm32h7.c)

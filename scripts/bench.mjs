@@ -28,10 +28,14 @@ const previous = only && existsSync(join(root, 'bench', 'results.json'))
   ? JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')).results
   : [];
 
-sh('cmake', ['-S', '.', '-B', dir, '-DCMAKE_BUILD_TYPE=Release']);
-sh('cmake', ['--build', dir, '-j2']);
+// The native benchmarks are built only when one of them is selected (--only usbip needs none).
+const nativeSelected = readdirSync(join(root, 'bench', 'native')).some((f) => f.endsWith('.c') && selected(f.slice(0, -2)));
+if (nativeSelected) {
+  sh('cmake', ['-S', '.', '-B', dir, '-DCMAKE_BUILD_TYPE=Release']);
+  sh('cmake', ['--build', dir, '-j2']);
+}
 const results = previous.filter((row) => row.source && !selected(row.source));
-for (const bin of readdirSync(join(root, dir)).filter((f) => f.startsWith('bench_')).sort()) {
+for (const bin of nativeSelected ? readdirSync(join(root, dir)).filter((f) => f.startsWith('bench_')).sort() : []) {
   if (!(statSync(join(root, dir, bin)).mode & 0o111) || !selected(bin)) continue;
   process.stdout.write(`running ${bin}\n`);
   for (const line of sh(join(root, dir, bin), []).split('\n')) {

@@ -9,7 +9,7 @@ packages=(
   gdb-multiarch                     # the GDB server, end to end with a real GDB
   qemu-system-arm                   # the probe firmware's QEMU build (mps2-an500), end to end; whole programs against the simulator (test/sim-vs-qemu)
   qemu-user                         # qemu-arm -cpu max: the FPv5 double-precision reference; qemu-aarch64: the arm64 prebuild load test
-  qemu-system-x86 cpio xz-utils kmod usbutils udev  # test/vm: Debian's kernel in a VM (apt-get download, modinfo); lsusb and udevd in it
+  qemu-system-x86 cpio xz-utils kmod usbutils udev usbip  # test/vm: Debian's kernel in a VM (apt-get download, modinfo); lsusb, udevd and usbip attach in it
   dfu-util                          # dfu-suffix and dfuse-pack check the firmware images' .dfu files
   clang libclang-rt-14-dev          # libFuzzer and its sanitizer runtimes
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu binutils-aarch64-linux-gnu  # the linux-arm64 prebuild (npm pack)

@@ -38,6 +38,8 @@ void app_poll(app *a)
 {
     const app_io *io = a->io;
 
+    if (io->gdb_hangup && io->gdb_hangup(io->ctx)) gdb_server_disconnect(&a->gdb);
+
     /* GDB bytes first: a Ctrl-C must reach the server before the next poll. The packet buffer
      * is free between DAP requests, so it doubles as the GDB receive buffer. */
     size_t n = io->gdb_read(io->ctx, a->packet, sizeof a->packet);

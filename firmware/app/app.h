@@ -41,6 +41,10 @@ typedef struct app_io {
     /* Optional: the CMSIS-DAP packet size of a source, when they differ (HID reports are 64
      * bytes, bulk packets 512 at high speed); NULL: the size given to app_init for all. */
     uint16_t (*dap_packet_size)(void *ctx, unsigned source);
+    /* Optional: whether the GDB stream's host went away since the last call (a USB bus reset or
+     * a new configuration): the GDB session ends as on a closed connection, so that the next
+     * GDB finds the server as at power-up. NULL: never. */
+    bool (*gdb_hangup)(void *ctx);
 } app_io;
 
 /* A DAP_TransferAbort that arrives while a request runs is handled out of band, as the

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "app/app.h"
+#include "app/app_usb.h"
 #include "board/board_base.h"
 #include "board/board_usb.h"
 #include "board/boot_request.h"
@@ -13,8 +14,6 @@
 #include "chip/uart_bridge.h"
 #include "usb/usb_probe.h"
 
-#define GDB_PORT 0u                 /* usb_probe's CDC-ACM port of the GDB server */
-#define GDB_WRITE_TIMEOUT_MS 200u   /* a host that reads nothing for this long loses the reply */
 #define DAP_PACKET_COUNT 4u
 #define LED_ACTIVITY_MS 40u
 #define HEARTBEAT_PERIOD_MS 2000u
@@ -47,64 +46,7 @@ static void activity(void)
     last_activity_ms = chip_millis();
 }
 
-/* The app's transports: GDB on CDC-ACM 0, CMSIS-DAP on HID and bulk (usb_probe.h). */
-static size_t gdb_read(void *ctx, uint8_t *buffer, size_t capacity)
-{
-    (void)ctx;
-    size_t n = usb_probe_cdc_read(GDB_PORT, buffer, capacity);
-    if (n) activity();
-    return n;
-}
-
-/* Waits for room while the USB device sends what it holds, and gives up on a host that has
- * stopped reading (GDB gone without closing the port), so the probe never hangs on it. */
-static void gdb_write(void *ctx, const uint8_t *data, size_t length)
-{
-    (void)ctx;
-    uint32_t since = chip_millis();
-    while (length) {
-        size_t n = usb_probe_cdc_write(GDB_PORT, data, length);
-        if (n) {
-            data += n;
-            length -= n;
-            since = chip_millis();
-        } else if (chip_millis() - since > GDB_WRITE_TIMEOUT_MS) {
-            return;
-        } else {
-            usb_probe_task();
-        }
-    }
-}
-
-static size_t dap_read(void *ctx, uint8_t *buffer, size_t capacity, unsigned *source)
-{
-    (void)ctx;
-    size_t n = usb_probe_dap_read(buffer, capacity, source);
-    if (n) activity();
-    return n;
-}
-
-static void dap_write(void *ctx, unsigned source, const uint8_t *data, size_t length)
-{
-    (void)ctx;
-    usb_probe_dap_write(source, data, length);
-}
-
-static uint32_t millis(void *ctx)
-{
-    (void)ctx;
-    return chip_millis();
-}
-
-/* HID reports are 64 bytes; bulk packets 512 once the bus came up at high speed (a high-speed
- * probe on a full-speed port has 64-byte ones). */
-static uint16_t dap_packet_size(void *ctx, unsigned source)
-{
-    (void)ctx;
-    return source == 1u && usb_probe_high_speed() ? 512u : 64u;
-}
-
-static const app_io io = {0, gdb_read, gdb_write, dap_read, dap_write, millis, dap_packet_size};
+static const app_usb_hooks usb_hooks = {chip_millis, activity, usb_probe_task};
 
 /* The host asked for DFU mode (usb_probe's vendor request): with a bootloader of our own, leave
  * it the boot-request word and reset into it; a board updated through ST's ROM bootloader
@@ -160,7 +102,7 @@ int main(void)
         .board_name = BOARD_TITLE,
         .firmware = BOARD_FIRMWARE_VERSION,
     };
-    app_init(&probe, &io, &wire.phy, &strings, BOARD_USB_HIGH_SPEED ? 512u : 64u, DAP_PACKET_COUNT);
+    app_init(&probe, app_usb_io(&usb_hooks), &wire.phy, &strings, BOARD_USB_HIGH_SPEED ? 512u : 64u, DAP_PACKET_COUNT);
     uart_bridge_init();
 
     for (;;) {

@@ -92,7 +92,7 @@ static void log_line(const char *text)
     cmsdk_uart_write(CMSDK_UART(QEMU_UART_LOG), (const uint8_t *)text, strlen(text));
 }
 
-static const app_io io = {0, gdb_read, gdb_write, dap_read, dap_write, millis, 0}; /* one packet size */
+static const app_io io = {0, gdb_read, gdb_write, dap_read, dap_write, millis, 0, 0}; /* one packet size, no USB */
 static const dap_strings strings = {"bmp-gdbserver", "bmp-gdbserver CMSIS-DAP (QEMU)", "QEMU0001", "2.1.0",
                                     0, 0, 0, 0, "0.1.0"};
 

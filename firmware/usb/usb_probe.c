@@ -48,6 +48,7 @@ static struct usb_probe_state {
     bool dfu_requested;
     uint8_t hid_idle;
     unsigned dap_next; /* the source dap_read looks at first (round robin) */
+    uint32_t restarts; /* bus resets and SET_CONFIGURATIONs so far */
     uint8_t ctrl[CTRL_BUFFER];
 
     cdc_port cdc[2];
@@ -407,6 +408,7 @@ static void deconfigured(usb_device *d)
         cdc_reset(i);
         dap_reset(i);
     }
+    s.restarts++;
 }
 
 static const usb_device_class probe_class = {
@@ -516,4 +518,9 @@ bool usb_probe_high_speed(void)
 bool usb_probe_dfu_requested(void)
 {
     return s.dfu_requested;
+}
+
+uint32_t usb_probe_restarts(void)
+{
+    return s.restarts;
 }

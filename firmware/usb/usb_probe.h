@@ -68,6 +68,9 @@ void usb_probe_dap_write(unsigned source, const uint8_t *data, size_t length);
 
 /* Whether the bus came up at high speed (at the last reset). */
 bool usb_probe_high_speed(void);
+/* How many times the host started the device over (bus reset, SET_CONFIGURATION): a change
+ * means whoever used the CDC-ACM ports before is gone (cable pulled, device re-imported). */
+uint32_t usb_probe_restarts(void);
 /* Whether the host asked for the DFU bootloader (USB_PROBE_VENDOR_DFU) since usb_probe_init. */
 bool usb_probe_dfu_requested(void);
 

@@ -453,8 +453,12 @@ static void reconfiguration_resets_the_functions(void)
     size_t n = 0;
     CHECK_EQ(usb_host_write(&host, EP_DAP_OUT, bulk, req, 8, false), HOST_OK);
     for (unsigned i = 0; i < 3; i++) usb_host_pump(&host);
-    /* the response waits in the device; the host configures again instead of reading it */
+    /* the response waits in the device; the host configures again instead of reading it, and
+     * the device counts a restart (the app ends its GDB session on it) */
+    uint32_t restarts = usb_probe_restarts();
+    CHECK(restarts >= 2); /* the bus reset and the first SET_CONFIGURATION */
     CHECK_EQ(usb_host_control(&host, 0x00, 9, 1, 0, 0, NULL, NULL), HOST_OK);
+    CHECK_EQ(usb_probe_restarts(), restarts + 1);
     for (unsigned ep = 1; ep < 16; ep++) {
         usb_host_reset_toggle(&host, (uint8_t)ep);
         usb_host_reset_toggle(&host, (uint8_t)(0x80 | ep));
@@ -479,6 +483,7 @@ static void reconfiguration_resets_the_functions(void)
     usb_host_pump(&host);
     CHECK_EQ(usb_probe_cdc_read(0, in, sizeof in), 3);
     CHECK(memcmp(in, text, 3) == 0);
+    CHECK_EQ(usb_probe_restarts(), restarts + 1); /* SET_INTERFACE is no restart */
     finish();
 }
 
