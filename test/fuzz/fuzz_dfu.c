@@ -1,4 +1,4 @@
-// fuzz-sources: native/core/dfu/dfu_device.c native/core/dfu/dfu_boot.c native/core/target/crc32.c
+// fuzz-sources: native/core/dfu/dfu_device.c native/core/dfu/dfu_boot.c native/core/flash/crc32.c
 /* libFuzzer target for the bootloader's side of DFU: the DfuSe device core
  * (native/core/dfu/dfu_device.c) fed request sequences the way the bootloader's USB class
  * (firmware/usb/usb_dfu.c) hands them over, on a flash model of a whole board (bootloader,
