@@ -10,7 +10,7 @@
         "native/core",
         "native/sim"
       ],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags_c": ["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2"],
       "cflags_cc": ["-std=c++17", "-O2"],
       "xcode_settings": {

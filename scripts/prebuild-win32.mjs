@@ -68,7 +68,7 @@ export async function buildWin32(root, work, outDir) {
   const common = ['-O2', '-Wall', '-Wextra', '-DNAPI_VERSION=8', `-I${join(root, 'native', 'core')}`, `-I${join(root, 'native', 'sim')}`];
   const cFlags = ['-std=c11', '-Werror', ...common];
   const cxxFlags = [
-    '-std=c++17', '-Wno-unused-parameter', '-fno-rtti', '-DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS', '-DBUILDING_NODE_EXTENSION',
+    '-std=c++17', '-Wno-unused-parameter', '-fno-rtti', '-DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS', '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS', '-DBUILDING_NODE_EXTENSION',
     `-I${resolve(require('node-addon-api').include_dir)}`, `-I${napiHeaders.include_dir}`, ...common,
   ];
   const tasks = [];

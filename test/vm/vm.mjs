@@ -14,7 +14,8 @@
 //   // console; r.files: { name: Buffer } of what the script left in $OUT; r.timedOut; r.seconds
 //
 // Inside the guest: the host's / (read-only, through 9p) with tmpfs on /tmp, /run, /mnt, /var/tmp
-// and /root/.cache, devtmpfs on /dev, proc, sysfs and configfs mounted. `$OUT` is a writable 9p
+// and /root/.cache, devtmpfs on /dev, proc, sysfs and configfs mounted; this repository at its own
+// path even where a tmpfs hides it (a clone under /tmp). `$OUT` is a writable 9p
 // share that comes back as r.files; the script starts in `cwd` (default: this repository). Each
 // module may carry parameters: 'dummy_hcd num=2'. The script's output goes to the console.
 //
@@ -221,7 +222,11 @@ export async function runVm(options) {
   const out = mkdtempSync(join(tmpdir(), 'bmp-vm-out-'));
   const env = { OUT: '/mnt/out', VM_CWD: options.cwd ?? repo, HOME: '/root', TERM: 'dumb', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...(options.env ?? {}) };
   const exports = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`).join('\n');
-  writeFileSync(join(out, 'script.sh'), `${exports}\ncd "$VM_CWD" || exit 125\n${options.script}\n`);
+  // The repository comes through a share of its own as well: a clone under /tmp (as CI may make)
+  // is hidden by the guest's tmpfs there, so it is mounted at its own path when it is not seen.
+  const repoMount = `[ -d ${shellQuote(join(repo, 'test', 'vm'))} ] || { mkdir -p ${shellQuote(repo)} && ` +
+    `mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=512000,cache=loose repo ${shellQuote(repo)}; }`;
+  writeFileSync(join(out, 'script.sh'), `${exports}\n${repoMount}\ncd "$VM_CWD" || exit 125\n${options.script}\n`);
   const args = [
     '-accel', 'tcg', '-M', 'pc', '-cpu', 'max', '-m', String(options.memoryMb ?? 1536), '-smp', String(options.cpus ?? 1),
     '-nodefaults', '-display', 'none', '-no-reboot', '-serial', 'stdio',
@@ -229,6 +234,7 @@ export async function runVm(options) {
     '-append', 'console=ttyS0 quiet panic=-1 oops=panic rdinit=/init',
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${out},mount_tag=out,security_model=none,multidevs=remap`,
+    '-virtfs', `local,path=${repo},mount_tag=repo,security_model=none,readonly=on,multidevs=remap`,
   ];
   const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let console = '';
