@@ -56,18 +56,23 @@ Napi::Value DapWrap::Execute(const Napi::CallbackInfo &info)
 {
     Napi::Env env = info.Env();
     if (!bound_) return ThrowWithCode(env, "ECLOSED", "the engine has no target");
-    // The Sim may have been closed since: its target pointer is then gone.
-    SimWrap *sim = SimWrap::Unwrap(sim_.Value());
+    // The Sim may have been closed since: its target pointer is then gone. While a worker
+    // terminates, Node-API calls fail: every value made here is checked before it is used.
+    Napi::Value held = sim_.Value();
+    SimWrap *sim = held.IsObject() ? SimWrap::Unwrap(held.As<Napi::Object>()) : nullptr;
+    if (!sim) return env.Undefined();
     SimAccess t = sim->Target(info);
     if (!t) return env.Undefined();
     Napi::Uint8Array request;
     if (!ArgBytes(info, 0, "request", &request)) return env.Undefined();
     unsigned ready = dap_process(&engine_, request.Data(), request.ByteLength());
     Napi::Array out = Napi::Array::New(env, ready);
+    if (out.IsEmpty()) return env.Undefined();
     for (unsigned i = 0; i < ready; i++) {
         size_t length = 0;
         const uint8_t *data = dap_response(&engine_, i, &length);
         Napi::Uint8Array r = Napi::Uint8Array::New(env, length);
+        if (r.IsEmpty() || (length && !r.Data())) return env.Undefined();
         memcpy(r.Data(), data, length);
         out.Set(i, r);
     }
