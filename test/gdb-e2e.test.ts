@@ -4,7 +4,6 @@
  * The assertions read GDB's own output.
  */
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 
 import { GdbServer } from '../lib/gdb-server.js';
 import type { SimProfileName } from '../lib/sim.js';
@@ -12,7 +11,6 @@ import { openProbe, type Probe } from '../lib/target.js';
 import { installFixture, loadFixture, fixturePath } from './helpers/fixture.js';
 import { GdbDriver, haveGdb } from './helpers/gdb.js';
 
-const sources = fileURLToPath(new URL('../../test/fixtures/firmware', import.meta.url));
 /** `flashCr`: the flash controller's control register, locked after reset (a peripheral): its
  * `locked` bits read as `lockedValue` (all ones unless given). `flash`: where the flash starts
  * (0x08000000 unless given). */
@@ -68,10 +66,7 @@ describe('gdb-multiarch end to end', function () {
         const { probe, server, port } = await startServer(profile, variant.link, variant.usb, fixture);
         const gdb = new GdbDriver(fixturePath(fixture));
         try {
-          await gdb.run('set confirm off');
-          await gdb.run('set pagination off');
-          await gdb.run(`set substitute-path /fixture ${sources}`);
-          assert.match(await gdb.run(`target extended-remote 127.0.0.1:${port}`), /Remote debugging using/);
+          assert.match(await gdb.connect(port), /Remote debugging using/);
           const scan = await gdb.run('monitor swdp_scan');
           assert.match(scan, /Available Targets:/);
           assert.match(scan, part);

@@ -9,14 +9,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 
 import type { ElfImage } from '../lib/elf.js';
 import { fixturePath, loadFixture, symbol } from './helpers/fixture.js';
 import { GdbDriver, haveGdb } from './helpers/gdb.js';
 import { startSimCli } from './helpers/sim-cli.js';
 
-const sources = fileURLToPath(new URL('../../test/fixtures/firmware', import.meta.url));
 const CFSR = 0xe000ed28, HFSR = 0xe000ed2c, BFAR = 0xe000ed38;
 const UNDEFINSTR = 1 << 16, NOCP = 1 << 19, UNALIGNED = 1 << 24, DIVBYZERO = 1 << 25;
 const PRECISERR = 1 << 9, BFARVALID = 1 << 15, FORCED = 0x40000000;
@@ -117,10 +115,7 @@ describe('faults in GDB as silicon shows them (bmp-gdbserver --sim, gdb-multiarc
       const server = await startSimCli(part, ['--image', elf]);
       const gdb = new GdbDriver(elf);
       try {
-        await gdb.run('set confirm off');
-        await gdb.run('set pagination off');
-        await gdb.run(`set substitute-path /fixture ${sources}`);
-        assert.match(await gdb.run(`target extended-remote 127.0.0.1:${server.port}`), /Remote debugging using/);
+        assert.match(await gdb.connect(server.port), /Remote debugging using/);
         assert.match(await gdb.run('attach 1'), /Attaching to program/);
         for (const escalate of [false, true]) {
           for (const fault of faults) {

@@ -15,7 +15,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 
 import { fixturePath, loadFixture, symbol } from './helpers/fixture.js';
 import { GdbDriver, haveGdb } from './helpers/gdb.js';
@@ -29,7 +28,6 @@ const cases = [
   { part: 'stm32f723', core: 'Cortex-M7F (FPv5, single precision)', machine: 'mps2-an500', build: 'mps2-an500-sp' },
 ];
 const RESULT_WORDS = 32;
-const sources = fileURLToPath(new URL('../../test/fixtures/firmware', import.meta.url));
 /** The lines the workload prints; anything else in GDB's transcript is GDB's own. */
 const programLine = /^(workload|integer|float|faults|interrupts|results):/;
 
@@ -95,10 +93,7 @@ describe('whole programs: QEMU and the simulator give the same output and result
       const server = await startSimCli(part, ['--image', elf]);
       const gdb = new GdbDriver(elf);
       try {
-        await gdb.run('set confirm off');
-        await gdb.run('set pagination off');
-        await gdb.run(`set substitute-path /fixture ${sources}`);
-        assert.match(await gdb.run(`target extended-remote 127.0.0.1:${server.port}`), /Remote debugging using/);
+        assert.match(await gdb.connect(server.port), /Remote debugging using/);
         assert.match(await gdb.run('attach 1'), /Attaching to program/);
         await gdb.run('break workload_done');
         await gdb.run('break Default_Handler'); // any exception the program does not expect

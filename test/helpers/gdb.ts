@@ -1,5 +1,9 @@
 /** Drives a real gdb-multiarch over pipes, command by command, as a user at the prompt would. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The fixture programs' sources, which their debug info names as /fixture. */
+const fixtureSources = fileURLToPath(new URL('../../../test/fixtures/firmware', import.meta.url));
 
 export function haveGdb(): boolean {
   return spawnSync('gdb-multiarch', ['--version']).status === 0;
@@ -30,6 +34,15 @@ export class GdbDriver {
       if (text.includes('(gdb) ')) return text;
     }
     throw new Error(`GDB did not come back from '${command}' within ${timeout} ms:\n${this.out.slice(start)}`);
+  }
+
+  /** The session settings every test uses, then `target extended-remote` to a loopback port;
+   * resolves with what that last command printed. */
+  async connect(port: number): Promise<string> {
+    await this.run('set confirm off');
+    await this.run('set pagination off');
+    await this.run(`set substitute-path /fixture ${fixtureSources}`);
+    return this.run(`target extended-remote 127.0.0.1:${port}`);
   }
 
   /** Sends a command that does not return by itself (continue), then Ctrl-C after `ms`. */

@@ -54,6 +54,17 @@ bmp_status stm32_unlock_options(probe_session *p, uint32_t optkeyr, uint32_t opt
     return v & optlock ? BMP_ERR_FLASH_LOCKED : BMP_OK;
 }
 
+bmp_status stm32_read_rdp_byte(probe_session *p, uint32_t reg, flash_rdp *rdp)
+{
+    uint32_t v = 0;
+    bmp_status s = cortexm_read32(&p->core, reg, &v);
+    if (s != BMP_OK) return s;
+    rdp->has_byte = true;
+    rdp->byte = (uint8_t)(v >> 8);
+    rdp->level = flash_rdp_level(rdp->byte);
+    return BMP_OK;
+}
+
 bmp_status stm32_mass_erase_regs(probe_session *p, const stm32_flash *c, uint32_t regs, uint32_t mer, uint32_t strt)
 {
     bmp_status s = stm32_unlock(p, c, regs);

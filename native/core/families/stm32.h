@@ -7,6 +7,7 @@
 #define STM32_H
 
 #include "families/family.h"
+#include "flash/flash.h"
 
 #define STM32_KEY1 0x45670123u /* RM0008 3.3.1, RM0090 3.5.1, RM0433 4.5.1, RM0444, RM0351 */
 #define STM32_KEY2 0xCDEF89ABu
@@ -45,6 +46,9 @@ bmp_status stm32_unlock(probe_session *p, const stm32_flash *c, uint32_t regs);
 void stm32_relock(probe_session *p, const stm32_flash *c, uint32_t regs);
 /* Clears OPTLOCK (bit `optlock` of `optcr`) with the option-key sequence. */
 bmp_status stm32_unlock_options(probe_session *p, uint32_t optkeyr, uint32_t optcr, uint32_t optlock);
+/* RDP as its option byte (bits [15:8] of the option register at `reg`: F4/F7 OPTCR, H7
+ * OPTSR_CUR), with the level that byte means. */
+bmp_status stm32_read_rdp_byte(probe_session *p, uint32_t reg, flash_rdp *rdp);
 /* Mass erase of one register set: `mer` into CR, then `mer | strt`. */
 bmp_status stm32_mass_erase_regs(probe_session *p, const stm32_flash *c, uint32_t regs, uint32_t mer, uint32_t strt);
 

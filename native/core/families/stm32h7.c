@@ -70,13 +70,7 @@ static bmp_status mass_erase(probe_session *p, const family_flash *f)
 
 static bmp_status read_protection(probe_session *p, const family_flash *f, flash_rdp *rdp)
 {
-    uint32_t v = 0;
-    bmp_status s = cortexm_read32(&p->core, stm32_flash_of(f)->base + OPTSR_CUR, &v);
-    if (s != BMP_OK) return s;
-    rdp->has_byte = true;
-    rdp->byte = (uint8_t)(v >> 8);
-    rdp->level = flash_rdp_level(rdp->byte);
-    return BMP_OK;
+    return stm32_read_rdp_byte(p, stm32_flash_of(f)->base + OPTSR_CUR, rdp);
 }
 
 /* RDP 0xAA into OPTSR_PRG with the other option bits as OPTSR_CUR has them, OPTSTART, wait for
