@@ -1,6 +1,7 @@
 #include "js_transport.h"
 
 #include <chrono>
+#include <functional>
 #include <cstring>
 
 namespace bmp {
@@ -69,49 +70,137 @@ bool JsTransport::TimedOut()
     return shared_->timed_out;
 }
 
-// Main thread: call transfer(request) and route its answer back by sequence number.
-void JsTransport::CallJs(Napi::Env env, Napi::Function transfer, void *, Request *request)
+// Main thread: call transfer(request) and route its answer back by sequence number. Written on
+// raw Node-API calls, each status checked: while a worker terminates any of them can fail, and
+// node-addon-api's wrappers turn such a failure into a fatal error (Error::New). A failure here
+// answers the request with an error instead, which the session's wait takes as any other.
+namespace {
+
+// One pending request's way back, shared by its two promise callbacks.
+struct Answer {
+    std::function<void(bool ok, std::vector<uint8_t> bytes)> deliver;
+};
+
+std::string MessageOf(napi_env env, napi_value error, const char *otherwise)
+{
+    napi_value message = nullptr;
+    napi_valuetype type = napi_undefined;
+    if (error == nullptr || napi_typeof(env, error, &type) != napi_ok || type != napi_object ||
+        napi_get_named_property(env, error, "message", &message) != napi_ok ||
+        napi_typeof(env, message, &type) != napi_ok || type != napi_string)
+        return otherwise;
+    char text[256];
+    size_t length = 0;
+    if (napi_get_value_string_utf8(env, message, text, sizeof text, &length) != napi_ok) return otherwise;
+    return std::string(text, length);
+}
+
+// A Uint8Array's bytes, or false if `value` is not one.
+bool BytesOf(napi_env env, napi_value value, std::vector<uint8_t> *out)
+{
+    bool typed = false;
+    napi_typedarray_type type = napi_int8_array;
+    size_t length = 0;
+    void *data = nullptr;
+    if (napi_is_typedarray(env, value, &typed) != napi_ok || !typed ||
+        napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_uint8_array)
+        return false;
+    const uint8_t *bytes = static_cast<const uint8_t *>(data);
+    out->assign(bytes, bytes + length);
+    return true;
+}
+
+void Accept(napi_env env, napi_value value, const Answer &answer)
+{
+    std::vector<uint8_t> bytes;
+    if (BytesOf(env, value, &bytes)) {
+        answer.deliver(true, std::move(bytes));
+        return;
+    }
+    std::string why = "the transport answered with something that is not a Uint8Array";
+    answer.deliver(false, std::vector<uint8_t>(why.begin(), why.end()));
+}
+
+napi_value OnFulfilled(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1] = {nullptr};
+    void *data = nullptr;
+    if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) == napi_ok && data)
+        Accept(env, argc ? argv[0] : nullptr, **static_cast<std::shared_ptr<Answer> *>(data));
+    return nullptr;
+}
+
+napi_value OnRejected(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1] = {nullptr};
+    void *data = nullptr;
+    if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) == napi_ok && data) {
+        std::string why = MessageOf(env, argc ? argv[0] : nullptr, "the transport failed");
+        (*static_cast<std::shared_ptr<Answer> *>(data))->deliver(false, std::vector<uint8_t>(why.begin(), why.end()));
+    }
+    return nullptr;
+}
+
+void FreeAnswer(napi_env, void *data, void *)
+{
+    delete static_cast<std::shared_ptr<Answer> *>(data);
+}
+
+// A function calling `callback` with its own reference to `answer`, released with the function.
+napi_value Callback(napi_env env, napi_callback callback, const std::shared_ptr<Answer> &answer)
+{
+    auto *held = new std::shared_ptr<Answer>(answer);
+    napi_value fn = nullptr;
+    if (napi_create_function(env, nullptr, 0, callback, held, &fn) != napi_ok) {
+        delete held;
+        return nullptr;
+    }
+    if (napi_add_finalizer(env, fn, held, FreeAnswer, nullptr, nullptr) != napi_ok) {
+        delete held; // the function may still run: it then finds no data and does nothing
+        return nullptr;
+    }
+    return fn;
+}
+
+} // namespace
+
+void JsTransport::CallJs(Napi::Env env_, Napi::Function transfer_, void *, Request *request)
 {
     std::unique_ptr<Request> hold(request);
+    napi_env env = env_;
     if (env == nullptr || !CanRunJs(env)) return; // teardown: the session's Stop() wakes its wait
     std::shared_ptr<Shared> shared = request->shared;
     uint64_t seq = request->seq;
-    auto fail = [shared, seq](const std::string &why) {
-        std::vector<uint8_t> text(why.begin(), why.end());
-        shared->Deliver(seq, false, std::move(text));
-    };
-    auto accept = [shared, seq, fail](Napi::Value v) {
-        if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-            fail("the transport answered with something that is not a Uint8Array");
-            return;
-        }
-        Napi::Uint8Array a = v.As<Napi::Uint8Array>();
-        shared->Deliver(seq, true, std::vector<uint8_t>(a.Data(), a.Data() + a.ByteLength()));
-    };
-    Napi::Uint8Array bytes = Napi::Uint8Array::New(env, request->bytes.size());
-    memcpy(bytes.Data(), request->bytes.data(), request->bytes.size());
-    Napi::Value result = transfer.Call({bytes});
-    if (env.IsExceptionPending()) {
-        fail(env.GetAndClearPendingException().Message());
-        return;
+    auto answer = std::make_shared<Answer>();
+    answer->deliver = [shared, seq](bool ok, std::vector<uint8_t> bytes) { shared->Deliver(seq, ok, std::move(bytes)); };
+    auto fail = [&answer](const std::string &why) { answer->deliver(false, std::vector<uint8_t>(why.begin(), why.end())); };
+
+    napi_value transfer = transfer_, array_buffer = nullptr, bytes = nullptr, undefined = nullptr, result = nullptr;
+    void *data = nullptr;
+    size_t length = request->bytes.size();
+    if (napi_create_arraybuffer(env, length, &data, &array_buffer) != napi_ok ||
+        napi_create_typedarray(env, napi_uint8_array, length, array_buffer, 0, &bytes) != napi_ok ||
+        napi_get_undefined(env, &undefined) != napi_ok)
+        return fail("JavaScript cannot run (shutting down)");
+    if (length) memcpy(data, request->bytes.data(), length);
+    if (napi_call_function(env, undefined, transfer, 1, &bytes, &result) != napi_ok) {
+        napi_value exception = nullptr;
+        bool pending = false;
+        if (napi_is_exception_pending(env, &pending) == napi_ok && pending)
+            napi_get_and_clear_last_exception(env, &exception);
+        return fail(MessageOf(env, exception, "the transport failed"));
     }
-    if (result.IsPromise()) {
-        Napi::Object promise = result.As<Napi::Object>();
-        Napi::Function on_ok = Napi::Function::New(env, [accept](const Napi::CallbackInfo &info) {
-            accept(info.Length() > 0 ? info[0] : info.Env().Undefined());
-        });
-        Napi::Function on_error = Napi::Function::New(env, [fail](const Napi::CallbackInfo &info) {
-            std::string why = "the transport failed";
-            if (info.Length() > 0 && info[0].IsObject()) {
-                Napi::Value m = info[0].As<Napi::Object>().Get("message");
-                if (m.IsString()) why = m.As<Napi::String>().Utf8Value();
-            }
-            fail(why);
-        });
-        promise.Get("then").As<Napi::Function>().Call(promise, {on_ok, on_error});
-    } else {
-        accept(result);
-    }
+    bool promise = false;
+    if (napi_is_promise(env, result, &promise) != napi_ok || !promise) return Accept(env, result, *answer);
+    napi_value then = nullptr, handlers[2] = {Callback(env, OnFulfilled, answer), Callback(env, OnRejected, answer)};
+    napi_valuetype type = napi_undefined;
+    if (!handlers[0] || !handlers[1] || napi_get_named_property(env, result, "then", &then) != napi_ok ||
+        napi_typeof(env, then, &type) != napi_ok || type != napi_function ||
+        napi_call_function(env, result, then, 2, handlers, nullptr) != napi_ok)
+        return fail("JavaScript cannot run (shutting down)");
 }
 
 int JsTransport::Submit(void *ctx, const uint8_t *request, size_t length)
