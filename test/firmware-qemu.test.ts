@@ -235,8 +235,11 @@ describe('probe firmware on QEMU (mps2-an500)', function () {
       const again = new GdbDriver(fixturePath(profile));
       try {
         await again.run('set confirm off');
-        await again.run(`target extended-remote 127.0.0.1:${qemu.gdbPort}`);
-        assert.match(await again.run('monitor swdp_scan'), /STM32F40x\/41x Cortex-M4/);
+        // The first GDB's patience too: on a loaded machine QEMU answers slowly, and GDB's default
+        // 2 s remote time-out gave up on the connection (an empty scan in one CI run).
+        await again.run('set remotetimeout 120');
+        assert.match(await again.run(`target extended-remote 127.0.0.1:${qemu.gdbPort}`, 60_000), /Remote debugging using/);
+        assert.match(await again.run('monitor swdp_scan', 60_000), /STM32F40x\/41x Cortex-M4/);
         assert.match(await again.run('attach 1'), /Attaching to program/);
         assert.match(await again.run('print fixture_table[3]'), /\$\d+ = 7/);
       } finally {
