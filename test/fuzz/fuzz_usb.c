@@ -3,7 +3,6 @@
 // fuzz-sources: native/core/dfu/dfu_device.c native/core/dfu/dfu_desc.c
 // fuzz-sources: test/usb/otg_model.c test/usb/usb_host.c
 // fuzz-flags: -I firmware -I test/usb -I test/native -DUSB_MMIO_MODEL
-// fuzz-flags: -fsanitize-coverage-ignorelist=test/fuzz/coverage-ignore.txt
 /* libFuzzer target for the firmware's USB device stack (firmware/usb), compiled for the PC as
  * test/usb does: the Synopsys OTG driver over the register model (test/usb/otg_model.c), the
  * device core's control transfers and standard requests, and above it either the probe's

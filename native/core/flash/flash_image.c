@@ -1,9 +1,11 @@
 #include "flash/flash_image.h"
 
+#include <string.h>
+
 void flash_image_init(flash_image *im, uint32_t origin, uint8_t *buffer, size_t capacity, flash_extent *extents,
                       unsigned max_extents)
 {
-    for (size_t i = 0; buffer && i < capacity; i++) buffer[i] = 0xFF;
+    if (buffer) memset(buffer, 0xFF, capacity);
     im->buffer = buffer;
     im->capacity = buffer ? capacity : 0;
     im->origin = origin;
@@ -95,7 +97,7 @@ void flash_image_clear(flash_image *im)
 {
     /* Only the extents ever hold anything but 0xFF. */
     for (unsigned i = 0; i < im->count; i++)
-        for (uint32_t a = im->extents[i].start; a < im->extents[i].end; a++) im->buffer[a - im->origin] = 0xFF;
+        memset(im->buffer + (im->extents[i].start - im->origin), 0xFF, im->extents[i].end - im->extents[i].start);
     im->count = 0;
 }
 
