@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { functionFsDescriptors, functionFsStrings, hidReportDescriptor } from '../lib/gadget/descriptors.js';
+import { functionFsDescriptors, functionFsHidDescriptors, functionFsStrings, hidReportDescriptor, hidSetup } from '../lib/gadget/descriptors.js';
 
 const cli = fileURLToPath(new URL('../lib/cli/bmp-gdbserver.js', import.meta.url));
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,6 +60,36 @@ describe('bmp-gdbserver gadget, and probe access', () => {
     const s = functionFsStrings('CMSIS-DAP v2');
     assert.deepEqual([s.readUInt32LE(0), s.readUInt32LE(4), s.readUInt32LE(8), s.readUInt32LE(12), s.readUInt16LE(16)], [2, s.length, 1, 1, 0x409]);
     assert.equal(s.subarray(18).toString('utf8'), 'CMSIS-DAP v2\0');
+  });
+
+  it('FunctionFS blocks: v1 descriptors (FS and HS: a HID interface, its class descriptor, interrupt IN then OUT, 64 bytes, every frame)', () => {
+    const d = functionFsHidDescriptors();
+    assert.equal(d.readUInt32LE(0), 3);
+    assert.equal(d.readUInt32LE(4), d.length);
+    assert.equal(d.readUInt32LE(8), 1 | 2); // FS and HS, no MS OS descriptors (HID needs no driver on Windows)
+    assert.deepEqual([d.readUInt32LE(12), d.readUInt32LE(16)], [4, 4]);
+    const report = hidReportDescriptor().length;
+    let at = 20;
+    for (let speed = 0; speed < 2; speed++) {
+      assert.deepEqual([...d.subarray(at, at + 9)], [9, 4, 0, 0, 2, 3, 0, 0, 1]);
+      assert.deepEqual([...d.subarray(at + 9, at + 18)], [9, 0x21, 0x11, 0x01, 0, 1, 0x22, report, 0]);
+      assert.deepEqual([...d.subarray(at + 18, at + 25)], [7, 5, 0x81, 3, 64, 0, 1]);
+      assert.deepEqual([...d.subarray(at + 25, at + 32)], [7, 5, 0x02, 3, 64, 0, 1]);
+      at += 32;
+    }
+    assert.equal(at, d.length);
+  });
+
+  it('the v1 interface answers GET_DESCRIPTOR (report, HID) cut to wLength and SET_IDLE, and stalls the rest', () => {
+    const get = (type: number, length: number) => hidSetup({ requestType: 0x81, request: 6, value: type << 8, index: 0, length });
+    assert.deepEqual(get(0x22, 255), { data: hidReportDescriptor() });
+    assert.deepEqual(get(0x22, 9), { data: hidReportDescriptor().subarray(0, 9) });
+    assert.deepEqual(get(0x21, 9), { data: functionFsHidDescriptors().subarray(29, 38) });
+    assert.equal(get(0x23, 9), 'stall'); // physical descriptor: none
+    assert.equal(hidSetup({ requestType: 0x21, request: 0x0a, value: 0, index: 0, length: 0 }), 'ack'); // SET_IDLE
+    assert.equal(hidSetup({ requestType: 0xa1, request: 0x01, value: 0x0100, index: 0, length: 64 }), 'stall'); // GET_REPORT
+    assert.equal(hidSetup({ requestType: 0x21, request: 0x09, value: 0x0200, index: 0, length: 64 }), 'stall'); // SET_REPORT
+    assert.equal(hidSetup({ requestType: 0x21, request: 0x0b, value: 0, index: 0, length: 0 }), 'stall'); // SET_PROTOCOL
   });
 
   it('the HID report descriptor is the firmware\'s: vendor page, 64-byte input and output reports, no report ID', () => {

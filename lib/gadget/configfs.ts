@@ -1,7 +1,9 @@
 /**
  * A USB gadget through the kernel's configfs (/sys/kernel/config/usb_gadget, Documentation/usb/
- * gadget_configfs.rst): the probe firmware's composite shape — CDC-ACM for GDB, HID for
- * CMSIS-DAP v1, a FunctionFS vendor interface for CMSIS-DAP v2 — with its teardown.
+ * gadget_configfs.rst): the probe firmware's composite shape — CDC-ACM for GDB, and two FunctionFS
+ * functions: the HID interface of CMSIS-DAP v1 and the vendor interface of CMSIS-DAP v2 — with its
+ * teardown. (The kernel's own hid function is not used: it follows each full report with a
+ * zero-length packet, which clients reading the endpoint raw, as pyOCD does, take for a report.)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -9,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { BmpError } from '../errors.js';
-import { hidReportDescriptor, HID_REPORT_SIZE } from './descriptors.js';
 
 export const CONFIGFS_GADGETS = '/sys/kernel/config/usb_gadget';
 export const UDC_CLASS = '/sys/class/udc';
@@ -55,7 +56,7 @@ function permission(error: unknown, what: string): never {
     throw new BmpError('EACCES', `${what}: permission denied: configfs gadgets need root (run with sudo)`);
   }
   if (code === 'ENOENT' && /functions/.test(what)) {
-    throw new BmpError('ENOTSUP', `${what}: the kernel lacks this gadget function (CONFIG_USB_CONFIGFS_ACM, _F_HID, _F_FS; modprobe usb_f_acm usb_f_hid usb_f_fs)`);
+    throw new BmpError('ENOTSUP', `${what}: the kernel lacks this gadget function (CONFIG_USB_CONFIGFS_ACM, _F_FS; modprobe usb_f_acm usb_f_fs)`);
   }
   throw new BmpError('EINTERNAL', `${what}: ${(error as Error).message}`);
 }
@@ -63,20 +64,20 @@ function permission(error: unknown, what: string): never {
 /** A gadget made in configfs; `destroy` undoes every step that was done, in reverse. */
 export class ConfigfsGadget {
   readonly dir: string;
-  /** The FunctionFS mount of the CMSIS-DAP v2 interface. */
-  readonly ffsMount: string;
+  /** The FunctionFS mounts of the CMSIS-DAP v1 (HID) and v2 (bulk) interfaces. */
+  readonly ffsMounts: { hid: string; bulk: string };
   private readonly undo: (() => void)[] = [];
   private udcName?: string;
 
   private constructor(root: string) {
     this.dir = join(root, GADGET_NAME);
-    this.ffsMount = mkdtempSync(join(tmpdir(), 'bmp-ffs-'));
-    this.undo.push(() => rmdirSync(this.ffsMount));
+    this.ffsMounts = { hid: mkdtempSync(join(tmpdir(), 'bmp-ffs-hid-')), bulk: mkdtempSync(join(tmpdir(), 'bmp-ffs-bulk-')) };
+    this.undo.push(() => rmdirSync(this.ffsMounts.hid), () => rmdirSync(this.ffsMounts.bulk));
   }
 
   /**
    * Makes the gadget's directories, functions and configuration and mounts FunctionFS; the UDC is
-   * bound later (`bind`), once FunctionFS has its descriptors.
+   * bound later (`bind`), once both FunctionFS functions have their descriptors.
    */
   static create(identity: GadgetIdentity, root = CONFIGFS_GADGETS): ConfigfsGadget {
     const g = new ConfigfsGadget(root);
@@ -146,12 +147,8 @@ export class ConfigfsGadget {
     // Functions, in the firmware's interface order: GDB (CDC-ACM), CMSIS-DAP v1, CMSIS-DAP v2.
     const acm = join(d, 'functions', 'acm.gdb');
     this.mkdir(acm);
-    const hid = join(d, 'functions', 'hid.dap');
+    const hid = join(d, 'functions', 'ffs.bmphid');
     this.mkdir(hid);
-    this.write(join(hid, 'protocol'), '0');
-    this.write(join(hid, 'subclass'), '0');
-    this.write(join(hid, 'report_length'), String(HID_REPORT_SIZE));
-    this.write(join(hid, 'report_desc'), hidReportDescriptor());
     const ffs = join(d, 'functions', 'ffs.bmpdap');
     this.mkdir(ffs);
 
@@ -163,26 +160,27 @@ export class ConfigfsGadget {
 
     for (const f of [acm, hid, ffs]) this.link(f, join(config, f.split('/').pop()!));
 
-    try {
-      execFileSync('mount', ['-t', 'functionfs', 'bmpdap', this.ffsMount], { stdio: 'pipe' });
-    } catch (error) {
-      throw new BmpError('EACCES', `cannot mount FunctionFS on ${this.ffsMount}: ${String((error as { stderr?: Buffer }).stderr ?? error).trim()}`);
+    for (const [instance, mount] of [['bmphid', this.ffsMounts.hid], ['bmpdap', this.ffsMounts.bulk]]) {
+      try {
+        execFileSync('mount', ['-t', 'functionfs', instance, mount], { stdio: 'pipe' });
+      } catch (error) {
+        throw new BmpError('EACCES', `cannot mount FunctionFS on ${mount}: ${String((error as { stderr?: Buffer }).stderr ?? error).trim()}`);
+      }
+      this.undo.push(() => {
+        try {
+          execFileSync('umount', [mount], { stdio: 'pipe' });
+        } catch {
+          // A file of it still open (a read the kernel never woke): detach the mount now; the
+          // instance goes when the file closes, at the latest as the process exits.
+          execFileSync('umount', ['-l', mount], { stdio: 'pipe' });
+        }
+      });
     }
-    this.undo.push(() => execFileSync('umount', [this.ffsMount], { stdio: 'pipe' }));
   }
 
   /** The tty of the GDB CDC-ACM function (/dev/ttyGS<n>). */
   get gdbTty(): string {
     return `/dev/ttyGS${readFileSync(join(this.dir, 'functions', 'acm.gdb', 'port_num'), 'utf8').trim()}`;
-  }
-
-  /** The HID function's device node (/dev/hidg<n>), known from its major:minor. */
-  get hidDevice(): string {
-    const dev = readFileSync(join(this.dir, 'functions', 'hid.dap', 'dev'), 'utf8').trim();
-    const uevent = readFileSync(`/sys/dev/char/${dev}/uevent`, 'utf8');
-    const name = /^DEVNAME=(.*)$/m.exec(uevent)?.[1];
-    if (!name) throw new BmpError('EINTERNAL', `no device node for the HID function (${dev})`);
-    return `/dev/${name}`;
   }
 
   bind(udc: string): void {

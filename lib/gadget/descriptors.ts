@@ -1,7 +1,8 @@
 /**
- * What `bmp-gdbserver gadget` writes to the kernel: the CMSIS-DAP v1 HID report descriptor (as
- * the probe firmware's, firmware/usb/usb_probe_desc.c) and the FunctionFS descriptor and string
- * blocks of the CMSIS-DAP v2 interface (the layouts of include/uapi/linux/usb/functionfs.h).
+ * What `bmp-gdbserver gadget` writes to the kernel: the FunctionFS descriptor and string blocks
+ * (the layouts of include/uapi/linux/usb/functionfs.h) of the CMSIS-DAP v1 HID interface, with
+ * the firmware's report descriptor (firmware/usb/usb_probe_desc.c), and of the CMSIS-DAP v2
+ * vendor interface; and the HID class requests the v1 interface answers on ep0.
  */
 
 /** CMSIS-DAP v1: a 64-byte input report and a 64-byte output report, no report IDs, vendor page. */
@@ -33,17 +34,28 @@ const FUNCTIONFS_HAS_MS_OS_DESC = 8;
 
 const USB_DT_INTERFACE = 4;
 const USB_DT_ENDPOINT = 5;
+const USB_DT_HID = 0x21;
+const USB_DT_HID_REPORT = 0x22;
+const USB_CLASS_HID = 3;
 const USB_CLASS_VENDOR_SPEC = 0xff;
 const USB_ENDPOINT_XFER_BULK = 2;
+const USB_ENDPOINT_XFER_INT = 3;
 
-function interfaceDescriptor(): Buffer {
-  // bInterfaceNumber 0 is the function's own numbering; the composite driver renumbers it.
-  return Buffer.from([9, USB_DT_INTERFACE, 0, 0, 2, USB_CLASS_VENDOR_SPEC, 0, 0, 1 /* iInterface: string 1 */]);
+/** bInterfaceNumber 0 is the function's own numbering; the composite driver renumbers it. */
+function interfaceDescriptor(interfaceClass: number): Buffer {
+  return Buffer.from([9, USB_DT_INTERFACE, 0, 0, 2, interfaceClass, 0, 0, 1 /* iInterface: string 1 */]);
 }
 
-function bulkEndpoint(address: number, maxPacket: number): Buffer {
-  const d = Buffer.from([7, USB_DT_ENDPOINT, address, USB_ENDPOINT_XFER_BULK, 0, 0, 0]);
+function endpoint(address: number, type: number, maxPacket: number, interval: number): Buffer {
+  const d = Buffer.from([7, USB_DT_ENDPOINT, address, type, 0, 0, interval]);
   d.writeUInt16LE(maxPacket, 4);
+  return d;
+}
+
+/** The HID class descriptor (HID 1.11, 6.2.1): one report descriptor of the given length. */
+export function hidClassDescriptor(reportLength = hidReportDescriptor().length): Buffer {
+  const d = Buffer.from([9, USB_DT_HID, 0x11, 0x01, 0 /* country */, 1, USB_DT_HID_REPORT, 0, 0]);
+  d.writeUInt16LE(reportLength, 7);
   return d;
 }
 
@@ -69,24 +81,48 @@ function msOsCompatId(): Buffer {
   return Buffer.concat([header, compat]);
 }
 
-/**
- * The descriptor block written first to ep0 of a FunctionFS mount: one vendor-specific interface
- * with bulk OUT (ep1 file) then bulk IN (ep2 file), 64 bytes at full speed and 512 at high speed,
- * and the MS OS 1.0 compat ID.
- */
-export function functionFsDescriptors(): Buffer {
-  const speed = (maxPacket: number) => Buffer.concat([interfaceDescriptor(), bulkEndpoint(0x01, maxPacket), bulkEndpoint(0x82, maxPacket)]);
-  const os = msOsCompatId();
-  const counts = Buffer.alloc(12);
-  counts.writeUInt32LE(3, 0); // fs_count
-  counts.writeUInt32LE(3, 4); // hs_count
-  counts.writeUInt32LE(1, 8); // os_count
-  const body = Buffer.concat([counts, speed(64), speed(512), os]);
+/** A FunctionFS descriptor block (v2 magic): full-speed and high-speed lists, MS OS descriptors. */
+function descriptorBlock(fs: Buffer[], hs: Buffer[], os: Buffer[]): Buffer {
+  const counts = Buffer.alloc(os.length ? 12 : 8);
+  counts.writeUInt32LE(fs.length, 0);
+  counts.writeUInt32LE(hs.length, 4);
+  if (os.length) counts.writeUInt32LE(os.length, 8);
+  const body = Buffer.concat([counts, ...fs, ...hs, ...os]);
   const head = Buffer.alloc(12);
   head.writeUInt32LE(FUNCTIONFS_DESCRIPTORS_MAGIC_V2, 0);
   head.writeUInt32LE(head.length + body.length, 4);
-  head.writeUInt32LE(FUNCTIONFS_HAS_FS_DESC | FUNCTIONFS_HAS_HS_DESC | FUNCTIONFS_HAS_MS_OS_DESC, 8);
+  head.writeUInt32LE(FUNCTIONFS_HAS_FS_DESC | FUNCTIONFS_HAS_HS_DESC | (os.length ? FUNCTIONFS_HAS_MS_OS_DESC : 0), 8);
   return Buffer.concat([head, body]);
+}
+
+/**
+ * The CMSIS-DAP v2 interface's block: one vendor-specific interface with bulk OUT (ep1 file) then
+ * bulk IN (ep2 file), 64 bytes at full speed and 512 at high speed, and the MS OS 1.0 compat ID.
+ */
+export function functionFsDescriptors(): Buffer {
+  const speed = (maxPacket: number) => [
+    interfaceDescriptor(USB_CLASS_VENDOR_SPEC),
+    endpoint(0x01, USB_ENDPOINT_XFER_BULK, maxPacket, 0),
+    endpoint(0x82, USB_ENDPOINT_XFER_BULK, maxPacket, 0),
+  ];
+  return descriptorBlock(speed(64), speed(512), [msOsCompatId()]);
+}
+
+/**
+ * The CMSIS-DAP v1 interface's block, as the firmware's: a HID interface (no subclass, no boot
+ * protocol), its HID class descriptor, interrupt IN (ep1 file) then interrupt OUT (ep2 file) of
+ * 64 bytes, polled every frame (bInterval 1: 1 ms at full speed, 125 us at high speed). Served
+ * through FunctionFS rather than the kernel's hid function: the report descriptor is answered
+ * from user space, and every report is exactly one packet.
+ */
+export function functionFsHidDescriptors(): Buffer {
+  const list = () => [
+    interfaceDescriptor(USB_CLASS_HID),
+    hidClassDescriptor(),
+    endpoint(0x81, USB_ENDPOINT_XFER_INT, HID_REPORT_SIZE, 1),
+    endpoint(0x02, USB_ENDPOINT_XFER_INT, HID_REPORT_SIZE, 1),
+  ];
+  return descriptorBlock(list(), list(), []);
 }
 
 /** The string block written second to ep0: string 1 (en-US) is the interface's name. */
@@ -105,3 +141,44 @@ export function functionFsStrings(interfaceName: string): Buffer {
 /** FunctionFS ep0 events (struct usb_functionfs_event: 8 bytes of setup, then the type). */
 export const FFS_EVENT_SIZE = 12;
 export const FfsEvent = { BIND: 0, UNBIND: 1, ENABLE: 2, DISABLE: 3, SETUP: 4, SUSPEND: 5, RESUME: 6 } as const;
+
+/** USB setup packet fields as FunctionFS passes them (wIndex made function-relative). */
+export interface SetupPacket {
+  requestType: number;
+  request: number;
+  value: number;
+  index: number;
+  length: number;
+}
+
+export function parseSetup(event: Buffer, at = 0): SetupPacket {
+  return {
+    requestType: event[at],
+    request: event[at + 1],
+    value: event.readUInt16LE(at + 2),
+    index: event.readUInt16LE(at + 4),
+    length: event.readUInt16LE(at + 6),
+  };
+}
+
+/** What a control request gets: IN data (cut to wLength), an acknowledged OUT status, or a stall. */
+export type SetupAnswer = { data: Buffer } | 'ack' | 'stall';
+
+const HID_REQ_SET_IDLE = 0x0a;
+const USB_REQ_GET_DESCRIPTOR = 6;
+
+/**
+ * The control requests of the CMSIS-DAP v1 HID interface: GET_DESCRIPTOR for its report and HID
+ * descriptors (standard, to the interface) and SET_IDLE (class; the report is sent only when
+ * asked, so any idle rate is accepted). GET_REPORT, SET_REPORT and the protocol requests stall:
+ * the reports go through the interrupt endpoints, and there is no boot protocol.
+ */
+export function hidSetup(setup: SetupPacket): SetupAnswer {
+  if (setup.requestType === 0x81 && setup.request === USB_REQ_GET_DESCRIPTOR) {
+    const type = setup.value >> 8;
+    const data = type === USB_DT_HID_REPORT ? hidReportDescriptor() : type === USB_DT_HID ? hidClassDescriptor() : undefined;
+    return data ? { data: data.subarray(0, setup.length) } : 'stall';
+  }
+  if (setup.requestType === 0x21 && setup.request === HID_REQ_SET_IDLE && setup.length === 0) return 'ack';
+  return 'stall';
+}

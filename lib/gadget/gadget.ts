@@ -2,33 +2,29 @@
  * `bmp-gdbserver gadget`: a Linux machine with a USB device port becomes a probe shaped like this
  * project's firmware. Through configfs (configfs.ts):
  * - CDC-ACM (the kernel's acm function): the GDB server on the device side's /dev/ttyGS<n>;
- * - HID (the hid function, 64-byte reports): CMSIS-DAP v1, served on /dev/hidg<n>;
- * - a vendor interface through FunctionFS: CMSIS-DAP v2, bulk OUT (ep1) then bulk IN (ep2).
+ * - FunctionFS (functionfs.ts): the HID interface of CMSIS-DAP v1 (64-byte reports on interrupt
+ *   endpoints, the report descriptor answered here) and the vendor interface of CMSIS-DAP v2
+ *   (bulk OUT, then bulk IN).
  * The GDB server and both CMSIS-DAP engines drive one simulated target (the engines are the
  * firmware's C core, serialised with the GDB server's session thread by the target's lock).
- *
- * FunctionFS's files are read with blocking reads on libuv's thread pool (ep0 and ep1), so the
- * command raises UV_THREADPOOL_SIZE (early.ts); the HID node is served through `dd` (hidLoop).
  *
  * The USB host may go away at any time (cable, or the UDC unbound): a failed read or write ends
  * that packet, and the loop waits for the interface to come back.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import tty from 'node:tty';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FileHandle } from 'node:fs/promises';
 
 import { DapEngine } from '../dap-engine.js';
-import { BmpError } from '../errors.js';
 import { GdbServer } from '../gdb-server.js';
 import { listBoards } from '../firmware/boards.js';
 import type { SimProfileName } from '../sim.js';
 import { openProbe, type Probe } from '../target.js';
 import { ConfigfsGadget, gadgetUnavailable, listUdcs, type GadgetIdentity } from './configfs.js';
-import { FFS_EVENT_SIZE, FfsEvent, functionFsDescriptors, functionFsStrings, HID_REPORT_SIZE } from './descriptors.js';
+import { functionFsDescriptors, functionFsHidDescriptors, functionFsStrings, HID_REPORT_SIZE, hidSetup } from './descriptors.js';
+import { FunctionFsInterface } from './functionfs.js';
 
 export const BULK_PACKET_SIZE = 512;
 
@@ -64,10 +60,7 @@ export class UsbGadget {
   readonly identity: GadgetIdentity;
   private stopping = false;
   private readonly loops: Promise<void>[] = [];
-  private readonly handles = new Set<FileHandle>();
-  private readonly children = new Set<ChildProcess>();
-  private bulkEnabled?: () => void;
-  private enabled = false;
+  private readonly functions: FunctionFsInterface[] = [];
   private line?: tty.ReadStream;
   /** The device side's tty that GDB is served on. */
   ttyPath = '';
@@ -113,12 +106,11 @@ export class UsbGadget {
       await g.startFunctionFs();
       gadget.bind(udc);
       g.startLine();
-      g.loops.push(g.hidLoop());
       return g;
     } catch (error) {
       if (g) {
         g.stopping = true;
-        for (const h of g.handles) await h.close().catch(() => {});
+        for (const f of g.functions) await f.stop();
       }
       const left = gadget?.destroy() ?? [];
       await probe.close();
@@ -127,134 +119,67 @@ export class UsbGadget {
     }
   }
 
-  /** Descriptors and strings to ep0; then the ep0 event loop and the bulk loop. */
+  /** Both FunctionFS functions get their descriptors; then their data loops start. */
   private async startFunctionFs(): Promise<void> {
-    const ep0 = await open(join(this.gadget.ffsMount, 'ep0'), 'r+');
-    this.handles.add(ep0);
-    try {
-      await ep0.write(functionFsDescriptors());
-      await ep0.write(functionFsStrings('CMSIS-DAP v2'));
-    } catch (error) {
-      throw new BmpError('ENOTSUP', `FunctionFS refused the CMSIS-DAP v2 descriptors: ${(error as Error).message}`);
-    }
-    this.loops.push(this.eventLoop(ep0), this.bulkLoop());
-  }
-
-  private async eventLoop(ep0: FileHandle): Promise<void> {
-    const event = Buffer.alloc(FFS_EVENT_SIZE * 4);
-    while (!this.stopping) {
-      let n: number;
-      try {
-        ({ bytesRead: n } = await ep0.read(event, 0, event.length, null));
-      } catch (error) {
-        if (this.stopping) return;
-        this.log(`FunctionFS ep0: ${(error as Error).message}`);
-        await sleep(100);
-        continue;
-      }
-      for (let at = 0; at + FFS_EVENT_SIZE <= n; at += FFS_EVENT_SIZE) {
-        const type = event[at + 8];
-        if (type === FfsEvent.ENABLE) {
-          this.enabled = true;
-          this.log('USB host connected (CMSIS-DAP v2 interface enabled)');
-          this.bulkEnabled?.();
-        } else if (type === FfsEvent.DISABLE || type === FfsEvent.UNBIND) {
-          if (this.enabled) this.log('USB host gone (CMSIS-DAP v2 interface disabled)');
-          this.enabled = false;
-        } else if (type === FfsEvent.SETUP) {
-          // No class or vendor requests are ours: stall by moving data the wrong way.
-          const dirIn = (event[at] & 0x80) !== 0;
-          await (dirIn ? ep0.read(Buffer.alloc(0), 0, 0, null) : ep0.write(Buffer.alloc(0))).catch(() => {});
-        }
-      }
-    }
-  }
-
-  private waitEnabled(): Promise<void> {
-    if (this.enabled) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.bulkEnabled = () => {
-        this.bulkEnabled = undefined;
-        resolve();
-      };
+    const hid = await FunctionFsInterface.start({
+      mount: this.gadget.ffsMounts.hid,
+      name: 'CMSIS-DAP v1',
+      descriptors: functionFsHidDescriptors(),
+      strings: functionFsStrings('CMSIS-DAP v1'),
+      onSetup: hidSetup,
+      log: this.log,
     });
+    this.functions.push(hid);
+    const bulk = await FunctionFsInterface.start({
+      mount: this.gadget.ffsMounts.bulk,
+      name: 'CMSIS-DAP v2',
+      descriptors: functionFsDescriptors(),
+      strings: functionFsStrings('CMSIS-DAP v2'),
+      log: this.log,
+    });
+    this.functions.push(bulk);
+    // v1: interrupt IN is ep1, interrupt OUT ep2; v2: bulk OUT is ep1, bulk IN ep2.
+    this.loops.push(
+      this.packetLoop(hid, this.hidEngine, await hid.endpoint(2, 'r'), await hid.endpoint(1, 'w'), HID_REPORT_SIZE, true),
+      this.packetLoop(bulk, this.bulkEngine, await bulk.endpoint(1, 'r'), await bulk.endpoint(2, 'w'), BULK_PACKET_SIZE, false),
+    );
   }
 
-  /** CMSIS-DAP v2: one request per bulk OUT transfer, each response one bulk IN transfer. */
-  private async bulkLoop(): Promise<void> {
-    const out = await open(join(this.gadget.ffsMount, 'ep1'), 'r');
-    const inp = await open(join(this.gadget.ffsMount, 'ep2'), 'w');
-    this.handles.add(out);
-    this.handles.add(inp);
-    const buffer = Buffer.alloc(BULK_PACKET_SIZE);
+  /**
+   * One CMSIS-DAP request per OUT transfer, each response one IN transfer. HID reports are whole
+   * 64-byte reports (a shorter response is padded with zeros); bulk responses are as long as they are.
+   */
+  private async packetLoop(
+    fn: FunctionFsInterface,
+    engine: DapEngine,
+    out: FileHandle,
+    inp: FileHandle,
+    size: number,
+    report: boolean,
+  ): Promise<void> {
+    const buffer = Buffer.alloc(size);
     while (!this.stopping) {
-      await this.waitEnabled();
+      await fn.waitEnabled();
       if (this.stopping) return;
       try {
         const { bytesRead } = await out.read(buffer, 0, buffer.length, null);
         if (bytesRead === 0) continue;
-        for (const response of this.bulkEngine.executeSync(buffer.subarray(0, bytesRead))) {
-          await inp.write(response);
+        for (const response of engine.executeSync(buffer.subarray(0, bytesRead))) {
+          if (report) {
+            const padded = Buffer.alloc(size);
+            padded.set(response.subarray(0, size));
+            await inp.write(padded);
+          } else {
+            await inp.write(response);
+          }
         }
       } catch (error) {
         if (this.stopping) return;
         const code = (error as NodeJS.ErrnoException).code;
         // ESHUTDOWN: the host went away mid-packet; wait for it to come back.
-        if (code !== 'ESHUTDOWN' && code !== 'EAGAIN') this.log(`CMSIS-DAP v2: ${(error as Error).message}`);
-        if (this.enabled) await sleep(20);
+        if (code !== 'ESHUTDOWN' && code !== 'EAGAIN') this.log(`${report ? 'CMSIS-DAP v1' : 'CMSIS-DAP v2'}: ${(error as Error).message}`);
+        if (fn.isEnabled) await sleep(20);
       }
-    }
-  }
-
-  /**
-   * CMSIS-DAP v1: 64-byte output reports in, 64-byte input reports out, on /dev/hidg<n>. The
-   * node is read and written by two `dd` processes, one report per read or write: f_hid does not
-   * wake a blocked reader when the UDC goes away, and a process holding the node open keeps the
-   * gadget from being removed. A child process can be killed; a thread-pool read cannot.
-   */
-  private async hidLoop(): Promise<void> {
-    let failed = false;
-    while (!this.stopping) {
-      let device: string;
-      try {
-        device = this.gadget.hidDevice;
-      } catch {
-        await sleep(200);
-        continue;
-      }
-      // conv=sync pads a short report to 64 bytes, so that the stream stays in whole reports.
-      const reader = spawn('dd', [`if=${device}`, `bs=${HID_REPORT_SIZE}`, 'conv=sync', 'status=none'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const writer = spawn('dd', [`of=${device}`, `bs=${HID_REPORT_SIZE}`, 'iflag=fullblock', 'status=none'], { stdio: ['pipe', 'ignore', 'pipe'] });
-      this.children.add(reader);
-      this.children.add(writer);
-      writer.stdin.on('error', () => {});
-      let pending = Buffer.alloc(0);
-      let errors = '';
-      reader.stderr.on('data', (d: Buffer) => (errors += d.toString()));
-      writer.stderr.on('data', (d: Buffer) => (errors += d.toString()));
-      reader.stdout.on('data', (chunk: Buffer) => {
-        pending = Buffer.concat([pending, chunk]);
-        while (pending.length >= HID_REPORT_SIZE) {
-          const report = pending.subarray(0, HID_REPORT_SIZE);
-          pending = pending.subarray(HID_REPORT_SIZE);
-          if (failed) this.log('CMSIS-DAP v1: the USB host is back');
-          failed = false;
-          for (const response of this.hidEngine.executeSync(report)) {
-            const padded = Buffer.alloc(HID_REPORT_SIZE);
-            padded.set(response.subarray(0, HID_REPORT_SIZE));
-            writer.stdin.write(padded);
-          }
-        }
-      });
-      await Promise.race([once(reader, 'close'), once(writer, 'close')]);
-      reader.kill('SIGKILL');
-      writer.kill('SIGKILL');
-      this.children.delete(reader);
-      this.children.delete(writer);
-      if (this.stopping) return;
-      if (!failed) this.log(`CMSIS-DAP v1: ${device}: ${errors.trim().split('\n')[0] || 'closed'}; waiting for the USB host`);
-      failed = true;
-      await sleep(200);
     }
   }
 
@@ -295,9 +220,8 @@ export class UsbGadget {
   async stop(): Promise<string[]> {
     if (this.stopping) return [];
     this.stopping = true;
-    for (const child of this.children) child.kill('SIGKILL');
-    this.gadget.unbind(); // wakes the reads on ep0 and ep1
-    this.bulkEnabled?.();
+    for (const f of this.functions) f.beginStop();
+    this.gadget.unbind(); // wakes the blocked reads of ep0 and of the OUT endpoints
     if (this.line) {
       const closed = once(this.line, 'close');
       this.line.destroy();
@@ -312,9 +236,8 @@ export class UsbGadget {
       }
     }
     await this.server.close().catch(() => {});
+    for (const f of this.functions) await f.stop();
     await Promise.race([Promise.allSettled(this.loops), sleep(1000)]);
-    // FunctionFS's reads end with the unbind, so its files close and it unmounts.
-    await Promise.race([Promise.allSettled([...this.handles].map((h) => h.close())), sleep(1000)]);
     const left = this.gadget.destroy();
     await this.probe.close().catch(() => {});
     return left;

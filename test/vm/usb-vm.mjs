@@ -21,7 +21,7 @@ const r = await runVm({
   modules: USB_MODULES,
   // udevd, as on any desktop: libusb (node-usb) learns of a device plugged in again from it.
   script: `${START_UDEVD}\nnode test/vm/usb-guest.mjs`,
-  env: Object.fromEntries(['USB_VM_ONLY', 'USB_VM_PYOCD'].filter((k) => process.env[k]).map((k) => [k, process.env[k]])),
+  env: Object.fromEntries(['USB_VM_ONLY'].filter((k) => process.env[k]).map((k) => [k, process.env[k]])),
   timeoutMs: Number(process.env.USB_VM_TIMEOUT ?? 900) * 1000,
   cpus: 2,
   onConsole: (text) => {
