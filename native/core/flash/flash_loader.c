@@ -167,20 +167,33 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
             }
         }
         /* Poll, only when the ring is full or all is sent: the one round trip of a cycle. It
-         * reads the loader's progress and the core's state, and reports what was queued. */
-        if (s == 0) s = adiv5_banked_begin(c->dp, c->apsel, l.cb);
-        if (s == 0) {
-            /* state before read_index: the routine writes them in the other order, so a
-             * finished state comes with the final read_index */
-            adiv5_banked_read(c->dp, 3, &state);
-            adiv5_banked_read(c->dp, 2, &read_index);
-            if (crc_out && (s = adiv5_banked_begin(c->dp, c->apsel, l.cb + FLASH_LOADER_CB_CRC_ON)) == 0)
-                adiv5_banked_read(c->dp, 1, &crc); /* final once state is */
-            if (s == 0) s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
-        }
-        if (s == BMP_OK) {
-            adiv5_banked_read(c->dp, 0, &dhcsr);
-            s = adiv5_flush(c->dp);
+         * reads the loader's progress and the core's state, and reports what was queued.
+         * After a poll that saw no progress (the flash is slower than the link: an erase, or an
+         * F1 programming half-words), the next one first waits on the probe for the routine to
+         * take the next buffer: a value match on read_index's low bit, repeated by the probe
+         * with no USB traffic, so a high-speed link no longer spends a packet per microframe
+         * asking. A match that runs out of retries is followed at once by a plain poll. (Only
+         * then: a poll that saw progress may be behind by two buffers, and the match would
+         * wait for a third.) */
+        const bool wait_on_probe = idle > 0 && read_index != write_index;
+        for (unsigned attempt = wait_on_probe ? 0u : 1u; attempt < 2u; attempt++) {
+            if (s == 0) s = adiv5_banked_begin(c->dp, c->apsel, l.cb);
+            if (s == 0) {
+                if (attempt == 0) adiv5_banked_read_match(c->dp, 2, 1u, (read_index + 1u) & 1u);
+                /* state before read_index: the routine writes them in the other order, so a
+                 * finished state comes with the final read_index */
+                adiv5_banked_read(c->dp, 3, &state);
+                adiv5_banked_read(c->dp, 2, &read_index);
+                if (crc_out && (s = adiv5_banked_begin(c->dp, c->apsel, l.cb + FLASH_LOADER_CB_CRC_ON)) == 0)
+                    adiv5_banked_read(c->dp, 1, &crc); /* final once state is */
+                if (s == 0) s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
+            }
+            if (s == BMP_OK) {
+                adiv5_banked_read(c->dp, 0, &dhcsr);
+                s = adiv5_flush(c->dp);
+            }
+            if (s != BMP_ERR_MISMATCH) break;
+            s = BMP_OK;
         }
         if (s != BMP_OK) {
             result = s;

@@ -11,8 +11,9 @@
 #include "common/status.h"
 
 /* How many times read_match reads before it gives up (DAP_TransferConfigure's match retry). At
- * 4 MHz SWD that is about a millisecond. */
-#define DP_LINK_MATCH_RETRIES 100u
+ * 4 MHz SWD that is about ten milliseconds: long enough for the flash loader to wait on the
+ * probe for a buffer to be programmed (flash_loader.c) instead of asking in a packet each time. */
+#define DP_LINK_MATCH_RETRIES 1000u
 
 typedef struct dp_link dp_link;
 
