@@ -23,7 +23,7 @@
 // pyOCD 0.13 (Debian) too, where it knows the part: its stm32f103rc target's flash algorithm on
 // the STM32F103, over HID, against ours. pyocd-flashtool connects, programs and resets in one
 // run, so its count covers the whole run; it does not verify. (Its nearest F4 target,
-// stm32f439xi, reloads the IWDG first, which the simulated F407 lacks: no F407 row.)
+// stm32f439xi, stages whole 64 and 128 KiB sectors in SRAM the F407 lacks: no F407 row.)
 //
 // Prints JSON lines as the other benchmarks do. Needs `npx tsc -p tsconfig.json` (dist/),
 // openocd, gdb-multiarch and the stand-ins (built here by test/interop/build.sh when missing).

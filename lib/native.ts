@@ -28,6 +28,8 @@ export interface NativeSimState {
   sleeping: boolean;
   lockup: boolean;
   resetCount: number;
+  /** Of those, the resets the independent watchdog caused (parts with a modelled IWDG). */
+  watchdogResets: number;
   coreHz: number;
   swdHz: number;
   pc: number;

@@ -308,6 +308,7 @@ Napi::Value SimWrap::State(const Napi::CallbackInfo &info)
     o.Set("sleeping", Napi::Boolean::New(env, t->core.sleeping));
     o.Set("lockup", Napi::Boolean::New(env, t->core.lockup));
     o.Set("resetCount", Napi::Number::New(env, t->reset_count));
+    o.Set("watchdogResets", Napi::Number::New(env, t->iwdg.bites));
     o.Set("coreHz", Napi::Number::New(env, t->core_hz));
     o.Set("swdHz", Napi::Number::New(env, t->dp.swd_hz));
     uint32_t pc = 0;

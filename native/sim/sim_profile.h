@@ -75,6 +75,13 @@ typedef struct sim_profile {
     bool flash_alias_at_zero;     /* boot from flash: 0x00000000 mirrors the flash */
     uint32_t flash_size_reg;      /* address of the flash-size register (KiB, 16 bit) */
     uint32_t uid_base;            /* 96-bit unique device ID (0 with flash_size_reg 0: none, not ST) */
+    /* The independent watchdog (sim_iwdg.c): registers at iwdg_base (0: none modelled), its LSI
+     * clock, and DBG_IWDG_STOP: bit iwdg_freeze_bit of the DBGMCU register at
+     * iwdg_freeze_offset (4: CR, as on the F1; 8: APB1_FZ / APB_FZ1). */
+    uint32_t iwdg_base;
+    uint32_t iwdg_lsi_hz;
+    uint8_t iwdg_freeze_offset;
+    uint8_t iwdg_freeze_bit;
     unsigned memory_count;
     sim_memory_desc memories[SIM_PROFILE_MAX_MEMORIES];
 } sim_profile;

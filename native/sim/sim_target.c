@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* DBGMCU (RM0008 31.16, RM0090 38.16, RM0433 60.5): IDCODE read-only at +0, CR at +4. */
+/* DBGMCU (RM0008 31.16, RM0090 38.16, RM0433 60.5): IDCODE read-only at +0, CR at +4, the
+ * first peripheral freeze register at +8 (F4/F7/L4 APB1_FZ, G0 APB_FZ1: the IWDG's stop bit). */
 static sim_bus_status dbgmcu_read(sim_target *t, void *ctx, uint32_t offset, unsigned size,
                                   uint32_t *value, sim_master m)
 {
@@ -15,6 +16,7 @@ static sim_bus_status dbgmcu_read(sim_target *t, void *ctx, uint32_t offset, uns
     switch (offset & ~3u) {
     case 0x0: word = t->profile->dbgmcu_idcode; break;
     case 0x4: word = t->dbgmcu_cr; break;
+    case 0x8: word = t->dbgmcu_apb_fz; break;
     default: word = 0; break;
     }
     *value = sim_lanes(word, offset, size);
@@ -27,6 +29,7 @@ static sim_bus_status dbgmcu_write(sim_target *t, void *ctx, uint32_t offset, un
     (void)ctx;
     (void)m;
     if ((offset & ~3u) == 0x4 && size == 4) t->dbgmcu_cr = value;
+    if ((offset & ~3u) == 0x8 && size == 4) t->dbgmcu_apb_fz = value;
     return SIM_BUS_OK;
 }
 
@@ -89,7 +92,7 @@ sim_status sim_target_init_instance(sim_target *t, const char *profile_name, uns
     bool ok = add_id_block(t) && (!t->profile->dbgmcu_base || add_dbgmcu(t, t->profile->dbgmcu_base, false));
     if (ok && t->profile->dbgmcu_debug_base)
         ok = add_dbgmcu(t, t->profile->dbgmcu_debug_base, true);
-    ok = ok && sim_bitband_attach(t);
+    ok = ok && sim_bitband_attach(t) && sim_iwdg_attach(t);
     if (!ok || !sim_flash_attach(t)) {
         sim_target_free(t);
         return ok ? SIM_ERR_NOMEM : SIM_ERR_RANGE;
@@ -131,6 +134,7 @@ void sim_target_advance(sim_target *t, uint64_t ps)
 {
     t->now_ps += ps;
     sim_core_run(t, t->now_ps);
+    sim_iwdg_advance(t, ps);
     if (t->peer && !t->secondary) sim_target_advance(t->peer, ps);
 }
 
@@ -141,12 +145,17 @@ void sim_target_reset(sim_target *t, sim_reset_kind kind)
             if (t->profile->memories[i].kind == SIM_REGION_RAM && t->memories[i]) /* core 1: core 0's */
                 memset(t->memories[i], 0, t->profile->memories[i].size);
         t->dbgmcu_cr = 0;
+        t->dbgmcu_apb_fz = 0;
+        t->iwdg.bites = 0;
         t->reset_count = 0;
         t->debugger_seen = false;
     } else {
         t->reset_count++;
     }
-    if (kind != SIM_RESET_CORE) sim_flash_reset(t, kind);
+    if (kind != SIM_RESET_CORE) {
+        sim_flash_reset(t, kind);
+        sim_iwdg_reset(t);
+    }
     sim_dp_reset(t, kind);
     sim_core_reset(t, kind);
 }

@@ -8,6 +8,7 @@
 #include "sim_cpu.h"
 #include "sim_dp.h"
 #include "sim_flash.h"
+#include "sim_iwdg.h"
 #include "sim_profile.h"
 #include "sim_time.h"
 
@@ -23,6 +24,8 @@ struct sim_target {
     uint8_t *memories[SIM_PROFILE_MAX_MEMORIES];
     uint8_t id_block[0x100]; /* unique ID and flash-size registers */
     uint32_t dbgmcu_cr;
+    uint32_t dbgmcu_apb_fz;  /* DBGMCU +8: APB1_FZ (F4, F7, L4) or APB_FZ1 (G0) */
+    sim_iwdg iwdg;
     bool nrst_low;           /* the reset pin is held low */
     bool debugger_seen;      /* a debugger has accessed the bus since power-on (RDP level 1) */
     uint32_t reset_count;    /* system resets seen since power-on (for tests) */
