@@ -1,15 +1,11 @@
 /* Bit-banding (sim_bitband.c): the SRAM and peripheral alias regions of the Cortex-M3/M4 parts,
  * for the core's loads and stores and for the debugger's accesses; none on the Cortex-M7 parts. */
 #include "check.h"
+#include "sim_bus_check.h"
+
+#define bus_rd32(t, addr, m) bus_rd(t, addr, 4, m)
 #include "sim_bitband.h"
 #include "sim_target.h"
-
-static uint32_t read32(sim_target *t, uint32_t addr, sim_master m)
-{
-    uint32_t v = 0xDEADBEEF;
-    CHECK_EQ(sim_bus_read(t, addr, 4, &v, m), SIM_BUS_OK);
-    return v;
-}
 
 static void test_alias_addresses(void)
 {
@@ -32,21 +28,21 @@ static void check_sram_bits(const char *profile)
         sim_master m = masters[i];
         CHECK_EQ(sim_bus_write(&t, 0x20000010, 4, 0x0000FF00, m), SIM_BUS_OK);
         CHECK_EQ(sim_bus_write(&t, sim_bitband_alias(0x20000010, 5), 4, 0xFFFFFFF1, m), SIM_BUS_OK);
-        CHECK_EQ(read32(&t, 0x20000010, m), 0x0000FF20);
+        CHECK_EQ(bus_rd32(&t, 0x20000010, m), 0x0000FF20);
         CHECK_EQ(sim_bus_write(&t, sim_bitband_alias(0x20000013, 7), 4, 1, m), SIM_BUS_OK);
-        CHECK_EQ(read32(&t, 0x20000010, m), 0x8000FF20);
+        CHECK_EQ(bus_rd32(&t, 0x20000010, m), 0x8000FF20);
         CHECK_EQ(sim_bus_write(&t, sim_bitband_alias(0x20000011, 3), 4, 0xFFFFFFFE, m), SIM_BUS_OK);
-        CHECK_EQ(read32(&t, 0x20000010, m), 0x8000F720); /* bit 0 of the value decides */
-        CHECK_EQ(read32(&t, sim_bitband_alias(0x20000010, 5), m), 1);
-        CHECK_EQ(read32(&t, sim_bitband_alias(0x20000010, 4), m), 0);
-        CHECK_EQ(read32(&t, sim_bitband_alias(0x20000011, 3), m), 0);
-        CHECK_EQ(read32(&t, sim_bitband_alias(0x20000011, 4), m), 1);
+        CHECK_EQ(bus_rd32(&t, 0x20000010, m), 0x8000F720); /* bit 0 of the value decides */
+        CHECK_EQ(bus_rd32(&t, sim_bitband_alias(0x20000010, 5), m), 1);
+        CHECK_EQ(bus_rd32(&t, sim_bitband_alias(0x20000010, 4), m), 0);
+        CHECK_EQ(bus_rd32(&t, sim_bitband_alias(0x20000011, 3), m), 0);
+        CHECK_EQ(bus_rd32(&t, sim_bitband_alias(0x20000011, 4), m), 1);
         /* halfword and byte accesses to the alias reach the same bit */
         uint32_t v = 0;
         CHECK_EQ(sim_bus_read(&t, sim_bitband_alias(0x20000013, 7), 2, &v, m), SIM_BUS_OK);
         CHECK_EQ(v, 1);
         CHECK_EQ(sim_bus_write(&t, sim_bitband_alias(0x20000012, 0), 1, 1, m), SIM_BUS_OK);
-        CHECK_EQ(read32(&t, 0x20000010, m), 0x8001F720);
+        CHECK_EQ(bus_rd32(&t, 0x20000010, m), 0x8001F720);
     }
     /* a bit past the end of the SRAM is a bus error, as the SRAM itself is */
     uint32_t v;
@@ -65,16 +61,16 @@ static void check_peripheral_bits(const char *profile, uint32_t flash_regs, unsi
     sim_target t;
     CHECK_EQ(sim_target_init(&t, profile), SIM_OK);
     uint32_t cr = flash_regs + 0x10, lock = sim_bitband_alias(cr + lock_bit / 8, lock_bit % 8);
-    CHECK_EQ(read32(&t, lock, SIM_MASTER_DEBUG), 1); /* locked after reset */
+    CHECK_EQ(bus_rd32(&t, lock, SIM_MASTER_DEBUG), 1); /* locked after reset */
     CHECK_EQ(sim_bus_write(&t, flash_regs + 4, 4, 0x45670123, SIM_MASTER_DEBUG), SIM_BUS_OK);
     CHECK_EQ(sim_bus_write(&t, flash_regs + 4, 4, 0xCDEF89AB, SIM_MASTER_DEBUG), SIM_BUS_OK);
-    CHECK_EQ(read32(&t, lock, SIM_MASTER_CPU), 0);
+    CHECK_EQ(bus_rd32(&t, lock, SIM_MASTER_CPU), 0);
     CHECK_EQ(sim_bus_write(&t, sim_bitband_alias(cr, 0), 4, 1, SIM_MASTER_CPU), SIM_BUS_OK); /* PG */
-    CHECK_EQ(read32(&t, cr, SIM_MASTER_DEBUG) & 1, 1);
+    CHECK_EQ(bus_rd32(&t, cr, SIM_MASTER_DEBUG) & 1, 1);
     CHECK_EQ(sim_bus_write(&t, sim_bitband_alias(cr, 0), 1, 0, SIM_MASTER_CPU), SIM_BUS_FAULT);
     CHECK_EQ(sim_bus_write(&t, lock, 4, 1, SIM_MASTER_DEBUG), SIM_BUS_OK);
-    CHECK_EQ(read32(&t, lock, SIM_MASTER_CPU), 1);
-    CHECK_EQ(read32(&t, cr, SIM_MASTER_DEBUG), 1u << lock_bit); /* locking cleared CR */
+    CHECK_EQ(bus_rd32(&t, lock, SIM_MASTER_CPU), 1);
+    CHECK_EQ(bus_rd32(&t, cr, SIM_MASTER_DEBUG), 1u << lock_bit); /* locking cleared CR */
     sim_target_free(&t);
 }
 
@@ -105,7 +101,7 @@ static void test_cpu_instructions(void)
         unsigned cycles;
         CHECK_EQ(sim_cpu_step(&t, &cycles), SIM_STEP_OK);
     }
-    CHECK_EQ(read32(&t, 0x20000200, SIM_MASTER_DEBUG), 0x64);
+    CHECK_EQ(bus_rd32(&t, 0x20000200, SIM_MASTER_DEBUG), 0x64);
     CHECK_EQ(t.cpu.r[2], 0);
     CHECK_EQ(t.cpu.r[3], 1);
     CHECK_EQ(t.cpu.r[4], 1);

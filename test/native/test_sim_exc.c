@@ -4,6 +4,7 @@
  * lazy stacking, vector catch. Hand-assembled programs in SRAM raise the faults as the executor
  * reports them; the cases no short program reaches are injected through cpu.fault. */
 #include "check.h"
+#include "sim_bus_check.h"
 #include "sim_exc.h"
 #include "sim_target.h"
 
@@ -51,25 +52,6 @@
 
 static const char *const v7m_profiles[] = {"stm32f103", "stm32f407", "stm32h743"};
 
-static uint32_t rd(sim_target *t, uint32_t addr)
-{
-    uint32_t v = 0xDEADBEEF;
-    CHECK_EQ(sim_bus_read(t, addr, 4, &v, SIM_MASTER_DEBUG), SIM_BUS_OK);
-    return v;
-}
-
-static uint32_t rd_size(sim_target *t, uint32_t addr, unsigned size)
-{
-    uint32_t v = 0xDEADBEEF;
-    CHECK_EQ(sim_bus_read(t, addr, size, &v, SIM_MASTER_DEBUG), SIM_BUS_OK);
-    return v;
-}
-
-static void wr(sim_target *t, uint32_t addr, uint32_t value)
-{
-    CHECK_EQ(sim_bus_write(t, addr, 4, value, SIM_MASTER_DEBUG), SIM_BUS_OK);
-}
-
 static void code(sim_target *t, uint32_t addr, const uint16_t *insns, size_t count)
 {
     CHECK_EQ(sim_target_load(t, addr, (const uint8_t *)insns, count * 2), SIM_OK);
@@ -90,7 +72,7 @@ static void populate(sim_target *t)
     CHECK_EQ(sim_target_load(t, BASE, (const uint8_t *)vectors, sizeof vectors), SIM_OK);
     code(t, THREAD_CODE, &loop, 1);
     code(t, STUB, &bx_lr, 1);
-    wr(t, VTOR, BASE);
+    dbg_wr32(t, VTOR, BASE);
     CHECK(sim_cpu_load_reset_vector(t, BASE));
 }
 
@@ -159,27 +141,27 @@ static void test_configurable_faults_taken_when_enabled(void)
         for (unsigned i = 0; i < sizeof faults / sizeof faults[0]; i++) {
             sim_target t;
             setup(&t, v7m_profiles[p]);
-            wr(&t, SHCSR, faults[i].enable);
+            dbg_wr32(&t, SHCSR, faults[i].enable);
             inject(&t, faults[i].cfsr, 0x40001234u, faults[i].has_address);
             CHECK_EQ(ipsr(&t), faults[i].exception);
             CHECK_EQ(t.cpu.r[15], HANDLER(faults[i].exception));
             CHECK_EQ(t.cpu.r[14], 0xFFFFFFF9u); /* thread, MSP, basic frame */
             CHECK_EQ(t.cpu.r[13], STACK_TOP - 0x20);
-            CHECK_EQ(rd(&t, STACK_TOP - 0x20 + 0x18), THREAD_CODE); /* stacked PC */
-            CHECK_EQ(rd(&t, HFSR), 0);
-            uint32_t cfsr = rd(&t, CFSR);
+            CHECK_EQ(dbg_rd32(&t, STACK_TOP - 0x20 + 0x18), THREAD_CODE); /* stacked PC */
+            CHECK_EQ(dbg_rd32(&t, HFSR), 0);
+            uint32_t cfsr = dbg_rd32(&t, CFSR);
             CHECK(cfsr & faults[i].cfsr);
             if (faults[i].exception == 5) {
                 CHECK_EQ(cfsr & SIM_CFSR_BFARVALID, faults[i].has_address ? SIM_CFSR_BFARVALID : 0);
-                if (faults[i].has_address) CHECK_EQ(rd(&t, BFAR), 0x40001234u);
+                if (faults[i].has_address) CHECK_EQ(dbg_rd32(&t, BFAR), 0x40001234u);
             }
             if (faults[i].exception == 4) {
                 CHECK_EQ(cfsr & SIM_CFSR_MMARVALID, faults[i].has_address ? SIM_CFSR_MMARVALID : 0);
-                if (faults[i].has_address) CHECK_EQ(rd(&t, MMFAR), 0x40001234u);
+                if (faults[i].has_address) CHECK_EQ(dbg_rd32(&t, MMFAR), 0x40001234u);
             }
             /* SHCSR shows the handler active, with its enable bit */
             uint32_t act = faults[i].exception == 4 ? 1u : faults[i].exception == 5 ? 2u : 8u;
-            CHECK_EQ(rd(&t, SHCSR), faults[i].enable | act);
+            CHECK_EQ(dbg_rd32(&t, SHCSR), faults[i].enable | act);
             sim_target_free(&t);
         }
 }
@@ -191,12 +173,12 @@ static void test_configurable_faults_escalate_when_disabled(void)
             sim_target t;
             setup(&t, v7m_profiles[p]);
             /* the two other handlers enabled: only its own bit counts */
-            wr(&t, SHCSR, (USGFAULTENA | BUSFAULTENA | MEMFAULTENA) & ~faults[i].enable);
+            dbg_wr32(&t, SHCSR, (USGFAULTENA | BUSFAULTENA | MEMFAULTENA) & ~faults[i].enable);
             inject(&t, faults[i].cfsr, 0x40001234u, faults[i].has_address);
             CHECK_EQ(ipsr(&t), 3);
             CHECK_EQ(t.cpu.r[15], HANDLER(3));
-            CHECK_EQ(rd(&t, HFSR), FORCED);
-            CHECK(rd(&t, CFSR) & faults[i].cfsr); /* the cause stays visible */
+            CHECK_EQ(dbg_rd32(&t, HFSR), FORCED);
+            CHECK(dbg_rd32(&t, CFSR) & faults[i].cfsr); /* the cause stays visible */
             sim_target_free(&t);
         }
 }
@@ -208,8 +190,8 @@ static void test_hardfault_without_cause_and_bkpt(void)
     setup(&t, "stm32f407");
     inject(&t, 0, 0, false);
     CHECK_EQ(ipsr(&t), 3);
-    CHECK_EQ(rd(&t, HFSR), 0);
-    CHECK_EQ(rd(&t, CFSR), 0);
+    CHECK_EQ(dbg_rd32(&t, HFSR), 0);
+    CHECK_EQ(dbg_rd32(&t, CFSR), 0);
     sim_target_free(&t);
 
     /* BKPT with halting debug off: HardFault with HFSR.DEBUGEVT */
@@ -218,8 +200,8 @@ static void test_hardfault_without_cause_and_bkpt(void)
     code(&t, THREAD_CODE, &bkpt, 1);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 3);
-    CHECK_EQ(rd(&t, HFSR), DEBUGEVT);
-    CHECK_EQ(rd(&t, t.cpu.r[13] + 0x18), THREAD_CODE);
+    CHECK_EQ(dbg_rd32(&t, HFSR), DEBUGEVT);
+    CHECK_EQ(dbg_rd32(&t, t.cpu.r[13] + 0x18), THREAD_CODE);
     sim_target_free(&t);
 }
 
@@ -232,34 +214,34 @@ static void test_fault_registers_through_the_debugger(void)
         setup(&t, v7m_profiles[p]);
         inject(&t, SIM_CFSR_PRECISERR, 0x48000000u, true);
         inject(&t, SIM_CFSR_UNDEFINSTR, 0, false); /* in HardFault: locks up, CFSR still records it */
-        CHECK(rd(&t, DHCSR) & (1u << 19));
-        CHECK_EQ(rd(&t, CFSR), SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID | SIM_CFSR_UNDEFINSTR);
-        CHECK_EQ(rd_size(&t, CFSR + 1, 1), (SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID) >> 8); /* BFSR */
-        CHECK_EQ(rd_size(&t, CFSR + 2, 2), 1);                                            /* UFSR */
-        CHECK_EQ(rd_size(&t, CFSR, 1), 0);                                                /* MMFSR */
-        CHECK_EQ(rd(&t, BFAR), 0x48000000u);
+        CHECK(dbg_rd32(&t, DHCSR) & (1u << 19));
+        CHECK_EQ(dbg_rd32(&t, CFSR), SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID | SIM_CFSR_UNDEFINSTR);
+        CHECK_EQ(bus_rd(&t, CFSR + 1, 1, SIM_MASTER_DEBUG), (SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID) >> 8); /* BFSR */
+        CHECK_EQ(bus_rd(&t, CFSR + 2, 2, SIM_MASTER_DEBUG), 1);                                            /* UFSR */
+        CHECK_EQ(bus_rd(&t, CFSR, 1, SIM_MASTER_DEBUG), 0);                                                /* MMFSR */
+        CHECK_EQ(dbg_rd32(&t, BFAR), 0x48000000u);
         bool shared = p < 2;
-        CHECK_EQ(rd(&t, MMFAR), shared ? 0x48000000u : 0);
-        CHECK_EQ(rd(&t, HFSR), FORCED);
+        CHECK_EQ(dbg_rd32(&t, MMFAR), shared ? 0x48000000u : 0);
+        CHECK_EQ(dbg_rd32(&t, HFSR), FORCED);
         /* write one to clear: a byte write to UFSR clears only what it names */
         CHECK_EQ(sim_bus_write(&t, CFSR + 2, 2, 1, SIM_MASTER_DEBUG), SIM_BUS_OK);
-        CHECK_EQ(rd(&t, CFSR), SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID);
-        wr(&t, CFSR, 0xFFFFFFFFu);
-        CHECK_EQ(rd(&t, CFSR), 0);
-        wr(&t, HFSR, FORCED);
-        CHECK_EQ(rd(&t, HFSR), 0);
-        wr(&t, MMFAR, 0x1234);
-        CHECK_EQ(rd(&t, BFAR), shared ? 0x1234u : 0x48000000u);
+        CHECK_EQ(dbg_rd32(&t, CFSR), SIM_CFSR_PRECISERR | SIM_CFSR_BFARVALID);
+        dbg_wr32(&t, CFSR, 0xFFFFFFFFu);
+        CHECK_EQ(dbg_rd32(&t, CFSR), 0);
+        dbg_wr32(&t, HFSR, FORCED);
+        CHECK_EQ(dbg_rd32(&t, HFSR), 0);
+        dbg_wr32(&t, MMFAR, 0x1234);
+        CHECK_EQ(dbg_rd32(&t, BFAR), shared ? 0x1234u : 0x48000000u);
         sim_target_free(&t);
     }
     /* a MemManage address after a BusFault address on the M4: MMARVALID replaces BFARVALID */
     sim_target t;
     setup(&t, "stm32f407");
-    wr(&t, SHCSR, BUSFAULTENA | MEMFAULTENA);
+    dbg_wr32(&t, SHCSR, BUSFAULTENA | MEMFAULTENA);
     inject(&t, SIM_CFSR_PRECISERR, 0x100, true);
     inject(&t, SIM_CFSR_DACCVIOL, 0x200, true);
-    CHECK_EQ(rd(&t, CFSR), SIM_CFSR_PRECISERR | SIM_CFSR_DACCVIOL | SIM_CFSR_MMARVALID);
-    CHECK_EQ(rd(&t, MMFAR), 0x200);
+    CHECK_EQ(dbg_rd32(&t, CFSR), SIM_CFSR_PRECISERR | SIM_CFSR_DACCVIOL | SIM_CFSR_MMARVALID);
+    CHECK_EQ(dbg_rd32(&t, MMFAR), 0x200);
     sim_target_free(&t);
 }
 
@@ -270,49 +252,49 @@ static void test_fault_priority_and_lockup(void)
 {
     sim_target t;
     setup(&t, "stm32f407");
-    wr(&t, SHCSR, USGFAULTENA);
-    wr(&t, SHPR3, 0x40u << 16);      /* PendSV at 0x40 */
-    wr(&t, 0xE000ED18, 0x80u << 16); /* UsageFault at 0x80 */
-    wr(&t, ICSR, 1u << 28);          /* PENDSVSET */
+    dbg_wr32(&t, SHCSR, USGFAULTENA);
+    dbg_wr32(&t, SHPR3, 0x40u << 16);      /* PendSV at 0x40 */
+    dbg_wr32(&t, 0xE000ED18, 0x80u << 16); /* UsageFault at 0x80 */
+    dbg_wr32(&t, ICSR, 1u << 28);          /* PENDSVSET */
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 14);
     inject(&t, SIM_CFSR_UNDEFINSTR, 0, false);
     CHECK_EQ(ipsr(&t), 3);
-    CHECK_EQ(rd(&t, HFSR), FORCED);
+    CHECK_EQ(dbg_rd32(&t, HFSR), FORCED);
     CHECK_EQ(t.cpu.r[14], 0xFFFFFFF1u); /* from handler mode */
     /* a fault in HardFault locks up */
     inject(&t, SIM_CFSR_UNDEFINSTR, 0, false);
     CHECK(t.core.lockup);
     CHECK_EQ(t.cpu.r[15], 0xFFFFFFFEu);
-    CHECK(rd(&t, DHCSR) & (1u << 19));
+    CHECK(dbg_rd32(&t, DHCSR) & (1u << 19));
     /* NMI preempts the lockup; its frame holds the lockup address */
-    wr(&t, ICSR, 1u << 31);
+    dbg_wr32(&t, ICSR, 1u << 31);
     run(&t, 2 * US);
     CHECK(!t.core.lockup);
     CHECK_EQ(ipsr(&t), 2);
-    CHECK_EQ(rd(&t, t.cpu.r[13] + 0x18), 0xFFFFFFFEu);
+    CHECK_EQ(dbg_rd32(&t, t.cpu.r[13] + 0x18), 0xFFFFFFFEu);
     /* a fault in NMI locks up for good */
     inject(&t, SIM_CFSR_UNDEFINSTR, 0, false);
-    wr(&t, ICSR, 1u << 31);
+    dbg_wr32(&t, ICSR, 1u << 31);
     run(&t, 2 * US);
     CHECK(t.core.lockup);
     sim_target_free(&t);
 
     /* UsageFault above PendSV: it preempts */
     setup(&t, "stm32f407");
-    wr(&t, SHCSR, USGFAULTENA);
-    wr(&t, SHPR3, 0x40u << 16);
-    wr(&t, 0xE000ED18, 0x20u << 16);
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, SHCSR, USGFAULTENA);
+    dbg_wr32(&t, SHPR3, 0x40u << 16);
+    dbg_wr32(&t, 0xE000ED18, 0x20u << 16);
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
     inject(&t, SIM_CFSR_UNDEFINSTR, 0, false);
     CHECK_EQ(ipsr(&t), 6);
-    CHECK_EQ(rd(&t, SHCSR), USGFAULTENA | (1u << 10) | (1u << 3)); /* PENDSVACT, USGFAULTACT */
+    CHECK_EQ(dbg_rd32(&t, SHCSR), USGFAULTENA | (1u << 10) | (1u << 3)); /* PENDSVACT, USGFAULTACT */
     sim_target_free(&t);
 
     /* FAULTMASK: execution priority -1, a fault locks up */
     setup(&t, "stm32f407");
-    wr(&t, SHCSR, USGFAULTENA);
+    dbg_wr32(&t, SHCSR, USGFAULTENA);
     t.cpu.faultmask = 1;
     inject(&t, SIM_CFSR_UNDEFINSTR, 0, false);
     CHECK(t.core.lockup);
@@ -321,15 +303,15 @@ static void test_fault_priority_and_lockup(void)
 
 static void enable_irqs(sim_target *t, const uint8_t *priorities, unsigned count)
 {
-    wr(t, ISER0, (1u << count) - 1);
+    dbg_wr32(t, ISER0, (1u << count) - 1);
     for (unsigned i = 0; i < count; i++)
         CHECK_EQ(sim_bus_write(t, IPR0 + i, 1, priorities[i], SIM_MASTER_DEBUG), SIM_BUS_OK);
 }
 
 static void set_prigroup(sim_target *t, unsigned prigroup)
 {
-    wr(t, AIRCR, 0x05FA0000u | prigroup << 8);
-    CHECK_EQ((rd(t, AIRCR) >> 8) & 7, prigroup);
+    dbg_wr32(t, AIRCR, 0x05FA0000u | prigroup << 8);
+    CHECK_EQ((dbg_rd32(t, AIRCR) >> 8) & 7, prigroup);
 }
 
 static void test_priority_grouping(void)
@@ -340,28 +322,28 @@ static void test_priority_grouping(void)
     setup(&t, "stm32f407");
     enable_irqs(&t, prio, 3);
     set_prigroup(&t, 3);
-    wr(&t, ISPR0, 2);
+    dbg_wr32(&t, ISPR0, 2);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 17);
-    wr(&t, ISPR0, 1);
+    dbg_wr32(&t, ISPR0, 1);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 16);
-    CHECK_EQ(rd(&t, 0xE000E300), 3); /* IABR: both active, nested */
-    CHECK_EQ(rd(&t, ICSR) & (1u << 11), 0); /* RETTOBASE clear: another is active */
+    CHECK_EQ(dbg_rd32(&t, 0xE000E300), 3); /* IABR: both active, nested */
+    CHECK_EQ(dbg_rd32(&t, ICSR) & (1u << 11), 0); /* RETTOBASE clear: another is active */
     sim_target_free(&t);
 
     /* PRIGROUP 5: group bits 7:6, 0x40 and 0x50 are one group: no preemption */
     setup(&t, "stm32f407");
     enable_irqs(&t, prio, 3);
     set_prigroup(&t, 5);
-    wr(&t, ISPR0, 2);
+    dbg_wr32(&t, ISPR0, 2);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 17);
-    CHECK(rd(&t, ICSR) & (1u << 11)); /* RETTOBASE */
-    wr(&t, ISPR0, 1);
+    CHECK(dbg_rd32(&t, ICSR) & (1u << 11)); /* RETTOBASE */
+    dbg_wr32(&t, ISPR0, 1);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 17);
-    uint32_t icsr = rd(&t, ICSR);
+    uint32_t icsr = dbg_rd32(&t, ICSR);
     CHECK_EQ((icsr >> 12) & 0x1FF, 16); /* VECTPENDING */
     CHECK(icsr & (1u << 22));           /* ISRPENDING */
     CHECK_EQ(icsr & 0x1FF, 17);         /* VECTACTIVE */
@@ -374,13 +356,13 @@ static void test_priority_grouping(void)
     setup(&t, "stm32f407");
     enable_irqs(&t, prio, 3);
     set_prigroup(&t, 5);
-    wr(&t, ISPR0, 6); /* IRQ1 (0x50) and IRQ2 (0x40) */
+    dbg_wr32(&t, ISPR0, 6); /* IRQ1 (0x50) and IRQ2 (0x40) */
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 18);
     sim_target_free(&t);
     setup(&t, "stm32f407");
     enable_irqs(&t, prio, 3);
-    wr(&t, ISPR0, 5); /* IRQ0 and IRQ2, both 0x40 */
+    dbg_wr32(&t, ISPR0, 5); /* IRQ0 and IRQ2, both 0x40 */
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 16);
     sim_target_free(&t);
@@ -393,11 +375,11 @@ static void test_basepri(void)
     setup(&t, "stm32f407");
     enable_irqs(&t, prio, 2);
     CHECK(sim_cpu_write_reg(&t, SIM_REG_SPECIAL, 0x40u << 8)); /* BASEPRI 0x40 */
-    wr(&t, ISPR0, 1);
+    dbg_wr32(&t, ISPR0, 1);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 0); /* 0x40 is masked */
-    CHECK_EQ((rd(&t, ICSR) >> 12) & 0x1FF, 16);
-    wr(&t, ISPR0, 2);
+    CHECK_EQ((dbg_rd32(&t, ICSR) >> 12) & 0x1FF, 16);
+    dbg_wr32(&t, ISPR0, 2);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 17); /* 0x30 gets through */
     sim_target_free(&t);
@@ -406,7 +388,7 @@ static void test_basepri(void)
     setup(&t, "stm32f407");
     enable_irqs(&t, prio, 2);
     t.cpu.basepri = 0x40;
-    wr(&t, ISPR0, 1);
+    dbg_wr32(&t, ISPR0, 1);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 0);
     t.cpu.basepri = 0x50;
@@ -418,7 +400,7 @@ static void test_basepri(void)
     setup(&t, "stm32f407");
     enable_irqs(&t, prio, 2);
     CHECK(sim_cpu_write_reg(&t, SIM_REG_SPECIAL, 0x50u << 8));
-    wr(&t, ISPR0, 1);
+    dbg_wr32(&t, ISPR0, 1);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 16);
     sim_target_free(&t);
@@ -426,15 +408,15 @@ static void test_basepri(void)
     enable_irqs(&t, prio, 2);
     set_prigroup(&t, 5);
     CHECK(sim_cpu_write_reg(&t, SIM_REG_SPECIAL, 0x50u << 8));
-    wr(&t, ISPR0, 1);
+    dbg_wr32(&t, ISPR0, 1);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 0);
     /* a configurable fault at or below BASEPRI escalates */
-    wr(&t, SHCSR, USGFAULTENA);
-    wr(&t, 0xE000ED18, 0x40u << 16);
+    dbg_wr32(&t, SHCSR, USGFAULTENA);
+    dbg_wr32(&t, 0xE000ED18, 0x40u << 16);
     inject(&t, SIM_CFSR_DIVBYZERO, 0, false);
     CHECK_EQ(ipsr(&t), 3);
-    CHECK_EQ(rd(&t, HFSR), FORCED);
+    CHECK_EQ(dbg_rd32(&t, HFSR), FORCED);
     sim_target_free(&t);
 }
 
@@ -445,10 +427,10 @@ static void test_faultmask(void)
     setup(&t, "stm32f407");
     enable_irqs(&t, prio, 1);
     CHECK(sim_cpu_write_reg(&t, SIM_REG_SPECIAL, 1u << 16)); /* FAULTMASK */
-    wr(&t, ISPR0, 1);
+    dbg_wr32(&t, ISPR0, 1);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 0); /* priority 0 masked */
-    wr(&t, ICSR, 1u << 31); /* NMI gets through */
+    dbg_wr32(&t, ICSR, 1u << 31); /* NMI gets through */
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 2);
     /* returning from NMI keeps FAULTMASK */
@@ -473,18 +455,18 @@ static void test_svc_escalates_at_its_priority(void)
     code(&t, THREAD_CODE, &svc, 1);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 11);
-    CHECK_EQ(rd(&t, t.cpu.r[13] + 0x18), THREAD_CODE + 2);
+    CHECK_EQ(dbg_rd32(&t, t.cpu.r[13] + 0x18), THREAD_CODE + 2);
     sim_target_free(&t);
 
     setup(&t, "stm32f407");
     code(&t, HANDLER(14), &svc, 1);
-    wr(&t, SHPR2, 0xF0u << 24); /* SVCall 0xF0 */
-    wr(&t, SHPR3, 0xF0u << 16); /* PendSV 0xF0 */
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, SHPR2, 0xF0u << 24); /* SVCall 0xF0 */
+    dbg_wr32(&t, SHPR3, 0xF0u << 16); /* PendSV 0xF0 */
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 3);
-    CHECK_EQ(rd(&t, HFSR), FORCED);
-    CHECK_EQ(rd(&t, t.cpu.r[13] + 0x18), HANDLER(14) + 2);
+    CHECK_EQ(dbg_rd32(&t, HFSR), FORCED);
+    CHECK_EQ(dbg_rd32(&t, t.cpu.r[13] + 0x18), HANDLER(14) + 2);
     sim_target_free(&t);
 }
 
@@ -498,42 +480,42 @@ static void test_invpc(void)
     for (unsigned enabled = 0; enabled < 2; enabled++) {
         sim_target t;
         setup(&t, "stm32f103");
-        if (enabled) wr(&t, SHCSR, USGFAULTENA);
+        if (enabled) dbg_wr32(&t, SHCSR, USGFAULTENA);
         code(&t, HANDLER(14), bad_return, 3);
-        wr(&t, ICSR, 1u << 28);
+        dbg_wr32(&t, ICSR, 1u << 28);
         run(&t, 2 * US);
         CHECK_EQ(ipsr(&t), enabled ? 6u : 3u);
-        CHECK_EQ(rd(&t, CFSR), SIM_CFSR_INVPC);
-        CHECK_EQ(rd(&t, HFSR), enabled ? 0 : FORCED);
+        CHECK_EQ(dbg_rd32(&t, CFSR), SIM_CFSR_INVPC);
+        CHECK_EQ(dbg_rd32(&t, HFSR), enabled ? 0 : FORCED);
         CHECK_EQ(t.cpu.r[14], 0xFFFFFFF5u); /* LR: the EXC_RETURN that failed */
         CHECK_EQ(t.cpu.r[13], STACK_TOP - 0x20); /* no second frame: PendSV's is still there */
-        CHECK_EQ(rd(&t, STACK_TOP - 0x20 + 0x18), THREAD_CODE);
+        CHECK_EQ(dbg_rd32(&t, STACK_TOP - 0x20 + 0x18), THREAD_CODE);
         CHECK(!t.core.active[14]); /* PendSV was deactivated */
         sim_target_free(&t);
     }
     /* returning to thread mode while another exception is active (NONBASETHRDENA clear) */
     sim_target t;
     setup(&t, "stm32f407");
-    wr(&t, SHPR3, 0xF0u << 24);              /* SysTick below PendSV */
-    wr(&t, SHCSR, USGFAULTENA | (1u << 11)); /* SysTick marked active by the debugger */
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, SHPR3, 0xF0u << 24);              /* SysTick below PendSV */
+    dbg_wr32(&t, SHCSR, USGFAULTENA | (1u << 11)); /* SysTick marked active by the debugger */
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 14);
     return_from_handler(&t);
     CHECK_EQ(ipsr(&t), 6);
-    CHECK_EQ(rd(&t, CFSR), SIM_CFSR_INVPC);
+    CHECK_EQ(dbg_rd32(&t, CFSR), SIM_CFSR_INVPC);
     sim_target_free(&t);
     /* with NONBASETHRDENA the same return is allowed */
     setup(&t, "stm32f407");
-    wr(&t, CCR, rd(&t, CCR) | 1);
-    wr(&t, SHPR3, 0xF0u << 24);
-    wr(&t, SHCSR, USGFAULTENA | (1u << 11));
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, CCR, dbg_rd32(&t, CCR) | 1);
+    dbg_wr32(&t, SHPR3, 0xF0u << 24);
+    dbg_wr32(&t, SHCSR, USGFAULTENA | (1u << 11));
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
     return_from_handler(&t);
     CHECK_EQ(ipsr(&t), 0);
     CHECK_EQ(t.cpu.r[15], THREAD_CODE);
-    CHECK_EQ(rd(&t, CFSR), 0);
+    CHECK_EQ(dbg_rd32(&t, CFSR), 0);
     sim_target_free(&t);
 }
 
@@ -547,13 +529,13 @@ static void test_unstkerr(void)
         setup(&t, "stm32f407");
         uint32_t v;
         CHECK_EQ(sim_bus_read(&t, UNMAPPED, 4, &v, SIM_MASTER_CPU), SIM_BUS_FAULT);
-        if (enabled) wr(&t, SHCSR, BUSFAULTENA);
+        if (enabled) dbg_wr32(&t, SHCSR, BUSFAULTENA);
         code(&t, HANDLER(14), unstack_from_nowhere, 4);
-        wr(&t, ICSR, 1u << 28);
+        dbg_wr32(&t, ICSR, 1u << 28);
         run(&t, 3 * US);
         CHECK_EQ(ipsr(&t), enabled ? 5u : 3u);
-        CHECK_EQ(rd(&t, CFSR), SIM_CFSR_UNSTKERR); /* no BFARVALID */
-        CHECK_EQ(rd(&t, HFSR), enabled ? 0 : FORCED);
+        CHECK_EQ(dbg_rd32(&t, CFSR), SIM_CFSR_UNSTKERR); /* no BFARVALID */
+        CHECK_EQ(dbg_rd32(&t, HFSR), enabled ? 0 : FORCED);
         CHECK_EQ(t.cpu.r[14], 0xFFFFFFF9u);
         CHECK_EQ(t.cpu.r[13], UNMAPPED); /* taken without stacking */
         CHECK(!t.core.active[14]);
@@ -566,32 +548,32 @@ static void test_stkerr(void)
     for (unsigned enabled = 0; enabled < 2; enabled++) {
         sim_target t;
         setup(&t, "stm32f407");
-        if (enabled) wr(&t, SHCSR, BUSFAULTENA);
-        wr(&t, SHPR3, 0xF0u << 16);
+        if (enabled) dbg_wr32(&t, SHCSR, BUSFAULTENA);
+        dbg_wr32(&t, SHPR3, 0xF0u << 16);
         /* thread mode on a process stack that is not there */
         CHECK(sim_cpu_write_reg(&t, SIM_REG_SPECIAL, 2u << 24));
         CHECK(sim_cpu_write_reg(&t, SIM_REG_PSP, UNMAPPED + 0x100));
-        wr(&t, ICSR, 1u << 28);
+        dbg_wr32(&t, ICSR, 1u << 28);
         run(&t, 2 * US);
         CHECK_EQ(ipsr(&t), enabled ? 5u : 3u);
-        CHECK_EQ(rd(&t, CFSR), SIM_CFSR_STKERR);
-        CHECK_EQ(rd(&t, HFSR), enabled ? 0 : FORCED);
+        CHECK_EQ(dbg_rd32(&t, CFSR), SIM_CFSR_STKERR);
+        CHECK_EQ(dbg_rd32(&t, HFSR), enabled ? 0 : FORCED);
         CHECK(t.core.active[14]); /* PendSV was entered, then preempted */
         CHECK_EQ(sim_cpu_get_psp(&t.cpu), UNMAPPED + 0x100 - 0x20);
         CHECK_EQ(t.cpu.r[14], 0xFFFFFFF1u);
-        CHECK_EQ(rd(&t, t.cpu.r[13] + 0x18), HANDLER(14)); /* the fault came before its first instruction */
-        CHECK_EQ(rd(&t, SHCSR) & (1u << 10), 1u << 10); /* PENDSVACT */
+        CHECK_EQ(dbg_rd32(&t, t.cpu.r[13] + 0x18), HANDLER(14)); /* the fault came before its first instruction */
+        CHECK_EQ(dbg_rd32(&t, SHCSR) & (1u << 10), 1u << 10); /* PENDSVACT */
         sim_target_free(&t);
     }
     /* with the main stack gone too, the escalation ends in lockup */
     sim_target t;
     setup(&t, "stm32f407");
-    wr(&t, SHCSR, BUSFAULTENA);
+    dbg_wr32(&t, SHCSR, BUSFAULTENA);
     CHECK(sim_cpu_write_reg(&t, SIM_REG_MSP, UNMAPPED + 0x100));
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
     CHECK(t.core.lockup);
-    CHECK(rd(&t, HFSR) & FORCED);
+    CHECK(dbg_rd32(&t, HFSR) & FORCED);
     sim_target_free(&t);
 }
 
@@ -602,18 +584,18 @@ static void test_vecttbl(void)
     /* a table at the end of SRAM: HardFault's vector is in it, IRQ 20's is past the end */
     const uint32_t table = 0x2001FF80u, hardfault = HANDLER(3) | 1;
     CHECK_EQ(sim_target_load(&t, table + 12, (const uint8_t *)&hardfault, 4), SIM_OK);
-    wr(&t, VTOR, table);
-    CHECK_EQ(rd(&t, VTOR), table);
+    dbg_wr32(&t, VTOR, table);
+    CHECK_EQ(dbg_rd32(&t, VTOR), table);
     uint32_t v;
     CHECK_EQ(sim_bus_read(&t, table + 4 * 36, 4, &v, SIM_MASTER_CPU), SIM_BUS_FAULT);
-    wr(&t, ISER0, 1u << 20);
-    wr(&t, ISPR0, 1u << 20);
+    dbg_wr32(&t, ISER0, 1u << 20);
+    dbg_wr32(&t, ISPR0, 1u << 20);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 3);
-    CHECK_EQ(rd(&t, HFSR), VECTTBL);
-    CHECK_EQ(rd(&t, CFSR), 0);
+    CHECK_EQ(dbg_rd32(&t, HFSR), VECTTBL);
+    CHECK_EQ(dbg_rd32(&t, CFSR), 0);
     CHECK_EQ(t.cpu.r[13], STACK_TOP - 0x20);
-    CHECK_EQ(rd(&t, STACK_TOP - 0x20 + 0x18), THREAD_CODE);
+    CHECK_EQ(dbg_rd32(&t, STACK_TOP - 0x20 + 0x18), THREAD_CODE);
     CHECK_EQ(t.cpu.r[14], 0xFFFFFFF9u);
     CHECK(!t.core.active[36]);
     sim_target_free(&t);
@@ -626,15 +608,15 @@ static void test_stkalign(void)
     for (unsigned align = 0; align < 2; align++) {
         sim_target t;
         setup(&t, "stm32f103");
-        CHECK_EQ(rd(&t, CCR), 0x200); /* STKALIGN after reset */
-        wr(&t, CCR, align ? 0x200 : 0);
+        CHECK_EQ(dbg_rd32(&t, CCR), 0x200); /* STKALIGN after reset */
+        dbg_wr32(&t, CCR, align ? 0x200 : 0);
         CHECK(sim_cpu_write_reg(&t, SIM_REG_MSP, STACK_TOP - 4));
-        wr(&t, ICSR, 1u << 28);
+        dbg_wr32(&t, ICSR, 1u << 28);
         run(&t, 2 * US);
         CHECK_EQ(ipsr(&t), 14);
         uint32_t frame = align ? STACK_TOP - 0x28 : STACK_TOP - 0x24;
         CHECK_EQ(t.cpu.r[13], frame);
-        CHECK_EQ(rd(&t, frame + 0x1C) & (1u << 9), align ? 1u << 9 : 0);
+        CHECK_EQ(dbg_rd32(&t, frame + 0x1C) & (1u << 9), align ? 1u << 9 : 0);
         return_from_handler(&t);
         CHECK_EQ(ipsr(&t), 0);
         CHECK_EQ(t.cpu.r[13], STACK_TOP - 4);
@@ -647,7 +629,7 @@ static void test_exc_return_values(void)
 {
     sim_target t;
     setup(&t, "stm32f407");
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
     CHECK_EQ(t.cpu.r[14], 0xFFFFFFF9u); /* no FP context: basic frame */
     return_from_handler(&t);
@@ -655,7 +637,7 @@ static void test_exc_return_values(void)
     CHECK(sim_cpu_write_reg(&t, SIM_REG_PSP, STACK_TOP - 0x800));
     CHECK(sim_cpu_write_reg(&t, SIM_REG_SPECIAL, 2u << 24));
     t.cpu.control |= CONTROL_FPCA;
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
     CHECK_EQ(t.cpu.r[14], 0xFFFFFFEDu);
     CHECK_EQ(sim_cpu_get_psp(&t.cpu), STACK_TOP - 0x800 - 0x68);
@@ -667,7 +649,7 @@ static void test_exc_return_values(void)
     /* on the M3, no FP extension: always the F_ values */
     setup(&t, "stm32f103");
     t.cpu.control |= CONTROL_FPCA; /* not implemented there: ignored */
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
     CHECK_EQ(t.cpu.r[14], 0xFFFFFFF9u);
     CHECK_EQ(t.cpu.r[13], STACK_TOP - 0x20);
@@ -686,40 +668,40 @@ static void test_lazy_fp_stacking(void)
 {
     sim_target t;
     setup(&t, "stm32h743");
-    CHECK_EQ(rd(&t, FPCCR), ASPEN_LSPEN);
-    wr(&t, CPACR, 0xF << 20);
-    wr(&t, FPDSCR, 0x03C00000u); /* DN, FZ, RMode = round towards zero */
+    CHECK_EQ(dbg_rd32(&t, FPCCR), ASPEN_LSPEN);
+    dbg_wr32(&t, CPACR, 0xF << 20);
+    dbg_wr32(&t, FPDSCR, 0x03C00000u); /* DN, FZ, RMode = round towards zero */
     fill_fp(&t, 0x11223344u);
     t.cpu.control |= CONTROL_FPCA;
     uint8_t marker[0x68];
     memset(marker, 0xA5, sizeof marker);
     CHECK_EQ(sim_target_load(&t, STACK_TOP - 0x68, marker, sizeof marker), SIM_OK);
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 14);
     uint32_t frame = STACK_TOP - 0x68;
     CHECK_EQ(t.cpu.r[13], frame);
     CHECK_EQ(t.cpu.r[14], 0xFFFFFFE9u);
     CHECK_EQ(t.cpu.control & CONTROL_FPCA, 0);
-    CHECK_EQ(rd(&t, FPCAR), frame + 0x20);
+    CHECK_EQ(dbg_rd32(&t, FPCAR), frame + 0x20);
     /* LSPACT, THREAD (from thread mode), HFRDY (HardFault could be taken then) */
-    CHECK_EQ(rd(&t, FPCCR), ASPEN_LSPEN | LSPACT | (1u << 3) | (1u << 4));
-    CHECK_EQ(rd(&t, frame + 0x18), THREAD_CODE);
-    CHECK_EQ(rd(&t, frame + 0x20), 0xA5A5A5A5u); /* only reserved */
-    CHECK_EQ(rd(&t, frame + 0x60), 0xA5A5A5A5u);
+    CHECK_EQ(dbg_rd32(&t, FPCCR), ASPEN_LSPEN | LSPACT | (1u << 3) | (1u << 4));
+    CHECK_EQ(dbg_rd32(&t, frame + 0x18), THREAD_CODE);
+    CHECK_EQ(dbg_rd32(&t, frame + 0x20), 0xA5A5A5A5u); /* only reserved */
+    CHECK_EQ(dbg_rd32(&t, frame + 0x60), 0xA5A5A5A5u);
 
     /* the handler's first FP instruction preserves the state, then starts a new context */
     CHECK(sim_exc_fp_used(&t));
-    for (unsigned i = 0; i < 16; i++) CHECK_EQ(rd(&t, frame + 0x20 + 4 * i), 0x11223344u + i * 0x01010101u);
-    CHECK_EQ(rd(&t, frame + 0x60), 0xF8000000u);
-    CHECK_EQ(rd(&t, frame + 0x64), 0xA5A5A5A5u); /* the reserved word */
-    CHECK_EQ(rd(&t, FPCCR) & LSPACT, 0);
+    for (unsigned i = 0; i < 16; i++) CHECK_EQ(dbg_rd32(&t, frame + 0x20 + 4 * i), 0x11223344u + i * 0x01010101u);
+    CHECK_EQ(dbg_rd32(&t, frame + 0x60), 0xF8000000u);
+    CHECK_EQ(dbg_rd32(&t, frame + 0x64), 0xA5A5A5A5u); /* the reserved word */
+    CHECK_EQ(dbg_rd32(&t, FPCCR) & LSPACT, 0);
     CHECK(t.cpu.control & CONTROL_FPCA);
     CHECK_EQ(t.cpu.fpscr, 0xFBC00000u); /* flags kept, FPDSCR's modes taken */
     /* a second FP instruction preserves nothing more */
     fill_fp(&t, 0x55000000u);
     CHECK(sim_exc_fp_used(&t));
-    CHECK_EQ(rd(&t, frame + 0x20), 0x11223344u);
+    CHECK_EQ(dbg_rd32(&t, frame + 0x20), 0x11223344u);
 
     /* the return restores S0-S15 and FPSCR from the frame; S16-S31 are the callee's */
     return_from_handler(&t);
@@ -743,11 +725,11 @@ static void test_lazy_fp_unused(void)
     uint8_t marker[0x68];
     memset(marker, 0x5A, sizeof marker);
     CHECK_EQ(sim_target_load(&t, STACK_TOP - 0x68, marker, sizeof marker), SIM_OK);
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
-    CHECK(rd(&t, FPCCR) & LSPACT);
+    CHECK(dbg_rd32(&t, FPCCR) & LSPACT);
     return_from_handler(&t);
-    CHECK_EQ(rd(&t, FPCCR) & LSPACT, 0);
+    CHECK_EQ(dbg_rd32(&t, FPCCR) & LSPACT, 0);
     CHECK_EQ(t.cpu.r[13], STACK_TOP);
     CHECK_EQ(t.cpu.s[0], 0x1000u); /* not loaded from the never-written frame */
     CHECK_EQ(t.cpu.s[15], 0x1000u + 15 * 0x01010101u);
@@ -760,19 +742,19 @@ static void test_eager_fp_stacking(void)
 {
     sim_target t;
     setup(&t, "stm32f407");
-    wr(&t, FPCCR, 0x80000000u); /* ASPEN only */
+    dbg_wr32(&t, FPCCR, 0x80000000u); /* ASPEN only */
     fill_fp(&t, 0x3F800000u);
     t.cpu.control |= CONTROL_FPCA;
     CHECK(sim_cpu_write_reg(&t, SIM_REG_MSP, STACK_TOP - 4));
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
     uint32_t frame = STACK_TOP - 4 - 0x68 - 4;
     CHECK_EQ(t.cpu.r[13], frame);
     CHECK_EQ(t.cpu.r[14], 0xFFFFFFE9u);
-    CHECK_EQ(rd(&t, frame + 0x1C) & (1u << 9), 1u << 9);
-    for (unsigned i = 0; i < 16; i++) CHECK_EQ(rd(&t, frame + 0x20 + 4 * i), 0x3F800000u + i * 0x01010101u);
-    CHECK_EQ(rd(&t, frame + 0x60), 0xF8000000u);
-    CHECK_EQ(rd(&t, FPCCR), 0x80000000u); /* no LSPACT */
+    CHECK_EQ(dbg_rd32(&t, frame + 0x1C) & (1u << 9), 1u << 9);
+    for (unsigned i = 0; i < 16; i++) CHECK_EQ(dbg_rd32(&t, frame + 0x20 + 4 * i), 0x3F800000u + i * 0x01010101u);
+    CHECK_EQ(dbg_rd32(&t, frame + 0x60), 0xF8000000u);
+    CHECK_EQ(dbg_rd32(&t, FPCCR), 0x80000000u); /* no LSPACT */
     /* the handler changes the registers; the return brings the thread's back */
     fill_fp(&t, 0);
     t.cpu.fpscr = 0;
@@ -789,10 +771,10 @@ static void test_fp_used_without_aspen(void)
 {
     sim_target t;
     setup(&t, "stm32f407");
-    wr(&t, FPCCR, 0);
+    dbg_wr32(&t, FPCCR, 0);
     CHECK(sim_exc_fp_used(&t));
     CHECK_EQ(t.cpu.control & CONTROL_FPCA, 0);
-    wr(&t, FPCCR, ASPEN_LSPEN);
+    dbg_wr32(&t, FPCCR, ASPEN_LSPEN);
     CHECK(sim_exc_fp_used(&t));
     CHECK(t.cpu.control & CONTROL_FPCA);
     sim_target_free(&t);
@@ -803,15 +785,15 @@ static void test_lazy_preservation_fault(void)
 {
     sim_target t;
     setup(&t, "stm32f407");
-    wr(&t, SHCSR, BUSFAULTENA);
-    wr(&t, FPCCR, ASPEN_LSPEN | LSPACT);
-    wr(&t, FPCAR, UNMAPPED);
+    dbg_wr32(&t, SHCSR, BUSFAULTENA);
+    dbg_wr32(&t, FPCCR, ASPEN_LSPEN | LSPACT);
+    dbg_wr32(&t, FPCAR, UNMAPPED);
     CHECK(!sim_exc_fp_used(&t));
     CHECK_EQ(t.cpu.fault.cfsr, SIM_CFSR_LSPERR);
-    CHECK(rd(&t, FPCCR) & LSPACT);
+    CHECK(dbg_rd32(&t, FPCCR) & LSPACT);
     sim_core_fault(&t);
     CHECK_EQ(ipsr(&t), 5);
-    CHECK_EQ(rd(&t, CFSR), SIM_CFSR_LSPERR);
+    CHECK_EQ(dbg_rd32(&t, CFSR), SIM_CFSR_LSPERR);
     sim_target_free(&t);
 }
 
@@ -840,22 +822,22 @@ static void test_vector_catch(void)
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sim_target t;
         setup(&t, "stm32f407");
-        wr(&t, DHCSR, KEY | 1);
-        wr(&t, DEMCR, cases[i].demcr);
-        wr(&t, SHCSR, cases[i].shcsr);
+        dbg_wr32(&t, DHCSR, KEY | 1);
+        dbg_wr32(&t, DEMCR, cases[i].demcr);
+        dbg_wr32(&t, SHCSR, cases[i].shcsr);
         inject(&t, cases[i].cfsr, 0x40000000u, cases[i].cfsr == SIM_CFSR_PRECISERR);
         CHECK_EQ(ipsr(&t), cases[i].handler);
         CHECK_EQ(t.cpu.r[15], HANDLER(cases[i].handler));
-        CHECK_EQ((rd(&t, DHCSR) >> 17) & 1, cases[i].halts);
-        CHECK_EQ((rd(&t, DFSR) >> 3) & 1, cases[i].halts);
+        CHECK_EQ((dbg_rd32(&t, DHCSR) >> 17) & 1, cases[i].halts);
+        CHECK_EQ((dbg_rd32(&t, DFSR) >> 3) & 1, cases[i].halts);
         sim_target_free(&t);
     }
     /* without C_DEBUGEN there is no catch */
     sim_target t;
     setup(&t, "stm32f407");
-    wr(&t, DEMCR, 0x7F0u);
+    dbg_wr32(&t, DEMCR, 0x7F0u);
     inject(&t, 0, 0, false);
-    CHECK(!(rd(&t, DHCSR) & (1u << 17)));
+    CHECK(!(dbg_rd32(&t, DHCSR) & (1u << 17)));
     sim_target_free(&t);
 }
 
@@ -867,45 +849,45 @@ static void test_scb_registers(void)
         sim_target t;
         setup(&t, v7m_profiles[p]);
         bool fpu = p > 0;
-        CHECK_EQ(rd(&t, CCR), ccr_reset[p]);
-        wr(&t, CCR, 0xFFFFFFFFu);
-        CHECK_EQ(rd(&t, CCR), p == 2 ? 0x7031Bu : 0x31Bu);
-        wr(&t, CCR, 0);
-        CHECK_EQ(rd(&t, CCR), p == 2 ? 0x40000u : 0);
-        wr(&t, VTOR, 0xFFFFFFFFu);
-        CHECK_EQ(rd(&t, VTOR), vtor_mask[p]);
-        CHECK_EQ(rd(&t, FPCCR), fpu ? ASPEN_LSPEN : 0);
-        wr(&t, CPACR, 0xFFFFFFFFu);
-        CHECK_EQ(rd(&t, CPACR), fpu ? 0x00F00000u : 0);
-        wr(&t, FPDSCR, 0xFFFFFFFFu);
-        CHECK_EQ(rd(&t, FPDSCR), fpu ? 0x07C00000u : 0);
-        wr(&t, FPCAR, 0x20001237u);
-        CHECK_EQ(rd(&t, FPCAR), fpu ? 0x20001230u : 0);
+        CHECK_EQ(dbg_rd32(&t, CCR), ccr_reset[p]);
+        dbg_wr32(&t, CCR, 0xFFFFFFFFu);
+        CHECK_EQ(dbg_rd32(&t, CCR), p == 2 ? 0x7031Bu : 0x31Bu);
+        dbg_wr32(&t, CCR, 0);
+        CHECK_EQ(dbg_rd32(&t, CCR), p == 2 ? 0x40000u : 0);
+        dbg_wr32(&t, VTOR, 0xFFFFFFFFu);
+        CHECK_EQ(dbg_rd32(&t, VTOR), vtor_mask[p]);
+        CHECK_EQ(dbg_rd32(&t, FPCCR), fpu ? ASPEN_LSPEN : 0);
+        dbg_wr32(&t, CPACR, 0xFFFFFFFFu);
+        CHECK_EQ(dbg_rd32(&t, CPACR), fpu ? 0x00F00000u : 0);
+        dbg_wr32(&t, FPDSCR, 0xFFFFFFFFu);
+        CHECK_EQ(dbg_rd32(&t, FPDSCR), fpu ? 0x07C00000u : 0);
+        dbg_wr32(&t, FPCAR, 0x20001237u);
+        CHECK_EQ(dbg_rd32(&t, FPCAR), fpu ? 0x20001230u : 0);
         /* AIRCR: PRIGROUP needs the key; VECTKEYSTAT reads 0xFA05 */
-        wr(&t, AIRCR, 0x00000500u);
-        CHECK_EQ(rd(&t, AIRCR), 0xFA050000u);
-        wr(&t, AIRCR, 0x05FA0500u);
-        CHECK_EQ(rd(&t, AIRCR), 0xFA050500u);
+        dbg_wr32(&t, AIRCR, 0x00000500u);
+        CHECK_EQ(dbg_rd32(&t, AIRCR), 0xFA050000u);
+        dbg_wr32(&t, AIRCR, 0x05FA0500u);
+        CHECK_EQ(dbg_rd32(&t, AIRCR), 0xFA050500u);
         /* SHCSR: enables and the pending/active state, as debuggers show it */
-        wr(&t, SHCSR, 0x70000u | (1u << 15));
-        CHECK_EQ(rd(&t, SHCSR), 0x70000u | (1u << 15)); /* SVCALLPENDED */
+        dbg_wr32(&t, SHCSR, 0x70000u | (1u << 15));
+        CHECK_EQ(dbg_rd32(&t, SHCSR), 0x70000u | (1u << 15)); /* SVCALLPENDED */
         CHECK(t.core.pending[11]);
-        wr(&t, SHCSR, 0);
+        dbg_wr32(&t, SHCSR, 0);
         CHECK(!t.core.pending[11]);
         /* ICSR: PendSV and SysTick set/clear */
-        wr(&t, ICSR, (1u << 28) | (1u << 26));
-        uint32_t icsr = rd(&t, ICSR);
+        dbg_wr32(&t, ICSR, (1u << 28) | (1u << 26));
+        uint32_t icsr = dbg_rd32(&t, ICSR);
         CHECK_EQ(icsr & ((1u << 28) | (1u << 26)), (1u << 28) | (1u << 26));
         CHECK_EQ((icsr >> 12) & 0x1FF, 14); /* same priority: the lower number goes first */
-        wr(&t, ICSR, (1u << 27) | (1u << 25));
-        CHECK_EQ(rd(&t, ICSR) & ((1u << 28) | (1u << 26)), 0);
+        dbg_wr32(&t, ICSR, (1u << 27) | (1u << 25));
+        CHECK_EQ(dbg_rd32(&t, ICSR) & ((1u << 28) | (1u << 26)), 0);
         /* VECTRESET: a core reset brings the SCB back to its reset values */
         uint32_t resets = t.reset_count;
-        wr(&t, CCR, 0x18);
-        wr(&t, AIRCR, 0x05FA0001u);
+        dbg_wr32(&t, CCR, 0x18);
+        dbg_wr32(&t, AIRCR, 0x05FA0001u);
         CHECK_EQ(t.reset_count, resets + 1);
-        CHECK_EQ(rd(&t, AIRCR), 0xFA050000u);
-        CHECK_EQ(rd(&t, CCR), ccr_reset[p]);
+        CHECK_EQ(dbg_rd32(&t, AIRCR), 0xFA050000u);
+        CHECK_EQ(dbg_rd32(&t, CCR), ccr_reset[p]);
         sim_target_free(&t);
     }
 }
@@ -920,20 +902,20 @@ static void test_stir_and_unprivileged_access(void)
         sim_target t;
         setup(&t, "stm32f407");
         code(&t, THREAD_CODE, store, 2);
-        wr(&t, ISER0, 0);
-        if (allowed) wr(&t, CCR, rd(&t, CCR) | 2);
+        dbg_wr32(&t, ISER0, 0);
+        if (allowed) dbg_wr32(&t, CCR, dbg_rd32(&t, CCR) | 2);
         CHECK(sim_cpu_write_reg(&t, SIM_REG_SPECIAL, 1u << 24)); /* nPRIV */
         t.cpu.r[0] = STIR;
         t.cpu.r[1] = 3;
         run(&t, 2 * US);
-        CHECK_EQ(rd(&t, ISPR0), allowed ? 8u : 0);
+        CHECK_EQ(dbg_rd32(&t, ISPR0), allowed ? 8u : 0);
         CHECK_EQ(ipsr(&t), allowed ? 0u : 3u); /* refused: the store faults */
         sim_target_free(&t);
     }
     sim_target t;
     setup(&t, "stm32f407");
-    wr(&t, STIR, 5);
-    CHECK_EQ(rd(&t, ISPR0), 1u << 5);
+    dbg_wr32(&t, STIR, 5);
+    CHECK_EQ(dbg_rd32(&t, ISPR0), 1u << 5);
     CHECK(sim_cpu_write_reg(&t, SIM_REG_SPECIAL, 1u << 24));
     uint32_t v;
     CHECK_EQ(sim_bus_read(&t, CCR, 4, &v, SIM_MASTER_CPU), SIM_BUS_FAULT);
@@ -945,13 +927,13 @@ static void test_sleep_on_exit(void)
 {
     sim_target t;
     setup(&t, "stm32f407");
-    wr(&t, SCR, 2);
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, SCR, 2);
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 14);
     return_from_handler(&t);
     CHECK_EQ(ipsr(&t), 0);
-    CHECK(rd(&t, DHCSR) & (1u << 18)); /* S_SLEEP */
+    CHECK(dbg_rd32(&t, DHCSR) & (1u << 18)); /* S_SLEEP */
     sim_target_free(&t);
 }
 
@@ -963,30 +945,30 @@ static void test_v6m_profile_keeps_the_v6m_model(void)
     sim_target t;
     setup_v6m(&t);
     CHECK_EQ(sim_profile_isa(t.profile), SIM_ISA_V6M);
-    CHECK_EQ(rd(&t, CCR), 0x208);
-    wr(&t, CCR, 0x18);
-    CHECK_EQ(rd(&t, CCR), 0x208);
-    wr(&t, AIRCR, 0x05FA0500u);
-    CHECK_EQ(rd(&t, AIRCR), 0xFA050000u);
+    CHECK_EQ(dbg_rd32(&t, CCR), 0x208);
+    dbg_wr32(&t, CCR, 0x18);
+    CHECK_EQ(dbg_rd32(&t, CCR), 0x208);
+    dbg_wr32(&t, AIRCR, 0x05FA0500u);
+    CHECK_EQ(dbg_rd32(&t, AIRCR), 0xFA050000u);
     CHECK_EQ(sim_bus_write(&t, IPR0, 1, 0xFF, SIM_MASTER_DEBUG), SIM_BUS_OK);
-    CHECK_EQ(rd(&t, IPR0) & 0xFF, 0xC0);
-    wr(&t, SHCSR, USGFAULTENA | BUSFAULTENA | MEMFAULTENA);
-    CHECK_EQ(rd(&t, SHCSR), 0);
+    CHECK_EQ(dbg_rd32(&t, IPR0) & 0xFF, 0xC0);
+    dbg_wr32(&t, SHCSR, USGFAULTENA | BUSFAULTENA | MEMFAULTENA);
+    CHECK_EQ(dbg_rd32(&t, SHCSR), 0);
     inject(&t, SIM_CFSR_PRECISERR, 0x30000000u, true);
     CHECK_EQ(ipsr(&t), 3);
-    CHECK_EQ(rd(&t, CFSR), 0);
-    CHECK_EQ(rd(&t, HFSR), 0);
-    CHECK_EQ(rd(&t, BFAR), 0);
+    CHECK_EQ(dbg_rd32(&t, CFSR), 0);
+    CHECK_EQ(dbg_rd32(&t, HFSR), 0);
+    CHECK_EQ(dbg_rd32(&t, BFAR), 0);
     inject(&t, SIM_CFSR_UNDEFINSTR, 0, false);
     CHECK(t.core.lockup);
     sim_target_free(&t);
 
     /* BASEPRI does not exist: an interrupt at any priority is taken */
     setup_v6m(&t);
-    wr(&t, ISER0, 1);
+    dbg_wr32(&t, ISER0, 1);
     t.cpu.basepri = 0x40;
     CHECK_EQ(sim_bus_write(&t, IPR0, 1, 0x80, SIM_MASTER_DEBUG), SIM_BUS_OK);
-    wr(&t, ISPR0, 1);
+    dbg_wr32(&t, ISPR0, 1);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 16);
     /* an invalid EXC_RETURN is the executor's HardFault */
@@ -994,7 +976,7 @@ static void test_v6m_profile_keeps_the_v6m_model(void)
     t.cpu.r[15] = HANDLER(16);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 3);
-    CHECK_EQ(rd(&t, CFSR), 0);
+    CHECK_EQ(dbg_rd32(&t, CFSR), 0);
     sim_target_free(&t);
 }
 
@@ -1010,12 +992,12 @@ static void test_wfi_wfe_wake_up(void)
     setup(&t, "stm32f407");
     code(&t, THREAD_CODE, wfi_masked, 4);
     t.cpu.r[0] = 0;
-    wr(&t, ISER0, 1);
+    dbg_wr32(&t, ISER0, 1);
     run(&t, 2 * US);
-    CHECK(rd(&t, DHCSR) & (1u << 18)); /* S_SLEEP */
-    wr(&t, ISPR0, 1);
+    CHECK(dbg_rd32(&t, DHCSR) & (1u << 18)); /* S_SLEEP */
+    dbg_wr32(&t, ISPR0, 1);
     run(&t, 2 * US);
-    CHECK(!(rd(&t, DHCSR) & (1u << 18)));
+    CHECK(!(dbg_rd32(&t, DHCSR) & (1u << 18)));
     CHECK_EQ(t.cpu.r[0], 1);
     CHECK_EQ(ipsr(&t), 0); /* PRIMASK: not taken */
     CHECK_EQ(t.cpu.r[15], THREAD_CODE + 6);
@@ -1026,13 +1008,13 @@ static void test_wfi_wfe_wake_up(void)
         code(&t, THREAD_CODE, wfe, 3);
         t.cpu.r[0] = 0;
         t.cpu.event = false;
-        if (sevonpend) wr(&t, SCR, 1u << 4);
+        if (sevonpend) dbg_wr32(&t, SCR, 1u << 4);
         run(&t, 2 * US);
-        CHECK(rd(&t, DHCSR) & (1u << 18));
-        wr(&t, ISPR0, 1); /* IRQ 0 is not enabled */
+        CHECK(dbg_rd32(&t, DHCSR) & (1u << 18));
+        dbg_wr32(&t, ISPR0, 1); /* IRQ 0 is not enabled */
         run(&t, 2 * US);
         CHECK_EQ(t.cpu.r[0], sevonpend);
-        CHECK_EQ((rd(&t, DHCSR) >> 18) & 1, !sevonpend);
+        CHECK_EQ((dbg_rd32(&t, DHCSR) >> 18) & 1, !sevonpend);
         CHECK_EQ(ipsr(&t), 0);
         sim_target_free(&t);
     }
@@ -1071,8 +1053,8 @@ static void test_faults_from_code(void)
             sim_target t;
             setup(&t, "stm32f407");
             code(&t, THREAD_CODE, programs[i].insns, 3);
-            wr(&t, CCR, rd(&t, CCR) | programs[i].ccr_set);
-            if (enabled) wr(&t, SHCSR, USGFAULTENA | BUSFAULTENA | MEMFAULTENA);
+            dbg_wr32(&t, CCR, dbg_rd32(&t, CCR) | programs[i].ccr_set);
+            if (enabled) dbg_wr32(&t, SHCSR, USGFAULTENA | BUSFAULTENA | MEMFAULTENA);
             t.cpu.r[1] = programs[i].r1;
             t.cpu.r[2] = programs[i].r2;
             run(&t, 2 * US);
@@ -1080,10 +1062,10 @@ static void test_faults_from_code(void)
             if (ipsr(&t) != expected) fprintf(stderr, "  %s\n", programs[i].what);
             CHECK_EQ(ipsr(&t), expected);
             CHECK_EQ(t.cpu.r[15], HANDLER(expected));
-            CHECK_EQ(rd(&t, CFSR), programs[i].cfsr);
-            CHECK_EQ(rd(&t, HFSR), enabled ? 0 : FORCED);
-            if (programs[i].cfsr & SIM_CFSR_BFARVALID) CHECK_EQ(rd(&t, BFAR), programs[i].bfar);
-            CHECK_EQ(rd(&t, t.cpu.r[13] + 0x18), THREAD_CODE + programs[i].stacked_pc);
+            CHECK_EQ(dbg_rd32(&t, CFSR), programs[i].cfsr);
+            CHECK_EQ(dbg_rd32(&t, HFSR), enabled ? 0 : FORCED);
+            if (programs[i].cfsr & SIM_CFSR_BFARVALID) CHECK_EQ(dbg_rd32(&t, BFAR), programs[i].bfar);
+            CHECK_EQ(dbg_rd32(&t, t.cpu.r[13] + 0x18), THREAD_CODE + programs[i].stacked_pc);
             sim_target_free(&t);
         }
     /* the same instructions without the traps run */
@@ -1096,7 +1078,7 @@ static void test_faults_from_code(void)
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 0);
     CHECK_EQ(t.cpu.r[0], 0); /* division by zero gives 0 */
-    CHECK_EQ(rd(&t, CFSR), 0);
+    CHECK_EQ(dbg_rd32(&t, CFSR), 0);
     sim_target_free(&t);
 }
 
@@ -1115,7 +1097,7 @@ static void test_exclusive_monitor_cleared_by_exceptions(void)
         run(&t, 2 * US);
         if (interrupted) {
             code(&t, HANDLER(14), (const uint16_t[]){0x4770}, 1); /* bx lr */
-            wr(&t, ICSR, 1u << 28);
+            dbg_wr32(&t, ICSR, 1u << 28);
             run(&t, 2 * US);
             CHECK_EQ(ipsr(&t), 0);
         }
@@ -1137,14 +1119,14 @@ static void test_xpsr_across_entry_and_return(void)
     setup(&t, "stm32f407");
     uint32_t thread_xpsr = 0xA8000000u | XPSR_T | 0x00050000u; /* N, C, Q, GE 0b0101 */
     t.cpu.xpsr = thread_xpsr;
-    wr(&t, ICSR, 1u << 28);
+    dbg_wr32(&t, ICSR, 1u << 28);
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 14);
     CHECK_EQ(t.cpu.xpsr, thread_xpsr | 14);
-    CHECK_EQ(rd(&t, t.cpu.r[13] + 0x1C), thread_xpsr);
+    CHECK_EQ(dbg_rd32(&t, t.cpu.r[13] + 0x1C), thread_xpsr);
     /* a frame holding an IT state (ITSTATE 0x08: one instruction left, EQ) is restored whole */
     uint32_t with_it = thread_xpsr | (0x2u << 10);
-    wr(&t, t.cpu.r[13] + 0x1C, with_it);
+    dbg_wr32(&t, t.cpu.r[13] + 0x1C, with_it);
     t.cpu.xpsr &= ~0xF8000000u; /* the handler changes the flags */
     CHECK(sim_exc_return(&t, t.cpu.r[14]));
     CHECK_EQ(t.cpu.xpsr, with_it);
@@ -1155,7 +1137,7 @@ static void test_xpsr_across_entry_and_return(void)
     t.cpu.xpsr = XPSR_T | (0x2u << 10) | (0x1u << 25);
     inject(&t, 0, 0, false);
     CHECK_EQ(t.cpu.xpsr, XPSR_T | 3);
-    CHECK_EQ(rd(&t, t.cpu.r[13] + 0x1C), XPSR_T | (0x2u << 10) | (0x1u << 25));
+    CHECK_EQ(dbg_rd32(&t, t.cpu.r[13] + 0x1C), XPSR_T | (0x2u << 10) | (0x1u << 25));
     sim_target_free(&t);
 }
 
@@ -1168,17 +1150,17 @@ static void test_interrupt_lines_per_part(void)
     for (unsigned p = 0; p < 3; p++) {
         sim_target t;
         setup(&t, v7m_profiles[p]);
-        CHECK_EQ(rd(&t, 0xE000E004), ictr[p]);
-        wr(&t, ISER0 + 4 * 4, 1u << 21); /* IRQ 149 */
-        CHECK_EQ(rd(&t, ISER0 + 4 * 4), p == 2 ? 1u << 21 : 0);
+        CHECK_EQ(dbg_rd32(&t, 0xE000E004), ictr[p]);
+        dbg_wr32(&t, ISER0 + 4 * 4, 1u << 21); /* IRQ 149 */
+        CHECK_EQ(dbg_rd32(&t, ISER0 + 4 * 4), p == 2 ? 1u << 21 : 0);
         sim_target_free(&t);
     }
     sim_target t;
     setup(&t, "stm32h743");
     const uint32_t vector = HANDLER(20) | 1;
     CHECK_EQ(sim_target_load(&t, BASE + 4 * (16 + 149), (const uint8_t *)&vector, 4), SIM_OK);
-    wr(&t, ISER0 + 4 * 4, 1u << 21);
-    wr(&t, 0xE000EF00, 149); /* STIR */
+    dbg_wr32(&t, ISER0 + 4 * 4, 1u << 21);
+    dbg_wr32(&t, 0xE000EF00, 149); /* STIR */
     run(&t, 2 * US);
     CHECK_EQ(ipsr(&t), 16 + 149);
     CHECK_EQ(t.cpu.r[15], HANDLER(20));

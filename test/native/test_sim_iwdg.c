@@ -2,6 +2,7 @@
  * takes to bite at the LSI clock and prescaler, reloads, the reset it causes, and the debugger's
  * freeze bit; parts without a modelled IWDG fault at its address. */
 #include "check.h"
+#include "sim_bus_check.h"
 #include "sim_target.h"
 
 #define IWDG 0x40003000u
@@ -12,38 +13,26 @@
 #define DHCSR 0xE000EDF0u
 #define MS 1000000000ull /* picoseconds */
 
-static uint32_t rd(sim_target *t, uint32_t addr)
-{
-    uint32_t v = 0xDEADBEEF;
-    CHECK_EQ(sim_bus_read(t, addr, 4, &v, SIM_MASTER_CPU), SIM_BUS_OK);
-    return v;
-}
-
-static void wr(sim_target *t, uint32_t addr, uint32_t value)
-{
-    CHECK_EQ(sim_bus_write(t, addr, 4, value, SIM_MASTER_CPU), SIM_BUS_OK);
-}
-
 static void test_registers_and_keys(void)
 {
     sim_target t;
     CHECK_EQ(sim_target_init(&t, "stm32f407"), SIM_OK);
-    CHECK_EQ(rd(&t, PR), 0);
-    CHECK_EQ(rd(&t, RLR), 0xFFF);
-    CHECK_EQ(rd(&t, SR), 0);
-    wr(&t, PR, 3);
-    wr(&t, RLR, 0x123);
-    CHECK_EQ(rd(&t, PR), 0); /* locked: ignored */
-    CHECK_EQ(rd(&t, RLR), 0xFFF);
-    wr(&t, KR, 0x5555);
-    wr(&t, PR, 0xFF);
-    wr(&t, RLR, 0xF123);
-    CHECK_EQ(rd(&t, PR), 7);
-    CHECK_EQ(rd(&t, RLR), 0x123);
-    CHECK_EQ(rd(&t, KR), 0); /* KR reads as zero */
-    wr(&t, KR, 0xAAAA); /* a reload locks again */
-    wr(&t, RLR, 0x456);
-    CHECK_EQ(rd(&t, RLR), 0x123);
+    CHECK_EQ(dbg_rd32(&t, PR), 0);
+    CHECK_EQ(dbg_rd32(&t, RLR), 0xFFF);
+    CHECK_EQ(dbg_rd32(&t, SR), 0);
+    dbg_wr32(&t, PR, 3);
+    dbg_wr32(&t, RLR, 0x123);
+    CHECK_EQ(dbg_rd32(&t, PR), 0); /* locked: ignored */
+    CHECK_EQ(dbg_rd32(&t, RLR), 0xFFF);
+    dbg_wr32(&t, KR, 0x5555);
+    dbg_wr32(&t, PR, 0xFF);
+    dbg_wr32(&t, RLR, 0xF123);
+    CHECK_EQ(dbg_rd32(&t, PR), 7);
+    CHECK_EQ(dbg_rd32(&t, RLR), 0x123);
+    CHECK_EQ(dbg_rd32(&t, KR), 0); /* KR reads as zero */
+    dbg_wr32(&t, KR, 0xAAAA); /* a reload locks again */
+    dbg_wr32(&t, RLR, 0x456);
+    CHECK_EQ(dbg_rd32(&t, RLR), 0x123);
     CHECK(!t.iwdg.started); /* reloading does not start it */
     sim_target_advance(&t, 60000 * MS);
     CHECK_EQ(t.iwdg.bites, 0);
@@ -56,14 +45,14 @@ static void check_timeout(const char *profile, uint64_t timeout_ps)
     sim_target t;
     CHECK_EQ(sim_target_init(&t, profile), SIM_OK);
     uint32_t resets = t.reset_count;
-    wr(&t, KR, 0x5555);
-    wr(&t, PR, 0);
-    wr(&t, RLR, 99);
-    wr(&t, KR, 0xCCCC);
+    dbg_wr32(&t, KR, 0x5555);
+    dbg_wr32(&t, PR, 0);
+    dbg_wr32(&t, RLR, 99);
+    dbg_wr32(&t, KR, 0xCCCC);
     CHECK(t.iwdg.started);
     sim_target_advance(&t, timeout_ps - MS);
     CHECK_EQ(t.reset_count, resets);
-    wr(&t, KR, 0xAAAA); /* fed in time: the count starts again */
+    dbg_wr32(&t, KR, 0xAAAA); /* fed in time: the count starts again */
     sim_target_advance(&t, timeout_ps - MS);
     CHECK_EQ(t.reset_count, resets);
     sim_target_advance(&t, 2 * MS);
@@ -71,7 +60,7 @@ static void check_timeout(const char *profile, uint64_t timeout_ps)
     CHECK_EQ(t.iwdg.bites, 1);
     /* the reset stopped it and restored its registers */
     CHECK(!t.iwdg.started);
-    CHECK_EQ(rd(&t, RLR), 0xFFF);
+    CHECK_EQ(dbg_rd32(&t, RLR), 0xFFF);
     sim_target_advance(&t, 60000 * MS);
     CHECK_EQ(t.reset_count, resets + 1);
     sim_target_free(&t);
@@ -85,9 +74,9 @@ static void test_longest_timeout(void)
 {
     sim_target t;
     CHECK_EQ(sim_target_init(&t, "stm32l476"), SIM_OK);
-    wr(&t, KR, 0x5555);
-    wr(&t, PR, 7);
-    wr(&t, KR, 0xCCCC);
+    dbg_wr32(&t, KR, 0x5555);
+    dbg_wr32(&t, PR, 7);
+    dbg_wr32(&t, KR, 0xCCCC);
     sim_target_advance(&t, 32767 * MS);
     CHECK_EQ(t.iwdg.bites, 0);
     sim_target_advance(&t, 2 * MS);
@@ -105,9 +94,9 @@ static void check_freeze(const char *profile, uint32_t freeze_reg, uint32_t free
     sim_target_advance(&t, MS);
     CHECK(t.core.halted);
     CHECK_EQ(sim_bus_write(&t, freeze_reg, 4, freeze_bit, SIM_MASTER_DEBUG), SIM_BUS_OK);
-    wr(&t, KR, 0x5555);
-    wr(&t, RLR, 99);
-    wr(&t, KR, 0xCCCC);
+    dbg_wr32(&t, KR, 0x5555);
+    dbg_wr32(&t, RLR, 99);
+    dbg_wr32(&t, KR, 0xCCCC);
     sim_target_advance(&t, 1000 * MS);
     CHECK_EQ(t.iwdg.bites, 0); /* frozen while halted */
     CHECK_EQ(sim_bus_write(&t, freeze_reg, 4, 0, SIM_MASTER_DEBUG), SIM_BUS_OK);

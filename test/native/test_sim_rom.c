@@ -2,6 +2,7 @@
  * (ADIv5.2 D3.4), finding SCS, DWT, FPB and ITM by their peripheral IDs (the target layer's own
  * walk: test_romtable.c). */
 #include "check.h"
+#include "sim_bus_check.h"
 #include "sim_target.h"
 
 typedef struct {
@@ -11,19 +12,12 @@ typedef struct {
     unsigned components;
 } walk_result;
 
-static uint32_t rd(sim_target *t, uint32_t addr)
-{
-    uint32_t v = 0;
-    CHECK_EQ(sim_bus_read(t, addr, 4, &v, SIM_MASTER_DEBUG), SIM_BUS_OK);
-    return v;
-}
-
 static void read_ids(sim_target *t, uint32_t base, unsigned *cls, unsigned *part, unsigned *designer)
 {
     uint32_t cid = 0, pid[5];
-    for (unsigned i = 0; i < 4; i++) cid |= (rd(t, base + 0xFF0 + 4 * i) & 0xFF) << (8 * i);
-    for (unsigned i = 0; i < 4; i++) pid[i] = rd(t, base + 0xFE0 + 4 * i) & 0xFF;
-    pid[4] = rd(t, base + 0xFD0) & 0xFF;
+    for (unsigned i = 0; i < 4; i++) cid |= (dbg_rd32(t, base + 0xFF0 + 4 * i) & 0xFF) << (8 * i);
+    for (unsigned i = 0; i < 4; i++) pid[i] = dbg_rd32(t, base + 0xFE0 + 4 * i) & 0xFF;
+    pid[4] = dbg_rd32(t, base + 0xFD0) & 0xFF;
     CHECK_EQ(cid & 0xFFFF0FFFu, 0xB105000Du); /* CIDR preamble */
     *cls = (cid >> 12) & 0xF;
     *part = pid[0] | (pid[1] & 0xF) << 8;
@@ -37,7 +31,7 @@ static void walk(sim_target *t, uint32_t table, walk_result *r, unsigned depth)
     CHECK_EQ(cls, 1);
     r->tables++;
     for (uint32_t i = 0; i < 960 && depth < 4; i++) {
-        uint32_t entry = rd(t, table + 4 * i);
+        uint32_t entry = dbg_rd32(t, table + 4 * i);
         if (entry == 0) break;
         if (!(entry & 1)) continue;
         uint32_t addr = table + (entry & 0xFFFFF000u);
@@ -86,14 +80,14 @@ static void test_f7_chain(void)
     sim_target t;
     CHECK_EQ(sim_target_init(&t, "stm32f723"), SIM_OK);
     uint32_t st = t.profile->aps[0].base & 0xFFFFF000u;
-    uint32_t cm7 = st + (rd(&t, st) & 0xFFFFF000u);
+    uint32_t cm7 = st + (dbg_rd32(&t, st) & 0xFFFFF000u);
     CHECK_EQ(cm7, 0xE00FE000);
     unsigned cls, part, designer;
     read_ids(&t, cm7, &cls, &part, &designer);
     CHECK_EQ(cls, 1);
     CHECK_EQ(part, 0x4C8);
     CHECK_EQ(designer, 0x43B);
-    uint32_t ppb = cm7 + (rd(&t, cm7) & 0xFFFFF000u);
+    uint32_t ppb = cm7 + (dbg_rd32(&t, cm7) & 0xFFFFF000u);
     CHECK_EQ(ppb, 0xE00FF000);
     read_ids(&t, ppb, &cls, &part, &designer);
     CHECK_EQ(part, 0x4C7);
@@ -105,10 +99,10 @@ static void test_h7_debug_bus_table(void)
     sim_target t;
     CHECK_EQ(sim_target_init(&t, "stm32h743"), SIM_OK);
     CHECK_EQ(t.profile->aps[2].base & 0xFFFFF000u, 0xE00E0000);
-    uint32_t entry = rd(&t, 0xE00E0000);
+    uint32_t entry = dbg_rd32(&t, 0xE00E0000);
     CHECK_EQ(entry & 3, 3);
     CHECK_EQ(0xE00E0000 + (entry & 0xFFFFF000u), 0xE00E1000);
-    CHECK_EQ(rd(&t, 0xE00E0004), 0);
+    CHECK_EQ(dbg_rd32(&t, 0xE00E0004), 0);
     uint32_t v;
     CHECK_EQ(sim_bus_read(&t, 0xE00E0000, 4, &v, SIM_MASTER_CPU), SIM_BUS_FAULT); /* debug bus only */
     sim_target_free(&t);
