@@ -80,16 +80,23 @@ describe('bmp-gdbserver gadget, and probe access', () => {
     assert.equal(at, d.length);
   });
 
-  it('the v1 interface answers GET_DESCRIPTOR (report, HID) cut to wLength and SET_IDLE, and stalls the rest', () => {
-    const get = (type: number, length: number) => hidSetup({ requestType: 0x81, request: 6, value: type << 8, index: 0, length });
-    assert.deepEqual(get(0x22, 255), { data: hidReportDescriptor() });
-    assert.deepEqual(get(0x22, 9), { data: hidReportDescriptor().subarray(0, 9) });
-    assert.deepEqual(get(0x21, 9), { data: functionFsHidDescriptors().subarray(29, 38) });
-    assert.equal(get(0x23, 9), 'stall'); // physical descriptor: none
-    assert.equal(hidSetup({ requestType: 0x21, request: 0x0a, value: 0, index: 0, length: 0 }), 'ack'); // SET_IDLE
-    assert.equal(hidSetup({ requestType: 0xa1, request: 0x01, value: 0x0100, index: 0, length: 64 }), 'stall'); // GET_REPORT
-    assert.equal(hidSetup({ requestType: 0x21, request: 0x09, value: 0x0200, index: 0, length: 64 }), 'stall'); // SET_REPORT
-    assert.equal(hidSetup({ requestType: 0x21, request: 0x0b, value: 0, index: 0, length: 0 }), 'stall'); // SET_PROTOCOL
+  it('the v1 interface answers as the firmware: GET_DESCRIPTOR (report, HID) cut to wLength, GET_REPORT, GET/SET_IDLE; stalls the rest', () => {
+    const state = { idle: 0 };
+    const req = (requestType: number, request: number, value: number, length: number) => hidSetup({ requestType, request, value, index: 0, length }, state);
+    assert.deepEqual(req(0x81, 6, 0x2200, 255), { data: hidReportDescriptor() });
+    assert.deepEqual(req(0x81, 6, 0x2200, 9), { data: hidReportDescriptor().subarray(0, 9) });
+    assert.deepEqual(req(0x81, 6, 0x2100, 9), { data: functionFsHidDescriptors().subarray(29, 38) });
+    assert.equal(req(0x81, 6, 0x2300, 9), 'stall'); // physical descriptor: none
+    assert.deepEqual(req(0xa1, 0x01, 0x0100, 64), { data: Buffer.alloc(64) }); // GET_REPORT, input: empty
+    assert.equal(req(0xa1, 0x01, 0x0300, 64), 'stall'); // GET_REPORT of a feature report: none
+    assert.deepEqual(req(0xa1, 0x02, 0, 1), { data: Buffer.from([0]) }); // GET_IDLE
+    assert.equal(req(0x21, 0x0a, 0x7d00, 0), 'ack'); // SET_IDLE 500 ms
+    assert.deepEqual(req(0xa1, 0x02, 0, 1), { data: Buffer.from([0x7d]) });
+    assert.equal(req(0x21, 0x0a, 0, 1), 'stall'); // SET_IDLE with a data stage
+    assert.equal(req(0x21, 0x09, 0x0200, 64), 'stall'); // SET_REPORT: requests come on interrupt OUT
+    assert.equal(req(0x21, 0x0b, 0, 0), 'stall'); // SET_PROTOCOL: no boot protocol
+    assert.equal(req(0xa1, 0x03, 0, 1), 'stall'); // GET_PROTOCOL
+    assert.equal(req(0xc1, 0x01, 0, 1), 'stall'); // a vendor request
   });
 
   it('the HID report descriptor is the firmware\'s: vendor page, 64-byte input and output reports, no report ID', () => {

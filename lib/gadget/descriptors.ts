@@ -164,21 +164,43 @@ export function parseSetup(event: Buffer, at = 0): SetupPacket {
 /** What a control request gets: IN data (cut to wLength), an acknowledged OUT status, or a stall. */
 export type SetupAnswer = { data: Buffer } | 'ack' | 'stall';
 
+const HID_REQ_GET_REPORT = 0x01;
+const HID_REQ_GET_IDLE = 0x02;
 const HID_REQ_SET_IDLE = 0x0a;
+const HID_REPORT_INPUT = 1;
 const USB_REQ_GET_DESCRIPTOR = 6;
 
+/** What the v1 interface keeps between requests: the idle rate SET_IDLE gave (GET_IDLE returns it). */
+export interface HidState {
+  idle: number;
+}
+
 /**
- * The control requests of the CMSIS-DAP v1 HID interface: GET_DESCRIPTOR for its report and HID
- * descriptors (standard, to the interface) and SET_IDLE (class; the report is sent only when
- * asked, so any idle rate is accepted). GET_REPORT, SET_REPORT and the protocol requests stall:
- * the reports go through the interrupt endpoints, and there is no boot protocol.
+ * The control requests of the CMSIS-DAP v1 HID interface, as the firmware answers them
+ * (firmware/usb/usb_probe.c): GET_DESCRIPTOR for its report and HID descriptors (standard, to the
+ * interface); GET_REPORT of the input report (64 zero bytes: responses travel on the interrupt
+ * IN endpoint); GET_IDLE and SET_IDLE (the rate is kept; a report is sent only when there is a
+ * response anyway). SET_REPORT and the protocol requests stall: requests come on the interrupt
+ * OUT endpoint, and there is no boot protocol.
  */
-export function hidSetup(setup: SetupPacket): SetupAnswer {
+export function hidSetup(setup: SetupPacket, state: HidState): SetupAnswer {
+  const dirIn = (setup.requestType & 0x80) !== 0;
   if (setup.requestType === 0x81 && setup.request === USB_REQ_GET_DESCRIPTOR) {
     const type = setup.value >> 8;
     const data = type === USB_DT_HID_REPORT ? hidReportDescriptor() : type === USB_DT_HID ? hidClassDescriptor() : undefined;
     return data ? { data: data.subarray(0, setup.length) } : 'stall';
   }
-  if (setup.requestType === 0x21 && setup.request === HID_REQ_SET_IDLE && setup.length === 0) return 'ack';
-  return 'stall';
+  if ((setup.requestType & 0x7f) !== 0x21) return 'stall'; // class requests to the interface only
+  switch (setup.request) {
+    case HID_REQ_GET_REPORT:
+      return dirIn && setup.value >> 8 === HID_REPORT_INPUT ? { data: Buffer.alloc(Math.min(HID_REPORT_SIZE, setup.length)) } : 'stall';
+    case HID_REQ_GET_IDLE:
+      return dirIn ? { data: Buffer.from([state.idle]).subarray(0, setup.length) } : 'stall';
+    case HID_REQ_SET_IDLE:
+      if (dirIn || setup.length !== 0) return 'stall';
+      state.idle = setup.value >> 8;
+      return 'ack';
+    default:
+      return 'stall';
+  }
 }

@@ -121,12 +121,13 @@ export class UsbGadget {
 
   /** Both FunctionFS functions get their descriptors; then their data loops start. */
   private async startFunctionFs(): Promise<void> {
+    const hidState = { idle: 0 };
     const hid = await FunctionFsInterface.start({
       mount: this.gadget.ffsMounts.hid,
       name: 'CMSIS-DAP v1',
       descriptors: functionFsHidDescriptors(),
       strings: functionFsStrings('CMSIS-DAP v1'),
-      onSetup: hidSetup,
+      onSetup: (setup) => hidSetup(setup, hidState),
       log: this.log,
     });
     this.functions.push(hid);
@@ -164,7 +165,9 @@ export class UsbGadget {
       try {
         const { bytesRead } = await out.read(buffer, 0, buffer.length, null);
         if (bytesRead === 0) continue;
-        for (const response of engine.executeSync(buffer.subarray(0, bytesRead))) {
+        // A short output report is a whole one padded with zeros, as the firmware's HID class sees it.
+        if (report) buffer.fill(0, bytesRead);
+        for (const response of engine.executeSync(report ? buffer : buffer.subarray(0, bytesRead))) {
           if (report) {
             const padded = Buffer.alloc(size);
             padded.set(response.subarray(0, size));
@@ -176,7 +179,8 @@ export class UsbGadget {
       } catch (error) {
         if (this.stopping) return;
         const code = (error as NodeJS.ErrnoException).code;
-        // ESHUTDOWN: the host went away mid-packet; wait for it to come back.
+        // ESHUTDOWN: the host went away mid-packet; EAGAIN: the endpoint is disabled (the
+        // ENABLE event may not have been read yet); wait for the host to come back.
         if (code !== 'ESHUTDOWN' && code !== 'EAGAIN') this.log(`${report ? 'CMSIS-DAP v1' : 'CMSIS-DAP v2'}: ${(error as Error).message}`);
         if (fn.isEnabled) await sleep(20);
       }

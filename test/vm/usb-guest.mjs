@@ -203,6 +203,37 @@ await check('pyOCD 0.13 lists the probe, and writes and reads target memory thro
   return list;
 });
 
+// The v1 interface's control requests, as a host's HID driver (and a raw one) makes them: the
+// report descriptor, GET_REPORT, GET/SET_IDLE answered as the firmware answers them; SET_PROTOCOL
+// and SET_REPORT stalled (a pipe error at once, not a time-out).
+await check('the CMSIS-DAP v1 interface answers GET_DESCRIPTOR, GET_REPORT, GET/SET_IDLE and stalls SET_PROTOCOL and SET_REPORT (pyusb)', async () => {
+  const script = [
+    'import usb.core, usb.util',
+    'dev = usb.core.find(idVendor=0x1d50, idProduct=0x6018)',
+    'intf = [i for i in dev.get_active_configuration() if i.bInterfaceClass == 3][0].bInterfaceNumber',
+    'if dev.is_kernel_driver_active(intf): dev.detach_kernel_driver(intf)',
+    'print("report", bytes(dev.ctrl_transfer(0x81, 6, 0x2200, intf, 255)).hex())',
+    'r = dev.ctrl_transfer(0xA1, 1, 0x0100, intf, 64); print("get_report", len(r), sum(r))',
+    'dev.ctrl_transfer(0x21, 0x0A, 0x7D00, intf, None); print("idle", dev.ctrl_transfer(0xA1, 2, 0, intf, 1)[0])',
+    'for name, args in (("set_protocol", (0x21, 0x0B, 0, intf, None)), ("set_report", (0x21, 0x09, 0x0200, intf, bytes(64)))):',
+    '    try: dev.ctrl_transfer(*args, timeout=3000); print(name, "accepted")',
+    '    except usb.core.USBError as e: print(name, "error", e.errno)',
+    'print("report again", len(dev.ctrl_transfer(0x81, 6, 0x2200, intf, 255)))',
+    'usb.util.dispose_resources(dev); dev.attach_kernel_driver(intf)',
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
+  const out = (r.stdout ?? '') + (r.stderr ?? '');
+  assert.equal(r.status, 0, out);
+  const { hidReportDescriptor } = await import('../../dist/lib/gadget/descriptors.js');
+  assert.match(out, new RegExp(`^report ${hidReportDescriptor().toString('hex')}$`, 'm'), out);
+  assert.match(out, /^get_report 64 0$/m, out);
+  assert.match(out, /^idle 125$/m, out);
+  assert.match(out, /^set_protocol error 32$/m, `a stall is EPIPE (32), at once\n${out}`);
+  assert.match(out, /^set_report error 32$/m, out);
+  assert.match(out, /^report again \d+$/m, 'ep0 still answers after the stalls');
+  return out;
+});
+
 // --- unplug and plug in again -------------------------------------------------------------------
 await check('hot-unplug: the UDC unbound mid-session fails operations with EPROBE, GDB gets an error, bmp-gdbserver stays up and says so, and works again once re-bound', async () => {
   const server = start(['--probe', SERIAL, '--usb', 'bulk', '--port', '0']);
@@ -242,7 +273,12 @@ await check('hot-unplug: the UDC unbound mid-session fails operations with EPROB
 });
 
 // --- teardown -----------------------------------------------------------------------------------
-await check('gadget: SIGTERM unbinds it, removes the configfs gadget and unmounts FunctionFS (exit 0)', async () => {
+await check('gadget: SIGTERM, after someone else unbound the UDC, removes the configfs gadget and unmounts FunctionFS (exit 0)', async () => {
+  // Unbound from outside first: FunctionFS's files then get no more events, and the gadget must
+  // still get out (no read of them may wait for ever).
+  writeFileSync(join(GADGET, 'UDC'), '\n');
+  await until('the gadget off the bus', () => !/bmp-gdbserver CMSIS-DAP/.test(sh('cat /sys/bus/usb/devices/*/product')), 20_000);
+  await sleep(500);
   gadget.child.kill('SIGTERM');
   const { code } = await Promise.race([gadget.exited, sleep(30_000).then(() => ({ code: 'timeout' }))]);
   assert.equal(code, 0, gadget.text());
