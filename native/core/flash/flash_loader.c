@@ -146,7 +146,7 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
     bmp_status result = BMP_OK;
     uint32_t read_index = 0, state = FLASH_LOADER_STATE_RUNNING, dhcsr = 0, done_flag = 0, crc = 0;
     uint32_t last_read = 0;
-    unsigned idle = 0;
+    unsigned idle = 0, idle_matches = 0;
     if (progress) progress(ctx, 0, length);
     for (;;) {
         /* Stream: every buffer the ring has room for, as far as the last poll tells, goes out at
@@ -194,6 +194,7 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
             }
             if (s != BMP_ERR_MISMATCH) break;
             s = BMP_OK;
+            if (++idle_matches > FLASH_LOADER_IDLE_MATCHES) s = BMP_ERR_LOADER_TIMEOUT;
         }
         if (s != BMP_OK) {
             result = s;
@@ -202,6 +203,7 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
         if (read_index != last_read) {
             last_read = read_index;
             idle = 0;
+            idle_matches = 0;
         } else if (state == FLASH_LOADER_STATE_RUNNING && ++idle > max_idle) {
             result = BMP_ERR_LOADER_TIMEOUT;
             break;

@@ -44,6 +44,12 @@
 #define FLASH_LOADER_DEFAULT_BUFFER 4096u
 #define FLASH_LOADER_MAX_BUFFERS 32u
 #define FLASH_LOADER_DEFAULT_IDLE_POLLS 100000u
+/* How many probe-side waits for the next buffer (each DP_LINK_MATCH_RETRIES reads: about 11 ms
+ * at 4 MHz, 4.6 ms at 10 MHz) may run out with no progress before the routine counts as stuck:
+ * 34 s at 4 MHz, 14 s at 10 MHz, against the longest erase of a block (the F4/H7's 128 KiB
+ * sectors, up to 4 s). They are counted apart from the plain polls, which each take a USB round
+ * trip rather than SWD time. */
+#define FLASH_LOADER_IDLE_MATCHES 3000u
 
 extern const uint8_t flash_loader_blob[];
 extern const size_t flash_loader_blob_size;

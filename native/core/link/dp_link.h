@@ -11,8 +11,11 @@
 #include "common/status.h"
 
 /* How many times read_match reads before it gives up (DAP_TransferConfigure's match retry). At
- * 4 MHz SWD that is about ten milliseconds: long enough for the flash loader to wait on the
- * probe for a buffer to be programmed (flash_loader.c) instead of asking in a packet each time. */
+ * 4 MHz SWD that is about 11 ms (46 clocks a read on CMSIS-DAP; swd_link reads RDBUFF too, so
+ * twice that): long enough for the flash loader to wait on the probe for a buffer to be
+ * programmed (flash_loader.c) instead of asking in a packet each time. At clocks below about
+ * 50 kHz a match that runs out would outlast the host's 1 s transport time-out; nothing here
+ * sets a probe's clock that low. */
 #define DP_LINK_MATCH_RETRIES 1000u
 
 typedef struct dp_link dp_link;
