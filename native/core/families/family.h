@@ -30,9 +30,17 @@ struct family_flash {
     bmp_status (*begin)(probe_session *p, const family_flash *f, uint32_t addr);
     void (*end)(probe_session *p, const family_flash *f, uint32_t addr);
     bmp_status (*erase_block)(probe_session *p, const family_flash *f, uint32_t start, uint32_t index);
+    /* Optional: erases the whole blocks of [start, end) at once, for a part that erases a large
+     * aligned area faster than its blocks one by one (the RP2040's 64 KiB block erase); NULL:
+     * block by block. */
+    bmp_status (*erase_range)(probe_session *p, const family_flash *f, uint32_t start, uint32_t end);
     bmp_status (*mass_erase)(probe_session *p, const family_flash *f);
     /* Programs whole units through the MEM-AP (between begin and end). */
     bmp_status (*program)(probe_session *p, const family_flash *f, uint32_t addr, const uint8_t *data, size_t length);
+    /* Nonzero: `program` takes up to this many bytes straight from the image, any length (it pads
+     * what its pages need with 0xFF itself), so that it can overlap the link with the flash; 0:
+     * 4 KiB at a time, through a copy padded to the unit. */
+    uint32_t program_run;
     /* The on-target loader (flash_loader.h), NULL where the part cannot use it: loader_begin sets
      * the controller up for programming in the bank of `addr` and fills the controller fields of
      * `params`; loader_erase gives the register writes that erase one block; loader_end turns

@@ -9,7 +9,7 @@
  * sets r0-r3, LR to a BKPT in SRAM, SP below it, PC to the function found through the ROM's
  * table, runs the core and waits for it to halt; the core's registers are put back after.
  * The flash size is not read from the flash (that needs its SFDP or JEDEC ID through the SSI):
- * 2 MiB, a Pico's W25Q16JV, is assumed. The SRAM's first 8 KiB are used while programming. */
+ * 2 MiB, a Pico's W25Q16JV, is assumed. The SRAM's first 12 KiB are used while programming. */
 #include "families/family.h"
 
 #include "flash/flash.h"
@@ -29,7 +29,7 @@
 
 #define BKPT_AT SRAM             /* the return address: a BKPT */
 #define STACK_TOP (SRAM + 0x1000u)
-#define STAGING (SRAM + 0x1000u) /* data for flash_range_program */
+#define STAGING (SRAM + 0x1000u) /* data for flash_range_program: two buffers */
 #define STAGING_SIZE 0x1000u
 
 #define ROM_FUNC_TABLE 0x14u
@@ -37,7 +37,7 @@
 #define S_HALT (1u << 17)
 #define S_LOCKUP (1u << 19)
 #define XPSR_THUMB 0x01000000u
-#define CALL_POLLS 4000000u
+#define CALL_WAITS 4000u /* probe-side waits (DP_LINK_MATCH_RETRIES reads each): 46 s at 4 MHz */
 
 #define CODE(a, b) ((uint16_t)((a) | (b) << 8))
 
@@ -90,21 +90,32 @@ typedef struct rom_call {
     uint32_t args[4];
 } rom_call;
 
-/* What a call may change (AAPCS: r0-r3, r12, LR; and what the call sets up): put back after. */
-static const unsigned saved_regs[10] = {0, 1, 2, 3, 12, 13, 14, 15, 16, 20};
-
-/* One call on the halted core: r0-r3, LR to the BKPT, run, wait until it halts there. */
-static bmp_status run_call(cortexm *c, uint32_t fn, const uint32_t args[4])
+/* Starts one call on the halted core: r0-r3, LR to the BKPT, SP, PC; the core runs. */
+static bmp_status start_call(cortexm *c, uint32_t fn, const uint32_t args[4])
 {
     const unsigned regs[9] = {20, 16, 13, 14, 0, 1, 2, 3, 15};
     const uint32_t values[9] = {1, XPSR_THUMB, STACK_TOP, BKPT_AT | 1u, args[0], args[1], args[2], args[3], fn & ~1u};
-    uint32_t dhcsr = 0, pc = 0;
     bmp_status s = cortexm_write_registers(c, regs, 9, values);
-    if (s == BMP_OK) s = cortexm_resume(c);
+    return s == BMP_OK ? cortexm_resume(c) : s;
+}
+
+/* Waits until the call started last halts at the BKPT. Each poll first waits on the probe for
+ * the halt (a value match on DHCSR.S_HALT, no USB traffic while it repeats); one that runs out
+ * (a long erase, or a lockup) is followed by a plain read. Leaves the core halted. */
+static bmp_status wait_call(cortexm *c)
+{
+    uint32_t dhcsr = 0, pc = 0;
+    bmp_status s = BMP_OK;
     for (uint32_t i = 0; s == BMP_OK; i++) {
-        if ((s = cortexm_read32(c, DHCSR, &dhcsr)) != BMP_OK) break;
-        if (dhcsr & (S_HALT | S_LOCKUP)) break;
-        if (i == CALL_POLLS) s = BMP_ERR_LOADER_TIMEOUT;
+        s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
+        if (s == BMP_OK) {
+            adiv5_banked_read_match(c->dp, 0, S_HALT, S_HALT);
+            adiv5_banked_read(c->dp, 0, &dhcsr);
+            s = adiv5_flush(c->dp);
+        }
+        if (s == BMP_ERR_MISMATCH) s = cortexm_read32(c, DHCSR, &dhcsr);
+        if (s != BMP_OK || (dhcsr & (S_HALT | S_LOCKUP))) break;
+        if (i == CALL_WAITS) s = BMP_ERR_LOADER_TIMEOUT;
     }
     bmp_status h = cortexm_halt(c);
     if (s == BMP_OK) s = h;
@@ -112,25 +123,44 @@ static bmp_status run_call(cortexm *c, uint32_t fn, const uint32_t args[4])
     return s;
 }
 
-/* Calls ROM functions one after the other on the attached core (halting it first), each
- * returning to a BKPT in SRAM; the core's registers are put back after the last. */
-static bmp_status call_rom(probe_session *p, const rom_call *calls, unsigned count)
-{
-    cortexm *c = &p->core;
-    static const uint8_t bkpt[2] = {0x00, 0xBE};
+/* Around a run of calls: the core halted, the ROM's function table read, the registers a call
+ * may change (AAPCS: r0-r3, r12, LR; and what the call sets up) saved, the BKPT placed; and
+ * after, the registers put back. */
+typedef struct rom_session {
     rom_table table;
     uint32_t saved[10];
+} rom_session;
+
+static const unsigned saved_regs[10] = {0, 1, 2, 3, 12, 13, 14, 15, 16, 20};
+
+static bmp_status rom_open(probe_session *p, rom_session *r)
+{
+    static const uint8_t bkpt[2] = {0x00, 0xBE};
+    cortexm *c = &p->core;
     bmp_status s = cortexm_halt(c);
-    if (s == BMP_OK) s = read_rom_table(p, &table);
-    if (s == BMP_OK) s = cortexm_read_registers(c, saved_regs, 10, saved);
-    if (s != BMP_OK) return s;
-    s = adiv5_mem_write(c->dp, c->apsel, BKPT_AT, bkpt, 2);
+    if (s == BMP_OK) s = read_rom_table(p, &r->table);
+    if (s == BMP_OK) s = cortexm_read_registers(c, saved_regs, 10, r->saved);
+    return s == BMP_OK ? adiv5_mem_write(c->dp, c->apsel, BKPT_AT, bkpt, 2) : s;
+}
+
+static bmp_status rom_close(probe_session *p, const rom_session *r, bmp_status s)
+{
+    cortexm_halt(&p->core); /* a call that failed may have left it running */
+    bmp_status w = cortexm_write_registers(&p->core, saved_regs, 10, r->saved);
+    return s != BMP_OK ? s : w;
+}
+
+/* Calls ROM functions one after the other on the attached core, each returning to the BKPT. */
+static bmp_status call_rom(probe_session *p, const rom_call *calls, unsigned count)
+{
+    rom_session r;
+    bmp_status s = rom_open(p, &r);
     for (unsigned i = 0; s == BMP_OK && i < count; i++) {
-        uint32_t fn = rom_function(&table, calls[i].code);
-        s = fn ? run_call(c, fn, calls[i].args) : BMP_ERR_INVALID;
+        uint32_t fn = rom_function(&r.table, calls[i].code);
+        s = fn ? start_call(&p->core, fn, calls[i].args) : BMP_ERR_INVALID;
+        if (s == BMP_OK) s = wait_call(&p->core);
     }
-    bmp_status r = cortexm_write_registers(c, saved_regs, 10, saved);
-    return s != BMP_OK ? s : r;
+    return rom_close(p, &r, s);
 }
 
 #define CALL(a, b, ...) {CODE(a, b), {__VA_ARGS__}}
@@ -166,6 +196,14 @@ static bmp_status erase_block(probe_session *p, const family_flash *f, uint32_t 
     return erase(p, start - XIP_BASE, SECTOR);
 }
 
+/* The blocks of a range in one ROM call, which uses the 64 KiB block erase (150 ms) for each
+ * whole aligned block, where sector by sector would take 16 x 45 ms. */
+static bmp_status erase_range(probe_session *p, const family_flash *f, uint32_t start, uint32_t end)
+{
+    (void)f;
+    return erase(p, start - XIP_BASE, end - start);
+}
+
 static bmp_status mass_erase(probe_session *p, const family_flash *f)
 {
     (void)f;
@@ -173,31 +211,43 @@ static bmp_status mass_erase(probe_session *p, const family_flash *f)
 }
 
 /* Whole pages through flash_range_program: the bytes of a page outside the data are 0xFF,
- * which leaves NOR flash as it is. Up to STAGING_SIZE at a time through SRAM, the data written
- * there straight from `data` (no copy on the probe's stack). */
+ * which leaves NOR flash as it is. The data goes to SRAM in chunks of STAGING_SIZE, into two
+ * buffers in turn: while the ROM programs one, the next chunk is written into the other (the
+ * AP writes SRAM while the core runs), so the link and the flash work at the same time. The
+ * flash layer hands this whole runs of the image (`program_run`). */
 static bmp_status program(probe_session *p, const family_flash *f, uint32_t addr, const uint8_t *data, size_t length)
 {
     (void)f;
     uint8_t pad[PAGE];
     memset(pad, 0xFF, sizeof pad);
-    bmp_status s = BMP_OK;
+    rom_session r;
+    bmp_status s = rom_open(p, &r);
+    uint32_t fn = s == BMP_OK ? rom_function(&r.table, CODE('R', 'P')) : 0;
+    if (s == BMP_OK && !fn) s = BMP_ERR_INVALID;
+    bool running = false;
+    unsigned buffer = 0;
     uint32_t end_addr = addr + (uint32_t)length;
-    for (uint32_t page = addr & ~(PAGE - 1u); s == BMP_OK && page < end_addr;) {
+    for (uint32_t page = addr & ~(PAGE - 1u); s == BMP_OK && page < end_addr; buffer ^= 1u) {
         uint32_t n = end_addr - page;
         n = n > STAGING_SIZE ? STAGING_SIZE : (n + PAGE - 1u) & ~(PAGE - 1u);
         uint32_t from = addr > page ? addr : page, to = end_addr < page + n ? end_addr : page + n;
-        if (from > page) s = adiv5_mem_write(&p->dp, p->core.apsel, STAGING, pad, from - page);
-        if (s == BMP_OK) s = adiv5_mem_write(&p->dp, p->core.apsel, STAGING + (from - page), data + (from - addr), to - from);
-        if (s == BMP_OK && to < page + n) s = adiv5_mem_write(&p->dp, p->core.apsel, STAGING + (to - page), pad, page + n - to);
-        const rom_call call = CALL('R', 'P', page - XIP_BASE, STAGING, n, 0);
-        if (s == BMP_OK) s = call_rom(p, &call, 1);
+        uint32_t staging = STAGING + buffer * STAGING_SIZE;
+        if (from > page) s = adiv5_mem_write(&p->dp, p->core.apsel, staging, pad, from - page);
+        if (s == BMP_OK) s = adiv5_mem_write(&p->dp, p->core.apsel, staging + (from - page), data + (from - addr), to - from);
+        if (s == BMP_OK && to < page + n) s = adiv5_mem_write(&p->dp, p->core.apsel, staging + (to - page), pad, page + n - to);
+        if (s == BMP_OK && running) s = wait_call(&p->core); /* the previous chunk is programmed */
+        const uint32_t args[4] = {page - XIP_BASE, staging, n, 0};
+        if (s == BMP_OK) s = start_call(&p->core, fn, args);
+        running = s == BMP_OK;
         page += n;
     }
-    return s;
+    if (s == BMP_OK && running) s = wait_call(&p->core);
+    return rom_close(p, &r, s);
 }
 
 static const family_flash flash = {
-    .unit = 4, .begin = begin, .end = end, .erase_block = erase_block, .mass_erase = mass_erase, .program = program,
+    .unit = 4, .begin = begin, .end = end, .erase_block = erase_block, .erase_range = erase_range, .mass_erase = mass_erase, .program = program,
+    .program_run = 64u * 1024u,
 };
 
 static bool cmd_erase_mass(probe_session *p, int argc, const char **argv, family_print print, void *ctx)

@@ -81,6 +81,8 @@ bmp_status flash_erase(probe_session *p, uint32_t addr, uint32_t length)
     if (p->attached < 0) return BMP_ERR_NOT_ATTACHED;
     if (!f) return BMP_ERR_FLASH_UNKNOWN_PART;
     if (!flash_contains(p, addr, length)) return BMP_ERR_FLASH_OUTSIDE;
+    uint32_t first = 0, span = 0;
+    if (f->erase_range && flash_block_span(p, addr, length, &first, &span)) return f->erase_range(p, f, first, first + span);
     uint64_t end = (uint64_t)addr + length;
     for (uint64_t at = addr; at < end;) {
         uint32_t start, size, index;
@@ -160,6 +162,10 @@ bmp_status flash_program(probe_session *p, uint32_t addr, const uint8_t *data, s
         if (fast && whole >= 1024) {
             s = program_loader(p, f, at, data + done, whole, ram, 0, 0, false, progress, ctx);
             n = whole;
+        } else if (f->program_run) {
+            if (n > f->program_run) n = f->program_run;
+            size_t real = done >= length ? 0 : length - done < n ? length - done : n; /* the rest is padding */
+            if (real) s = f->program(p, f, at, data + done, real);
         } else {
             if (n > CHUNK) n = CHUNK;
             for (size_t i = 0; i < n; i++) chunk[i] = done + i < length ? data[done + i] : 0xFF;
