@@ -145,7 +145,7 @@ static const sim_profile profiles[] = {
         .flash_alias_at_zero = false, /* ITCM RAM sits at 0; the core boots at BOOT_ADD0 */
         .flash_size_reg = 0x1FF07A22,
         .uid_base = 0x1FF07A10,
-        .iwdg_base = 0x40003000, .iwdg_lsi_hz = 32000, .iwdg_freeze_offset = 8, .iwdg_freeze_bit = 12,
+        .iwdg_base = 0x40003000, .iwdg_lsi_hz = 32000, .iwdg_freeze_offset = 8, .iwdg_freeze_bit = 12, .iwdg_has_window = true,
         .memory_count = 5,
         .memories = {
             {"ITCM RAM", 0x00000000, KIB(16), SIM_REGION_RAM, 0},
@@ -193,7 +193,7 @@ static const sim_profile profiles[] = {
         .flash_alias_at_zero = true,
         .flash_size_reg = 0x1FFF75E0,
         .uid_base = 0x1FFF7590,
-        .iwdg_base = 0x40003000, .iwdg_lsi_hz = 32000, .iwdg_freeze_offset = 8, .iwdg_freeze_bit = 12,
+        .iwdg_base = 0x40003000, .iwdg_lsi_hz = 32000, .iwdg_freeze_offset = 8, .iwdg_freeze_bit = 12, .iwdg_has_window = true,
         .memory_count = 4,
         .memories = {
             {"SRAM", 0x20000000, KIB(36), SIM_REGION_RAM, 0},
@@ -229,7 +229,7 @@ static const sim_profile profiles[] = {
         .flash_alias_at_zero = true,
         .flash_size_reg = 0x1FFF75E0,
         .uid_base = 0x1FFF7590,
-        .iwdg_base = 0x40003000, .iwdg_lsi_hz = 32000, .iwdg_freeze_offset = 8, .iwdg_freeze_bit = 12,
+        .iwdg_base = 0x40003000, .iwdg_lsi_hz = 32000, .iwdg_freeze_offset = 8, .iwdg_freeze_bit = 12, .iwdg_has_window = true,
         .memory_count = 5,
         .memories = {
             {"SRAM2", 0x10000000, KIB(32), SIM_REGION_RAM, 0},

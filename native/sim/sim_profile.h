@@ -82,6 +82,7 @@ typedef struct sim_profile {
     uint32_t iwdg_lsi_hz;
     uint8_t iwdg_freeze_offset;
     uint8_t iwdg_freeze_bit;
+    bool iwdg_has_window;         /* IWDG_WINR (F7, G0, L4) */
     unsigned memory_count;
     sim_memory_desc memories[SIM_PROFILE_MAX_MEMORIES];
 } sim_profile;

@@ -132,9 +132,21 @@ void sim_target_free(sim_target *t)
 
 void sim_target_advance(sim_target *t, uint64_t ps)
 {
-    t->now_ps += ps;
-    sim_core_run(t, t->now_ps);
-    sim_iwdg_advance(t, ps);
+    /* In slices that end where the watchdog would run out: the core runs up to it, and if no
+     * refresh came meanwhile the chip is reset there and runs on. Time the watchdog is frozen
+     * (judged at the start of a slice) does not count. */
+    const uint64_t until = t->now_ps + ps;
+    for (;;) {
+        uint64_t deadline = sim_iwdg_deadline(t);
+        uint64_t to = deadline < until ? (deadline > t->now_ps ? deadline : t->now_ps) : until;
+        bool frozen = sim_iwdg_frozen(t);
+        uint64_t slice = to - t->now_ps;
+        t->now_ps = to;
+        sim_core_run(t, to);
+        if (frozen) t->iwdg.frozen_ps += slice;
+        if (sim_iwdg_deadline(t) <= t->now_ps) sim_iwdg_bite(t);
+        if (t->now_ps >= until) break;
+    }
     if (t->peer && !t->secondary) sim_target_advance(t->peer, ps);
 }
 
