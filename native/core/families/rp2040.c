@@ -102,7 +102,7 @@ static bmp_status start_call(cortexm *c, uint32_t fn, const uint32_t args[4])
 /* Waits until the call started last halts at the BKPT. Each poll first waits on the probe for
  * the halt (a value match on DHCSR.S_HALT, no USB traffic while it repeats); one that runs out
  * (a long erase, or a lockup) is followed by a plain read. Leaves the core halted. */
-static bmp_status wait_call(cortexm *c)
+static bmp_status wait_call(cortexm *c, uint32_t max_waits)
 {
     uint32_t dhcsr = 0, pc = 0;
     bmp_status s = BMP_OK;
@@ -115,7 +115,7 @@ static bmp_status wait_call(cortexm *c)
         }
         if (s == BMP_ERR_MISMATCH) s = cortexm_read32(c, DHCSR, &dhcsr);
         if (s != BMP_OK || (dhcsr & (S_HALT | S_LOCKUP))) break;
-        if (i == CALL_WAITS) s = BMP_ERR_LOADER_TIMEOUT;
+        if (i == max_waits) s = BMP_ERR_LOADER_TIMEOUT;
     }
     bmp_status h = cortexm_halt(c);
     if (s == BMP_OK) s = h;
@@ -128,25 +128,30 @@ static bmp_status wait_call(cortexm *c)
  * after, the registers put back. */
 typedef struct rom_session {
     rom_table table;
-    uint32_t saved[10];
+    uint32_t saved[11];
+    bool saved_valid;
 } rom_session;
 
-static const unsigned saved_regs[10] = {0, 1, 2, 3, 12, 13, 14, 15, 16, 20};
+/* MSP and PSP rather than SP: a call runs on MSP (CONTROL.SPSEL 0), the program may use PSP. */
+static const unsigned saved_regs[11] = {0, 1, 2, 3, 12, 14, 15, 16, 17, 18, 20};
 
 static bmp_status rom_open(probe_session *p, rom_session *r)
 {
     static const uint8_t bkpt[2] = {0x00, 0xBE};
     cortexm *c = &p->core;
+    r->saved_valid = false;
     bmp_status s = cortexm_halt(c);
     if (s == BMP_OK) s = read_rom_table(p, &r->table);
-    if (s == BMP_OK) s = cortexm_read_registers(c, saved_regs, 10, r->saved);
+    if (s == BMP_OK) s = cortexm_read_registers(c, saved_regs, 11, r->saved);
+    r->saved_valid = s == BMP_OK;
     return s == BMP_OK ? adiv5_mem_write(c->dp, c->apsel, BKPT_AT, bkpt, 2) : s;
 }
 
 static bmp_status rom_close(probe_session *p, const rom_session *r, bmp_status s)
 {
     cortexm_halt(&p->core); /* a call that failed may have left it running */
-    bmp_status w = cortexm_write_registers(&p->core, saved_regs, 10, r->saved);
+    if (!r->saved_valid) return s; /* nothing was read to put back */
+    bmp_status w = cortexm_write_registers(&p->core, saved_regs, 11, r->saved);
     return s != BMP_OK ? s : w;
 }
 
@@ -158,7 +163,10 @@ static bmp_status call_rom(probe_session *p, const rom_call *calls, unsigned cou
     for (unsigned i = 0; s == BMP_OK && i < count; i++) {
         uint32_t fn = rom_function(&r.table, calls[i].code);
         s = fn ? start_call(&p->core, fn, calls[i].args) : BMP_ERR_INVALID;
-        if (s == BMP_OK) s = wait_call(&p->core);
+        /* An erase gets the budget once more for each 64 KiB it covers (up to 2 s each at the
+         * W25Q16JV's maximum): one call may erase the whole flash. */
+        uint32_t waits = calls[i].code == CODE('R', 'E') ? CALL_WAITS * (1u + calls[i].args[1] / BLOCK) : CALL_WAITS;
+        if (s == BMP_OK) s = wait_call(&p->core, waits);
     }
     return rom_close(p, &r, s);
 }
@@ -235,13 +243,20 @@ static bmp_status program(probe_session *p, const family_flash *f, uint32_t addr
         if (from > page) s = adiv5_mem_write(&p->dp, p->core.apsel, staging, pad, from - page);
         if (s == BMP_OK) s = adiv5_mem_write(&p->dp, p->core.apsel, staging + (from - page), data + (from - addr), to - from);
         if (s == BMP_OK && to < page + n) s = adiv5_mem_write(&p->dp, p->core.apsel, staging + (to - page), pad, page + n - to);
-        if (s == BMP_OK && running) s = wait_call(&p->core); /* the previous chunk is programmed */
+        if (running) { /* the previous chunk is programmed (waited for even if staging failed) */
+            bmp_status w = wait_call(&p->core, CALL_WAITS);
+            if (s == BMP_OK) s = w;
+            running = false;
+        }
         const uint32_t args[4] = {page - XIP_BASE, staging, n, 0};
         if (s == BMP_OK) s = start_call(&p->core, fn, args);
         running = s == BMP_OK;
         page += n;
     }
-    if (s == BMP_OK && running) s = wait_call(&p->core);
+    if (running) {
+        bmp_status w = wait_call(&p->core, CALL_WAITS);
+        if (s == BMP_OK) s = w;
+    }
     return rom_close(p, &r, s);
 }
 

@@ -163,7 +163,7 @@ bmp_status flash_program(probe_session *p, uint32_t addr, const uint8_t *data, s
             s = program_loader(p, f, at, data + done, whole, ram, 0, 0, false, progress, ctx);
             n = whole;
         } else if (f->program_run) {
-            if (n > f->program_run) n = f->program_run;
+            if (n > f->program_run - at % f->program_run) n = f->program_run - at % f->program_run; /* aligned runs */
             size_t real = done >= length ? 0 : length - done < n ? length - done : n; /* the rest is padding */
             if (real) s = f->program(p, f, at, data + done, real);
         } else {
