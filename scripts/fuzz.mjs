@@ -60,7 +60,6 @@ const out = join(root, 'build-fuzz');
 const cc = process.env.CC ?? 'clang';
 const cflags = ['-g', '-O1', '-std=c11', '-Wall', '-Wextra', '-Werror', '-fsanitize=fuzzer,address,undefined',
   '-fno-sanitize-recover=all', '-fsanitize-coverage-ignorelist=test/fuzz/coverage-ignore.txt', '-I', 'native/core', '-I', 'native/sim'];
-const sources = JSON.parse(readFileSync(join(root, 'native/sources.json'), 'utf8'));
 
 function say(line) {
   process.stdout.write(line + '\n');
@@ -72,6 +71,8 @@ function detail(text) {
 /** The sources and flags a target names in its header lines. */
 function targetInputs(src) {
   const text = readFileSync(src, 'utf8');
+  // Read at each build: a campaign runs for hours, and the list may gain a file meanwhile.
+  const sources = JSON.parse(readFileSync(join(root, 'native/sources.json'), 'utf8'));
   const files = [];
   const flags = [];
   for (const m of text.matchAll(/^\s*\/\/\s*fuzz-sources:(.*)$/gm)) {
