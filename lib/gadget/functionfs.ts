@@ -71,6 +71,11 @@ export class FunctionFsInterface {
     return handle;
   }
 
+  /** What the interface is, for messages ("CMSIS-DAP v2"). */
+  get name(): string {
+    return this.options.name;
+  }
+
   get isEnabled(): boolean {
     return this.enabled;
   }

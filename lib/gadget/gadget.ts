@@ -181,7 +181,7 @@ export class UsbGadget {
         const code = (error as NodeJS.ErrnoException).code;
         // ESHUTDOWN: the host went away mid-packet; EAGAIN: the endpoint is disabled (the
         // ENABLE event may not have been read yet); wait for the host to come back.
-        if (code !== 'ESHUTDOWN' && code !== 'EAGAIN') this.log(`${report ? 'CMSIS-DAP v1' : 'CMSIS-DAP v2'}: ${(error as Error).message}`);
+        if (code !== 'ESHUTDOWN' && code !== 'EAGAIN') this.log(`${fn.name}: ${(error as Error).message}`);
         if (fn.isEnabled) await sleep(20);
       }
     }
