@@ -98,15 +98,22 @@ static void fail(dfu_device *d, dfu_status status)
 
 /* ---- the work ---- */
 
-/* Whether [address, address + length) reads as erased (or, with `expected`, as those bytes). */
+/* Whether [address, address + length) reads as erased (or, with `expected`, as those bytes).
+ * Erased is checked a word at a time: a sector is up to 128 KiB. */
 static bool reads_back(dfu_device *d, uint32_t address, uint32_t length, const uint8_t *expected)
 {
-    uint8_t chunk[CHECK_CHUNK];
+    uint32_t chunk[CHECK_CHUNK / 4];
     for (uint32_t done = 0; done < length;) {
         uint32_t n = length - done < CHECK_CHUNK ? length - done : CHECK_CHUNK;
-        d->config.ops->read(d->config.ops->ctx, address + done, chunk, n);
-        for (uint32_t i = 0; i < n; i++)
-            if (chunk[i] != (expected ? expected[done + i] : 0xFFu)) return false;
+        d->config.ops->read(d->config.ops->ctx, address + done, (uint8_t *)chunk, n);
+        if (expected) {
+            if (memcmp(chunk, expected + done, n) != 0) return false;
+        } else {
+            uint32_t all = 0xFFFFFFFFu;
+            for (uint32_t i = 0; i < n / 4; i++) all &= chunk[i];
+            for (uint32_t i = n & ~3u; i < n; i++) all &= 0xFFFFFF00u | ((const uint8_t *)chunk)[i];
+            if (all != 0xFFFFFFFFu) return false;
+        }
         done += n;
     }
     return true;
