@@ -33,7 +33,7 @@ static const part parts[] = {
 };
 
 static probe_session probe;
-static uint8_t data[0x30000];
+static uint8_t data[0x80000];
 static uint8_t seen[0x80000];
 
 /* The fixture's target with a probe session attached to it and the core halted (it runs from
@@ -519,6 +519,81 @@ static void test_mass_erase(void)
     close_fixture();
 }
 
+/* Milliseconds of virtual time since `start`. */
+static double ms_since(uint64_t start)
+{
+    return (double)(t.now_ps - start) / 1e9;
+}
+
+/* A bank as the flash models time it: its size, a page erase, a unit's programming. */
+typedef struct bank_case {
+    uint32_t start, size;
+    double page_ms, unit_ms;
+    uint32_t keep; /* 0, or a page outside the bank whose data must stay */
+} bank_case;
+
+/* A range that covers every block of a bank is erased with one bank erase (about one page's time,
+ * not one per page), by flash_erase and by the loader in flash_write; a range that leaves out one
+ * block, at either end, is erased block by block and that block keeps its data. */
+static void bank_erase(const part *pt, const bank_case *b)
+{
+    uint32_t pages = b->size / pt->block, last = b->start + b->size - pt->block;
+    if (b->keep) fill(b->keep, pt->block, 0x11);
+    fill(b->start, pt->block, 0x22);
+    fill(last, pt->block, 0x44);
+    uint64_t start = t.now_ps;
+    CHECK_EQ(flash_erase(&probe, b->start + pt->block, b->size - pt->block), BMP_OK); /* all but the first */
+    CHECK(ms_since(start) >= (pages - 1) * b->page_ms);
+    CHECK(all(b->start, pt->block, 0x22));
+    CHECK(all(last, pt->block, 0xFF));
+    fill(last, pt->block, 0x44);
+    start = t.now_ps;
+    CHECK_EQ(flash_erase(&probe, b->start, b->size - pt->block), BMP_OK); /* all but the last */
+    CHECK(ms_since(start) >= (pages - 1) * b->page_ms);
+    CHECK(all(last, pt->block, 0x44));
+    start = t.now_ps;
+    CHECK_EQ(flash_erase(&probe, b->start + 3, b->size - pt->block + 1), BMP_OK); /* touches every block */
+    CHECK(ms_since(start) < 5 * b->page_ms);
+    CHECK(all(b->start, b->size, 0xFF));
+    if (b->keep) CHECK(all(b->keep, pt->block, 0x11)); /* the other bank */
+
+    /* flash_write: all but the last block, then the whole bank (programming alone takes the
+     * units' time; erasing page by page would add half as much again) */
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    fill(last, pt->block, 0x44);
+    fill_random(data, b->size, 77);
+    CHECK_EQ(flash_write(&probe, b->start, data, b->size - pt->block, &ram, true, NULL, NULL), BMP_OK);
+    CHECK(memcmp(flash_at(b->start, b->size - pt->block), data, b->size - pt->block) == 0);
+    CHECK(all(last, pt->block, 0x44));
+    fill_random(data, b->size, 78);
+    start = t.now_ps;
+    CHECK_EQ(flash_write(&probe, b->start, data, b->size, &ram, true, NULL, NULL), BMP_OK);
+    CHECK(ms_since(start) < (b->size / pt->unit) * b->unit_ms + pages * b->page_ms / 2);
+    CHECK(memcmp(flash_at(b->start, b->size), data, b->size) == 0);
+    if (b->keep) CHECK(all(b->keep, pt->block, 0x11));
+}
+
+static void test_bank_erase(void)
+{
+    static const struct {
+        unsigned part;
+        bank_case bank;
+    } cases[] = {
+        {0, {0x08000000u, 128u << 10, 20.0, 0.0525, 0}},          /* F1: 128 pages of 1 KiB */
+        {4, {0x08000000u, 128u << 10, 22.0, 0.085, 0}},           /* G0: 64 pages of 2 KiB */
+        {5, {0x08080000u, 512u << 10, 22.0, 0.0817, 0x0803F000u}}, /* L4: bank 2 (MER2); bank 1 kept */
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const part *pt = &parts[cases[i].part];
+        int failures = check_failures_in_test;
+        CHECK(open_part(pt));
+        bank_erase(pt, &cases[i].bank);
+        if (check_failures_in_test != failures) fprintf(stderr, "  (on %s)\n", pt->profile);
+        close_fixture();
+    }
+}
+
 /* The H750: one 128 KiB sector (0x08000000, the fixture's): erased and written whole with the
  * core halted, directly and through the loader; the mass erase has bank 1 only. */
 static void test_h750_one_sector(void)
@@ -631,6 +706,7 @@ int main(void)
     RUN(test_g0l4_errors);
     RUN(test_l4_banks);
     RUN(test_mass_erase);
+    RUN(test_bank_erase);
     RUN(test_h750_one_sector);
     RUN(test_read_protection);
     return CHECK_SUMMARY();

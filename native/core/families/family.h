@@ -35,6 +35,13 @@ struct family_flash {
      * block by block. */
     bmp_status (*erase_range)(probe_session *p, const family_flash *f, uint32_t start, uint32_t end);
     bmp_status (*mass_erase)(probe_session *p, const family_flash *f);
+    /* Optional, for a part whose bank erase takes about one block's time (F1, G0, L4: one page's
+     * 20-40 ms, where erasing the pages one by one takes that for each): erase_bank erases the
+     * bank starting at `bank`, loader_bank_erase gives the loader's register writes for the same
+     * (its start is `bank`). The flash layer uses them when an erase or a write covers every block
+     * of a bank, as OpenOCD does; NULL: block by block. */
+    bmp_status (*erase_bank)(probe_session *p, const family_flash *f, uint32_t bank);
+    flash_loader_erase (*loader_bank_erase)(const family_flash *f, uint32_t bank);
     /* Programs whole units through the MEM-AP (between begin and end). */
     bmp_status (*program)(probe_session *p, const family_flash *f, uint32_t addr, const uint8_t *data, size_t length);
     /* Nonzero: `program` takes up to this many bytes straight from the image, any length (it pads

@@ -65,17 +65,28 @@ bmp_status stm32_read_rdp_byte(probe_session *p, uint32_t reg, flash_rdp *rdp)
     return BMP_OK;
 }
 
-bmp_status stm32_mass_erase_regs(probe_session *p, const stm32_flash *c, uint32_t regs, uint32_t mer, uint32_t strt)
+/* Makes one erase: unlocks, clears stale flags, the erase's register writes, waits, checks its
+ * errors, then CR back to 0 and LOCK. */
+static bmp_status run_erase(probe_session *p, const stm32_flash *c, uint32_t regs, const flash_loader_erase *e)
 {
     bmp_status s = stm32_unlock(p, c, regs);
     if (s == BMP_OK) s = stm32_wait(p, c, regs);
     if (s != BMP_OK && s != BMP_ERR_FLASH_NOT_ERASED) return s; /* stale flags cleared */
-    s = cortexm_write32(&p->core, regs + c->cr, mer);
-    if (s == BMP_OK) s = cortexm_write32(&p->core, regs + c->cr, mer | strt);
+    s = BMP_OK;
+    for (unsigned k = 0; k < 3 && s == BMP_OK; k++)
+        if (e->writes[k][0]) s = cortexm_write32(&p->core, e->writes[k][0], e->writes[k][1]);
     if (s == BMP_OK) s = stm32_wait(p, c, regs);
     cortexm_write32(&p->core, regs + c->cr, 0);
     stm32_relock(p, c, regs);
     return s;
+}
+
+bmp_status stm32_mass_erase_regs(probe_session *p, const stm32_flash *c, uint32_t regs, uint32_t mer, uint32_t strt)
+{
+    flash_loader_erase e = {0};
+    e.writes[0][0] = regs + c->cr, e.writes[0][1] = mer;
+    e.writes[1][0] = regs + c->cr, e.writes[1][1] = mer | strt;
+    return run_erase(p, c, regs, &e);
 }
 
 bmp_status stm32_begin(probe_session *p, const family_flash *f, uint32_t addr)
@@ -95,17 +106,16 @@ bmp_status stm32_erase_block(probe_session *p, const family_flash *f, uint32_t s
 {
     const stm32_flash *c = stm32_flash_of(f);
     uint32_t regs = stm32_regs(p, f, start);
-    bmp_status s = stm32_unlock(p, c, regs);
-    if (s != BMP_OK) return s;
-    if ((s = stm32_wait(p, c, regs)) != BMP_OK && s != BMP_ERR_FLASH_NOT_ERASED) return s; /* stale flags cleared */
     flash_loader_erase e = c->erase(regs, start, index);
-    s = BMP_OK;
-    for (unsigned k = 0; k < 3 && s == BMP_OK; k++)
-        if (e.writes[k][0]) s = cortexm_write32(&p->core, e.writes[k][0], e.writes[k][1]);
-    if (s == BMP_OK) s = stm32_wait(p, c, regs);
-    cortexm_write32(&p->core, regs + c->cr, 0);
-    stm32_relock(p, c, regs);
-    return s;
+    return run_erase(p, c, regs, &e);
+}
+
+bmp_status stm32_erase_bank(probe_session *p, const family_flash *f, uint32_t bank)
+{
+    const stm32_flash *c = stm32_flash_of(f);
+    uint32_t regs = stm32_regs(p, f, bank);
+    flash_loader_erase e = c->bank_erase(regs, bank);
+    return run_erase(p, c, regs, &e);
 }
 
 /* Direct programming through the MEM-AP: PG set, then writes of the unit's width (the bus
@@ -138,8 +148,13 @@ bmp_status stm32_loader_begin(probe_session *p, const family_flash *f, uint32_t 
 flash_loader_erase stm32_loader_erase(const family_flash *f, uint32_t bank, uint32_t start, uint32_t index)
 {
     const stm32_flash *c = stm32_flash_of(f);
-    uint32_t regs = c->bank2_regs && bank >= c->bank2_start ? c->base + c->bank2_regs : c->base;
-    return c->erase(regs, start, index);
+    return c->erase(stm32_regs(0, f, bank), start, index);
+}
+
+flash_loader_erase stm32_loader_bank_erase(const family_flash *f, uint32_t bank)
+{
+    const stm32_flash *c = stm32_flash_of(f);
+    return c->bank_erase(stm32_regs(0, f, bank), bank);
 }
 
 bmp_status stm32_loader_end(probe_session *p, const family_flash *f, uint32_t addr, bmp_status s, uint32_t sr)

@@ -30,6 +30,9 @@ typedef struct stm32_flash {
     bmp_status (*decode)(uint32_t sr);
     /* The register writes that erase one block, `regs` being its bank's registers. */
     flash_loader_erase (*erase)(uint32_t regs, uint32_t start, uint32_t index);
+    /* Optional: the register writes that erase the whole bank starting at `bank` (family_flash's
+     * erase_bank and loader_bank_erase come from it). */
+    flash_loader_erase (*bank_erase)(uint32_t regs, uint32_t bank);
 } stm32_flash;
 
 /* The family's stm32_flash (f->data). */
@@ -59,6 +62,8 @@ bmp_status stm32_erase_block(probe_session *p, const family_flash *f, uint32_t s
 bmp_status stm32_program(probe_session *p, const family_flash *f, uint32_t addr, const uint8_t *data, size_t length);
 bmp_status stm32_loader_begin(probe_session *p, const family_flash *f, uint32_t addr, flash_loader_params *params);
 flash_loader_erase stm32_loader_erase(const family_flash *f, uint32_t bank, uint32_t start, uint32_t index);
+bmp_status stm32_erase_bank(probe_session *p, const family_flash *f, uint32_t bank);
+flash_loader_erase stm32_loader_bank_erase(const family_flash *f, uint32_t bank);
 bmp_status stm32_loader_end(probe_session *p, const family_flash *f, uint32_t addr, bmp_status s, uint32_t sr);
 
 /* Identification: DBGMCU IDCODE at `idcode_address`, its DEV_ID through the family's

@@ -31,15 +31,25 @@ static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
     return e;
 }
 
+/* Mass erase (RM0008 3.3.3): MER, then MER|STRT; one bank on these parts, in about one page's
+ * time. */
+static flash_loader_erase bank_erase(uint32_t regs, uint32_t bank)
+{
+    flash_loader_erase e = {.start = bank};
+    e.writes[0][0] = regs + 0x10, e.writes[0][1] = 1u << 2;
+    e.writes[1][0] = regs + 0x10, e.writes[1][1] = (1u << 2) | (1u << 6);
+    return e;
+}
+
 static const stm32_flash controller = {
     .base = 0x40022000u, .keyr = 0x04, .sr = 0x0C, .cr = 0x10, .clear = 0x0C, .busy = 1u << 0,
     .errors = (1u << 2) | (1u << 4), .eop = 1u << 5, .lock = 1u << 7, .pg_cr = 1u << 0,
-    .decode = decode, .erase = erase,
+    .decode = decode, .erase = erase, .bank_erase = bank_erase,
 };
 
 static bmp_status mass_erase(probe_session *p, const family_flash *f)
 {
-    return stm32_mass_erase_regs(p, stm32_flash_of(f), stm32_flash_of(f)->base, 1u << 2, 1u << 6);
+    return stm32_erase_bank(p, f, 0x08000000u);
 }
 
 /* RDP shows as OBR.RDPRT (0x4002201C bit 1); its regression is not implemented. */
@@ -53,7 +63,8 @@ static bmp_status read_protection(probe_session *p, const family_flash *f, flash
 
 static const family_flash flash = {
     .data = &controller, .unit = 2, .begin = stm32_begin, .end = stm32_end, .erase_block = stm32_erase_block,
-    .mass_erase = mass_erase, .program = stm32_program, .loader_begin = stm32_loader_begin,
+    .mass_erase = mass_erase, .erase_bank = stm32_erase_bank, .loader_bank_erase = stm32_loader_bank_erase,
+    .program = stm32_program, .loader_begin = stm32_loader_begin,
     .loader_erase = stm32_loader_erase, .loader_end = stm32_loader_end, .read_protection = read_protection,
 };
 

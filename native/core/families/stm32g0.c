@@ -28,16 +28,26 @@ static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
     return e;
 }
 
-static const stm32_flash controller = G0L4_CONTROLLER(erase);
+/* Mass erase (RM0444): MER1, then STRT; one bank on these parts, in about one page's time. */
+static flash_loader_erase bank_erase(uint32_t regs, uint32_t bank)
+{
+    flash_loader_erase e = {.start = bank};
+    e.writes[0][0] = regs + 0x14, e.writes[0][1] = G0L4_CR_MER1;
+    e.writes[1][0] = regs + 0x14, e.writes[1][1] = G0L4_CR_MER1 | G0L4_CR_STRT;
+    return e;
+}
+
+static const stm32_flash controller = G0L4_CONTROLLER(erase, bank_erase);
 
 static bmp_status mass_erase(probe_session *p, const family_flash *f)
 {
-    return stm32_mass_erase_regs(p, stm32_flash_of(f), stm32_flash_of(f)->base, G0L4_CR_MER1, G0L4_CR_STRT);
+    return stm32_erase_bank(p, f, 0x08000000u);
 }
 
 static const family_flash flash = {
     .data = &controller, .unit = 8, .begin = stm32_begin, .end = stm32_end, .erase_block = stm32_erase_block,
-    .mass_erase = mass_erase, .program = stm32_program, .loader_begin = stm32_loader_begin,
+    .mass_erase = mass_erase, .erase_bank = stm32_erase_bank, .loader_bank_erase = stm32_loader_bank_erase,
+    .program = stm32_program, .loader_begin = stm32_loader_begin,
     .loader_erase = stm32_loader_erase, .loader_end = stm32_loader_end,
 };
 

@@ -30,9 +30,9 @@
 /* The error bits as a status. */
 bmp_status g0l4_decode(uint32_t sr);
 
-#define G0L4_CONTROLLER(erase_fn)                                                                      \
+#define G0L4_CONTROLLER(erase_fn, bank_erase_fn)                                                               \
     {.base = 0x40022000u, .keyr = 0x08, .sr = 0x10, .cr = 0x14, .clear = 0x10, .busy = 1u << 16,        \
      .errors = G0L4_SR_ERRORS, .eop = 1u << 0, .lock = G0L4_CR_LOCK, .pg_cr = G0L4_CR_PG,               \
-     .decode = g0l4_decode, .erase = erase_fn}
+     .decode = g0l4_decode, .erase = erase_fn, .bank_erase = bank_erase_fn}
 
 #endif

@@ -24,7 +24,17 @@ static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
     return e;
 }
 
-static const stm32_flash controller = G0L4_CONTROLLER(erase);
+/* Bank erase (RM0351): MER1 (bank 1) or MER2 (bank 2), then STRT, in about one page's time. */
+static flash_loader_erase bank_erase(uint32_t regs, uint32_t bank)
+{
+    flash_loader_erase e = {.start = bank};
+    uint32_t mer = bank >= BANK2 ? G0L4_CR_MER2 : G0L4_CR_MER1;
+    e.writes[0][0] = regs + 0x14, e.writes[0][1] = mer;
+    e.writes[1][0] = regs + 0x14, e.writes[1][1] = mer | G0L4_CR_STRT;
+    return e;
+}
+
+static const stm32_flash controller = G0L4_CONTROLLER(erase, bank_erase);
 
 static void bank(const probe_session *p, const family_flash *f, uint32_t addr, uint32_t *start, uint32_t *end)
 {
@@ -42,7 +52,8 @@ static bmp_status mass_erase(probe_session *p, const family_flash *f)
 
 static const family_flash flash = {
     .data = &controller, .unit = 8, .bank = bank, .begin = stm32_begin, .end = stm32_end,
-    .erase_block = stm32_erase_block, .mass_erase = mass_erase, .program = stm32_program,
+    .erase_block = stm32_erase_block, .mass_erase = mass_erase, .erase_bank = stm32_erase_bank,
+    .loader_bank_erase = stm32_loader_bank_erase, .program = stm32_program,
     .loader_begin = stm32_loader_begin, .loader_erase = stm32_loader_erase, .loader_end = stm32_loader_end,
 };
 

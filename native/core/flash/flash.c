@@ -69,6 +69,37 @@ bool flash_block_span(const probe_session *p, uint32_t addr, uint32_t length, ui
     return true;
 }
 
+/* The flash of the bank holding `addr`: [*lo, *hi), the bank cut to the flash regions in it. */
+static bool bank_flash(const probe_session *p, const family_flash *f, uint32_t addr, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t bank = 0, bank_end = 0;
+    bank_of(p, f, addr, &bank, &bank_end);
+    uint64_t l = UINT64_MAX, h = 0;
+    for (unsigned i = 0; i < p->part.memory_count; i++) {
+        const part_memory *m = &p->part.memories[i];
+        uint64_t ms = m->start, me = (uint64_t)m->start + m->length;
+        if (m->kind != PART_MEMORY_FLASH || me <= bank || ms >= bank_end) continue;
+        if ((ms > bank ? ms : bank) < l) l = ms > bank ? ms : bank;
+        if ((me < bank_end ? me : bank_end) > h) h = me < bank_end ? me : bank_end;
+    }
+    if (h <= l || h > 0xFFFFFFFFu) return false;
+    *lo = (uint32_t)l;
+    *hi = (uint32_t)h;
+    return true;
+}
+
+/* Whether [at, end) reaches every erase block of the bank holding `at`, from the bank's first
+ * block: then one bank erase does what erasing its blocks would (the bank is [*lo, *hi)). */
+static bool covers_bank(const probe_session *p, const family_flash *f, uint32_t at, uint64_t end, uint32_t *lo,
+                        uint32_t *hi)
+{
+    uint32_t start = 0, span = 0;
+    if (!bank_flash(p, f, at, lo, hi)) return false;
+    uint64_t to = end < *hi ? end : *hi;
+    return to > at && flash_block_span(p, at, (uint32_t)(to - at), &start, &span) && start == *lo &&
+           (uint64_t)start + span == *hi;
+}
+
 uint32_t flash_unit(const probe_session *p)
 {
     const family_flash *f = driver(p);
@@ -85,7 +116,13 @@ bmp_status flash_erase(probe_session *p, uint32_t addr, uint32_t length)
     if (f->erase_range && flash_block_span(p, addr, length, &first, &span)) return f->erase_range(p, f, first, first + span);
     uint64_t end = (uint64_t)addr + length;
     for (uint64_t at = addr; at < end;) {
-        uint32_t start, size, index;
+        uint32_t start, size, index, lo, hi;
+        if (f->erase_bank && covers_bank(p, f, (uint32_t)at, end, &lo, &hi)) { /* a whole bank at once */
+            bmp_status s = f->erase_bank(p, f, lo);
+            if (s != BMP_OK) return s;
+            at = hi;
+            continue;
+        }
         if (!block_at(p, (uint32_t)at, &start, &size, &index)) return BMP_ERR_FLASH_OUTSIDE;
         bmp_status s = f->erase_block(p, f, start, index);
         if (s != BMP_OK) return s;
@@ -205,9 +242,14 @@ bmp_status flash_write(probe_session *p, uint32_t addr, const uint8_t *data, siz
     while (s == BMP_OK && done < whole) {
         uint32_t at = addr + (uint32_t)done, bank = 0, bank_end = 0;
         bank_of(p, f, at, &bank, &bank_end);
-        /* One loader run: at most FLASH_LOADER_MAX_ERASES blocks, within one bank. */
+        /* One loader run: at most FLASH_LOADER_MAX_ERASES blocks, within one bank; or the whole
+         * bank with one erase when the data covers all its blocks. */
         unsigned n = 0;
-        uint32_t end = at;
+        uint32_t end = at, lo = 0, hi = 0;
+        if (f->loader_bank_erase && covers_bank(p, f, at, (uint64_t)addr + length, &lo, &hi)) {
+            erases[n++] = f->loader_bank_erase(f, lo);
+            end = hi;
+        }
         while (n < FLASH_LOADER_MAX_ERASES && end < addr + whole && end >= bank && end < bank_end) {
             uint32_t start, size, index;
             if (!block_at(p, end, &start, &size, &index)) break;
