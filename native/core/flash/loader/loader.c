@@ -146,11 +146,17 @@ __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(contr
     uint32_t crc = cb->crc;
     if (crc_on) crc_table(table);
 
+    /* The next erase's start (all ones: none), so that the unit loop tests one register. */
+    uint32_t next_erase = erase ? erase->start : 0xFFFFFFFFu;
+
     while (remaining != 0) {
         /* Erase what the next unit needs now, even if its data has not come yet. */
-        if (erase_due(cb, &erase, sr, busy_mask, error_mask, dest)) {
-            state = 2;
-            goto out;
+        if (dest >= next_erase) {
+            if (erase_due(cb, &erase, sr, busy_mask, error_mask, dest)) {
+                state = 2;
+                goto out;
+            }
+            next_erase = erase->start;
         }
         if (cb->write_index == index) {
             /* Nothing to program: finish if the host said so and nothing came in meanwhile. */
@@ -158,11 +164,15 @@ __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(contr
             continue;
         }
         uint32_t n = remaining < size ? remaining : size;
-        for (uint32_t offset = 0; offset < n; offset += unit) {
-            volatile uint8_t *src = buffer + offset;
-            if (erase_due(cb, &erase, sr, busy_mask, error_mask, dest)) {
-                state = 2;
-                goto out;
+        /* The unit loop: what runs between one unit's end and the next one's start is kept
+         * short (the flash waits for it, 65,536 times for 128 KiB of half-words). */
+        for (volatile uint8_t *src = buffer, *const stop = buffer + n; src < stop; src += unit, dest += unit) {
+            if (dest >= next_erase) {
+                if (erase_due(cb, &erase, sr, busy_mask, error_mask, dest)) {
+                    state = 2;
+                    goto out;
+                }
+                next_erase = erase->start;
             }
             if (unit == 2) {
                 *(volatile uint16_t *)(uintptr_t)dest = *(volatile uint16_t *)src;
@@ -183,7 +193,6 @@ __attribute__((section(".entry"), used, noreturn)) void flash_loader_entry(contr
                 state = 3;
                 goto out;
             }
-            dest += unit;
         }
         if (crc_on) cb->crc = crc;
         remaining -= n;
