@@ -10,6 +10,7 @@
 #include "families/family.h"
 #include "fixture_target.h"
 #include "flash/flash.h"
+#include "flash/flash_loader.h"
 #include "cortexm/probe_session.h"
 
 static probe_session probe;
@@ -63,6 +64,14 @@ static void test_identify_and_flash(void)
     CHECK(f[0x800 + length] == 0xFF && f[0x800 + length + 1] == 0xFF); /* the padding of the last word */
     CHECK(f[0x2000] == (uint8_t)(0x2000 * 7 + 1)); /* the third page: untouched */
     CHECK_EQ(flash_verify(&probe, addr, data, length), BMP_OK);
+    /* that went through the on-target loader (its routine is in RAM), which waits on READY */
+    uint8_t code[1024];
+    CHECK(flash_loader_blob_size <= sizeof code && sim_target_peek(&t, ram.base, code, flash_loader_blob_size) == SIM_OK);
+    CHECK(memcmp(code, flash_loader_blob, flash_loader_blob_size) == 0);
+    /* without RAM: erased and programmed directly, the third page this time */
+    for (unsigned i = 0; i < 0x400; i++) data[i] = (uint8_t)(i * 3 + 2);
+    CHECK_EQ(flash_write(&probe, 0x00012000u, data, 0x400, NULL, true, NULL, NULL), BMP_OK);
+    CHECK(memcmp(flash_at(0x00012000u, 0x400), data, 0x400) == 0);
     CHECK_EQ(flash_program(&probe, addr + 2, data, 4, NULL, NULL, NULL), BMP_ERR_FLASH_ALIGNMENT);
     /* the mass erase through the NVMC: everything, the fixture included */
     CHECK_EQ(flash_mass_erase(&probe), BMP_OK);

@@ -1,9 +1,9 @@
 /* Nordic nRF52840 (nRF52840 Product Specification): identified by its FICR (INFO.PART 0x52840,
  * CODEPAGESIZE x CODESIZE of flash at 0, INFO.RAM KiB of RAM at 0x20000000); flash through the
- * NVMC (word writes with CONFIG = WEN, page erase with CONFIG = EEN and ERASEPAGE, ERASEALL),
- * directly through the MEM-AP: the NVMC's READY is 1 when idle, the opposite of the polarity
- * the on-target loader waits on, and the bus stalls while a word programs, so streaming words
- * is already as fast as the flash.
+ * NVMC (word writes with CONFIG = WEN, page erase with CONFIG = EEN and ERASEPAGE, ERASEALL):
+ * through the on-target loader where there is RAM for it (its busy test inverted for READY,
+ * which is 1 when idle), else directly through the MEM-AP, where the bus stalls while a word
+ * programs and every stall costs the link a round trip.
  *
  * The access-port protection: with UICR.APPROTECT enabled, the AHB-AP (AP #0) refuses every
  * access. The CTRL-AP (AP #1, IDR 0x02880000) still answers: APPROTECTSTATUS says whether the
@@ -151,8 +151,42 @@ static bmp_status program(probe_session *p, const family_flash *f, uint32_t addr
     return s != BMP_OK ? s : w;
 }
 
+/* The loader (flash_loader.h): READY as its status register, busy while bit 0 is clear; the NVMC
+ * has no error flags (the loader's read-back and CRC catch a word that did not program). Its
+ * erases set CONFIG = EEN and write ERASEPAGE; it sets CONFIG = WEN again after each. */
+static bmp_status loader_begin(probe_session *p, const family_flash *f, uint32_t addr, flash_loader_params *params)
+{
+    (void)f, (void)addr;
+    params->sr_addr = NVMC_READY;
+    params->busy_mask = 1;
+    params->busy_xor = 1;
+    params->error_mask = 0;
+    params->cr_addr = NVMC_CONFIG;
+    params->pg_cr = CONFIG_WEN;
+    return config(p, CONFIG_WEN);
+}
+
+static flash_loader_erase loader_erase(const family_flash *f, uint32_t bank, uint32_t start, uint32_t index)
+{
+    (void)f, (void)bank, (void)index;
+    flash_loader_erase e = {.start = start};
+    e.writes[0][0] = NVMC_CONFIG, e.writes[0][1] = CONFIG_EEN;
+    e.writes[1][0] = NVMC_ERASEPAGE, e.writes[1][1] = start;
+    return e;
+}
+
+static bmp_status loader_end(probe_session *p, const family_flash *f, uint32_t addr, bmp_status s, uint32_t sr)
+{
+    (void)f, (void)addr, (void)sr;
+    if (s == BMP_ERR_LOADER_TIMEOUT) s = BMP_ERR_FLASH_TIMEOUT;
+    else if (s == BMP_ERR_LOADER_FLASH || s == BMP_ERR_LOADER_FAULT) s = BMP_ERR_FLASH_SEQUENCE;
+    bmp_status w = config(p, CONFIG_REN);
+    return s != BMP_OK ? s : w;
+}
+
 static const family_flash flash = {
     .unit = 4, .begin = begin, .end = end, .erase_block = erase_block, .mass_erase = nvmc_erase_all, .program = program,
+    .loader_begin = loader_begin, .loader_erase = loader_erase, .loader_end = loader_end,
 };
 
 /* --- monitor erase_mass: the CTRL-AP's ERASEALL, protected or not ---------------------------- */

@@ -122,6 +122,7 @@ static bmp_status run_program(cortexm *c, const flash_loader_params *p, uint32_t
     put_le32(header + FLASH_LOADER_CB_SIZE_OF_BUFFER, l.size);
     put_le32(header + FLASH_LOADER_CB_SR_ADDR, p->sr_addr);
     put_le32(header + FLASH_LOADER_CB_BUSY_MASK, p->busy_mask);
+    put_le32(header + FLASH_LOADER_CB_BUSY_XOR, p->busy_xor);
     put_le32(header + FLASH_LOADER_CB_ERROR_MASK, p->error_mask);
     put_le32(header + FLASH_LOADER_CB_UNIT, p->unit);
     put_le32(header + FLASH_LOADER_CB_CRC_ON, crc_out != 0);

@@ -33,6 +33,7 @@
 #define FLASH_LOADER_CB_ERASE_TABLE 0x3Cu /* 0, or the erase entries (flash_loader_erase) */
 #define FLASH_LOADER_CB_CRC_ON 0x40u      /* nonzero: the loader keeps CB_CRC */
 #define FLASH_LOADER_CB_CRC 0x44u         /* loader: CRC-32 of the data received (units read back are compared) */
+#define FLASH_LOADER_CB_BUSY_XOR 0x48u    /* SR is XORed with this before busy_mask tests it */
 #define FLASH_LOADER_CB_SIZE 0x50u        /* the buffers follow */
 
 #define FLASH_LOADER_STATE_RUNNING 0u
@@ -67,6 +68,7 @@ typedef struct flash_loader_erase {
 typedef struct flash_loader_params {
     uint32_t ram_base, ram_size;   /* RAM the loader may use: code, control block, buffers, stack */
     uint32_t sr_addr, busy_mask, error_mask;
+    uint32_t busy_xor;             /* busy_mask's bits that mean busy when clear (the nRF52's READY) */
     uint8_t unit;                  /* 2, 4, 8 or 32 */
     uint32_t buffer_size;          /* 0: choose (4 KiB, or less to fit at least two buffers) */
     uint32_t max_idle_polls;

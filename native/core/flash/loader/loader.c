@@ -36,7 +36,9 @@
  *                     data (state 3 if it differs). The host compares the CRC with its own:
  *                     the data that reached the target is the image, and the flash holds it,
  *                     at no cost in transfers and almost none in time
- *   0x48, 0x4C        reserved
+ *   0x48 busy_xor     SR is XORed with this before busy_mask tests it: the bits that mean
+ *                     busy when clear (the nRF52's NVMC READY is 1 when idle)
+ *   0x4C              reserved
  *   0x50 the buffers  count × size bytes
  */
 #include <stdint.h>
@@ -60,7 +62,8 @@ typedef struct control_block {
     uint32_t erase_table;
     uint32_t crc_on;
     volatile uint32_t crc;
-    uint32_t reserved[2];
+    uint32_t busy_xor;
+    uint32_t reserved;
     volatile uint8_t buffers[];
 } control_block;
 
@@ -99,7 +102,8 @@ static inline uint32_t wait_ready(control_block *cb, volatile uint32_t *sr, uint
                                   uint32_t dest)
 {
     uint32_t s;
-    while ((s = *sr) & busy_mask) {
+    const uint32_t busy_xor = cb->busy_xor;
+    while (((s = *sr) ^ busy_xor) & busy_mask) {
     }
     if (!(s & error_mask)) return 0;
     cb->status = s;
