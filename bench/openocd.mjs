@@ -465,7 +465,7 @@ try {
         openocd_virtual_s: Number(theirFlash.virtual_s.toFixed(3)),
         ours_target_s: Number(ourFlash.target_s.toFixed(3)),
         ...(single ? { openocd_loader_attempt_packets: loader.packets, openocd_loader_attempt_wall_s: Number(loader.wall_s.toFixed(3)) } : {}),
-        ours_path: 'on-target loader (each block erased just before it is programmed; buffers streamed without waiting); verify: the routine reads each buffer back from flash and keeps a CRC-32, compared with the host\'s',
+        ours_path: 'on-target loader (each block erased just before it is programmed, or the bank at once when the image covers it all; buffers streamed without waiting); verify: the routine reads each buffer back from flash and keeps a CRC-32, compared with the host\'s',
       });
       if (part.pyocd && backend.openocd === 'hid') {
         const pyocd = await pyocdFlash(backend, part);
