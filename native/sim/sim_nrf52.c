@@ -64,7 +64,9 @@ static sim_bus_status reg_write(sim_target *t, uint32_t offset, uint32_t value)
 {
     sim_flash_bank *b = bank(t);
     switch (offset) {
-    case CONFIG: b->cr = value & 3u; break;
+    case CONFIG: /* must not change while the NVMC is busy (PS, NVMC): the model ignores it then */
+        if (!sim_flash_busy(t, b)) b->cr = value & 3u;
+        break;
     case ERASEPAGE:
     case ERASEPCR0:
         if (b->cr != EEN || value % PAGE || value >= t->flash.size) break; /* ignored */

@@ -1,6 +1,7 @@
 /* Part identification, GDB's memory map and target description: content and bounds. */
 #include "check.h"
 #include "cortexm/description.h"
+#include "families/family.h"
 #include "families/parts.h"
 
 static void test_identify(void)
@@ -59,6 +60,35 @@ static void test_f72x_and_h750(void)
     CHECK_EQ(sizes[0], 128 * 1024);
 }
 
+/* The L47x/48x's bank 2 starts halfway through the flash on every size (RM0351): 0x08080000 on
+ * 1 MiB, 0x08040000 on 512 KiB, 0x08020000 on 256 KiB. A page of bank 2 is erased with BKER and
+ * its number within the bank; bank 2 as a whole with MER2, bank 1 with MER1. */
+static void test_l4_banks_by_size(void)
+{
+    static const uint32_t kib[] = {1024, 512, 256};
+    for (unsigned k = 0; k < 3; k++) {
+        probe_session p = {0};
+        CHECK(part_identify(0x415, kib[k], &p.part));
+        p.part_known = true;
+        const family_flash *f = p.part.family->flash;
+        uint32_t bank2 = 0x08000000u + kib[k] * 512u, start = 0, end = 0;
+        f->bank(&p, f, bank2 - 1, &start, &end);
+        CHECK_EQ(start, 0x08000000u);
+        CHECK_EQ(end, bank2);
+        f->bank(&p, f, bank2, &start, &end);
+        CHECK_EQ(start, bank2);
+        CHECK_EQ(end, 0x08000000u + kib[k] * 1024u);
+        flash_loader_erase e = f->loader_erase(f, bank2, bank2 + 0x800, 1); /* bank 2's page 1 */
+        CHECK_EQ(e.writes[1][1], (1u << 16) | (1u << 11) | (1u << 3) | (1u << 1)); /* STRT, BKER, PNB 1, PER */
+        e = f->loader_erase(f, 0x08000000u, bank2 - 0x800, kib[k] / 4 - 1); /* bank 1's last page */
+        CHECK_EQ(e.writes[1][1], (1u << 16) | ((kib[k] / 4 - 1) << 3) | (1u << 1));
+        e = f->loader_bank_erase(f, bank2);
+        CHECK_EQ(e.writes[1][1], (1u << 16) | (1u << 15)); /* STRT, MER2 */
+        e = f->loader_bank_erase(f, 0x08000000u);
+        CHECK_EQ(e.writes[1][1], (1u << 16) | (1u << 2)); /* STRT, MER1 */
+    }
+}
+
 static void test_memory_map_xml(void)
 {
     part_info info;
@@ -87,6 +117,7 @@ int main(void)
 {
     RUN(test_identify);
     RUN(test_f72x_and_h750);
+    RUN(test_l4_banks_by_size);
     RUN(test_memory_map_xml);
     RUN(test_target_xml);
     return CHECK_SUMMARY();

@@ -93,6 +93,24 @@ static bmp_status wait_for(cortexm *c, uint32_t bits)
     return BMP_ERR_TIMEOUT;
 }
 
+bmp_status cortexm_wait_halted(cortexm *c, uint32_t max_waits, uint32_t *dhcsr)
+{
+    bmp_status s = BMP_OK;
+    *dhcsr = 0;
+    for (uint32_t i = 0; s == BMP_OK; i++) {
+        s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
+        if (s == BMP_OK) {
+            adiv5_banked_read_match(c->dp, 0, S_HALT, S_HALT);
+            adiv5_banked_read(c->dp, 0, dhcsr);
+            s = adiv5_flush(c->dp);
+        }
+        if (s == BMP_ERR_MISMATCH) s = cortexm_read32(c, DHCSR, dhcsr); /* locked up, or still running */
+        if (s != BMP_OK || (*dhcsr & (S_HALT | S_LOCKUP))) break;
+        if (i == max_waits) s = BMP_ERR_LOADER_TIMEOUT;
+    }
+    return s;
+}
+
 bmp_status cortexm_halt(cortexm *c)
 {
     /* A running core's DFSR may hold stale reasons (a BKPT executed with no debugger sets BKPT

@@ -105,18 +105,7 @@ static bmp_status start_call(cortexm *c, uint32_t fn, const uint32_t args[4])
 static bmp_status wait_call(cortexm *c, uint32_t max_waits)
 {
     uint32_t dhcsr = 0, pc = 0;
-    bmp_status s = BMP_OK;
-    for (uint32_t i = 0; s == BMP_OK; i++) {
-        s = adiv5_banked_begin(c->dp, c->apsel, DHCSR);
-        if (s == BMP_OK) {
-            adiv5_banked_read_match(c->dp, 0, S_HALT, S_HALT);
-            adiv5_banked_read(c->dp, 0, &dhcsr);
-            s = adiv5_flush(c->dp);
-        }
-        if (s == BMP_ERR_MISMATCH) s = cortexm_read32(c, DHCSR, &dhcsr);
-        if (s != BMP_OK || (dhcsr & (S_HALT | S_LOCKUP))) break;
-        if (i == max_waits) s = BMP_ERR_LOADER_TIMEOUT;
-    }
+    bmp_status s = cortexm_wait_halted(c, max_waits, &dhcsr);
     bmp_status h = cortexm_halt(c);
     if (s == BMP_OK) s = h;
     if (s == BMP_OK && (s = cortexm_read_register(c, 15, &pc)) == BMP_OK && pc != BKPT_AT) s = BMP_ERR_LOADER_FAULT;

@@ -106,7 +106,9 @@ bmp_status stm32_erase_block(probe_session *p, const family_flash *f, uint32_t s
 {
     const stm32_flash *c = stm32_flash_of(f);
     uint32_t regs = stm32_regs(p, f, start);
-    flash_loader_erase e = c->erase(regs, start, index);
+    uint32_t bank = 0, bank_end = 0;
+    if (f->bank) f->bank(p, f, start, &bank, &bank_end);
+    flash_loader_erase e = c->erase(regs, bank, start, index);
     return run_erase(p, c, regs, &e);
 }
 
@@ -148,7 +150,7 @@ bmp_status stm32_loader_begin(probe_session *p, const family_flash *f, uint32_t 
 flash_loader_erase stm32_loader_erase(const family_flash *f, uint32_t bank, uint32_t start, uint32_t index)
 {
     const stm32_flash *c = stm32_flash_of(f);
-    return c->erase(stm32_regs(0, f, bank), start, index);
+    return c->erase(stm32_regs(0, f, bank), bank, start, index);
 }
 
 flash_loader_erase stm32_loader_bank_erase(const family_flash *f, uint32_t bank)

@@ -28,8 +28,9 @@ typedef struct stm32_flash {
     uint32_t pg_cr;        /* CR for programming */
     /* The controller's error bits as a status (BMP_OK if none it knows). */
     bmp_status (*decode)(uint32_t sr);
-    /* The register writes that erase one block, `regs` being its bank's registers. */
-    flash_loader_erase (*erase)(uint32_t regs, uint32_t start, uint32_t index);
+    /* The register writes that erase one block, `regs` being its bank's registers and `bank`
+     * the bank's start (family_flash.bank; 0 where the family has none). */
+    flash_loader_erase (*erase)(uint32_t regs, uint32_t bank, uint32_t start, uint32_t index);
     /* Optional: the register writes that erase the whole bank starting at `bank` (family_flash's
      * erase_bank and loader_bank_erase come from it). */
     flash_loader_erase (*bank_erase)(uint32_t regs, uint32_t bank);

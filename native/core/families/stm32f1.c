@@ -21,8 +21,9 @@ static bmp_status decode(uint32_t sr)
 }
 
 /* Page erase (RM0008 3.3.3): PER, AR, PER|STRT. */
-static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
+static flash_loader_erase erase(uint32_t regs, uint32_t bank, uint32_t start, uint32_t index)
 {
+    (void)bank;
     (void)index;
     flash_loader_erase e = {.start = start};
     e.writes[0][0] = regs + 0x10, e.writes[0][1] = 1u << 1;

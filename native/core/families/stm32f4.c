@@ -28,8 +28,9 @@ static bmp_status decode(uint32_t sr)
 }
 
 /* Sector erase (RM0090 3.6.3): SER, SNB, PSIZE x32, then STRT. */
-static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
+static flash_loader_erase erase(uint32_t regs, uint32_t bank, uint32_t start, uint32_t index)
 {
+    (void)bank;
     flash_loader_erase e = {.start = start};
     e.writes[0][0] = regs + 0x10, e.writes[0][1] = (1u << 1) | (index << 3) | (2u << 8);
     e.writes[1][0] = regs + 0x10, e.writes[1][1] = (1u << 1) | (index << 3) | (2u << 8) | (1u << 16);

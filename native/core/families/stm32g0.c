@@ -20,8 +20,9 @@ static uint32_t flash_size_register(uint16_t dev_id)
 }
 
 /* Page erase (RM0444): PER with PNB, then STRT. */
-static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
+static flash_loader_erase erase(uint32_t regs, uint32_t bank, uint32_t start, uint32_t index)
 {
+    (void)bank;
     flash_loader_erase e = {.start = start};
     e.writes[0][0] = regs + 0x14, e.writes[0][1] = G0L4_CR_PER | (index << 3);
     e.writes[1][0] = regs + 0x14, e.writes[1][1] = G0L4_CR_PER | (index << 3) | G0L4_CR_STRT;

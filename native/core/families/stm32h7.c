@@ -24,8 +24,9 @@ static bmp_status decode(uint32_t sr)
 }
 
 /* Sector erase (RM0433 4.3.10): SER, SNB, PSIZE x32, then START. */
-static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
+static flash_loader_erase erase(uint32_t regs, uint32_t bank, uint32_t start, uint32_t index)
 {
+    (void)bank;
     flash_loader_erase e = {.start = start};
     e.writes[0][0] = regs + 0x0C, e.writes[0][1] = (1u << 2) | (index << 8) | (2u << 4);
     e.writes[1][0] = regs + 0x0C, e.writes[1][1] = (1u << 2) | (index << 8) | (2u << 4) | (1u << 7);

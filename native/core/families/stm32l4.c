@@ -1,6 +1,6 @@
-/* STM32L4 (RM0351): the L476/L486 (DEV_ID 0x415), a Cortex-M4F with 1 MiB of flash in two banks
- * of 256 pages of 2 KiB (bank 2 from the middle of the flash, page numbers from 0 again, chosen
- * by CR.BKER), programmed by 64-bit double word (stm32g0l4.h). */
+/* STM32L4 (RM0351): the L476/L486 (DEV_ID 0x415), a Cortex-M4F with up to 1 MiB of flash in two
+ * banks of 2 KiB pages (bank 2 from the middle of the flash, page numbers from 0 again, chosen by
+ * CR.BKER), programmed by 64-bit double word (stm32g0l4.h). */
 #include "families/stm32g0l4.h"
 
 static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info);
@@ -10,15 +10,15 @@ static uint32_t flash_size_register(uint16_t dev_id)
     return dev_id == 0x415 ? 0x1FFF75E0u : 0; /* RM0351, device electronic signature */
 }
 
-/* Bank 2 starts halfway through the flash (the 1 MiB part's 0x08080000); `start` tells the bank
- * of a page (stm32_loader_erase passes the bank's start, which is 0x08000000 for bank 1). */
-#define BANK2 0x08080000u
+/* Bank 1 starts with the flash; bank 2 halfway through it, whatever the part's size (RM0351:
+ * 0x08080000 on the 1 MiB parts, 0x08040000 on 512 KiB, 0x08020000 on 256 KiB). */
+#define BANK1 0x08000000u
 
-/* Page erase (RM0351): PER, PNB, BKER, then STRT. */
-static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
+/* Page erase (RM0351): PER, PNB (the page within its bank), BKER for bank 2, then STRT. */
+static flash_loader_erase erase(uint32_t regs, uint32_t bank, uint32_t start, uint32_t index)
 {
     flash_loader_erase e = {.start = start};
-    uint32_t cr = G0L4_CR_PER | (index << 3) | (start >= BANK2 ? G0L4_CR_BKER : 0);
+    uint32_t cr = G0L4_CR_PER | (index << 3) | (bank != BANK1 ? G0L4_CR_BKER : 0);
     e.writes[0][0] = regs + 0x14, e.writes[0][1] = cr;
     e.writes[1][0] = regs + 0x14, e.writes[1][1] = cr | G0L4_CR_STRT;
     return e;
@@ -28,7 +28,7 @@ static flash_loader_erase erase(uint32_t regs, uint32_t start, uint32_t index)
 static flash_loader_erase bank_erase(uint32_t regs, uint32_t bank)
 {
     flash_loader_erase e = {.start = bank};
-    uint32_t mer = bank >= BANK2 ? G0L4_CR_MER2 : G0L4_CR_MER1;
+    uint32_t mer = bank != BANK1 ? G0L4_CR_MER2 : G0L4_CR_MER1;
     e.writes[0][0] = regs + 0x14, e.writes[0][1] = mer;
     e.writes[1][0] = regs + 0x14, e.writes[1][1] = mer | G0L4_CR_STRT;
     return e;
@@ -38,9 +38,14 @@ static const stm32_flash controller = G0L4_CONTROLLER(erase, bank_erase);
 
 static void bank(const probe_session *p, const family_flash *f, uint32_t addr, uint32_t *start, uint32_t *end)
 {
-    (void)p, (void)f;
-    *start = addr >= BANK2 ? BANK2 : 0x08000000u;
-    *end = addr >= BANK2 ? 0x08100000u : BANK2;
+    (void)f;
+    uint32_t size = STM32_KIB(1024);
+    for (unsigned i = 0; i < p->part.memory_count; i++)
+        if (p->part.memories[i].kind == PART_MEMORY_FLASH && p->part.memories[i].start == BANK1)
+            size = p->part.memories[i].length;
+    uint32_t bank2 = BANK1 + size / 2;
+    *start = addr >= bank2 ? bank2 : BANK1;
+    *end = addr >= bank2 ? BANK1 + size : bank2;
 }
 
 /* MER1 and MER2 together: both banks in one operation. */

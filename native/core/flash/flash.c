@@ -222,6 +222,18 @@ void flash_progress_after(void *ctx, size_t done, size_t total)
     f->progress(f->ctx, f->before + done, f->total);
 }
 
+/* Verifies [addr, addr+length) against `data`: by the target's own CRC-32 where RAM is given and
+ * the range is long (nothing read back over the link), else (or if the routine fails) by reading
+ * it back. */
+static bmp_status verify_range(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram)
+{
+    uint32_t crc = 0;
+    if (ram && ram->size >= 4096 && length >= 4096 &&
+        flash_loader_crc(&p->core, ram->base, ram->size, addr, (uint32_t)length, &crc, 10000u) == BMP_OK)
+        return crc == crc32_gdb(CRC32_GDB_INITIAL, data, length) ? BMP_OK : BMP_ERR_VERIFY;
+    return flash_verify(p, addr, data, length);
+}
+
 bmp_status flash_write(probe_session *p, uint32_t addr, const uint8_t *data, size_t length, const flash_ram *ram,
                 bool verify, flash_progress progress, void *ctx)
 {
@@ -233,7 +245,7 @@ bmp_status flash_write(probe_session *p, uint32_t addr, const uint8_t *data, siz
     if (!f->loader_begin || !ram || ram->size < 4096 || whole < 1024) { /* small, or no RAM: erase, then direct */
         bmp_status s = flash_erase(p, addr, (uint32_t)length);
         if (s == 0) s = flash_program(p, addr, data, length, 0, progress, ctx);
-        return s == 0 && verify ? flash_verify(p, addr, data, length) : s;
+        return s == 0 && verify ? verify_range(p, addr, data, length, ram) : s;
     }
     flash_loader_erase erases[FLASH_LOADER_MAX_ERASES];
     size_t done = 0;

@@ -259,7 +259,7 @@ bmp_status flash_loader_program(cortexm *c, const flash_loader_params *p, uint32
 }
 
 bmp_status flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t addr, uint32_t length,
-                            uint32_t *crc, uint32_t max_polls)
+                            uint32_t *crc, uint32_t max_waits)
 {
     /* The RAM it borrows (the routine and a small stack) and the registers are put back after,
      * so that a debugging session can verify without disturbing the program. */
@@ -281,14 +281,7 @@ bmp_status flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, ui
     if (s == BMP_OK) s = cortexm_write_registers(c, regs, 6, values);
     if (s == BMP_OK) s = cortexm_resume(c);
     uint32_t dhcsr = 0;
-    for (uint32_t i = 0; s == BMP_OK; i++) {
-        if ((s = cortexm_read32(c, DHCSR, &dhcsr)) != BMP_OK) break;
-        if (dhcsr & (S_HALT | S_LOCKUP)) break;
-        if (i == max_polls) {
-            s = BMP_ERR_LOADER_TIMEOUT;
-            break;
-        }
-    }
+    if (s == BMP_OK) s = cortexm_wait_halted(c, max_waits, &dhcsr);
     bmp_status h = cortexm_halt(c);
     uint32_t pc = 0;
     if (s == BMP_OK) s = h;

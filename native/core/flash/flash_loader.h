@@ -102,8 +102,8 @@ bmp_status flash_loader_program(cortexm *c, const flash_loader_params *p, uint32
 /* GDB's CRC-32 (qCRC) of [addr, addr+length) computed by the target itself, from RAM at
  * `ram_base` (the routine and a 128-byte stack, under 1 KiB; saved and restored, as are the
  * registers): verifying flash
- * without reading it back over a slow link. `max_polls` bounds the wait (DHCSR reads). */
+ * without reading it back over a slow link. `max_waits` bounds the wait (cortexm_wait_halted). */
 bmp_status flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t addr, uint32_t length,
-                            uint32_t *crc, uint32_t max_polls);
+                            uint32_t *crc, uint32_t max_waits);
 
 #endif

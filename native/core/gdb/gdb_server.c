@@ -659,11 +659,12 @@ static void handle_crc(gdb_server *g, const char *p)
     }
     uint32_t crc = CRC32_GDB_INITIAL;
     /* Long ranges: let the target compute it (the RAM it borrows is put back), unless the range
-     * covers that RAM; else read it here. */
+     * covers that RAM; else read it here. The wait is bounded at 10,000 value matches (about 10
+     * million DHCSR reads). */
     flash_ram ram = {0, 0};
     if (length >= 1024 && flash_default_ram(g->probe, &ram) &&
         (addr >= ram.base + 1024u || addr + length <= ram.base) &&
-        flash_loader_crc(core(g), ram.base, ram.size, addr, length, &crc, 10000000u) == 0) {
+        flash_loader_crc(core(g), ram.base, ram.size, addr, length, &crc, 10000u) == 0) {
         gdb_forget_halt_state(g); /* put back as it was, but it ran */
         g->reply_length = 0;
         gdb_reply_str(g, "C");
