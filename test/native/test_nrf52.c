@@ -68,6 +68,8 @@ static void test_identify_and_flash(void)
     uint8_t code[1024];
     CHECK(flash_loader_blob_size <= sizeof code && sim_target_peek(&t, ram.base, code, flash_loader_blob_size) == SIM_OK);
     CHECK(memcmp(code, flash_loader_blob, flash_loader_blob_size) == 0);
+    uint32_t config = 0xFF;
+    CHECK(cortexm_read32(&probe.core, 0x4001E504u, &config) == BMP_OK && config == 0); /* NVMC back to read-only */
     /* without RAM: erased and programmed directly, the third page this time */
     for (unsigned i = 0; i < 0x400; i++) data[i] = (uint8_t)(i * 3 + 2);
     CHECK_EQ(flash_write(&probe, 0x00012000u, data, 0x400, NULL, true, NULL, NULL), BMP_OK);
