@@ -168,4 +168,33 @@ describe('gdb-multiarch end to end', function () {
       }
     });
   }
+
+  it('stm32f103 read-protected: monitor rdp shows level 1, load fails, monitor rdp 0 mass-erases and unprotects, and after a reset load works', async function () {
+    const { probe, server, port } = await startServer('stm32f103', 'cmsis-dap', 'hid');
+    probe.sim!.setOptionBytes({ rdp: 0x00 });
+    const gdb = new GdbDriver(fixturePath('stm32f103'));
+    try {
+      await gdb.run('set confirm off');
+      await gdb.run(`target extended-remote 127.0.0.1:${port}`);
+      await gdb.run('monitor swdp_scan');
+      await gdb.run('attach 1');
+      assert.match(await gdb.run('monitor rdp'), /Read-out protection: level 1 \(RDP 0x00\)\./);
+      assert.match(await gdb.run('monitor rdp 1'), /Usage: monitor rdp \[0\]/);
+      assert.match(await gdb.run('load', 60_000), /Error finishing flash operation/); // GDB shows no reason for vFlashDone
+      const removed = await gdb.run('monitor rdp 0', 60_000);
+      assert.match(removed, /MASS-ERASES ITS FLASH[^]*Read-out protection removed; the part loads it at its next reset/);
+      assert.match(await gdb.run('monitor reset'), /Target reset/);
+      assert.match(await gdb.run('monitor rdp'), /level 0 \(RDP 0xA5\)/);
+      assert.equal(probe.sim!.optionBytes().level, 0);
+      assert.match(await gdb.run('load', 60_000), /Transfer rate:/);
+      const compare = await gdb.run('compare-sections');
+      assert.doesNotMatch(compare, /MIS-MATCHED/);
+      assert.match(compare, /matched/);
+    } finally {
+      await gdb.quit();
+      await server.close();
+      await probe.close();
+    }
+    if (/Remote connection closed|internal-error/.test(gdb.transcript)) assert.fail(gdb.transcript);
+  });
 });

@@ -107,10 +107,17 @@ describe('Sim (the simulated target from TypeScript)', () => {
       assert.deepEqual([...sim.peek(0x08000000, 4)], [1, 2, 3, 4]); // the flash is kept
       sim.close();
     }
+    // The F1: RDP 0xA5 unprotects, anything else is level 1 (no level 2).
     const f1 = new Sim('stm32f103');
-    assert.throws(() => f1.setOptionBytes({ rdp: 0x55 }), { code: 'ENOTSUP' });
-    assert.throws(() => new Sim('stm32f407').setOptionBytes({ rdp: 256 }), { code: 'ERANGE' });
+    assert.deepEqual(f1.optionBytes(), { rdp: 0xa5, rdpProgrammed: 0xa5, level: 0 });
+    f1.setOptionBytes({ rdp: 0xcc });
+    assert.deepEqual(f1.optionBytes(), { rdp: 0xcc, rdpProgrammed: 0xcc, level: 1 });
+    assert.throws(() => f1.busRead(0x08000000), { code: 'EBUSFAULT' });
     f1.close();
+    const g0 = new Sim('stm32g071');
+    assert.throws(() => g0.setOptionBytes({ rdp: 0x55 }), { code: 'ENOTSUP' });
+    assert.throws(() => new Sim('stm32f407').setOptionBytes({ rdp: 256 }), { code: 'ERANGE' });
+    g0.close();
   });
 
   it('injected WAITs answer WAIT, then the AP answers again', () => {

@@ -24,6 +24,7 @@ static const sim_flash_family_ops *ops_for(const sim_target *t)
 unsigned sim_flash_rdp_level(const sim_target *t)
 {
     uint8_t rdp = t->flash.rdp_loaded;
+    if (t->profile->flash_family == SIM_FLASH_F1) return rdp == 0xA5 ? 0 : 1;
     return rdp == 0xAA ? 0 : rdp == 0xCC ? 2 : 1;
 }
 
@@ -50,6 +51,10 @@ bool sim_flash_set_rdp(sim_target *t, uint8_t rdp)
         f->option_nv = (f->option_nv & ~0xFF00u) | (uint32_t)rdp << 8;
         f->optsr_prg = (f->optsr_prg & ~0xFF00u) | (uint32_t)rdp << 8;
         break;
+    case SIM_FLASH_F1:
+        f->f1_ob[0] = rdp;
+        f->f1_ob[1] = (uint8_t)~rdp;
+        break;
     default: return false;
     }
     f->rdp_loaded = rdp;
@@ -59,9 +64,9 @@ bool sim_flash_set_rdp(sim_target *t, uint8_t rdp)
 bool sim_flash_get_rdp(const sim_target *t, uint8_t *loaded, uint8_t *programmed)
 {
     sim_flash_family k = t->profile->flash_family;
-    if (k != SIM_FLASH_F4 && k != SIM_FLASH_F7 && k != SIM_FLASH_H7) return false;
+    if (k != SIM_FLASH_F4 && k != SIM_FLASH_F7 && k != SIM_FLASH_H7 && k != SIM_FLASH_F1) return false;
     *loaded = t->flash.rdp_loaded;
-    *programmed = (uint8_t)(t->flash.option_nv >> 8);
+    *programmed = k == SIM_FLASH_F1 ? t->flash.f1_ob[0] : (uint8_t)(t->flash.option_nv >> 8);
     return true;
 }
 

@@ -35,6 +35,10 @@ typedef struct sim_flash {
     bool opt_key1_seen;
     uint32_t optcr;        /* F4/F7 OPTCR as written, H7 OPTCR */
     uint32_t wrpr;         /* F1 WRPR (1 = not protected) */
+    /* F1: the option bytes as programmed (PM0075: RDP, nRDP, USER, nUSER, Data0, nData0, Data1,
+     * nData1, WRP0, nWRP0 .. WRP3, nWRP3 at 0x1FFFF800), and OBR as the last reset loaded it. */
+    uint8_t f1_ob[16];
+    uint32_t f1_obr;
     bool inject_error;     /* the next erase or program operation fails with an error flag */
     /* Option bytes (F4/F7/H7): the programmed values, kept across every reset (the factory's
      * until something programs them), and the RDP byte in effect. F4/F7 load the option bytes
@@ -68,7 +72,10 @@ void sim_flash_inject_error(sim_target *t);
  *            starts it (the core's own fetches and loads are not modelled as blocked); changing
  *            RDP to 0xAA through the option bytes mass-erases the flash;
  *   level 2: the debug port does not answer at all (sim_dp).
- * F1, G0 and L4 parts are always level 0 here. */
+ * The F1 has level 1 only (RDP 0xA5 is unprotected, anything else protected: PM0075), modelled
+ * the same way; its option bytes are erased (OPTER) and programmed (OPTPG) half-word by half-word,
+ * and programming RDP 0xA5 while protected mass-erases the flash first. G0 and L4 parts are
+ * always level 0 here. */
 unsigned sim_flash_rdp_level(const sim_target *t);
 /* Level 1 with a debugger seen since power-on. */
 bool sim_flash_debug_locked_out(const sim_target *t);

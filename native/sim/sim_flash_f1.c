@@ -1,5 +1,7 @@
 /* STM32F1 flash controller (FPEC), RM0008 §3 / PM0075: half-word programming, 1 KiB page
- * erase (medium density), mass erase. */
+ * erase (medium density), mass erase, and the option bytes at 0x1FFFF800 (erased with OPTER,
+ * programmed half-word by half-word with OPTPG, the complement byte written by the controller;
+ * loaded into OBR and WRPR at every reset) with read-out protection (sim_flash.h). */
 #include "sim_flash.h"
 
 #include <string.h>
@@ -21,11 +23,16 @@
 #define CR_PG (1u << 0)
 #define CR_PER (1u << 1)
 #define CR_MER (1u << 2)
+#define CR_OPTPG (1u << 4)
+#define CR_OPTER (1u << 5)
 #define CR_STRT (1u << 6)
 #define CR_LOCK (1u << 7)
 #define CR_OPTWRE (1u << 9)
 
 #define PAGE_SIZE 1024u
+#define OPTION_BYTES 0x1FFFF800u
+#define OBR_OPTERR (1u << 0)
+#define OBR_RDPRT (1u << 1)
 /* Typical times (FACTS.md, from the F103 datasheet): half-word 52.5 µs; page and mass erase
  * 20-40 ms, of which the model takes 20 ms for a page and 24 ms for the whole array. */
 #define PROGRAM_PS 52500000ull
@@ -56,9 +63,11 @@ static sim_bus_status reg_read(sim_target *t, uint32_t offset, uint32_t *value)
     settle(t);
     switch (offset) {
     case SR: *value = b->sr | (sim_flash_busy(t, b) ? SR_BSY : 0); break;
-    case CR: *value = b->cr | (b->unlocked ? 0 : CR_LOCK); break;
+    case CR: *value = (b->cr & ~CR_OPTWRE) | (b->unlocked ? 0 : CR_LOCK) | (t->flash.opt_unlocked ? CR_OPTWRE : 0); break;
     case AR: *value = b->ar; break;
-    case OBR: *value = 0x03FFFFFCu; break; /* read protection off, user bits at their defaults */
+    case OBR: /* RDPRT follows the level in effect (sim_flash_set_rdp changes it without a reset) */
+        *value = (t->flash.f1_obr & ~OBR_RDPRT) | (sim_flash_rdp_level(t) ? OBR_RDPRT : 0);
+        break;
     case WRPR: *value = t->flash.wrpr; break;
     default: *value = 0; break;
     }
@@ -68,6 +77,10 @@ static sim_bus_status reg_read(sim_target *t, uint32_t offset, uint32_t *value)
 static void erase(sim_target *t, uint32_t offset, uint32_t length, uint64_t duration)
 {
     sim_flash_bank *b = bank(t);
+    if (sim_flash_debug_locked_out(t)) { /* read-protected with a debugger: no erase */
+        b->sr |= SR_WRPRTERR;
+        return;
+    }
     if (sim_flash_take_injected_error(t)) {
         b->sr |= SR_PGERR;
         return;
@@ -107,9 +120,15 @@ static sim_bus_status reg_write(sim_target *t, uint32_t offset, uint32_t value)
             t->flash.opt_unlocked = false;
             return SIM_BUS_OK;
         }
+        if (!(value & CR_OPTWRE)) t->flash.opt_unlocked = false; /* OPTWRE: cleared by writing 0 */
         b->cr = (value & 0x1677u & ~CR_STRT) | (t->flash.opt_unlocked ? CR_OPTWRE : 0);
         if ((value & CR_STRT) && !sim_flash_busy(t, b)) {
-            if (value & CR_MER) erase(t, 0, t->flash.size, MASS_ERASE_PS);
+            if (value & CR_OPTER) {
+                if (t->flash.opt_unlocked) { /* the whole option byte area, to 0xFF */
+                    memset(t->flash.f1_ob, 0xFF, sizeof t->flash.f1_ob);
+                    sim_flash_start(t, b, PAGE_ERASE_PS);
+                }
+            } else if (value & CR_MER) erase(t, 0, t->flash.size, MASS_ERASE_PS);
             else if (value & CR_PER) {
                 uint32_t page = (b->ar - t->flash.base) & ~(PAGE_SIZE - 1);
                 if (page < t->flash.size) erase(t, page, PAGE_SIZE, PAGE_ERASE_PS);
@@ -131,7 +150,7 @@ static sim_bus_status array_write(sim_target *t, uint32_t offset, unsigned size,
         b->sr |= SR_PGERR;
         return SIM_BUS_OK;
     }
-    if (protected_page(t, offset)) {
+    if (protected_page(t, offset) || sim_flash_debug_locked_out(t)) {
         b->sr |= SR_WRPRTERR;
         return SIM_BUS_OK;
     }
@@ -148,9 +167,70 @@ static sim_bus_status array_write(sim_target *t, uint32_t offset, unsigned size,
     return SIM_BUS_OK;
 }
 
-static void reset(sim_target *t)
+/* The option bytes: reads at any width; OPTPG half-word writes program one byte and its
+ * complement, into an erased pair only (else PGERR). RDP 0xA5 programmed while the protection is
+ * on mass-erases the flash first (PM0075, read protection). */
+static sim_bus_status option_read(sim_target *t, void *ctx, uint32_t offset, unsigned size, uint32_t *value,
+                                  sim_master m)
 {
-    t->flash.wrpr = 0xFFFFFFFFu;
+    (void)ctx, (void)m;
+    *value = sim_get_le(t->flash.f1_ob + offset, size);
+    return SIM_BUS_OK;
 }
 
-const sim_flash_family_ops sim_flash_f1_ops = {reg_read, reg_write, array_write, reset, NULL, 0x40022000u, 0x400};
+static sim_bus_status option_write(sim_target *t, void *ctx, uint32_t offset, unsigned size, uint32_t value,
+                                   sim_master m)
+{
+    (void)ctx, (void)m;
+    sim_flash_bank *b = bank(t);
+    settle(t);
+    if (!(b->cr & CR_OPTPG) || !t->flash.opt_unlocked || size != 2) return SIM_BUS_FAULT;
+    uint8_t *pair = t->flash.f1_ob + offset;
+    if (pair[0] != 0xFF || pair[1] != 0xFF) {
+        b->sr |= SR_PGERR;
+        return SIM_BUS_OK;
+    }
+    uint64_t time = PROGRAM_PS;
+    if (offset == 0 && (uint8_t)value == 0xA5 && sim_flash_rdp_level(t) == 1) {
+        memset(t->flash.mem, 0xFF, t->flash.size);
+        time += MASS_ERASE_PS;
+    }
+    pair[0] = (uint8_t)value;
+    pair[1] = (uint8_t)~value;
+    sim_flash_start(t, b, time);
+    return SIM_BUS_OK;
+}
+
+/* Every reset loads the option bytes: a pair whose complement does not match sets OPTERR and
+ * reads as 0xFF (for RDP: protected). */
+static void reset(sim_target *t)
+{
+    sim_flash *f = &t->flash;
+    uint8_t loaded[8];
+    bool error = false;
+    for (unsigned i = 0; i < 8; i++) {
+        bool ok = (uint8_t)(f->f1_ob[2 * i + 1] ^ f->f1_ob[2 * i]) == 0xFF;
+        loaded[i] = ok ? f->f1_ob[2 * i] : 0xFF;
+        error |= !ok;
+    }
+    f->rdp_loaded = loaded[0];
+    /* OBR: OPTERR 0, RDPRT 1, USER 2-9, Data0 10-17, Data1 18-25 */
+    f->f1_obr = (error ? OBR_OPTERR : 0) | (uint32_t)loaded[1] << 2 | (uint32_t)loaded[2] << 10 | (uint32_t)loaded[3] << 18;
+    f->wrpr = (uint32_t)loaded[4] | (uint32_t)loaded[5] << 8 | (uint32_t)loaded[6] << 16 | (uint32_t)loaded[7] << 24;
+}
+
+/* The factory's option bytes: unprotected, no write protection, user bits and data at 0xFF. */
+static void attach(sim_target *t)
+{
+    sim_flash *f = &t->flash;
+    for (unsigned i = 0; i < 8; i++) {
+        f->f1_ob[2 * i] = i == 0 ? 0xA5 : 0xFF;
+        f->f1_ob[2 * i + 1] = (uint8_t)~f->f1_ob[2 * i];
+    }
+    sim_region r = {.name = "option bytes", .base = OPTION_BYTES, .size = 16, .kind = SIM_REGION_MMIO,
+                    .read = option_read, .write = option_write};
+    (void)sim_bus_add(&t->bus, &r); /* a full table fails the flash's own regions after it too */
+    reset(t);
+}
+
+const sim_flash_family_ops sim_flash_f1_ops = {reg_read, reg_write, array_write, reset, attach, 0x40022000u, 0x400};

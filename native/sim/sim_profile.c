@@ -64,11 +64,11 @@ static const sim_profile profiles[] = {
         .flash_size_reg = 0x1FFFF7E0,
         .uid_base = 0x1FFFF7E8,
         .iwdg_base = 0x40003000, .iwdg_lsi_hz = 40000, .iwdg_freeze_offset = 4, .iwdg_freeze_bit = 8,
-        .memory_count = 3,
+        .memory_count = 2,
         .memories = {
             {"SRAM", 0x20000000, KIB(20), SIM_REGION_RAM, 0},
             {"system memory", 0x1FFFF000, 0x7E0, SIM_REGION_ROM, 0xFF}, /* ID registers follow */
-            {"option bytes", 0x1FFFF800, 16, SIM_REGION_ROM, 0xFF},
+            /* the option bytes (0x1FFFF800, 16 bytes) are the flash model's (sim_flash_f1.c) */
         },
     },
     {

@@ -681,11 +681,41 @@ static void test_read_protection(void)
     CHECK(sim_flash_set_rdp(&t, 0xCC));
     CHECK(probe_attach(&probe, 0) != BMP_OK);
     close_fixture();
-    /* the F1 shows a flag (OBR.RDPRT), and has no regression here */
+    /* the F1 (PM0075): level 1 only; RDP 0xA5 unprotects, and removing the protection goes
+     * through the option bytes (erased, then RDP 0xA5 programmed: the part mass-erases its flash)
+     * with USER and the data bytes kept; it takes effect at the next reset */
     flash_rdp rdp;
     CHECK(open_part(&parts[0]));
     CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
-    CHECK(rdp.level == 0 && !rdp.has_byte);
+    CHECK(rdp.level == 0 && rdp.has_byte && rdp.byte == 0xA5);
+    CHECK_EQ(flash_rdp_regress(&probe), BMP_OK); /* level 0: nothing to do */
+    CHECK(!all(0x08000000u, 64, 0xFF));
+    t.flash.f1_ob[2] = 0xFB, t.flash.f1_ob[3] = 0x04; /* USER: hardware watchdog, as programmed earlier */
+    t.flash.f1_ob[4] = 0x42, t.flash.f1_ob[5] = 0xBD; /* Data0 */
+    CHECK(sim_flash_set_rdp(&t, 0x00));
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK(rdp.level == 1 && rdp.byte == 0x00);
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    fill_random(data, 4096, 43);
+    CHECK_EQ(flash_write(&probe, 0x08004000u, data, 4096, &ram, true, NULL, NULL), BMP_ERR_FLASH_PROTECTED);
+    uint8_t word[4];
+    CHECK_EQ(adiv5_mem_read(&probe.dp, probe.core.apsel, 0x08000000u, word, 4), BMP_ERR_FAULT);
+    CHECK_EQ(flash_rdp_regress(&probe), BMP_OK);
+    CHECK(all(0x08000000u, t.flash.size, 0xFF)); /* mass-erased */
+    CHECK_EQ(sim_flash_rdp_level(&t), 1);        /* until the reset loads RDP 0xA5 */
+    CHECK_EQ(cortexm_reset(&probe.core, true), BMP_OK);
+    CHECK_EQ(probe_attach(&probe, 0), BMP_OK);
+    CHECK_EQ(cortexm_halt(&probe.core), BMP_OK);
+    CHECK_EQ(sim_flash_rdp_level(&t), 0);
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK(rdp.level == 0 && rdp.byte == 0xA5);
+    uint32_t obr = 0;
+    CHECK_EQ(cortexm_read32(&probe.core, 0x4002201Cu, &obr), BMP_OK);
+    CHECK_EQ(obr, (0x42u << 10) | (0xFBu << 2) | (0xFFu << 18)); /* no OPTERR; USER and Data0 kept */
+    CHECK_EQ(t.flash.wrpr, 0xFFFFFFFFu);
+    CHECK_EQ(flash_write(&probe, 0x08004000u, data, 4096, &ram, true, NULL, NULL), BMP_OK);
+    CHECK(memcmp(flash_at(0x08004000u, 4096), data, 4096) == 0);
     CHECK_EQ(probe_detach(&probe), BMP_OK);
     CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_ERR_NOT_ATTACHED);
     close_fixture();

@@ -479,10 +479,74 @@ static void test_h7_read_protection(void)
     CHECK_EQ(sim_flash_rdp_level(&t), 2);
     CHECK_EQ(wr(H7_OPTCCR, 1u << 30), SIM_BUS_OK);
     CHECK_EQ(rd(H7_OPTSR_CUR) & (1u << 30), 0);
-    /* F1 has no RDP model */
+    /* G0 has no RDP model */
     sim_target_free(&t);
-    CHECK_EQ(sim_target_init(&t, "stm32f103"), SIM_OK);
+    CHECK_EQ(sim_target_init(&t, "stm32g071"), SIM_OK);
     CHECK(!sim_flash_set_rdp(&t, 0xBB));
+    sim_target_free(&t);
+}
+
+/* F1 option bytes (PM0075): the factory's (RDP 0xA5, the rest 0xFF, each with its complement)
+ * loaded into OBR and WRPR; OPTER erases them (with OPTWRE only), and from the next reset the
+ * erased RDP protects (a pair that does not match its complement: OPTERR, read as 0xFF); with a
+ * debugger the flash then faults on reads and refuses erases and programs; OPTPG programs a byte
+ * and its complement into an erased pair only; RDP 0xA5 while protected mass-erases the flash,
+ * and the next reset unprotects. WRP bytes load into WRPR. */
+static void test_f1_option_bytes(void)
+{
+    CHECK_EQ(sim_target_init(&t, "stm32f103"), SIM_OK);
+    CHECK_EQ(rd(0x1FFFF800), 0x00FF5AA5u);
+    CHECK_EQ(rd(0x1FFFF80C), 0x00FF00FFu);
+    CHECK_EQ(rd(F1 + 0x1C), 0x03FFFFFCu); /* OBR: no OPTERR, no RDPRT, USER and data 0xFF */
+    CHECK_EQ(rd(F1 + 0x20), 0xFFFFFFFFu); /* WRPR */
+    uint8_t code[4] = {1, 2, 3, 4};
+    CHECK_EQ(sim_target_load(&t, 0x08000000, code, 4), SIM_OK);
+    f1_unlock();
+    CHECK_EQ(wr(F1_CR, 1u << 5), SIM_BUS_OK);
+    CHECK_EQ(wr(F1_CR, (1u << 5) | (1u << 6)), SIM_BUS_OK); /* OPTER without OPTWRE: nothing */
+    CHECK_EQ(rd(0x1FFFF800), 0x00FF5AA5u);
+    CHECK_EQ(wr(F1 + 8, 0x45670123), SIM_BUS_OK); /* OPTKEYR */
+    CHECK_EQ(wr(F1 + 8, 0xCDEF89AB), SIM_BUS_OK);
+    CHECK(rd(F1_CR) & (1u << 9));                  /* OPTWRE */
+    CHECK_EQ(wr(F1_CR, 0), SIM_BUS_OK);            /* writing it 0 clears it */
+    CHECK_EQ(rd(F1_CR) & (1u << 9), 0);
+    CHECK_EQ(wr(F1 + 8, 0x45670123), SIM_BUS_OK);
+    CHECK_EQ(wr(F1 + 8, 0xCDEF89AB), SIM_BUS_OK);
+    CHECK_EQ(wr(F1_CR, (1u << 9) | (1u << 5) | (1u << 6)), SIM_BUS_OK);
+    CHECK(wait_idle(F1_SR, 1, 1 * MS) >= 20 * MS);
+    CHECK_EQ(rd(0x1FFFF800), 0xFFFFFFFFu);
+    CHECK_EQ(rd(F1 + 0x1C) & 3, 0);          /* loaded at reset only */
+    CHECK_EQ(rd(0x08000000), 0x04030201u);
+    sim_target_reset(&t, SIM_RESET_SYSTEM);
+    CHECK_EQ(sim_flash_rdp_level(&t), 1);
+    CHECK_EQ(rd(F1 + 0x1C) & 3, 3);          /* OPTERR, RDPRT */
+    uint32_t v = 0;
+    CHECK_EQ(sim_bus_read(&t, 0x08000000, 4, &v, SIM_MASTER_DEBUG), SIM_BUS_FAULT);
+    CHECK_EQ(sim_bus_read(&t, 0x1FFFF800, 4, &v, SIM_MASTER_DEBUG), SIM_BUS_OK); /* options stay readable */
+    f1_unlock();
+    CHECK_EQ(wr(F1_CR, 1u << 2), SIM_BUS_OK);
+    CHECK_EQ(wr(F1_CR, (1u << 2) | (1u << 6)), SIM_BUS_OK); /* MER: refused */
+    CHECK(rd(F1_SR) & (1u << 4));
+    CHECK_EQ(wr(F1_SR, 1u << 4), SIM_BUS_OK);
+    /* OPTPG: a byte and its complement */
+    CHECK_EQ(wr(F1 + 8, 0x45670123), SIM_BUS_OK);
+    CHECK_EQ(wr(F1 + 8, 0xCDEF89AB), SIM_BUS_OK);
+    CHECK_EQ(wr(F1_CR, (1u << 9) | (1u << 4)), SIM_BUS_OK);
+    CHECK_EQ(wr(0x1FFFF808, 0x0012), SIM_BUS_FAULT); /* words: a bus error */
+    CHECK_EQ(wr16(0x1FFFF808, 0x00FE), SIM_BUS_OK);  /* WRP0: pages 0-3 protected */
+    wait_idle(F1_SR, 1, 1 * US);
+    CHECK_EQ(wr16(0x1FFFF808, 0x00FC), SIM_BUS_OK);  /* not erased: PGERR */
+    CHECK(rd(F1_SR) & (1u << 2));
+    CHECK_EQ(rd(0x1FFFF808) & 0xFFFF, 0x01FEu);
+    CHECK_EQ(wr16(0x1FFFF800, 0x00A5), SIM_BUS_OK);  /* RDP 0xA5: mass erase first */
+    CHECK(wait_idle(F1_SR, 1, 1 * MS) >= 20 * MS);
+    CHECK_EQ(rd(0x1FFFF800) & 0xFFFF, 0x5AA5u);
+    CHECK_EQ(sim_flash_rdp_level(&t), 1); /* until the reset */
+    sim_target_reset(&t, SIM_RESET_SYSTEM);
+    CHECK_EQ(sim_flash_rdp_level(&t), 0);
+    CHECK_EQ(rd(0x08000000), 0xFFFFFFFFu);   /* mass-erased */
+    CHECK_EQ(rd(F1 + 0x1C) & 3, 1);          /* OPTERR (USER and data still erased), no RDPRT */
+    CHECK_EQ(rd(F1 + 0x20), 0xFFFFFFFEu);    /* WRP0 bit 0 */
     sim_target_free(&t);
 }
 
@@ -585,6 +649,7 @@ int main(void)
     RUN(test_f7_read_protection);
     RUN(test_h750_geometry);
     RUN(test_h7_read_protection);
+    RUN(test_f1_option_bytes);
     RUN(test_g0_double_words_and_errors);
     RUN(test_l4_banks);
     return CHECK_SUMMARY();

@@ -53,12 +53,59 @@ static bmp_status mass_erase(probe_session *p, const family_flash *f)
     return stm32_erase_bank(p, f, 0x08000000u);
 }
 
-/* RDP shows as OBR.RDPRT (0x4002201C bit 1); its regression is not implemented. */
+/* The option bytes (PM0075, option byte description): RDP, USER, Data0, Data1, WRP0-3, each
+ * followed by its complement, from 0x1FFFF800; OPTKEYR 0x08, OBR 0x1C (RDPRT bit 1). */
+#define OPTION_BYTES 0x1FFFF800u
+#define OPTKEYR 0x08u
+#define OBR 0x1Cu
+#define CR_OPTPG (1u << 4)
+#define CR_OPTER (1u << 5)
+#define CR_STRT (1u << 6)
+#define CR_OPTWRE (1u << 9)
+#define RDP_UNPROTECTED 0xA5u
+
+/* The level in effect is OBR.RDPRT (loaded at reset); the byte is RDP as programmed. */
 static bmp_status read_protection(probe_session *p, const family_flash *f, flash_rdp *rdp)
 {
-    uint32_t v = 0;
-    bmp_status s = cortexm_read32(&p->core, stm32_flash_of(f)->base + 0x1C, &v);
-    if (s == BMP_OK) rdp->level = (v >> 1) & 1;
+    uint32_t obr = 0, rdp_pair = 0;
+    bmp_status s = cortexm_read32(&p->core, stm32_flash_of(f)->base + OBR, &obr);
+    if (s == BMP_OK) s = cortexm_read32(&p->core, OPTION_BYTES, &rdp_pair);
+    if (s != BMP_OK) return s;
+    rdp->level = (obr >> 1) & 1;
+    rdp->has_byte = true;
+    rdp->byte = (uint8_t)rdp_pair;
+    return BMP_OK;
+}
+
+/* Read-out protection off (PM0075, read protection): the option bytes erased (OPTER), then RDP
+ * 0xA5 programmed, which makes the part mass-erase its flash first; USER and the two data bytes
+ * are programmed back as they were (0xFF where a pair did not match), the write protection is
+ * left off. The part loads the new option bytes at its next reset. Option writes keep OPTWRE
+ * set in CR (writing it 0 clears it). */
+static bmp_status rdp_regress(probe_session *p, const family_flash *f)
+{
+    const stm32_flash *c = stm32_flash_of(f);
+    uint8_t ob[16];
+    bmp_status s = adiv5_mem_read(&p->dp, p->core.apsel, OPTION_BYTES, ob, sizeof ob);
+    if (s == BMP_OK) s = stm32_unlock(p, c, c->base);
+    if (s == BMP_OK) s = stm32_wait(p, c, c->base);
+    if (s != BMP_OK && s != BMP_ERR_FLASH_NOT_ERASED && s != BMP_ERR_FLASH_PROTECTED) return s; /* stale flags cleared */
+    s = cortexm_write32(&p->core, c->base + OPTKEYR, STM32_KEY1);
+    if (s == BMP_OK) s = cortexm_write32(&p->core, c->base + OPTKEYR, STM32_KEY2);
+    if (s == BMP_OK) s = cortexm_write32(&p->core, c->base + c->cr, CR_OPTWRE | CR_OPTER);
+    if (s == BMP_OK) s = cortexm_write32(&p->core, c->base + c->cr, CR_OPTWRE | CR_OPTER | CR_STRT);
+    if (s == BMP_OK) s = stm32_wait(p, c, c->base);
+    if (s == BMP_OK) s = cortexm_write32(&p->core, c->base + c->cr, CR_OPTWRE | CR_OPTPG);
+    for (unsigned i = 0; i < 8 && s == BMP_OK; i++) {
+        uint8_t value = 0xFF; /* WRP: no write protection */
+        if (i == 0) value = RDP_UNPROTECTED;
+        else if (i < 4 && (uint8_t)(ob[2 * i] ^ ob[2 * i + 1]) == 0xFF) value = ob[2 * i];
+        uint8_t half[2] = {value, 0x00}; /* the controller writes the complement */
+        s = adiv5_mem_write16(&p->dp, p->core.apsel, OPTION_BYTES + 2 * i, half, 2);
+        if (s == BMP_OK) s = stm32_wait(p, c, c->base); /* RDP's includes the mass erase */
+    }
+    cortexm_write32(&p->core, c->base + c->cr, 0);
+    stm32_relock(p, c, c->base);
     return s;
 }
 
@@ -67,6 +114,7 @@ static const family_flash flash = {
     .mass_erase = mass_erase, .erase_bank = stm32_erase_bank, .loader_bank_erase = stm32_loader_bank_erase,
     .program = stm32_program, .loader_begin = stm32_loader_begin,
     .loader_erase = stm32_loader_erase, .loader_end = stm32_loader_end, .read_protection = read_protection,
+    .rdp_regress = rdp_regress,
 };
 
 static bool identify(probe_session *p, uint8_t apsel, part_info *info);

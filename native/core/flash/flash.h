@@ -54,8 +54,10 @@ bmp_status flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, si
  * level 2 permanent, the debug port disabled. */
 typedef struct flash_rdp {
     unsigned level;  /* 0, 1 or 2 */
-    bool has_byte;   /* F4/F7/H7: `byte` is the RDP option byte in effect (F1 shows a flag only) */
-    uint8_t byte;    /* 0xAA level 0, 0xCC level 2, anything else level 1 */
+    bool has_byte;   /* `byte` is the RDP option byte (F4/F7/H7: as OPTCR/OPTSR show it; F1: as
+                      * programmed at 0x1FFFF800, the level being OBR.RDPRT, loaded at reset) */
+    uint8_t byte;    /* 0xAA level 0, 0xCC level 2, anything else level 1; F1: 0xA5 level 0,
+                      * anything else level 1 */
 } flash_rdp;
 
 #define FLASH_RDP_LEVEL0 0xAAu

@@ -179,13 +179,29 @@ static bool cmd_redirect(gdb_server *g, int argc, const char **argv)
     return toggle(g, argc, argv, &g->redirect_stdout, "Semihosting output to the GDB console");
 }
 
+/* False, with the reason on the console, unless a core is attached. */
+static bool attached_or_say(gdb_server *g)
+{
+    if (g->probe->attached >= 0) return true;
+    gdb_console(g, "Not attached: `attach N` first.\n");
+    return false;
+}
+
+/* "<what> failed: <why>.": false. */
+static bool say_failed(gdb_server *g, const char *what, bmp_status s)
+{
+    const char *why = bmp_status_message(s);
+    gdb_console(g, what);
+    gdb_console(g, " failed: ");
+    gdb_console(g, why ? why : "unknown error");
+    gdb_console(g, ".\n");
+    return false;
+}
+
 static bool cmd_reset(gdb_server *g, int argc, const char **argv)
 {
     (void)argc, (void)argv;
-    if (g->probe->attached < 0) {
-        gdb_console(g, "Not attached: `attach N` first.\n");
-        return false;
-    }
+    if (!attached_or_say(g)) return false;
     bool halted = g->run == GDB_IDLE;
     gdb_forget_halt_state(g);
     if (cortexm_reset(&g->probe->core, halted) != 0) {
@@ -263,21 +279,48 @@ static bool cmd_vector_catch(gdb_server *g, int argc, const char **argv)
 static bool cmd_erase_mass(gdb_server *g, int argc, const char **argv)
 {
     (void)argc, (void)argv;
-    if (g->probe->attached < 0) {
-        gdb_console(g, "Not attached: `attach N` first.\n");
-        return false;
-    }
+    if (!attached_or_say(g)) return false;
     gdb_console(g, "Erasing the whole flash...\n");
     gdb_forget_halt_state(g);
     bmp_status s = flash_mass_erase(g->probe);
-    if (s != BMP_OK) {
-        const char *why = bmp_status_message(s);
-        gdb_console(g, "Mass erase failed: ");
-        gdb_console(g, why ? why : "unknown error");
-        gdb_console(g, ".\n");
+    if (s != BMP_OK) return say_failed(g, "Mass erase", s);
+    gdb_console(g, "Flash erased.\n");
+    return true;
+}
+
+/* `rdp`: the read-out protection level (and RDP byte); `rdp 0`: back to level 0 through the
+ * option bytes, which makes the part mass-erase its flash (flash_rdp_regress). */
+static bool cmd_rdp(gdb_server *g, int argc, const char **argv)
+{
+    if (argc > 2 || (argc == 2 && !(argv[1][0] == '0' && argv[1][1] == 0))) {
+        gdb_console(g, "Usage: monitor rdp [0]\n");
         return false;
     }
-    gdb_console(g, "Flash erased.\n");
+    if (!attached_or_say(g)) return false;
+    flash_rdp rdp;
+    bmp_status s = flash_read_protection(g->probe, &rdp);
+    if (s != BMP_OK) return say_failed(g, "Reading the read-out protection", s);
+    char text[32] = "Read-out protection: level ";
+    text[27] = (char)('0' + rdp.level);
+    text[28] = 0;
+    gdb_console(g, text);
+    if (rdp.has_byte) {
+        static const char digits[] = "0123456789ABCDEF";
+        char byte[12] = " (RDP 0x";
+        byte[8] = digits[rdp.byte >> 4], byte[9] = digits[rdp.byte & 15], byte[10] = ')', byte[11] = 0;
+        gdb_console(g, byte);
+    }
+    gdb_console(g, ".\n");
+    if (argc == 1) return true;
+    if (rdp.level == 0) {
+        gdb_console(g, "Nothing to remove.\n");
+        return true;
+    }
+    gdb_console(g, "Removing it: the part MASS-ERASES ITS FLASH...\n");
+    gdb_forget_halt_state(g);
+    if ((s = flash_rdp_regress(g->probe)) != BMP_OK) return say_failed(g, "Removing the read-out protection", s);
+    gdb_console(g, "Read-out protection removed; the part loads it at its next reset: `monitor reset` before "
+                   "using the flash.\n");
     return true;
 }
 
@@ -303,6 +346,7 @@ static const monitor_command commands[] = {
     {"vector_catch", cmd_vector_catch, "Catch exception vectors: (enable|disable) (reset|hard|int|bus|stat|chk|nocp|mm)"},
     {"redirect_stdout", cmd_redirect, "Semihosting output to the GDB console: (enable|disable)"},
     {"erase_mass", cmd_erase_mass, "Erase the whole flash"},
+    {"rdp", cmd_rdp, "Show the read-out protection; `rdp 0` removes it (the part MASS-ERASES its flash)"},
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
