@@ -12,6 +12,10 @@
  * sectors (its larger ones need the F439's SRAM). Its STM32F103 target is the
  * high-density stm32f103rc (2 KiB pages); on the medium-density F103 (1 KiB pages) its erase of
  * a "page" clears only the first half, so the image goes onto a blank chip past the first page.
+ *
+ * The F1's option bytes and read-out protection against OpenOCD's `stm32f1x unlock` and
+ * `stm32f1x lock`: the model takes their sequences, and our removal takes the state OpenOCD's
+ * lock leaves.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -114,6 +118,40 @@ describe('peers\' flash loaders run on the simulated parts', function () {
       assert.ok(readFileSync(dump).equals(Buffer.from(image)), 'OpenOCD reads back what it programmed');
     } finally {
       server.stop();
+    }
+  });
+
+  it('STM32F1 read-out protection against OpenOCD: its `stm32f1x unlock` unprotects the simulated part and it mass-erases; its `stm32f1x lock` protects it from the reset on; our removeReadProtection() then unprotects it', async () => {
+    const { sim, server, port } = await serve('stm32f103', 512);
+    const openocd = (commands: string[]) => runClient('openocd', ['-f', 'interface/cmsis-dap.cfg', '-c', 'cmsis_dap_backend usb_bulk',
+      '-c', 'transport select swd', '-f', 'target/stm32f1x.cfg',
+      ...['gdb_port disabled', 'tcl_port disabled', 'telnet_port disabled', 'init', 'reset halt', ...commands, 'shutdown'].flatMap((c) => ['-c', c])],
+    libs, port);
+    try {
+      sim.setOptionBytes({ rdp: 0x00 });
+      const unlocked = await openocd(['stm32f1x unlock 0', 'reset halt', 'stm32f1x options_read 0']);
+      assert.match(unlocked, /stm32x unlocked/, unlocked);
+      assert.match(unlocked, /read protection: off/, unlocked);
+      assert.deepEqual(sim.optionBytes(), { rdp: 0xa5, rdpProgrammed: 0xa5, level: 0 });
+      assert.ok(sim.peek(FLASH, 1024).every((b) => b === 0xff), 'the part mass-erased its flash');
+      installFixture(sim, loadFixture('stm32f103'));
+      const locked = await openocd(['stm32f1x lock 0', 'reset halt']);
+      assert.match(locked, /stm32x locked/, locked);
+      assert.equal(sim.optionBytes().level, 1, 'protected from the reset on');
+      const probe = new Probe({ sim, link: 'cmsis-dap', usb: 'bulk', packetSize: 512 });
+      try {
+        const target = await probe.attach();
+        assert.equal((await target.readProtection()).level, 1);
+        await assert.rejects(target.readMemory(FLASH, 4));
+        await target.removeReadProtection();
+        await target.reset({ halt: true });
+        assert.deepEqual(await target.readProtection(), { level: 0, rdp: 0xa5 });
+        assert.ok((await target.readMemory(FLASH, 1024)).every((b) => b === 0xff), 'the part mass-erased its flash');
+      } finally {
+        await probe.close();
+      }
+    } finally {
+      await server.close();
     }
   });
 
