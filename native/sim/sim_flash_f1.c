@@ -99,9 +99,9 @@ static sim_bus_status reg_write(sim_target *t, uint32_t offset, uint32_t value)
     sim_flash_bank *b = bank(t);
     settle(t);
     switch (offset) {
-    case KEYR: /* keys written while unlocked change nothing (OpenOCD's option-byte writes unlock
-                * an unlocked FPEC, and work on silicon) */
-        if (b->unlocked) return SIM_BUS_OK;
+    case KEYR: /* the keys written again while unlocked change nothing (OpenOCD's option-byte
+                * writes unlock an unlocked FPEC, and work on silicon); anything else locks */
+        if (b->unlocked && (value == SIM_FLASH_KEY1 || value == SIM_FLASH_KEY2)) return SIM_BUS_OK;
         return sim_flash_key(b, value) ? SIM_BUS_OK : SIM_BUS_FAULT;
     case OPTKEYR:
         if (b->unlocked && value == (t->flash.opt_key1_seen ? SIM_FLASH_KEY2 : SIM_FLASH_KEY1)) {

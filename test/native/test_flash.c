@@ -9,6 +9,7 @@
  * tested in test_sim_flash.c. */
 #include "check.h"
 #include "fixture_target.h"
+#include "flash/crc32.h"
 #include "flash/flash.h"
 #include "flash/flash_image.h"
 #include "flash/flash_loader.h"
@@ -519,6 +520,36 @@ static void test_mass_erase(void)
     close_fixture();
 }
 
+/* The CRC-32 routine run on the target (flash_loader_crc, for qCRC and for verifying without a
+ * read-back): GDB's CRC of the range; the RAM it borrows and the registers are put back; a run
+ * stopped by anything but its own BKPT (a watchpoint in the range, a fault) is an error, never
+ * a partial CRC. */
+static void test_target_crc(void)
+{
+    CHECK(open_part(&parts[0]));
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    fill_random(data, 4096, 7);
+    CHECK_EQ(flash_write(&probe, 0x08004000u, data, 4096, &ram, true, NULL, NULL), BMP_OK);
+    uint8_t before[1024], after[1024];
+    fill_random(before, sizeof before, 8);
+    CHECK_EQ(sim_target_load(&t, ram.base, before, sizeof before), SIM_OK);
+    uint32_t pc = 0, pc_after = 0, crc = 0, want = crc32_gdb(CRC32_GDB_INITIAL, data, 4096);
+    CHECK_EQ(cortexm_read_register(&probe.core, 15, &pc), BMP_OK);
+    CHECK_EQ(flash_loader_crc(&probe.core, ram.base, ram.size, 0x08004000u, 4096, &crc, 10000u), BMP_OK);
+    CHECK_EQ(crc, want);
+    CHECK_EQ(sim_target_peek(&t, ram.base, after, sizeof after), SIM_OK);
+    CHECK(memcmp(before, after, sizeof before) == 0);
+    CHECK_EQ(cortexm_read_register(&probe.core, 15, &pc_after), BMP_OK);
+    CHECK_EQ(pc_after, pc);
+    CHECK_EQ(cortexm_set_watchpoint(&probe.core, 0x08004800u, 4, CORTEXM_WATCH_READ), BMP_OK);
+    crc = 0;
+    CHECK_EQ(flash_loader_crc(&probe.core, ram.base, ram.size, 0x08004000u, 4096, &crc, 10000u), BMP_ERR_LOADER_FAULT);
+    CHECK_EQ(cortexm_read_register(&probe.core, 15, &pc_after), BMP_OK);
+    CHECK_EQ(pc_after, pc);
+    close_fixture();
+}
+
 /* Milliseconds of virtual time since `start`. */
 static double ms_since(uint64_t start)
 {
@@ -716,6 +747,17 @@ static void test_read_protection(void)
     CHECK_EQ(t.flash.wrpr, 0xFFFFFFFFu);
     CHECK_EQ(flash_write(&probe, 0x08004000u, data, 4096, &ram, true, NULL, NULL), BMP_OK);
     CHECK(memcmp(flash_at(0x08004000u, 4096), data, 4096) == 0);
+    /* protection programmed but not loaded yet (firmware that locks itself, OpenOCD's lock before
+     * its reset): the level shows 1 (what the next reset loads), and removing it programs 0xA5
+     * back without a mass erase (none is in effect) */
+    t.flash.f1_ob[0] = 0x00, t.flash.f1_ob[1] = 0xFF;
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK(rdp.level == 1 && rdp.byte == 0x00);
+    CHECK_EQ(flash_rdp_regress(&probe), BMP_OK);
+    CHECK(memcmp(flash_at(0x08004000u, 4096), data, 4096) == 0);
+    CHECK_EQ(cortexm_reset(&probe.core, true), BMP_OK);
+    CHECK_EQ(sim_flash_rdp_level(&t), 0);
+    CHECK_EQ(probe_attach(&probe, 0), BMP_OK);
     CHECK_EQ(probe_detach(&probe), BMP_OK);
     CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_ERR_NOT_ATTACHED);
     close_fixture();
@@ -737,6 +779,7 @@ int main(void)
     RUN(test_l4_banks);
     RUN(test_mass_erase);
     RUN(test_bank_erase);
+    RUN(test_target_crc);
     RUN(test_h750_one_sector);
     RUN(test_read_protection);
     return CHECK_SUMMARY();

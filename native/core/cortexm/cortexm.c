@@ -1,31 +1,5 @@
 #include "cortexm/cortexm.h"
-
-#define DHCSR 0xE000EDF0u
-#define DCRSR 0xE000EDF4u
-#define DCRDR 0xE000EDF8u
-#define DEMCR 0xE000EDFCu
-#define DFSR 0xE000ED30u
-#define AIRCR 0xE000ED0Cu
-#define CPUID 0xE000ED00u
-#define FP_CTRL 0xE0002000u
-#define FP_COMP0 0xE0002008u
-#define DWT_CTRL 0xE0001000u
-#define DWT_COMP(n) (0xE0001020u + 16 * (n))
-#define DWT_MASK(n) (0xE0001024u + 16 * (n))
-#define DWT_FUNCTION(n) (0xE0001028u + 16 * (n))
-#define MVFR0 0xE000EF40u
-
-#define DBGKEY 0xA05F0000u
-#define C_DEBUGEN 0x1u
-#define C_HALT 0x2u
-#define C_STEP 0x4u
-#define C_MASKINTS 0x8u
-#define S_REGRDY (1u << 16)
-#define S_HALT (1u << 17)
-#define S_LOCKUP (1u << 19)
-#define S_RESET_ST (1u << 25)
-#define DEMCR_VC_CORERESET 1u
-#define DEMCR_TRCENA (1u << 24)
+#include "cortexm/debug_regs.h"
 
 cortexm_core cortexm_core_from_cpuid(uint32_t cpuid)
 {
@@ -106,7 +80,7 @@ bmp_status cortexm_wait_halted(cortexm *c, uint32_t max_waits, uint32_t *dhcsr)
         }
         if (s == BMP_ERR_MISMATCH) s = cortexm_read32(c, DHCSR, dhcsr); /* locked up, or still running */
         if (s != BMP_OK || (*dhcsr & (S_HALT | S_LOCKUP))) break;
-        if (i == max_waits) s = BMP_ERR_LOADER_TIMEOUT;
+        if (i + 1 >= max_waits) s = BMP_ERR_LOADER_TIMEOUT;
     }
     return s;
 }

@@ -61,7 +61,7 @@ bmp_status cortexm_halt(cortexm *c);
 bmp_status cortexm_resume(cortexm *c);
 /* Waits until a core that runs a routine of ours halts or locks up (the routine ends on BKPT):
  * the probe repeats the DHCSR read until S_HALT shows (a value match: no round trip per poll),
- * with a plain read when a match runs out. At most `max_waits` matches (each
+ * with a plain read when a match runs out. At most `max_waits` matches (at least one; each
  * DP_LINK_MATCH_RETRIES reads); BMP_ERR_LOADER_TIMEOUT after them. `dhcsr` gets the last value. */
 bmp_status cortexm_wait_halted(cortexm *c, uint32_t max_waits, uint32_t *dhcsr);
 /* One instruction, optionally with interrupts masked (C_MASKINTS). */

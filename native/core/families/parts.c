@@ -20,6 +20,24 @@ void part_add_system_regions(part_info *info)
     part_add(info, PART_MEMORY_DEVICE, 0xE0000000u, 0x00100000u, 0);
 }
 
+bool part_holds(const part_info *info, unsigned kinds, uint32_t addr, uint32_t length)
+{
+    if (length == 0) return false;
+    uint64_t at = addr, end = (uint64_t)addr + length;
+    while (at < end) {
+        bool found = false;
+        for (unsigned i = 0; i < info->memory_count && !found; i++) {
+            const part_memory *m = &info->memories[i];
+            if ((kinds & PART_KIND(m->kind)) && at >= m->start && at - m->start < m->length) {
+                at = (uint64_t)m->start + m->length;
+                found = true;
+            }
+        }
+        if (!found) return false;
+    }
+    return true;
+}
+
 bool part_identify(uint16_t dev_id, uint32_t flash_kib, part_info *info)
 {
     for (const target_family *const *f = target_families; *f; f++) {

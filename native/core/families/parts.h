@@ -49,6 +49,11 @@ uint32_t part_flash_size_register(uint16_t dev_id);
 void part_add(part_info *info, part_memory_kind kind, uint32_t start, uint32_t length, uint32_t block);
 void part_add_system_regions(part_info *info);
 
+/* Whether [addr, addr+length) lies wholly in regions of the kinds in `kinds` (a mask of
+ * 1 << part_memory_kind), contiguous ones joined. False for length 0. */
+bool part_holds(const part_info *info, unsigned kinds, uint32_t addr, uint32_t length);
+#define PART_KIND(k) (1u << (k))
+
 /* GDB's memory map (qXfer:memory-map:read) into `out`; returns its length, or 0 if it does not fit. */
 size_t part_memory_map_xml(const part_info *info, char *out, size_t capacity);
 

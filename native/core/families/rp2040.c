@@ -11,6 +11,7 @@
  * The flash size is not read from the flash (that needs its SFDP or JEDEC ID through the SSI):
  * 2 MiB, a Pico's W25Q16JV, is assumed. The SRAM's first 12 KiB are used while programming. */
 #include "families/family.h"
+#include "cortexm/debug_regs.h"
 
 #include "flash/flash.h"
 
@@ -33,10 +34,6 @@
 #define STAGING_SIZE 0x1000u
 
 #define ROM_FUNC_TABLE 0x14u
-#define DHCSR 0xE000EDF0u
-#define S_HALT (1u << 17)
-#define S_LOCKUP (1u << 19)
-#define XPSR_THUMB 0x01000000u
 #define CALL_WAITS 4000u /* probe-side waits (DP_LINK_MATCH_RETRIES reads each): 46 s at 4 MHz */
 
 #define CODE(a, b) ((uint16_t)((a) | (b) << 8))

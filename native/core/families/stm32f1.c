@@ -54,26 +54,27 @@ static bmp_status mass_erase(probe_session *p, const family_flash *f)
 }
 
 /* The option bytes (PM0075, option byte description): RDP, USER, Data0, Data1, WRP0-3, each
- * followed by its complement, from 0x1FFFF800; OPTKEYR 0x08, OBR 0x1C (RDPRT bit 1). */
+ * followed by its complement, from 0x1FFFF800; OPTKEYR 0x08. */
 #define OPTION_BYTES 0x1FFFF800u
 #define OPTKEYR 0x08u
-#define OBR 0x1Cu
 #define CR_OPTPG (1u << 4)
 #define CR_OPTER (1u << 5)
 #define CR_STRT (1u << 6)
 #define CR_OPTWRE (1u << 9)
 #define RDP_UNPROTECTED 0xA5u
 
-/* The level in effect is OBR.RDPRT (loaded at reset); the byte is RDP as programmed. */
+/* RDP as programmed, as the F4's OPTCR shows it: the level the next reset loads (OBR.RDPRT holds
+ * the one loaded at the last reset). A pair whose complement does not match loads as protected. */
 static bmp_status read_protection(probe_session *p, const family_flash *f, flash_rdp *rdp)
 {
-    uint32_t obr = 0, rdp_pair = 0;
-    bmp_status s = cortexm_read32(&p->core, stm32_flash_of(f)->base + OBR, &obr);
-    if (s == BMP_OK) s = cortexm_read32(&p->core, OPTION_BYTES, &rdp_pair);
+    (void)f;
+    uint32_t pair = 0;
+    bmp_status s = cortexm_read32(&p->core, OPTION_BYTES, &pair);
     if (s != BMP_OK) return s;
-    rdp->level = (obr >> 1) & 1;
+    uint8_t byte = (uint8_t)pair, complement = (uint8_t)(pair >> 8);
+    rdp->level = byte == RDP_UNPROTECTED && (uint8_t)(byte ^ complement) == 0xFF ? 0 : 1;
     rdp->has_byte = true;
-    rdp->byte = (uint8_t)rdp_pair;
+    rdp->byte = byte;
     return BMP_OK;
 }
 
@@ -86,12 +87,15 @@ static bmp_status rdp_regress(probe_session *p, const family_flash *f)
 {
     const stm32_flash *c = stm32_flash_of(f);
     uint8_t ob[16];
+    uint32_t cr = 0;
     bmp_status s = adiv5_mem_read(&p->dp, p->core.apsel, OPTION_BYTES, ob, sizeof ob);
-    if (s == BMP_OK) s = stm32_unlock(p, c, c->base);
-    if (s == BMP_OK) s = stm32_wait(p, c, c->base);
-    if (s != BMP_OK && s != BMP_ERR_FLASH_NOT_ERASED && s != BMP_ERR_FLASH_PROTECTED) return s; /* stale flags cleared */
-    s = cortexm_write32(&p->core, c->base + OPTKEYR, STM32_KEY1);
+    if (s != BMP_OK || (s = stm32_unlock(p, c, c->base)) != BMP_OK) return s;
+    s = stm32_wait(p, c, c->base);
+    if (s == BMP_ERR_FLASH_NOT_ERASED || s == BMP_ERR_FLASH_PROTECTED) s = BMP_OK; /* stale flags, cleared */
+    if (s == BMP_OK) s = cortexm_write32(&p->core, c->base + OPTKEYR, STM32_KEY1);
     if (s == BMP_OK) s = cortexm_write32(&p->core, c->base + OPTKEYR, STM32_KEY2);
+    if (s == BMP_OK) s = cortexm_read32(&p->core, c->base + c->cr, &cr);
+    if (s == BMP_OK && !(cr & CR_OPTWRE)) s = BMP_ERR_FLASH_LOCKED; /* the option keys were refused */
     if (s == BMP_OK) s = cortexm_write32(&p->core, c->base + c->cr, CR_OPTWRE | CR_OPTER);
     if (s == BMP_OK) s = cortexm_write32(&p->core, c->base + c->cr, CR_OPTWRE | CR_OPTER | CR_STRT);
     if (s == BMP_OK) s = stm32_wait(p, c, c->base);

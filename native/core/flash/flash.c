@@ -20,22 +20,7 @@ static void bank_of(const probe_session *p, const family_flash *f, uint32_t addr
 
 bool flash_contains(const probe_session *p, uint32_t addr, uint32_t length)
 {
-    if (!p->part_known || length == 0) return false;
-    uint32_t at = addr;
-    uint64_t end = (uint64_t)addr + length;
-    while (at < end) {
-        bool found = false;
-        for (unsigned i = 0; i < p->part.memory_count && !found; i++) {
-            const part_memory *m = &p->part.memories[i];
-            if (m->kind == PART_MEMORY_FLASH && at >= m->start && at - m->start < m->length) {
-                at = m->start + m->length;
-                found = true;
-            }
-        }
-        if (!found) return false;
-        if (at == 0) break; /* the region ended at 4 GiB */
-    }
-    return true;
+    return p->part_known && part_holds(&p->part, PART_KIND(PART_MEMORY_FLASH), addr, length);
 }
 
 /* The erase block containing `addr`: its start, size, and index (block number within its bank,
@@ -323,7 +308,7 @@ bmp_status flash_read_protection(probe_session *p, flash_rdp *rdp)
     const family_flash *f = driver(p);
     if (p->attached < 0) return BMP_ERR_NOT_ATTACHED;
     if (!f) return BMP_ERR_FLASH_UNKNOWN_PART;
-    *rdp = (flash_rdp){0};
+    *rdp = (flash_rdp){.driven = f->read_protection != 0};
     return f->read_protection ? f->read_protection(p, f, rdp) : BMP_OK; /* none: level 0 */
 }
 

@@ -53,6 +53,7 @@ bmp_status flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, si
  * flash is closed to a debugger (reads fault, erase and program fail) while one is connected;
  * level 2 permanent, the debug port disabled. */
 typedef struct flash_rdp {
+    bool driven;     /* the family reads (and can remove) it; false: reads as level 0 */
     unsigned level;  /* 0, 1 or 2 */
     bool has_byte;   /* `byte` is the RDP option byte (F4/F7/H7: as OPTCR/OPTSR show it; F1: as
                       * programmed at 0x1FFFF800, the level being OBR.RDPRT, loaded at reset) */

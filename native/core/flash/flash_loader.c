@@ -11,13 +11,8 @@
 #include "flash/flash_loader.h"
 
 #include "common/bytes.h"
+#include "cortexm/debug_regs.h"
 
-#define DHCSR 0xE000EDF0u
-#define DEMCR 0xE000EDFCu
-#define S_HALT (1u << 17)
-#define S_LOCKUP (1u << 19)
-#define DEMCR_VC_HARDERR (1u << 10)
-#define XPSR_THUMB 0x01000000u
 #define REG_SP 13u
 #define REG_PC 15u
 #define REG_XPSR 16u
@@ -279,15 +274,19 @@ bmp_status flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, ui
     const unsigned regs[6] = {REG_SPECIAL, REG_XPSR, REG_SP, 0, 1, REG_PC};
     const uint32_t values[6] = {1, XPSR_THUMB, stack_top, addr, length, code + (uint32_t)flash_loader_crc_offset};
     if (s == BMP_OK) s = cortexm_write_registers(c, regs, 6, values);
+    if (s == BMP_OK) s = cortexm_write32(c, DFSR, DFSR_ALL); /* so that its halt says why */
     if (s == BMP_OK) s = cortexm_resume(c);
-    uint32_t dhcsr = 0;
+    uint32_t dhcsr = 0, dfsr = 0;
     if (s == BMP_OK) s = cortexm_wait_halted(c, max_waits, &dhcsr);
+    if (s == BMP_OK) s = cortexm_read32(c, DFSR, &dfsr);
     bmp_status h = cortexm_halt(c);
     uint32_t pc = 0;
     if (s == BMP_OK) s = h;
-    /* It must have stopped on its own BKPT, not on a fault. */
+    /* It must have stopped on its own BKPT: not on a fault, nor on a watchpoint or a halt
+     * request in the middle (r0 would be a partial CRC). */
     if (s == BMP_OK && (s = cortexm_read_register(c, 0, crc)) == BMP_OK && (s = cortexm_read_register(c, REG_PC, &pc)) == BMP_OK &&
-        (pc < code || pc >= code + (uint32_t)flash_loader_blob_size))
+        (!(dfsr & DFSR_BKPT) || (dfsr & (DFSR_DWTTRAP | DFSR_VCATCH | DFSR_EXTERNAL | DFSR_HALTED)) || pc < code ||
+         pc >= code + (uint32_t)flash_loader_blob_size))
         s = BMP_ERR_LOADER_FAULT;
     /* Put everything back, whatever happened. */
     adiv5_mem_write(c->dp, c->apsel, code, saved_ram, used);

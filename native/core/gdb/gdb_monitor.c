@@ -1,10 +1,10 @@
 /* Monitor commands (`monitor ...` in GDB, qRcmd), named and behaving as on the Black Magic
  * Probe where they apply. Unique prefixes are accepted, as there. */
 #include "gdb/gdb_server.h"
+#include "cortexm/debug_regs.h"
 #include "families/family.h"
 #include "flash/flash.h"
 
-#define DEMCR 0xE000EDFCu
 
 typedef struct monitor_command {
     const char *name;
@@ -300,6 +300,10 @@ static bool cmd_rdp(gdb_server *g, int argc, const char **argv)
     flash_rdp rdp;
     bmp_status s = flash_read_protection(g->probe, &rdp);
     if (s != BMP_OK) return say_failed(g, "Reading the read-out protection", s);
+    if (!rdp.driven) {
+        gdb_console(g, "Read-out protection: not driven for this part (its family's commands: `monitor help`).\n");
+        return false;
+    }
     char text[32] = "Read-out protection: level ";
     text[27] = (char)('0' + rdp.level);
     text[28] = 0;

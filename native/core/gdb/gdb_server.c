@@ -1,4 +1,5 @@
 #include "gdb/gdb_server.h"
+#include "cortexm/debug_regs.h"
 
 #include "common/bytes.h"
 #include "gdb/hex.h"
@@ -12,7 +13,6 @@
 #define SIGSEGV 11
 #define BKPT 0xBE00u
 #define BKPT_SEMIHOSTING 0xBEABu
-#define DEMCR 0xE000EDFCu
 
 /* Register numbers as target.xml gives them (description.c): r0-r15, xpsr 25, msp, psp,
  * primask, basepri, faultmask, control (one byte each, in REGSEL 20), d0-d15, fpscr. */
@@ -658,11 +658,14 @@ static void handle_crc(gdb_server *g, const char *p)
         return;
     }
     uint32_t crc = CRC32_GDB_INITIAL;
-    /* Long ranges: let the target compute it (the RAM it borrows is put back), unless the range
-     * covers that RAM; else read it here. The wait is bounded at 10,000 value matches (about 10
+    /* Long ranges in the part's memories: let the target compute it (the RAM it borrows is put
+     * back), unless the range covers that RAM; else (and anywhere a read could fault, which
+     * would leave the routine's HardFault active in the core) read it here. The wait is bounded at 10,000 value matches (about 10
      * million DHCSR reads). */
     flash_ram ram = {0, 0};
-    if (length >= 1024 && flash_default_ram(g->probe, &ram) &&
+    const unsigned memory = PART_KIND(PART_MEMORY_FLASH) | PART_KIND(PART_MEMORY_RAM) | PART_KIND(PART_MEMORY_ROM);
+    if (length >= 1024 && g->probe->part_known && part_holds(&g->probe->part, memory, addr, length) &&
+        flash_default_ram(g->probe, &ram) &&
         (addr >= ram.base + 1024u || addr + length <= ram.base) &&
         flash_loader_crc(core(g), ram.base, ram.size, addr, length, &crc, 10000u) == 0) {
         gdb_forget_halt_state(g); /* put back as it was, but it ran */
