@@ -1,4 +1,6 @@
 /* Part identification, GDB's memory map and target description: content and bounds. */
+#include <string.h>
+
 #include "check.h"
 #include "cortexm/description.h"
 #include "families/family.h"
@@ -89,6 +91,49 @@ static void test_l4_banks_by_size(void)
     }
 }
 
+/* The F1's densities and the F100 value line by DEV_ID (RM0008, RM0041): flash and page size,
+ * the smallest SRAM of the density, where the system memory starts; the XL parts' two banks,
+ * each erased through its own registers (bank 2's 0x40 above bank 1's). */
+static void test_f1_densities(void)
+{
+    static const struct {
+        uint16_t dev_id;
+        uint32_t kib, page, sram_kib, system;
+    } cases[] = {
+        {0x412, 32, 1024, 4, 0x1FFFF000u},  {0x410, 64, 1024, 20, 0x1FFFF000u}, {0x414, 256, 2048, 32, 0x1FFFF000u},
+        {0x430, 1024, 2048, 80, 0x1FFFE000u}, {0x418, 256, 2048, 64, 0x1FFFB000u}, {0x420, 128, 1024, 4, 0x1FFFF000u},
+        {0x428, 512, 2048, 24, 0x1FFFF000u},
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        part_info info;
+        CHECK(part_identify(cases[i].dev_id, cases[i].kib, &info));
+        CHECK(strcmp(info.family->name, "STM32F1") == 0);
+        CHECK_EQ(part_flash_size_register(cases[i].dev_id), 0x1FFFF7E0u);
+        CHECK(info.memories[0].kind == PART_MEMORY_FLASH && info.memories[0].start == 0x08000000u);
+        CHECK_EQ(info.memories[0].length, cases[i].kib * 1024);
+        CHECK_EQ(info.memories[0].block_size, cases[i].page);
+        CHECK(info.memories[1].kind == PART_MEMORY_ROM && info.memories[1].start == cases[i].system);
+        CHECK_EQ(info.memories[1].start + info.memories[1].length, 0x1FFFF810u); /* the option bytes included */
+        CHECK(info.memories[2].kind == PART_MEMORY_RAM && info.memories[2].length == cases[i].sram_kib * 1024);
+    }
+    probe_session p = {0};
+    CHECK(part_identify(0x430, 768, &p.part));
+    p.part_known = true;
+    const family_flash *f = p.part.family->flash;
+    uint32_t start = 0, end = 0;
+    f->bank(&p, f, 0x0807F800u, &start, &end);
+    CHECK(start == 0x08000000u && end == 0x08080000u);
+    f->bank(&p, f, 0x08080000u, &start, &end);
+    CHECK(start == 0x08080000u && end == 0x080C0000u);
+    flash_loader_erase e = f->loader_erase(f, 0x08080000u, 0x08080800u, 1);
+    CHECK(e.writes[0][0] == 0x40022050u && e.writes[1][0] == 0x40022054u && e.writes[1][1] == 0x08080800u); /* CR2, AR2 */
+    e = f->loader_bank_erase(f, 0x08080000u);
+    CHECK(e.writes[1][0] == 0x40022050u && e.writes[1][1] == ((1u << 2) | (1u << 6))); /* CR2: MER, STRT */
+    e = f->loader_bank_erase(f, 0x08000000u);
+    CHECK(e.writes[1][0] == 0x40022010u);
+    CHECK(!part_identify(0x411, 128, &p.part)); /* the F2's DEV_ID: not an F1 */
+}
+
 static void test_memory_map_xml(void)
 {
     part_info info;
@@ -118,6 +163,7 @@ int main(void)
     RUN(test_identify);
     RUN(test_f72x_and_h750);
     RUN(test_l4_banks_by_size);
+    RUN(test_f1_densities);
     RUN(test_memory_map_xml);
     RUN(test_target_xml);
     return CHECK_SUMMARY();

@@ -1,15 +1,48 @@
-/* STM32F1 (RM0008): medium density parts (DEV_ID 0x410) by their memory map; the flash
- * controller of the whole family (1 or 2 KiB pages, half-word programming). */
+/* STM32F1 (RM0008) and the F100 value line (RM0041): every density by its DEV_ID (low, medium,
+ * high, XL, connectivity line; value line low/medium and high), and the flash controller they
+ * share (1 or 2 KiB pages, half-word programming; the XL parts' second bank has its own
+ * registers 0x40 above the first's). */
 #include "families/stm32.h"
 
 #include "flash/flash.h"
 
 static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info);
 
+/* The densities (RM0008 and RM0041, device electronic signature and memory organization): the
+ * flash when the size register is unreadable (the largest of the density), its page, the SRAM
+ * of the smallest part of the density (the loader stays inside it), and the system memory,
+ * which the option bytes follow at 0x1FFFF800. */
+typedef struct density {
+    uint16_t dev_id;
+    const char *name;
+    uint16_t flash_kib, page_kib, sram_kib;
+    uint32_t system_memory;
+} density;
+
+static const density densities[] = {
+    {0x412, "STM32F1 low density", 32, 1, 4, 0x1FFFF000u},
+    {0x410, "STM32F1 medium density", 128, 1, 20, 0x1FFFF000u},
+    {0x414, "STM32F1 high density", 512, 2, 32, 0x1FFFF000u},
+    {0x430, "STM32F1 XL density", 1024, 2, 80, 0x1FFFE000u},
+    {0x418, "STM32F105/107 connectivity line", 256, 2, 64, 0x1FFFB000u},
+    {0x420, "STM32F100 value line", 128, 1, 4, 0x1FFFF000u},
+    {0x428, "STM32F100 high-density value line", 512, 2, 24, 0x1FFFF000u},
+};
+
+static const density *density_of(uint16_t dev_id)
+{
+    for (unsigned i = 0; i < sizeof densities / sizeof densities[0]; i++)
+        if (densities[i].dev_id == dev_id) return &densities[i];
+    return 0;
+}
+
 static uint32_t flash_size_register(uint16_t dev_id)
 {
-    return dev_id == 0x410 ? 0x1FFFF7E0u : 0; /* RM0008 30.1 */
+    return density_of(dev_id) ? 0x1FFFF7E0u : 0; /* RM0008 30.1 */
 }
+
+/* XL density: bank 1 is the first 512 KiB, bank 2 the rest (RM0008 3.1, dual bank). */
+#define BANK2 0x08080000u
 
 /* The controller (RM0008 3.4): KEYR 0x04, SR 0x0C (BSY 0, PGERR 2, WRPRTERR 4, EOP 5), CR 0x10
  * (PG 0, PER 1, MER 2, STRT 6, LOCK 7), AR 0x14. */
@@ -43,14 +76,30 @@ static flash_loader_erase bank_erase(uint32_t regs, uint32_t bank)
 }
 
 static const stm32_flash controller = {
-    .base = 0x40022000u, .keyr = 0x04, .sr = 0x0C, .cr = 0x10, .clear = 0x0C, .busy = 1u << 0,
+    .base = 0x40022000u, .bank2_regs = 0x40, .bank2_start = BANK2, .keyr = 0x04, .sr = 0x0C, .cr = 0x10, .clear = 0x0C,
+    .busy = 1u << 0,
     .errors = (1u << 2) | (1u << 4), .eop = 1u << 5, .lock = 1u << 7, .pg_cr = 1u << 0,
     .decode = decode, .erase = erase, .bank_erase = bank_erase,
 };
 
+static void bank(const probe_session *p, const family_flash *f, uint32_t addr, uint32_t *start, uint32_t *end)
+{
+    (void)f;
+    uint32_t top = 0x08000000u;
+    for (unsigned i = 0; i < p->part.memory_count; i++)
+        if (p->part.memories[i].kind == PART_MEMORY_FLASH) top = p->part.memories[i].start + p->part.memories[i].length;
+    *start = addr >= BANK2 ? BANK2 : 0x08000000u;
+    *end = addr >= BANK2 ? top : (top < BANK2 ? top : BANK2);
+}
+
+/* Every bank: the XL parts' second one has its own MER. */
 static bmp_status mass_erase(probe_session *p, const family_flash *f)
 {
-    return stm32_erase_bank(p, f, 0x08000000u);
+    uint32_t start = 0, end = 0;
+    bmp_status s = stm32_erase_bank(p, f, 0x08000000u);
+    bank(p, f, BANK2, &start, &end);
+    if (s == BMP_OK && end > BANK2) s = stm32_erase_bank(p, f, BANK2);
+    return s;
 }
 
 /* The option bytes (PM0075, option byte description): RDP, USER, Data0, Data1, WRP0-3, each
@@ -114,7 +163,7 @@ static bmp_status rdp_regress(probe_session *p, const family_flash *f)
 }
 
 static const family_flash flash = {
-    .data = &controller, .unit = 2, .begin = stm32_begin, .end = stm32_end, .erase_block = stm32_erase_block,
+    .data = &controller, .unit = 2, .bank = bank, .begin = stm32_begin, .end = stm32_end, .erase_block = stm32_erase_block,
     .mass_erase = mass_erase, .erase_bank = stm32_erase_bank, .loader_bank_erase = stm32_loader_bank_erase,
     .program = stm32_program, .loader_begin = stm32_loader_begin,
     .loader_erase = stm32_loader_erase, .loader_end = stm32_loader_end, .read_protection = read_protection,
@@ -138,15 +187,15 @@ static bool identify(probe_session *p, uint8_t apsel, part_info *info)
 
 static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
 {
-    if (dev_id != 0x410) return false;
-    /* STM32F101/102/103 medium density: 1 KiB pages */
-    info->name = "STM32F1 medium density";
+    const density *d = density_of(dev_id);
+    if (!d) return false;
+    info->name = d->name;
     info->family = &stm32f1_family;
     info->dev_id = dev_id;
-    part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(flash_kib ? flash_kib : 128), STM32_KIB(1));
-    /* RM0008: system memory 0x1FFFF000, ID registers from 0x1FFFF7E0, option bytes 0x1FFFF800 */
-    part_add(info, PART_MEMORY_ROM, 0x1FFFF000u, 0x810u, 0);
-    part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(20), 0);
+    part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(flash_kib ? flash_kib : d->flash_kib), STM32_KIB(d->page_kib));
+    /* the system memory, the ID registers from 0x1FFFF7E0, the option bytes at 0x1FFFF800 */
+    part_add(info, PART_MEMORY_ROM, d->system_memory, 0x1FFFF810u - d->system_memory, 0);
+    part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(d->sram_kib), 0);
     part_add_system_regions(info);
     return true;
 }
