@@ -176,7 +176,8 @@ describe('gdb-multiarch end to end', function () {
     try {
       await gdb.run('set confirm off');
       await gdb.run(`target extended-remote 127.0.0.1:${port}`);
-      await gdb.run('monitor swdp_scan');
+      // the scan says so before anything fails
+      assert.match(await gdb.run('monitor swdp_scan'), /STM32F1 medium density Cortex-M3\n\s+its flash refuses the debugger's reads: read-out protection \(`monitor rdp` once attached; `monitor rdp 0` removes it by ERASING the flash\)/);
       await gdb.run('attach 1');
       assert.match(await gdb.run('monitor rdp'), /Read-out protection: level 1 \(RDP 0x00\)\./);
       assert.match(await gdb.run('monitor rdp 1'), /Usage: monitor rdp \[0\]/);
@@ -185,6 +186,8 @@ describe('gdb-multiarch end to end', function () {
       assert.match(removed, /MASS-ERASES ITS FLASH[^]*Read-out protection removed; the part loads it at its next reset/);
       assert.match(await gdb.run('monitor reset'), /Target reset/);
       assert.match(await gdb.run('monitor rdp'), /level 0 \(RDP 0xA5\)/);
+      assert.doesNotMatch(await gdb.run('monitor swdp_scan'), /refuses/);
+      await gdb.run('attach 1');
       assert.equal(probe.sim!.optionBytes().level, 0);
       assert.match(await gdb.run('load', 60_000), /Transfer rate:/);
       const compare = await gdb.run('compare-sections');

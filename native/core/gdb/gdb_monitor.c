@@ -103,11 +103,13 @@ static bool cmd_scan(gdb_server *g, int argc, const char **argv)
         line[k++] = '\n';
         line[k] = 0;
         gdb_console(g, line);
-        if (t->refusal) { /* it cannot be attached as it is: why, and what to do */
-            gdb_console(g, "    ");
-            gdb_console(g, t->refusal);
-            gdb_console(g, "\n");
-        }
+        const char *said[2] = {t->refusal, t->note}; /* it cannot be attached as it is; or a warning */
+        for (unsigned k2 = 0; k2 < 2; k2++)
+            if (said[k2]) {
+                gdb_console(g, "    ");
+                gdb_console(g, said[k2]);
+                gdb_console(g, "\n");
+            }
     }
     return true;
 }
