@@ -258,8 +258,8 @@ bmp_status flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, ui
 {
     /* The RAM it borrows (the routine and a small stack) and the registers are put back after,
      * so that a debugging session can verify without disturbing the program. */
-    enum { STACK = 128 };
-    uint8_t saved_ram[1024];
+    enum { STACK = 1024 + 128 }; /* its table, and the rest */
+    uint8_t saved_ram[FLASH_LOADER_CRC_RAM];
     uint32_t code = (ram_base + 3u) & ~3u, used = (uint32_t)flash_loader_blob_size + STACK;
     if (used > sizeof saved_ram || (uint64_t)code + used > (uint64_t)ram_base + ram_size) return BMP_ERR_INVALID;
     uint32_t stack_top = (code + used) & ~7u;

@@ -99,9 +99,12 @@ bmp_status flash_loader_program(cortexm *c, const flash_loader_params *p, uint32
                                 size_t length, uint32_t *sr_out, uint32_t *crc_out, flash_loader_progress progress,
                                 void *ctx);
 
+/* The RAM from its start that flash_loader_crc borrows at most (the routine and its stack). */
+#define FLASH_LOADER_CRC_RAM 2048u
+
 /* GDB's CRC-32 (qCRC) of [addr, addr+length) computed by the target itself, from RAM at
- * `ram_base` (the routine and a 128-byte stack, under 1 KiB; saved and restored, as are the
- * registers): verifying flash
+ * `ram_base` (the routine and a 1.1 KiB stack, within FLASH_LOADER_CRC_RAM; saved and restored,
+ * as are the registers): verifying flash
  * without reading it back over a slow link. `max_waits` bounds the wait (cortexm_wait_halted). */
 bmp_status flash_loader_crc(cortexm *c, uint32_t ram_base, uint32_t ram_size, uint32_t addr, uint32_t length,
                             uint32_t *crc, uint32_t max_waits);

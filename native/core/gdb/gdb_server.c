@@ -666,7 +666,7 @@ static void handle_crc(gdb_server *g, const char *p)
     const unsigned memory = PART_KIND(PART_MEMORY_FLASH) | PART_KIND(PART_MEMORY_RAM) | PART_KIND(PART_MEMORY_ROM);
     if (length >= 1024 && g->probe->part_known && part_holds(&g->probe->part, memory, addr, length) &&
         flash_default_ram(g->probe, &ram) &&
-        (addr >= ram.base + 1024u || addr + length <= ram.base) &&
+        (addr >= ram.base + FLASH_LOADER_CRC_RAM || addr + length <= ram.base) &&
         flash_loader_crc(core(g), ram.base, ram.size, addr, length, &crc, 10000u) == 0) {
         gdb_forget_halt_state(g); /* put back as it was, but it ran */
         g->reply_length = 0;

@@ -77,7 +77,7 @@ _Static_assert(__builtin_offsetof(control_block, buffers) == 0x50, "the host exp
 /* GDB's CRC-32 (polynomial 0x04C11DB7, most significant bit first), a nibble at a time from a
  * 16-entry table on the caller's stack: no data section, so the routine stays position
  * independent. */
-static inline void crc_table(uint32_t table[16])
+__attribute__((noinline)) static void crc_table(uint32_t table[16])
 {
     for (uint32_t i = 0; i < 16; i++) {
         uint32_t c = i << 28;
@@ -86,7 +86,7 @@ static inline void crc_table(uint32_t table[16])
     }
 }
 
-static inline uint32_t crc_update(const uint32_t table[16], uint32_t crc, const volatile uint8_t *data, uint32_t length)
+__attribute__((noinline)) static uint32_t crc_update(const uint32_t table[16], uint32_t crc, const volatile uint8_t *data, uint32_t length)
 {
     for (uint32_t i = 0; i < length; i++) {
         uint32_t b = data[i];
@@ -218,12 +218,20 @@ out:
 
 /* A second entry, for verifying without reading the flash back over a slow link: the CRC-32
  * that GDB's qCRC uses (initial value all ones, no final inversion) of r1 bytes at r0, returned
- * in r0, then BKPT #0. The host finds the entry's offset in flash_loader_blob.c. */
+ * in r0, then BKPT #0. The host finds the entry's offset in flash_loader_blob.c. A byte at a
+ * time from a 256-entry table built on its stack (1 KiB; the host reserves it): twice as fast
+ * as the nibble table, and this loop is all the routine does. */
 __attribute__((used, noreturn)) void flash_loader_crc(const volatile uint8_t *data, uint32_t length)
 {
-    uint32_t table[16];
-    crc_table(table);
-    register uint32_t r0 __asm__("r0") = crc_update(table, 0xFFFFFFFFu, data, length);
+    uint32_t table[256];
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i << 24;
+        for (uint32_t k = 0; k < 8; k++) c = (c & 0x80000000u) ? (c << 1) ^ 0x04C11DB7u : c << 1;
+        table[i] = c;
+    }
+    uint32_t crc = 0xFFFFFFFFu;
+    for (uint32_t i = 0; i < length; i++) crc = (crc << 8) ^ table[(crc >> 24) ^ data[i]];
+    register uint32_t r0 __asm__("r0") = crc;
     __asm__ volatile("bkpt #0" : : "r"(r0) : "memory");
     for (;;) {
     }
