@@ -99,7 +99,7 @@ describe('Target families', function () {
       assert.match(await gdb.run('attach 1'), /Attaching to program/);
       assert.match(await gdb.run('x/xw 0x10000100'), /0x00052840/); // FICR INFO.PART through the AHB-AP
       // ST's RDP is not the nRF's: `monitor rdp` says so instead of claiming level 0
-      assert.match(await gdb.run('monitor rdp'), /Read-out protection: not driven for this part/);
+      assert.match(await gdb.run('monitor rdp'), /RDP: not driven for this part/);
       const load = await gdb.run('load', 30_000);
       assert.match(load, /Transfer rate:/);
       assert.doesNotMatch(await gdb.run('compare-sections'), /MIS-MATCHED/);

@@ -177,16 +177,16 @@ describe('gdb-multiarch end to end', function () {
       await gdb.run('set confirm off');
       await gdb.run(`target extended-remote 127.0.0.1:${port}`);
       // the scan says so before anything fails
-      assert.match(await gdb.run('monitor swdp_scan'), /STM32F1 medium density Cortex-M3\n\s+its flash refuses the debugger's reads: read-out protection \(`monitor rdp` once attached; `monitor rdp 0` removes it by ERASING the flash\)/);
+      assert.match(await gdb.run('monitor swdp_scan'), /STM32F1 medium density Cortex-M3\n\s+flash read-protected: `monitor rdp 0` ERASES it to unprotect\n/);
       await gdb.run('attach 1');
-      assert.match(await gdb.run('monitor rdp'), /Read-out protection: level 1 \(RDP 0x00\)\./);
+      assert.match(await gdb.run('monitor rdp'), /RDP level 1 \(0x00\)\./);
       assert.match(await gdb.run('monitor rdp 1'), /Usage: monitor rdp \[0\]/);
       assert.match(await gdb.run('load', 60_000), /Error finishing flash operation/); // GDB shows no reason for vFlashDone
       const removed = await gdb.run('monitor rdp 0', 60_000);
-      assert.match(removed, /MASS-ERASES ITS FLASH[^]*Read-out protection removed; the part loads it at its next reset/);
+      assert.match(removed, /Removing it: the part ERASES ITS FLASH\.\.\.\nRemoved; `monitor reset` before using the flash\./);
       assert.match(await gdb.run('monitor reset'), /Target reset/);
-      assert.match(await gdb.run('monitor rdp'), /level 0 \(RDP 0xA5\)/);
-      assert.doesNotMatch(await gdb.run('monitor swdp_scan'), /refuses/);
+      assert.match(await gdb.run('monitor rdp'), /RDP level 0 \(0xa5\)\./);
+      assert.doesNotMatch(await gdb.run('monitor swdp_scan'), /read-protected/);
       await gdb.run('attach 1');
       assert.equal(probe.sim!.optionBytes().level, 0);
       assert.match(await gdb.run('load', 60_000), /Transfer rate:/);

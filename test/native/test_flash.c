@@ -513,6 +513,8 @@ static void test_l4_banks(void)
 static void test_mass_erase(void)
 {
     CHECK(open_part(&parts[0]));
+    /* identification kept the medium density's largest SRAM: its last word answered */
+    CHECK(probe.part.memories[2].kind == PART_MEMORY_RAM && probe.part.memories[2].length == 20u * 1024);
     fill(0x0801F000u, 4096, 0x12);
     CHECK(!all(0x08000000u, 64, 0xFF));
     CHECK_EQ(flash_mass_erase(&probe), BMP_OK);

@@ -92,7 +92,8 @@ static void test_l4_banks_by_size(void)
 }
 
 /* The F1's densities and the F100 value line by DEV_ID (RM0008, RM0041): flash and page size,
- * the smallest SRAM of the density, where the system memory starts; the XL parts' two banks,
+ * the largest SRAM of the density (identify() keeps it if it answers), where the system memory
+ * starts; the XL parts' two banks,
  * each erased through its own registers (bank 2's 0x40 above bank 1's). */
 static void test_f1_densities(void)
 {
@@ -100,9 +101,9 @@ static void test_f1_densities(void)
         uint16_t dev_id;
         uint32_t kib, page, sram_kib, system;
     } cases[] = {
-        {0x412, 32, 1024, 4, 0x1FFFF000u},  {0x410, 64, 1024, 20, 0x1FFFF000u}, {0x414, 256, 2048, 32, 0x1FFFF000u},
-        {0x430, 1024, 2048, 80, 0x1FFFE000u}, {0x418, 256, 2048, 64, 0x1FFFB000u}, {0x420, 128, 1024, 4, 0x1FFFF000u},
-        {0x428, 512, 2048, 24, 0x1FFFF000u},
+        {0x412, 32, 1024, 10, 0x1FFFF000u},  {0x410, 64, 1024, 20, 0x1FFFF000u}, {0x414, 256, 2048, 64, 0x1FFFF000u},
+        {0x430, 1024, 2048, 96, 0x1FFFE000u}, {0x418, 256, 2048, 64, 0x1FFFB000u}, {0x420, 128, 1024, 8, 0x1FFFF000u},
+        {0x428, 512, 2048, 32, 0x1FFFF000u},
     };
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         part_info info;

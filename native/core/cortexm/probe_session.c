@@ -54,19 +54,18 @@ static uint32_t read_targetid(probe_session *p)
     return ops->flush(p->link) == BMP_OK ? id : 0;
 }
 
-/* A part whose family drives read-out protection, and whose flash refuses the debugger's reads:
- * protected (GDB itself only says "Error finishing flash operation" when it then loads). */
-static const char *flash_closed_note(probe_session *p, uint8_t apsel, const part_info *info)
+/* A part whose family drives read-out protection, and whose flash answers the debugger's read
+ * with a bus error (not a WAIT that ran out: an erase in progress stalls reads): protected. GDB
+ * itself only says "Error finishing flash operation" when it then loads. */
+static bool flash_closed(probe_session *p, uint8_t apsel, const part_info *info)
 {
-    if (!info->family || !info->family->flash || !info->family->flash->read_protection) return 0;
+    if (!info->family || !info->family->flash || !info->family->flash->read_protection) return false;
     for (unsigned i = 0; i < info->memory_count; i++) {
         uint32_t word = 0;
-        if (info->memories[i].kind != PART_MEMORY_FLASH) continue;
-        if (adiv5_mem_read32(&p->dp, apsel, info->memories[i].start, &word) == BMP_OK) return 0;
-        return "its flash refuses the debugger's reads: read-out protection (`monitor rdp` once attached; "
-               "`monitor rdp 0` removes it by ERASING the flash)";
+        if (info->memories[i].kind == PART_MEMORY_FLASH)
+            return adiv5_mem_read32(&p->dp, apsel, info->memories[i].start, &word) == BMP_ERR_FAULT;
     }
-    return 0;
+    return false;
 }
 
 /* The APs of the DP connected now: their ROM tables, and the cores behind them. */
@@ -108,7 +107,7 @@ static bmp_status scan_dp(probe_session *p, uint32_t targetsel)
         if (family_identify(p, aps[i].apsel, &info)) {
             t->idcode = info.idcode;
             t->part_name = info.name;
-            t->note = flash_closed_note(p, aps[i].apsel, &info);
+            t->flash_closed = flash_closed(p, aps[i].apsel, &info);
         }
     }
     return BMP_OK;

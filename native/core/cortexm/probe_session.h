@@ -22,7 +22,7 @@ typedef struct probe_target {
     uint32_t idcode;    /* the part's identity register as its family read it (ST: DBGMCU IDCODE; 0 if unknown) */
     const char *part_name; /* the part as its family identified it, "Cortex-M" if none did */
     const char *refusal;   /* why this core cannot be attached as it is (its family's reason), or NULL */
-    const char *note;      /* what the scan saw that a user should know before attaching, or NULL */
+    bool flash_closed;     /* its flash faults the debugger's reads: read-out protection */
 } probe_target;
 
 typedef struct probe_session {

@@ -10,23 +10,25 @@ static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
 
 /* The densities (RM0008 and RM0041, device electronic signature and memory organization): the
  * flash when the size register is unreadable (the largest of the density), its page, the SRAM
- * of the smallest part of the density (the loader stays inside it), and the system memory,
- * which the option bytes follow at 0x1FFFF800. */
+ * of its largest and its smallest part (identify() keeps the largest if its last word answers
+ * the debugger: GDB's memory map must hold the stack, the loader must stay in RAM), and the
+ * system memory, which the option bytes follow at 0x1FFFF800. */
 typedef struct density {
     uint16_t dev_id;
     const char *name;
-    uint16_t flash_kib, page_kib, sram_kib;
+    uint16_t flash_kib;
+    uint8_t page_kib, sram_kib, sram_min_kib;
     uint32_t system_memory;
 } density;
 
 static const density densities[] = {
-    {0x412, "STM32F1 low density", 32, 1, 4, 0x1FFFF000u},
-    {0x410, "STM32F1 medium density", 128, 1, 20, 0x1FFFF000u},
-    {0x414, "STM32F1 high density", 512, 2, 32, 0x1FFFF000u},
-    {0x430, "STM32F1 XL density", 1024, 2, 80, 0x1FFFE000u},
-    {0x418, "STM32F105/107 connectivity line", 256, 2, 64, 0x1FFFB000u},
-    {0x420, "STM32F100 value line", 128, 1, 4, 0x1FFFF000u},
-    {0x428, "STM32F100 high-density value line", 512, 2, 24, 0x1FFFF000u},
+    {0x412, "STM32F1 low density", 32, 1, 10, 4, 0x1FFFF000u},
+    {0x410, "STM32F1 medium density", 128, 1, 20, 10, 0x1FFFF000u},
+    {0x414, "STM32F1 high density", 512, 2, 64, 32, 0x1FFFF000u},
+    {0x430, "STM32F1 XL density", 1024, 2, 96, 80, 0x1FFFE000u},
+    {0x418, "STM32F1 connectivity line", 256, 2, 64, 64, 0x1FFFB000u},
+    {0x420, "STM32F100 value line", 128, 1, 8, 4, 0x1FFFF000u},
+    {0x428, "STM32F100 high density", 512, 2, 32, 24, 0x1FFFF000u},
 };
 
 static const density *density_of(uint16_t dev_id)
@@ -182,7 +184,13 @@ const target_family stm32f1_family = {
 
 static bool identify(probe_session *p, uint8_t apsel, part_info *info)
 {
-    return stm32_identify(p, apsel, 0xE0042000u, &stm32f1_family, info);
+    uint32_t word = 0;
+    if (!stm32_identify(p, apsel, 0xE0042000u, &stm32f1_family, info)) return false;
+    const density *d = density_of(info->dev_id);
+    part_memory *ram = &info->memories[2]; /* as part_by_dev_id adds them */
+    if (adiv5_mem_read32(&p->dp, apsel, ram->start + ram->length - 4, &word) != BMP_OK)
+        ram->length = STM32_KIB(d->sram_min_kib);
+    return true;
 }
 
 static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)

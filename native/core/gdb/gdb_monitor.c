@@ -4,6 +4,7 @@
 #include "cortexm/debug_regs.h"
 #include "families/family.h"
 #include "flash/flash.h"
+#include "gdb/hex.h"
 
 
 typedef struct monitor_command {
@@ -103,13 +104,13 @@ static bool cmd_scan(gdb_server *g, int argc, const char **argv)
         line[k++] = '\n';
         line[k] = 0;
         gdb_console(g, line);
-        const char *said[2] = {t->refusal, t->note}; /* it cannot be attached as it is; or a warning */
-        for (unsigned k2 = 0; k2 < 2; k2++)
-            if (said[k2]) {
-                gdb_console(g, "    ");
-                gdb_console(g, said[k2]);
-                gdb_console(g, "\n");
-            }
+        const char *said = t->refusal; /* it cannot be attached as it is; or a warning */
+        if (!said && t->flash_closed) said = "flash read-protected: `monitor rdp 0` ERASES it to unprotect";
+        if (said) {
+            gdb_console(g, "    ");
+            gdb_console(g, said);
+            gdb_console(g, "\n");
+        }
     }
     return true;
 }
@@ -301,32 +302,28 @@ static bool cmd_rdp(gdb_server *g, int argc, const char **argv)
     if (!attached_or_say(g)) return false;
     flash_rdp rdp;
     bmp_status s = flash_read_protection(g->probe, &rdp);
-    if (s != BMP_OK) return say_failed(g, "Reading the read-out protection", s);
+    if (s != BMP_OK) return say_failed(g, "Reading RDP", s);
     if (!rdp.driven) {
-        gdb_console(g, "Read-out protection: not driven for this part (its family's commands: `monitor help`).\n");
+        gdb_console(g, "RDP: not driven for this part.\n");
         return false;
     }
-    char text[32] = "Read-out protection: level ";
-    text[27] = (char)('0' + rdp.level);
-    text[28] = 0;
-    gdb_console(g, text);
-    if (rdp.has_byte) {
-        static const char digits[] = "0123456789ABCDEF";
-        char byte[12] = " (RDP 0x";
-        byte[8] = digits[rdp.byte >> 4], byte[9] = digits[rdp.byte & 15], byte[10] = ')', byte[11] = 0;
-        gdb_console(g, byte);
+    char text[20] = "RDP level 0";
+    text[10] = (char)('0' + rdp.level);
+    if (rdp.has_byte) { /* " (0xNN)" */
+        text[11] = ' ', text[12] = '(', text[13] = '0', text[14] = 'x', text[17] = ')';
+        hex_encode(&rdp.byte, 1, text + 15);
     }
+    gdb_console(g, text);
     gdb_console(g, ".\n");
     if (argc == 1) return true;
     if (rdp.level == 0) {
         gdb_console(g, "Nothing to remove.\n");
         return true;
     }
-    gdb_console(g, "Removing it: the part MASS-ERASES ITS FLASH...\n");
+    gdb_console(g, "Removing it: the part ERASES ITS FLASH...\n");
     gdb_forget_halt_state(g);
-    if ((s = flash_rdp_regress(g->probe)) != BMP_OK) return say_failed(g, "Removing the read-out protection", s);
-    gdb_console(g, "Read-out protection removed; the part loads it at its next reset: `monitor reset` before "
-                   "using the flash.\n");
+    if ((s = flash_rdp_regress(g->probe)) != BMP_OK) return say_failed(g, "Removing RDP", s);
+    gdb_console(g, "Removed; `monitor reset` before using the flash.\n");
     return true;
 }
 
