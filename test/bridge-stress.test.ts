@@ -1,5 +1,5 @@
 /**
- * The transport bridge under stress (native/addon/js_transport.cc, session.cc): 100,000 CMSIS-DAP
+ * The transport bridge under stress (native/addon/js_transport.cc, session.cc): 150,000 CMSIS-DAP
  * packets through JavaScript without growing memory, and the process or a worker ending while
  * the probe's native thread is busy moving packets, without a hang or a crash.
  */
@@ -56,7 +56,7 @@ const busyProbe = `
 describe('the transport bridge under stress', function () {
   this.timeout(180_000);
 
-  it('100,000 packets through a JavaScript transport: every read right, memory does not grow', async () => {
+  it('150,000 packets through a JavaScript transport: every read right, memory does not grow', async () => {
     const sim = new Sim('stm32f407');
     const pattern = new Uint8Array(4096).map((_, i) => (i * 7 + 3) & 0xff);
     sim.load(0x20000000, pattern);
@@ -69,20 +69,25 @@ describe('the transport bridge under stress', function () {
       // --expose-gc there): without it the heap's own growth counted as a leak.
       setFlagsFromString('--expose-gc');
       const gc = runInNewContext('gc') as () => void;
-      let rssAtHalf = 0;
-      while (transport.transfers < 100_000) {
+      // RSS after 50,000, 100,000 and 150,000 packets: a leak grows it over both later stretches;
+      // the suite's other work in this process (an allocator growing its arenas once) may grow
+      // it over one, so the smaller growth is what counts.
+      const marks = [50_000, 100_000, 150_000];
+      const rss: number[] = [];
+      while (transport.transfers < marks[marks.length - 1]) {
         const bytes = await target.readMemory(0x20000000, 4096);
         assert.deepEqual(bytes, pattern);
-        if (!rssAtHalf && transport.transfers >= 50_000) {
+        if (transport.transfers >= marks[rss.length]) {
           gc();
-          rssAtHalf = process.memoryUsage().rss;
+          rss.push(process.memoryUsage().rss);
         }
       }
       gc();
-      const growth = process.memoryUsage().rss - rssAtHalf;
-      // The second 50,000 packets may not keep what they used: a leak of even 300 bytes a
-      // packet would show here.
-      assert.ok(growth < 16 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB over the second 50,000 packets`);
+      rss.push(process.memoryUsage().rss);
+      const growth = Math.min(rss[1] - rss[0], rss[rss.length - 1] - rss[1]);
+      // The later 50,000 packets may not keep what they used: a leak of even 300 bytes a
+      // packet would show in both stretches.
+      assert.ok(growth < 16 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB over each later 50,000 packets`);
     } finally {
       await probe.close();
       sim.close();
