@@ -467,8 +467,8 @@ export class Target extends EventEmitter {
    * The part's read-out protection: `level` 0 (none), 1 (the flash is closed to a debugger: reads
    * fault, erasing and programming fail) or 2 (permanent: the debug port is disabled, so a part
    * at level 2 normally cannot even be attached to). `rdp` is the RDP option byte on STM32F4/F7/H7
-   * (0xAA level 0, 0xCC level 2, any other value level 1); on an STM32F1 the RDP byte as
-   * programmed at 0x1FFFF800 (0xA5 level 0, any other value level 1). On an F4/F7
+   * (0xAA level 0, 0xCC level 2, any other value level 1); on an STM32F0/F1/F3 the RDP byte as
+   * programmed at 0x1FFFF800 (F1: 0xA5 level 0, any other value level 1; F0/F3 as the F4). On an F4/F7
    * this is OPTCR as loaded at the last reset or as since written, so after
    * `removeReadProtection()` it reads 0 before the reset that makes it so.
    */
@@ -480,7 +480,9 @@ export class Target extends EventEmitter {
    * Takes read-out protection from level 1 back to level 0 through the option bytes. THE PART
    * MASS-ERASES ITS WHOLE FLASH as it does so: that is what level 1 guarantees. Waits until the
    * erase is done (seconds). The core is halted first. An STM32F1/F4/F7 loads the new level at its
-   * next reset: reset it (`reset({ halt: true })`) before using the flash. Level 0: nothing to do;
+   * next reset: reset it (`reset({ halt: true })`) before using the flash. An STM32F0/F3 loads it
+   * only at power-on or OBL_LAUNCH, which this sets: the part resets and is at level 0 when this
+   * returns. Level 0: nothing to do;
    * level 2 is permanent (EPROTECTED).
    */
   async removeReadProtection(): Promise<void> {

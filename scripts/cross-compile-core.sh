@@ -11,9 +11,10 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 # The firmware's configuration and budget (Cortex-M7, e.g. STM32F7: the rest of the flash and
-# RAM is the USB stack's, the board's and the stack's).
+# RAM is the USB stack's, the board's and the stack's). The code's bound is the DevEBox H750's
+# one 128 KiB flash sector, which holds the whole image (README, Build).
 sizes=(-DGDB_PACKET_SIZE=4096u -DDAP_MAX_PACKET_SIZE=1024u)
-code_budget=$((48 * 1024))
+code_budget=$((56 * 1024))
 ram_budget=$((40 * 1024))
 
 mapfile -t sources < <(node -e "for (const f of require('$root/native/sources.json').core) console.log(f)")

@@ -23,6 +23,8 @@ const families: { profile: SimProfileName; part: RegExp }[] = [
   { profile: 'stm32l476', part: /STM32L47x/ },
   { profile: 'nrf52840', part: /nRF52840/ },
   { profile: 'rp2040', part: /RP2040/ },
+  { profile: 'stm32f072', part: /STM32F07x/ },
+  { profile: 'stm32f303', part: /STM32F302\/F303xB\/C/ },
 ];
 
 describe('Target families', function () {

@@ -16,12 +16,15 @@ import { GdbDriver, haveGdb } from './helpers/gdb.js';
  * (0x08000000 unless given). */
 const profiles: {
   name: SimProfileName; fpu: boolean; part: RegExp; flashCr: number; locked: number; lockedValue?: number; flash?: number;
+  noVtor?: boolean;
 }[] = [
   { name: 'stm32f103', fpu: false, part: /STM32F1/, flashCr: 0x40022010, locked: 0x80 },
   { name: 'stm32f407', fpu: true, part: /STM32F40x/, flashCr: 0x40023c10, locked: 0x80000000 },
   { name: 'stm32h743', fpu: true, part: /STM32H7/, flashCr: 0x5200200c, locked: 0x1 },
   { name: 'stm32g071', fpu: false, part: /STM32G07x/, flashCr: 0x40022014, locked: 0x80000000 },
   { name: 'stm32l476', fpu: true, part: /STM32L47x/, flashCr: 0x40022014, locked: 0x80000000 },
+  { name: 'stm32f072', fpu: false, part: /STM32F07x/, flashCr: 0x40022010, locked: 0x80, noVtor: true },
+  { name: 'stm32f303', fpu: true, part: /STM32F302\/F303xB\/C/, flashCr: 0x40022010, locked: 0x80 },
   { name: 'nrf52840', fpu: true, part: /nRF52840/, flashCr: 0x4001e504, locked: 0x3, lockedValue: 0, flash: 0 }, // NVMC CONFIG: read only
   // No flash controller: SYSINFO CHIP_ID (PART 0x0002, MANUFACTURER 0x927) stands for a peripheral register.
   { name: 'rp2040', fpu: false, part: /RP2040/, flashCr: 0x40000000, locked: 0x0fffffff, lockedValue: 0x2927, flash: 0x10000000 },
@@ -58,7 +61,7 @@ describe('gdb-multiarch end to end', function () {
     if (!haveGdb()) throw new Error('gdb-multiarch is missing: run scripts/install-test-deps.sh');
   });
 
-  for (const { name: profile, fpu, part, flashCr, locked, lockedValue = locked, flash = 0x08000000 } of profiles) {
+  for (const { name: profile, fpu, part, flashCr, locked, lockedValue = locked, flash = 0x08000000, noVtor = false } of profiles) {
     const flashHex = `0x${flash.toString(16).padStart(8, '0')}`;
     for (const build of builds.filter((b) => !b.suffix || ownCoreBuilds.has(profile))) for (const variant of build.links) {
       it(`${profile}${build.name} through ${variant.name}: scan, attach, break, step, watch, registers, memory, Ctrl-C, detach, kill, run, semihosting`, async () => {
@@ -105,10 +108,12 @@ describe('gdb-multiarch end to end', function () {
           // while flash stays protected from plain writes.
           const cr = /:\s+0x([0-9a-f]{8})/.exec(await gdb.run(`x/xw 0x${flashCr.toString(16)}`));
           assert.ok(cr && ((Number.parseInt(cr[1], 16) & locked) >>> 0) === lockedValue, `flash controller register: ${cr?.[0]}`);
-          const vtor = /:\s+(0x[0-9a-f]{8})/.exec(await gdb.run('x/xw 0xE000ED08'))![1];
-          await gdb.run('set *(unsigned int *)0xE000ED08 = 0x08000200');
-          assert.match(await gdb.run('x/xw 0xE000ED08'), /:\s+0x08000200/);
-          await gdb.run(`set *(unsigned int *)0xE000ED08 = ${vtor}`);
+          // VTOR, or on the Cortex-M0 (which has none) SHPR3's SysTick priority.
+          const [scb, value] = noVtor ? ['0xE000ED20', '0xc0000000'] : ['0xE000ED08', '0x08000200'];
+          const before = /:\s+(0x[0-9a-f]{8})/.exec(await gdb.run(`x/xw ${scb}`))![1];
+          await gdb.run(`set *(unsigned int *)${scb} = ${value}`);
+          assert.match(await gdb.run(`x/xw ${scb}`), new RegExp(`:\\s+${value}`));
+          await gdb.run(`set *(unsigned int *)${scb} = ${before}`);
           assert.match(await gdb.run(`set *(unsigned int *)${flashHex} = 0`), /Writing to flash memory forbidden/);
           const words = await gdb.run('x/64xw &counter');
           assert.equal(words.match(/0x[0-9a-f]{8}/g)!.length >= 64 + 16, true, words);

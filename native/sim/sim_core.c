@@ -75,6 +75,7 @@ static bool shared_fault_address(const sim_target *t)
 static unsigned irq_lines(const sim_target *t)
 {
     switch (t->profile->core) {
+    case SIM_CORE_M0:
     case SIM_CORE_M0P: return 32;
     case SIM_CORE_M3: return 64;
     case SIM_CORE_M4: return 96;
@@ -844,9 +845,10 @@ static void ccr_write(sim_target *t, uint32_t value)
 }
 
 /* VTOR.TBLOFF (B3.2.5): bits 29:7 on the Cortex-M3 r1p1 (bit 29 selects code or SRAM), 31:7 on
- * the Cortex-M4/M7, 31:8 on ARMv6-M. */
+ * the Cortex-M4/M7, 31:8 on ARMv6-M; the Cortex-M0 has no VTOR (RAZ/WI: the table stays at 0). */
 static uint32_t vtor_mask(const sim_target *t)
 {
+    if (t->profile->core == SIM_CORE_M0) return 0;
     if (is_v6m(t)) return 0xFFFFFF00u;
     return t->profile->core == SIM_CORE_M3 ? 0x3FFFFF80u : 0xFFFFFF80u;
 }

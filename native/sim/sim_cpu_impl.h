@@ -36,7 +36,7 @@ static inline bool it_not_last(const sim_cpu *c)
 
 static inline bool isa_v6m(const sim_target *t)
 {
-    return t->profile->core == SIM_CORE_M0P;
+    return sim_profile_isa(t->profile) == SIM_ISA_V6M;
 }
 
 static inline bool privileged(const sim_cpu *c)

@@ -10,6 +10,7 @@
 static const sim_flash_family_ops *ops_for(const sim_target *t)
 {
     switch (t->profile->flash_family) {
+    case SIM_FLASH_F0:
     case SIM_FLASH_F1: return &sim_flash_f1_ops;
     case SIM_FLASH_F4:
     case SIM_FLASH_F7: return &sim_flash_f4_ops;
@@ -24,7 +25,7 @@ static const sim_flash_family_ops *ops_for(const sim_target *t)
 unsigned sim_flash_rdp_level(const sim_target *t)
 {
     uint8_t rdp = t->flash.rdp_loaded;
-    if (t->profile->flash_family == SIM_FLASH_F1) return rdp == 0xA5 ? 0 : 1;
+    if (t->profile->flash_family == SIM_FLASH_F1) return rdp == 0xA5 ? 0 : 1; /* F0/F3 as F4 */
     return rdp == 0xAA ? 0 : rdp == 0xCC ? 2 : 1;
 }
 
@@ -51,6 +52,7 @@ bool sim_flash_set_rdp(sim_target *t, uint8_t rdp)
         f->option_nv = (f->option_nv & ~0xFF00u) | (uint32_t)rdp << 8;
         f->optsr_prg = (f->optsr_prg & ~0xFF00u) | (uint32_t)rdp << 8;
         break;
+    case SIM_FLASH_F0:
     case SIM_FLASH_F1:
         f->f1_ob[0] = rdp;
         f->f1_ob[1] = (uint8_t)~rdp;
@@ -64,9 +66,10 @@ bool sim_flash_set_rdp(sim_target *t, uint8_t rdp)
 bool sim_flash_get_rdp(const sim_target *t, uint8_t *loaded, uint8_t *programmed)
 {
     sim_flash_family k = t->profile->flash_family;
-    if (k != SIM_FLASH_F4 && k != SIM_FLASH_F7 && k != SIM_FLASH_H7 && k != SIM_FLASH_F1) return false;
+    bool fpec = k == SIM_FLASH_F1 || k == SIM_FLASH_F0;
+    if (k != SIM_FLASH_F4 && k != SIM_FLASH_F7 && k != SIM_FLASH_H7 && !fpec) return false;
     *loaded = t->flash.rdp_loaded;
-    *programmed = k == SIM_FLASH_F1 ? t->flash.f1_ob[0] : (uint8_t)(t->flash.option_nv >> 8);
+    *programmed = fpec ? t->flash.f1_ob[0] : (uint8_t)(t->flash.option_nv >> 8);
     return true;
 }
 

@@ -24,6 +24,15 @@
     .core_hz = 64000000 /* HSI */, .flash_family = SIM_FLASH_H7, .flash_base = 0x08000000,          \
     .flash_alias_at_zero = false, .flash_size_reg = 0x1FF1E880, .uid_base = 0x1FF1E800
 
+/* An ST Cortex-M4F's debug identity (F407, L476, F303): its SW-DP (DPv1) and one AHB-AP. */
+#define ST_CORTEX_M4_DEBUG                                                                        \
+    .core = SIM_CORE_M4, .has_fpu = true, .dpidr = 0x2BA01477, .dp_version = 1, .ap_count = 1,     \
+    .aps = {{.idr = 0x24770011, .base = 0xE00FF003}}
+
+/* The Cortex-M3/M4 FPB (revision 1: six code and two literal comparators) and four DWT comparators. */
+#define CORTEX_M3_M4_FPB_DWT                                                                      \
+    .fpb_revision = 1, .fpb_code_comparators = 6, .fpb_literal_comparators = 2, .dwt_comparators = 4
+
 /* The H7s' RAMs and system memory (ID registers follow it). */
 #define STM32H74X_MEMORIES                                                                        \
     .memory_count = 6,                                                                             \
@@ -51,10 +60,7 @@ static const sim_profile profiles[] = {
         .dbgmcu_idcode = 0x20036410,
         .rom_table_base = 0xE00FF000,
         .rom_part_number = 0x410,
-        .fpb_revision = 1,
-        .fpb_code_comparators = 6,
-        .fpb_literal_comparators = 2,
-        .dwt_comparators = 4,
+        CORTEX_M3_M4_FPB_DWT,
         .core_hz = 8000000, /* HSI */
         .flash_family = SIM_FLASH_F1,
         .flash_base = 0x08000000,
@@ -74,21 +80,13 @@ static const sim_profile profiles[] = {
     {
         .name = "stm32f407",
         .part = "STM32F407",
-        .core = SIM_CORE_M4,
-        .has_fpu = true,
-        .dpidr = 0x2BA01477,
-        .dp_version = 1,
-        .ap_count = 1,
-        .aps = {{.idr = 0x24770011, .base = 0xE00FF003}},
+        ST_CORTEX_M4_DEBUG,
         .cpuid = 0x410FC241,
         .dbgmcu_base = 0xE0042000,
         .dbgmcu_idcode = 0x10076413,
         .rom_table_base = 0xE00FF000,
         .rom_part_number = 0x413,
-        .fpb_revision = 1,
-        .fpb_code_comparators = 6,
-        .fpb_literal_comparators = 2,
-        .dwt_comparators = 4,
+        CORTEX_M3_M4_FPB_DWT,
         .core_hz = 16000000, /* HSI */
         .flash_family = SIM_FLASH_F4,
         .flash_base = 0x08000000,
@@ -206,21 +204,13 @@ static const sim_profile profiles[] = {
         /* RM0351 and the STM32L476 datasheet (DS10198); docs/TARGETS.md lists the facts. */
         .name = "stm32l476",
         .part = "STM32L476",
-        .core = SIM_CORE_M4,
-        .has_fpu = true,
-        .dpidr = 0x2BA01477,
-        .dp_version = 1,
-        .ap_count = 1,
-        .aps = {{.idr = 0x24770011, .base = 0xE00FF003}},
+        ST_CORTEX_M4_DEBUG,
         .cpuid = 0x410FC241, /* Cortex-M4 r0p1 */
         .dbgmcu_base = 0xE0042000,
         .dbgmcu_idcode = 0x10076415, /* DEV_ID 0x415 */
         .rom_table_base = 0xE00FF000,
         .rom_part_number = 0x415,
-        .fpb_revision = 1,
-        .fpb_code_comparators = 6,
-        .fpb_literal_comparators = 2,
-        .dwt_comparators = 4,
+        CORTEX_M3_M4_FPB_DWT,
         .core_hz = 4000000, /* MSI 4 MHz after reset */
         .flash_family = SIM_FLASH_L4,
         .flash_base = 0x08000000,
@@ -256,10 +246,7 @@ static const sim_profile profiles[] = {
         .dbgmcu_base = 0,    /* no DBGMCU: the FICR identifies the part */
         .rom_table_base = 0xE00FF000,
         .rom_part_number = 0x008, /* Nordic's table (JEP106 0x244); the part number is the model's choice */
-        .fpb_revision = 1,
-        .fpb_code_comparators = 6,
-        .fpb_literal_comparators = 2,
-        .dwt_comparators = 4,
+        CORTEX_M3_M4_FPB_DWT,
         .core_hz = 64000000,
         .flash_family = SIM_FLASH_NRF52,
         .flash_base = 0x00000000,
@@ -304,6 +291,68 @@ static const sim_profile profiles[] = {
         .memories = {
             {"boot ROM", 0x00000000, KIB(16), SIM_REGION_ROM, 0},
             {"SRAM", 0x20000000, KIB(264), SIM_REGION_RAM, 0}, /* SRAM0-3 striped, SRAM4, SRAM5 */
+        },
+    },
+    {
+        /* RM0091 and the STM32F072 datasheet (DS9826); docs/TARGETS.md lists the facts. */
+        .name = "stm32f072",
+        .part = "STM32F072RB",
+        .core = SIM_CORE_M0,
+        .has_fpu = false,
+        .dpidr = 0x0BB11477, /* Cortex-M0 SW-DP, DPv1 */
+        .dp_version = 1,
+        .ap_count = 1,
+        .aps = {{.idr = 0x04770021, .base = 0xE00FF003}}, /* AHB-AP (Cortex-M0) */
+        .cpuid = 0x410CC200,                               /* Cortex-M0 r0p0 */
+        .dbgmcu_base = 0x40015800,
+        .dbgmcu_idcode = 0x20006448, /* DEV_ID 0x448; REV_ID 0x2000 chosen */
+        .rom_table_base = 0xE00FF000, /* ST's table, part 0x448 (sim_rom.c) */
+        .rom_part_number = 0x448,
+        .fpb_revision = 1, /* the Cortex-M0 BPU: four breakpoint comparators */
+        .fpb_code_comparators = 4,
+        .fpb_literal_comparators = 0,
+        .dwt_comparators = 2,
+        .core_hz = 8000000, /* HSI */
+        .flash_family = SIM_FLASH_F0,
+        .flash_base = 0x08000000,
+        .flash_size = KIB(128), /* 64 pages of 2 KiB */
+        .flash_banks = 1,
+        .flash_alias_at_zero = true,
+        .flash_size_reg = 0x1FFFF7CC,
+        .uid_base = 0x1FFFF7AC,
+        .iwdg_base = 0x40003000, .iwdg_lsi_hz = 40000, .iwdg_freeze_offset = 8, .iwdg_freeze_bit = 12, .iwdg_has_window = true,
+        .memory_count = 2,
+        .memories = {
+            {"SRAM", 0x20000000, KIB(16), SIM_REGION_RAM, 0},
+            {"system memory", 0x1FFFC800, 0x2FA0, SIM_REGION_ROM, 0xFF}, /* ID registers follow */
+            /* the option bytes (0x1FFFF800, 16 bytes) are the flash model's (sim_flash_f1.c) */
+        },
+    },
+    {
+        /* RM0316 and the STM32F303xC datasheet (DS9118); docs/TARGETS.md lists the facts. */
+        .name = "stm32f303",
+        .part = "STM32F303xC",
+        ST_CORTEX_M4_DEBUG,
+        .cpuid = 0x410FC241, /* Cortex-M4 r0p1 */
+        .dbgmcu_base = 0xE0042000,
+        .dbgmcu_idcode = 0x10036422, /* DEV_ID 0x422; REV_ID 0x1003 chosen */
+        .rom_table_base = 0xE00FF000,
+        .rom_part_number = 0x422,
+        CORTEX_M3_M4_FPB_DWT,
+        .core_hz = 8000000, /* HSI */
+        .flash_family = SIM_FLASH_F0,
+        .flash_base = 0x08000000,
+        .flash_size = KIB(256), /* 128 pages of 2 KiB */
+        .flash_banks = 1,
+        .flash_alias_at_zero = true,
+        .flash_size_reg = 0x1FFFF7CC,
+        .uid_base = 0x1FFFF7AC,
+        .iwdg_base = 0x40003000, .iwdg_lsi_hz = 40000, .iwdg_freeze_offset = 8, .iwdg_freeze_bit = 12, .iwdg_has_window = true,
+        .memory_count = 3,
+        .memories = {
+            {"CCM SRAM", 0x10000000, KIB(8), SIM_REGION_RAM, 0},
+            {"SRAM", 0x20000000, KIB(40), SIM_REGION_RAM, 0},
+            {"system memory", 0x1FFFD800, 0x1FA0, SIM_REGION_ROM, 0xFF}, /* ID registers follow */
         },
     },
 };

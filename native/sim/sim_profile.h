@@ -11,9 +11,12 @@
 typedef enum {
     SIM_FLASH_F1, SIM_FLASH_F4, SIM_FLASH_F7, SIM_FLASH_H7, SIM_FLASH_G0, SIM_FLASH_L4,
     SIM_FLASH_NRF52, /* the NVMC, with FICR, UICR and the CTRL-AP: sim_nrf52.c */
-    SIM_FLASH_RP2040 /* QSPI flash behind XIP, programmed by the boot ROM's functions: sim_rp2040.c */
+    SIM_FLASH_RP2040, /* QSPI flash behind XIP, programmed by the boot ROM's functions: sim_rp2040.c */
+    SIM_FLASH_F0 /* the F0's and F3's: the F1's controller with 2 KiB pages, RDP levels 0xAA/0xCC,
+                  * OBL_LAUNCH and the F0's OBR layout; sim_flash_f1.c models both */
 } sim_flash_family;
-typedef enum { SIM_CORE_M0P, SIM_CORE_M3, SIM_CORE_M4, SIM_CORE_M7 } sim_core_kind;
+/* SIM_CORE_M0: ARMv6-M as the M0+, without VTOR, with the Cortex-M0's ROM table. */
+typedef enum { SIM_CORE_M0P, SIM_CORE_M3, SIM_CORE_M4, SIM_CORE_M7, SIM_CORE_M0 } sim_core_kind;
 
 /* The instruction set a core executes: ARMv6-M (Cortex-M0/M0+), ARMv7-M (Cortex-M3) or ARMv7E-M
  * with the DSP extension (Cortex-M4/M7). */
@@ -89,7 +92,7 @@ typedef struct sim_profile {
 
 static inline sim_isa sim_profile_isa(const sim_profile *p)
 {
-    return p->core == SIM_CORE_M0P ? SIM_ISA_V6M : p->core == SIM_CORE_M3 ? SIM_ISA_V7M : SIM_ISA_V7EM;
+    return p->core == SIM_CORE_M0P || p->core == SIM_CORE_M0 ? SIM_ISA_V6M : p->core == SIM_CORE_M3 ? SIM_ISA_V7M : SIM_ISA_V7EM;
 }
 
 static inline sim_fpu_kind sim_profile_fpu(const sim_profile *p)

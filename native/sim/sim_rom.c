@@ -32,7 +32,7 @@ static uint32_t id_register(uint32_t offset, unsigned part, unsigned jep106, uns
 uint32_t sim_rom_component_id(const sim_target *t, sim_component component, uint32_t offset)
 {
     bool m3 = t->profile->core == SIM_CORE_M3, m7 = t->profile->core == SIM_CORE_M7;
-    bool m0p = t->profile->core == SIM_CORE_M0P;
+    bool m0p = t->profile->core == SIM_CORE_M0P || t->profile->core == SIM_CORE_M0; /* the same parts */
     unsigned part;
     switch (component) {
     case SIM_COMPONENT_SCS: part = m0p ? 0x008 : m3 ? 0x000 : 0x00C; break;
@@ -71,10 +71,15 @@ static const rom_table ppb_m3 = {0xE00FF000, 0x410, JEP_ST, 4, {0xE000E000, 0xE0
 static const rom_table ppb_m4 = {0xE00FF000, 0x413, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 static const rom_table ppb_nrf52 = {0xE00FF000, 0x008, JEP_NORDIC, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 static const rom_table ppb_l4 = {0xE00FF000, 0x415, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
+static const rom_table ppb_f3 = {0xE00FF000, 0x422, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 /* G0: AP BASE -> ST table at 0xF0000000 (part 0x460) -> the Cortex-M0+ ROM table at 0xE00FF000
  * (Arm part 0x4C0) -> SCS, DWT, BPU (the M0+ has no ITM). */
 static const rom_table st_g0 = {0xF0000000, 0x460, JEP_ST, 1, {0xE00FF000}};
 static const rom_table ppb_m0p = {0xE00FF000, 0x4C0, JEP_ARM, 3, {0xE000E000, 0xE0001000, 0xE0002000}};
+/* The F0's ROM table at its AP BASE: ST's designer code, a part number that is the DEV_ID on the
+ * F072 modelled (not on every F0: an F042 shows 0x440 there and 0x445 in its IDCODE), and the
+ * Cortex-M0's SCS, DWT and BPU (no ITM). */
+static const rom_table ppb_m0 = {0xE00FF000, 0x448, JEP_ST, 3, {0xE000E000, 0xE0001000, 0xE0002000}};
 /* H7: AP0 BASE → ST table at 0xE00FE000 (part 0x450) → Cortex-M7 PPB table at 0xE00FF000
  * (part 0x4C7) → SCS, DWT, FPB, ITM. The debug-bus AP sees its own table listing DBGMCU. */
 static const rom_table st_h7 = {0xE00FE000, 0x450, JEP_ST, 1, {0xE00FF000}};
@@ -100,10 +105,12 @@ void sim_rom_attach(sim_target *t)
         if (t->profile->rom_table_base == st_g0.base) add_table(t, &st_g0, false);
         add_table(t, &ppb_m0p, false);
         break;
+    case SIM_CORE_M0: add_table(t, &ppb_m0, false); break;
     case SIM_CORE_M3: add_table(t, &ppb_m3, false); break;
     case SIM_CORE_M4:
         add_table(t, t->profile->flash_family == SIM_FLASH_NRF52 ? &ppb_nrf52
                      : t->profile->rom_part_number == 0x415       ? &ppb_l4
+                     : t->profile->rom_part_number == 0x422       ? &ppb_f3
                                                                   : &ppb_m4, false);
         break;
     case SIM_CORE_M7:

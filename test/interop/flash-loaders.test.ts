@@ -1,6 +1,7 @@
 /**
- * Peers' flash loaders on the simulated parts: OpenOCD 0.12 programs and verifies 256 KiB into
- * the simulated STM32F407 and STM32F103 with its stock target configuration and its own
+ * Peers' flash loaders on the simulated parts: OpenOCD 0.12 programs and verifies the simulated
+ * STM32F407 (256 KiB), STM32F103, STM32F072 and STM32F303 (their whole flash) with its stock
+ * target configuration and its own
  * on-target flash loader (Thumb-2 code that the simulated core runs), and pyOCD 0.13 programs the
  * STM32F103 with its flash algorithm, through the CMSIS-DAP engine served on TCP as `bmp-dap
  * serve` serves it and the USB library stand-ins. Afterwards our Target API, on the same
@@ -35,6 +36,10 @@ const FLASH = 0x08000000;
 const parts: { profile: SimProfileName; config: string; part: RegExp; size: number }[] = [
   { profile: 'stm32f407', config: 'target/stm32f4x.cfg', part: /flash size = 1024 KiB/, size: 256 << 10 },
   { profile: 'stm32f103', config: 'target/stm32f1x.cfg', part: /flash size = 128 KiB/, size: 128 << 10 },
+  // The F0 (Cortex-M0: OpenOCD reads its DBGMCU at 0x40015800) and the F3 through OpenOCD's
+  // stm32f1x driver, with their flash-size register at 0x1FFFF7CC.
+  { profile: 'stm32f072', config: 'target/stm32f0x.cfg', part: /flash size = 128 ?KiB/, size: 128 << 10 },
+  { profile: 'stm32f303', config: 'target/stm32f3x.cfg', part: /flash size = 256 ?KiB/, size: 256 << 10 },
 ];
 
 /** The simulated part behind a CMSIS-DAP server on TCP, as `bmp-dap serve --sim <profile>
@@ -59,6 +64,32 @@ async function readBack(sim: Sim, size: number): Promise<Buffer> {
   } finally {
     await probe.close();
     sim.close();
+  }
+}
+
+/** One OpenOCD session on the served part: its stock `config`, `init` and `reset halt`, then
+ * `commands`; resolves with its log. */
+function openocdSession(config: string, commands: string[], libs: string, port: number): Promise<string> {
+  return runClient('openocd', ['-f', 'interface/cmsis-dap.cfg', '-c', 'cmsis_dap_backend usb_bulk', '-c', 'transport select swd',
+    '-f', config, ...['gdb_port disabled', 'tcl_port disabled', 'telnet_port disabled', 'init', 'reset halt', ...commands, 'shutdown']
+      .flatMap((c) => ['-c', c])], libs, port);
+}
+
+/** Our Target API on a part at RDP level 1: its flash refuses reads; removeReadProtection()
+ * brings it to level 0 (`rdp` the open byte), after a reset where the part needs one, with the
+ * flash mass-erased. */
+async function ourRemoval(sim: Sim, { rdp, resetAfter }: { rdp: number; resetAfter: boolean }): Promise<void> {
+  const probe = new Probe({ sim, link: 'cmsis-dap', usb: 'bulk', packetSize: 512 });
+  try {
+    const target = await probe.attach();
+    assert.equal((await target.readProtection()).level, 1);
+    await assert.rejects(target.readMemory(FLASH, 4));
+    await target.removeReadProtection();
+    if (resetAfter) await target.reset({ halt: true });
+    assert.deepEqual(await target.readProtection(), { level: 0, rdp });
+    assert.ok((await target.readMemory(FLASH, 1024)).every((b) => b === 0xff), 'the part mass-erased its flash');
+  } finally {
+    await probe.close();
   }
 }
 
@@ -123,10 +154,7 @@ describe('peers\' flash loaders run on the simulated parts', function () {
 
   it('STM32F1 read-out protection against OpenOCD: its `stm32f1x unlock` unprotects the simulated part and it mass-erases; its `stm32f1x lock` protects it from the reset on; our removeReadProtection() then unprotects it', async () => {
     const { sim, server, port } = await serve('stm32f103', 512);
-    const openocd = (commands: string[]) => runClient('openocd', ['-f', 'interface/cmsis-dap.cfg', '-c', 'cmsis_dap_backend usb_bulk',
-      '-c', 'transport select swd', '-f', 'target/stm32f1x.cfg',
-      ...['gdb_port disabled', 'tcl_port disabled', 'telnet_port disabled', 'init', 'reset halt', ...commands, 'shutdown'].flatMap((c) => ['-c', c])],
-    libs, port);
+    const openocd = (commands: string[]) => openocdSession('target/stm32f1x.cfg', commands, libs, port);
     try {
       sim.setOptionBytes({ rdp: 0x00 });
       const unlocked = await openocd(['stm32f1x unlock 0', 'reset halt', 'stm32f1x options_read 0']);
@@ -138,18 +166,31 @@ describe('peers\' flash loaders run on the simulated parts', function () {
       const locked = await openocd(['stm32f1x lock 0', 'reset halt']);
       assert.match(locked, /stm32x locked/, locked);
       assert.equal(sim.optionBytes().level, 1, 'protected from the reset on');
-      const probe = new Probe({ sim, link: 'cmsis-dap', usb: 'bulk', packetSize: 512 });
-      try {
-        const target = await probe.attach();
-        assert.equal((await target.readProtection()).level, 1);
-        await assert.rejects(target.readMemory(FLASH, 4));
-        await target.removeReadProtection();
-        await target.reset({ halt: true });
-        assert.deepEqual(await target.readProtection(), { level: 0, rdp: 0xa5 });
-        assert.ok((await target.readMemory(FLASH, 1024)).every((b) => b === 0xff), 'the part mass-erased its flash');
-      } finally {
-        await probe.close();
-      }
+      await ourRemoval(sim, { rdp: 0xa5, resetAfter: true });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('STM32F3 read-out protection against OpenOCD: the part loads its option bytes at OBL_LAUNCH (`stm32f1x options_load`), not at a system reset; OpenOCD\'s unlock and lock take effect through it; our removeReadProtection() launches it itself', async () => {
+    const { sim, server, port } = await serve('stm32f303', 512);
+    const openocd = (commands: string[]) => openocdSession('target/stm32f3x.cfg', commands, libs, port);
+    try {
+      sim.setOptionBytes({ rdp: 0x00 });
+      const unlocked = await openocd(['stm32f1x unlock 0', 'reset halt', 'stm32f1x options_read 0']);
+      assert.match(unlocked, /stm32x unlocked/, unlocked);
+      assert.deepEqual(sim.optionBytes(), { rdp: 0x00, rdpProgrammed: 0xaa, level: 1 }, 'a system reset loads nothing');
+      assert.match(unlocked, /read protection: on/, unlocked);
+      await openocd(['stm32f1x options_load 0']);
+      assert.deepEqual(sim.optionBytes(), { rdp: 0xaa, rdpProgrammed: 0xaa, level: 0 });
+      assert.ok(sim.peek(FLASH, 2048).every((b) => b === 0xff), 'the part mass-erased its flash');
+      installFixture(sim, loadFixture('stm32f303'));
+      const locked = await openocd(['stm32f1x lock 0', 'reset halt']);
+      assert.match(locked, /stm32x locked/, locked);
+      assert.equal(sim.optionBytes().level, 0, 'not yet: a system reset loads nothing');
+      await openocd(['stm32f1x options_load 0']);
+      assert.equal(sim.optionBytes().level, 1, 'protected from OBL_LAUNCH on');
+      await ourRemoval(sim, { rdp: 0xaa, resetAfter: false });
     } finally {
       await server.close();
     }

@@ -1,5 +1,5 @@
 /* The core's flash layer (native/core/flash/flash.c) on the simulated STM32F103, F407, H743,
- * F723, G071 and L476 (the H750, whose one sector holds the fixture, has tests of its own below),
+ * F723, G071, L476, F072 and F303 (the H750, whose one sector holds the fixture, has tests of its own below),
  * through a probe session as the GDB server and the addon use it: erasing the blocks a range
  * touches, programming directly through the MEM-AP and through the on-target loader, erasing
  * and programming in one go (flash_write), alignment and partial program units (padded with
@@ -31,6 +31,8 @@ static const part parts[] = {
     {"stm32f723", false, 0x08004000u, 0x4000u, 4, 0x40023C04u}, /* the F4's controller, F7 sectors */
     {"stm32g071", false, 0x08004000u, 0x800u, 8, 0x40022008u},  /* double words, 2 KiB pages */
     {"stm32l476", true, 0x08004000u, 0x800u, 8, 0x40022008u},   /* the G0's controller, two banks */
+    {"stm32f072", false, 0x08004000u, 0x800u, 2, 0x40022004u},  /* the F1's controller, 2 KiB pages */
+    {"stm32f303", true, 0x08004000u, 0x800u, 2, 0x40022004u},
 };
 
 static probe_session probe;
@@ -765,6 +767,65 @@ static void test_read_protection(void)
     close_fixture();
 }
 
+/* The F0 and F3 (RM0091, RM0316): RDP 0xAA is level 0, 0xCC level 2; removing level 1 programs
+ * 0xAA (the part mass-erases its flash) with USER and Data0 kept, then sets OBL_LAUNCH, since
+ * these parts load their option bytes at power-on or through it, not at a system reset: the part
+ * comes back at level 0 at once. */
+static void read_protection_f0(const part *pt)
+{
+    flash_rdp rdp;
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK(rdp.level == 0 && rdp.has_byte && rdp.byte == 0xAA);
+    t.flash.f1_ob[2] = 0xFE, t.flash.f1_ob[3] = 0x01; /* USER: hardware watchdog */
+    t.flash.f1_ob[4] = 0x42, t.flash.f1_ob[5] = 0xBD; /* Data0 */
+    CHECK(sim_flash_set_rdp(&t, 0xA5));               /* the F1's open byte: level 1 here */
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK(rdp.level == 1 && rdp.byte == 0xA5);
+    fill_random(data, 4096, 47);
+    CHECK_EQ(flash_write(&probe, pt->area, data, 4096, &ram, true, NULL, NULL), BMP_ERR_FLASH_PROTECTED);
+    uint8_t word[4];
+    CHECK_EQ(adiv5_mem_read(&probe.dp, probe.core.apsel, 0x08000000u, word, 4), BMP_ERR_FAULT);
+    CHECK_EQ(flash_rdp_regress(&probe), BMP_OK);
+    CHECK(all(0x08000000u, t.flash.size, 0xFF)); /* mass-erased */
+    CHECK_EQ(sim_flash_rdp_level(&t), 0);        /* OBL_LAUNCH loaded it */
+    uint32_t obr = 0;
+    CHECK_EQ(cortexm_read32(&probe.core, 0x4002201Cu, &obr), BMP_OK);
+    CHECK_EQ(obr, (0x42u << 16) | (0xFEu << 8) | (0xFFu << 24)); /* no OPTERR, level 0; USER, Data0 kept */
+    CHECK_EQ(cortexm_halt(&probe.core), BMP_OK);
+    CHECK_EQ(flash_write(&probe, pt->area, data, 4096, &ram, true, NULL, NULL), BMP_OK);
+    CHECK(memcmp(flash_at(pt->area, 4096), data, 4096) == 0);
+    /* protection programmed (firmware that locks itself): a system reset does not load it */
+    t.flash.f1_ob[0] = 0x00, t.flash.f1_ob[1] = 0xFF;
+    CHECK_EQ(cortexm_reset(&probe.core, true), BMP_OK);
+    CHECK_EQ(sim_flash_rdp_level(&t), 0);
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK(rdp.level == 1 && rdp.byte == 0x00); /* what the next load takes */
+    /* level 2 programmed but not loaded: shown, and never undone */
+    t.flash.f1_ob[0] = 0xCC, t.flash.f1_ob[1] = 0x33;
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK_EQ(rdp.level, 2);
+    CHECK_EQ(flash_rdp_regress(&probe), BMP_ERR_RDP_PERMANENT);
+    CHECK(memcmp(flash_at(pt->area, 4096), data, 4096) == 0);
+    CHECK(t.flash.f1_ob[0] == 0xCC && t.flash.f1_ob[1] == 0x33);
+    /* a pair whose complement does not match loads as level 1 */
+    t.flash.f1_ob[0] = 0xAA, t.flash.f1_ob[1] = 0x00;
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK_EQ(rdp.level, 1);
+}
+
+static void test_read_protection_f0_f3(void)
+{
+    for (unsigned i = 6; i < 8; i++) {
+        int failures = check_failures_in_test;
+        CHECK(open_part(&parts[i]));
+        read_protection_f0(&parts[i]);
+        if (check_failures_in_test != failures) fprintf(stderr, "  (on %s)\n", parts[i].profile);
+        close_fixture();
+    }
+}
+
 int main(void)
 {
     RUN(test_erase);
@@ -784,5 +845,6 @@ int main(void)
     RUN(test_target_crc);
     RUN(test_h750_one_sector);
     RUN(test_read_protection);
+    RUN(test_read_protection_f0_f3);
     return CHECK_SUMMARY();
 }

@@ -135,6 +135,39 @@ static void test_f1_densities(void)
     CHECK(!part_identify(0x411, 128, &p.part)); /* the F2's DEV_ID: not an F1 */
 }
 
+/* The F0 (RM0091) and F3 (RM0316, RM0313) lines by DEV_ID: their own families, the flash-size
+ * register at 0x1FFFF7CC, flash, page, the largest SRAM of the line and the system memory; the
+ * F1's controller (bank erase through CR at 0x40022010). */
+static void test_f0_f3_lines(void)
+{
+    static const struct {
+        uint16_t dev_id;
+        const char *family;
+        uint32_t kib, page, sram_kib, system;
+    } cases[] = {
+        {0x444, "STM32F0", 32, 1024, 4, 0x1FFFEC00u},  {0x445, "STM32F0", 32, 1024, 6, 0x1FFFC400u},
+        {0x440, "STM32F0", 64, 1024, 8, 0x1FFFEC00u},  {0x448, "STM32F0", 128, 2048, 16, 0x1FFFC800u},
+        {0x442, "STM32F0", 256, 2048, 32, 0x1FFFD800u}, {0x422, "STM32F3", 256, 2048, 40, 0x1FFFD800u},
+        {0x438, "STM32F3", 64, 2048, 12, 0x1FFFD800u},  {0x439, "STM32F3", 64, 2048, 16, 0x1FFFD800u},
+        {0x446, "STM32F3", 512, 2048, 64, 0x1FFFD800u}, {0x432, "STM32F3", 256, 2048, 32, 0x1FFFD800u},
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        part_info info;
+        CHECK(part_identify(cases[i].dev_id, 0, &info));
+        CHECK(strcmp(info.family->name, cases[i].family) == 0);
+        CHECK_EQ(part_flash_size_register(cases[i].dev_id), 0x1FFFF7CCu);
+        CHECK(info.memories[0].kind == PART_MEMORY_FLASH && info.memories[0].start == 0x08000000u);
+        CHECK_EQ(info.memories[0].length, cases[i].kib * 1024);
+        CHECK_EQ(info.memories[0].block_size, cases[i].page);
+        CHECK(info.memories[1].kind == PART_MEMORY_ROM && info.memories[1].start == cases[i].system);
+        CHECK_EQ(info.memories[1].start + info.memories[1].length, 0x1FFFF810u);
+        CHECK(info.memories[2].kind == PART_MEMORY_RAM && info.memories[2].length == cases[i].sram_kib * 1024);
+        const family_flash *f = info.family->flash;
+        CHECK_EQ(f->unit, 2);
+        CHECK_EQ(f->loader_bank_erase(f, 0x08000000u).writes[1][0], 0x40022010u);
+    }
+}
+
 static void test_memory_map_xml(void)
 {
     part_info info;
@@ -165,6 +198,7 @@ int main(void)
     RUN(test_f72x_and_h750);
     RUN(test_l4_banks_by_size);
     RUN(test_f1_densities);
+    RUN(test_f0_f3_lines);
     RUN(test_memory_map_xml);
     RUN(test_target_xml);
     return CHECK_SUMMARY();

@@ -1,35 +1,55 @@
-/* STM32F1 (RM0008) and the F100 value line (RM0041): every density by its DEV_ID (low, medium,
- * high, XL, connectivity line; value line low/medium and high), and the flash controller they
- * share (1 or 2 KiB pages, half-word programming; the XL parts' second bank has its own
- * registers 0x40 above the first's). */
+/* The parts with the F1's flash controller (FPEC): STM32F1 (RM0008) with the F100 value line
+ * (RM0041), STM32F0 (RM0091) and STM32F3 (RM0316, RM0313), every line by its DEV_ID, as three
+ * families that share this file. The controller: 1 or 2 KiB pages, half-word programming, the XL
+ * F1 parts' second bank with its own registers 0x40 above the first's. What differs: the F0's
+ * DBGMCU sits on its APB (0x40015800), the F0 and F3 keep the flash-size register at 0x1FFFF7CC
+ * (the F1 at 0x1FFFF7E0), and their RDP byte has three levels (0xAA open, 0xCC permanent) where
+ * the F1's has two (0xA5 open). */
 #include "families/stm32.h"
 
 #include "flash/flash.h"
 
-static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info);
+extern const target_family stm32f0_family, stm32f1_family, stm32f3_family;
 
-/* The densities (RM0008 and RM0041, device electronic signature and memory organization): the
- * flash when the size register is unreadable (the largest of the density), its page, the SRAM
- * of its largest and its smallest part (identify() keeps the largest if its last word answers
- * the debugger: GDB's memory map must hold the stack, the loader must stay in RAM), and the
- * system memory, which the option bytes follow at 0x1FFFF800. */
+typedef enum { LINE_F0, LINE_F1, LINE_F3 } line;
+
+/* The lines (the reference manuals' device electronic signature and memory organization, the
+ * datasheets' memory maps): the flash when the size register is unreadable (the largest of the
+ * line), its page, the SRAM of its largest and its smallest part (identify() keeps the largest
+ * if its last word answers the debugger: GDB's memory map must hold the stack, the loader must
+ * stay in RAM), the F3's core-coupled SRAM at 0x10000000 (kept if it answers: the F302 of a
+ * DEV_ID has none where the F303 has it), and the system memory, which the ID registers and the
+ * option bytes (0x1FFFF800) follow. */
 typedef struct density {
     uint16_t dev_id;
+    uint8_t line;
     const char *name;
     uint16_t flash_kib;
-    uint8_t page_kib, sram_kib, sram_min_kib;
+    uint8_t page_kib, sram_kib, sram_min_kib, ccm_kib;
     uint32_t system_memory;
 } density;
 
 static const density densities[] = {
-    {0x412, "STM32F1 low density", 32, 1, 10, 4, 0x1FFFF000u},
-    {0x410, "STM32F1 medium density", 128, 1, 20, 10, 0x1FFFF000u},
-    {0x414, "STM32F1 high density", 512, 2, 64, 32, 0x1FFFF000u},
-    {0x430, "STM32F1 XL density", 1024, 2, 96, 80, 0x1FFFE000u},
-    {0x418, "STM32F1 connectivity line", 256, 2, 64, 64, 0x1FFFB000u},
-    {0x420, "STM32F100 value line", 128, 1, 8, 4, 0x1FFFF000u},
-    {0x428, "STM32F100 high density", 512, 2, 32, 24, 0x1FFFF000u},
+    {0x412, LINE_F1, "STM32F1 low density", 32, 1, 10, 4, 0, 0x1FFFF000u},
+    {0x410, LINE_F1, "STM32F1 medium density", 128, 1, 20, 10, 0, 0x1FFFF000u},
+    {0x414, LINE_F1, "STM32F1 high density", 512, 2, 64, 32, 0, 0x1FFFF000u},
+    {0x430, LINE_F1, "STM32F1 XL density", 1024, 2, 96, 80, 0, 0x1FFFE000u},
+    {0x418, LINE_F1, "STM32F1 connectivity line", 256, 2, 64, 64, 0, 0x1FFFB000u},
+    {0x420, LINE_F1, "STM32F100 value line", 128, 1, 8, 4, 0, 0x1FFFF000u},
+    {0x428, LINE_F1, "STM32F100 high density", 512, 2, 32, 24, 0, 0x1FFFF000u},
+    {0x444, LINE_F0, "STM32F03x", 32, 1, 4, 4, 0, 0x1FFFEC00u},
+    {0x445, LINE_F0, "STM32F04x/F070x6", 32, 1, 6, 6, 0, 0x1FFFC400u},
+    {0x440, LINE_F0, "STM32F05x/F030x8", 64, 1, 8, 8, 0, 0x1FFFEC00u},
+    {0x448, LINE_F0, "STM32F07x", 128, 2, 16, 16, 0, 0x1FFFC800u},
+    {0x442, LINE_F0, "STM32F09x/F030xC", 256, 2, 32, 32, 0, 0x1FFFD800u},
+    {0x422, LINE_F3, "STM32F302/F303xB/C", 256, 2, 40, 32, 8, 0x1FFFD800u},
+    {0x438, LINE_F3, "STM32F303x6/8/F334", 64, 2, 12, 12, 4, 0x1FFFD800u},
+    {0x439, LINE_F3, "STM32F301/F302x6/8", 64, 2, 16, 16, 0, 0x1FFFD800u},
+    {0x446, LINE_F3, "STM32F302/F303xD/E", 512, 2, 64, 64, 16, 0x1FFFD800u},
+    {0x432, LINE_F3, "STM32F37x", 256, 2, 32, 16, 0, 0x1FFFD800u},
 };
+
+static const target_family *const line_family[] = {&stm32f0_family, &stm32f1_family, &stm32f3_family};
 
 static const density *density_of(uint16_t dev_id)
 {
@@ -38,9 +58,11 @@ static const density *density_of(uint16_t dev_id)
     return 0;
 }
 
+/* RM0008 30.1; RM0091 and RM0316 (memory size data register). */
 static uint32_t flash_size_register(uint16_t dev_id)
 {
-    return density_of(dev_id) ? 0x1FFFF7E0u : 0; /* RM0008 30.1 */
+    const density *d = density_of(dev_id);
+    return !d ? 0 : d->line == LINE_F1 ? 0x1FFFF7E0u : 0x1FFFF7CCu;
 }
 
 /* XL density: bank 1 is the first 512 KiB, bank 2 the rest (RM0008 3.1, dual bank). */
@@ -112,10 +134,16 @@ static bmp_status mass_erase(probe_session *p, const family_flash *f)
 #define CR_OPTER (1u << 5)
 #define CR_STRT (1u << 6)
 #define CR_OPTWRE (1u << 9)
-#define RDP_UNPROTECTED 0xA5u
+#define CR_OBL_LAUNCH (1u << 13) /* F0, F3: load the option bytes, with a system reset */
 
-/* RDP as programmed, as the F4's OPTCR shows it: the level the next reset loads (OBR.RDPRT holds
- * the one loaded at the last reset). A pair whose complement does not match loads as protected. */
+/* The RDP byte that means level 0: the F1's 0xA5, the F0's and F3's 0xAA. */
+static uint8_t rdp_open(const probe_session *p)
+{
+    return p->part.family == &stm32f1_family ? 0xA5u : FLASH_RDP_LEVEL0;
+}
+
+/* RDP as programmed, as the F4's OPTCR shows it: the level the next reset loads (OBR holds the
+ * one loaded at the last reset). A pair whose complement does not match loads as level 1. */
 static bmp_status read_protection(probe_session *p, const family_flash *f, flash_rdp *rdp)
 {
     (void)f;
@@ -123,17 +151,19 @@ static bmp_status read_protection(probe_session *p, const family_flash *f, flash
     bmp_status s = cortexm_read32(&p->core, OPTION_BYTES, &pair);
     if (s != BMP_OK) return s;
     uint8_t byte = (uint8_t)pair, complement = (uint8_t)(pair >> 8);
-    rdp->level = byte == RDP_UNPROTECTED && (uint8_t)(byte ^ complement) == 0xFF ? 0 : 1;
+    bool valid = (uint8_t)(byte ^ complement) == 0xFF;
+    rdp->level = !valid ? 1 : p->part.family == &stm32f1_family ? byte != 0xA5u : flash_rdp_level(byte);
     rdp->has_byte = true;
     rdp->byte = byte;
     return BMP_OK;
 }
 
-/* Read-out protection off (PM0075, read protection): the option bytes erased (OPTER), then RDP
- * 0xA5 programmed, which makes the part mass-erase its flash first; USER and the two data bytes
+/* Read-out protection off (PM0075, RM0091, RM0316: read protection): the option bytes erased
+ * (OPTER), then the open RDP byte programmed, which makes the part mass-erase its flash first; USER and the two data bytes
  * are programmed back as they were (0xFF where a pair did not match), the write protection is
- * left off. The part loads the new option bytes at its next reset. Option writes keep OPTWRE
- * set in CR (writing it 0 clears it). */
+ * left off. The F1 loads the new option bytes at its next reset; the F0 and F3 only at power-on
+ * or through OBL_LAUNCH, which this sets: the part resets and comes back at level 0. Option
+ * writes keep OPTWRE set in CR (writing it 0 clears it). */
 static bmp_status rdp_regress(probe_session *p, const family_flash *f)
 {
     const stm32_flash *c = stm32_flash_of(f);
@@ -153,14 +183,15 @@ static bmp_status rdp_regress(probe_session *p, const family_flash *f)
     if (s == BMP_OK) s = cortexm_write32(&p->core, c->base + c->cr, CR_OPTWRE | CR_OPTPG);
     for (unsigned i = 0; i < 8 && s == BMP_OK; i++) {
         uint8_t value = 0xFF; /* WRP: no write protection */
-        if (i == 0) value = RDP_UNPROTECTED;
+        if (i == 0) value = rdp_open(p);
         else if (i < 4 && (uint8_t)(ob[2 * i] ^ ob[2 * i + 1]) == 0xFF) value = ob[2 * i];
         uint8_t half[2] = {value, 0x00}; /* the controller writes the complement */
         s = adiv5_mem_write16(&p->dp, p->core.apsel, OPTION_BYTES + 2 * i, half, 2);
         if (s == BMP_OK) s = stm32_wait(p, c, c->base); /* RDP's includes the mass erase */
     }
-    cortexm_write32(&p->core, c->base + c->cr, 0);
-    stm32_relock(p, c, c->base);
+    bool launch = s == BMP_OK && p->part.family != &stm32f1_family;
+    cortexm_write32(&p->core, c->base + c->cr, launch ? CR_OBL_LAUNCH : 0); /* the reset relocks */
+    if (!launch) stm32_relock(p, c, c->base);
     return s;
 }
 
@@ -172,25 +203,49 @@ static const family_flash flash = {
     .rdp_regress = rdp_regress,
 };
 
-static bool identify(probe_session *p, uint8_t apsel, part_info *info);
+static bool f0_identify(probe_session *p, uint8_t apsel, part_info *info);
+static bool f1_identify(probe_session *p, uint8_t apsel, part_info *info);
+static bool f3_identify(probe_session *p, uint8_t apsel, part_info *info);
+static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info);
 
-const target_family stm32f1_family = {
-    .name = "STM32F1",
-    .identify = identify,
-    .part_by_dev_id = part_by_dev_id,
-    .flash_size_register = flash_size_register,
-    .flash = &flash,
-};
+/* Every line's DEV_ID is known to each of the three (part_by_dev_id fills in the right family). */
+#define FPEC_FAMILY(label, identify_fn)                                                                   \
+    {                                                                                                    \
+        .name = label, .identify = identify_fn, .part_by_dev_id = part_by_dev_id,                         \
+        .flash_size_register = flash_size_register, .flash = &flash,                                      \
+    }
+const target_family stm32f0_family = FPEC_FAMILY("STM32F0", f0_identify);
+const target_family stm32f1_family = FPEC_FAMILY("STM32F1", f1_identify);
+const target_family stm32f3_family = FPEC_FAMILY("STM32F3", f3_identify);
 
-static bool identify(probe_session *p, uint8_t apsel, part_info *info)
+/* A part of `family`'s lines, its DBGMCU IDCODE at `idcode`; its SRAM and CCM SRAM as they
+ * answer (see densities). */
+static bool identify(probe_session *p, uint8_t apsel, part_info *info, const target_family *family, uint32_t idcode)
 {
     uint32_t word = 0;
-    if (!stm32_identify(p, apsel, 0xE0042000u, &stm32f1_family, info)) return false;
+    if (!stm32_identify(p, apsel, idcode, family, info) || info->family != family) return false;
     const density *d = density_of(info->dev_id);
     part_memory *ram = &info->memories[2]; /* as part_by_dev_id adds them */
     if (adiv5_mem_read32(&p->dp, apsel, ram->start + ram->length - 4, &word) != BMP_OK)
         ram->length = STM32_KIB(d->sram_min_kib);
+    if (d->ccm_kib && adiv5_mem_read32(&p->dp, apsel, 0x10000000u + STM32_KIB(d->ccm_kib) - 4, &word) == BMP_OK)
+        part_add(info, PART_MEMORY_RAM, 0x10000000u, STM32_KIB(d->ccm_kib), 0);
     return true;
+}
+
+static bool f0_identify(probe_session *p, uint8_t apsel, part_info *info)
+{
+    return identify(p, apsel, info, &stm32f0_family, 0x40015800u); /* RM0091: DBGMCU on the APB */
+}
+
+static bool f1_identify(probe_session *p, uint8_t apsel, part_info *info)
+{
+    return identify(p, apsel, info, &stm32f1_family, 0xE0042000u);
+}
+
+static bool f3_identify(probe_session *p, uint8_t apsel, part_info *info)
+{
+    return identify(p, apsel, info, &stm32f3_family, 0xE0042000u);
 }
 
 static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
@@ -198,10 +253,11 @@ static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
     const density *d = density_of(dev_id);
     if (!d) return false;
     info->name = d->name;
-    info->family = &stm32f1_family;
+    info->family = line_family[d->line];
     info->dev_id = dev_id;
     part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(flash_kib ? flash_kib : d->flash_kib), STM32_KIB(d->page_kib));
-    /* the system memory, the ID registers from 0x1FFFF7E0, the option bytes at 0x1FFFF800 */
+    /* the system memory, the ID registers (F1 from 0x1FFFF7E0, F0/F3 from 0x1FFFF7AC), the
+     * option bytes at 0x1FFFF800 */
     part_add(info, PART_MEMORY_ROM, d->system_memory, 0x1FFFF810u - d->system_memory, 0);
     part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(d->sram_kib), 0);
     part_add_system_regions(info);

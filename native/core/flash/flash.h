@@ -55,9 +55,9 @@ bmp_status flash_verify(probe_session *p, uint32_t addr, const uint8_t *data, si
 typedef struct flash_rdp {
     bool driven;     /* the family reads (and can remove) it; false: reads as level 0 */
     unsigned level;  /* 0, 1 or 2 */
-    bool has_byte;   /* `byte` is the RDP option byte (F4/F7/H7: as OPTCR/OPTSR show it; F1: as
+    bool has_byte;   /* `byte` is the RDP option byte (F4/F7/H7: as OPTCR/OPTSR show it; F0/F1/F3: as
                       * programmed at 0x1FFFF800, the level being OBR.RDPRT, loaded at reset) */
-    uint8_t byte;    /* 0xAA level 0, 0xCC level 2, anything else level 1; F1: 0xA5 level 0,
+    uint8_t byte;    /* 0xAA level 0, 0xCC level 2, anything else level 1 (F0/F3 too); F1: 0xA5 level 0,
                       * anything else level 1 */
 } flash_rdp;
 
@@ -70,11 +70,12 @@ static inline unsigned flash_rdp_level(uint8_t rdp)
 }
 
 bmp_status flash_read_protection(probe_session *p, flash_rdp *rdp);
-/* Brings level 1 back to level 0 through the option bytes (F4/F7 OPTCR, H7 OPTSR_PRG), which
- * MASS-ERASES THE WHOLE FLASH: the part does that itself, nothing can stop it. Waits until the
- * erase is done. An F4/F7 loads the new level at its next reset (reset it before using the flash);
- * an H7 applies it at once. Level 0: nothing to do; level 2: BMP_ERR_RDP_PERMANENT; F1: not
- * implemented (BMP_ERR_INVALID). */
+/* Brings level 1 back to level 0 through the option bytes (F4/F7 OPTCR, H7 OPTSR_PRG, the
+ * F0/F1/F3 option bytes at 0x1FFFF800), which MASS-ERASES THE WHOLE FLASH: the part does that
+ * itself, nothing can stop it. Waits until the erase is done. An F1/F4/F7 loads the new level at
+ * its next reset (reset it before using the flash); an H7 applies it at once; an F0/F3 is made to
+ * load it at once (OBL_LAUNCH, which resets the part). Level 0: nothing to do; level 2:
+ * BMP_ERR_RDP_PERMANENT; a family without a driver for it: BMP_ERR_INVALID. */
 bmp_status flash_rdp_regress(probe_session *p);
 
 #endif
