@@ -159,7 +159,8 @@ bool sim_cpu_write_reg(sim_target *t, unsigned regsel, uint32_t value)
     else if (regsel == SIM_REG_MSP) sim_cpu_set_msp(c, value);
     else if (regsel == SIM_REG_PSP) sim_cpu_set_psp(c, value);
     else if (regsel == SIM_REG_SPECIAL) {
-        sim_cpu_switch_stack(c, c->xpsr & XPSR_IPSR, (value >> 24) & (fpu ? 7 : 3));
+        /* the Cortex-M0 has no unprivileged mode: CONTROL.nPRIV reads 0, ignores writes */
+        sim_cpu_switch_stack(c, c->xpsr & XPSR_IPSR, (value >> 24) & (fpu ? 7 : 3) & (m0_privileged_only(t) ? ~1u : ~0u));
         c->faultmask = v6m ? 0 : (value >> 16) & 1;
         c->basepri = v6m ? 0 : (value >> 8) & 0xF0;
         c->primask = value & 1;
@@ -223,7 +224,7 @@ static sim_step_result step_32bit_v6m(sim_target *t, uint32_t hw1, uint32_t pc, 
         case 20:
             /* CONTROL.SPSEL is writable only in thread mode (B1.4.4). */
             if (!sim_cpu_handler_mode(c)) sim_cpu_switch_stack(c, 0, (c->control & ~CONTROL_SPSEL) | (value & CONTROL_SPSEL));
-            c->control = (c->control & ~1u) | (value & 1);
+            c->control = (c->control & ~1u) | (m0_privileged_only(t) ? 0 : value & 1);
             break;
         default: UNDEF();
         }

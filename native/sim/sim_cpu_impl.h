@@ -39,6 +39,12 @@ static inline bool isa_v6m(const sim_target *t)
     return sim_profile_isa(t->profile) == SIM_ISA_V6M;
 }
 
+/* The Cortex-M0 (not the M0+) has no unprivileged thread mode: CONTROL.nPRIV is RAZ/WI. */
+static inline bool m0_privileged_only(const sim_target *t)
+{
+    return t->profile->core == SIM_CORE_M0;
+}
+
 static inline bool privileged(const sim_cpu *c)
 {
     return sim_cpu_handler_mode(c) || !(c->control & CONTROL_NPRIV);

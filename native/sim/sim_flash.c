@@ -202,7 +202,7 @@ void sim_flash_free(sim_target *t)
 void sim_flash_reset(sim_target *t, sim_reset_kind kind)
 {
     sim_flash *f = &t->flash;
-    (void)kind; /* the array keeps its contents across every reset */
+    /* the array keeps its contents across every reset */
     for (unsigned b = 0; b < 2; b++) {
         sim_flash_bank *bank = &f->banks[b];
         uint64_t busy = bank->busy_until_ps;
@@ -211,5 +211,8 @@ void sim_flash_reset(sim_target *t, sim_reset_kind kind)
     }
     f->opt_unlocked = false;
     f->opt_key1_seen = false;
+    bool launch = f->load_options;
+    if (kind == SIM_RESET_POWER_ON) f->load_options = true; /* the F0/F3 load them at power-on */
     ops_for(t)->reset(t);
+    f->load_options = launch;
 }

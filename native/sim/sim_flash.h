@@ -39,8 +39,8 @@ typedef struct sim_flash {
      * nData1, WRP0, nWRP0 .. WRP3, nWRP3 at 0x1FFFF800), and OBR as the last reset loaded it. */
     uint8_t f1_ob[16];
     uint32_t f1_obr;
-    bool obl_launch;       /* F0/F3: the reset under way is OBL_LAUNCH's, which loads the option
-                            * bytes (a plain system reset does not: RM0091 4, RM0316) */
+    bool load_options;     /* F0/F3: the reset under way loads the option bytes (power-on, or
+                            * OBL_LAUNCH's; a plain system reset does not: RM0091 4, RM0316) */
     bool inject_error;     /* the next erase or program operation fails with an error flag */
     /* Option bytes (F4/F7/H7): the programmed values, kept across every reset (the factory's
      * until something programs them), and the RDP byte in effect. F4/F7 load the option bytes

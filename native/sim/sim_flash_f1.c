@@ -134,9 +134,9 @@ static sim_bus_status reg_write(sim_target *t, uint32_t offset, uint32_t value)
         }
         if (!(value & CR_OPTWRE)) t->flash.opt_unlocked = false; /* OPTWRE: cleared by writing 0 */
         if (f0(t) && (value & CR_OBL_LAUNCH)) { /* load the option bytes, with a system reset */
-            t->flash.obl_launch = true;
+            t->flash.load_options = true;
             sim_target_reset(t, SIM_RESET_SYSTEM);
-            t->flash.obl_launch = false;
+            t->flash.load_options = false;
             return SIM_BUS_OK;
         }
         b->cr = (value & 0x1677u & ~CR_STRT) | (t->flash.opt_unlocked ? CR_OPTWRE : 0);
@@ -244,7 +244,7 @@ static void load_options(sim_target *t)
 /* The F1 loads the option bytes at every reset; the F0 and F3 at power-on and OBL_LAUNCH only. */
 static void reset(sim_target *t)
 {
-    if (!f0(t) || t->flash.obl_launch) load_options(t);
+    if (!f0(t) || t->flash.load_options) load_options(t);
 }
 
 /* The factory's option bytes: unprotected, no write protection, user bits and data at 0xFF. */

@@ -790,6 +790,9 @@ static void read_protection_f0(const part *pt)
     CHECK_EQ(flash_rdp_regress(&probe), BMP_OK);
     CHECK(all(0x08000000u, t.flash.size, 0xFF)); /* mass-erased */
     CHECK_EQ(sim_flash_rdp_level(&t), 0);        /* OBL_LAUNCH loaded it */
+    uint32_t dhcsr = 0;
+    CHECK_EQ(cortexm_read32(&probe.core, 0xE000EDF0u, &dhcsr), BMP_OK);
+    CHECK(dhcsr & (1u << 17));                   /* halted after OBL_LAUNCH's reset, as before it */
     uint32_t obr = 0;
     CHECK_EQ(cortexm_read32(&probe.core, 0x4002201Cu, &obr), BMP_OK);
     CHECK_EQ(obr, (0x42u << 16) | (0xFEu << 8) | (0xFFu << 24)); /* no OPTERR, level 0; USER, Data0 kept */
@@ -813,6 +816,15 @@ static void read_protection_f0(const part *pt)
     t.flash.f1_ob[0] = 0xAA, t.flash.f1_ob[1] = 0x00;
     CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
     CHECK_EQ(rdp.level, 1);
+    /* level 1 in effect with 0xAA programmed (OpenOCD's unlock without options_load): level 1
+     * shows, and removing it loads level 0 */
+    CHECK(sim_flash_set_rdp(&t, 0x00));
+    t.flash.f1_ob[0] = 0xAA, t.flash.f1_ob[1] = 0x55;
+    CHECK_EQ(flash_read_protection(&probe, &rdp), BMP_OK);
+    CHECK(rdp.level == 1 && rdp.byte == 0xAA);
+    CHECK_EQ(flash_rdp_regress(&probe), BMP_OK);
+    CHECK_EQ(sim_flash_rdp_level(&t), 0);
+    CHECK(all(0x08000000u, t.flash.size, 0xFF));
 }
 
 static void test_read_protection_f0_f3(void)

@@ -550,6 +550,79 @@ static void test_f1_option_bytes(void)
     sim_target_free(&t);
 }
 
+/* The F0/F3 model (RM0091, RM0316) on the F072 and the F303: RDP 0xAA from the factory, OBR's
+ * F0 layout (RDPRT 1-2, USER 8-15, data 16-31), 2 KiB pages, WRP per 4 KiB, the option bytes
+ * loaded at power-on and OBL_LAUNCH but not at a system reset; and the Cortex-M0's missing VTOR
+ * and unprivileged mode. */
+static void test_f0_option_bytes(void)
+{
+    static const char *const profiles[] = {"stm32f072", "stm32f303"};
+    for (unsigned i = 0; i < 2; i++) {
+        CHECK_EQ(sim_target_init(&t, profiles[i]), SIM_OK);
+        CHECK_EQ(rd(0x1FFFF800), 0x00FF55AAu);
+        CHECK_EQ(rd(F1 + 0x1C), 0xFFFFFF00u); /* OBR: level 0, USER and data 0xFF */
+        uint8_t code[4] = {1, 2, 3, 4};
+        CHECK_EQ(sim_target_load(&t, 0x08000000, code, 4), SIM_OK);
+        CHECK_EQ(sim_target_load(&t, 0x08000800, code, 4), SIM_OK);
+        f1_unlock();
+        CHECK_EQ(wr(F1_CR, 1u << 1), SIM_BUS_OK); /* PER: a 2 KiB page */
+        CHECK_EQ(wr(F1_AR, 0x08000000), SIM_BUS_OK);
+        CHECK_EQ(wr(F1_CR, (1u << 1) | (1u << 6)), SIM_BUS_OK);
+        wait_idle(F1_SR, 1, 1 * MS);
+        CHECK_EQ(rd(0x08000000), 0xFFFFFFFFu);
+        CHECK_EQ(rd(0x080007FC), 0xFFFFFFFFu);
+        CHECK_EQ(rd(0x08000800), 0x04030201u); /* the next page kept */
+        CHECK_EQ(wr(F1 + 8, 0x45670123), SIM_BUS_OK);
+        CHECK_EQ(wr(F1 + 8, 0xCDEF89AB), SIM_BUS_OK);
+        CHECK_EQ(wr(F1_CR, (1u << 9) | (1u << 5) | (1u << 6)), SIM_BUS_OK); /* OPTER */
+        wait_idle(F1_SR, 1, 1 * MS);
+        CHECK_EQ(wr(F1_CR, (1u << 9) | (1u << 4)), SIM_BUS_OK); /* OPTPG */
+        CHECK_EQ(wr16(0x1FFFF800, 0x00AA), SIM_BUS_OK);
+        wait_idle(F1_SR, 1, 1 * US);
+        CHECK_EQ(wr16(0x1FFFF808, 0x00FE), SIM_BUS_OK); /* WRP0 bit 0: the first 4 KiB */
+        wait_idle(F1_SR, 1, 1 * US);
+        CHECK_EQ(wr16(0x1FFFF802, 0x007F), SIM_BUS_OK); /* USER */
+        wait_idle(F1_SR, 1, 1 * US);
+        sim_target_reset(&t, SIM_RESET_SYSTEM); /* loads nothing */
+        CHECK_EQ(rd(F1 + 0x20), 0xFFFFFFFFu);
+        CHECK_EQ(rd(F1 + 0x1C), 0xFFFFFF00u);
+        sim_target_reset(&t, SIM_RESET_POWER_ON); /* loads them */
+        CHECK_EQ(rd(F1 + 0x20), 0xFFFFFFFEu);
+        CHECK_EQ(rd(F1 + 0x1C), 0xFFFF7F00u | 1u); /* USER 0x7F; OPTERR: Data0/1 were erased */
+        f1_unlock();
+        CHECK_EQ(wr(F1_CR, 1u), SIM_BUS_OK); /* PG */
+        CHECK_EQ(wr16(0x08000F00, 0x1234), SIM_BUS_OK);
+        CHECK(rd(F1_SR) & (1u << 4));           /* WRPRTERR: pages 0-1 are WRP0's */
+        CHECK_EQ(wr(F1_SR, 1u << 4), SIM_BUS_OK);
+        CHECK_EQ(wr16(0x08001000, 0x1234), SIM_BUS_OK);
+        wait_idle(F1_SR, 1, 1 * US);
+        CHECK_EQ(rd(0x08001000) & 0xFFFF, 0x1234u); /* page 2 is not */
+        CHECK(sim_flash_set_rdp(&t, 0xCC));
+        CHECK_EQ(rd(F1 + 0x1C) & 6, 6);            /* RDPRT: level 2 */
+        CHECK(sim_flash_set_rdp(&t, 0x00));
+        CHECK_EQ(rd(F1 + 0x1C) & 6, 2);            /* level 1 */
+        t.flash.f1_ob[0] = 0xAA, t.flash.f1_ob[1] = 0x55; /* 0xAA programmed, not loaded */
+        sim_target_reset(&t, SIM_RESET_SYSTEM);
+        CHECK_EQ(sim_flash_rdp_level(&t), 1);
+        f1_unlock();
+        /* OBL_LAUNCH (CR bit 13) loads them with a system reset; CR writes need the FPEC unlocked */
+        CHECK_EQ(wr(F1_CR, 1u << 13), SIM_BUS_OK);
+        CHECK_EQ(sim_flash_rdp_level(&t), 0);      /* 0xAA as programmed */
+        CHECK(rd(F1_CR) & 0x80);                   /* the reset locked it */
+        sim_target_free(&t);
+    }
+    /* the Cortex-M0: VTOR reads 0 and ignores writes; CONTROL.nPRIV likewise */
+    CHECK_EQ(sim_target_init(&t, "stm32f072"), SIM_OK);
+    CHECK_EQ(wr(0xE000ED08, 0x20000000), SIM_BUS_OK);
+    CHECK_EQ(rd(0xE000ED08), 0u);
+    CHECK_EQ(rd(0xE000ED00), 0x410CC200u);
+    CHECK(sim_cpu_write_reg(&t, SIM_REG_SPECIAL, 3u << 24));
+    uint32_t special = 0;
+    CHECK(sim_cpu_read_reg(&t, SIM_REG_SPECIAL, &special));
+    CHECK_EQ(special >> 24, 2u); /* SPSEL kept, nPRIV not */
+    sim_target_free(&t);
+}
+
 /* ------------------------------------------------- STM32G0 / STM32L4 (RM0444 / RM0351) */
 #define G0 0x40022000u
 #define G0_KEYR (G0 + 0x08)
@@ -650,6 +723,7 @@ int main(void)
     RUN(test_h750_geometry);
     RUN(test_h7_read_protection);
     RUN(test_f1_option_bytes);
+    RUN(test_f0_option_bytes);
     RUN(test_g0_double_words_and_errors);
     RUN(test_l4_banks);
     return CHECK_SUMMARY();

@@ -151,7 +151,8 @@ static bmp_status step_once(cortexm *c, bool mask_interrupts)
     return wait_for(c, S_HALT);
 }
 
-static bmp_status reset_with(cortexm *c, bool halt, bool pin)
+/* A reset set off by the nRST pin (`pin`) or by writing `value` to `addr`. */
+static bmp_status reset_with(cortexm *c, bool halt, bool pin, uint32_t addr, uint32_t value)
 {
     bmp_status s;
     uint32_t demcr;
@@ -167,7 +168,7 @@ static bmp_status reset_with(cortexm *c, bool halt, bool pin)
         if ((s = link->ops->reset_pin(link, false)) != 0) return s;
     } else {
         /* The write may go unanswered if the reset takes the debug port along: errors are expected. */
-        cortexm_write32(c, AIRCR, 0x05FA0004u);
+        cortexm_write32(c, addr, value);
     }
     adiv5_clear_errors(c->dp);
     if ((s = wait_for(c, S_RESET_ST)) != 0 && s != BMP_ERR_TIMEOUT) return s;
@@ -181,12 +182,17 @@ static bmp_status reset_with(cortexm *c, bool halt, bool pin)
 
 bmp_status cortexm_reset(cortexm *c, bool halt)
 {
-    return reset_with(c, halt, false);
+    return reset_with(c, halt, false, AIRCR, 0x05FA0004u); /* SYSRESETREQ */
+}
+
+bmp_status cortexm_reset_by_write(cortexm *c, bool halt, uint32_t addr, uint32_t value)
+{
+    return reset_with(c, halt, false, addr, value);
 }
 
 bmp_status cortexm_reset_pin(cortexm *c, bool halt)
 {
-    return reset_with(c, halt, true);
+    return reset_with(c, halt, true, 0, 0);
 }
 
 bmp_status cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address)

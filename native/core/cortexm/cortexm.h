@@ -70,6 +70,9 @@ bmp_status cortexm_step(cortexm *c, bool mask_interrupts);
 bmp_status cortexm_reset(cortexm *c, bool halt);
 /* Reset through the probe's nRST line (pulsed), with the same vector catch. */
 bmp_status cortexm_reset_pin(cortexm *c, bool halt);
+/* As cortexm_reset, for a reset the part's own register sets off: writing `value` to `addr`
+ * (the STM32F0/F3's OBL_LAUNCH). */
+bmp_status cortexm_reset_by_write(cortexm *c, bool halt, uint32_t addr, uint32_t value);
 /* Why the core is halted (CORTEXM_HALT_NONE while it runs); `watch_address` for watchpoints. */
 bmp_status cortexm_halt_reason_of(cortexm *c, cortexm_halt_reason *reason, uint32_t *watch_address);
 /* Core registers by DCRSR.REGSEL (0-15, 16 xPSR, 17 MSP, 18 PSP, 20 CONTROL/.../PRIMASK,

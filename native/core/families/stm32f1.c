@@ -130,6 +130,7 @@ static bmp_status mass_erase(probe_session *p, const family_flash *f)
  * followed by its complement, from 0x1FFFF800; OPTKEYR 0x08. */
 #define OPTION_BYTES 0x1FFFF800u
 #define OPTKEYR 0x08u
+#define OBR 0x1Cu
 #define CR_OPTPG (1u << 4)
 #define CR_OPTER (1u << 5)
 #define CR_STRT (1u << 6)
@@ -142,17 +143,24 @@ static uint8_t rdp_open(const probe_session *p)
     return p->part.family == &stm32f1_family ? 0xA5u : FLASH_RDP_LEVEL0;
 }
 
-/* RDP as programmed, as the F4's OPTCR shows it: the level the next reset loads (OBR holds the
- * one loaded at the last reset). A pair whose complement does not match loads as level 1. */
+/* The higher of two levels: the one in effect (OBR.RDPRT, loaded at the last reset, F0/F3 at the
+ * last power-on or OBL_LAUNCH: bit 1 level 1, F0/F3 bit 2 level 2) and the one RDP as programmed means
+ * (what the next load takes, as the F4's OPTCR shows it). So a protection set but not loaded yet
+ * shows, and can be removed before it takes effect; and a part still closed although 0xAA is
+ * programmed (OpenOCD's unlock without options_load) shows level 1, and removing it loads it. A
+ * pair whose complement does not match loads as level 1. `byte` is RDP as programmed. */
 static bmp_status read_protection(probe_session *p, const family_flash *f, flash_rdp *rdp)
 {
-    (void)f;
-    uint32_t pair = 0;
+    uint32_t pair = 0, obr = 0;
     bmp_status s = cortexm_read32(&p->core, OPTION_BYTES, &pair);
+    if (s == BMP_OK) s = cortexm_read32(&p->core, stm32_flash_of(f)->base + OBR, &obr);
     if (s != BMP_OK) return s;
     uint8_t byte = (uint8_t)pair, complement = (uint8_t)(pair >> 8);
     bool valid = (uint8_t)(byte ^ complement) == 0xFF;
-    rdp->level = !valid ? 1 : p->part.family == &stm32f1_family ? byte != 0xA5u : flash_rdp_level(byte);
+    bool f1 = p->part.family == &stm32f1_family;
+    unsigned loaded = !f1 && (obr & 4u) ? 2 : (obr >> 1) & 1u; /* the F1's bit 2 is USER's */
+    rdp->level = !valid ? 1 : f1 ? byte != 0xA5u : flash_rdp_level(byte);
+    if (loaded > rdp->level) rdp->level = loaded;
     rdp->has_byte = true;
     rdp->byte = byte;
     return BMP_OK;
@@ -189,9 +197,10 @@ static bmp_status rdp_regress(probe_session *p, const family_flash *f)
         s = adiv5_mem_write16(&p->dp, p->core.apsel, OPTION_BYTES + 2 * i, half, 2);
         if (s == BMP_OK) s = stm32_wait(p, c, c->base); /* RDP's includes the mass erase */
     }
-    bool launch = s == BMP_OK && p->part.family != &stm32f1_family;
-    cortexm_write32(&p->core, c->base + c->cr, launch ? CR_OBL_LAUNCH : 0); /* the reset relocks */
-    if (!launch) stm32_relock(p, c, c->base);
+    if (s == BMP_OK && p->part.family != &stm32f1_family) /* the reset relocks; the core stays halted */
+        return cortexm_reset_by_write(&p->core, true, c->base + c->cr, CR_OBL_LAUNCH);
+    cortexm_write32(&p->core, c->base + c->cr, 0);
+    stm32_relock(p, c, c->base);
     return s;
 }
 
