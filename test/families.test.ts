@@ -25,6 +25,7 @@ const families: { profile: SimProfileName; part: RegExp }[] = [
   { profile: 'rp2040', part: /RP2040/ },
   { profile: 'stm32f072', part: /STM32F07x/ },
   { profile: 'stm32f303', part: /STM32F302\/F303xB\/C/ },
+  { profile: 'stm32f411', part: /STM32F411xC\/E/ },
 ];
 
 describe('Target families', function () {

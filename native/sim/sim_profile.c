@@ -355,6 +355,34 @@ static const sim_profile profiles[] = {
             {"system memory", 0x1FFFD800, 0x1FA0, SIM_REGION_ROM, 0xFF}, /* ID registers follow */
         },
     },
+    {
+        /* RM0383 and the STM32F411xC/E datasheet (DS10314): the "Black Pill" boards' MCU; the
+         * F407's flash controller with 512 KiB (sectors 0-7); docs/TARGETS.md lists the facts. */
+        .name = "stm32f411",
+        .part = "STM32F411CE",
+        ST_CORTEX_M4_DEBUG,
+        .cpuid = 0x410FC241, /* Cortex-M4 r0p1 */
+        .dbgmcu_base = 0xE0042000,
+        .dbgmcu_idcode = 0x10006431, /* DEV_ID 0x431; REV_ID 0x1000 (rev A) */
+        .rom_table_base = 0xE00FF000,
+        .rom_part_number = 0x431,
+        CORTEX_M3_M4_FPB_DWT,
+        .core_hz = 16000000, /* HSI */
+        .flash_family = SIM_FLASH_F4,
+        .flash_base = 0x08000000,
+        .flash_size = KIB(512),
+        .flash_banks = 1,
+        .flash_alias_at_zero = true,
+        .flash_size_reg = 0x1FFF7A22,
+        .uid_base = 0x1FFF7A10,
+        .iwdg_base = 0x40003000, .iwdg_lsi_hz = 32000, .iwdg_freeze_offset = 8, .iwdg_freeze_bit = 12,
+        .memory_count = 3,
+        .memories = {
+            {"SRAM", 0x20000000, KIB(128), SIM_REGION_RAM, 0},
+            {"system memory", 0x1FFF0000, KIB(30), SIM_REGION_ROM, 0xFF},
+            {"option bytes", 0x1FFFC000, 16, SIM_REGION_ROM, 0xFF},
+        },
+    },
 };
 
 const sim_profile *sim_profile_at(unsigned index)

@@ -72,6 +72,7 @@ static const rom_table ppb_m4 = {0xE00FF000, 0x413, JEP_ST, 4, {0xE000E000, 0xE0
 static const rom_table ppb_nrf52 = {0xE00FF000, 0x008, JEP_NORDIC, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 static const rom_table ppb_l4 = {0xE00FF000, 0x415, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 static const rom_table ppb_f3 = {0xE00FF000, 0x422, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
+static const rom_table ppb_f411 = {0xE00FF000, 0x431, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 /* G0: AP BASE -> ST table at 0xF0000000 (part 0x460) -> the Cortex-M0+ ROM table at 0xE00FF000
  * (Arm part 0x4C0) -> SCS, DWT, BPU (the M0+ has no ITM). */
 static const rom_table st_g0 = {0xF0000000, 0x460, JEP_ST, 1, {0xE00FF000}};
@@ -111,6 +112,7 @@ void sim_rom_attach(sim_target *t)
         add_table(t, t->profile->flash_family == SIM_FLASH_NRF52 ? &ppb_nrf52
                      : t->profile->rom_part_number == 0x415       ? &ppb_l4
                      : t->profile->rom_part_number == 0x422       ? &ppb_f3
+                     : t->profile->rom_part_number == 0x431       ? &ppb_f411
                                                                   : &ppb_m4, false);
         break;
     case SIM_CORE_M7:

@@ -40,6 +40,8 @@ const parts: { profile: SimProfileName; config: string; part: RegExp; size: numb
   // stm32f1x driver, with their flash-size register at 0x1FFFF7CC.
   { profile: 'stm32f072', config: 'target/stm32f0x.cfg', part: /flash size = 128 ?KiB/, size: 128 << 10 },
   { profile: 'stm32f303', config: 'target/stm32f3x.cfg', part: /flash size = 256 ?KiB/, size: 256 << 10 },
+  // The F411 (DEV_ID 0x431), 512 KiB: OpenOCD's stm32f2x driver sizes it from its own table.
+  { profile: 'stm32f411', config: 'target/stm32f4x.cfg', part: /flash size = 512 ?KiB/, size: 256 << 10 },
 ];
 
 /** The simulated part behind a CMSIS-DAP server on TCP, as `bmp-dap serve --sim <profile>

@@ -1,5 +1,5 @@
 /* The core's flash layer (native/core/flash/flash.c) on the simulated STM32F103, F407, H743,
- * F723, G071, L476, F072 and F303 (the H750, whose one sector holds the fixture, has tests of its own below),
+ * F723, G071, L476, F072, F303 and F411 (the H750, whose one sector holds the fixture, has tests of its own below),
  * through a probe session as the GDB server and the addon use it: erasing the blocks a range
  * touches, programming directly through the MEM-AP and through the on-target loader, erasing
  * and programming in one go (flash_write), alignment and partial program units (padded with
@@ -33,6 +33,7 @@ static const part parts[] = {
     {"stm32l476", true, 0x08004000u, 0x800u, 8, 0x40022008u},   /* the G0's controller, two banks */
     {"stm32f072", false, 0x08004000u, 0x800u, 2, 0x40022004u},  /* the F1's controller, 2 KiB pages */
     {"stm32f303", true, 0x08004000u, 0x800u, 2, 0x40022004u},
+    {"stm32f411", false, 0x08004000u, 0x4000u, 4, 0x40023C04u}, /* the F407's controller, 512 KiB */
 };
 
 static probe_session probe;

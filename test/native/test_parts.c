@@ -132,7 +132,7 @@ static void test_f1_densities(void)
     CHECK(e.writes[1][0] == 0x40022050u && e.writes[1][1] == ((1u << 2) | (1u << 6))); /* CR2: MER, STRT */
     e = f->loader_bank_erase(f, 0x08000000u);
     CHECK(e.writes[1][0] == 0x40022010u);
-    CHECK(!part_identify(0x411, 128, &p.part)); /* the F2's DEV_ID: not an F1 */
+    CHECK(part_identify(0x411, 128, &p.part) && strcmp(p.part.family->name, "STM32F1") != 0); /* the F2's */
 }
 
 /* The F0 (RM0091) and F3 (RM0316, RM0313) lines by DEV_ID: their own families, the flash-size
@@ -168,6 +168,42 @@ static void test_f0_f3_lines(void)
     }
 }
 
+/* The single-bank F4 lines and the F2 (RM0033, RM0090, RM0368, RM0383, RM0390, RM0401, RM0402,
+ * RM0430) by DEV_ID: the F4's controller and sectors (4 x 16 KiB, 64 KiB, then 128 KiB), the
+ * flash-size register at 0x1FFF7A22, the SRAM, the CCM RAM of the F40x only. */
+static void test_f4_lines(void)
+{
+    static const struct {
+        uint16_t dev_id;
+        uint32_t kib, sram_kib, ccm_kib;
+    } cases[] = {
+        {0x411, 1024, 128, 0}, {0x413, 1024, 128, 64}, {0x423, 256, 64, 0}, {0x433, 512, 96, 0}, {0x431, 512, 128, 0},
+        {0x421, 512, 128, 0},  {0x458, 128, 32, 0},    {0x441, 1024, 256, 0}, {0x463, 1536, 320, 0},
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        part_info info;
+        CHECK(part_identify(cases[i].dev_id, 0, &info));
+        CHECK(strcmp(info.family->name, "STM32F2/F4/F7") == 0);
+        CHECK_EQ(part_flash_size_register(cases[i].dev_id), 0x1FFF7A22u);
+        uint32_t flash = 0, sram = 0, ccm = 0, last_block = 0;
+        for (unsigned m = 0; m < info.memory_count; m++) {
+            const part_memory *r = &info.memories[m];
+            if (r->kind == PART_MEMORY_FLASH) flash += r->length, last_block = r->block_size;
+            if (r->kind == PART_MEMORY_RAM && r->start == 0x20000000u) sram = r->length;
+            if (r->kind == PART_MEMORY_RAM && r->start == 0x10000000u) ccm = r->length;
+        }
+        CHECK_EQ(flash, cases[i].kib * 1024);
+        CHECK_EQ(last_block, cases[i].kib > 128 ? 0x20000u : 0x10000u);
+        CHECK(info.memories[0].start == 0x08000000u && info.memories[0].block_size == 0x4000u);
+        CHECK_EQ(sram, cases[i].sram_kib * 1024);
+        CHECK_EQ(ccm, cases[i].ccm_kib * 1024);
+        CHECK_EQ(info.family->flash->unit, 4);
+    }
+    part_info info;
+    CHECK(part_identify(0x431, 256, &info)); /* an F411xC: the size register says 256 KiB */
+    CHECK_EQ(info.memories[2].start + info.memories[2].length, 0x08040000u);
+}
+
 static void test_memory_map_xml(void)
 {
     part_info info;
@@ -199,6 +235,7 @@ int main(void)
     RUN(test_l4_banks_by_size);
     RUN(test_f1_densities);
     RUN(test_f0_f3_lines);
+    RUN(test_f4_lines);
     RUN(test_memory_map_xml);
     RUN(test_target_xml);
     return CHECK_SUMMARY();

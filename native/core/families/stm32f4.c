@@ -1,5 +1,5 @@
-/* STM32F4 (RM0090: F405/407/415/417, DEV_ID 0x413) and STM32F72x/73x (RM0431, DEV_ID 0x452):
- * the same flash controller at the same address with the same CR and SR bits (the F7's SR bit 7
+/* STM32F2 and the single-bank STM32F4 lines (F401, F405/407/415/417, F410, F411, F412, F413,
+ * F446: `lines` below) and STM32F72x/73x (RM0431, DEV_ID 0x452): the same flash controller at the same address with the same CR and SR bits (the F7's SR bit 7
  * is ERSERR, a sequence error like the F4's PGSERR), sectors of 16, 64 and 128 KiB, word
  * programming (PSIZE x32: assumes a 2.7-3.6 V supply, as boards almost always have; x64 would
  * need VPP), and read-out protection through OPTCR. */
@@ -9,13 +9,41 @@
 
 static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info);
 
+/* The single-bank lines with the F4's flash controller and sector layout (RM0033 for the F2,
+ * RM0090, RM0368, RM0383, RM0390, RM0401, RM0402, RM0430): the flash when the size register is
+ * unreadable (the largest of the line), the SRAM from 0x20000000 (all of its blocks, contiguous),
+ * the core-coupled RAM at 0x10000000. The flash-size register is at 0x1FFF7A22 on all of them;
+ * system memory from 0x1FFF0000, OTP, the unique ID at 0x1FFF7A10; option bytes at 0x1FFFC000. */
+typedef struct line {
+    uint16_t dev_id;
+    const char *name;
+    uint16_t flash_kib, sram_kib;
+    uint8_t ccm_kib;
+} line;
+
+static const line lines[] = {
+    {0x411, "STM32F2xx", 1024, 128, 0},
+    {0x413, "STM32F40x/41x", 1024, 128, 64},
+    {0x423, "STM32F401xB/C", 256, 64, 0},
+    {0x433, "STM32F401xD/E", 512, 96, 0},
+    {0x431, "STM32F411xC/E", 512, 128, 0},
+    {0x421, "STM32F446", 512, 128, 0},
+    {0x458, "STM32F410", 128, 32, 0},
+    {0x441, "STM32F412", 1024, 256, 0},
+    {0x463, "STM32F413/F423", 1536, 320, 0},
+};
+
+static const line *line_of(uint16_t dev_id)
+{
+    for (unsigned i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        if (lines[i].dev_id == dev_id) return &lines[i];
+    return 0;
+}
+
 static uint32_t flash_size_register(uint16_t dev_id)
 {
-    switch (dev_id) {
-    case 0x413: return 0x1FFF7A22u; /* RM0090 39.2 */
-    case 0x452: return 0x1FF07A22u; /* RM0431 (FACTS.md) */
-    default: return 0;
-    }
+    if (dev_id == 0x452) return 0x1FF07A22u; /* RM0431 (FACTS.md) */
+    return line_of(dev_id) ? 0x1FFF7A22u : 0; /* RM0090 39.2 and the other lines' manuals */
 }
 
 /* SR (RM0090 3.9.4): EOP 0, OPERR 1, WRPERR 4, PGAERR 5, PGPERR 6, PGSERR 7, BSY 16. */
@@ -88,7 +116,7 @@ static const family_flash flash = {
 static bool identify(probe_session *p, uint8_t apsel, part_info *info);
 
 const target_family stm32f4_family = {
-    .name = "STM32F4/F7",
+    .name = "STM32F2/F4/F7",
     .identify = identify,
     .part_by_dev_id = part_by_dev_id,
     .flash_size_register = flash_size_register,
@@ -112,28 +140,27 @@ static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
 {
     info->family = &stm32f4_family;
     info->dev_id = dev_id;
-    switch (dev_id) {
-    case 0x413: /* STM32F405/407/415/417 */
-        info->name = "STM32F40x/41x";
-        sectors(info, STM32_KIB(flash_kib ? flash_kib : 1024));
-        part_add(info, PART_MEMORY_RAM, 0x10000000u, STM32_KIB(64), 0); /* CCM */
-        /* RM0090: system memory 0x1FFF0000 (30 KiB), OTP 0x1FFF7800, unique ID 0x1FFF7A10, flash
-         * size 0x1FFF7A22; option bytes 0x1FFFC000 */
+    const line *l = line_of(dev_id);
+    if (l) {
+        info->name = l->name;
+        sectors(info, STM32_KIB(flash_kib ? flash_kib : l->flash_kib));
+        if (l->ccm_kib) part_add(info, PART_MEMORY_RAM, 0x10000000u, STM32_KIB(l->ccm_kib), 0);
+        /* system memory 0x1FFF0000, OTP 0x1FFF7800, unique ID 0x1FFF7A10, flash size 0x1FFF7A22;
+         * option bytes 0x1FFFC000 */
         part_add(info, PART_MEMORY_ROM, 0x1FFF0000u, 0x7A24u, 0);
         part_add(info, PART_MEMORY_ROM, 0x1FFFC000u, 0x10u, 0);
-        part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(128), 0);
+        part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(l->sram_kib), 0);
         part_add_system_regions(info);
-        part_add(info, PART_MEMORY_DEVICE, 0xA0000000u, 0x1000u, 0); /* FSMC control registers */
+        if (dev_id == 0x413) part_add(info, PART_MEMORY_DEVICE, 0xA0000000u, 0x1000u, 0); /* FSMC control registers */
         return true;
-    case 0x452: /* STM32F722/723/732/733 */
-        info->name = "STM32F72x/73x";
-        part_add(info, PART_MEMORY_RAM, 0x00000000u, STM32_KIB(16), 0); /* ITCM RAM */
-        sectors(info, STM32_KIB(flash_kib ? flash_kib : 512));
-        /* RM0431: system memory from 0x1FF00000, OTP, unique ID 0x1FF07A10, flash size 0x1FF07A22 */
-        part_add(info, PART_MEMORY_ROM, 0x1FF00000u, 0x7A24u, 0);
-        part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(256), 0); /* DTCM 64, SRAM1 176, SRAM2 16 KiB */
-        part_add_system_regions(info);
-        return true;
-    default: return false;
     }
+    if (dev_id != 0x452) return false;
+    info->name = "STM32F72x/73x"; /* STM32F722/723/732/733 */
+    part_add(info, PART_MEMORY_RAM, 0x00000000u, STM32_KIB(16), 0); /* ITCM RAM */
+    sectors(info, STM32_KIB(flash_kib ? flash_kib : 512));
+    /* RM0431: system memory from 0x1FF00000, OTP, unique ID 0x1FF07A10, flash size 0x1FF07A22 */
+    part_add(info, PART_MEMORY_ROM, 0x1FF00000u, 0x7A24u, 0);
+    part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(256), 0); /* DTCM 64, SRAM1 176, SRAM2 16 KiB */
+    part_add_system_regions(info);
+    return true;
 }
