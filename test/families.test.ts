@@ -26,6 +26,7 @@ const families: { profile: SimProfileName; part: RegExp }[] = [
   { profile: 'stm32f072', part: /STM32F07x/ },
   { profile: 'stm32f303', part: /STM32F302\/F303xB\/C/ },
   { profile: 'stm32f411', part: /STM32F411xC\/E/ },
+  { profile: 'stm32f429', part: /STM32F42x\/43x/ },
 ];
 
 describe('Target families', function () {

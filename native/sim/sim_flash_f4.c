@@ -1,5 +1,8 @@
 /* STM32F4 flash controller, RM0090 §3: sector erase (4×16 KiB, 1×64 KiB, then 128 KiB sectors:
- * 12 on the 1 MiB parts), mass erase, programming at the parallelism PSIZE selects. The F7's
+ * 12 on the 1 MiB parts), mass erase, programming at the parallelism PSIZE selects. A profile
+ * with two flash banks is a 2 MiB F42x/F43x (RM0090 3.5): bank 2 from half the flash repeats
+ * bank 1's sectors as sectors 12-23, which SNB (now five bits, 7:3) numbers 16-27; MER erases
+ * bank 1, MER1 (CR bit 15) bank 2. Bank 2's write protection (OPTCR1) is not modelled. The F7's
  * (RM0431 §3) is the same controller with its own option bytes: OPTCR with 8 nWRP bits and the
  * IWDG freeze bits, OPTCR1 with the boot addresses, and SR bit 7 named ERSERR rather than PGSERR
  * (the same position, set here for the same sequence errors). The F723 has 8 sectors (512 KiB).
@@ -65,26 +68,39 @@ static const variant *variant_of(const sim_target *t)
 
 static sim_flash_bank *bank(sim_target *t) { return &t->flash.banks[0]; }
 
-/* Sectors: 4 of 16 KiB, 1 of 64 KiB, then 128 KiB ones to the end of the flash. */
+#define CR_MER1 (1u << 15) /* dual bank */
+#define SNB_BANK2 16u      /* dual bank: sectors 12-23 are SNB 16-27 */
+
+static bool dual(const sim_target *t) { return t->profile->flash_banks == 2; }
+static uint32_t bank_size(const sim_target *t) { return dual(t) ? t->flash.size / 2 : t->flash.size; }
+
+/* Sectors: 4 of 16 KiB, 1 of 64 KiB, then 128 KiB ones to the end of the bank. */
 static unsigned sector_count(const sim_target *t)
 {
-    return 5 + (t->flash.size - 0x20000) / 0x20000;
+    return 5 + (bank_size(t) - 0x20000) / 0x20000;
 }
 
 static bool sector_of(const sim_target *t, uint32_t sector, uint32_t *offset, uint32_t *size)
 {
+    uint32_t base = 0;
+    if (dual(t) && sector >= SNB_BANK2) sector -= SNB_BANK2, base = bank_size(t);
+    else if (dual(t) && sector >= sector_count(t)) return false; /* SNB 12-15: no sector */
     if (sector >= sector_count(t)) return false;
     if (sector < 4) *offset = sector * 0x4000, *size = 0x4000;
     else if (sector == 4) *offset = 0x10000, *size = 0x10000;
     else *offset = 0x20000 * (sector - 4), *size = 0x20000;
+    *offset += base;
     return true;
 }
 
-static unsigned sector_at(uint32_t offset)
+/* The sector holding `offset` (bank 2's counted from 12, as nWRP numbers them). */
+static unsigned sector_at(const sim_target *t, uint32_t offset)
 {
-    if (offset < 0x10000) return offset / 0x4000;
-    if (offset < 0x20000) return 4;
-    return 4 + offset / 0x20000;
+    unsigned first = 0;
+    if (offset >= bank_size(t)) offset -= bank_size(t), first = 12;
+    if (offset < 0x10000) return first + offset / 0x4000;
+    if (offset < 0x20000) return first + 4;
+    return first + 4 + offset / 0x20000;
 }
 
 static uint64_t sector_erase_ps(uint32_t size)
@@ -94,6 +110,7 @@ static uint64_t sector_erase_ps(uint32_t size)
 
 static bool write_protected(const sim_target *t, unsigned sector)
 {
+    if (sector >= 12) return false; /* bank 2's nWRP (OPTCR1): not modelled */
     return !(t->flash.optcr & (1u << (16 + sector))); /* nWRPi = 0: protected */
 }
 
@@ -127,7 +144,7 @@ static void start_erase(sim_target *t, uint32_t cr)
         b->sr |= SR_OPERR;
         return;
     }
-    if ((cr & CR_MER) && (cr & CR_SER)) {
+    if ((cr & (CR_MER | CR_MER1)) && (cr & CR_SER)) {
         b->sr |= SR_PGSERR;
         return;
     }
@@ -135,22 +152,24 @@ static void start_erase(sim_target *t, uint32_t cr)
         b->sr |= SR_WRPERR;
         return;
     }
-    if (cr & CR_MER) {
-        for (unsigned s = 0; s < sector_count(t); s++)
+    if (cr & (CR_MER | CR_MER1)) { /* MER: bank 1 (all of a single-bank part); MER1: bank 2 */
+        bool one = cr & CR_MER, two = dual(t) && (cr & CR_MER1);
+        for (unsigned s = 0; one && s < sector_count(t); s++)
             if (write_protected(t, s)) {
                 b->sr |= SR_WRPERR;
                 return;
             }
-        memset(t->flash.mem, 0xFF, t->flash.size);
-        sim_flash_start(t, b, MASS_ERASE_PS);
+        if (one) memset(t->flash.mem, 0xFF, bank_size(t));
+        if (two) memset(t->flash.mem + bank_size(t), 0xFF, bank_size(t));
+        if (one || two) sim_flash_start(t, b, (one && two ? 2 : 1) * MASS_ERASE_PS); /* model's choice: banks one after the other */
         return;
     }
-    uint32_t offset, size, sector = (cr >> 3) & 0xF;
+    uint32_t offset, size, sector = (cr >> 3) & (dual(t) ? 0x1F : 0xF);
     if (!sector_of(t, sector, &offset, &size)) {
         b->sr |= SR_PGSERR;
         return;
     }
-    if (write_protected(t, sector)) {
+    if (write_protected(t, sector_at(t, offset))) {
         b->sr |= SR_WRPERR;
         return;
     }
@@ -198,7 +217,7 @@ static sim_bus_status reg_write(sim_target *t, uint32_t offset, uint32_t value)
             b->cr = 0;
             return SIM_BUS_OK;
         }
-        b->cr = value & 0x0300037Fu; /* PG SER MER SNB PSIZE EOPIE ERRIE */
+        b->cr = value & (dual(t) ? 0x030083FFu : 0x0300037Fu); /* PG SER MER SNB PSIZE (MER1) EOPIE ERRIE */
         if ((value & CR_STRT) && !sim_flash_busy(t, b)) start_erase(t, value);
         return SIM_BUS_OK;
     case OPTCR:
@@ -237,7 +256,7 @@ static sim_bus_status array_write(sim_target *t, uint32_t offset, unsigned size,
         b->sr |= SR_OPERR;
         return SIM_BUS_OK;
     }
-    if (write_protected(t, sector_at(offset)) || sim_flash_debug_locked_out(t)) {
+    if (write_protected(t, sector_at(t, offset)) || sim_flash_debug_locked_out(t)) {
         b->sr |= SR_WRPERR;
         return SIM_BUS_OK;
     }

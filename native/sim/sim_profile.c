@@ -383,6 +383,36 @@ static const sim_profile profiles[] = {
             {"option bytes", 0x1FFFC000, 16, SIM_REGION_ROM, 0xFF},
         },
     },
+    {
+        /* RM0090 and the STM32F429xx datasheet (DS9405): the F429I-DISCO's MCU; 2 MiB in two
+         * banks of 1 MiB (sectors 0-11 and 12-23, sim_flash_f4.c); docs/TARGETS.md. */
+        .name = "stm32f429",
+        .part = "STM32F429ZI",
+        ST_CORTEX_M4_DEBUG,
+        .cpuid = 0x410FC241, /* Cortex-M4 r0p1 */
+        .dbgmcu_base = 0xE0042000,
+        .dbgmcu_idcode = 0x20036419, /* DEV_ID 0x419; REV_ID 0x2003 chosen */
+        .rom_table_base = 0xE00FF000,
+        .rom_part_number = 0x419,
+        CORTEX_M3_M4_FPB_DWT,
+        .core_hz = 16000000, /* HSI */
+        .flash_family = SIM_FLASH_F4,
+        .flash_base = 0x08000000,
+        .flash_size = KIB(2048),
+        .flash_banks = 2,
+        .flash_alias_at_zero = true,
+        .flash_size_reg = 0x1FFF7A22,
+        .uid_base = 0x1FFF7A10,
+        .iwdg_base = 0x40003000, .iwdg_lsi_hz = 32000, .iwdg_freeze_offset = 8, .iwdg_freeze_bit = 12,
+        .memory_count = 5,
+        .memories = {
+            {"CCM RAM", 0x10000000, KIB(64), SIM_REGION_RAM, 0},
+            {"SRAM", 0x20000000, KIB(192), SIM_REGION_RAM, 0}, /* SRAM1 112, SRAM2 16, SRAM3 64 KiB */
+            {"system memory", 0x1FFF0000, KIB(30), SIM_REGION_ROM, 0xFF},
+            {"option bytes", 0x1FFFC000, 16, SIM_REGION_ROM, 0xFF},
+            {"option bytes, bank 2", 0x1FFEC000, 16, SIM_REGION_ROM, 0xFF},
+        },
+    },
 };
 
 const sim_profile *sim_profile_at(unsigned index)

@@ -68,11 +68,11 @@ static sim_bus_status rom_read(sim_target *t, void *ctx, uint32_t offset, unsign
 
 /* The tables are constant per profile, so they live in static storage (read-only). */
 static const rom_table ppb_m3 = {0xE00FF000, 0x410, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
-static const rom_table ppb_m4 = {0xE00FF000, 0x413, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
+/* The ST Cortex-M4 parts' tables: ST's designer code, the part's DEV_ID, SCS, DWT, FPB, ITM. */
+#define ST_M4_TABLE(part) {0xE00FF000, part, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}}
+static const rom_table ppb_st_m4[] = {ST_M4_TABLE(0x413), ST_M4_TABLE(0x415), ST_M4_TABLE(0x422), ST_M4_TABLE(0x431),
+                                      ST_M4_TABLE(0x419)};
 static const rom_table ppb_nrf52 = {0xE00FF000, 0x008, JEP_NORDIC, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
-static const rom_table ppb_l4 = {0xE00FF000, 0x415, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
-static const rom_table ppb_f3 = {0xE00FF000, 0x422, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
-static const rom_table ppb_f411 = {0xE00FF000, 0x431, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 /* G0: AP BASE -> ST table at 0xF0000000 (part 0x460) -> the Cortex-M0+ ROM table at 0xE00FF000
  * (Arm part 0x4C0) -> SCS, DWT, BPU (the M0+ has no ITM). */
 static const rom_table st_g0 = {0xF0000000, 0x460, JEP_ST, 1, {0xE00FF000}};
@@ -108,13 +108,13 @@ void sim_rom_attach(sim_target *t)
         break;
     case SIM_CORE_M0: add_table(t, &ppb_m0, false); break;
     case SIM_CORE_M3: add_table(t, &ppb_m3, false); break;
-    case SIM_CORE_M4:
-        add_table(t, t->profile->flash_family == SIM_FLASH_NRF52 ? &ppb_nrf52
-                     : t->profile->rom_part_number == 0x415       ? &ppb_l4
-                     : t->profile->rom_part_number == 0x422       ? &ppb_f3
-                     : t->profile->rom_part_number == 0x431       ? &ppb_f411
-                                                                  : &ppb_m4, false);
+    case SIM_CORE_M4: {
+        const rom_table *table = &ppb_st_m4[0];
+        for (unsigned i = 0; i < sizeof ppb_st_m4 / sizeof ppb_st_m4[0]; i++)
+            if (ppb_st_m4[i].part == t->profile->rom_part_number) table = &ppb_st_m4[i];
+        add_table(t, t->profile->flash_family == SIM_FLASH_NRF52 ? &ppb_nrf52 : table, false);
         break;
+    }
     case SIM_CORE_M7:
         if (t->profile->rom_table_base == st_f7.base) {
             add_table(t, &st_f7, false);

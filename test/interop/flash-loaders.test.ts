@@ -33,7 +33,7 @@ import { buildStandins, fixtureElf, runClient, startDapServer } from './helpers.
 
 const FLASH = 0x08000000;
 /** 256 KiB on the F407; the simulated F103 is the medium-density part: its whole 128 KiB. */
-const parts: { profile: SimProfileName; config: string; part: RegExp; size: number }[] = [
+const parts: { profile: SimProfileName; config: string; part: RegExp; size: number; at?: number }[] = [
   { profile: 'stm32f407', config: 'target/stm32f4x.cfg', part: /flash size = 1024 KiB/, size: 256 << 10 },
   { profile: 'stm32f103', config: 'target/stm32f1x.cfg', part: /flash size = 128 KiB/, size: 128 << 10 },
   // The F0 (Cortex-M0: OpenOCD reads its DBGMCU at 0x40015800) and the F3 through OpenOCD's
@@ -42,6 +42,8 @@ const parts: { profile: SimProfileName; config: string; part: RegExp; size: numb
   { profile: 'stm32f303', config: 'target/stm32f3x.cfg', part: /flash size = 256 ?KiB/, size: 256 << 10 },
   // The F411 (DEV_ID 0x431), 512 KiB: OpenOCD's stm32f2x driver sizes it from its own table.
   { profile: 'stm32f411', config: 'target/stm32f4x.cfg', part: /flash size = 512 ?KiB/, size: 256 << 10 },
+  // The dual-bank F429: 256 KiB across the banks (bank 1's last sector, bank 2's first five).
+  { profile: 'stm32f429', config: 'target/stm32f4x.cfg', part: /flash size = 2048 ?KiB/, size: 256 << 10, at: 0x080e0000 },
 ];
 
 /** The simulated part behind a CMSIS-DAP server on TCP, as `bmp-dap serve --sim <profile>
@@ -58,11 +60,11 @@ async function serve(profile: SimProfileName, packetSize: number) {
 }
 
 /** Our Target API, on the same simulated chip, reads the flash back; then the chip is closed. */
-async function readBack(sim: Sim, size: number): Promise<Buffer> {
+async function readBack(sim: Sim, size: number, at = FLASH): Promise<Buffer> {
   const probe = new Probe({ sim, link: 'cmsis-dap', usb: 'bulk', packetSize: 512 });
   try {
     const target = await probe.attach();
-    return Buffer.from(await target.readMemory(FLASH, size));
+    return Buffer.from(await target.readMemory(at, size));
   } finally {
     await probe.close();
     sim.close();
@@ -107,15 +109,16 @@ describe('peers\' flash loaders run on the simulated parts', function () {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  for (const { profile, config, part, size } of parts) {
-    it(`${profile}: ${config} stock, \`program <${size >> 10} KiB> verify\` through the loader; our Target API reads the image back`, async () => {
+  for (const { profile, config, part, size, at = FLASH } of parts) {
+    it(`${profile}: ${config} stock, \`program <${size >> 10} KiB> 0x${at.toString(16)} verify\` through the loader; our Target API reads the image back`, async () => {
       const image = new Random(`openocd flash ${profile}`).bytes(size);
       const file = join(work, `${profile}.bin`);
       writeFileSync(file, image);
       const { sim, server, port } = await serve(profile, 512);
+      if (at !== FLASH) sim.load(at, new Uint8Array(size)); // zeros: only an erase makes them take the image
       try {
         const commands = ['debug_level 3', 'gdb_port disabled', 'tcl_port disabled', 'telnet_port disabled', 'init', 'reset halt',
-          `program ${file} 0x${FLASH.toString(16)} verify`, 'shutdown'];
+          `program ${file} 0x${at.toString(16)} verify`, 'shutdown'];
         const log = await runClient('openocd', ['-f', 'interface/cmsis-dap.cfg', '-c', 'cmsis_dap_backend usb_bulk',
           '-c', 'transport select swd', '-c', 'adapter speed 4000', '-f', config, ...commands.flatMap((c) => ['-c', c])],
         libs, port);
@@ -131,7 +134,7 @@ describe('peers\' flash loaders run on the simulated parts', function () {
       } finally {
         await server.close();
       }
-      assert.ok((await readBack(sim, size)).equals(Buffer.from(image)), 'the flash holds the image OpenOCD programmed');
+      assert.ok((await readBack(sim, size, at)).equals(Buffer.from(image)), 'the flash holds the image OpenOCD programmed');
     });
   }
 
@@ -202,18 +205,21 @@ describe('peers\' flash loaders run on the simulated parts', function () {
   // sector at 0x20001000, and a 64 or 128 KiB sector there reaches past the F407's 128 KiB of SRAM
   // into the F439's SRAM3, which a real F407 lacks as the simulated one does (pyOCD then reports
   // a transfer fault at 0x20020000). Its algorithm feeds the watchdog first.
-  const pyocdRuns: { profile: SimProfileName; target: string; core: string; size: number; what: string }[] = [
+  const pyocdRuns: { profile: SimProfileName; target: string; core: string; size: number; what: string; at?: number }[] = [
     { profile: 'stm32f407', target: 'stm32f439xi', core: 'Cortex-M4', size: 64 << 10, what: 'the F4 it knows; it feeds the watchdog' },
     { profile: 'stm32f103', target: 'stm32f103rc', core: 'Cortex-M3', size: 128 << 10, what: 'its F1' },
+    // The dual-bank F429 (the F439's die without the crypto): bank 2's first sectors.
+    { profile: 'stm32f429', target: 'stm32f439xi', core: 'Cortex-M4', size: 64 << 10, what: 'its F439, over bank 2', at: 0x08100000 },
   ];
-  for (const { profile, target, core, size, what } of pyocdRuns) {
-    it(`pyOCD 0.13 (${target}, ${what}) programs ${size >> 10} KiB into the simulated ${profile} with its flash algorithm; our Target API reads it back`, async () => {
+  for (const { profile, target, core, size, what, at = FLASH } of pyocdRuns) {
+    it(`pyOCD 0.13 (${target}, ${what}) programs ${size >> 10} KiB at 0x${at.toString(16)} into the simulated ${profile} with its flash algorithm; our Target API reads it back`, async () => {
       const image = new Random(`pyocd flash ${profile}`).bytes(size);
       const file = join(work, `pyocd-${profile}.bin`);
       writeFileSync(file, image);
       const { sim, server, port } = await serve(profile, 64);
+      if (at !== FLASH) sim.load(at, new Uint8Array(size)); // zeros: only an erase makes them take the image
       try {
-        const log = await runClient('pyocd-flashtool', ['-t', target, '-a', `0x${FLASH.toString(16)}`, file, 'bin'], libs, port);
+        const log = await runClient('pyocd-flashtool', ['-t', target, '-a', `0x${at.toString(16)}`, file, 'bin'], libs, port);
         assert.match(log, new RegExp(`CPU core is ${core}`), log);
         assert.match(log, new RegExp(`Programmed ${size} bytes \\(\\d+ pages\\)`), log);
         assert.doesNotMatch(log, /Traceback|Error/, log);
@@ -221,7 +227,7 @@ describe('peers\' flash loaders run on the simulated parts', function () {
         await server.close();
       }
       assert.equal(sim.state().watchdogResets, 0, 'the watchdog never reset the chip');
-      assert.ok((await readBack(sim, size)).equals(Buffer.from(image)), 'the flash holds the image pyOCD programmed');
+      assert.ok((await readBack(sim, size, at)).equals(Buffer.from(image)), 'the flash holds the image pyOCD programmed');
     });
   }
 });

@@ -1,5 +1,5 @@
 /* The core's flash layer (native/core/flash/flash.c) on the simulated STM32F103, F407, H743,
- * F723, G071, L476, F072, F303 and F411 (the H750, whose one sector holds the fixture, has tests of its own below),
+ * F723, G071, L476, F072, F303, F411 and F429 (the H750, whose one sector holds the fixture, has tests of its own below),
  * through a probe session as the GDB server and the addon use it: erasing the blocks a range
  * touches, programming directly through the MEM-AP and through the on-target loader, erasing
  * and programming in one go (flash_write), alignment and partial program units (padded with
@@ -34,6 +34,7 @@ static const part parts[] = {
     {"stm32f072", false, 0x08004000u, 0x800u, 2, 0x40022004u},  /* the F1's controller, 2 KiB pages */
     {"stm32f303", true, 0x08004000u, 0x800u, 2, 0x40022004u},
     {"stm32f411", false, 0x08004000u, 0x4000u, 4, 0x40023C04u}, /* the F407's controller, 512 KiB */
+    {"stm32f429", true, 0x08004000u, 0x4000u, 4, 0x40023C04u},  /* two banks of 1 MiB */
 };
 
 static probe_session probe;
@@ -445,6 +446,36 @@ static void test_h7_banks(void)
     close_fixture();
 }
 
+/* The 2 MiB F429 (RM0090 3.5): a write across the banks erases sector 11 (bank 1's last, 128
+ * KiB) and sector 12 (bank 2's first, 16 KiB: SNB 16), directly and through the loader, and
+ * nothing else; sector 23 is SNB 27; the mass erase takes both banks (MER and MER1). */
+static void test_f4_dual_bank(void)
+{
+    const part *pt = &parts[9];
+    CHECK(open_part(pt));
+    flash_ram ram;
+    CHECK(flash_default_ram(&probe, &ram));
+    for (unsigned pass = 0; pass < 2; pass++) {
+        fill(0x080C0000u, 0x60000, 0x5A); /* sectors 10 and 11, and bank 2's first 128 KiB */
+        fill_random(data, 0x8000, 51 + pass);
+        CHECK_EQ(flash_write(&probe, 0x080FC000u, data, 0x8000, pass ? &ram : NULL, true, NULL, NULL), BMP_OK);
+        CHECK_EQ(loader_in_ram(ram.base), pass == 1);
+        CHECK(memcmp(flash_at(0x080FC000u, 0x8000), data, 0x8000) == 0);
+        CHECK(all(0x080C0000u, 0x20000, 0x5A));          /* sector 10 kept */
+        CHECK(all(0x080E0000u, 0x1C000, 0xFF));          /* sector 11 erased */
+        CHECK(all(0x08104000u, 0x1C000, 0x5A));          /* sectors 13 on kept */
+    }
+    fill(0x081E0000u, 0x20000, 0x11);
+    CHECK_EQ(flash_erase(&probe, 0x081F0000u, 4), BMP_OK); /* sector 23: SNB 27 */
+    CHECK(all(0x081E0000u, 0x20000, 0xFF));
+    fill(0x08004000u, 0x4000, 0x22);
+    fill(0x081E0000u, 0x20000, 0x33);
+    CHECK_EQ(flash_mass_erase(&probe), BMP_OK);
+    CHECK(all(0x08004000u, 0x4000, 0xFF));
+    CHECK(all(0x081E0000u, 0x20000, 0xFF));
+    close_fixture();
+}
+
 /* G0 and L4 (RM0444, RM0351): programming a double word that is not erased is PROGERR (not
  * erased), directly and through the loader; an operation that fails is OPERR (a sequence
  * error); the flag of an earlier error is cleared, so the next operation works. */
@@ -851,6 +882,7 @@ int main(void)
     RUN(test_protected);
     RUN(test_controller_errors);
     RUN(test_h7_banks);
+    RUN(test_f4_dual_bank);
     RUN(test_g0l4_errors);
     RUN(test_l4_banks);
     RUN(test_mass_erase);

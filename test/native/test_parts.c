@@ -179,6 +179,7 @@ static void test_f4_lines(void)
     } cases[] = {
         {0x411, 1024, 128, 0}, {0x413, 1024, 128, 64}, {0x423, 256, 64, 0}, {0x433, 512, 96, 0}, {0x431, 512, 128, 0},
         {0x421, 512, 128, 0},  {0x458, 128, 32, 0},    {0x441, 1024, 256, 0}, {0x463, 1536, 320, 0},
+        {0x419, 2048, 192, 64}, {0x434, 2048, 320, 64},
     };
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         part_info info;
@@ -202,6 +203,25 @@ static void test_f4_lines(void)
     part_info info;
     CHECK(part_identify(0x431, 256, &info)); /* an F411xC: the size register says 256 KiB */
     CHECK_EQ(info.memories[2].start + info.memories[2].length, 0x08040000u);
+    /* the 2 MiB F42x: two banks, bank 2's sectors (12-23) are SNB 16-27; MER and MER1 */
+    probe_session p = {0};
+    CHECK(part_identify(0x419, 2048, &p.part));
+    p.part_known = true;
+    const family_flash *f = p.part.family->flash;
+    uint32_t start = 0, end = 0;
+    f->bank(&p, f, 0x080FFFFCu, &start, &end);
+    CHECK(start == 0x08000000u && end == 0x08100000u);
+    f->bank(&p, f, 0x08100000u, &start, &end);
+    CHECK(start == 0x08100000u && end == 0x08200000u);
+    CHECK(p.part.memories[3].start == 0x08100000u && p.part.memories[3].block_size == 0x4000u);
+    flash_loader_erase e = f->loader_erase(f, 0x08100000u, 0x08110000u, 4); /* sector 16, the 64 KiB one */
+    CHECK_EQ(e.writes[1][1], (1u << 1) | (20u << 3) | (2u << 8) | (1u << 16));
+    e = f->loader_erase(f, 0x08000000u, 0x08010000u, 4);
+    CHECK_EQ(e.writes[1][1], (1u << 1) | (4u << 3) | (2u << 8) | (1u << 16));
+    /* the 1 MiB F42x (DB1M clear) and the single-bank lines: one bank */
+    CHECK(part_identify(0x419, 1024, &p.part));
+    f->bank(&p, f, 0x080FFFFCu, &start, &end);
+    CHECK(start == 0x08000000u && end == 0x08100000u);
 }
 
 static void test_memory_map_xml(void)
