@@ -5,7 +5,7 @@
 import { fromNative } from './errors.js';
 import { native, type NativeProfile, type NativeSim, type NativeSimState } from './native.js';
 
-export type SimProfileName = 'stm32f103' | 'stm32f407' | 'stm32h743' | 'stm32f723' | 'stm32h750' | 'stm32g071' | 'stm32l476' | 'nrf52840' | 'rp2040' | 'stm32f072' | 'stm32f303' | 'stm32f411' | 'stm32f429';
+export type SimProfileName = 'stm32f103' | 'stm32f407' | 'stm32h743' | 'stm32f723' | 'stm32h750' | 'stm32g071' | 'stm32l476' | 'nrf52840' | 'rp2040' | 'stm32f072' | 'stm32f303' | 'stm32f411' | 'stm32f429' | 'stm32g431';
 export type SimResetKind = 'power-on' | 'system' | 'core';
 export type SimFaultKind =
   | 'wait' // the next `count` AP accesses answer WAIT

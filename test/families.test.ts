@@ -27,6 +27,7 @@ const families: { profile: SimProfileName; part: RegExp }[] = [
   { profile: 'stm32f303', part: /STM32F302\/F303xB\/C/ },
   { profile: 'stm32f411', part: /STM32F411xC\/E/ },
   { profile: 'stm32f429', part: /STM32F42x\/43x/ },
+  { profile: 'stm32g431', part: /STM32G431\/441/ },
 ];
 
 describe('Target families', function () {

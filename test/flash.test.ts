@@ -27,6 +27,7 @@ const profiles: { name: SimProfileName; keyr?: number; flash?: number; bin?: num
   { name: 'stm32f303', keyr: 0x40022004 },
   { name: 'stm32f411', keyr: 0x40023c04 },
   { name: 'stm32f429', keyr: 0x40023c04 },
+  { name: 'stm32g431', keyr: 0x40022008 },
   { name: 'nrf52840', flash: 0 }, // the NVMC has no key
   { name: 'rp2040', flash: 0x10000000, bin: 0x10000100 }, // QSPI flash through the boot ROM: no key; boot2's 256 bytes first
 ];

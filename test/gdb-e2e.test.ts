@@ -27,6 +27,7 @@ const profiles: {
   { name: 'stm32f303', fpu: true, part: /STM32F302\/F303xB\/C/, flashCr: 0x40022010, locked: 0x80 },
   { name: 'stm32f411', fpu: true, part: /STM32F411xC\/E/, flashCr: 0x40023c10, locked: 0x80000000 },
   { name: 'stm32f429', fpu: true, part: /STM32F42x\/43x/, flashCr: 0x40023c10, locked: 0x80000000 },
+  { name: 'stm32g431', fpu: true, part: /STM32G431\/441/, flashCr: 0x40022014, locked: 0x80000000 },
   { name: 'nrf52840', fpu: true, part: /nRF52840/, flashCr: 0x4001e504, locked: 0x3, lockedValue: 0, flash: 0 }, // NVMC CONFIG: read only
   // No flash controller: SYSINFO CHIP_ID (PART 0x0002, MANUFACTURER 0x927) stands for a peripheral register.
   { name: 'rp2040', fpu: false, part: /RP2040/, flashCr: 0x40000000, locked: 0x0fffffff, lockedValue: 0x2927, flash: 0x10000000 },

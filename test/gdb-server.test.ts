@@ -356,6 +356,6 @@ describe('bmp-gdbserver CLI', function () {
     assert.match(port.out, /--port must be/);
     const list = await runCli(['--list', '--json']);
     assert.equal(list.code, 0);
-    assert.deepEqual(JSON.parse(list.out).simulated.map((s: { profile: string }) => s.profile), ['stm32f103', 'stm32f407', 'stm32h743', 'stm32f723', 'stm32h750', 'stm32g071', 'stm32l476', 'nrf52840', 'rp2040', 'stm32f072', 'stm32f303', 'stm32f411', 'stm32f429']);
+    assert.deepEqual(JSON.parse(list.out).simulated.map((s: { profile: string }) => s.profile), ['stm32f103', 'stm32f407', 'stm32h743', 'stm32f723', 'stm32h750', 'stm32g071', 'stm32l476', 'nrf52840', 'rp2040', 'stm32f072', 'stm32f303', 'stm32f411', 'stm32f429', 'stm32g431']);
   });
 });

@@ -19,6 +19,7 @@ const profiles: { name: SimProfileName; dpidr: number; cpuid: number; dpv2: bool
   { name: 'stm32f303', dpidr: 0x2ba01477, cpuid: 0x410fc241, dpv2: false, sram: 0x20000000 },
   { name: 'stm32f411', dpidr: 0x2ba01477, cpuid: 0x410fc241, dpv2: false, sram: 0x20000000 },
   { name: 'stm32f429', dpidr: 0x2ba01477, cpuid: 0x410fc241, dpv2: false, sram: 0x20000000 },
+  { name: 'stm32g431', dpidr: 0x2ba01477, cpuid: 0x410fc241, dpv2: false, sram: 0x20000000 },
 ];
 
 describe('Sim (the simulated target from TypeScript)', () => {

@@ -57,11 +57,14 @@ typedef struct variant {
     uint32_t pnb_mask; /* CR.PNB, from bit 3 */
     uint32_t cr_mask;  /* CR's writable bits */
     uint32_t optr;     /* OPTR as it leaves the factory (RDP 0xAA) */
-    bool dual_bank;
 } variant;
 
-static const variant g0 = {85000000ull, 22000000000ull, 22100000000ull, 0x7Fu, 0x0F0703FFu, 0xDFFFE1AAu, false};
-static const variant l4 = {81690000ull, 22020000000ull, 22130000000ull, 0xFFu, 0x0F078FFFu, 0xFFEFF8AAu, true};
+static const variant g0 = {85000000ull, 22000000000ull, 22100000000ull, 0x7Fu, 0x0F0703FFu, 0xDFFFE1AAu};
+static const variant l4 = {81690000ull, 22020000000ull, 22130000000ull, 0xFFu, 0x0F078FFFu, 0xFFEFF8AAu};
+
+/* Two banks (L476): a profile with two flash banks; one (G071, and the G431, which has the L4's
+ * controller and times as far as this model goes). */
+static bool dual_bank(const sim_target *t) { return t->profile->flash_banks == 2; }
 
 static const variant *variant_of(const sim_target *t)
 {
@@ -72,7 +75,7 @@ static sim_flash_bank *bank(sim_target *t) { return &t->flash.banks[0]; }
 
 static uint32_t bank_size(const sim_target *t)
 {
-    return variant_of(t)->dual_bank ? t->flash.size / 2 : t->flash.size;
+    return dual_bank(t) ? t->flash.size / 2 : t->flash.size;
 }
 
 static void settle(sim_target *t)
@@ -119,12 +122,12 @@ static void start_erase(sim_target *t, uint32_t cr)
     if (mass) {
         uint32_t half = bank_size(t);
         if (cr & CR_MER1) memset(t->flash.mem, 0xFF, half);
-        if ((cr & CR_MER2) && v->dual_bank) memset(t->flash.mem + half, 0xFF, half);
+        if ((cr & CR_MER2) && dual_bank(t)) memset(t->flash.mem + half, 0xFF, half);
         sim_flash_start(t, b, v->mass_erase_ps);
         return;
     }
     uint32_t page = (cr >> 3) & v->pnb_mask;
-    uint32_t offset = page * PAGE + ((v->dual_bank && (cr & CR_BKER)) ? bank_size(t) : 0);
+    uint32_t offset = page * PAGE + ((dual_bank(t) && (cr & CR_BKER)) ? bank_size(t) : 0);
     if (page * PAGE >= bank_size(t)) { /* no such page */
         b->sr |= SR_PGSERR;
         return;

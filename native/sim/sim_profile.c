@@ -24,10 +24,12 @@
     .core_hz = 64000000 /* HSI */, .flash_family = SIM_FLASH_H7, .flash_base = 0x08000000,          \
     .flash_alias_at_zero = false, .flash_size_reg = 0x1FF1E880, .uid_base = 0x1FF1E800
 
-/* An ST Cortex-M4F's debug identity (F407, L476, F303): its SW-DP (DPv1) and one AHB-AP. */
+/* An ST Cortex-M4F's debug identity (F407, L476, F303, F411, F429, G431): its SW-DP (DPv1), one
+ * AHB-AP, the CPUID, the DBGMCU and ROM table addresses, the FPB and DWT. */
 #define ST_CORTEX_M4_DEBUG                                                                        \
     .core = SIM_CORE_M4, .has_fpu = true, .dpidr = 0x2BA01477, .dp_version = 1, .ap_count = 1,     \
-    .aps = {{.idr = 0x24770011, .base = 0xE00FF003}}
+    .aps = {{.idr = 0x24770011, .base = 0xE00FF003}}, .cpuid = 0x410FC241 /* Cortex-M4 r0p1 */,      \
+    .dbgmcu_base = 0xE0042000, .rom_table_base = 0xE00FF000, CORTEX_M3_M4_FPB_DWT
 
 /* The Cortex-M3/M4 FPB (revision 1: six code and two literal comparators) and four DWT comparators. */
 #define CORTEX_M3_M4_FPB_DWT                                                                      \
@@ -81,12 +83,8 @@ static const sim_profile profiles[] = {
         .name = "stm32f407",
         .part = "STM32F407",
         ST_CORTEX_M4_DEBUG,
-        .cpuid = 0x410FC241,
-        .dbgmcu_base = 0xE0042000,
         .dbgmcu_idcode = 0x10076413,
-        .rom_table_base = 0xE00FF000,
         .rom_part_number = 0x413,
-        CORTEX_M3_M4_FPB_DWT,
         .core_hz = 16000000, /* HSI */
         .flash_family = SIM_FLASH_F4,
         .flash_base = 0x08000000,
@@ -205,12 +203,8 @@ static const sim_profile profiles[] = {
         .name = "stm32l476",
         .part = "STM32L476",
         ST_CORTEX_M4_DEBUG,
-        .cpuid = 0x410FC241, /* Cortex-M4 r0p1 */
-        .dbgmcu_base = 0xE0042000,
         .dbgmcu_idcode = 0x10076415, /* DEV_ID 0x415 */
-        .rom_table_base = 0xE00FF000,
         .rom_part_number = 0x415,
-        CORTEX_M3_M4_FPB_DWT,
         .core_hz = 4000000, /* MSI 4 MHz after reset */
         .flash_family = SIM_FLASH_L4,
         .flash_base = 0x08000000,
@@ -333,12 +327,8 @@ static const sim_profile profiles[] = {
         .name = "stm32f303",
         .part = "STM32F303xC",
         ST_CORTEX_M4_DEBUG,
-        .cpuid = 0x410FC241, /* Cortex-M4 r0p1 */
-        .dbgmcu_base = 0xE0042000,
         .dbgmcu_idcode = 0x10036422, /* DEV_ID 0x422; REV_ID 0x1003 chosen */
-        .rom_table_base = 0xE00FF000,
         .rom_part_number = 0x422,
-        CORTEX_M3_M4_FPB_DWT,
         .core_hz = 8000000, /* HSI */
         .flash_family = SIM_FLASH_F0,
         .flash_base = 0x08000000,
@@ -361,12 +351,8 @@ static const sim_profile profiles[] = {
         .name = "stm32f411",
         .part = "STM32F411CE",
         ST_CORTEX_M4_DEBUG,
-        .cpuid = 0x410FC241, /* Cortex-M4 r0p1 */
-        .dbgmcu_base = 0xE0042000,
         .dbgmcu_idcode = 0x10006431, /* DEV_ID 0x431; REV_ID 0x1000 (rev A) */
-        .rom_table_base = 0xE00FF000,
         .rom_part_number = 0x431,
-        CORTEX_M3_M4_FPB_DWT,
         .core_hz = 16000000, /* HSI */
         .flash_family = SIM_FLASH_F4,
         .flash_base = 0x08000000,
@@ -389,12 +375,8 @@ static const sim_profile profiles[] = {
         .name = "stm32f429",
         .part = "STM32F429ZI",
         ST_CORTEX_M4_DEBUG,
-        .cpuid = 0x410FC241, /* Cortex-M4 r0p1 */
-        .dbgmcu_base = 0xE0042000,
         .dbgmcu_idcode = 0x20036419, /* DEV_ID 0x419; REV_ID 0x2003 chosen */
-        .rom_table_base = 0xE00FF000,
         .rom_part_number = 0x419,
-        CORTEX_M3_M4_FPB_DWT,
         .core_hz = 16000000, /* HSI */
         .flash_family = SIM_FLASH_F4,
         .flash_base = 0x08000000,
@@ -411,6 +393,34 @@ static const sim_profile profiles[] = {
             {"system memory", 0x1FFF0000, KIB(30), SIM_REGION_ROM, 0xFF},
             {"option bytes", 0x1FFFC000, 16, SIM_REGION_ROM, 0xFF},
             {"option bytes, bank 2", 0x1FFEC000, 16, SIM_REGION_ROM, 0xFF},
+        },
+    },
+    {
+        /* RM0440 and the STM32G431xB datasheet (DS12589): the Nucleo-G431RB's MCU; the L4's flash
+         * controller (sim_flash_g0.c) with one bank of 64 pages of 2 KiB; docs/TARGETS.md. */
+        .name = "stm32g431",
+        .part = "STM32G431RB",
+        ST_CORTEX_M4_DEBUG,
+        .dbgmcu_idcode = 0x20006468, /* DEV_ID 0x468; REV_ID 0x2000 chosen */
+        .rom_part_number = 0x468,
+        .core_hz = 16000000, /* HSI16 */
+        .flash_family = SIM_FLASH_L4,
+        .flash_base = 0x08000000,
+        .flash_size = KIB(128),
+        .flash_banks = 1,
+        .flash_alias_at_zero = true,
+        .flash_size_reg = 0x1FFF75E0,
+        .uid_base = 0x1FFF7590,
+        .iwdg_base = 0x40003000, .iwdg_lsi_hz = 32000, .iwdg_freeze_offset = 8, .iwdg_freeze_bit = 12, .iwdg_has_window = true,
+        .memory_count = 5,
+        .memories = {
+            /* CCM SRAM at 0x10000000, which silicon also maps after SRAM2 (0x20005800): the model
+             * keeps the two apart (its choice) */
+            {"CCM SRAM", 0x10000000, KIB(10), SIM_REGION_RAM, 0},
+            {"SRAM", 0x20000000, KIB(32), SIM_REGION_RAM, 0},
+            {"system memory", 0x1FFF0000, 0x7000, SIM_REGION_ROM, 0xFF},
+            {"OTP", 0x1FFF7000, 0x400, SIM_REGION_ROM, 0xFF},
+            {"option bytes", 0x1FFF7800, 0x10, SIM_REGION_ROM, 0xFF},
         },
     },
 };

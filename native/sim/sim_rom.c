@@ -71,7 +71,7 @@ static const rom_table ppb_m3 = {0xE00FF000, 0x410, JEP_ST, 4, {0xE000E000, 0xE0
 /* The ST Cortex-M4 parts' tables: ST's designer code, the part's DEV_ID, SCS, DWT, FPB, ITM. */
 #define ST_M4_TABLE(part) {0xE00FF000, part, JEP_ST, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}}
 static const rom_table ppb_st_m4[] = {ST_M4_TABLE(0x413), ST_M4_TABLE(0x415), ST_M4_TABLE(0x422), ST_M4_TABLE(0x431),
-                                      ST_M4_TABLE(0x419)};
+                                      ST_M4_TABLE(0x419), ST_M4_TABLE(0x468)};
 static const rom_table ppb_nrf52 = {0xE00FF000, 0x008, JEP_NORDIC, 4, {0xE000E000, 0xE0001000, 0xE0002000, 0xE0000000}};
 /* G0: AP BASE -> ST table at 0xF0000000 (part 0x460) -> the Cortex-M0+ ROM table at 0xE00FF000
  * (Arm part 0x4C0) -> SCS, DWT, BPU (the M0+ has no ITM). */

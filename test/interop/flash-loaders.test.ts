@@ -44,6 +44,8 @@ const parts: { profile: SimProfileName; config: string; part: RegExp; size: numb
   { profile: 'stm32f411', config: 'target/stm32f4x.cfg', part: /flash size = 512 ?KiB/, size: 256 << 10 },
   // The dual-bank F429: 256 KiB across the banks (bank 1's last sector, bank 2's first five).
   { profile: 'stm32f429', config: 'target/stm32f4x.cfg', part: /flash size = 2048 ?KiB/, size: 256 << 10, at: 0x080e0000 },
+  // The G431 through OpenOCD's stm32l4x driver (its G4 table), single bank.
+  { profile: 'stm32g431', config: 'target/stm32g4x.cfg', part: /flash size = 128 ?KiB/, size: 64 << 10, at: 0x08008000 },
 ];
 
 /** The simulated part behind a CMSIS-DAP server on TCP, as `bmp-dap serve --sim <profile>

@@ -1,5 +1,5 @@
 /* The core's flash layer (native/core/flash/flash.c) on the simulated STM32F103, F407, H743,
- * F723, G071, L476, F072, F303, F411 and F429 (the H750, whose one sector holds the fixture, has tests of its own below),
+ * F723, G071, L476, F072, F303, F411, F429 and G431 (the H750, whose one sector holds the fixture, has tests of its own below),
  * through a probe session as the GDB server and the addon use it: erasing the blocks a range
  * touches, programming directly through the MEM-AP and through the on-target loader, erasing
  * and programming in one go (flash_write), alignment and partial program units (padded with
@@ -35,6 +35,7 @@ static const part parts[] = {
     {"stm32f303", true, 0x08004000u, 0x800u, 2, 0x40022004u},
     {"stm32f411", false, 0x08004000u, 0x4000u, 4, 0x40023C04u}, /* the F407's controller, 512 KiB */
     {"stm32f429", true, 0x08004000u, 0x4000u, 4, 0x40023C04u},  /* two banks of 1 MiB */
+    {"stm32g431", false, 0x08004000u, 0x800u, 8, 0x40022008u},  /* the L4's controller, one bank */
 };
 
 static probe_session probe;

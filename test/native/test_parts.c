@@ -224,6 +224,51 @@ static void test_f4_lines(void)
     CHECK(start == 0x08000000u && end == 0x08100000u);
 }
 
+/* The L4 (RM0351, RM0394), G4 (RM0440) and G0 (RM0444, RM0454) lines by DEV_ID: their family,
+ * the flash-size register at 0x1FFF75E0, flash, SRAM at 0x20000000 and SRAM2 (G4: CCM SRAM) at
+ * 0x10000000; one bank or two (bank 2 from half the flash: page numbers again from 0 with BKER,
+ * MER2). */
+static void test_l4_g4_g0_lines(void)
+{
+    static const struct {
+        uint16_t dev_id;
+        const char *family;
+        uint32_t kib, sram_kib, sram2_kib;
+        bool dual;
+    } cases[] = {
+        {0x415, "STM32L4", 1024, 96, 32, true},   {0x461, "STM32L4", 1024, 320, 64, true},
+        {0x435, "STM32L4", 256, 64, 16, false},   {0x462, "STM32L4", 512, 160, 32, false},
+        {0x464, "STM32L4", 128, 40, 8, false},    {0x468, "STM32G4", 128, 32, 10, false},
+        {0x469, "STM32G4", 512, 128, 32, true},   {0x479, "STM32G4", 512, 112, 16, false},
+        {0x460, "STM32G0", 128, 36, 0, false},    {0x466, "STM32G0", 64, 8, 0, false},
+        {0x456, "STM32G0", 64, 18, 0, false},
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        probe_session p = {0};
+        CHECK(part_identify(cases[i].dev_id, 0, &p.part));
+        p.part_known = true;
+        CHECK(strcmp(p.part.family->name, cases[i].family) == 0);
+        CHECK_EQ(part_flash_size_register(cases[i].dev_id), 0x1FFF75E0u);
+        uint32_t sram = 0, sram2 = 0;
+        for (unsigned m = 0; m < p.part.memory_count; m++) {
+            const part_memory *r = &p.part.memories[m];
+            if (r->kind == PART_MEMORY_RAM && r->start == 0x20000000u) sram = r->length;
+            if (r->kind == PART_MEMORY_RAM && r->start == 0x10000000u) sram2 = r->length;
+        }
+        CHECK(p.part.memories[0].start == 0x08000000u && p.part.memories[0].length == cases[i].kib * 1024);
+        CHECK_EQ(p.part.memories[0].block_size, 2048u);
+        CHECK_EQ(sram, cases[i].sram_kib * 1024);
+        CHECK_EQ(sram2, cases[i].sram2_kib * 1024);
+        const family_flash *f = p.part.family->flash;
+        uint32_t half = 0x08000000u + cases[i].kib * 512, start = 0, end = 0;
+        if (f->bank) f->bank(&p, f, half, &start, &end);
+        else start = 0x08000000u, end = 0x08000000u + cases[i].kib * 1024;
+        CHECK_EQ(start, cases[i].dual ? half : 0x08000000u);
+        flash_loader_erase e = f->loader_erase(f, start, half, (half - start) / 2048); /* the page at half */
+        CHECK_EQ(e.writes[1][1] & ((1u << 11) | (0xFFu << 3)), cases[i].dual ? (1u << 11) : ((half - 0x08000000u) / 2048) << 3);
+    }
+}
+
 static void test_memory_map_xml(void)
 {
     part_info info;
@@ -256,6 +301,7 @@ int main(void)
     RUN(test_f1_densities);
     RUN(test_f0_f3_lines);
     RUN(test_f4_lines);
+    RUN(test_l4_g4_g0_lines);
     RUN(test_memory_map_xml);
     RUN(test_target_xml);
     return CHECK_SUMMARY();

@@ -1,8 +1,8 @@
 /* The list of families: the one place that names them all. */
 #include "families/family.h"
 
-extern const target_family stm32f0_family, stm32f1_family, stm32f3_family, stm32f4_family, stm32h7_family, stm32g0_family, stm32l4_family,
-    nrf52_family, rp2040_family;
+extern const target_family stm32f0_family, stm32f1_family, stm32f3_family, stm32f4_family, stm32h7_family, stm32g0_family,
+    stm32l4_family, stm32g4_family, nrf52_family, rp2040_family;
 
 const target_family *const target_families[] = {
     &stm32f1_family, /* the F1 and the F3 read the DBGMCU at 0xE0042000: each takes its own lines */
@@ -11,7 +11,8 @@ const target_family *const target_families[] = {
     &stm32h7_family,
     &stm32g0_family, /* the F0 and the G0 read the DBGMCU at 0x40015800 */
     &stm32f0_family,
-    &stm32l4_family,
+    &stm32l4_family, /* the L4 and the G4 read the DBGMCU at 0xE0042000 too */
+    &stm32g4_family,
     &nrf52_family,
     &rp2040_family,
     0,

@@ -1,6 +1,7 @@
-/* STM32G0 (RM0444): the G071/G081 (DEV_ID 0x460), a Cortex-M0+ with up to 128 KiB of flash in
- * 2 KiB pages, programmed by 64-bit double word (stm32g0l4.h). DBGMCU sits on the APB at
- * 0x40015800. */
+/* STM32G0 (RM0444, RM0454): the single-bank lines, G030/G031/G041 (DEV_ID 0x466), G050/G051/
+ * G061 (0x456) and G070/G071/G081 (0x460), Cortex-M0+ parts with up to 128 KiB of flash in 2 KiB
+ * pages, programmed by 64-bit double word (stm32g0l4.h). DBGMCU sits on the APB at 0x40015800.
+ * Not yet: the dual-bank G0B0/G0B1/G0C1 (0x467). */
 #include "families/stm32g0l4.h"
 
 bmp_status g0l4_decode(uint32_t sr)
@@ -14,9 +15,29 @@ bmp_status g0l4_decode(uint32_t sr)
 
 static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info);
 
+/* The lines: the flash when the size register is unreadable (the largest of the line), the SRAM. */
+typedef struct line {
+    uint16_t dev_id;
+    const char *name;
+    uint16_t flash_kib, sram_kib;
+} line;
+
+static const line lines[] = {
+    {0x460, "STM32G07x/08x", 128, 36},
+    {0x466, "STM32G03x/04x", 64, 8},
+    {0x456, "STM32G05x/06x", 64, 18},
+};
+
+static const line *line_of(uint16_t dev_id)
+{
+    for (unsigned i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        if (lines[i].dev_id == dev_id) return &lines[i];
+    return 0;
+}
+
 static uint32_t flash_size_register(uint16_t dev_id)
 {
-    return dev_id == 0x460 ? 0x1FFF75E0u : 0; /* RM0444, device electronic signature */
+    return line_of(dev_id) ? 0x1FFF75E0u : 0; /* RM0444, RM0454: device electronic signature */
 }
 
 /* Page erase (RM0444): PER with PNB, then STRT. */
@@ -69,12 +90,13 @@ static bool identify(probe_session *p, uint8_t apsel, part_info *info)
 
 static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
 {
-    if (dev_id != 0x460) return false;
-    info->name = "STM32G07x/08x";
+    const line *l = line_of(dev_id);
+    if (!l) return false;
+    info->name = l->name;
     info->family = &stm32g0_family;
     info->dev_id = dev_id;
-    part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(flash_kib ? flash_kib : 128), STM32_KIB(2));
-    part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(36), 0);
+    part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(flash_kib ? flash_kib : l->flash_kib), STM32_KIB(2));
+    part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(l->sram_kib), 0);
     /* RM0444: system memory 0x1FFF0000, OTP 0x1FFF7000, engineering bytes with the unique
      * ID (0x1FFF7590) and the flash size (0x1FFF75E0), option bytes 0x1FFF7800 */
     part_add(info, PART_MEMORY_ROM, 0x1FFF0000u, 0x7880u, 0);

@@ -1,13 +1,46 @@
-/* STM32L4 (RM0351): the L476/L486 (DEV_ID 0x415), a Cortex-M4F with up to 1 MiB of flash in two
- * banks of 2 KiB pages (bank 2 from the middle of the flash, page numbers from 0 again, chosen by
- * CR.BKER), programmed by 64-bit double word (stm32g0l4.h). */
+/* STM32L4 (RM0351, RM0394) and STM32G4 (RM0440): Cortex-M4F parts with the G0's controller
+ * (stm32g0l4.h): 2 KiB pages, 64-bit double-word programming. The dual-bank lines (L47x/L48x,
+ * L49x/L4Ax, and the G47x/G48x in their default dual-bank mode) have bank 2 from the middle of
+ * the flash, its page numbers from 0 again, chosen by CR.BKER, erased whole by MER2. */
 #include "families/stm32g0l4.h"
+
+extern const target_family stm32l4_family, stm32g4_family;
 
 static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info);
 
+/* The lines: the flash when the size register is unreadable (the largest of the line), SRAM1
+ * at 0x20000000 and SRAM2 at 0x10000000 (on all but the L47x/L48x SRAM2 also follows SRAM1 at
+ * 0x20000000, and the map shows SRAM1 and SRAM2 there as one; the G4's CCM SRAM likewise). */
+typedef struct line {
+    uint16_t dev_id;
+    bool g4;
+    const char *name;
+    uint16_t flash_kib, sram_kib; /* sram: at 0x20000000, contiguous */
+    uint8_t sram2_kib;            /* at 0x10000000 */
+    bool dual;
+} line;
+
+static const line lines[] = {
+    {0x415, false, "STM32L47x/48x", 1024, 96, 32, true},
+    {0x461, false, "STM32L49x/4Ax", 1024, 320, 64, true},
+    {0x435, false, "STM32L43x/44x", 256, 64, 16, false},
+    {0x462, false, "STM32L45x/46x", 512, 160, 32, false},
+    {0x464, false, "STM32L41x/42x", 128, 40, 8, false},
+    {0x468, true, "STM32G431/441", 128, 32, 10, false},
+    {0x469, true, "STM32G47x/48x", 512, 128, 32, true},
+    {0x479, true, "STM32G491/4A1", 512, 112, 16, false},
+};
+
+static const line *line_of(uint16_t dev_id)
+{
+    for (unsigned i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        if (lines[i].dev_id == dev_id) return &lines[i];
+    return 0;
+}
+
 static uint32_t flash_size_register(uint16_t dev_id)
 {
-    return dev_id == 0x415 ? 0x1FFF75E0u : 0; /* RM0351, device electronic signature */
+    return line_of(dev_id) ? 0x1FFF75E0u : 0; /* RM0351, RM0394, RM0440: device electronic signature */
 }
 
 /* Bank 1 starts with the flash; bank 2 halfway through it, whatever the part's size (RM0351:
@@ -36,23 +69,26 @@ static flash_loader_erase bank_erase(uint32_t regs, uint32_t bank)
 
 static const stm32_flash controller = G0L4_CONTROLLER(erase, bank_erase);
 
+/* A dual-bank part's bank 2 starts halfway through its flash; a single-bank part is one bank. */
 static void bank(const probe_session *p, const family_flash *f, uint32_t addr, uint32_t *start, uint32_t *end)
 {
     (void)f;
+    const line *l = line_of(p->part.dev_id);
     uint32_t size = STM32_KIB(1024);
     for (unsigned i = 0; i < p->part.memory_count; i++)
         if (p->part.memories[i].kind == PART_MEMORY_FLASH && p->part.memories[i].start == BANK1)
             size = p->part.memories[i].length;
-    uint32_t bank2 = BANK1 + size / 2;
+    uint32_t bank2 = l && l->dual ? BANK1 + size / 2 : BANK1 + size;
     *start = addr >= bank2 ? bank2 : BANK1;
     *end = addr >= bank2 ? BANK1 + size : bank2;
 }
 
-/* MER1 and MER2 together: both banks in one operation. */
+/* MER1 (and MER2 on two banks): the whole flash in one operation. */
 static bmp_status mass_erase(probe_session *p, const family_flash *f)
 {
-    return stm32_mass_erase_regs(p, stm32_flash_of(f), stm32_flash_of(f)->base, G0L4_CR_MER1 | G0L4_CR_MER2,
-                                 G0L4_CR_STRT);
+    const line *l = line_of(p->part.dev_id);
+    uint32_t mer = G0L4_CR_MER1 | (l && l->dual ? G0L4_CR_MER2 : 0);
+    return stm32_mass_erase_regs(p, stm32_flash_of(f), stm32_flash_of(f)->base, mer, G0L4_CR_STRT);
 }
 
 static const family_flash flash = {
@@ -62,31 +98,60 @@ static const family_flash flash = {
     .loader_begin = stm32_loader_begin, .loader_erase = stm32_loader_erase, .loader_end = stm32_loader_end,
 };
 
-static bool identify(probe_session *p, uint8_t apsel, part_info *info);
+static bool l4_identify(probe_session *p, uint8_t apsel, part_info *info);
+static bool g4_identify(probe_session *p, uint8_t apsel, part_info *info);
 
 const target_family stm32l4_family = {
     .name = "STM32L4",
-    .identify = identify,
+    .identify = l4_identify,
     .part_by_dev_id = part_by_dev_id,
     .flash_size_register = flash_size_register,
     .flash = &flash,
 };
 
-static bool identify(probe_session *p, uint8_t apsel, part_info *info)
+const target_family stm32g4_family = {
+    .name = "STM32G4",
+    .identify = g4_identify,
+    .part_by_dev_id = part_by_dev_id,
+    .flash_size_register = flash_size_register,
+    .flash = &flash,
+};
+
+#define OPTR 0x40022020u
+#define OPTR_DBANK (1u << 22) /* G47x/G48x: two banks of 2 KiB pages (else one of 4 KiB pages) */
+
+static bool identify(probe_session *p, uint8_t apsel, part_info *info, const target_family *family)
 {
-    return stm32_identify(p, apsel, 0xE0042000u, &stm32l4_family, info);
+    uint32_t optr = 0;
+    if (!stm32_identify(p, apsel, 0xE0042000u, family, info) || info->family != family) return false;
+    /* A G47x/G48x set to one bank has 4 KiB pages, which this driver does not program: rather
+     * than erase the wrong pages, it leaves the part unknown. */
+    if (info->dev_id == 0x469 && (adiv5_mem_read32(&p->dp, apsel, OPTR, &optr) != BMP_OK || !(optr & OPTR_DBANK)))
+        return false;
+    return true;
+}
+
+static bool l4_identify(probe_session *p, uint8_t apsel, part_info *info)
+{
+    return identify(p, apsel, info, &stm32l4_family);
+}
+
+static bool g4_identify(probe_session *p, uint8_t apsel, part_info *info)
+{
+    return identify(p, apsel, info, &stm32g4_family);
 }
 
 static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
 {
-    if (dev_id != 0x415) return false;
-    info->name = "STM32L47x/48x";
-    info->family = &stm32l4_family;
+    const line *l = line_of(dev_id);
+    if (!l) return false;
+    info->name = l->name;
+    info->family = l->g4 ? &stm32g4_family : &stm32l4_family;
     info->dev_id = dev_id;
-    part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(flash_kib ? flash_kib : 1024), STM32_KIB(2));
-    part_add(info, PART_MEMORY_RAM, 0x10000000u, STM32_KIB(32), 0); /* SRAM2 */
-    part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(96), 0); /* SRAM1 */
-    /* RM0351: system memory 0x1FFF0000, OTP 0x1FFF7000, the unique ID (0x1FFF7590) and
+    part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(flash_kib ? flash_kib : l->flash_kib), STM32_KIB(2));
+    part_add(info, PART_MEMORY_RAM, 0x10000000u, STM32_KIB(l->sram2_kib), 0); /* SRAM2 (G4: CCM SRAM) */
+    part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(l->sram_kib), 0);
+    /* RM0351, RM0440: system memory 0x1FFF0000, OTP 0x1FFF7000, the unique ID (0x1FFF7590) and
      * flash size (0x1FFF75E0), option bytes 0x1FFF7800 */
     part_add(info, PART_MEMORY_ROM, 0x1FFF0000u, 0x7810u, 0);
     part_add_system_regions(info);
