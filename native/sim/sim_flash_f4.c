@@ -218,7 +218,7 @@ static sim_bus_status reg_write(sim_target *t, uint32_t offset, uint32_t value)
             return SIM_BUS_OK;
         }
         b->cr = value & (dual(t) ? 0x030083FFu : 0x0300037Fu); /* PG SER MER SNB PSIZE (MER1) EOPIE ERRIE */
-        if ((value & CR_STRT) && !sim_flash_busy(t, b)) start_erase(t, value);
+        if ((value & CR_STRT) && !sim_flash_busy(t, b)) start_erase(t, b->cr); /* reserved bits ignored */
         return SIM_BUS_OK;
     case OPTCR:
         if (f->opt_unlocked) {

@@ -14,6 +14,7 @@
 #include "flash/flash_image.h"
 #include "flash/flash_loader.h"
 #include "cortexm/probe_session.h"
+#include "families/family.h"
 
 typedef struct part {
     const char *profile;
@@ -477,6 +478,55 @@ static void test_f4_dual_bank(void)
     close_fixture();
 }
 
+/* Identification quirks of the F4s, on the simulated F429 and F407 with their identity changed:
+ * a 1 MiB F42x with OPTCR.DB1M set has two banks of 512 KiB, bank 2 (sectors 12-19, SNB 16-23)
+ * from 0x08080000; an F40x of revision A reads the F2's DEV_ID 0x411, and its Cortex-M4 tells it
+ * apart (an F2 has a Cortex-M3); a flash-size register reading 0xFFFF means the line's largest. */
+static void test_f4_identity_quirks(void)
+{
+    static sim_profile changed;
+    CHECK(open_fixture("stm32f429", false));
+    const sim_profile *pr = t.profile;
+    uint32_t id_base = (pr->uid_base < pr->flash_size_reg ? pr->uid_base : pr->flash_size_reg) & ~0xFu;
+    t.id_block[pr->flash_size_reg - id_base] = 0x00, t.id_block[pr->flash_size_reg - id_base + 1] = 0x04; /* 1024 KiB */
+    t.flash.optcr |= 1u << 30; /* DB1M */
+    probe_session_init(&probe, &swd.link);
+    CHECK_EQ(probe_attach(&probe, 0), BMP_OK);
+    CHECK(probe.part_known && probe.part.dev_id == 0x419);
+    uint32_t start = 0, span = 0, end = 0;
+    CHECK(flash_block_span(&probe, 0x08080000u, 4, &start, &span));
+    CHECK(start == 0x08080000u && span == 0x4000u); /* sector 12 */
+    CHECK(flash_block_span(&probe, 0x080FFFFCu, 4, &start, &span));
+    CHECK(start == 0x080E0000u && span == 0x20000u); /* sector 19 */
+    CHECK(!flash_block_span(&probe, 0x08100000u, 4, &start, &span));
+    const family_flash *f = probe.part.family->flash;
+    f->bank(&probe, f, 0x08080000u, &start, &end);
+    CHECK(start == 0x08080000u && end == 0x08100000u);
+    CHECK_EQ(f->loader_erase(f, 0x08080000u, 0x080E0000u, 7).writes[1][1], (1u << 1) | (23u << 3) | (2u << 8) | (1u << 16));
+    close_fixture();
+    /* without DB1M the same part is one bank: sector 8 at 0x08080000 */
+    CHECK(open_fixture("stm32f429", false));
+    t.id_block[pr->flash_size_reg - id_base] = 0x00, t.id_block[pr->flash_size_reg - id_base + 1] = 0x04;
+    probe_session_init(&probe, &swd.link);
+    CHECK_EQ(probe_attach(&probe, 0), BMP_OK);
+    CHECK(flash_block_span(&probe, 0x08080000u, 4, &start, &span));
+    CHECK(start == 0x08080000u && span == 0x20000u);
+    close_fixture();
+    /* revision A of the F407: DEV_ID 0x411 with a Cortex-M4; an unprogrammed size register */
+    CHECK(open_fixture("stm32f407", false));
+    changed = *t.profile;
+    changed.dbgmcu_idcode = 0x10000411u;
+    t.profile = &changed;
+    id_base = (changed.uid_base < changed.flash_size_reg ? changed.uid_base : changed.flash_size_reg) & ~0xFu;
+    t.id_block[changed.flash_size_reg - id_base] = 0xFF, t.id_block[changed.flash_size_reg - id_base + 1] = 0xFF;
+    probe_session_init(&probe, &swd.link);
+    CHECK_EQ(probe_attach(&probe, 0), BMP_OK);
+    CHECK(probe.part_known && probe.part.dev_id == 0x413 && strcmp(probe.part.name, "STM32F40x/41x") == 0);
+    CHECK(flash_block_span(&probe, 0x080FFFFCu, 4, &start, &span)); /* 1 MiB, not 64 MiB */
+    CHECK(!flash_block_span(&probe, 0x08100000u, 4, &start, &span));
+    close_fixture();
+}
+
 /* G0 and L4 (RM0444, RM0351): programming a double word that is not erased is PROGERR (not
  * erased), directly and through the loader; an operation that fails is OPERR (a sequence
  * error); the flag of an earlier error is cleared, so the next operation works. */
@@ -884,6 +934,7 @@ int main(void)
     RUN(test_controller_errors);
     RUN(test_h7_banks);
     RUN(test_f4_dual_bank);
+    RUN(test_f4_identity_quirks);
     RUN(test_g0l4_errors);
     RUN(test_l4_banks);
     RUN(test_mass_erase);

@@ -24,8 +24,8 @@ typedef struct part_memory {
     uint32_t block_size; /* flash: erase unit of this region */
 } part_memory;
 
-#define PART_MAX_MEMORIES 12
-#define PART_MEMORY_MAP_XML_MAX 2048u /* the longest memory map, its terminator included (parts.c checks) */
+#define PART_MAX_MEMORIES 16
+#define PART_MEMORY_MAP_XML_MAX 2560u /* the longest memory map, its terminator included (parts.c checks) */
 
 struct target_family;
 

@@ -182,6 +182,7 @@ bool stm32_identify(probe_session *p, uint8_t apsel, uint32_t idcode_address, co
     uint32_t size_reg = family->flash_size_register(dev_id), kib = 0;
     if (!size_reg) return false;
     if (adiv5_mem_read(&p->dp, apsel, size_reg, k, 2) == BMP_OK) kib = get_le16(k);
+    if (kib == 0xFFFFu) kib = 0; /* unprogrammed (early silicon): the line's largest */
     if (!family->part_by_dev_id(dev_id, kib, info)) return false;
     info->idcode = idcode;
     return true;

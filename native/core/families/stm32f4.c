@@ -1,6 +1,7 @@
-/* STM32F2 and the single-bank STM32F4 lines (F401, F405/407/415/417, F410, F411, F412, F413,
- * F446: `lines` below) and STM32F72x/73x (RM0431, DEV_ID 0x452): the same flash controller at the same address with the same CR and SR bits (the F7's SR bit 7
- * is ERSERR, a sequence error like the F4's PGSERR), sectors of 16, 64 and 128 KiB, word
+/* STM32F2 and the STM32F4 lines (F401, F405/407/415/417, F410, F411, F412, F413, F42x/F43x,
+ * F446, F469/F479: `lines` below) and STM32F72x/73x (RM0431, DEV_ID 0x452): the same flash
+ * controller at the same address with the same CR and SR bits (the F7's SR bit 7 is ERSERR, a
+ * sequence error like the F4's PGSERR), sectors of 16, 64 and 128 KiB, word
  * programming (PSIZE x32: assumes a 2.7-3.6 V supply, as boards almost always have; x64 would
  * need VPP), and read-out protection through OPTCR. */
 #include "families/stm32.h"
@@ -12,8 +13,8 @@ static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
 /* The lines with the F4's flash controller and sector layout (RM0033 for the F2, RM0090, RM0368,
  * RM0383, RM0386, RM0390, RM0401, RM0402, RM0430). The dual-bank F42x/F43x and F469/F479 (RM0090
  * 3.5, RM0386 3.5): bank 2 repeats bank 1's sectors from half the flash, as sectors 12-23, which
- * CR.SNB (five bits) numbers 16-27; MER1 (CR bit 15) erases bank 2 as MER bank 1. the flash when the size register is
- * unreadable (the largest of the line), the SRAM from 0x20000000 (all of its blocks, contiguous),
+ * CR.SNB (five bits) numbers 16-27; MER1 (CR bit 15) erases bank 2 as MER bank 1. Per line: the
+ * flash when the size register is unreadable (the largest of the line), the SRAM from 0x20000000 (all of its blocks, contiguous),
  * the core-coupled RAM at 0x10000000. The flash-size register is at 0x1FFF7A22 on all of them;
  * system memory from 0x1FFF0000, OTP, the unique ID at 0x1FFF7A10; option bytes at 0x1FFFC000. */
 typedef struct line {
@@ -155,7 +156,7 @@ const target_family stm32f4_family = {
 static void bank_sectors(part_info *info, uint32_t start, uint32_t size)
 {
     part_add(info, PART_MEMORY_FLASH, start, STM32_KIB(64), STM32_KIB(16));
-    part_add(info, PART_MEMORY_FLASH, start + STM32_KIB(64), STM32_KIB(64), STM32_KIB(64));
+    if (size > STM32_KIB(64)) part_add(info, PART_MEMORY_FLASH, start + STM32_KIB(64), STM32_KIB(64), STM32_KIB(64));
     if (size > STM32_KIB(128)) part_add(info, PART_MEMORY_FLASH, start + STM32_KIB(128), size - STM32_KIB(128), STM32_KIB(128));
 }
 
@@ -177,8 +178,18 @@ static void add_line(part_info *info, const line *l, uint32_t total, bool two_ba
 static bool identify(probe_session *p, uint8_t apsel, part_info *info)
 {
     if (!stm32_identify(p, apsel, 0xE0042000u, &stm32f4_family, info)) return false;
+    uint32_t cpuid = 0, optcr = 0, total = 0;
+    /* The F40x's revision A reads the F2's DEV_ID (0x411; ES0182): a Cortex-M4 is an F40x. */
+    if (info->dev_id == 0x411 && adiv5_mem_read32(&p->dp, apsel, 0xE000ED00u, &cpuid) == BMP_OK &&
+        ((cpuid >> 4) & 0xFFFu) == 0xC24u) {
+        uint32_t idcode = info->idcode, kib = 0;
+        for (unsigned i = 0; i < info->memory_count; i++)
+            if (info->memories[i].kind == PART_MEMORY_FLASH) kib += info->memories[i].length / 1024;
+        *info = (part_info){0};
+        part_by_dev_id(0x413, kib, info);
+        info->idcode = idcode;
+    }
     const line *l = line_of(info->dev_id);
-    uint32_t optcr = 0, total = 0;
     for (unsigned i = 0; i < info->memory_count; i++)
         if (info->memories[i].kind == PART_MEMORY_FLASH) total += info->memories[i].length;
     if (l && l->dual && total == STM32_KIB(1024) &&
