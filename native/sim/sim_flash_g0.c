@@ -5,7 +5,8 @@
  * set: CR.BKER picks the bank of a page erase, MER1 and MER2 erase a bank each. The G071 has one
  * bank of 64 pages. Option bytes are not modelled (read-out protection stays at level 0).
  *
- * Registers: KEYR 0x08, OPTKEYR 0x0C, SR 0x10, CR 0x14, OPTR 0x20 (reads the factory value). */
+ * Registers: KEYR 0x08, OPTKEYR 0x0C, SR 0x10, CR 0x14, OPTR 0x20 (reads the factory value,
+ * kept in flash.option_nv). */
 #include "sim_flash.h"
 
 #include <string.h>
@@ -94,7 +95,7 @@ static sim_bus_status reg_read(sim_target *t, uint32_t offset, uint32_t *value)
     switch (offset) {
     case SR: *value = b->sr | (sim_flash_busy(t, b) ? SR_BSY : 0); break;
     case CR: *value = b->cr | (b->unlocked ? 0 : CR_LOCK) | (t->flash.opt_unlocked ? 0 : CR_OPTLOCK); break;
-    case OPTR: *value = variant_of(t)->optr; break;
+    case OPTR: *value = t->flash.option_nv; break;
     default: *value = 0; break;
     }
     return SIM_BUS_OK;
@@ -220,4 +221,10 @@ static void reset(sim_target *t)
     bank(t)->wb_bytes = 0;
 }
 
-const sim_flash_family_ops sim_flash_g0_ops = {reg_read, reg_write, array_write, reset, 0, 0x40022000u, 0x400};
+/* OPTR as the factory leaves it (a test may change it: option programming is not modelled). */
+static void attach(sim_target *t)
+{
+    t->flash.option_nv = variant_of(t)->optr;
+}
+
+const sim_flash_family_ops sim_flash_g0_ops = {reg_read, reg_write, array_write, reset, attach, 0x40022000u, 0x400};

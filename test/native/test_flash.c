@@ -527,6 +527,63 @@ static void test_f4_identity_quirks(void)
     close_fixture();
 }
 
+/* L4 and G4 identification against OPTR, on the simulated L476 with its identity changed: an
+ * L47x under 1 MiB is two banks only with OPTR.DUALBANK (bit 21), else one (pages numbered
+ * through the flash, no MER2); a G47x/G48x is programmed only as two banks of 256 KiB (OPTR.DBANK,
+ * bit 22, and 512 KiB), else left unknown. And the single-bank G431: a write across its middle
+ * erases the pages there, not bank 2's. */
+static void test_l4_g4_banks(void)
+{
+    static sim_profile changed;
+    static const struct {
+        uint32_t idcode, kib, optr;
+        bool known;
+        unsigned regions;
+    } cases[] = {
+        {0x10076415u, 512, 0xFFEFF8AAu, true, 2},   /* DUALBANK set: bank 2 at 0x08040000 */
+        {0x10076415u, 512, 0xFFCFF8AAu, true, 1},   /* DUALBANK clear */
+        {0x10076415u, 1024, 0xFFCFF8AAu, true, 2},  /* 1 MiB: always two */
+        {0x10036469u, 512, 0xFFEFF8AAu, true, 2},   /* G47x, DBANK set */
+        {0x10036469u, 512, 0xFFAFF8AAu, false, 0},  /* G47x, DBANK clear: 4 KiB pages */
+        {0x10036469u, 256, 0xFFEFF8AAu, false, 0},  /* G47x of 256 KiB: bank 2 after a gap */
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK(open_fixture("stm32l476", false));
+        changed = *t.profile;
+        changed.dbgmcu_idcode = cases[i].idcode;
+        t.profile = &changed;
+        uint32_t id_base = (changed.uid_base < changed.flash_size_reg ? changed.uid_base : changed.flash_size_reg) & ~0xFu;
+        t.id_block[changed.flash_size_reg - id_base] = (uint8_t)cases[i].kib;
+        t.id_block[changed.flash_size_reg - id_base + 1] = (uint8_t)(cases[i].kib >> 8);
+        t.flash.option_nv = cases[i].optr;
+        probe_session_init(&probe, &swd.link);
+        probe_attach(&probe, 0);
+        CHECK_EQ(probe.part_known, cases[i].known);
+        unsigned regions = 0;
+        for (unsigned m = 0; m < probe.part.memory_count; m++) regions += probe.part.memories[m].kind == PART_MEMORY_FLASH;
+        CHECK_EQ(regions, cases[i].regions);
+        if (cases[i].known) {
+            const family_flash *f = probe.part.family->flash;
+            uint32_t start = 0, end = 0, half = 0x08000000u + cases[i].kib * 512;
+            f->bank(&probe, f, half, &start, &end);
+            CHECK_EQ(start, regions == 2 ? half : 0x08000000u);
+            uint32_t cr = f->loader_erase(f, start, half, (half - start) / 2048).writes[0][1];
+            CHECK_EQ(cr & ((1u << 11) | (0xFFu << 3)), regions == 2 ? (1u << 11) : ((half - 0x08000000u) / 2048) << 3);
+        }
+        close_fixture();
+    }
+    /* the G431, one bank: a write across 0x08010000 erases pages 31 and 32, nothing else */
+    CHECK(open_part(&parts[10]));
+    fill(0x0800F000u, 0x2000, 0x5A);
+    fill_random(data, 0x800, 61);
+    CHECK_EQ(flash_write(&probe, 0x0800FC00u, data, 0x800, NULL, true, NULL, NULL), BMP_OK);
+    CHECK(memcmp(flash_at(0x0800FC00u, 0x800), data, 0x800) == 0);
+    CHECK(all(0x0800F000u, 0x800, 0x5A));
+    CHECK(all(0x08010800u, 0x800, 0x5A));
+    CHECK(!all(0x08000000u, 64, 0xFF)); /* page 0 (the fixture) untouched */
+    close_fixture();
+}
+
 /* G0 and L4 (RM0444, RM0351): programming a double word that is not erased is PROGERR (not
  * erased), directly and through the loader; an operation that fails is OPERR (a sequence
  * error); the flag of an earlier error is cleared, so the next operation works. */
@@ -935,6 +992,7 @@ int main(void)
     RUN(test_h7_banks);
     RUN(test_f4_dual_bank);
     RUN(test_f4_identity_quirks);
+    RUN(test_l4_g4_banks);
     RUN(test_g0l4_errors);
     RUN(test_l4_banks);
     RUN(test_mass_erase);

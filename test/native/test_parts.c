@@ -249,14 +249,17 @@ static void test_l4_g4_g0_lines(void)
         p.part_known = true;
         CHECK(strcmp(p.part.family->name, cases[i].family) == 0);
         CHECK_EQ(part_flash_size_register(cases[i].dev_id), 0x1FFF75E0u);
-        uint32_t sram = 0, sram2 = 0;
+        uint32_t sram = 0, sram2 = 0, flash = 0, regions = 0;
         for (unsigned m = 0; m < p.part.memory_count; m++) {
             const part_memory *r = &p.part.memories[m];
             if (r->kind == PART_MEMORY_RAM && r->start == 0x20000000u) sram = r->length;
             if (r->kind == PART_MEMORY_RAM && r->start == 0x10000000u) sram2 = r->length;
+            if (r->kind != PART_MEMORY_FLASH) continue;
+            flash += r->length, regions++;
+            CHECK_EQ(r->block_size, 2048u);
         }
-        CHECK(p.part.memories[0].start == 0x08000000u && p.part.memories[0].length == cases[i].kib * 1024);
-        CHECK_EQ(p.part.memories[0].block_size, 2048u);
+        CHECK(p.part.memories[0].start == 0x08000000u && flash == cases[i].kib * 1024);
+        CHECK_EQ(regions, cases[i].dual ? 2u : 1u); /* a bank a region */
         CHECK_EQ(sram, cases[i].sram_kib * 1024);
         CHECK_EQ(sram2, cases[i].sram2_kib * 1024);
         const family_flash *f = p.part.family->flash;

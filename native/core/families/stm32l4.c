@@ -1,7 +1,9 @@
 /* STM32L4 (RM0351, RM0394) and STM32G4 (RM0440): Cortex-M4F parts with the G0's controller
  * (stm32g0l4.h): 2 KiB pages, 64-bit double-word programming. The dual-bank lines (L47x/L48x,
  * L49x/L4Ax, and the G47x/G48x in their default dual-bank mode) have bank 2 from the middle of
- * the flash, its page numbers from 0 again, chosen by CR.BKER, erased whole by MER2. */
+ * the flash, its page numbers from 0 again, chosen by CR.BKER, erased whole by MER2. The map
+ * shows a dual-bank part's flash as two regions, one a bank, and bank() and mass_erase() go by
+ * that, so a part that identification finds set to one bank is one region. */
 #include "families/stm32g0l4.h"
 
 extern const target_family stm32l4_family, stm32g4_family;
@@ -69,25 +71,28 @@ static flash_loader_erase bank_erase(uint32_t regs, uint32_t bank)
 
 static const stm32_flash controller = G0L4_CONTROLLER(erase, bank_erase);
 
-/* A dual-bank part's bank 2 starts halfway through its flash; a single-bank part is one bank. */
+/* Bank 1 is the flash region at 0x08000000; bank 2, on a dual-bank part, the other one. */
 static void bank(const probe_session *p, const family_flash *f, uint32_t addr, uint32_t *start, uint32_t *end)
 {
     (void)f;
-    const line *l = line_of(p->part.dev_id);
-    uint32_t size = STM32_KIB(1024);
-    for (unsigned i = 0; i < p->part.memory_count; i++)
-        if (p->part.memories[i].kind == PART_MEMORY_FLASH && p->part.memories[i].start == BANK1)
-            size = p->part.memories[i].length;
-    uint32_t bank2 = l && l->dual ? BANK1 + size / 2 : BANK1 + size;
-    *start = addr >= bank2 ? bank2 : BANK1;
-    *end = addr >= bank2 ? BANK1 + size : bank2;
+    uint32_t bank1_end = BANK1, bank2 = 0, bank2_end = 0;
+    for (unsigned i = 0; i < p->part.memory_count; i++) {
+        const part_memory *m = &p->part.memories[i];
+        if (m->kind != PART_MEMORY_FLASH) continue;
+        if (m->start == BANK1) bank1_end = BANK1 + m->length;
+        else bank2 = m->start, bank2_end = m->start + m->length;
+    }
+    bool two = bank2 && addr >= bank2;
+    *start = two ? bank2 : BANK1;
+    *end = two ? bank2_end : bank1_end;
 }
 
 /* MER1 (and MER2 on two banks): the whole flash in one operation. */
 static bmp_status mass_erase(probe_session *p, const family_flash *f)
 {
-    const line *l = line_of(p->part.dev_id);
-    uint32_t mer = G0L4_CR_MER1 | (l && l->dual ? G0L4_CR_MER2 : 0);
+    uint32_t start = 0, end = 0;
+    bank(p, f, 0xFFFFFFFFu, &start, &end);
+    uint32_t mer = G0L4_CR_MER1 | (start != BANK1 ? G0L4_CR_MER2 : 0);
     return stm32_mass_erase_regs(p, stm32_flash_of(f), stm32_flash_of(f)->base, mer, G0L4_CR_STRT);
 }
 
@@ -118,16 +123,33 @@ const target_family stm32g4_family = {
 };
 
 #define OPTR 0x40022020u
-#define OPTR_DBANK (1u << 22) /* G47x/G48x: two banks of 2 KiB pages (else one of 4 KiB pages) */
+#define OPTR_DUALBANK (1u << 21) /* L47x/L48x, L49x/L4Ax under 1 MiB: two banks (else one) */
+#define OPTR_DBANK (1u << 22)    /* G47x/G48x: two banks of 2 KiB pages (else one of 4 KiB pages) */
+
+static void add_part(part_info *info, const line *l, uint32_t total, bool two_banks);
 
 static bool identify(probe_session *p, uint8_t apsel, part_info *info, const target_family *family)
 {
     uint32_t optr = 0;
     if (!stm32_identify(p, apsel, 0xE0042000u, family, info) || info->family != family) return false;
-    /* A G47x/G48x set to one bank has 4 KiB pages, which this driver does not program: rather
-     * than erase the wrong pages, it leaves the part unknown. */
-    if (info->dev_id == 0x469 && (adiv5_mem_read32(&p->dp, apsel, OPTR, &optr) != BMP_OK || !(optr & OPTR_DBANK)))
-        return false;
+    const line *l = line_of(info->dev_id);
+    if (!l->dual) return true;
+    uint32_t total = info->memories[0].length + info->memories[1].length; /* the two banks */
+    bool read = adiv5_mem_read32(&p->dp, apsel, OPTR, &optr) == BMP_OK;
+    /* A G47x/G48x set to one bank has 4 KiB pages, and one with less than 512 KiB has a gap
+     * before bank 2 (at 0x08040000 whatever the size): neither is programmed here; rather than
+     * erase the wrong pages, the part is left unknown. */
+    if (info->dev_id == 0x469) return read && (optr & OPTR_DBANK) && total == STM32_KIB(512);
+    /* An L47x-L4Ax under 1 MiB is one bank unless OPTR.DUALBANK says two. */
+    if (total < STM32_KIB(1024)) {
+        if (!read) return false;
+        if (!(optr & OPTR_DUALBANK)) {
+            uint32_t idcode = info->idcode;
+            *info = (part_info){0};
+            add_part(info, l, total, false);
+            info->idcode = idcode;
+        }
+    }
     return true;
 }
 
@@ -145,15 +167,21 @@ static bool part_by_dev_id(uint16_t dev_id, uint32_t flash_kib, part_info *info)
 {
     const line *l = line_of(dev_id);
     if (!l) return false;
+    add_part(info, l, STM32_KIB(flash_kib ? flash_kib : l->flash_kib), l->dual);
+    return true;
+}
+
+static void add_part(part_info *info, const line *l, uint32_t total, bool two_banks)
+{
     info->name = l->name;
     info->family = l->g4 ? &stm32g4_family : &stm32l4_family;
-    info->dev_id = dev_id;
-    part_add(info, PART_MEMORY_FLASH, 0x08000000u, STM32_KIB(flash_kib ? flash_kib : l->flash_kib), STM32_KIB(2));
+    info->dev_id = l->dev_id;
+    part_add(info, PART_MEMORY_FLASH, BANK1, two_banks ? total / 2 : total, STM32_KIB(2));
+    if (two_banks) part_add(info, PART_MEMORY_FLASH, BANK1 + total / 2, total / 2, STM32_KIB(2));
     part_add(info, PART_MEMORY_RAM, 0x10000000u, STM32_KIB(l->sram2_kib), 0); /* SRAM2 (G4: CCM SRAM) */
     part_add(info, PART_MEMORY_RAM, 0x20000000u, STM32_KIB(l->sram_kib), 0);
     /* RM0351, RM0440: system memory 0x1FFF0000, OTP 0x1FFF7000, the unique ID (0x1FFF7590) and
      * flash size (0x1FFF75E0), option bytes 0x1FFF7800 */
     part_add(info, PART_MEMORY_ROM, 0x1FFF0000u, 0x7810u, 0);
     part_add_system_regions(info);
-    return true;
 }
