@@ -172,6 +172,14 @@ bmp_status stm32_loader_end(probe_session *p, const family_flash *f, uint32_t ad
     return s != BMP_OK ? s : w;
 }
 
+const void *stm32_line_of(const void *table, unsigned count, size_t size, uint16_t dev_id)
+{
+    const uint8_t *entry = table;
+    for (unsigned i = 0; i < count; i++, entry += size)
+        if (*(const uint16_t *)(const void *)entry == dev_id) return entry;
+    return 0;
+}
+
 bool stm32_identify(probe_session *p, uint8_t apsel, uint32_t idcode_address, const target_family *family,
                     part_info *info)
 {

@@ -67,6 +67,11 @@ bmp_status stm32_erase_bank(probe_session *p, const family_flash *f, uint32_t ba
 flash_loader_erase stm32_loader_bank_erase(const family_flash *f, uint32_t bank);
 bmp_status stm32_loader_end(probe_session *p, const family_flash *f, uint32_t addr, bmp_status s, uint32_t sr);
 
+/* The entry for `dev_id` in a family's table of lines: `count` entries of `size` bytes, each
+ * starting with its uint16_t DEV_ID; NULL if none. STM32_LINE_OF(table, dev_id) for an array. */
+const void *stm32_line_of(const void *table, unsigned count, size_t size, uint16_t dev_id);
+#define STM32_LINE_OF(table, dev_id) stm32_line_of((table), sizeof(table) / sizeof((table)[0]), sizeof((table)[0]), (dev_id))
+
 /* Identification: DBGMCU IDCODE at `idcode_address`, its DEV_ID through the family's
  * part_by_dev_id, the flash size from its flash-size register. */
 bool stm32_identify(probe_session *p, uint8_t apsel, uint32_t idcode_address, const target_family *family,

@@ -53,9 +53,7 @@ static const target_family *const line_family[] = {&stm32f0_family, &stm32f1_fam
 
 static const density *density_of(uint16_t dev_id)
 {
-    for (unsigned i = 0; i < sizeof densities / sizeof densities[0]; i++)
-        if (densities[i].dev_id == dev_id) return &densities[i];
-    return 0;
+    return STM32_LINE_OF(densities, dev_id);
 }
 
 /* RM0008 30.1; RM0091 and RM0316 (memory size data register). */

@@ -41,9 +41,7 @@ static const line lines[] = {
 
 static const line *line_of(uint16_t dev_id)
 {
-    for (unsigned i = 0; i < sizeof lines / sizeof lines[0]; i++)
-        if (lines[i].dev_id == dev_id) return &lines[i];
-    return 0;
+    return STM32_LINE_OF(lines, dev_id);
 }
 
 static uint32_t flash_size_register(uint16_t dev_id)
@@ -179,25 +177,20 @@ static bool identify(probe_session *p, uint8_t apsel, part_info *info)
 {
     if (!stm32_identify(p, apsel, 0xE0042000u, &stm32f4_family, info)) return false;
     uint32_t cpuid = 0, optcr = 0, total = 0;
-    /* The F40x's revision A reads the F2's DEV_ID (0x411; ES0182): a Cortex-M4 is an F40x. */
-    if (info->dev_id == 0x411 && adiv5_mem_read32(&p->dp, apsel, 0xE000ED00u, &cpuid) == BMP_OK &&
-        ((cpuid >> 4) & 0xFFFu) == 0xC24u) {
-        uint32_t idcode = info->idcode, kib = 0;
-        for (unsigned i = 0; i < info->memory_count; i++)
-            if (info->memories[i].kind == PART_MEMORY_FLASH) kib += info->memories[i].length / 1024;
-        *info = (part_info){0};
-        part_by_dev_id(0x413, kib, info);
-        info->idcode = idcode;
-    }
-    const line *l = line_of(info->dev_id);
     for (unsigned i = 0; i < info->memory_count; i++)
         if (info->memories[i].kind == PART_MEMORY_FLASH) total += info->memories[i].length;
+    /* The F40x's revision A reads the F2's DEV_ID (0x411; ES0182): a Cortex-M4 is an F40x. The
+     * map is built again (the IDCODE as read stays). */
+    if (info->dev_id == 0x411 && adiv5_mem_read32(&p->dp, apsel, 0xE000ED00u, &cpuid) == BMP_OK &&
+        ((cpuid >> 4) & 0xFFFu) == 0xC24u) {
+        info->memory_count = 0;
+        part_by_dev_id(0x413, total / 1024, info);
+    }
+    const line *l = line_of(info->dev_id);
     if (l && l->dual && total == STM32_KIB(1024) &&
         adiv5_mem_read32(&p->dp, apsel, controller.base + OPTCR, &optcr) == BMP_OK && (optcr & OPTCR_DB1M)) {
-        uint32_t idcode = info->idcode;
-        *info = (part_info){0};
+        info->memory_count = 0;
         add_line(info, l, total, true);
-        info->idcode = idcode;
     }
     return true;
 }

@@ -30,9 +30,7 @@ static const line lines[] = {
 
 static const line *line_of(uint16_t dev_id)
 {
-    for (unsigned i = 0; i < sizeof lines / sizeof lines[0]; i++)
-        if (lines[i].dev_id == dev_id) return &lines[i];
-    return 0;
+    return STM32_LINE_OF(lines, dev_id);
 }
 
 static uint32_t flash_size_register(uint16_t dev_id)

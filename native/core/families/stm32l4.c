@@ -35,9 +35,7 @@ static const line lines[] = {
 
 static const line *line_of(uint16_t dev_id)
 {
-    for (unsigned i = 0; i < sizeof lines / sizeof lines[0]; i++)
-        if (lines[i].dev_id == dev_id) return &lines[i];
-    return 0;
+    return STM32_LINE_OF(lines, dev_id);
 }
 
 static uint32_t flash_size_register(uint16_t dev_id)
@@ -45,8 +43,8 @@ static uint32_t flash_size_register(uint16_t dev_id)
     return line_of(dev_id) ? 0x1FFF75E0u : 0; /* RM0351, RM0394, RM0440: device electronic signature */
 }
 
-/* Bank 1 starts with the flash; bank 2 halfway through it, whatever the part's size (RM0351:
- * 0x08080000 on the 1 MiB parts, 0x08040000 on 512 KiB, 0x08020000 on 256 KiB). */
+/* Bank 1 starts with the flash; bank 2, on two banks, halfway through it, whatever the part's
+ * size (RM0351: 0x08080000 on the 1 MiB parts, 0x08040000 on 512 KiB, 0x08020000 on 256 KiB). */
 #define BANK1 0x08000000u
 
 /* Page erase (RM0351): PER, PNB (the page within its bank), BKER for bank 2, then STRT. */
@@ -144,10 +142,8 @@ static bool identify(probe_session *p, uint8_t apsel, part_info *info, const tar
     if (total < STM32_KIB(1024)) {
         if (!read) return false;
         if (!(optr & OPTR_DUALBANK)) {
-            uint32_t idcode = info->idcode;
-            *info = (part_info){0};
+            info->memory_count = 0; /* the map again, as one bank */
             add_part(info, l, total, false);
-            info->idcode = idcode;
         }
     }
     return true;
